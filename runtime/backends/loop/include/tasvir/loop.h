@@ -1,0 +1,103 @@
+/*
+ * tasvir/loop.h — the loopback backend: an in-process network for tests and benchmarks.
+ *
+ * A loop *net* is a set of *ports*, one per node, in one process.  Frames a port transmits
+ * are delivered to the rx queue of the port(s) they are addressed to (unicast MAC,
+ * multicast groups joined through the backend's mcast op, or broadcast), after an
+ * injectable delay with jitter (which reorders), loss and duplication.  All randomness
+ * comes from one generator seeded at creation, so a run is deterministic for a seed as
+ * long as the order of calls is (single-threaded drivers).
+ *
+ * Time is either a manual clock that the test advances (default) or CLOCK_MONOTONIC
+ * (real_clock = 1, for benchmarks and threaded tests).  All calls are thread-safe.
+ */
+#ifndef TASVIR_LOOP_H
+#define TASVIR_LOOP_H
+
+#include <stdint.h>
+
+#include "tasvir/backend.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct tasvir_loop_net;
+struct tasvir_loop_port;
+
+struct tasvir_loop_net_conf {
+    uint64_t seed;         /**< fault generator seed */
+    int real_clock;        /**< 0: manual clock starting at start_ns; 1: CLOCK_MONOTONIC */
+    uint64_t start_ns;     /**< initial manual clock value */
+    uint32_t mtu;          /**< L2 payload bytes per frame (default 1500) */
+    uint32_t rx_queue_max; /**< frames queued per port before drops (default 65536) */
+};
+
+/** Faults applied to every frame copy a port delivers (per destination). */
+struct tasvir_loop_faults {
+    double loss;        /**< probability a copy is dropped, 0..1 */
+    double dup;         /**< probability a copy is delivered twice, 0..1 */
+    uint64_t delay_ns;  /**< fixed one-way delay */
+    uint64_t jitter_ns; /**< extra uniform delay in [0, jitter_ns]: reorders frames */
+};
+
+struct tasvir_loop_port_stats {
+    uint64_t tx_frames, tx_bytes;  /**< frames handed to tx_burst and accepted */
+    uint64_t rx_frames, rx_bytes;  /**< frames returned by rx_burst */
+    uint64_t lost;                 /**< copies dropped by the loss fault */
+    uint64_t duplicated;           /**< extra copies made by the dup fault */
+    uint64_t overflow;             /**< copies dropped because the rx queue was full */
+    uint64_t unroutable;           /**< frames whose destination MAC matched no port */
+};
+
+/** Observer of every delivered copy (called with the net lock held: do not call back). */
+typedef void (*tasvir_loop_tap_fn)(void *arg, uint16_t src_node, uint16_t dst_node,
+                                   const uint8_t *frame, uint32_t len);
+/** Scheduling hint sink (see enum tasvir_kick). */
+typedef void (*tasvir_loop_kick_fn)(void *arg, uint16_t node_id, enum tasvir_kick what);
+
+/** Fill conf with defaults.  Returns 0 or -EINVAL. */
+int tasvir_loop_net_conf_init(struct tasvir_loop_net_conf *conf);
+/** Create a net.  Returns 0, -EINVAL (bad conf: mtu < 128 or > 9600), -ENOMEM. */
+int tasvir_loop_net_create(const struct tasvir_loop_net_conf *conf, struct tasvir_loop_net **out);
+/** Destroy a net and its ports; frames still queued are freed. */
+void tasvir_loop_net_destroy(struct tasvir_loop_net *net);
+
+/** Set the faults of all ports (and of ports created later).  Returns 0 or -EINVAL. */
+int tasvir_loop_net_set_faults(struct tasvir_loop_net *net, const struct tasvir_loop_faults *f);
+/** Set the faults of frames sent by node src (overrides the net-wide setting). */
+int tasvir_loop_port_set_faults(struct tasvir_loop_port *p, const struct tasvir_loop_faults *f);
+
+/** Manual clock: advance by ns / set to an absolute time (ignored with a real clock). */
+void tasvir_loop_net_advance(struct tasvir_loop_net *net, uint64_t ns);
+void tasvir_loop_net_set_time(struct tasvir_loop_net *net, uint64_t now_ns);
+uint64_t tasvir_loop_net_now(const struct tasvir_loop_net *net);
+/** Earliest delivery time of any queued frame (UINT64_MAX if none). */
+uint64_t tasvir_loop_net_next_delivery(struct tasvir_loop_net *net);
+
+/** Install a tap on every delivered copy (NULL removes it). */
+void tasvir_loop_net_set_tap(struct tasvir_loop_net *net, tasvir_loop_tap_fn fn, void *arg);
+/** Install a kick sink for all ports (NULL removes it). */
+void tasvir_loop_net_set_kick(struct tasvir_loop_net *net, tasvir_loop_kick_fn fn, void *arg);
+
+/**
+ * Add a port for node_id; its MAC is 02:00:00:00:<id hi>:<id lo>.
+ * @return 0, -EEXIST (node id in use), -EINVAL (node_id >= TASVIR_MAX_NODES), -ENOMEM.
+ */
+int tasvir_loop_port_create(struct tasvir_loop_net *net, uint16_t node_id,
+                            struct tasvir_loop_port **out);
+/** Remove a port: frames addressed to it from now on are unroutable. */
+void tasvir_loop_port_destroy(struct tasvir_loop_port *p);
+/** The backend (ops + ctx) to put in tasvir_node_conf.backend; valid while the port is. */
+const struct tasvir_backend *tasvir_loop_port_backend(const struct tasvir_loop_port *p);
+/** Port counters. */
+void tasvir_loop_port_stats(const struct tasvir_loop_port *p, struct tasvir_loop_port_stats *out);
+/** Cut the port off (down != 0): it neither sends nor receives; frames are dropped. */
+void tasvir_loop_port_set_down(struct tasvir_loop_port *p, int down);
+/** The MAC the loop backend gives node_id. */
+void tasvir_loop_mac(uint16_t node_id, uint8_t mac[6]);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* TASVIR_LOOP_H */

@@ -1,0 +1,412 @@
+/*
+ * area.c — areas and their handles: create, attach, detach, destroy, lookup, accessors,
+ * interval changes, and the slow paths of tasvir_log.
+ *
+ * An area (struct tasvir__area) exists once per node; handles (struct tasvir_area) are
+ * per attachment.  The owner's handle carries the writer copy and the dirty bitmap in its
+ * hot prefix so that tasvir_log() inlines; reader handles carry none, so logging through
+ * them fails.  Destroyed areas are unlinked from the name table at once and reclaimed by
+ * the engine between epochs (tasvir__area_reap); their handles are kept, marked dead, so
+ * that later use is reported instead of touching freed memory.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+/* Dead handles kept for use-after-destroy detection before they are freed, oldest first. */
+#define DEAD_HANDLES_KEPT 1024u
+
+static int check_area(const struct tasvir_area *a)
+{
+    if (!a)
+        return TASVIR_EBADHANDLE;
+    if (a->magic == TASVIR__MAGIC_AREA)
+        return 0;
+    return a->magic == TASVIR__MAGIC_DEAD ? TASVIR_EDESTROYED : TASVIR_EBADHANDLE;
+}
+
+static int check_thread(const struct tasvir_thread *t)
+{
+    if (!t)
+        return TASVIR_EBADHANDLE;
+    if (t->magic == TASVIR__MAGIC_THREAD)
+        return 0;
+    return t->magic == TASVIR__MAGIC_DEAD ? TASVIR_EDESTROYED : TASVIR_EBADHANDLE;
+}
+
+/* Names: 1..TASVIR_NAME_MAX printable characters without spaces. */
+static int check_name(const char *name)
+{
+    if (!name)
+        return -EINVAL;
+    size_t len = strnlen(name, TASVIR_NAME_MAX + 1);
+    if (len == 0 || len > TASVIR_NAME_MAX)
+        return -EINVAL;
+    for (size_t i = 0; i < len; i++)
+        if (name[i] <= ' ' || name[i] > '~')
+            return -EINVAL;
+    return 0;
+}
+
+/* Under node->lock. */
+static struct tasvir__area *find_live(struct tasvir_node *n, const char *name)
+{
+    for (uint32_t i = 0; i < n->areas_hwm; i++) {
+        struct tasvir__area *a = n->areas[i];
+        if (a && atomic_load_explicit(&a->state, memory_order_relaxed) == TASVIR__AREA_LIVE &&
+            strcmp(a->name, name) == 0)
+            return a;
+    }
+    return NULL;
+}
+
+static struct tasvir_area *new_handle(struct tasvir__area *a, struct tasvir_thread *t,
+                                      bool owner)
+{
+    struct tasvir_area *h = calloc(1, sizeof(*h));
+    if (!h)
+        return NULL;
+    if (owner) {
+        h->hot.wbase = (uintptr_t)a->wcopy;
+        h->hot.wlen = a->len;
+        h->hot.log = a->log;
+    }
+    h->magic = TASVIR__MAGIC_AREA;
+    h->is_owner = owner;
+    h->core = a;
+    h->node = t->node;
+    h->thread = t;
+    h->next = a->handles;
+    a->handles = h;
+    return h;
+}
+
+/* Under node->lock: mark a handle dead and park it on the node's dead list. */
+static void kill_handle(struct tasvir_node *n, struct tasvir_area *h)
+{
+    h->magic = TASVIR__MAGIC_DEAD;
+    h->hot.wbase = 0;
+    h->hot.wlen = 0;
+    h->hot.log = NULL;
+    h->core = NULL;
+    h->next = NULL;
+    if (n->dead_tail)
+        n->dead_tail->next = h;
+    else
+        n->dead_head = h;
+    n->dead_tail = h;
+    if (++n->n_dead > DEAD_HANDLES_KEPT) {
+        struct tasvir_area *old = n->dead_head;
+        n->dead_head = old->next;
+        free(old);
+        n->n_dead--;
+    }
+}
+
+void tasvir__area_free(struct tasvir_node *n, struct tasvir__area *a)
+{
+    const struct tasvir_backend_ops *ops = n->be.ops;
+    if (a->wcopy)
+        ops->mem_free(n->be.ctx, a->wcopy, a->copy_bytes);
+    if (a->rcopy)
+        ops->mem_free(n->be.ctx, a->rcopy, a->copy_bytes);
+    free(a->log);
+    free(a);
+}
+
+void tasvir__area_reap(struct tasvir_node *n)
+{
+    if (!atomic_exchange_explicit(&n->reap_pending, 0, memory_order_acq_rel))
+        return;
+    pthread_mutex_lock(&n->lock);
+    for (uint32_t i = 0; i < n->areas_hwm; i++) {
+        struct tasvir__area *a = n->areas[i];
+        if (a && atomic_load_explicit(&a->state, memory_order_relaxed) == TASVIR__AREA_DYING) {
+            n->areas[i] = NULL;
+            n->n_areas--;
+            tasvir__area_free(n, a);
+        }
+    }
+    pthread_mutex_unlock(&n->lock);
+}
+
+int tasvir_area_conf_init(struct tasvir_area_conf *conf)
+{
+    if (!conf)
+        return -EINVAL;
+    memset(conf, 0, sizeof(*conf));
+    return 0;
+}
+
+int tasvir_area_create(struct tasvir_thread *owner, const struct tasvir_area_conf *conf,
+                       struct tasvir_area **out)
+{
+    int rc = check_thread(owner);
+    if (rc)
+        return rc;
+    if (!conf || !out)
+        return -EINVAL;
+    if ((rc = check_name(conf->name)))
+        return rc;
+    struct tasvir_node *n = owner->node;
+    if (conf->len_bytes == 0)
+        return -EINVAL;
+    if (conf->len_bytes > n->conf.max_area_bytes)
+        return -E2BIG;
+
+    struct tasvir__area *a = calloc(1, sizeof(*a));
+    if (!a)
+        return -ENOMEM;
+    strcpy(a->name, conf->name);
+    a->len = conf->len_bytes;
+    a->nlines = (a->len + TASVIR_LINE_BYTES - 1) / TASVIR_LINE_BYTES;
+    a->nwords = (a->nlines + TASVIR__WORD_LINES - 1) / TASVIR__WORD_LINES;
+    a->copy_bytes = a->nlines * TASVIR_LINE_BYTES;
+    size_t align = a->copy_bytes >= 4096 ? 4096 : TASVIR__CACHELINE;
+    const struct tasvir_backend_ops *ops = n->be.ops;
+    a->wcopy = ops->mem_alloc(n->be.ctx, a->copy_bytes, align);
+    a->rcopy = ops->mem_alloc(n->be.ctx, a->copy_bytes, align);
+    a->log = calloc(a->nwords, sizeof(uint64_t));
+    if (!a->wcopy || !a->rcopy || !a->log) {
+        rc = -ENOMEM;
+        goto fail;
+    }
+    a->owner = owner;
+    uint64_t int_us = conf->sync_int_us ? conf->sync_int_us : n->conf.sync_int_us;
+    uint64_t ext_us = conf->sync_ext_us ? conf->sync_ext_us : n->conf.sync_ext_us;
+    atomic_init(&a->sync_int_ns, int_us * 1000);
+    atomic_init(&a->sync_ext_ns, ext_us * 1000);
+    atomic_init(&a->version, 0);
+    atomic_init(&a->pub_ns, 0);
+    atomic_init(&a->resched, 1);
+    atomic_init(&a->state, TASVIR__AREA_LIVE);
+
+    pthread_mutex_lock(&n->lock);
+    if (find_live(n, a->name)) {
+        pthread_mutex_unlock(&n->lock);
+        rc = -EEXIST;
+        goto fail;
+    }
+    uint32_t slot = n->conf.max_areas;
+    for (uint32_t i = 0; i < n->conf.max_areas; i++)
+        if (!n->areas[i]) {
+            slot = i;
+            break;
+        }
+    if (slot == n->conf.max_areas) {
+        pthread_mutex_unlock(&n->lock);
+        rc = -EBUSY;
+        goto fail;
+    }
+    struct tasvir_area *h = new_handle(a, owner, true);
+    if (!h) {
+        pthread_mutex_unlock(&n->lock);
+        rc = -ENOMEM;
+        goto fail;
+    }
+    a->owner_handle = h;
+    a->slot = slot;
+    a->id = ((uint32_t)n->ident.node_id << 16) | (n->next_local_id++ & 0xffffu);
+    n->areas[slot] = a;
+    n->n_areas++;
+    if (slot + 1 > n->areas_hwm)
+        n->areas_hwm = slot + 1;
+    owner->owned_areas++;
+    pthread_mutex_unlock(&n->lock);
+    atomic_store_explicit(&n->due_stale, 1, memory_order_release);
+    *out = h;
+    return 0;
+fail:
+    tasvir__area_free(n, a);
+    return rc;
+}
+
+int tasvir_area_attach(struct tasvir_thread *t, const char *name, struct tasvir_area **out)
+{
+    int rc = check_thread(t);
+    if (rc)
+        return rc;
+    if (!out || (rc = check_name(name)))
+        return -EINVAL;
+    struct tasvir_node *n = t->node;
+    pthread_mutex_lock(&n->lock);
+    struct tasvir__area *a = find_live(n, name);
+    if (!a) {
+        pthread_mutex_unlock(&n->lock);
+        return -ENOENT;
+    }
+    struct tasvir_area *h = new_handle(a, t, false);
+    pthread_mutex_unlock(&n->lock);
+    if (!h)
+        return -ENOMEM;
+    *out = h;
+    return 0;
+}
+
+int tasvir_area_detach(struct tasvir_area *h)
+{
+    int rc = check_area(h);
+    if (rc)
+        return rc;
+    if (h->is_owner)
+        return -EINVAL;
+    struct tasvir_node *n = h->node;
+    pthread_mutex_lock(&n->lock);
+    struct tasvir_area **pp = &h->core->handles;
+    while (*pp && *pp != h)
+        pp = &(*pp)->next;
+    if (*pp)
+        *pp = h->next;
+    kill_handle(n, h);
+    pthread_mutex_unlock(&n->lock);
+    return 0;
+}
+
+int tasvir_area_destroy(struct tasvir_area *h)
+{
+    int rc = check_area(h);
+    if (rc)
+        return rc;
+    if (!h->is_owner)
+        return TASVIR_ENOTOWNER;
+    struct tasvir_node *n = h->node;
+    pthread_mutex_lock(&n->lock);
+    struct tasvir__area *a = h->core;
+    atomic_store_explicit(&a->state, TASVIR__AREA_DYING, memory_order_release);
+    a->owner->owned_areas--;
+    for (struct tasvir_area *x = a->handles, *next; x; x = next) {
+        next = x->next;
+        kill_handle(n, x);
+    }
+    a->handles = NULL;
+    a->owner_handle = NULL;
+    pthread_mutex_unlock(&n->lock);
+    atomic_store_explicit(&n->reap_pending, 1, memory_order_release);
+    atomic_store_explicit(&n->due_stale, 1, memory_order_release);
+    return 0;
+}
+
+int tasvir_area_lookup(struct tasvir_node *n, const char *name)
+{
+    if (!n || n->magic != TASVIR__MAGIC_NODE)
+        return TASVIR_EBADHANDLE;
+    if (check_name(name))
+        return -EINVAL;
+    pthread_mutex_lock(&n->lock);
+    int found = find_live(n, name) != NULL;
+    pthread_mutex_unlock(&n->lock);
+    return found;
+}
+
+void *tasvir_area_writer(const struct tasvir_area *h)
+{
+    return check_area(h) || !h->is_owner ? NULL : h->core->wcopy;
+}
+
+const void *tasvir_area_reader(const struct tasvir_area *h)
+{
+    return check_area(h) ? NULL : h->core->rcopy;
+}
+
+uint64_t tasvir_area_len(const struct tasvir_area *h)
+{
+    return check_area(h) ? 0 : h->core->len;
+}
+
+const char *tasvir_area_name(const struct tasvir_area *h)
+{
+    return check_area(h) ? NULL : h->core->name;
+}
+
+uint64_t tasvir_area_version(const struct tasvir_area *h)
+{
+    return check_area(h) ? 0 : atomic_load_explicit(&h->core->version, memory_order_acquire);
+}
+
+uint64_t tasvir_area_pub_ns(const struct tasvir_area *h)
+{
+    return check_area(h) ? 0 : atomic_load_explicit(&h->core->pub_ns, memory_order_relaxed);
+}
+
+int tasvir_area_set_sync(struct tasvir_area *h, uint64_t sync_int_us, uint64_t sync_ext_us)
+{
+    int rc = check_area(h);
+    if (rc)
+        return rc;
+    if (!h->is_owner)
+        return TASVIR_ENOTOWNER;
+    struct tasvir__area *a = h->core;
+    if (sync_int_us) {
+        atomic_store_explicit(&a->sync_int_ns, sync_int_us * 1000, memory_order_relaxed);
+        atomic_store_explicit(&a->resched, 1, memory_order_release);
+        atomic_store_explicit(&h->node->due_stale, 1, memory_order_release);
+    }
+    if (sync_ext_us)
+        atomic_store_explicit(&a->sync_ext_ns, sync_ext_us * 1000, memory_order_relaxed);
+    return 0;
+}
+
+int tasvir_area_get_sync(const struct tasvir_area *h, uint64_t *sync_int_us, uint64_t *sync_ext_us)
+{
+    int rc = check_area(h);
+    if (rc)
+        return rc;
+    if (sync_int_us)
+        *sync_int_us = atomic_load_explicit(&h->core->sync_int_ns, memory_order_relaxed) / 1000;
+    if (sync_ext_us)
+        *sync_ext_us = atomic_load_explicit(&h->core->sync_ext_ns, memory_order_relaxed) / 1000;
+    return 0;
+}
+
+int tasvir__log_range(struct tasvir_area *h, uint64_t first, uint64_t last)
+{
+    uint64_t *log = h->hot.log;
+    uint64_t wf = first >> 6, wl = last >> 6;
+    uint64_t mf = ~(uint64_t)0 << (first & 63);
+    uint64_t ml = ~(uint64_t)0 >> (63 - (last & 63));
+    if (wf == wl) {
+        uint64_t m = mf & ml;
+        if ((log[wf] & m) != m)
+            log[wf] |= m;
+        return 0;
+    }
+    if ((log[wf] & mf) != mf)
+        log[wf] |= mf;
+    for (uint64_t w = wf + 1; w < wl; w++)
+        if (log[w] != ~(uint64_t)0)
+            log[w] = ~(uint64_t)0;
+    if ((log[wl] & ml) != ml)
+        log[wl] |= ml;
+    return 0;
+}
+
+int tasvir__log_bad(struct tasvir_area *h, const void *addr, size_t len)
+{
+    (void)addr;
+    (void)len;
+    int rc = check_area(h);
+    if (rc == TASVIR_EBADHANDLE)
+        return rc; /* no node to count on for a garbage handle */
+    /* live or dead handles still know their node (dead ones are kept until it goes) */
+    tasvir__stat_add(&h->node->st.log_misuse, 1);
+    if (rc)
+        return rc;
+    return h->is_owner ? -ERANGE : TASVIR_ENOTOWNER;
+}
+
+int tasvir_log_checked(struct tasvir_thread *t, struct tasvir_area *h, const void *addr,
+                       size_t len)
+{
+    int rc = check_thread(t);
+    if (rc)
+        return rc;
+    if ((rc = check_area(h)))
+        return rc;
+    if (!h->is_owner || h->core->owner != t) {
+        tasvir__stat_add(&h->node->st.log_misuse, 1);
+        return TASVIR_ENOTOWNER;
+    }
+    return tasvir_log(h, addr, len);
+}

@@ -1,0 +1,370 @@
+/*
+ * isync.c — internal synchronization epochs on one node.
+ *
+ * An epoch goes IDLE/DONE/ABORT -> CHECKIN -> COPY -> DONE, or CHECKIN -> ABORT:
+ *
+ *  start     (engine, under node->lock) picks the areas whose internal interval is due,
+ *            cuts them into chunks, marks every active, non-excluded thread as counted
+ *            for the new seq, then publishes ctl = (seq, 0, CHECKIN) with a release store.
+ *  arrive    (each counted thread, in tasvir_service) CASes the arrived count up; the CAS
+ *            that makes arrived == expected also switches the phase to COPY, so the last
+ *            thread to arrive can start copying at once without waiting for the engine.
+ *  copy      (every arrived thread and the engine) grab chunks with fetch_add; each chunk
+ *            scans its bitmap words, copies runs of dirty lines writer -> reader and clears
+ *            the bits.  The copier finishing the last chunk finalizes: bumps versions of
+ *            changed areas, stamps publish time, stores ctl = (seq, n, DONE).
+ *  abort     (engine) if the window expires in CHECKIN, one CAS to ABORT; nothing was
+ *            copied, the dirty bits are untouched, the epoch is retried after retry_ns.
+ *            Counted threads that did not show up accumulate misses; at
+ *            exclude_after_misses they are excluded (and their areas frozen).
+ *
+ * The cost of an epoch is proportional to the bitmap (1/512 of the areas, scanned a word
+ * at a time) plus the dirty lines copied.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+/* Copy one 64-byte line; a fixed-size memcpy the compiler turns into vector moves. */
+static inline void copy_line(uint8_t *dst, const uint8_t *src)
+{
+    memcpy(dst, src, TASVIR_LINE_BYTES);
+}
+
+/* Copy the dirty lines of bitmap words [wb, we) of area a and clear them.
+ * Returns the number of dirty lines found. */
+static uint64_t copy_words(struct tasvir__area *a, uint64_t wb, uint64_t we)
+{
+    uint64_t changed = 0;
+    uint64_t *log = a->log;
+    const uint8_t *src = a->wcopy;
+    uint8_t *dst = a->rcopy;
+    for (uint64_t w = wb; w < we; w++) {
+        uint64_t x = log[w];
+        if (x == 0)
+            continue;
+        log[w] = 0;
+        uint64_t base = (w << 12); /* byte offset of the word's first line: w*64 lines*64 B */
+        if (x == ~(uint64_t)0) {
+            memcpy(dst + base, src + base, 64 * TASVIR_LINE_BYTES);
+            changed += 64;
+            continue;
+        }
+        changed += (uint64_t)__builtin_popcountll(x);
+        while (x) {
+            unsigned tz = (unsigned)__builtin_ctzll(x);
+            uint64_t rest = x >> tz;
+            /* run = number of consecutive set bits starting at tz (rest != all-ones here) */
+            unsigned run = (unsigned)__builtin_ctzll(~rest);
+            uint64_t off = base + ((uint64_t)tz << TASVIR__LINE_SHIFT);
+            if (run == 1)
+                copy_line(dst + off, src + off);
+            else
+                memcpy(dst + off, src + off, (size_t)run * TASVIR_LINE_BYTES);
+            /* clear the run's bits (run < 64 since x != all-ones) */
+            x &= ~((((uint64_t)1 << run) - 1) << tz);
+        }
+    }
+    return changed;
+}
+
+static void finalize(struct tasvir_node *n, uint64_t seq)
+{
+    uint64_t now = tasvir__now(n);
+    uint64_t scanned = 0, changed = 0;
+    /* Chunks of one area are contiguous in the list: sum them per area. */
+    for (uint32_t i = 0; i < n->nchunks;) {
+        struct tasvir__area *a = n->chunks[i].area;
+        uint64_t lines = 0;
+        uint32_t j = i;
+        for (; j < n->nchunks && n->chunks[j].area == a; j++)
+            lines += n->chunks[j].changed_lines;
+        scanned += a->nlines * TASVIR_LINE_BYTES;
+        changed += lines * TASVIR_LINE_BYTES;
+        if (lines) {
+            uint64_t v = atomic_load_explicit(&a->version, memory_order_relaxed);
+            atomic_store_explicit(&a->pub_ns, now, memory_order_relaxed);
+            atomic_store_explicit(&a->version, v + 1, memory_order_release);
+            tasvir__stat_add(&n->st.versions_published, 1);
+        }
+        i = j;
+    }
+    tasvir__stat_add(&n->st.bytes_scanned, scanned);
+    tasvir__stat_add(&n->st.bytes_changed, changed);
+    tasvir__stat_add(&n->st.bytes_copied, changed);
+    tasvir__stat_add(&n->st.epochs_ok, 1);
+    tasvir__stat_add(&n->st.epoch_ns, now - n->ep_start_ns);
+    uint64_t arr = atomic_load_explicit(&n->ep_all_arrived_ns, memory_order_relaxed);
+    tasvir__stat_add(&n->st.barrier_ns, arr >= n->ep_start_ns ? arr - n->ep_start_ns : 0);
+    uint64_t ctl = atomic_load_explicit(&n->ctl, memory_order_relaxed);
+    atomic_store_explicit(&n->ctl, TASVIR__CTL(seq, TASVIR__CTL_ARRIVED(ctl), TASVIR__PH_DONE),
+                          memory_order_release);
+    tasvir__kick(n, TASVIR_KICK_DONE);
+}
+
+void tasvir__isync_copy_work(struct tasvir_node *n, uint64_t seq)
+{
+    uint32_t total = n->nchunks;
+    for (;;) {
+        uint32_t i = atomic_fetch_add_explicit(&n->chunk_next, 1, memory_order_relaxed);
+        if (i >= total)
+            return;
+        struct tasvir__chunk *c = &n->chunks[i];
+        c->changed_lines = copy_words(c->area, c->word_begin, c->word_end);
+        uint32_t done = atomic_fetch_add_explicit(&n->chunk_done, 1, memory_order_acq_rel) + 1;
+        if (done == total)
+            finalize(n, seq);
+    }
+}
+
+/* Called by a counted thread that has not arrived yet in epoch seq.  Returns 1 if it
+ * arrived (the epoch is in CHECKIN or moved on to COPY because of it), 0 if the epoch is
+ * no longer accepting arrivals (aborted or superseded). */
+int tasvir__isync_arrive(struct tasvir_thread *t, uint64_t seq)
+{
+    struct tasvir_node *n = t->node;
+    atomic_store_explicit(&t->arrive_seq, seq, memory_order_relaxed);
+    uint64_t ctl = atomic_load_explicit(&n->ctl, memory_order_acquire);
+    for (;;) {
+        if (TASVIR__CTL_SEQ(ctl) != seq || TASVIR__CTL_PHASE(ctl) != TASVIR__PH_CHECKIN)
+            return 0;
+        uint32_t arrived = TASVIR__CTL_ARRIVED(ctl) + 1;
+        bool last = arrived >= n->expected;
+        uint64_t next = TASVIR__CTL(seq, arrived, last ? TASVIR__PH_COPY : TASVIR__PH_CHECKIN);
+        if (last)
+            atomic_store_explicit(&n->ep_all_arrived_ns, tasvir__now(n), memory_order_relaxed);
+        if (atomic_compare_exchange_weak_explicit(&n->ctl, &ctl, next, memory_order_acq_rel,
+                                                  memory_order_acquire)) {
+            if (last)
+                tasvir__kick(n, TASVIR_KICK_ENGINE);
+            return 1;
+        }
+    }
+}
+
+/* Build the chunk list of the areas due at `now`.  Under node->lock. */
+static int build_chunks(struct tasvir_node *n, uint64_t now, bool force)
+{
+    uint64_t need = 0;
+    for (uint32_t i = 0; i < n->areas_hwm; i++) {
+        struct tasvir__area *a = n->areas[i];
+        if (a)
+            need += (a->nwords + TASVIR__CHUNK_WORDS - 1) / TASVIR__CHUNK_WORDS;
+    }
+    if (need > n->chunk_cap) {
+        uint32_t cap = n->chunk_cap ? n->chunk_cap : 16;
+        while (cap < need)
+            cap *= 2;
+        struct tasvir__chunk *c = realloc(n->chunks, cap * sizeof(*c));
+        if (!c)
+            return -ENOMEM;
+        n->chunks = c;
+        n->chunk_cap = cap;
+    }
+    uint32_t k = 0;
+    for (uint32_t i = 0; i < n->areas_hwm; i++) {
+        struct tasvir__area *a = n->areas[i];
+        if (!a)
+            continue;
+        a->in_epoch = false;
+        if (atomic_load_explicit(&a->state, memory_order_relaxed) != TASVIR__AREA_LIVE)
+            continue;
+        if (!force && now < a->next_int_due_ns)
+            continue;
+        /* Frozen: an excluded owner may be writing right now; copying would tear. */
+        if (a->owner && atomic_load_explicit(&a->owner->excluded, memory_order_relaxed))
+            continue;
+        a->in_epoch = true;
+        for (uint64_t w = 0; w < a->nwords; w += TASVIR__CHUNK_WORDS) {
+            struct tasvir__chunk *c = &n->chunks[k++];
+            c->area = a;
+            c->word_begin = w;
+            c->word_end = w + TASVIR__CHUNK_WORDS < a->nwords ? w + TASVIR__CHUNK_WORDS : a->nwords;
+            c->changed_lines = 0;
+        }
+    }
+    n->nchunks = k;
+    return (int)k;
+}
+
+/* Start an epoch if one is due.  Returns 1 if started, 0 if nothing due. */
+static int start_epoch(struct tasvir_node *n, uint64_t now, bool force)
+{
+    pthread_mutex_lock(&n->lock);
+    int k = build_chunks(n, now, force);
+    if (k <= 0) {
+        pthread_mutex_unlock(&n->lock);
+        if (k < 0)
+            tasvir__log(n, TASVIR_LOG_ERR, "epoch: cannot grow chunk list: %s",
+                        tasvir_strerror(k));
+        /* Nothing could be synced (all due areas frozen) or no memory: back off. */
+        n->retry_at_ns = now + n->conf.epoch_retry_ns;
+        return 0;
+    }
+    uint64_t ctl = atomic_load_explicit(&n->ctl, memory_order_relaxed);
+    uint64_t seq = TASVIR__CTL_SEQ(ctl) + 1;
+    uint32_t count = 0;
+    for (uint32_t i = 0; i < n->conf.max_threads; i++) {
+        struct tasvir_thread *t = &n->threads[i];
+        if (t->state != TASVIR__THR_LIVE || !atomic_load_explicit(&t->active, memory_order_relaxed) ||
+            atomic_load_explicit(&t->excluded, memory_order_relaxed))
+            continue;
+        atomic_store_explicit(&t->counted_seq, seq, memory_order_relaxed);
+        count++;
+    }
+    n->expected = count;
+    n->ep_start_ns = now;
+    atomic_store_explicit(&n->ep_all_arrived_ns, now, memory_order_relaxed);
+    atomic_store_explicit(&n->chunk_next, 0, memory_order_relaxed);
+    atomic_store_explicit(&n->chunk_done, 0, memory_order_relaxed);
+    atomic_store_explicit(&n->ctl, TASVIR__CTL(seq, 0, count ? TASVIR__PH_CHECKIN : TASVIR__PH_COPY),
+                          memory_order_release);
+    pthread_mutex_unlock(&n->lock);
+    if (count)
+        tasvir__kick(n, TASVIR_KICK_EPOCH);
+    return 1;
+}
+
+/* The engine saw the end (DONE or ABORT) of epoch seq: reschedule areas, count misses. */
+static void handle_end(struct tasvir_node *n, uint64_t seq, unsigned phase, uint64_t now)
+{
+    n->handled_seq = seq;
+    if (phase == TASVIR__PH_DONE) {
+        for (uint32_t i = 0; i < n->nchunks; i++) {
+            struct tasvir__area *a = n->chunks[i].area;
+            if (!a->in_epoch)
+                continue;
+            a->in_epoch = false;
+            uint64_t iv = atomic_load_explicit(&a->sync_int_ns, memory_order_relaxed);
+            /* Keep the cadence anchored at the epoch start; never schedule in the past. */
+            uint64_t due = n->ep_start_ns + iv;
+            a->next_int_due_ns = due > now ? due : now;
+        }
+        atomic_store_explicit(&n->due_stale, 1, memory_order_relaxed);
+        pthread_mutex_lock(&n->lock);
+        for (uint32_t i = 0; i < n->conf.max_threads; i++) {
+            struct tasvir_thread *t = &n->threads[i];
+            if (atomic_load_explicit(&t->counted_seq, memory_order_relaxed) == seq)
+                t->misses = 0;
+        }
+        pthread_mutex_unlock(&n->lock);
+        return;
+    }
+    /* ABORT: areas stay due; retry soon. */
+    tasvir__stat_add(&n->st.epochs_failed, 1);
+    n->retry_at_ns = now + n->conf.epoch_retry_ns;
+    pthread_mutex_lock(&n->lock);
+    for (uint32_t i = 0; i < n->conf.max_threads; i++) {
+        struct tasvir_thread *t = &n->threads[i];
+        if (t->state != TASVIR__THR_LIVE ||
+            atomic_load_explicit(&t->counted_seq, memory_order_relaxed) != seq)
+            continue;
+        if (atomic_load_explicit(&t->arrive_seq, memory_order_relaxed) == seq) {
+            t->misses = 0;
+            continue;
+        }
+        if (++t->misses >= n->conf.exclude_after_misses &&
+            !atomic_load_explicit(&t->excluded, memory_order_relaxed)) {
+            atomic_store_explicit(&t->excluded, 1, memory_order_release);
+            tasvir__stat_add(&n->st.threads_excluded, 1);
+            tasvir__stat_add(&n->st.threads_excluded_now, 1);
+            tasvir__log(n, TASVIR_LOG_WARN,
+                        "thread %u excluded after missing %u epoch windows; its areas are frozen",
+                        t->idx, t->misses);
+        }
+    }
+    pthread_mutex_unlock(&n->lock);
+}
+
+/* Earliest internal-sync due time over live areas.  Cached: recomputed only after an
+ * epoch ended or when an area was created, destroyed or had its interval changed. */
+static uint64_t next_due(struct tasvir_node *n)
+{
+    if (!atomic_exchange_explicit(&n->due_stale, 0, memory_order_acq_rel))
+        return n->next_due_ns;
+    uint64_t due = UINT64_MAX;
+    pthread_mutex_lock(&n->lock);
+    for (uint32_t i = 0; i < n->areas_hwm; i++) {
+        struct tasvir__area *a = n->areas[i];
+        if (!a || atomic_load_explicit(&a->state, memory_order_relaxed) != TASVIR__AREA_LIVE)
+            continue;
+        if (atomic_exchange_explicit(&a->resched, 0, memory_order_acq_rel)) {
+            /* new area or interval changed: first sync one interval from now */
+            uint64_t iv = atomic_load_explicit(&a->sync_int_ns, memory_order_relaxed);
+            a->next_int_due_ns = tasvir__now(n) + iv;
+        }
+        if (a->next_int_due_ns < due)
+            due = a->next_int_due_ns;
+    }
+    pthread_mutex_unlock(&n->lock);
+    n->next_due_ns = due;
+    return due;
+}
+
+int tasvir__isync_poll(struct tasvir_node *n, uint64_t now, uint64_t *next_ns)
+{
+    uint64_t ctl = atomic_load_explicit(&n->ctl, memory_order_acquire);
+    uint64_t seq = TASVIR__CTL_SEQ(ctl);
+    unsigned ph = TASVIR__CTL_PHASE(ctl);
+
+    if (ph == TASVIR__PH_CHECKIN) {
+        if (now - n->ep_start_ns < n->conf.epoch_window_ns) {
+            *next_ns = n->ep_start_ns + n->conf.epoch_window_ns;
+            return -EAGAIN;
+        }
+        uint64_t want = ctl;
+        for (;;) {
+            if (TASVIR__CTL_PHASE(want) != TASVIR__PH_CHECKIN || TASVIR__CTL_SEQ(want) != seq)
+                break;
+            uint64_t next = TASVIR__CTL(seq, TASVIR__CTL_ARRIVED(want), TASVIR__PH_ABORT);
+            if (atomic_compare_exchange_weak_explicit(&n->ctl, &want, next, memory_order_acq_rel,
+                                                      memory_order_acquire)) {
+                tasvir__kick(n, TASVIR_KICK_DONE);
+                break;
+            }
+        }
+        ctl = atomic_load_explicit(&n->ctl, memory_order_acquire);
+        ph = TASVIR__CTL_PHASE(ctl);
+    }
+    if (ph == TASVIR__PH_COPY) {
+        tasvir__isync_copy_work(n, seq);
+        ctl = atomic_load_explicit(&n->ctl, memory_order_acquire);
+        ph = TASVIR__CTL_PHASE(ctl);
+        if (ph == TASVIR__PH_COPY) {
+            *next_ns = now;
+            return -EAGAIN; /* other copiers still busy with their chunks */
+        }
+    }
+    if ((ph == TASVIR__PH_DONE || ph == TASVIR__PH_ABORT) && n->handled_seq != seq) {
+        handle_end(n, seq, ph, now);
+        tasvir__area_reap(n);
+    }
+
+    /* Idle: start the next epoch if one is due. */
+    bool force = atomic_exchange_explicit(&n->sync_now, 0, memory_order_acq_rel) != 0;
+    uint64_t due = next_due(n);
+    if (n->retry_at_ns > due)
+        due = n->retry_at_ns;
+    if (force || now >= due) {
+        if (start_epoch(n, now, force)) {
+            uint64_t c = atomic_load_explicit(&n->ctl, memory_order_acquire);
+            if (TASVIR__CTL_PHASE(c) == TASVIR__PH_COPY) {
+                /* No thread to wait for: the engine copies alone. */
+                tasvir__isync_copy_work(n, TASVIR__CTL_SEQ(c));
+                c = atomic_load_explicit(&n->ctl, memory_order_acquire);
+                if (TASVIR__CTL_PHASE(c) == TASVIR__PH_DONE) {
+                    handle_end(n, TASVIR__CTL_SEQ(c), TASVIR__PH_DONE, now);
+                    *next_ns = next_due(n);
+                    return 0;
+                }
+            }
+            *next_ns = now + n->conf.epoch_window_ns;
+            return -EAGAIN;
+        }
+        due = next_due(n);
+    }
+    *next_ns = due;
+    return 0;
+}

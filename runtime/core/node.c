@@ -1,0 +1,248 @@
+/*
+ * node.c — a node: configuration defaults, create/destroy over a backend, the sync
+ * engine's poll entry point, counters, the dump, and the log sink.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+int tasvir_node_conf_init(struct tasvir_node_conf *c)
+{
+    if (!c)
+        return -EINVAL;
+    memset(c, 0, sizeof(*c));
+    c->max_threads = 64;
+    c->max_areas = 1024;
+    c->max_area_bytes = (uint64_t)1 << 30;
+    c->epoch_window_ns = 50000;
+    c->epoch_retry_ns = 0; /* 0: same as the window */
+    c->exclude_after_misses = 8;
+    c->sync_int_us = 1000;
+    c->sync_ext_us = 10000;
+    c->log_level = TASVIR_LOG_WARN;
+    return 0;
+}
+
+void tasvir__log(const struct tasvir_node *n, int level, const char *fmt, ...)
+{
+    if (!n->conf.log_fn || level > n->conf.log_level)
+        return;
+    char buf[256];
+    int off = snprintf(buf, sizeof(buf), "node %u: ", n->ident.node_id);
+    if (off < 0 || (size_t)off >= sizeof(buf))
+        off = 0;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf + off, sizeof(buf) - (size_t)off, fmt, ap);
+    va_end(ap);
+    n->conf.log_fn(n->conf.log_arg, level, buf);
+}
+
+static int check_conf(const struct tasvir_node_conf *c)
+{
+    if (!c->backend || !c->backend->ops)
+        return -EINVAL;
+    const struct tasvir_backend_ops *o = c->backend->ops;
+    if (!o->now_ns || !o->frame_alloc || !o->frame_free || !o->tx_burst || !o->rx_burst ||
+        !o->mem_alloc || !o->mem_free || !o->identity)
+        return TASVIR_EBACKEND;
+    if (c->max_threads == 0 || c->max_threads > 0xfffff || c->max_areas == 0 ||
+        c->max_areas > (1u << 20) || c->max_area_bytes == 0 ||
+        c->max_area_bytes > ((uint64_t)1 << 40) || c->epoch_window_ns == 0 ||
+        c->exclude_after_misses == 0 || c->sync_int_us == 0 || c->sync_ext_us == 0)
+        return -EINVAL;
+    return 0;
+}
+
+int tasvir_node_create(const struct tasvir_node_conf *conf, struct tasvir_node **out)
+{
+    if (!conf || !out)
+        return -EINVAL;
+    int rc = check_conf(conf);
+    if (rc)
+        return rc;
+    struct tasvir_node *n = aligned_alloc(TASVIR__CACHELINE,
+                                          (sizeof(*n) + TASVIR__CACHELINE - 1) &
+                                              ~(size_t)(TASVIR__CACHELINE - 1));
+    if (!n)
+        return -ENOMEM;
+    memset(n, 0, sizeof(*n));
+    n->conf = *conf;
+    if (!n->conf.epoch_retry_ns)
+        n->conf.epoch_retry_ns = n->conf.epoch_window_ns;
+    n->be = *conf->backend;
+    n->conf.backend = &n->be;
+    if (pthread_mutex_init(&n->lock, NULL)) {
+        free(n);
+        return -ENOMEM;
+    }
+    rc = n->be.ops->identity(n->be.ctx, &n->ident);
+    if (rc || n->ident.node_id >= TASVIR_MAX_NODES) {
+        rc = TASVIR_EBACKEND;
+        goto fail;
+    }
+    size_t tbytes = sizeof(struct tasvir_thread) * n->conf.max_threads;
+    n->threads = aligned_alloc(TASVIR__CACHELINE, tbytes);
+    n->areas = calloc(n->conf.max_areas, sizeof(*n->areas));
+    if (!n->threads || !n->areas) {
+        rc = -ENOMEM;
+        goto fail;
+    }
+    memset(n->threads, 0, tbytes);
+    for (uint32_t i = 0; i < n->conf.max_threads; i++) {
+        n->threads[i].idx = i;
+        n->threads[i].node = n;
+    }
+    n->next_local_id = 16; /* ids 0..15 of every node are reserved for system areas */
+    atomic_init(&n->ctl, TASVIR__CTL(0, 0, TASVIR__PH_IDLE));
+    atomic_init(&n->due_stale, 1);
+    n->magic = TASVIR__MAGIC_NODE;
+    *out = n;
+    return 0;
+fail:
+    free(n->threads);
+    free(n->areas);
+    pthread_mutex_destroy(&n->lock);
+    free(n);
+    return rc;
+}
+
+void tasvir_node_destroy(struct tasvir_node *n)
+{
+    if (!n || n->magic != TASVIR__MAGIC_NODE)
+        return;
+    n->magic = TASVIR__MAGIC_DEAD;
+    for (uint32_t i = 0; i < n->areas_hwm; i++) {
+        struct tasvir__area *a = n->areas[i];
+        if (!a)
+            continue;
+        for (struct tasvir_area *h = a->handles, *next; h; h = next) {
+            next = h->next;
+            free(h);
+        }
+        tasvir__area_free(n, a);
+    }
+    for (struct tasvir_area *h = n->dead_head, *next; h; h = next) {
+        next = h->next;
+        free(h);
+    }
+    for (uint32_t i = 0; i < n->conf.max_threads; i++)
+        n->threads[i].magic = TASVIR__MAGIC_DEAD;
+    free(n->threads);
+    free(n->areas);
+    free(n->chunks);
+    pthread_mutex_destroy(&n->lock);
+    free(n);
+}
+
+int tasvir_node_poll(struct tasvir_node *n, uint64_t *next_ns)
+{
+    if (!n || n->magic != TASVIR__MAGIC_NODE)
+        return TASVIR_EBADHANDLE;
+    uint64_t now = tasvir__now(n);
+    uint64_t next = UINT64_MAX;
+    int rc = tasvir__isync_poll(n, now, &next);
+    if (next_ns)
+        *next_ns = next;
+    return rc;
+}
+
+int tasvir_node_sync_now(struct tasvir_node *n)
+{
+    if (!n || n->magic != TASVIR__MAGIC_NODE)
+        return TASVIR_EBADHANDLE;
+    atomic_store_explicit(&n->sync_now, 1, memory_order_release);
+    tasvir__kick(n, TASVIR_KICK_ENGINE);
+    return 0;
+}
+
+int tasvir_node_id(const struct tasvir_node *n)
+{
+    if (!n || n->magic != TASVIR__MAGIC_NODE)
+        return -1;
+    return n->ident.node_id;
+}
+
+uint64_t tasvir_node_now_ns(const struct tasvir_node *n)
+{
+    if (!n || n->magic != TASVIR__MAGIC_NODE)
+        return 0;
+    return tasvir__now(n);
+}
+
+int tasvir_node_stats(const struct tasvir_node *n, struct tasvir_stats *o)
+{
+    if (!n || n->magic != TASVIR__MAGIC_NODE)
+        return TASVIR_EBADHANDLE;
+    if (!o)
+        return -EINVAL;
+    const struct tasvir__stats_atomic *s = &n->st;
+#define LD(f) o->f = atomic_load_explicit(&s->f, memory_order_relaxed)
+    LD(epochs_ok);
+    LD(epochs_failed);
+    LD(epoch_ns);
+    LD(barrier_ns);
+    LD(bytes_scanned);
+    LD(bytes_changed);
+    LD(bytes_copied);
+    LD(versions_published);
+    LD(threads_excluded);
+    LD(threads_readmitted);
+    LD(threads_excluded_now);
+    LD(log_misuse);
+#undef LD
+    return 0;
+}
+
+static const char *phase_name(unsigned ph)
+{
+    static const char *const names[] = {"idle", "checkin", "copy", "done", "abort"};
+    return ph < sizeof(names) / sizeof(names[0]) ? names[ph] : "?";
+}
+
+void tasvir_dump(const struct tasvir_node *cn, FILE *f)
+{
+    struct tasvir_node *n = (struct tasvir_node *)cn;
+    if (!n || n->magic != TASVIR__MAGIC_NODE || !f)
+        return;
+    struct tasvir_stats st;
+    tasvir_node_stats(n, &st);
+    uint64_t ctl = atomic_load_explicit(&n->ctl, memory_order_acquire);
+    pthread_mutex_lock(&n->lock);
+    fprintf(f, "node %u mtu %u epoch seq %" PRIu64 " phase %s arrived %u/%u\n",
+            n->ident.node_id, n->ident.mtu, TASVIR__CTL_SEQ(ctl),
+            phase_name(TASVIR__CTL_PHASE(ctl)), TASVIR__CTL_ARRIVED(ctl), n->expected);
+    fprintf(f, "  epochs ok %" PRIu64 " failed %" PRIu64 " barrier %" PRIu64 " ns total %" PRIu64
+               " ns; scanned %" PRIu64 " changed %" PRIu64 " copied %" PRIu64 " B\n",
+            st.epochs_ok, st.epochs_failed, st.barrier_ns, st.epoch_ns, st.bytes_scanned,
+            st.bytes_changed, st.bytes_copied);
+    for (uint32_t i = 0; i < n->conf.max_threads; i++) {
+        struct tasvir_thread *t = &n->threads[i];
+        if (t->state != TASVIR__THR_LIVE)
+            continue;
+        fprintf(f, "  thread %u active %d excluded %d misses %u owns %u\n", t->idx,
+                atomic_load_explicit(&t->active, memory_order_relaxed),
+                atomic_load_explicit(&t->excluded, memory_order_relaxed), t->misses,
+                t->owned_areas);
+    }
+    for (uint32_t i = 0; i < n->areas_hwm; i++) {
+        struct tasvir__area *a = n->areas[i];
+        if (!a)
+            continue;
+        fprintf(f, "  area %#x '%s' %" PRIu64 " B v%" PRIu64 " pub %" PRIu64
+                   " int %" PRIu64 " us ext %" PRIu64 " us owner %d%s\n",
+                a->id, a->name, a->len, atomic_load_explicit(&a->version, memory_order_relaxed),
+                atomic_load_explicit(&a->pub_ns, memory_order_relaxed),
+                atomic_load_explicit(&a->sync_int_ns, memory_order_relaxed) / 1000,
+                atomic_load_explicit(&a->sync_ext_ns, memory_order_relaxed) / 1000,
+                a->owner ? (int)a->owner->idx : -1,
+                atomic_load_explicit(&a->state, memory_order_relaxed) == TASVIR__AREA_DYING
+                    ? " (dying)"
+                    : "");
+    }
+    pthread_mutex_unlock(&n->lock);
+}

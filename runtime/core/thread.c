@@ -1,0 +1,251 @@
+/*
+ * thread.c — worker threads: registration, activation, and tasvir_service, the check-in
+ * state machine every active thread runs between pieces of work.
+ *
+ * A thread's view of epoch seq s goes through these cases (see isync.c for the epoch):
+ *  - s == seen_seq:         nothing new; the fast path returns at once.
+ *  - counted in s:          arrive (CAS), then help copy, then wait for DONE/ABORT.
+ *  - not counted in s:      it became active (or was readmitted) after s started, so s
+ *                           copies without it; if s is still in progress it must stay out
+ *                           of area memory until s ends (wait_seq).
+ * Membership changes (register, activate, deactivate, readmit) happen under node->lock,
+ * which the engine also holds while it takes the snapshot that starts an epoch, so a thread
+ * is either counted in an epoch or knows it has to wait that epoch out.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "internal.h"
+
+static int check_thread(const struct tasvir_thread *t)
+{
+    if (!t)
+        return TASVIR_EBADHANDLE;
+    if (t->magic == TASVIR__MAGIC_THREAD)
+        return 0;
+    return t->magic == TASVIR__MAGIC_DEAD ? TASVIR_EDESTROYED : TASVIR_EBADHANDLE;
+}
+
+int tasvir_thread_register(struct tasvir_node *n, struct tasvir_thread **out)
+{
+    if (!n || n->magic != TASVIR__MAGIC_NODE)
+        return TASVIR_EBADHANDLE;
+    if (!out)
+        return -EINVAL;
+    pthread_mutex_lock(&n->lock);
+    /* Prefer never-used slots so that a stale handle of an unregistered thread keeps
+     * reporting TASVIR_EDESTROYED for as long as possible. */
+    struct tasvir_thread *t = NULL;
+    for (uint32_t i = 0; i < n->conf.max_threads && !t; i++)
+        if (n->threads[i].state == TASVIR__THR_FREE)
+            t = &n->threads[i];
+    for (uint32_t i = 0; i < n->conf.max_threads && !t; i++)
+        if (n->threads[i].state == TASVIR__THR_DEAD)
+            t = &n->threads[i];
+    if (!t) {
+        pthread_mutex_unlock(&n->lock);
+        return -EBUSY;
+    }
+    uint64_t seq = TASVIR__CTL_SEQ(atomic_load_explicit(&n->ctl, memory_order_acquire));
+    t->state = TASVIR__THR_LIVE;
+    t->node = n;
+    atomic_store_explicit(&t->active, 0, memory_order_relaxed);
+    atomic_store_explicit(&t->excluded, 0, memory_order_relaxed);
+    atomic_store_explicit(&t->counted_seq, 0, memory_order_relaxed);
+    atomic_store_explicit(&t->arrive_seq, 0, memory_order_relaxed);
+    t->seen_seq = seq;
+    t->wait_seq = 0;
+    t->readmit_pending = false;
+    t->owned_areas = 0;
+    t->misses = 0;
+    t->magic = TASVIR__MAGIC_THREAD;
+    pthread_mutex_unlock(&n->lock);
+    *out = t;
+    return 0;
+}
+
+/* Under node->lock: make t inactive.  Returns the epoch t must still arrive in (it was
+ * counted and has not arrived) or 0; the caller arrives after dropping the lock. */
+static uint64_t deactivate_locked(struct tasvir_thread *t)
+{
+    struct tasvir_node *n = t->node;
+    if (!atomic_load_explicit(&t->active, memory_order_relaxed))
+        return 0;
+    uint64_t ctl = atomic_load_explicit(&n->ctl, memory_order_acquire);
+    uint64_t s = TASVIR__CTL_SEQ(ctl);
+    uint64_t owe = 0;
+    if (TASVIR__CTL_PHASE(ctl) == TASVIR__PH_CHECKIN &&
+        atomic_load_explicit(&t->counted_seq, memory_order_relaxed) == s &&
+        atomic_load_explicit(&t->arrive_seq, memory_order_relaxed) != s)
+        owe = s;
+    if (atomic_load_explicit(&t->excluded, memory_order_relaxed)) {
+        atomic_store_explicit(&t->excluded, 0, memory_order_relaxed);
+        atomic_fetch_sub_explicit(&n->st.threads_excluded_now, 1, memory_order_relaxed);
+    }
+    atomic_store_explicit(&t->active, 0, memory_order_seq_cst);
+    t->seen_seq = s;
+    t->wait_seq = 0;
+    return owe;
+}
+
+int tasvir_thread_deactivate(struct tasvir_thread *t)
+{
+    int rc = check_thread(t);
+    if (rc)
+        return rc;
+    pthread_mutex_lock(&t->node->lock);
+    uint64_t owe = deactivate_locked(t);
+    pthread_mutex_unlock(&t->node->lock);
+    /* Arriving on the way out lets an epoch that counted us finish without a timeout. */
+    if (owe)
+        tasvir__isync_arrive(t, owe);
+    return 0;
+}
+
+int tasvir_thread_unregister(struct tasvir_thread *t)
+{
+    int rc = check_thread(t);
+    if (rc)
+        return rc;
+    struct tasvir_node *n = t->node;
+    pthread_mutex_lock(&n->lock);
+    if (t->owned_areas) {
+        pthread_mutex_unlock(&n->lock);
+        return -EBUSY;
+    }
+    uint64_t owe = deactivate_locked(t);
+    pthread_mutex_unlock(&n->lock);
+    if (owe)
+        tasvir__isync_arrive(t, owe);
+    pthread_mutex_lock(&n->lock);
+    t->state = TASVIR__THR_DEAD;
+    t->magic = TASVIR__MAGIC_DEAD;
+    pthread_mutex_unlock(&n->lock);
+    return 0;
+}
+
+/* Under node->lock: (re)join epochs.  If an epoch is in progress, t was not counted in it
+ * and must wait it out. */
+static int join_locked(struct tasvir_thread *t)
+{
+    struct tasvir_node *n = t->node;
+    atomic_store_explicit(&t->active, 1, memory_order_seq_cst);
+    uint64_t ctl = atomic_load_explicit(&n->ctl, memory_order_acquire);
+    uint64_t s = TASVIR__CTL_SEQ(ctl);
+    if (tasvir__ph_in_progress(TASVIR__CTL_PHASE(ctl)) &&
+        atomic_load_explicit(&t->counted_seq, memory_order_relaxed) != s) {
+        t->wait_seq = s;
+        return -EAGAIN;
+    }
+    t->seen_seq = s;
+    t->wait_seq = 0;
+    return 0;
+}
+
+int tasvir_thread_activate(struct tasvir_thread *t)
+{
+    int rc = check_thread(t);
+    if (rc)
+        return rc;
+    pthread_mutex_lock(&t->node->lock);
+    if (atomic_load_explicit(&t->active, memory_order_relaxed))
+        rc = t->wait_seq ? -EAGAIN : 0;
+    else
+        rc = join_locked(t);
+    pthread_mutex_unlock(&t->node->lock);
+    return rc;
+}
+
+struct tasvir_node *tasvir_thread_node(const struct tasvir_thread *t)
+{
+    return check_thread(t) ? NULL : t->node;
+}
+
+static int finish(struct tasvir_thread *t, uint64_t s)
+{
+    t->seen_seq = s;
+    if (t->readmit_pending) {
+        t->readmit_pending = false;
+        return TASVIR_SERVICE_READMITTED;
+    }
+    return TASVIR_SERVICE_OK;
+}
+
+static int service_slow(struct tasvir_thread *t)
+{
+    struct tasvir_node *n = t->node;
+    if (!atomic_load_explicit(&t->active, memory_order_relaxed))
+        return TASVIR_ENOTACTIVE;
+    if (atomic_load_explicit(&t->excluded, memory_order_acquire)) {
+        pthread_mutex_lock(&n->lock);
+        atomic_store_explicit(&t->excluded, 0, memory_order_relaxed);
+        atomic_fetch_sub_explicit(&n->st.threads_excluded_now, 1, memory_order_relaxed);
+        tasvir__stat_add(&n->st.threads_readmitted, 1);
+        t->readmit_pending = true;
+        (void)join_locked(t);
+        pthread_mutex_unlock(&n->lock);
+        tasvir__log(n, TASVIR_LOG_INFO, "thread %u readmitted after exclusion", t->idx);
+    }
+    for (;;) {
+        uint64_t ctl = atomic_load_explicit(&n->ctl, memory_order_acquire);
+        uint64_t s = TASVIR__CTL_SEQ(ctl);
+        unsigned ph = TASVIR__CTL_PHASE(ctl);
+        if (t->wait_seq) {
+            if (s == t->wait_seq && tasvir__ph_in_progress(ph))
+                return -EAGAIN;
+            t->seen_seq = t->wait_seq;
+            t->wait_seq = 0;
+        }
+        if (s == t->seen_seq)
+            return finish(t, s);
+        if (atomic_load_explicit(&t->counted_seq, memory_order_relaxed) != s) {
+            /* Not waited for in s (joined after it started). */
+            if (tasvir__ph_in_progress(ph)) {
+                t->wait_seq = s;
+                return -EAGAIN;
+            }
+            return finish(t, s);
+        }
+        if (atomic_load_explicit(&t->arrive_seq, memory_order_relaxed) != s &&
+            !tasvir__isync_arrive(t, s)) {
+            /* s was aborted (or superseded) before we arrived: done with it. */
+            t->seen_seq = s;
+            continue;
+        }
+        ctl = atomic_load_explicit(&n->ctl, memory_order_acquire);
+        if (TASVIR__CTL_SEQ(ctl) == s && TASVIR__CTL_PHASE(ctl) == TASVIR__PH_COPY) {
+            tasvir__isync_copy_work(n, s);
+            ctl = atomic_load_explicit(&n->ctl, memory_order_acquire);
+        }
+        if (TASVIR__CTL_SEQ(ctl) != s || !tasvir__ph_in_progress(TASVIR__CTL_PHASE(ctl)))
+            return finish(t, s);
+        return -EAGAIN;
+    }
+}
+
+int tasvir_service(struct tasvir_thread *t)
+{
+    if (__builtin_expect(!t || t->magic != TASVIR__MAGIC_THREAD, 0))
+        return check_thread(t);
+    uint64_t ctl = atomic_load_explicit(&t->node->ctl, memory_order_acquire);
+    if (__builtin_expect(TASVIR__CTL_SEQ(ctl) == t->seen_seq && !t->wait_seq &&
+                             !atomic_load_explicit(&t->excluded, memory_order_relaxed) &&
+                             atomic_load_explicit(&t->active, memory_order_relaxed),
+                         1))
+        return TASVIR_SERVICE_OK;
+    return service_slow(t);
+}
+
+int tasvir_service_wait(struct tasvir_thread *t)
+{
+    for (;;) {
+        int rc = tasvir_service(t);
+        if (rc != -EAGAIN)
+            return rc;
+        const struct tasvir_backend *be = &t->node->be;
+        if (be->ops->relax)
+            be->ops->relax(be->ctx);
+        else
+            __builtin_ia32_pause();
+    }
+}

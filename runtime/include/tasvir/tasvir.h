@@ -1,0 +1,413 @@
+/*
+ * tasvir/tasvir.h — Tasvir: a versioned distributed shared memory with explicit,
+ * user-controlled synchronization.  This header is the application's manual.
+ *
+ * ## Model
+ *
+ * A *node* is one runtime instance (one host, one DPDK process, one ns-3 node).  All of a
+ * node's state hangs off its handle: the core has no globals, so any number of nodes can
+ * live in one process (tests, the simulator).
+ *
+ * A *thread* is an application worker registered with its node.  Active threads must
+ * *check in* by calling tasvir_service() often (every ~10 us in a hot loop) and may only
+ * dereference area memory between check-ins.  A thread about to block (I/O, setup) marks
+ * itself inactive; inactive threads are not waited for and must not touch areas.
+ *
+ * An *area* is a named, fixed-size byte region with exactly one writer, its *owner thread*.
+ * The owner writes the *writer copy* and records every write with tasvir_log(), which marks
+ * the touched 64-byte lines dirty.  Everyone else, on every node, reads the *reader copy*:
+ * the last published version, which does not change between two check-ins of the reading
+ * thread.  Areas hold offsets, never pointers: copies live at different addresses on
+ * different nodes.
+ *
+ * A *version* is the set of changes the owner made between two internal syncs.  Versions
+ * start at 0 (all zero bytes), grow by one each time an internal sync publishes changes,
+ * and carry the owner's publish timestamp.
+ *
+ * ## Consistency guarantees
+ *
+ *  - Update atomicity: a reader sees a whole version of an area or none of it.
+ *  - Snapshot: between two check-ins of a thread, its view of *all* areas on its node is
+ *    one consistent snapshot (nothing changes under it).
+ *  - Monotonic versions: a reader never sees an area's version go backwards.
+ *  - Staleness is explicit: tasvir_area_version()/tasvir_area_pub_ns() tell what a reader
+ *    sees and when it was published.
+ *
+ * ## Internal synchronization (one node)
+ *
+ * The node's *sync engine* (tasvir_node_poll(), driven by a dedicated thread, lcore or
+ * simulator agent) starts an *epoch* when an area's internal interval has elapsed.  Every
+ * active thread must check in within the epoch window (default 50 us).  Then the dirty
+ * lines are copied writer copy -> reader copy, cooperatively by the checked-in threads,
+ * versions of changed areas are bumped, and only then do the threads leave the check-in.
+ * If the window expires, the epoch fails: nothing is published, nothing is lost (the dirty
+ * log keeps the changes) and it is retried one window later.  A thread that misses
+ * `exclude_after_misses` windows in a row is *excluded*: epochs proceed without it, areas it
+ * owns are frozen (not published) until it checks in again, and the exclusion is counted and
+ * logged.  When it next calls tasvir_service() it is readmitted and told so
+ * (TASVIR_SERVICE_READMITTED): its reads since its previous check-in may not have been a
+ * consistent snapshot.
+ *
+ * ## Caveats
+ *
+ *  - Writes that are not logged are not published (and may be published later by accident
+ *    if another write to the same line is logged).  Log what you write.
+ *  - Only the owner may write its writer copy, and only between check-ins.
+ *  - The reader copy is read-only; never write it.
+ *  - Handles are not reference counted: destroying a node invalidates every handle of it.
+ *    Use of a destroyed *area* or *thread* handle is detected and reported while its node
+ *    lives (TASVIR_EDESTROYED); use after tasvir_node_destroy() is undefined.
+ *
+ * ## Errors
+ *
+ * Functions return 0 (or a count) on success and a negative code on failure: -errno values
+ * (-EINVAL, -ENOMEM, -ENOENT, -EEXIST, -EAGAIN, -EBUSY, -E2BIG, -ERANGE) or the project's
+ * own TASVIR_E* codes below.  tasvir_strerror() decodes both.
+ */
+#ifndef TASVIR_TASVIR_H
+#define TASVIR_TASVIR_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct tasvir_node;
+struct tasvir_thread;
+struct tasvir_area;
+struct tasvir_backend;
+
+/** Bytes per cache line: the granularity of dirty logging and of replication. */
+#define TASVIR_LINE_BYTES 64u
+/** Largest number of nodes in a testbed (node ids are 0 .. TASVIR_MAX_NODES-1). */
+#define TASVIR_MAX_NODES 1024u
+/** Longest area name, terminating NUL excluded. */
+#define TASVIR_NAME_MAX 39u
+
+/** Project error codes (negative, outside the errno range). */
+enum tasvir_error {
+    TASVIR_ENOTOWNER = -10001,  /**< the handle may not write this area (not its owner) */
+    TASVIR_EDESTROYED = -10002, /**< the area or thread handle was destroyed */
+    TASVIR_EBADHANDLE = -10003, /**< not a valid handle (NULL or wrong kind) */
+    TASVIR_ENOTACTIVE = -10004, /**< the thread is inactive and may not do this */
+    TASVIR_EBACKEND = -10005,   /**< the backend failed or its ops table is incomplete */
+    TASVIR_EPROTO = -10006,     /**< a malformed or unexpected wire frame */
+    TASVIR_ENODEDOWN = -10007,  /**< the owner node is declared down */
+};
+
+/** Non-error results of tasvir_service(). */
+enum tasvir_service_result {
+    TASVIR_SERVICE_OK = 0,         /**< no epoch pending, or the epoch is over: go on */
+    TASVIR_SERVICE_READMITTED = 1, /**< thread was excluded and is back; see the overview */
+};
+
+/** Severity for the log sink. */
+enum tasvir_log_level { TASVIR_LOG_ERR = 3, TASVIR_LOG_WARN = 4, TASVIR_LOG_INFO = 6, TASVIR_LOG_DEBUG = 7 };
+
+/** Log sink: receives abnormal events (never results: those are counters). */
+typedef void (*tasvir_log_fn)(void *arg, int level, const char *msg);
+
+/** Node configuration.  Initialise with tasvir_node_conf_init() and override fields. */
+struct tasvir_node_conf {
+    /** Required: the backend (clock, frames, memory, identity).  Must outlive the node. */
+    const struct tasvir_backend *backend;
+    /** Most threads that may be registered at once (default 64). */
+    uint32_t max_threads;
+    /** Most areas (owned + attached) on this node (default 1024). */
+    uint32_t max_areas;
+    /** Largest area accepted by tasvir_area_create (default 1 GiB). */
+    uint64_t max_area_bytes;
+    /** Epoch check-in window in ns (default 50 000). */
+    uint64_t epoch_window_ns;
+    /** Delay before retrying a failed epoch, in ns (default: epoch_window_ns). */
+    uint64_t epoch_retry_ns;
+    /** Consecutive missed windows after which a thread is excluded (default 8). */
+    uint32_t exclude_after_misses;
+    /** Default internal / external sync intervals for new areas, in us (1000 / 10000). */
+    uint64_t sync_int_us;
+    uint64_t sync_ext_us;
+    /** Optional log sink and its argument (NULL: logs are dropped, counters still count). */
+    tasvir_log_fn log_fn;
+    void *log_arg;
+    /** Least severity passed to log_fn (default TASVIR_LOG_WARN). */
+    int log_level;
+};
+
+/** Counters of a node.  All are cumulative since tasvir_node_create(). */
+struct tasvir_stats {
+    uint64_t epochs_ok;            /**< internal syncs that published */
+    uint64_t epochs_failed;        /**< internal syncs whose window expired */
+    uint64_t epoch_ns;             /**< sum over successful epochs, start to done */
+    uint64_t barrier_ns;           /**< sum over successful epochs, start to all checked in */
+    uint64_t bytes_scanned;        /**< bytes of area covered by the dirty-log scan */
+    uint64_t bytes_changed;        /**< bytes of dirty lines found */
+    uint64_t bytes_copied;         /**< bytes copied writer/staging -> reader copies */
+    uint64_t versions_published;   /**< area versions bumped */
+    uint64_t threads_excluded;     /**< exclusion events */
+    uint64_t threads_readmitted;   /**< readmissions after exclusion */
+    uint64_t threads_excluded_now; /**< threads currently excluded */
+    uint64_t log_misuse;           /**< tasvir_log calls rejected (not owner, out of range) */
+};
+
+/** Area configuration for tasvir_area_create(). */
+struct tasvir_area_conf {
+    /** Unique name on the testbed, 1..TASVIR_NAME_MAX characters. */
+    const char *name;
+    /** Size in bytes, > 0 and <= node max_area_bytes; rounded up to whole lines. */
+    uint64_t len_bytes;
+    /** Internal sync interval in us (0: the node default). */
+    uint64_t sync_int_us;
+    /** External sync interval in us (0: the node default). */
+    uint64_t sync_ext_us;
+};
+
+/* ------------------------------------------------------------------------------------ */
+/* Errors                                                                               */
+
+/**
+ * Describe an error code.
+ * @param err  a negative code returned by this API (or any -errno)
+ * @return a static, human-readable string; never NULL.
+ */
+const char *tasvir_strerror(int err);
+
+/* ------------------------------------------------------------------------------------ */
+/* Nodes                                                                                */
+
+/**
+ * Fill a node configuration with defaults (backend NULL).
+ * @return 0, or -EINVAL if conf is NULL.
+ */
+int tasvir_node_conf_init(struct tasvir_node_conf *conf);
+
+/**
+ * Create a node over a backend.
+ * @param conf  configuration; copied, need not outlive the call (the backend must)
+ * @param out   receives the node handle
+ * @return 0; -EINVAL for a NULL argument, an out-of-range field or a zero window;
+ *         TASVIR_EBACKEND if the ops table lacks a required operation or identity fails;
+ *         -ENOMEM.
+ */
+int tasvir_node_create(const struct tasvir_node_conf *conf, struct tasvir_node **out);
+
+/**
+ * Destroy a node and everything it owns (threads, areas, handles).  No thread of it may be
+ * running tasvir calls.  NULL is accepted and ignored.
+ */
+void tasvir_node_destroy(struct tasvir_node *node);
+
+/**
+ * One step of the node's sync engine; never blocks.  Starts an epoch when an area's
+ * internal interval is due, times out or completes epochs, and takes part in copying.
+ * Call it in a loop from one dedicated thread (the "daemon" role), or from a simulator
+ * agent at *next_ns.
+ * @param node     the node
+ * @param next_ns  optional; receives the time at which the engine next has work (it may
+ *                 have work earlier if threads check in: see TASVIR_KICK_ENGINE)
+ * @return 0 when idle, -EAGAIN when an epoch is in progress, TASVIR_EBADHANDLE.
+ */
+int tasvir_node_poll(struct tasvir_node *node, uint64_t *next_ns);
+
+/**
+ * Ask for an internal sync as soon as possible, regardless of intervals.
+ * @return 0 or TASVIR_EBADHANDLE.
+ */
+int tasvir_node_sync_now(struct tasvir_node *node);
+
+/** This node's id (from the backend identity), or -1 for a bad handle. */
+int tasvir_node_id(const struct tasvir_node *node);
+
+/** Current time on the node's clock (the backend's), in ns. */
+uint64_t tasvir_node_now_ns(const struct tasvir_node *node);
+
+/**
+ * Copy the node's counters.
+ * @return 0, -EINVAL (NULL out) or TASVIR_EBADHANDLE.
+ */
+int tasvir_node_stats(const struct tasvir_node *node, struct tasvir_stats *out);
+
+/** Write a human-readable dump of the node's internals (threads, areas, epoch state). */
+void tasvir_dump(const struct tasvir_node *node, FILE *f);
+
+/* ------------------------------------------------------------------------------------ */
+/* Threads                                                                              */
+
+/**
+ * Register a worker thread with the node.  The thread starts inactive: call
+ * tasvir_thread_activate() before touching areas.  The handle is used only by the thread
+ * it describes.
+ * @return 0; TASVIR_EBADHANDLE; -EINVAL (NULL out); -EBUSY (max_threads registered).
+ */
+int tasvir_thread_register(struct tasvir_node *node, struct tasvir_thread **out);
+
+/**
+ * Unregister a thread (it is deactivated first).  Its handle becomes destroyed.
+ * @return 0; TASVIR_EBADHANDLE; TASVIR_EDESTROYED (already unregistered);
+ *         -EBUSY if the thread still owns areas (destroy them first).
+ */
+int tasvir_thread_unregister(struct tasvir_thread *t);
+
+/**
+ * Mark the thread active: epochs wait for it from now on.  If an epoch is in progress it
+ * returns -EAGAIN and the thread must call tasvir_service() until it returns >= 0 before
+ * touching any area (tasvir_service_wait() does this).
+ * @return 0 (already active or no epoch in progress); -EAGAIN (see above);
+ *         TASVIR_EBADHANDLE; TASVIR_EDESTROYED.
+ */
+int tasvir_thread_activate(struct tasvir_thread *t);
+
+/**
+ * Mark the thread inactive: epochs no longer wait for it.  It must not touch areas until
+ * it is active again.  Writes it logged before are published by later epochs.
+ * @return 0; TASVIR_EBADHANDLE; TASVIR_EDESTROYED.
+ */
+int tasvir_thread_deactivate(struct tasvir_thread *t);
+
+/** The node a thread belongs to (NULL for a bad handle). */
+struct tasvir_node *tasvir_thread_node(const struct tasvir_thread *t);
+
+/**
+ * Check in.  The non-blocking core of internal synchronization: if no epoch is pending it
+ * returns at once; otherwise it checks the thread in, helps copy, and returns -EAGAIN
+ * ("epoch in progress, call again") until the epoch is over.  While it returns -EAGAIN the
+ * thread must not touch area memory.
+ * @return TASVIR_SERVICE_OK; TASVIR_SERVICE_READMITTED (excluded thread back: its reads
+ *         since the previous check-in may have been inconsistent); -EAGAIN;
+ *         TASVIR_ENOTACTIVE (thread inactive); TASVIR_EBADHANDLE; TASVIR_EDESTROYED.
+ */
+int tasvir_service(struct tasvir_thread *t);
+
+/**
+ * Blocking wrapper around tasvir_service() for real threads: calls it until it returns
+ * something other than -EAGAIN, relaxing the CPU (backend `relax`) between calls so that
+ * threads that have not checked in yet get to run.
+ * @return as tasvir_service(), never -EAGAIN.
+ */
+int tasvir_service_wait(struct tasvir_thread *t);
+
+/* ------------------------------------------------------------------------------------ */
+/* Areas                                                                                */
+
+/**
+ * Fill an area configuration with defaults (no name, no size, node-default intervals).
+ * @return 0, or -EINVAL if conf is NULL.
+ */
+int tasvir_area_conf_init(struct tasvir_area_conf *conf);
+
+/**
+ * Create an area owned by thread `owner`; the returned handle is the owner's and may write
+ * (tasvir_area_writer, tasvir_log).  Both copies start zeroed at version 0.
+ * @return 0; TASVIR_EBADHANDLE / TASVIR_EDESTROYED (owner); -EINVAL (NULL conf or out,
+ *         empty or over-long name, zero length); -E2BIG (length above max_area_bytes);
+ *         -EEXIST (name in use); -EBUSY (max_areas reached); -ENOMEM.
+ */
+int tasvir_area_create(struct tasvir_thread *owner, const struct tasvir_area_conf *conf,
+                       struct tasvir_area **out);
+
+/**
+ * Attach thread t to the area called `name` and get a reader handle for it (reader copy
+ * only; it may not write or log).  Every call returns a new handle; each is released by
+ * tasvir_area_detach() or with the node.
+ * @return 0; TASVIR_EBADHANDLE / TASVIR_EDESTROYED (t); -EINVAL (NULL or bad name or out);
+ *         -ENOENT (no area of that name is known); -ENOMEM.
+ */
+int tasvir_area_attach(struct tasvir_thread *t, const char *name, struct tasvir_area **out);
+
+/**
+ * Release a reader handle from tasvir_area_attach().  (The owner's handle is released by
+ * tasvir_area_destroy.)
+ * @return 0; TASVIR_EBADHANDLE; TASVIR_EDESTROYED (already released);
+ *         -EINVAL (this is the owner's handle).
+ */
+int tasvir_area_detach(struct tasvir_area *a);
+
+/**
+ * Destroy an area; only the owner's handle may.  Every handle of it becomes destroyed.
+ * The memory is reclaimed by the sync engine once no epoch uses it.
+ * @return 0; TASVIR_EBADHANDLE; TASVIR_EDESTROYED; TASVIR_ENOTOWNER (a reader handle).
+ */
+int tasvir_area_destroy(struct tasvir_area *a);
+
+/**
+ * Is there an area of this name on the node?  Does not attach.
+ * @return 1 if known, 0 if not; -EINVAL (NULL or bad name); TASVIR_EBADHANDLE.
+ */
+int tasvir_area_lookup(struct tasvir_node *node, const char *name);
+
+/** Writer copy for the owner's handle; NULL for a reader handle or a bad handle. */
+void *tasvir_area_writer(const struct tasvir_area *a);
+/** Reader copy (the published snapshot); NULL for a bad handle. */
+const void *tasvir_area_reader(const struct tasvir_area *a);
+/** Length in bytes as created (0 for a bad handle). */
+uint64_t tasvir_area_len(const struct tasvir_area *a);
+/** The area's name (NULL for a bad handle). */
+const char *tasvir_area_name(const struct tasvir_area *a);
+/** Version of the reader copy this node sees (0 for a bad handle).  Any thread. */
+uint64_t tasvir_area_version(const struct tasvir_area *a);
+/** The owner's publish timestamp (ns, owner's clock) of that version; 0 for version 0. */
+uint64_t tasvir_area_pub_ns(const struct tasvir_area *a);
+
+/**
+ * Change an area's internal and/or external sync interval (0 keeps the current value).
+ * Takes effect at once, in either direction.  Owner's handle only.
+ * @return 0; TASVIR_EBADHANDLE; TASVIR_EDESTROYED; TASVIR_ENOTOWNER.
+ */
+int tasvir_area_set_sync(struct tasvir_area *a, uint64_t sync_int_us, uint64_t sync_ext_us);
+
+/** Read the area's intervals in us (either pointer may be NULL). */
+int tasvir_area_get_sync(const struct tasvir_area *a, uint64_t *sync_int_us, uint64_t *sync_ext_us);
+
+/* ------------------------------------------------------------------------------------ */
+/* Dirty logging (the write fast path)                                                   */
+
+/* Internal: the first member of every struct tasvir_area, exposed only so that
+ * tasvir_log() can be inlined.  Do not use these fields. */
+struct tasvir__area_hot {
+    uintptr_t wbase; /* writer copy; 0 on handles that may not write */
+    uint64_t wlen;   /* bytes of the writer copy covered by the log; 0 if not writable */
+    uint64_t *log;   /* dirty bitmap: bit i set = line i changed since the last sync */
+};
+
+int tasvir__log_range(struct tasvir_area *a, uint64_t first_line, uint64_t last_line);
+int tasvir__log_bad(struct tasvir_area *a, const void *addr, size_t len);
+
+/**
+ * Record that the owner wrote [addr, addr+len) of the writer copy.  Marks every 64-byte
+ * line touched dirty; a single-line call does one load and, only if the bit was clear, one
+ * plain store (no atomics: only the owner thread logs its area).  len == 0 does nothing.
+ * @return 0; TASVIR_ENOTOWNER (a reader handle); -ERANGE (outside the writer copy).
+ *         Rejections are also counted in tasvir_stats.log_misuse.
+ */
+static inline int tasvir_log(struct tasvir_area *a, const void *addr, size_t len)
+{
+    const struct tasvir__area_hot *h = (const struct tasvir__area_hot *)(const void *)a;
+    uint64_t off = (uint64_t)((uintptr_t)addr - h->wbase);
+    if (__builtin_expect(off >= h->wlen || len > h->wlen - off, 0))
+        return tasvir__log_bad(a, addr, len);
+    if (__builtin_expect(len == 0, 0))
+        return 0;
+    uint64_t first = off >> 6, last = (off + len - 1) >> 6;
+    if (__builtin_expect(first == last, 1)) {
+        uint64_t *w = h->log + (first >> 6);
+        uint64_t bit = (uint64_t)1 << (first & 63);
+        if (!(*w & bit))
+            *w |= bit;
+        return 0;
+    }
+    return tasvir__log_range(a, first, last);
+}
+
+/**
+ * tasvir_log() with an ownership check against the calling thread: also fails with
+ * TASVIR_ENOTOWNER when t is not the area's owner thread.
+ */
+int tasvir_log_checked(struct tasvir_thread *t, struct tasvir_area *a, const void *addr,
+                       size_t len);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* TASVIR_TASVIR_H */

@@ -1,0 +1,139 @@
+/*
+ * test_log.c — dirty logging (tasvir_log / tasvir_log_checked).
+ *
+ * Covers: first and last byte, unaligned ranges inside a line, line-crossing and
+ * word-crossing ranges, multi-word ranges, the whole area, areas whose length is not a
+ * multiple of 64, len == 0, repeated logging of one line, out-of-range addresses, reader
+ * handles and the wrong thread (errors and the log_misuse counter).  Each case writes a
+ * pattern over the whole writer copy, logs only the range under test, runs one epoch and
+ * checks that exactly the lines of that range reached the reader copy.
+ */
+#include <criterion/criterion.h>
+#include <criterion/new/assert.h>
+
+#include "harness.h"
+
+#define AREA_BYTES (16 * 1024) /* 256 lines, 4 bitmap words */
+
+struct fx {
+    struct h_net h;
+    struct tasvir_thread *t;
+    struct tasvir_area *a;
+    uint8_t *w;
+};
+
+static void fx_init(struct fx *f, uint64_t len)
+{
+    cr_assert(eq(int, h_net_create(&f->h, 1, 0, 1, NULL), 0));
+    f->t = h_thread(f->h.node[0]);
+    cr_assert(not(eq(ptr, f->t, NULL)));
+    f->a = h_area(f->t, "log", len, 1000);
+    cr_assert(not(eq(ptr, f->a, NULL)));
+    f->w = tasvir_area_writer(f->a);
+    cr_assert(not(eq(ptr, f->w, NULL)));
+    memset(f->w, 0xab, len);
+}
+
+/* Run one epoch and check that lines [first, last] (and only they) were published. */
+static void expect_lines(struct fx *f, uint64_t len, int64_t first, int64_t last)
+{
+    tasvir_node_sync_now(f->h.node[0]);
+    cr_assert(ge(int, h_settle(f->h.node[0], &f->t, 1, 100), 0));
+    const uint8_t *r = tasvir_area_reader(f->a);
+    uint64_t nlines = (len + 63) / 64;
+    for (uint64_t l = 0; l < nlines; l++) {
+        uint64_t end = (l + 1) * 64 < len ? (l + 1) * 64 : len;
+        int want = (int64_t)l >= first && (int64_t)l <= last;
+        for (uint64_t b = l * 64; b < end; b++)
+            cr_assert(eq(u8, r[b], want ? 0xab : 0), "line %lu byte %lu: expected %s", l, b,
+                      want ? "published" : "untouched");
+    }
+    struct tasvir_stats st;
+    tasvir_node_stats(f->h.node[0], &st);
+    uint64_t lines = first < 0 ? 0 : (uint64_t)(last - first + 1);
+    cr_assert(eq(u64, st.bytes_changed, lines * 64));
+    cr_assert(eq(u64, tasvir_area_version(f->a), lines ? 1 : 0));
+}
+
+#define LOG_CASE(name, len, off, n, first, last)                                      \
+    Test(log, name, .timeout = 10)                                                   \
+    {                                                                                \
+        struct fx f;                                                                 \
+        fx_init(&f, len);                                                            \
+        cr_assert(eq(int, tasvir_log(f.a, f.w + (off), (n)), 0));                    \
+        expect_lines(&f, len, first, last);                                          \
+        h_net_destroy(&f.h);                                                         \
+    }
+
+LOG_CASE(first_byte, AREA_BYTES, 0, 1, 0, 0)
+LOG_CASE(last_byte, AREA_BYTES, AREA_BYTES - 1, 1, 255, 255)
+LOG_CASE(unaligned_inside_line, AREA_BYTES, 70, 20, 1, 1)
+LOG_CASE(line_crossing, AREA_BYTES, 60, 8, 0, 1)
+LOG_CASE(exact_line, AREA_BYTES, 128, 64, 2, 2)
+LOG_CASE(word_crossing, AREA_BYTES, 63 * 64 + 60, 8, 63, 64)
+LOG_CASE(word_aligned_word, AREA_BYTES, 64 * 64, 64 * 64, 64, 127)
+LOG_CASE(multi_word_unaligned, AREA_BYTES, 100, 64 * 130, 1, 131)
+LOG_CASE(whole_area, AREA_BYTES, 0, AREA_BYTES, 0, 255)
+LOG_CASE(odd_length_last_byte, 1000, 999, 1, 15, 15)
+LOG_CASE(odd_length_whole, 1000, 0, 1000, 0, 15)
+LOG_CASE(len_zero, AREA_BYTES, 500, 0, -1, -1)
+
+Test(log, same_line_twice_is_one_line, .timeout = 10)
+{
+    struct fx f;
+    fx_init(&f, AREA_BYTES);
+    for (int i = 0; i < 5; i++)
+        cr_assert(eq(int, tasvir_log(f.a, f.w + 640 + i, 4), 0));
+    expect_lines(&f, AREA_BYTES, 10, 10);
+    h_net_destroy(&f.h);
+}
+
+Test(log, out_of_range_rejected_and_counted, .timeout = 10)
+{
+    struct fx f;
+    fx_init(&f, 1000);
+    cr_assert(eq(int, tasvir_log(f.a, f.w + 1000, 1), -ERANGE));
+    cr_assert(eq(int, tasvir_log(f.a, f.w + 990, 11), -ERANGE));
+    cr_assert(eq(int, tasvir_log(f.a, f.w - 1, 1), -ERANGE));
+    cr_assert(eq(int, tasvir_log(f.a, f.w, SIZE_MAX), -ERANGE));
+    cr_assert(eq(int, tasvir_log(f.a, (void *)8, 8), -ERANGE));
+    struct tasvir_stats st;
+    tasvir_node_stats(f.h.node[0], &st);
+    cr_assert(eq(u64, st.log_misuse, 5));
+    expect_lines(&f, 1000, -1, -1); /* nothing was marked */
+    h_net_destroy(&f.h);
+}
+
+Test(log, reader_handle_may_not_log, .timeout = 10)
+{
+    struct fx f;
+    fx_init(&f, AREA_BYTES);
+    struct tasvir_thread *t2 = h_thread(f.h.node[0]);
+    struct tasvir_area *r = NULL;
+    cr_assert(eq(int, tasvir_area_attach(t2, "log", &r), 0));
+    cr_assert(eq(ptr, tasvir_area_writer(r), NULL));
+    cr_assert(eq(int, tasvir_log(r, f.w, 64), TASVIR_ENOTOWNER));
+    /* the owner's own thread attaching gets a reader handle too */
+    struct tasvir_area *r2 = NULL;
+    cr_assert(eq(int, tasvir_area_attach(f.t, "log", &r2), 0));
+    cr_assert(eq(int, tasvir_log(r2, f.w, 64), TASVIR_ENOTOWNER));
+    struct tasvir_stats st;
+    tasvir_node_stats(f.h.node[0], &st);
+    cr_assert(eq(u64, st.log_misuse, 2));
+    h_net_destroy(&f.h);
+}
+
+Test(log, checked_variant_verifies_thread, .timeout = 10)
+{
+    struct fx f;
+    fx_init(&f, AREA_BYTES);
+    struct tasvir_thread *t2 = h_thread(f.h.node[0]);
+    cr_assert(eq(int, tasvir_log_checked(t2, f.a, f.w, 64), TASVIR_ENOTOWNER));
+    cr_assert(eq(int, tasvir_log_checked(f.t, f.a, f.w + 64, 64), 0));
+    cr_assert(eq(int, tasvir_log_checked(f.t, f.a, f.w + AREA_BYTES, 1), -ERANGE));
+    cr_assert(eq(int, tasvir_log_checked(NULL, f.a, f.w, 1), TASVIR_EBADHANDLE));
+    cr_assert(eq(int, tasvir_log_checked(f.t, NULL, f.w, 1), TASVIR_EBADHANDLE));
+    cr_assert(eq(int, tasvir_thread_deactivate(t2), 0));
+    expect_lines(&f, AREA_BYTES, 1, 1);
+    h_net_destroy(&f.h);
+}
