@@ -180,7 +180,7 @@ int tasvir_area_create(struct tasvir_thread *owner, const struct tasvir_area_con
     atomic_init(&a->sync_ext_ns, ext_us * 1000);
     atomic_init(&a->version, 0);
     atomic_init(&a->pub_ns, 0);
-    atomic_init(&a->resched, 1);
+    atomic_init(&a->due_hint, tasvir__now(n) + int_us * 1000);
     atomic_init(&a->state, TASVIR__AREA_LIVE);
 
     pthread_mutex_lock(&n->lock);
@@ -340,7 +340,8 @@ int tasvir_area_set_sync(struct tasvir_area *h, uint64_t sync_int_us, uint64_t s
     struct tasvir__area *a = h->core;
     if (sync_int_us) {
         atomic_store_explicit(&a->sync_int_ns, sync_int_us * 1000, memory_order_relaxed);
-        atomic_store_explicit(&a->resched, 1, memory_order_release);
+        atomic_store_explicit(&a->due_hint, tasvir__now(h->node) + sync_int_us * 1000,
+                              memory_order_release);
         atomic_store_explicit(&h->node->due_stale, 1, memory_order_release);
     }
     if (sync_ext_us)

@@ -95,7 +95,7 @@ struct tasvir__area {
     _Atomic uint64_t sync_int_ns;
     _Atomic uint64_t sync_ext_ns;
     uint64_t next_int_due_ns; /* engine */
-    _Atomic int resched;      /* set at creation / interval change: due = now + interval */
+    _Atomic uint64_t due_hint; /* nonzero: new due time set at creation / interval change */
     /* Per-epoch scratch, written by copiers of this area's chunks, read by the finalizer
      * after the chunk_done acquire. */
     bool in_epoch;           /* engine, before publish */

@@ -290,11 +290,9 @@ static uint64_t next_due(struct tasvir_node *n)
         struct tasvir__area *a = n->areas[i];
         if (!a || atomic_load_explicit(&a->state, memory_order_relaxed) != TASVIR__AREA_LIVE)
             continue;
-        if (atomic_exchange_explicit(&a->resched, 0, memory_order_acq_rel)) {
-            /* new area or interval changed: first sync one interval from now */
-            uint64_t iv = atomic_load_explicit(&a->sync_int_ns, memory_order_relaxed);
-            a->next_int_due_ns = tasvir__now(n) + iv;
-        }
+        uint64_t hint = atomic_exchange_explicit(&a->due_hint, 0, memory_order_acq_rel);
+        if (hint) /* new area or interval changed */
+            a->next_int_due_ns = hint;
         if (a->next_int_due_ns < due)
             due = a->next_int_due_ns;
     }

@@ -200,8 +200,14 @@ int tasvir_node_stats(const struct tasvir_node *n, struct tasvir_stats *o)
 
 static const char *phase_name(unsigned ph)
 {
-    static const char *const names[] = {"idle", "checkin", "copy", "done", "abort"};
-    return ph < sizeof(names) / sizeof(names[0]) ? names[ph] : "?";
+    switch (ph) {
+    case TASVIR__PH_IDLE: return "idle";
+    case TASVIR__PH_CHECKIN: return "checkin";
+    case TASVIR__PH_COPY: return "copy";
+    case TASVIR__PH_DONE: return "done";
+    case TASVIR__PH_ABORT: return "abort";
+    default: return "?";
+    }
 }
 
 void tasvir_dump(const struct tasvir_node *cn, FILE *f)

@@ -1,0 +1,198 @@
+/*
+ * bench.h — shared pieces of tasvir-bench: the subcommand table, cheap timing (TSC
+ * calibrated against CLOCK_MONOTONIC), CPU pinning, option parsing helpers, statistics
+ * helpers and a loopback node for benchmarks.
+ *
+ * Adding a subcommand: write `int bench_cmd_<name>(int argc, char **argv)` in its own
+ * file, add one X(...) line to BENCH_COMMANDS below and the file to CMakeLists.txt.  The
+ * function gets argv[0] = "<name>" and parses its own options (getopt_long with
+ * optind = 1); it returns the process exit status (0 ok, 1 failure, 2 usage).
+ */
+#ifndef TASVIR_BENCH_H
+#define TASVIR_BENCH_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "tasvir/loop.h"
+#include "tasvir/tasvir.h"
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <x86intrin.h>
+#define BENCH_HAVE_TSC 1
+#else
+#define BENCH_HAVE_TSC 0
+#endif
+
+/* ---- subcommands ------------------------------------------------------------------ */
+
+/* X(name, function, one-line summary) — the one table main() dispatches on. */
+#define BENCH_COMMANDS(X)                                                                  \
+    X("local", bench_cmd_local,                                                            \
+      "single-node benchmark: log/service overheads, sync copy, idle scan, ...")
+
+#define BENCH_DECLARE_CMD(name, fn, summary) int fn(int argc, char **argv);
+BENCH_COMMANDS(BENCH_DECLARE_CMD)
+#undef BENCH_DECLARE_CMD
+
+/* ---- timing ------------------------------------------------------------------------ */
+
+/* CLOCK_MONOTONIC in ns. */
+uint64_t bench_mono_ns(void);
+
+/* Cheap timestamp in ticks (TSC where available, else CLOCK_MONOTONIC ns). */
+static inline uint64_t bench_ticks(void)
+{
+#if BENCH_HAVE_TSC
+    return __rdtsc();
+#else
+    return bench_mono_ns();
+#endif
+}
+
+static inline void bench_cpu_relax(void)
+{
+#if BENCH_HAVE_TSC
+    _mm_pause();
+#endif
+}
+
+/* Measure ticks per ns against CLOCK_MONOTONIC (over about `ms` milliseconds). */
+void bench_calibrate(unsigned ms);
+/* Ticks per ns (1.0 before calibration or without a TSC). */
+double bench_ticks_per_ns(void);
+static inline double bench_ticks_to_ns(uint64_t ticks) { return (double)ticks / bench_ticks_per_ns(); }
+static inline uint64_t bench_ns_to_ticks(double ns) { return (uint64_t)(ns * bench_ticks_per_ns()); }
+
+/* Keep the compiler from discarding a computation or a store to *p. */
+static inline void bench_escape(const void *p) { __asm__ volatile("" : : "r"(p) : "memory"); }
+
+/* ---- CPUs -------------------------------------------------------------------------- */
+
+/* The CPUs this process may run on, in order (filled by bench_cpus_init). */
+void bench_cpus_init(void);
+/* The i-th allowed CPU (wrapping); -1 if none is known. */
+int bench_cpu(unsigned i);
+unsigned bench_ncpus(void);
+/* Pin the calling thread to one CPU (cpu < 0: no-op).  Warns once on failure. */
+void bench_pin_self(int cpu);
+/* Let the calling thread run on every allowed CPU again. */
+void bench_unpin_self(void);
+
+/* ---- small utilities ---------------------------------------------------------------- */
+
+/* xorshift64*: cheap, good enough to spread lines. */
+static inline uint64_t bench_rand(uint64_t *s)
+{
+    uint64_t x = *s;
+    x ^= x >> 12;
+    x ^= x << 25;
+    x ^= x >> 27;
+    *s = x;
+    return x * 0x2545f4914f6cdd1dull;
+}
+
+/* Median of n doubles (sorts v in place); 0 for n == 0. */
+double bench_median(double *v, size_t n);
+
+/* "1MiB", "32MiB", "64KiB", "4096B" for sizes (static buffer per call site: pass buf). */
+const char *bench_fmt_bytes(uint64_t b, char *buf, size_t len);
+
+/* Info to stderr (prefixed), like printf. */
+void bench_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* ---- option parsing (all report the option name and exit 2 on bad input) ------------ */
+
+/* Print "<prog>: <message>\n" and "Try '<prog> --help'." to stderr, exit 2. */
+void bench_usage_error(const char *prog, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3), noreturn));
+/* Report what getopt_long rejected (unknown option, missing or unexpected argument) and
+ * exit 2.  Call with the optstring starting with ':' and opterr = 0. */
+struct option;
+void bench_bad_option(const char *prog, const struct option *longopts, char **argv, int opt)
+    __attribute__((noreturn));
+/* Parse an unsigned integer in [min, max]; `opt` names the option in errors. */
+uint64_t bench_parse_u64(const char *prog, const char *opt, const char *s, uint64_t min,
+                         uint64_t max);
+/* Parse a size with optional K/M/G (binary) suffix, optionally followed by "B"/"iB". */
+uint64_t bench_parse_size(const char *prog, const char *opt, const char *s, uint64_t min,
+                          uint64_t max);
+
+/* ---- CSV: one header line, then rows of named cells (empty where not applicable) ------ */
+
+#define BENCH_CSV_MAX_COLS 64
+#define BENCH_CSV_CELL 32
+
+struct bench_csv {
+    const char *const *cols; /* column names */
+    unsigned ncols;
+    FILE *out;
+    bool header_done;
+};
+
+struct bench_row {
+    char cell[BENCH_CSV_MAX_COLS][BENCH_CSV_CELL];
+};
+
+void bench_row_clear(struct bench_row *r);
+void bench_row_str(struct bench_row *r, unsigned col, const char *s);
+void bench_row_u64(struct bench_row *r, unsigned col, uint64_t v);
+/* A double with `decimals` digits after the point; NaN/inf leave the cell empty. */
+void bench_row_f(struct bench_row *r, unsigned col, double v, int decimals);
+/* Print the header (first time) and the row, then flush. */
+void bench_csv_emit(struct bench_csv *c, const struct bench_row *r);
+void bench_csv_header(struct bench_csv *c);
+
+/* ---- a one-shot gate: threads wait until `need` of them arrived ---------------------- */
+
+/* Unlike a pthread barrier, the party count can be lowered after threads started (when
+ * creating one of them failed), so a setup error cannot leave the others blocked. */
+struct bench_gate {
+    _Atomic unsigned arrived;
+    _Atomic unsigned need;
+};
+void bench_gate_init(struct bench_gate *g, unsigned need);
+void bench_gate_wait(struct bench_gate *g);
+/* n parties will never arrive. */
+void bench_gate_drop(struct bench_gate *g, unsigned n);
+
+/* ---- a one-node loopback testbed ---------------------------------------------------- */
+
+struct bench_node {
+    struct tasvir_loop_net *net;
+    struct tasvir_loop_port *port;
+    struct tasvir_node *node;
+};
+
+/* Create a real-clock loopback node; sync_int_us 0 keeps the core default.  verbose:
+ * core warnings go to stderr.  Returns 0 or a negative tasvir error (already reported). */
+int bench_node_create(struct bench_node *b, uint64_t sync_int_us, bool verbose);
+void bench_node_destroy(struct bench_node *b);
+
+/* Register + activate a thread on the calling thread's behalf (waits out an epoch in
+ * progress).  Returns NULL after reporting the error. */
+struct tasvir_thread *bench_thread(struct tasvir_node *n);
+/* Create an area owned by t.  Returns NULL after reporting the error. */
+struct tasvir_area *bench_area(struct tasvir_thread *t, const char *name, uint64_t len,
+                               uint64_t sync_int_us);
+
+/* Run one internal sync epoch single-threaded: request it, start it, check t in (t does
+ * all the copying), and let the engine see its end.  Returns 0, or -1 if the epoch did
+ * not complete (reported). */
+int bench_drive_epoch(struct tasvir_node *n, struct tasvir_thread *t);
+
+/* A sync-engine thread: loops tasvir_node_poll() until stopped. */
+struct bench_engine {
+    struct tasvir_node *node;
+    pthread_t tid;
+    int cpu;         /* pin to this CPU; -1: no pinning */
+    bool yield;      /* sched_yield() between polls (for oversubscribed runs) */
+    _Atomic int stop;
+    bool running;
+};
+int bench_engine_start(struct bench_engine *e, struct tasvir_node *n, int cpu, bool yield);
+void bench_engine_stop(struct bench_engine *e);
+
+#endif /* TASVIR_BENCH_H */

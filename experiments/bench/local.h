@@ -1,0 +1,128 @@
+/*
+ * local.h — the `local` subcommand's pieces: options, the CSV schema shared by all its
+ * sections, the figures collected for the closing summary, and one entry point per
+ * section (local.c: options + overhead; local_micro.c: log_cost, sync_copy, idle_scan;
+ * local_threads.c: oversub, lockstep).
+ */
+#ifndef TASVIR_BENCH_LOCAL_H
+#define TASVIR_BENCH_LOCAL_H
+
+#include "bench.h"
+
+#define LOCAL_MAX_LIST 8
+
+/* Sections of `local`, in the order they run. */
+enum local_section {
+    SEC_OVERHEAD,
+    SEC_LOG_COST,
+    SEC_SYNC_COPY,
+    SEC_IDLE_SCAN,
+    SEC_OVERSUB,
+    SEC_LOCKSTEP,
+    SEC_COUNT
+};
+
+/* Workloads of the overhead section. */
+enum local_workload { WL_RND_W100, WL_SEQ_W100, WL_RND_W12R88, WL_SEQ_W12R88, WL_COUNT };
+
+extern const char *const local_section_names[SEC_COUNT];
+extern const char *const local_workload_names[WL_COUNT];
+
+struct local_opts {
+    unsigned rounds;        /* best-of rounds per overhead configuration */
+    uint64_t duration_ms;   /* per overhead measurement */
+    bool quick;             /* CI smoke run: fewer repetitions everywhere */
+    bool pin;               /* pin worker / engine threads to the first two CPUs */
+    bool verbose;           /* core warnings to stderr */
+    uint64_t seed;
+    uint64_t sizes[LOCAL_MAX_LIST]; /* area sizes of overhead / idle_scan */
+    unsigned nsizes;
+    uint64_t ints[LOCAL_MAX_LIST];  /* internal sync intervals (us) of overhead */
+    unsigned nints;
+    unsigned sections;      /* bit per enum local_section */
+    unsigned workloads;     /* bit per enum local_workload */
+    unsigned configs;       /* bit per overhead configuration (l0s0, l1s0, l0s1, l1s1) */
+    double reps_scale;      /* multiplies repetition counts of the micro benchmarks */
+    unsigned lockstep_steps;
+    uint64_t lockstep_timeout_ms;
+};
+
+/* CSV columns (one shared header; cells that do not apply to a row are empty). */
+enum local_col {
+    C_BENCH,
+    C_WORKLOAD,
+    C_VARIANT,
+    C_AREA_BYTES,
+    C_SYNC_INT_US,
+    C_CHANGED_BYTES,
+    C_THREADS,
+    C_REPS,
+    C_X_L0S0,
+    C_X_L1S0,
+    C_X_L0S1,
+    C_X_L1S1,
+    C_OVH_LOG,
+    C_OVH_SRV,
+    C_OVH_FULL,
+    C_ISYNC_US,
+    C_ISYNC_BARRIER_US,
+    C_ISYNC_XPUT,
+    C_EPOCHS_OK_PER_S,
+    C_EPOCHS_FAILED_PER_S,
+    C_SYNCS_REQ_PER_S,
+    C_NS_PER_CALL,
+    C_EPOCH_US,
+    C_SYNC_GBPS,
+    C_MEMCPY_GBPS,
+    C_RATIO,
+    C_IDLE_BEYOND_US,
+    C_SCAN_GBPS,
+    C_EPOCHS_OK,
+    C_EPOCHS_FAILED,
+    C_SUCCESS_PCT,
+    C_THREADS_EXCLUDED,
+    C_STEPS,
+    C_US_PER_STEP,
+    C_COMPLETED,
+    C_NCOLS
+};
+
+extern const char *const local_cols[C_NCOLS];
+
+/* Figures the project has targets for, filled as sections run (NaN: not measured). */
+struct local_figures {
+    double ovh_full_1m_1ms;        /* RND_W100 1 MiB @ 1 ms, % */
+    double ovh_full_32m_1ms;       /* RND_W100 32 MiB @ 1 ms, % */
+    double epochs_ok_32m_1ms;      /* successful syncs/s in that run */
+    double copy_ratio_dense_min;   /* min over sizes */
+    double copy_ratio_scatter_min; /* min over sizes and scattered layouts */
+    double idle_beyond_us_max;     /* max over sizes (driven and threaded) */
+    double idle_scan_gbps_min;     /* min over sizes */
+    double log_ns_max;             /* max of the single-line variants */
+    double oversub_success_min;    /* min over variants, % */
+    int lockstep_ok;               /* 1 all completed, 0 one failed, -1 not run */
+};
+
+/* Shared state of one `local` run. */
+struct local_ctx {
+    struct local_opts o;
+    struct bench_csv csv;
+    struct local_figures fig;
+    int cpu_worker; /* CPU for the measured worker (-1: unpinned) */
+    int cpu_engine; /* CPU for the engine thread (-1: unpinned) */
+    bool failed;    /* a section could not run or a correctness check failed */
+};
+
+/* Repetitions scaled by --quick, at least `min`. */
+unsigned local_reps(const struct local_ctx *c, unsigned full, unsigned min);
+/* A new row with the bench column set. */
+void local_row(struct bench_row *r, enum local_section s);
+
+int local_overhead(struct local_ctx *c);
+int local_log_cost(struct local_ctx *c);
+int local_sync_copy(struct local_ctx *c);
+int local_idle_scan(struct local_ctx *c);
+int local_oversub(struct local_ctx *c);
+int local_lockstep(struct local_ctx *c);
+
+#endif /* TASVIR_BENCH_LOCAL_H */

@@ -1,0 +1,472 @@
+/*
+ * local_micro.c — micro benchmarks of `tasvir-bench local`, all single-threaded:
+ *
+ *  log_cost   tasvir_log per call: one line (dirty bit already set / clear) and 4 KiB
+ *             ranges, over precomputed random addresses in a 1 MiB area.
+ *  sync_copy  internal-sync copy throughput: the bench thread dirties changed_bytes
+ *             (dense, every other line, or random single lines), then drives one epoch
+ *             itself (sync_now, poll, service, poll) and times it; plain memcpy of the
+ *             same number of bytes is timed in the same loop for comparison.
+ *  idle_scan  epochs with nothing changed: driven (medians of per-epoch counter deltas)
+ *             and threaded (an engine thread and a servicing worker; means).
+ *
+ * Every timed sample is one batch or one epoch measured with the TSC; figures are medians
+ * over repetitions so that a preemption by another process does not move them.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "local.h"
+
+#define LOG_AREA_BYTES (1ull << 20)
+#define LOG_BATCH 1024u
+
+static double *alloc_samples(struct local_ctx *c, unsigned n)
+{
+    double *v = malloc(sizeof(double) * (n ? n : 1));
+    if (!v) {
+        bench_info("out of memory");
+        c->failed = true;
+    }
+    return v;
+}
+
+/* ---- log_cost ------------------------------------------------------------------------ */
+
+static inline __attribute__((always_inline)) int log_loop(struct tasvir_area *a, uint8_t **addrs,
+                                                          unsigned n, const size_t len)
+{
+    int bad = 0;
+    for (unsigned i = 0; i < n; i++)
+        bad |= tasvir_log(a, addrs[i], len);
+    return bad;
+}
+
+/* Time `reps` batches of tasvir_log over addrs[0..n) with len bytes each.  With clear,
+ * an untimed driven epoch before every batch clears the bitmap. */
+static double log_batches(struct local_ctx *c, struct tasvir_node *node, struct tasvir_thread *t,
+                          struct tasvir_area *a, uint8_t **addrs, unsigned n, size_t len,
+                          bool clear, unsigned reps)
+{
+    double *v = alloc_samples(c, reps);
+    if (!v)
+        return NAN;
+    int bad = 0;
+    if (!clear) /* steady state: every bit already set */
+        bad |= tasvir_log(a, tasvir_area_writer(a), LOG_AREA_BYTES);
+    for (unsigned r = 0; r < reps; r++) {
+        if (clear && bench_drive_epoch(node, t)) {
+            free(v);
+            c->failed = true;
+            return NAN;
+        }
+        uint64_t t0 = bench_ticks();
+        /* a compile-time length, as at a real call site */
+        if (len == TASVIR_LINE_BYTES)
+            bad |= log_loop(a, addrs, n, TASVIR_LINE_BYTES);
+        else
+            bad |= log_loop(a, addrs, n, 4096);
+        uint64_t t1 = bench_ticks();
+        v[r] = bench_ticks_to_ns(t1 - t0) / n;
+    }
+    if (bad) {
+        bench_info("log_cost: tasvir_log failed: %s", tasvir_strerror(bad));
+        c->failed = true;
+    }
+    double m = bench_median(v, reps);
+    free(v);
+    return m;
+}
+
+int local_log_cost(struct local_ctx *c)
+{
+    struct bench_node b;
+    if (bench_node_create(&b, 0, c->o.verbose)) {
+        c->failed = true;
+        return -1;
+    }
+    bench_pin_self(c->cpu_worker);
+    int ret = -1;
+    uint8_t **addrs = malloc(sizeof(*addrs) * LOG_BATCH);
+    struct tasvir_thread *t = bench_thread(b.node);
+    struct tasvir_area *a = t ? bench_area(t, "logcost", LOG_AREA_BYTES, 0) : NULL;
+    if (!addrs || !a) {
+        c->failed = true;
+        goto out;
+    }
+    uint8_t *w = tasvir_area_writer(a);
+    uint64_t rng = c->o.seed | 1;
+    const uint64_t nlines = LOG_AREA_BYTES / TASVIR_LINE_BYTES;
+    struct {
+        const char *name;
+        size_t len;
+        bool clear;
+        unsigned n, reps;
+    } v[] = {
+        {"line_set", TASVIR_LINE_BYTES, false, LOG_BATCH, local_reps(c, 4000, 50)},
+        {"line_clear", TASVIR_LINE_BYTES, true, LOG_BATCH, local_reps(c, 1000, 20)},
+        {"range4k_set", 4096, false, 256, local_reps(c, 4000, 50)},
+        {"range4k_clear", 4096, true, 256, local_reps(c, 300, 10)},
+    };
+    for (unsigned k = 0; k < sizeof(v) / sizeof(v[0]); k++) {
+        /* Random line-aligned addresses; ranges stay inside the area. */
+        uint64_t span = v[k].len == TASVIR_LINE_BYTES ? nlines : nlines - 4096 / TASVIR_LINE_BYTES;
+        for (unsigned i = 0; i < v[k].n; i++)
+            addrs[i] = w + (bench_rand(&rng) % span) * TASVIR_LINE_BYTES;
+        bench_drive_epoch(b.node, t); /* start from a clean bitmap */
+        double ns = log_batches(c, b.node, t, a, addrs, v[k].n, v[k].len, v[k].clear, v[k].reps);
+        bench_info("log_cost %-13s %.3f ns/call", v[k].name, ns);
+        struct bench_row row;
+        local_row(&row, SEC_LOG_COST);
+        bench_row_str(&row, C_VARIANT, v[k].name);
+        bench_row_u64(&row, C_AREA_BYTES, LOG_AREA_BYTES);
+        bench_row_u64(&row, C_CHANGED_BYTES, v[k].len);
+        bench_row_u64(&row, C_THREADS, 1);
+        bench_row_u64(&row, C_REPS, v[k].reps);
+        bench_row_f(&row, C_NS_PER_CALL, ns, 3);
+        bench_csv_emit(&c->csv, &row);
+        if (v[k].len == TASVIR_LINE_BYTES && !isnan(ns) &&
+            (isnan(c->fig.log_ns_max) || ns > c->fig.log_ns_max))
+            c->fig.log_ns_max = ns;
+    }
+    ret = 0;
+out:
+    free(addrs);
+    bench_node_destroy(&b);
+    bench_unpin_self();
+    return ret;
+}
+
+/* ---- sync_copy ----------------------------------------------------------------------- */
+
+enum copy_layout { LAYOUT_DENSE, LAYOUT_ALT, LAYOUT_RND };
+static const char *const layout_names[] = {"dense", "alt", "rnd"};
+
+/* Fill lines[] with `n` distinct line indexes of an area of `area_lines` lines. */
+static int pick_lines(enum copy_layout lay, uint64_t *lines, uint64_t n, uint64_t area_lines,
+                      uint64_t seed)
+{
+    if (lay == LAYOUT_DENSE) {
+        for (uint64_t i = 0; i < n; i++)
+            lines[i] = i;
+        return 0;
+    }
+    if (lay == LAYOUT_ALT) {
+        for (uint64_t i = 0; i < n; i++)
+            lines[i] = 2 * i;
+        return 0;
+    }
+    /* Random distinct lines, in random order (a scattered write pattern). */
+    uint8_t *used = calloc(area_lines, 1);
+    if (!used)
+        return -ENOMEM;
+    uint64_t rng = seed | 1;
+    for (uint64_t i = 0; i < n;) {
+        uint64_t l = bench_rand(&rng) % area_lines;
+        if (used[l])
+            continue;
+        used[l] = 1;
+        lines[i++] = l;
+    }
+    free(used);
+    return 0;
+}
+
+static inline void write_line(uint8_t *p, uint64_t v)
+{
+    uint64_t *q = (uint64_t *)(void *)p;
+    for (int k = 0; k < 8; k++)
+        q[k] = v;
+}
+
+static void *alloc_zeroed(size_t len)
+{
+    void *p = aligned_alloc(4096, (len + 4095) & ~(size_t)4095);
+    if (p)
+        memset(p, 0, len);
+    return p;
+}
+
+static int copy_case(struct local_ctx *c, uint64_t changed, enum copy_layout lay)
+{
+    uint64_t area = lay == LAYOUT_RND ? 8 * changed : 2 * changed;
+    uint64_t n = changed / TASVIR_LINE_BYTES;
+    unsigned reps = changed <= (64u << 10)  ? local_reps(c, 400, 20)
+                    : changed <= (1u << 20) ? local_reps(c, 60, 8)
+                                            : local_reps(c, 12, 3);
+    int ret = -1;
+    struct bench_node b;
+    if (bench_node_create(&b, 0, c->o.verbose))
+        return -1;
+    uint64_t *lines = malloc(sizeof(*lines) * n);
+    uint8_t *src = alloc_zeroed(changed), *dst = alloc_zeroed(changed);
+    double *ts = alloc_samples(c, reps), *tm = alloc_samples(c, reps);
+    struct tasvir_thread *t = bench_thread(b.node);
+    struct tasvir_area *a = t ? bench_area(t, "copy", area, 0) : NULL;
+    if (!lines || !src || !dst || !ts || !tm || !a)
+        goto out;
+    if (pick_lines(lay, lines, n, area / TASVIR_LINE_BYTES, c->o.seed + changed + lay))
+        goto out;
+    uint8_t *w = tasvir_area_writer(a);
+    const uint8_t *rd = tasvir_area_reader(a);
+    /* rep 0 is a warm-up (first touch of pages, code paths); it is not recorded */
+    unsigned got = 0;
+    for (unsigned r = 0; r <= reps; r++) {
+        uint64_t val = r + 1;
+        for (uint64_t i = 0; i < n; i++) {
+            uint8_t *p = w + lines[i] * TASVIR_LINE_BYTES;
+            write_line(p, val);
+            (void)tasvir_log(a, p, TASVIR_LINE_BYTES);
+        }
+        struct tasvir_stats s0, s1;
+        tasvir_node_stats(b.node, &s0);
+        uint64_t t0 = bench_ticks();
+        if (bench_drive_epoch(b.node, t))
+            goto out;
+        uint64_t t1 = bench_ticks();
+        tasvir_node_stats(b.node, &s1);
+        if (s1.bytes_copied - s0.bytes_copied != changed ||
+            *(const uint64_t *)(const void *)(rd + lines[n - 1] * TASVIR_LINE_BYTES) != val) {
+            bench_info("sync_copy: epoch copied %" PRIu64 " bytes, expected %" PRIu64,
+                       s1.bytes_copied - s0.bytes_copied, changed);
+            goto out;
+        }
+        for (uint64_t i = 0; i < n; i++)
+            write_line(src + i * TASVIR_LINE_BYTES, val);
+        uint64_t m0 = bench_ticks();
+        memcpy(dst, src, changed);
+        bench_escape(dst);
+        uint64_t m1 = bench_ticks();
+        if (r > 0) {
+            ts[got] = bench_ticks_to_ns(t1 - t0);
+            tm[got] = bench_ticks_to_ns(m1 - m0);
+            got++;
+        }
+    }
+    double e_ns = bench_median(ts, got), m_ns = bench_median(tm, got);
+    double sync_gbps = (double)changed / e_ns, memcpy_gbps = (double)changed / m_ns;
+    double ratio = sync_gbps / memcpy_gbps;
+    char cb[32];
+    bench_info("sync_copy %-5s %6s: epoch %.1f us, %.2f GB/s; memcpy %.2f GB/s; ratio %.2f",
+               layout_names[lay], bench_fmt_bytes(changed, cb, sizeof(cb)), e_ns / 1e3, sync_gbps,
+               memcpy_gbps, ratio);
+    struct bench_row row;
+    local_row(&row, SEC_SYNC_COPY);
+    bench_row_str(&row, C_VARIANT, layout_names[lay]);
+    bench_row_u64(&row, C_AREA_BYTES, area);
+    bench_row_u64(&row, C_CHANGED_BYTES, changed);
+    bench_row_u64(&row, C_THREADS, 1);
+    bench_row_u64(&row, C_REPS, got);
+    bench_row_f(&row, C_EPOCH_US, e_ns / 1e3, 3);
+    bench_row_f(&row, C_SYNC_GBPS, sync_gbps, 3);
+    bench_row_f(&row, C_MEMCPY_GBPS, memcpy_gbps, 3);
+    bench_row_f(&row, C_RATIO, ratio, 3);
+    bench_csv_emit(&c->csv, &row);
+    double *fig = lay == LAYOUT_DENSE ? &c->fig.copy_ratio_dense_min : &c->fig.copy_ratio_scatter_min;
+    if (isnan(*fig) || ratio < *fig)
+        *fig = ratio;
+    ret = 0;
+out:
+    if (ret)
+        c->failed = true;
+    free(lines);
+    free(src);
+    free(dst);
+    free(ts);
+    free(tm);
+    bench_node_destroy(&b);
+    return ret;
+}
+
+int local_sync_copy(struct local_ctx *c)
+{
+    static const uint64_t sizes[] = {64u << 10, 1u << 20, 16u << 20};
+    bench_pin_self(c->cpu_worker);
+    int ret = 0;
+    for (unsigned s = 0; s < sizeof(sizes) / sizeof(sizes[0]); s++)
+        for (unsigned lay = LAYOUT_DENSE; lay <= LAYOUT_RND; lay++)
+            if (copy_case(c, sizes[s], (enum copy_layout)lay))
+                ret = -1;
+    bench_unpin_self();
+    return ret;
+}
+
+/* ---- idle_scan ----------------------------------------------------------------------- */
+
+static void idle_fig(struct local_ctx *c, double beyond_us, double gbps)
+{
+    if (!isnan(beyond_us) && (isnan(c->fig.idle_beyond_us_max) || beyond_us > c->fig.idle_beyond_us_max))
+        c->fig.idle_beyond_us_max = beyond_us;
+    if (!isnan(gbps) && (isnan(c->fig.idle_scan_gbps_min) || gbps < c->fig.idle_scan_gbps_min))
+        c->fig.idle_scan_gbps_min = gbps;
+}
+
+static int idle_driven(struct local_ctx *c, uint64_t size)
+{
+    unsigned reps = local_reps(c, 2000, 50);
+    int ret = -1;
+    struct bench_node b;
+    if (bench_node_create(&b, 0, c->o.verbose))
+        return -1;
+    double *ve = alloc_samples(c, reps), *vb = alloc_samples(c, reps),
+           *vx = alloc_samples(c, reps), *vc = alloc_samples(c, reps);
+    struct tasvir_thread *t = bench_thread(b.node);
+    struct tasvir_area *a = t ? bench_area(t, "idle", size, 0) : NULL;
+    if (!ve || !vb || !vx || !vc || !a)
+        goto out;
+    if (bench_drive_epoch(b.node, t)) /* warm-up */
+        goto out;
+    for (unsigned r = 0; r < reps; r++) {
+        struct tasvir_stats s0, s1;
+        tasvir_node_stats(b.node, &s0);
+        uint64_t t0 = bench_ticks();
+        if (bench_drive_epoch(b.node, t))
+            goto out;
+        uint64_t t1 = bench_ticks();
+        tasvir_node_stats(b.node, &s1);
+        if (s1.epochs_ok != s0.epochs_ok + 1 || s1.bytes_copied != s0.bytes_copied) {
+            bench_info("idle_scan: an idle epoch did not publish cleanly");
+            goto out;
+        }
+        ve[r] = (double)(s1.epoch_ns - s0.epoch_ns);
+        vb[r] = (double)(s1.barrier_ns - s0.barrier_ns);
+        vx[r] = ve[r] - vb[r];
+        vc[r] = bench_ticks_to_ns(t1 - t0);
+    }
+    double e = bench_median(ve, reps), bar = bench_median(vb, reps);
+    double x = bench_median(vx, reps), cyc = bench_median(vc, reps);
+    double gbps = x > 0 ? (double)size / x : NAN;
+    char sb[32];
+    bench_info("idle_scan driven   %6s: epoch %.3f us, barrier %.3f us, beyond %.3f us, "
+               "scan %.1f GB/s, cycle %.3f us",
+               bench_fmt_bytes(size, sb, sizeof(sb)), e / 1e3, bar / 1e3, x / 1e3, gbps, cyc / 1e3);
+    struct bench_row row;
+    local_row(&row, SEC_IDLE_SCAN);
+    bench_row_str(&row, C_VARIANT, "driven");
+    bench_row_u64(&row, C_AREA_BYTES, size);
+    bench_row_u64(&row, C_CHANGED_BYTES, 0);
+    bench_row_u64(&row, C_THREADS, 1);
+    bench_row_u64(&row, C_REPS, reps);
+    bench_row_f(&row, C_ISYNC_US, e / 1e3, 3);
+    bench_row_f(&row, C_ISYNC_BARRIER_US, bar / 1e3, 3);
+    bench_row_f(&row, C_IDLE_BEYOND_US, x / 1e3, 3);
+    bench_row_f(&row, C_SCAN_GBPS, gbps, 1);
+    bench_row_f(&row, C_EPOCH_US, cyc / 1e3, 3);
+    bench_csv_emit(&c->csv, &row);
+    idle_fig(c, x / 1e3, gbps);
+    ret = 0;
+out:
+    if (ret)
+        c->failed = true;
+    free(ve);
+    free(vb);
+    free(vx);
+    free(vc);
+    bench_node_destroy(&b);
+    return ret;
+}
+
+struct idle_job {
+    struct tasvir_node *node;
+    uint64_t size, dur_ms;
+    int cpu;
+    int rc;
+    struct tasvir_stats s0, s1;
+    uint64_t elapsed_ns;
+};
+
+static void *idle_worker(void *arg)
+{
+    struct idle_job *j = arg;
+    bench_pin_self(j->cpu);
+    j->rc = -1;
+    struct tasvir_thread *t = bench_thread(j->node);
+    struct tasvir_area *a = t ? bench_area(t, "idle", j->size, 1000) : NULL;
+    if (!a)
+        return NULL;
+    uint64_t warm = bench_ticks() + bench_ns_to_ticks(20e6);
+    while (bench_ticks() < warm)
+        if (tasvir_service(t) < 0)
+            bench_cpu_relax();
+    tasvir_node_stats(j->node, &j->s0);
+    uint64_t n0 = bench_mono_ns();
+    uint64_t end = bench_ticks() + bench_ns_to_ticks((double)j->dur_ms * 1e6);
+    while (bench_ticks() < end)
+        if (tasvir_service(t) < 0)
+            bench_cpu_relax();
+    j->elapsed_ns = bench_mono_ns() - n0;
+    tasvir_node_stats(j->node, &j->s1);
+    tasvir_thread_deactivate(t);
+    j->rc = 0;
+    return NULL;
+}
+
+static int idle_threaded(struct local_ctx *c, uint64_t size)
+{
+    struct bench_node b;
+    if (bench_node_create(&b, 0, c->o.verbose))
+        return -1;
+    struct idle_job j = {.node = b.node, .size = size, .dur_ms = c->o.duration_ms,
+                         .cpu = c->cpu_worker, .rc = -1};
+    struct bench_engine e = {0};
+    bool alone = c->cpu_engine >= 0 && c->cpu_engine == c->cpu_worker;
+    pthread_t tid;
+    if (bench_engine_start(&e, b.node, c->cpu_engine, alone) == 0) {
+        if (pthread_create(&tid, NULL, idle_worker, &j) == 0)
+            pthread_join(tid, NULL);
+        bench_engine_stop(&e);
+    }
+    bench_node_destroy(&b);
+    if (j.rc) {
+        c->failed = true;
+        return -1;
+    }
+    uint64_t ok = j.s1.epochs_ok - j.s0.epochs_ok, failed = j.s1.epochs_failed - j.s0.epochs_failed;
+    double e_ns = ok ? (double)(j.s1.epoch_ns - j.s0.epoch_ns) / ok : NAN;
+    double b_ns = ok ? (double)(j.s1.barrier_ns - j.s0.barrier_ns) / ok : NAN;
+    double x = e_ns - b_ns;
+    double gbps = x > 0 ? (double)size / x : NAN;
+    double secs = (double)j.elapsed_ns / 1e9;
+    char sb[32];
+    bench_info("idle_scan threaded %6s: epoch %.3f us, barrier %.3f us, beyond %.3f us, "
+               "scan %.1f GB/s, %.0f epochs/s",
+               bench_fmt_bytes(size, sb, sizeof(sb)), e_ns / 1e3, b_ns / 1e3, x / 1e3, gbps,
+               ok / secs);
+    struct bench_row row;
+    local_row(&row, SEC_IDLE_SCAN);
+    bench_row_str(&row, C_VARIANT, "threaded");
+    bench_row_u64(&row, C_AREA_BYTES, size);
+    bench_row_u64(&row, C_SYNC_INT_US, 1000);
+    bench_row_u64(&row, C_CHANGED_BYTES, 0);
+    bench_row_u64(&row, C_THREADS, 1);
+    bench_row_u64(&row, C_REPS, ok);
+    bench_row_f(&row, C_ISYNC_US, e_ns / 1e3, 3);
+    bench_row_f(&row, C_ISYNC_BARRIER_US, b_ns / 1e3, 3);
+    bench_row_f(&row, C_IDLE_BEYOND_US, x / 1e3, 3);
+    bench_row_f(&row, C_SCAN_GBPS, gbps, 1);
+    bench_row_f(&row, C_EPOCHS_OK_PER_S, ok / secs, 1);
+    bench_row_f(&row, C_EPOCHS_FAILED_PER_S, failed / secs, 1);
+    bench_row_f(&row, C_SYNCS_REQ_PER_S, 1000.0, 1);
+    bench_row_u64(&row, C_EPOCHS_OK, ok);
+    bench_row_u64(&row, C_EPOCHS_FAILED, failed);
+    bench_csv_emit(&c->csv, &row);
+    idle_fig(c, x / 1e3, gbps);
+    return 0;
+}
+
+int local_idle_scan(struct local_ctx *c)
+{
+    int ret = 0;
+    bench_pin_self(c->cpu_worker);
+    for (unsigned s = 0; s < c->o.nsizes; s++)
+        if (idle_driven(c, c->o.sizes[s]))
+            ret = -1;
+    bench_unpin_self();
+    for (unsigned s = 0; s < c->o.nsizes; s++)
+        if (idle_threaded(c, c->o.sizes[s]))
+            ret = -1;
+    return ret;
+}

@@ -1,0 +1,180 @@
+/*
+ * tasvir-node-app.h — one Tasvir node inside ns-3: the unchanged core, its sim backend
+ * port, a sync-engine agent and one agent per worker thread.
+ *
+ * The application owns:
+ *  - a tasvir_sim_port (runtime/backends/sim), whose host callbacks are implemented here:
+ *    simulator clock, frames to and from the host's TasvirNetDevice (EtherType 0x88B6,
+ *    through a Node protocol handler), multicast joins (the host NIC filter and the
+ *    switch's static membership), and kicks that schedule the agents;
+ *  - the tasvir_node created over that port, and its registered, active threads;
+ *  - the agents (tasvir-agents.h) that call tasvir_node_poll and tasvir_service.
+ *
+ * Every call into the core goes through CallPoll/CallService, which measure the node's
+ * counters around the call and turn the work done into simulated CPU time with the cost
+ * model; kicks raised inside the call are held and dispatched once that time has elapsed.
+ * Frames the core sends during a call leave after the encode cost of the frames before
+ * them in the same call.
+ *
+ * Setup() builds everything at time 0 (before Simulator::Run) so that a workload can
+ * create areas before the agents start; StartApplication starts the engine.
+ */
+#ifndef TASVIR_NODE_APP_H
+#define TASVIR_NODE_APP_H
+
+#include "tasvir-agents.h"
+#include "tasvir-cost-model.h"
+
+#include "tasvir/sim.h"
+#include "tasvir/tasvir.h"
+
+#include "ns3/application.h"
+#include "ns3/mac48-address.h"
+#include "ns3/net-device.h"
+#include "ns3/nstime.h"
+#include "ns3/traced-callback.h"
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+namespace ns3
+{
+
+class Packet;
+class TasvirNetDevice;
+class TasvirSwitch;
+class UniformRandomVariable;
+
+class TasvirNodeApp : public Application
+{
+  public:
+    static TypeId GetTypeId();
+    TasvirNodeApp();
+    ~TasvirNodeApp() override;
+
+    /** EtherType of Tasvir frames (IEEE 802 local experimental 1). */
+    static const uint16_t kEtherType = 0x88B6;
+
+    /**
+     * Build the port, the node and its threads.  Call once, at time 0, after the node has
+     * its NIC and after setting attributes.
+     * @param nic     the host's NIC (its address becomes the node's MAC)
+     * @param sw      the switch (for static multicast membership), may be null
+     * @param port    the switch port the NIC is connected to
+     * @param costs   the cost model; must outlive the application
+     * @return 0 or a negative Tasvir error (tasvir_strerror)
+     */
+    int Setup(Ptr<TasvirNetDevice> nic, Ptr<TasvirSwitch> sw, uint32_t port,
+              const TasvirCostModel* costs);
+
+    /** Fix the random streams (check-in phases and jitter); returns how many were used. */
+    int64_t AssignStreams(int64_t stream);
+
+    uint16_t GetTasvirId() const;
+    struct tasvir_node* GetTasvirNode() const;
+    const struct tasvir_backend* GetBackend() const;
+    struct tasvir_sim_port* GetPort() const;
+    Ptr<TasvirNetDevice> GetNic() const;
+    uint32_t GetNThreads() const;
+    TasvirThreadAgent* GetThreadAgent(uint32_t i) const;
+    TasvirEngineAgent* GetEngineAgent() const;
+    const TasvirCostModel& GetCostModel() const;
+
+    /** Result of one call into the core. */
+    struct CallResult
+    {
+        int rc;          //!< what the core returned
+        uint64_t costNs; //!< modelled CPU time of the call
+        unsigned kicks;  //!< kicks raised during the call (bit 1 << enum tasvir_kick)
+        uint64_t nextNs; //!< CallPoll only: the core's next_ns
+    };
+    CallResult CallPoll();
+    CallResult CallService(struct tasvir_thread* t, uint32_t agentIndex);
+    /** Deliver held kicks: threads and engine act from readyNs on. */
+    void DispatchKicks(unsigned kicks, uint64_t readyNs);
+
+    /** Counters of the glue (the core's are in tasvir_node_stats, the port's in
+     *  tasvir_sim_port_stats). */
+    struct Counters
+    {
+        uint64_t polls;           //!< tasvir_node_poll calls
+        uint64_t serviceCalls;    //!< tasvir_service calls
+        uint64_t cpuNs;           //!< modelled CPU time charged, all agents
+        uint64_t kicksEpoch;      //!< TASVIR_KICK_EPOCH seen
+        uint64_t kicksDone;       //!< TASVIR_KICK_DONE seen
+        uint64_t kicksEngine;     //!< TASVIR_KICK_ENGINE seen
+        uint64_t framesDelivered; //!< 0x88B6 frames handed to the port's rx queue
+        uint64_t framesSent;      //!< frames handed to the NIC
+        uint64_t nicRefused;      //!< frames the NIC queue refused (tx_burst returned less)
+        uint64_t logWarnings;     //!< log messages at WARN or worse
+    };
+    const Counters& GetCounters() const;
+
+    static uint64_t NowNs();
+
+  protected:
+    void DoDispose() override;
+
+  private:
+    void StartApplication() override;
+    void StopApplication() override;
+
+    static uint64_t HostNow(void* ctx);
+    static int HostTransmit(void* ctx, const uint8_t* frame, uint32_t len);
+    static void HostKick(void* ctx, enum tasvir_kick what);
+    static int HostMcast(void* ctx, const uint8_t mac[6], int join);
+    static void HostRelax(void* ctx);
+    static void LogSink(void* arg, int level, const char* msg);
+
+    void ReceiveFrame(Ptr<NetDevice> dev,
+                      Ptr<const Packet> packet,
+                      uint16_t protocol,
+                      const Address& from,
+                      const Address& to,
+                      NetDevice::PacketType type);
+    void SendLater(Ptr<Packet> payload, Mac48Address src, Mac48Address dst, uint16_t type);
+    bool NicHasRoom() const;
+    void Snapshot(struct tasvir_stats* st, struct tasvir_sim_port_stats* ps) const;
+
+    // attributes
+    uint16_t m_tasvirId;
+    uint32_t m_nThreads;
+    Time m_checkinPeriod;
+    Time m_epochWindow;
+    Time m_syncInternal;
+    Time m_syncExternal;
+    uint32_t m_excludeAfter;
+    Time m_waitRecheck;
+    uint32_t m_poolFrames;
+    uint32_t m_rxQueueFrames;
+    uint32_t m_txRingFrames;
+
+    Ptr<TasvirNetDevice> m_nic;
+    Ptr<TasvirSwitch> m_switch;
+    uint32_t m_switchPort;
+    const TasvirCostModel* m_costs;
+    struct tasvir_sim_port* m_port;
+    struct tasvir_node* m_tnode;
+    std::vector<struct tasvir_thread*> m_threads;
+    std::unique_ptr<TasvirEngineAgent> m_engine;
+    std::vector<std::unique_ptr<TasvirThreadAgent>> m_agents;
+    Ptr<UniformRandomVariable> m_phaseRng;
+    std::vector<Ptr<UniformRandomVariable>> m_jitterRngs;
+
+    bool m_inCall;
+    unsigned m_heldKicks;
+    uint64_t m_callTxCostNs; //!< encode cost of frames sent so far in the current call
+    uint32_t m_txPending;    //!< frames scheduled to reach the NIC later
+    Counters m_ctr;
+
+    TracedCallback<int, uint64_t> m_pollTrace;
+    TracedCallback<uint32_t, int, uint64_t> m_serviceTrace;
+    TracedCallback<Ptr<const Packet>> m_frameTxTrace;
+    TracedCallback<Ptr<const Packet>> m_frameRxTrace;
+    TracedCallback<> m_afterCallTrace;
+};
+
+} // namespace ns3
+
+#endif /* TASVIR_NODE_APP_H */

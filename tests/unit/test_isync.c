@@ -1,0 +1,323 @@
+/*
+ * test_isync.c — internal synchronization on one node, driven single-threaded on the
+ * manual clock so every step is deterministic.
+ *
+ * Covers: version monotonicity and "bump only on change", publish timestamps, interval
+ * scheduling and changes in both directions, failed epochs keep their changes and are
+ * retried after the retry delay (not a full interval), late-thread exclusion, frozen areas
+ * of an excluded owner and readmission, deactivation during check-in, activation during an
+ * epoch, forced sync, and an epoch with no active thread (the engine copies alone).
+ */
+#include <criterion/criterion.h>
+#include <criterion/new/assert.h>
+
+#include "harness.h"
+
+#define US 1000ull
+#define MS 1000000ull
+
+static void small_window(struct tasvir_node_conf *c, unsigned i)
+{
+    (void)i;
+    c->epoch_window_ns = 50 * US;
+    c->epoch_retry_ns = 20 * US;
+    c->exclude_after_misses = 3;
+}
+
+static void write_line(struct tasvir_area *a, uint64_t line, uint64_t val)
+{
+    uint64_t *w = (uint64_t *)((uint8_t *)tasvir_area_writer(a) + line * 64);
+    w[0] = val;
+    cr_assert(eq(int, tasvir_log(a, w, 8), 0));
+}
+
+static uint64_t read_line(struct tasvir_area *a, uint64_t line)
+{
+    return ((const uint64_t *)((const uint8_t *)tasvir_area_reader(a) + line * 64))[0];
+}
+
+Test(isync, versions_monotonic_and_bumped_only_on_change, .timeout = 10)
+{
+    struct h_net h;
+    cr_assert(eq(int, h_net_create(&h, 1, 0, 1, small_window), 0));
+    struct tasvir_thread *t = h_thread(h.node[0]);
+    struct tasvir_area *a = h_area(t, "a", 4096, 1000);
+    cr_assert(eq(u64, tasvir_area_version(a), 0));
+    cr_assert(eq(u64, tasvir_area_pub_ns(a), 0));
+    uint64_t prev = 0;
+    for (int i = 1; i <= 50; i++) {
+        int change = i % 3 != 0;
+        if (change)
+            write_line(a, (uint64_t)i % 64, (uint64_t)i);
+        tasvir_loop_net_advance(h.net, 1 * MS);
+        uint64_t now = tasvir_loop_net_now(h.net);
+        cr_assert(ge(int, h_settle(h.node[0], &t, 1, 100), 0));
+        uint64_t v = tasvir_area_version(a);
+        cr_assert(eq(u64, v, prev + (uint64_t)change), "epoch %d: version %lu prev %lu", i, v, prev);
+        if (change) {
+            cr_assert(eq(u64, tasvir_area_pub_ns(a), now));
+            cr_assert(eq(u64, read_line(a, (uint64_t)i % 64), (uint64_t)i));
+        }
+        prev = v;
+    }
+    struct tasvir_stats st;
+    tasvir_node_stats(h.node[0], &st);
+    cr_assert(eq(u64, st.versions_published, prev));
+    cr_assert(eq(u64, st.epochs_failed, 0));
+    h_net_destroy(&h);
+}
+
+Test(isync, nothing_visible_before_epoch, .timeout = 10)
+{
+    struct h_net h;
+    cr_assert(eq(int, h_net_create(&h, 1, 0, 1, small_window), 0));
+    struct tasvir_thread *t = h_thread(h.node[0]);
+    struct tasvir_area *a = h_area(t, "a", 4096, 1000);
+    write_line(a, 3, 42);
+    tasvir_loop_net_advance(h.net, 999 * US);
+    cr_assert(ge(int, h_settle(h.node[0], &t, 1, 100), 0));
+    cr_assert(eq(u64, read_line(a, 3), 0), "published before the interval elapsed");
+    tasvir_loop_net_advance(h.net, 1 * US);
+    cr_assert(ge(int, h_settle(h.node[0], &t, 1, 100), 0));
+    cr_assert(eq(u64, read_line(a, 3), 42));
+    h_net_destroy(&h);
+}
+
+/* Advance in steps of `step` until the area's version changes; return elapsed ns. */
+static uint64_t time_to_publish(struct h_net *h, struct tasvir_thread *t, struct tasvir_area *a,
+                                uint64_t step, uint64_t limit)
+{
+    uint64_t v0 = tasvir_area_version(a), start = tasvir_loop_net_now(h->net);
+    while (tasvir_area_version(a) == v0) {
+        tasvir_loop_net_advance(h->net, step);
+        h_settle(h->node[0], &t, 1, 100);
+        if (tasvir_loop_net_now(h->net) - start > limit)
+            return UINT64_MAX;
+    }
+    return tasvir_loop_net_now(h->net) - start;
+}
+
+Test(isync, interval_changes_both_ways, .timeout = 10)
+{
+    struct h_net h;
+    cr_assert(eq(int, h_net_create(&h, 1, 0, 1, small_window), 0));
+    struct tasvir_thread *t = h_thread(h.node[0]);
+    struct tasvir_area *a = h_area(t, "a", 4096, 10000); /* 10 ms */
+    write_line(a, 0, 1);
+    cr_assert(eq(u64, time_to_publish(&h, t, a, 100 * US, 50 * MS), 10 * MS));
+    /* lower to 1 ms: takes effect at once, not after the old 10 ms */
+    cr_assert(eq(int, tasvir_area_set_sync(a, 1000, 0), 0));
+    write_line(a, 0, 2);
+    cr_assert(eq(u64, time_to_publish(&h, t, a, 100 * US, 50 * MS), 1 * MS));
+    write_line(a, 0, 3);
+    cr_assert(eq(u64, time_to_publish(&h, t, a, 100 * US, 50 * MS), 1 * MS));
+    /* raise to 20 ms */
+    cr_assert(eq(int, tasvir_area_set_sync(a, 20000, 0), 0));
+    write_line(a, 0, 4);
+    cr_assert(eq(u64, time_to_publish(&h, t, a, 100 * US, 100 * MS), 20 * MS));
+    uint64_t iv = 0, ev = 0;
+    cr_assert(eq(int, tasvir_area_get_sync(a, &iv, &ev), 0));
+    cr_assert(eq(u64, iv, 20000));
+    cr_assert(eq(int, tasvir_area_set_sync(a, 0, 5000), 0));
+    cr_assert(eq(int, tasvir_area_get_sync(a, &iv, &ev), 0));
+    cr_assert(eq(u64, iv, 20000));
+    cr_assert(eq(u64, ev, 5000));
+    h_net_destroy(&h);
+}
+
+Test(isync, per_area_intervals, .timeout = 10)
+{
+    struct h_net h;
+    cr_assert(eq(int, h_net_create(&h, 1, 0, 1, small_window), 0));
+    struct tasvir_thread *t = h_thread(h.node[0]);
+    struct tasvir_area *fast = h_area(t, "fast", 4096, 1000);
+    struct tasvir_area *slow = h_area(t, "slow", 4096, 5000);
+    for (int ms = 1; ms <= 10; ms++) {
+        write_line(fast, 0, (uint64_t)ms);
+        write_line(slow, 0, (uint64_t)ms);
+        tasvir_loop_net_advance(h.net, 1 * MS);
+        cr_assert(ge(int, h_settle(h.node[0], &t, 1, 100), 0));
+        cr_assert(eq(u64, read_line(fast, 0), (uint64_t)ms));
+        cr_assert(eq(u64, read_line(slow, 0), (uint64_t)(ms / 5 * 5)), "slow area at %d ms", ms);
+    }
+    cr_assert(eq(u64, tasvir_area_version(fast), 10));
+    cr_assert(eq(u64, tasvir_area_version(slow), 2));
+    h_net_destroy(&h);
+}
+
+Test(isync, failed_epoch_keeps_changes_and_retries_promptly, .timeout = 10)
+{
+    struct h_net h;
+    cr_assert(eq(int, h_net_create(&h, 1, 0, 1, small_window), 0));
+    struct tasvir_thread *t = h_thread(h.node[0]);
+    struct tasvir_thread *late = h_thread(h.node[0]);
+    struct tasvir_area *a = h_area(t, "a", 64 * 1024, 10000);
+    for (uint64_t l = 0; l < 1024; l += 7)
+        write_line(a, l, l + 1);
+    tasvir_loop_net_advance(h.net, 10 * MS);
+    cr_assert(eq(int, tasvir_node_poll(h.node[0], NULL), -EAGAIN)); /* epoch starts */
+    cr_assert(eq(int, tasvir_service(t), -EAGAIN));                  /* t waits for late */
+    tasvir_loop_net_advance(h.net, 51 * US);                          /* window expires */
+    tasvir_node_poll(h.node[0], NULL);
+    cr_assert(eq(int, tasvir_service(t), 0), "aborted epoch must release t");
+    struct tasvir_stats st;
+    tasvir_node_stats(h.node[0], &st);
+    cr_assert(eq(u64, st.epochs_failed, 1));
+    cr_assert(eq(u64, st.epochs_ok, 0));
+    cr_assert(eq(u64, tasvir_area_version(a), 0));
+    cr_assert(eq(u64, read_line(a, 7), 0));
+    /* retry after epoch_retry_ns (20 us), not after another 10 ms interval */
+    tasvir_loop_net_advance(h.net, 19 * US);
+    cr_assert(eq(int, tasvir_node_poll(h.node[0], NULL), 0));
+    tasvir_loop_net_advance(h.net, 1 * US);
+    cr_assert(eq(int, tasvir_node_poll(h.node[0], NULL), -EAGAIN));
+    struct tasvir_thread *both[2] = {t, late};
+    cr_assert(ge(int, h_settle(h.node[0], both, 2, 100), 0));
+    tasvir_node_stats(h.node[0], &st);
+    cr_assert(eq(u64, st.epochs_ok, 1));
+    cr_assert(eq(u64, tasvir_area_version(a), 1));
+    for (uint64_t l = 0; l < 1024; l++)
+        cr_assert(eq(u64, read_line(a, l), l % 7 == 0 ? l + 1 : 0));
+    h_net_destroy(&h);
+}
+
+Test(isync, late_thread_excluded_frozen_and_readmitted, .timeout = 10)
+{
+    struct h_net h;
+    cr_assert(eq(int, h_net_create(&h, 1, 0, 1, small_window), 0));
+    struct tasvir_thread *t = h_thread(h.node[0]);
+    struct tasvir_thread *late = h_thread(h.node[0]);
+    struct tasvir_area *a = h_area(t, "a", 4096, 1000);
+    struct tasvir_area *b = h_area(late, "b", 4096, 1000);
+    write_line(a, 0, 11);
+    write_line(b, 0, 22);
+    tasvir_loop_net_advance(h.net, 1 * MS);
+    /* late never checks in: three windows missed -> excluded */
+    for (int i = 0; i < 3; i++) {
+        cr_assert(eq(int, tasvir_node_poll(h.node[0], NULL), -EAGAIN), "attempt %d", i);
+        tasvir_service(t);
+        tasvir_loop_net_advance(h.net, 51 * US);
+        tasvir_node_poll(h.node[0], NULL);
+        tasvir_service(t);
+        tasvir_loop_net_advance(h.net, 20 * US);
+    }
+    struct tasvir_stats st;
+    tasvir_node_stats(h.node[0], &st);
+    cr_assert(eq(u64, st.epochs_failed, 3));
+    cr_assert(eq(u64, st.threads_excluded, 1));
+    cr_assert(eq(u64, st.threads_excluded_now, 1));
+    /* next epoch proceeds without it; its area b is frozen, a is published */
+    cr_assert(ge(int, h_settle(h.node[0], &t, 1, 100), 0));
+    cr_assert(eq(u64, read_line(a, 0), 11));
+    cr_assert(eq(u64, read_line(b, 0), 0), "an excluded owner's area must not be copied");
+    /* it comes back: told it was readmitted; b gets published at the next epoch */
+    cr_assert(eq(int, tasvir_service(late), TASVIR_SERVICE_READMITTED));
+    cr_assert(eq(int, tasvir_service(late), TASVIR_SERVICE_OK));
+    tasvir_node_stats(h.node[0], &st);
+    cr_assert(eq(u64, st.threads_excluded_now, 0));
+    cr_assert(eq(u64, st.threads_readmitted, 1));
+    tasvir_loop_net_advance(h.net, 1 * MS);
+    struct tasvir_thread *both[2] = {t, late};
+    cr_assert(ge(int, h_settle(h.node[0], both, 2, 100), 0));
+    cr_assert(eq(u64, read_line(b, 0), 22));
+    h_net_destroy(&h);
+}
+
+Test(isync, deactivate_during_checkin_lets_epoch_finish, .timeout = 10)
+{
+    struct h_net h;
+    cr_assert(eq(int, h_net_create(&h, 1, 0, 1, small_window), 0));
+    struct tasvir_thread *t = h_thread(h.node[0]);
+    struct tasvir_thread *u = h_thread(h.node[0]);
+    struct tasvir_area *a = h_area(t, "a", 4096, 1000);
+    write_line(a, 1, 5);
+    tasvir_loop_net_advance(h.net, 1 * MS);
+    cr_assert(eq(int, tasvir_node_poll(h.node[0], NULL), -EAGAIN));
+    cr_assert(eq(int, tasvir_service(t), -EAGAIN));
+    cr_assert(eq(int, tasvir_thread_deactivate(u), 0));
+    cr_assert(eq(int, tasvir_service(t), 0));
+    cr_assert(eq(u64, read_line(a, 1), 5));
+    cr_assert(eq(int, tasvir_service(u), TASVIR_ENOTACTIVE));
+    h_net_destroy(&h);
+}
+
+Test(isync, activate_during_epoch_waits_it_out, .timeout = 10)
+{
+    struct h_net h;
+    cr_assert(eq(int, h_net_create(&h, 1, 0, 1, small_window), 0));
+    struct tasvir_thread *t = h_thread(h.node[0]);
+    struct tasvir_thread *u = NULL;
+    cr_assert(eq(int, tasvir_thread_register(h.node[0], &u), 0));
+    struct tasvir_area *a = h_area(t, "a", 4096, 1000);
+    write_line(a, 1, 5);
+    tasvir_loop_net_advance(h.net, 1 * MS);
+    cr_assert(eq(int, tasvir_node_poll(h.node[0], NULL), -EAGAIN));
+    cr_assert(eq(int, tasvir_thread_activate(u), -EAGAIN));
+    cr_assert(eq(int, tasvir_service(u), -EAGAIN), "must not touch areas while the epoch runs");
+    cr_assert(eq(int, tasvir_service(t), 0)); /* t alone was counted: epoch completes */
+    cr_assert(eq(int, tasvir_service(u), 0));
+    cr_assert(eq(u64, read_line(a, 1), 5));
+    /* from now on u is counted */
+    write_line(a, 1, 6);
+    tasvir_loop_net_advance(h.net, 1 * MS);
+    cr_assert(eq(int, tasvir_node_poll(h.node[0], NULL), -EAGAIN));
+    cr_assert(eq(int, tasvir_service(t), -EAGAIN));
+    cr_assert(eq(int, tasvir_service(u), 0));
+    cr_assert(eq(int, tasvir_service(t), 0));
+    cr_assert(eq(u64, read_line(a, 1), 6));
+    h_net_destroy(&h);
+}
+
+Test(isync, sync_now_and_engine_alone, .timeout = 10)
+{
+    struct h_net h;
+    cr_assert(eq(int, h_net_create(&h, 1, 0, 1, small_window), 0));
+    struct tasvir_thread *t = h_thread(h.node[0]);
+    struct tasvir_area *a = h_area(t, "a", 4096, 1000000);
+    write_line(a, 2, 9);
+    cr_assert(eq(int, tasvir_thread_deactivate(t), 0));
+    cr_assert(eq(int, tasvir_node_sync_now(h.node[0]), 0));
+    /* no active thread: the engine copies on its own in one poll */
+    cr_assert(eq(int, tasvir_node_poll(h.node[0], NULL), 0));
+    cr_assert(eq(u64, read_line(a, 2), 9));
+    cr_assert(eq(u64, tasvir_area_version(a), 1));
+    h_net_destroy(&h);
+}
+
+Test(isync, poll_reports_next_due, .timeout = 10)
+{
+    struct h_net h;
+    cr_assert(eq(int, h_net_create(&h, 1, 0, 1, small_window), 0));
+    struct tasvir_thread *t = h_thread(h.node[0]);
+    uint64_t next = 0;
+    cr_assert(eq(int, tasvir_node_poll(h.node[0], &next), 0));
+    cr_assert(eq(u64, next, UINT64_MAX), "no areas: nothing due");
+    uint64_t now = tasvir_loop_net_now(h.net);
+    cr_assert(not(eq(ptr, h_area(t, "a", 4096, 2000), NULL)));
+    cr_assert(eq(int, tasvir_node_poll(h.node[0], &next), 0));
+    cr_assert(eq(u64, next, now + 2 * MS));
+    tasvir_loop_net_advance(h.net, 2 * MS);
+    cr_assert(eq(int, tasvir_node_poll(h.node[0], &next), -EAGAIN));
+    cr_assert(eq(u64, next, now + 2 * MS + 50 * US), "in check-in: next is the window end");
+    h_net_destroy(&h);
+}
+
+Test(isync, large_area_many_chunks, .timeout = 30)
+{
+    struct h_net h;
+    cr_assert(eq(int, h_net_create(&h, 1, 0, 1, small_window), 0));
+    struct tasvir_thread *t = h_thread(h.node[0]);
+    uint64_t len = 40ull << 20; /* 10 chunks of 4 MiB */
+    struct tasvir_area *a = h_area(t, "big", len, 1000);
+    uint64_t lines = len / 64;
+    for (uint64_t l = 0; l < lines; l += 4099)
+        write_line(a, l, l ^ 0x5555);
+    write_line(a, lines - 1, 77);
+    tasvir_loop_net_advance(h.net, 1 * MS);
+    cr_assert(ge(int, h_settle(h.node[0], &t, 1, 100), 0));
+    for (uint64_t l = 0; l < lines; l += 4099)
+        cr_assert(eq(u64, read_line(a, l), l ^ 0x5555));
+    cr_assert(eq(u64, read_line(a, lines - 1), 77));
+    cr_assert(eq(u64, read_line(a, 1), 0));
+    h_net_destroy(&h);
+}

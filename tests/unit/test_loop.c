@@ -1,0 +1,201 @@
+/*
+ * test_loop.c — the loopback backend's contract: burst ownership, unicast / multicast /
+ * broadcast delivery, delay and ordering, loss / duplication / reordering deterministic for
+ * a seed, ports that go down, counters, manual clock, memory alignment.
+ */
+#include <criterion/criterion.h>
+#include <criterion/new/assert.h>
+#include <criterion/parameterized.h>
+
+#include "harness.h"
+
+struct lx {
+    struct tasvir_loop_net *net;
+    struct tasvir_loop_port *p[4];
+    const struct tasvir_backend *be[4];
+};
+
+static void lx_init(struct lx *x, uint64_t seed)
+{
+    struct tasvir_loop_net_conf c;
+    tasvir_loop_net_conf_init(&c);
+    c.seed = seed;
+    cr_assert(eq(int, tasvir_loop_net_create(&c, &x->net), 0));
+    for (uint16_t i = 0; i < 4; i++) {
+        cr_assert(eq(int, tasvir_loop_port_create(x->net, i, &x->p[i]), 0));
+        x->be[i] = tasvir_loop_port_backend(x->p[i]);
+    }
+}
+
+static void send_to(struct lx *x, int from, const uint8_t dst[6], uint32_t tag)
+{
+    const struct tasvir_backend *b = x->be[from];
+    struct tasvir_frame *f;
+    cr_assert(eq(u32, b->ops->frame_alloc(b->ctx, &f, 1), 1));
+    cr_assert(ge(u32, f->cap, 1514));
+    memcpy(f->data, dst, 6);
+    tasvir_loop_mac((uint16_t)from, f->data + 6);
+    f->data[12] = 0x88;
+    f->data[13] = 0xb6;
+    memcpy(f->data + 14, &tag, 4);
+    f->len = 60;
+    cr_assert(eq(u32, b->ops->tx_burst(b->ctx, &f, 1), 1));
+}
+
+static int recv_tags(struct lx *x, int at, uint32_t *tags, int max)
+{
+    const struct tasvir_backend *b = x->be[at];
+    struct tasvir_frame *f[64];
+    int n = 0;
+    unsigned k;
+    while ((k = b->ops->rx_burst(b->ctx, f, 64)) > 0) {
+        for (unsigned i = 0; i < k; i++) {
+            if (n < max)
+                memcpy(&tags[n], f[i]->data + 14, 4);
+            n++;
+        }
+        b->ops->frame_free(b->ctx, f, k);
+    }
+    return n;
+}
+
+Test(loop, unicast_delay_and_order)
+{
+    struct lx x;
+    lx_init(&x, 1);
+    struct tasvir_loop_faults fl = {.delay_ns = 1000};
+    cr_assert(eq(int, tasvir_loop_net_set_faults(x.net, &fl), 0));
+    uint8_t mac[6];
+    tasvir_loop_mac(1, mac);
+    for (uint32_t i = 0; i < 10; i++)
+        send_to(&x, 0, mac, i);
+    uint32_t tags[16];
+    cr_assert(eq(int, recv_tags(&x, 1, tags, 16), 0), "delivered before the delay");
+    cr_assert(eq(u64, tasvir_loop_net_next_delivery(x.net), tasvir_loop_net_now(x.net) + 1000));
+    tasvir_loop_net_advance(x.net, 1000);
+    cr_assert(eq(int, recv_tags(&x, 1, tags, 16), 10));
+    for (uint32_t i = 0; i < 10; i++)
+        cr_assert(eq(u32, tags[i], i));
+    cr_assert(eq(int, recv_tags(&x, 2, tags, 16), 0), "not addressed to node 2");
+    struct tasvir_loop_port_stats st;
+    tasvir_loop_port_stats(x.p[0], &st);
+    cr_assert(eq(u64, st.tx_frames, 10));
+    tasvir_loop_port_stats(x.p[1], &st);
+    cr_assert(eq(u64, st.rx_frames, 10));
+    tasvir_loop_net_destroy(x.net);
+}
+
+Test(loop, multicast_and_broadcast)
+{
+    struct lx x;
+    lx_init(&x, 1);
+    uint8_t grp[6] = {0x01, 0x00, 0x5e, 0x00, 0x00, 0x07};
+    cr_assert(eq(int, x.be[2]->ops->mcast(x.be[2]->ctx, grp, 1), 0));
+    cr_assert(eq(int, x.be[3]->ops->mcast(x.be[3]->ctx, grp, 1), 0));
+    send_to(&x, 0, grp, 7);
+    uint32_t tags[4];
+    cr_assert(eq(int, recv_tags(&x, 1, tags, 4), 0));
+    cr_assert(eq(int, recv_tags(&x, 2, tags, 4), 1));
+    cr_assert(eq(int, recv_tags(&x, 3, tags, 4), 1));
+    cr_assert(eq(int, x.be[3]->ops->mcast(x.be[3]->ctx, grp, 0), 0));
+    send_to(&x, 0, grp, 8);
+    cr_assert(eq(int, recv_tags(&x, 3, tags, 4), 0), "left the group");
+    cr_assert(eq(int, recv_tags(&x, 2, tags, 4), 1));
+    uint8_t bc[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+    send_to(&x, 1, bc, 9);
+    cr_assert(eq(int, recv_tags(&x, 0, tags, 4), 1));
+    cr_assert(eq(int, recv_tags(&x, 1, tags, 4), 0), "no echo to the sender");
+    cr_assert(eq(int, recv_tags(&x, 2, tags, 4), 1));
+    cr_assert(eq(int, recv_tags(&x, 3, tags, 4), 1));
+    uint8_t nobody[6] = {0x02, 0, 0, 0, 0x03, 0xff};
+    send_to(&x, 0, nobody, 1);
+    struct tasvir_loop_port_stats st;
+    tasvir_loop_port_stats(x.p[0], &st);
+    cr_assert(eq(u64, st.unroutable, 1));
+    tasvir_loop_net_destroy(x.net);
+}
+
+static void fault_run(uint64_t seed, double loss, double dup, uint64_t jitter, uint32_t *tags,
+                      int *n)
+{
+    struct lx x;
+    lx_init(&x, seed);
+    struct tasvir_loop_faults fl = {.loss = loss, .dup = dup, .delay_ns = 10, .jitter_ns = jitter};
+    cr_assert(eq(int, tasvir_loop_net_set_faults(x.net, &fl), 0));
+    uint8_t mac[6];
+    tasvir_loop_mac(1, mac);
+    for (uint32_t i = 0; i < 1000; i++)
+        send_to(&x, 0, mac, i);
+    tasvir_loop_net_advance(x.net, jitter + 100);
+    *n = recv_tags(&x, 1, tags, 4000);
+    tasvir_loop_net_destroy(x.net);
+}
+
+Test(loop, faults_deterministic_per_seed)
+{
+    static uint32_t a[4000], b[4000], c[4000];
+    int na, nb, nc;
+    fault_run(42, 0.1, 0.1, 1000, a, &na);
+    fault_run(42, 0.1, 0.1, 1000, b, &nb);
+    fault_run(43, 0.1, 0.1, 1000, c, &nc);
+    cr_assert(eq(int, na, nb));
+    cr_assert(eq(int, memcmp(a, b, (size_t)na * 4), 0), "same seed, different run");
+    cr_assert(na != nc || memcmp(a, c, (size_t)na * 4) != 0, "different seeds, same run");
+    /* about 10% lost and 10% of the rest duplicated */
+    cr_assert(gt(int, na, 880));
+    cr_assert(lt(int, na, 1100));
+    int reordered = 0;
+    for (int i = 1; i < na; i++)
+        reordered += a[i] < a[i - 1];
+    cr_assert(gt(int, reordered, 10), "jitter should reorder");
+}
+
+Test(loop, loss_rate_and_down_port)
+{
+    static uint32_t t[4000];
+    int n;
+    fault_run(7, 1.0, 0, 0, t, &n);
+    cr_assert(eq(int, n, 0));
+    fault_run(7, 0, 1.0, 0, t, &n);
+    cr_assert(eq(int, n, 2000));
+    struct lx x;
+    lx_init(&x, 1);
+    uint8_t mac[6];
+    tasvir_loop_mac(1, mac);
+    tasvir_loop_port_set_down(x.p[1], 1);
+    send_to(&x, 0, mac, 1);
+    uint32_t tags[4];
+    cr_assert(eq(int, recv_tags(&x, 1, tags, 4), 0));
+    tasvir_loop_port_set_down(x.p[1], 0);
+    send_to(&x, 0, mac, 2);
+    cr_assert(eq(int, recv_tags(&x, 1, tags, 4), 1));
+    tasvir_loop_net_destroy(x.net);
+}
+
+Test(loop, memory_and_identity)
+{
+    struct lx x;
+    lx_init(&x, 1);
+    const struct tasvir_backend *b = x.be[2];
+    for (size_t align = 64; align <= 4096; align *= 2) {
+        uint8_t *m = b->ops->mem_alloc(b->ctx, 1000, align);
+        cr_assert(not(eq(ptr, m, NULL)));
+        cr_assert(eq(u64, (uintptr_t)m % align, 0));
+        for (int i = 0; i < 1000; i++)
+            cr_assert(eq(u8, m[i], 0));
+        b->ops->mem_free(b->ctx, m, 1000);
+    }
+    struct tasvir_identity id;
+    cr_assert(eq(int, b->ops->identity(b->ctx, &id), 0));
+    cr_assert(eq(u16, id.node_id, 2));
+    cr_assert(eq(u32, id.mtu, 1500));
+    uint64_t t0 = b->ops->now_ns(b->ctx);
+    tasvir_loop_net_advance(x.net, 5);
+    cr_assert(eq(u64, b->ops->now_ns(b->ctx), t0 + 5));
+    struct tasvir_loop_port *dup;
+    cr_assert(eq(int, tasvir_loop_port_create(x.net, 2, &dup), -EEXIST));
+    cr_assert(eq(int, tasvir_loop_port_create(x.net, TASVIR_MAX_NODES, &dup), -EINVAL));
+    struct tasvir_loop_faults bad = {.loss = 2};
+    cr_assert(eq(int, tasvir_loop_net_set_faults(x.net, &bad), -EINVAL));
+    tasvir_loop_net_destroy(x.net);
+}

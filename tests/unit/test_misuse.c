@@ -1,0 +1,228 @@
+/*
+ * test_misuse.c — API misuse gets a clear error, never a crash.
+ *
+ * Covers: NULL and wrong handles, bad node configurations and incomplete backends,
+ * attaching unknown or invalid names, zero / absurd / too-long sizes and names, duplicate
+ * names, limits on threads and areas, operations on inactive threads, use after destroy
+ * (areas, handles, threads) where detectable, owner-only operations through reader
+ * handles, and tasvir_strerror for every code.
+ */
+#include <criterion/criterion.h>
+#include <criterion/new/assert.h>
+
+#include "harness.h"
+
+Test(misuse, node_conf_errors)
+{
+    struct tasvir_node *n = NULL;
+    struct tasvir_node_conf c;
+    cr_assert(eq(int, tasvir_node_conf_init(NULL), -EINVAL));
+    cr_assert(eq(int, tasvir_node_create(NULL, &n), -EINVAL));
+    tasvir_node_conf_init(&c);
+    cr_assert(eq(int, tasvir_node_create(&c, &n), -EINVAL), "no backend");
+    struct tasvir_loop_net_conf lc;
+    tasvir_loop_net_conf_init(&lc);
+    struct tasvir_loop_net *net;
+    struct tasvir_loop_port *p;
+    cr_assert(eq(int, tasvir_loop_net_create(&lc, &net), 0));
+    cr_assert(eq(int, tasvir_loop_port_create(net, 0, &p), 0));
+    c.backend = tasvir_loop_port_backend(p);
+    cr_assert(eq(int, tasvir_node_create(&c, NULL), -EINVAL));
+    c.epoch_window_ns = 0;
+    cr_assert(eq(int, tasvir_node_create(&c, &n), -EINVAL), "zero window");
+    tasvir_node_conf_init(&c);
+    c.backend = tasvir_loop_port_backend(p);
+    c.max_threads = 0;
+    cr_assert(eq(int, tasvir_node_create(&c, &n), -EINVAL));
+    /* an ops table missing a required operation */
+    struct tasvir_backend_ops ops = *tasvir_loop_port_backend(p)->ops;
+    ops.rx_burst = NULL;
+    struct tasvir_backend be = {&ops, tasvir_loop_port_backend(p)->ctx};
+    tasvir_node_conf_init(&c);
+    c.backend = &be;
+    cr_assert(eq(int, tasvir_node_create(&c, &n), TASVIR_EBACKEND));
+    tasvir_loop_net_destroy(net);
+    /* bad handles to node functions */
+    cr_assert(eq(int, tasvir_node_poll(NULL, NULL), TASVIR_EBADHANDLE));
+    cr_assert(eq(int, tasvir_node_sync_now(NULL), TASVIR_EBADHANDLE));
+    cr_assert(eq(int, tasvir_node_id(NULL), -1));
+    cr_assert(eq(int, tasvir_node_stats(NULL, NULL), TASVIR_EBADHANDLE));
+    tasvir_node_destroy(NULL);
+    tasvir_dump(NULL, stdout);
+}
+
+Test(misuse, area_create_errors)
+{
+    struct h_net h;
+    cr_assert(eq(int, h_net_create(&h, 1, 0, 1, NULL), 0));
+    struct tasvir_thread *t = h_thread(h.node[0]);
+    struct tasvir_area_conf c;
+    struct tasvir_area *a = NULL;
+    cr_assert(eq(int, tasvir_area_conf_init(NULL), -EINVAL));
+    tasvir_area_conf_init(&c);
+    c.len_bytes = 4096;
+    cr_assert(eq(int, tasvir_area_create(t, &c, &a), -EINVAL), "no name");
+    c.name = "";
+    cr_assert(eq(int, tasvir_area_create(t, &c, &a), -EINVAL), "empty name");
+    c.name = "with space";
+    cr_assert(eq(int, tasvir_area_create(t, &c, &a), -EINVAL));
+    c.name = "0123456789012345678901234567890123456789"; /* 40 > TASVIR_NAME_MAX */
+    cr_assert(eq(int, tasvir_area_create(t, &c, &a), -EINVAL));
+    c.name = "ok";
+    c.len_bytes = 0;
+    cr_assert(eq(int, tasvir_area_create(t, &c, &a), -EINVAL), "zero size");
+    c.len_bytes = (uint64_t)1 << 50;
+    cr_assert(eq(int, tasvir_area_create(t, &c, &a), -E2BIG), "absurd size");
+    c.len_bytes = ((uint64_t)1 << 30) + 1;
+    cr_assert(eq(int, tasvir_area_create(t, &c, &a), -E2BIG), "just above max_area_bytes");
+    c.len_bytes = 4096;
+    cr_assert(eq(int, tasvir_area_create(t, NULL, &a), -EINVAL));
+    cr_assert(eq(int, tasvir_area_create(t, &c, NULL), -EINVAL));
+    cr_assert(eq(int, tasvir_area_create(NULL, &c, &a), TASVIR_EBADHANDLE));
+    cr_assert(eq(int, tasvir_area_create(t, &c, &a), 0));
+    struct tasvir_area *dup = NULL;
+    cr_assert(eq(int, tasvir_area_create(t, &c, &dup), -EEXIST), "duplicate name");
+    struct tasvir_thread *t2 = h_thread(h.node[0]);
+    cr_assert(eq(int, tasvir_area_create(t2, &c, &dup), -EEXIST), "duplicate from another thread");
+    h_net_destroy(&h);
+}
+
+Test(misuse, attach_errors)
+{
+    struct h_net h;
+    cr_assert(eq(int, h_net_create(&h, 1, 0, 1, NULL), 0));
+    struct tasvir_thread *t = h_thread(h.node[0]);
+    struct tasvir_area *a = NULL;
+    cr_assert(eq(int, tasvir_area_attach(t, "nope", &a), -ENOENT));
+    cr_assert(eq(int, tasvir_area_attach(t, NULL, &a), -EINVAL));
+    cr_assert(eq(int, tasvir_area_attach(t, "bad name", &a), -EINVAL));
+    cr_assert(eq(int, tasvir_area_attach(t, "x", NULL), -EINVAL));
+    cr_assert(eq(int, tasvir_area_attach(NULL, "x", &a), TASVIR_EBADHANDLE));
+    cr_assert(eq(int, tasvir_area_lookup(h.node[0], "nope"), 0));
+    cr_assert(eq(int, tasvir_area_lookup(h.node[0], ""), -EINVAL));
+    cr_assert(eq(int, tasvir_area_lookup(NULL, "x"), TASVIR_EBADHANDLE));
+    cr_assert(not(eq(ptr, h_area(t, "x", 64, 1000), NULL)));
+    cr_assert(eq(int, tasvir_area_lookup(h.node[0], "x"), 1));
+    h_net_destroy(&h);
+}
+
+Test(misuse, reader_handles_cannot_do_owner_things)
+{
+    struct h_net h;
+    cr_assert(eq(int, h_net_create(&h, 1, 0, 1, NULL), 0));
+    struct tasvir_thread *t = h_thread(h.node[0]);
+    struct tasvir_area *own = h_area(t, "x", 4096, 1000), *r = NULL;
+    cr_assert(eq(int, tasvir_area_attach(t, "x", &r), 0));
+    cr_assert(eq(ptr, tasvir_area_writer(r), NULL));
+    cr_assert(not(eq(ptr, (void *)tasvir_area_reader(r), NULL)));
+    cr_assert(eq(ptr, (void *)tasvir_area_reader(r), (void *)tasvir_area_reader(own)));
+    cr_assert(eq(int, tasvir_area_set_sync(r, 5, 5), TASVIR_ENOTOWNER));
+    cr_assert(eq(int, tasvir_area_destroy(r), TASVIR_ENOTOWNER));
+    cr_assert(eq(int, tasvir_area_detach(own), -EINVAL), "owner handle is not detached");
+    cr_assert(eq(int, tasvir_area_detach(r), 0));
+    h_net_destroy(&h);
+}
+
+Test(misuse, use_after_destroy_detected)
+{
+    struct h_net h;
+    cr_assert(eq(int, h_net_create(&h, 1, 0, 1, NULL), 0));
+    struct tasvir_thread *t = h_thread(h.node[0]);
+    struct tasvir_area *own = h_area(t, "x", 4096, 1000), *r = NULL;
+    cr_assert(eq(int, tasvir_area_attach(t, "x", &r), 0));
+    uint8_t *w = tasvir_area_writer(own);
+    cr_assert(eq(int, tasvir_thread_unregister(t), -EBUSY), "still owns an area");
+    cr_assert(eq(int, tasvir_area_destroy(own), 0));
+    cr_assert(eq(int, tasvir_area_destroy(own), TASVIR_EDESTROYED));
+    cr_assert(eq(int, tasvir_log(own, w, 8), TASVIR_EDESTROYED));
+    cr_assert(eq(int, tasvir_area_set_sync(own, 1, 1), TASVIR_EDESTROYED));
+    cr_assert(eq(int, tasvir_area_detach(r), TASVIR_EDESTROYED));
+    cr_assert(eq(ptr, (void *)tasvir_area_reader(r), NULL));
+    cr_assert(eq(ptr, tasvir_area_writer(own), NULL));
+    cr_assert(eq(u64, tasvir_area_version(r), 0));
+    cr_assert(eq(u64, tasvir_area_len(r), 0));
+    cr_assert(eq(ptr, (void *)tasvir_area_name(r), NULL));
+    cr_assert(eq(int, tasvir_area_lookup(h.node[0], "x"), 0));
+    cr_assert(eq(int, tasvir_area_attach(t, "x", &r), -ENOENT));
+    /* the engine reclaims it; the name can be reused */
+    tasvir_node_poll(h.node[0], NULL);
+    cr_assert(not(eq(ptr, h_area(t, "x", 4096, 1000), NULL)));
+    struct tasvir_stats st;
+    tasvir_node_stats(h.node[0], &st);
+    cr_assert(eq(u64, st.log_misuse, 1));
+    h_net_destroy(&h);
+}
+
+Test(misuse, thread_errors)
+{
+    struct h_net h;
+    struct tasvir_node_conf_fn;
+    cr_assert(eq(int, h_net_create(&h, 1, 0, 1, NULL), 0));
+    struct tasvir_thread *t = NULL;
+    cr_assert(eq(int, tasvir_thread_register(NULL, &t), TASVIR_EBADHANDLE));
+    cr_assert(eq(int, tasvir_thread_register(h.node[0], NULL), -EINVAL));
+    cr_assert(eq(int, tasvir_thread_register(h.node[0], &t), 0));
+    cr_assert(eq(int, tasvir_service(t), TASVIR_ENOTACTIVE), "not activated yet");
+    cr_assert(eq(int, tasvir_service_wait(t), TASVIR_ENOTACTIVE));
+    cr_assert(eq(int, tasvir_thread_activate(t), 0));
+    cr_assert(eq(int, tasvir_thread_activate(t), 0), "activate twice is fine");
+    cr_assert(eq(int, tasvir_service(t), 0));
+    cr_assert(eq(ptr, tasvir_thread_node(t), h.node[0]));
+    cr_assert(eq(int, tasvir_thread_unregister(t), 0));
+    cr_assert(eq(int, tasvir_thread_unregister(t), TASVIR_EDESTROYED));
+    cr_assert(eq(int, tasvir_service(t), TASVIR_EDESTROYED));
+    cr_assert(eq(int, tasvir_thread_activate(t), TASVIR_EDESTROYED));
+    cr_assert(eq(int, tasvir_thread_deactivate(t), TASVIR_EDESTROYED));
+    cr_assert(eq(ptr, tasvir_thread_node(t), NULL));
+    struct tasvir_area_conf c;
+    tasvir_area_conf_init(&c);
+    c.name = "y";
+    c.len_bytes = 64;
+    struct tasvir_area *a;
+    cr_assert(eq(int, tasvir_area_create(t, &c, &a), TASVIR_EDESTROYED));
+    cr_assert(eq(int, tasvir_service(NULL), TASVIR_EBADHANDLE));
+    h_net_destroy(&h);
+}
+
+static void tiny_limits(struct tasvir_node_conf *c, unsigned i)
+{
+    (void)i;
+    c->max_threads = 2;
+    c->max_areas = 3;
+}
+
+Test(misuse, limits)
+{
+    struct h_net h;
+    cr_assert(eq(int, h_net_create(&h, 1, 0, 1, tiny_limits), 0));
+    struct tasvir_thread *t1 = h_thread(h.node[0]), *t2 = h_thread(h.node[0]), *t3 = NULL;
+    cr_assert(not(eq(ptr, t2, NULL)));
+    cr_assert(eq(int, tasvir_thread_register(h.node[0], &t3), -EBUSY));
+    cr_assert(not(eq(ptr, h_area(t1, "a", 64, 1000), NULL)));
+    cr_assert(not(eq(ptr, h_area(t1, "b", 64, 1000), NULL)));
+    cr_assert(not(eq(ptr, h_area(t1, "c", 64, 1000), NULL)));
+    struct tasvir_area_conf c;
+    tasvir_area_conf_init(&c);
+    c.name = "d";
+    c.len_bytes = 64;
+    struct tasvir_area *a;
+    cr_assert(eq(int, tasvir_area_create(t1, &c, &a), -EBUSY));
+    h_net_destroy(&h);
+}
+
+Test(misuse, strerror_covers_every_code)
+{
+    int codes[] = {0, TASVIR_ENOTOWNER, TASVIR_EDESTROYED, TASVIR_EBADHANDLE, TASVIR_ENOTACTIVE,
+                   TASVIR_EBACKEND, TASVIR_EPROTO, TASVIR_ENODEDOWN, -EINVAL, -ENOMEM, -ENOENT,
+                   -EEXIST, -EAGAIN, -EBUSY, -E2BIG, -ERANGE};
+    size_t n = sizeof(codes) / sizeof(codes[0]);
+    for (size_t i = 0; i < n; i++) {
+        const char *s = tasvir_strerror(codes[i]);
+        cr_assert(not(eq(ptr, (void *)s, NULL)));
+        cr_assert(gt(sz, strlen(s), 5));
+        cr_assert(eq(int, strcmp(s, "unknown error") != 0, 1), "code %d", codes[i]);
+        for (size_t j = 0; j < i; j++)
+            cr_assert(not(eq(str, (char *)s, (char *)tasvir_strerror(codes[j]))));
+    }
+    cr_assert(eq(str, (char *)tasvir_strerror(12345), "unknown error"));
+}

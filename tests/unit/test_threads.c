@@ -1,0 +1,334 @@
+/*
+ * test_threads.c — internal synchronization with real pthreads (CLOCK_MONOTONIC loop
+ * backend).  Runs under TSan in CI.
+ *
+ * Covers: no torn reads — one writer stamps (version, checksum) into every line of two
+ * areas between check-ins while reader threads verify at every check-in that all lines of
+ * both areas come from one version, versions never go backwards, for >= 1e5 epochs
+ * (divided by TASVIR_TEST_SCALE in sanitizer builds); a stalled thread is excluded without
+ * stalling the node and is readmitted when it comes back; threads that register and
+ * activate while epochs run.
+ */
+#include <criterion/criterion.h>
+#include <criterion/new/assert.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <time.h>
+
+#include "harness.h"
+
+static unsigned scale(void)
+{
+    const char *s = getenv("TASVIR_TEST_SCALE");
+    long v = s ? strtol(s, NULL, 10) : 1;
+    return v > 0 ? (unsigned)v : 1;
+}
+
+static void sleep_us(long us)
+{
+    struct timespec ts = {us / 1000000, (us % 1000000) * 1000};
+    nanosleep(&ts, NULL);
+}
+
+struct engine_arg {
+    struct tasvir_node *node;
+    atomic_int stop;
+};
+
+static void *engine_main(void *p)
+{
+    struct engine_arg *e = p;
+    /* Yield after every poll: on an oversubscribed machine a spinning engine would keep
+     * the threads it waits for off the CPU. */
+    while (!atomic_load(&e->stop)) {
+        tasvir_node_poll(e->node, NULL);
+        sched_yield();
+    }
+    return NULL;
+}
+
+#define LINES_A 128
+#define LINES_B 96
+
+struct torn {
+    struct tasvir_node *node;
+    atomic_int stop;
+    atomic_int ready;
+    struct tasvir_area *a, *b; /* owner handles */
+    atomic_ullong torn, checks, backwards, max_seen;
+};
+
+static void *writer_main(void *p)
+{
+    struct torn *x = p;
+    struct tasvir_thread *t;
+    cr_assert(eq(int, tasvir_thread_register(x->node, &t), 0));
+    cr_assert(eq(int, tasvir_thread_activate(t), 0));
+    struct tasvir_area_conf c;
+    tasvir_area_conf_init(&c);
+    c.sync_int_us = 1;
+    c.name = "torn-a";
+    c.len_bytes = LINES_A * 64;
+    cr_assert(eq(int, tasvir_area_create(t, &c, &x->a), 0));
+    c.name = "torn-b";
+    c.len_bytes = LINES_B * 64;
+    cr_assert(eq(int, tasvir_area_create(t, &c, &x->b), 0));
+    atomic_store(&x->ready, 1);
+    uint8_t *wa = tasvir_area_writer(x->a), *wb = tasvir_area_writer(x->b);
+    uint64_t ver = 0;
+    while (!atomic_load_explicit(&x->stop, memory_order_relaxed)) {
+        ver++;
+        /* one generation per check-in: every line of both areas gets `ver` */
+        for (uint64_t l = 0; l < LINES_A; l++) {
+            h_stamp(wa + l * 64, ver, l);
+            tasvir_log(x->a, wa + l * 64, 64);
+        }
+        for (uint64_t l = 0; l < LINES_B; l++) {
+            h_stamp(wb + l * 64, ver, l + 1000);
+            tasvir_log(x->b, wb + l * 64, 64);
+        }
+        tasvir_service_wait(t);
+    }
+    tasvir_thread_deactivate(t);
+    return NULL;
+}
+
+static void *reader_main(void *p)
+{
+    struct torn *x = p;
+    while (!atomic_load(&x->ready))
+        sched_yield();
+    struct tasvir_thread *t;
+    struct tasvir_area *ra, *rb;
+    cr_assert(eq(int, tasvir_thread_register(x->node, &t), 0));
+    cr_assert(eq(int, tasvir_area_attach(t, "torn-a", &ra), 0));
+    cr_assert(eq(int, tasvir_area_attach(t, "torn-b", &rb), 0));
+    int rc = tasvir_thread_activate(t);
+    if (rc == -EAGAIN)
+        rc = tasvir_service_wait(t);
+    cr_assert(eq(int, rc, 0));
+    const uint8_t *pa = tasvir_area_reader(ra), *pb = tasvir_area_reader(rb);
+    uint64_t last = 0, last_area_ver = 0;
+    while (!atomic_load_explicit(&x->stop, memory_order_relaxed)) {
+        uint64_t v = h_check(pa, 0);
+        int bad = v == UINT64_MAX;
+        for (uint64_t l = 1; l < LINES_A && !bad; l++)
+            bad = h_check(pa + l * 64, l) != v;
+        for (uint64_t l = 0; l < LINES_B && !bad; l++)
+            bad = h_check(pb + l * 64, l + 1000) != v;
+        uint64_t av = tasvir_area_version(ra);
+        if (bad)
+            atomic_fetch_add(&x->torn, 1);
+        if (v < last || av < last_area_ver)
+            atomic_fetch_add(&x->backwards, 1);
+        last = v;
+        last_area_ver = av;
+        atomic_fetch_add_explicit(&x->checks, 1, memory_order_relaxed);
+        unsigned long long m = atomic_load(&x->max_seen);
+        while (v > m && !atomic_compare_exchange_weak(&x->max_seen, &m, v))
+            ;
+        tasvir_service_wait(t);
+        sched_yield();
+    }
+    tasvir_thread_deactivate(t);
+    return NULL;
+}
+
+static void wide_window(struct tasvir_node_conf *c, unsigned i)
+{
+    (void)i;
+    /* 5 threads share 2 cores here: give stragglers a scheduler slice to check in */
+    c->epoch_window_ns = 2000000;
+    c->exclude_after_misses = 1000000;
+}
+
+Test(threads, no_torn_reads_across_two_areas, .timeout = 600)
+{
+    struct h_net h;
+    cr_assert(eq(int, h_net_create(&h, 1, 1, 1, wide_window), 0));
+    struct torn x = {.node = h.node[0]};
+    struct engine_arg e = {.node = h.node[0]};
+    pthread_t eng, w, r[3];
+    pthread_create(&eng, NULL, engine_main, &e);
+    pthread_create(&w, NULL, writer_main, &x);
+    for (int i = 0; i < 3; i++)
+        pthread_create(&r[i], NULL, reader_main, &x);
+    uint64_t target = 100000 / scale();
+    struct tasvir_stats st;
+    for (;;) {
+        sleep_us(20000);
+        tasvir_node_stats(h.node[0], &st);
+        if (st.epochs_ok >= target)
+            break;
+    }
+    atomic_store(&x.stop, 1);
+    pthread_join(w, NULL);
+    for (int i = 0; i < 3; i++)
+        pthread_join(r[i], NULL);
+    atomic_store(&e.stop, 1);
+    pthread_join(eng, NULL);
+    tasvir_node_stats(h.node[0], &st);
+    cr_log_info("epochs ok %lu failed %lu, checks %llu, max version %llu", st.epochs_ok,
+                st.epochs_failed, (unsigned long long)atomic_load(&x.checks),
+                (unsigned long long)atomic_load(&x.max_seen));
+    cr_assert(eq(u64, (uint64_t)atomic_load(&x.torn), 0), "torn reads seen");
+    cr_assert(eq(u64, (uint64_t)atomic_load(&x.backwards), 0), "versions went backwards");
+    cr_assert(ge(u64, st.epochs_ok, target));
+    cr_assert(gt(u64, (uint64_t)atomic_load(&x.checks), target / 10));
+    cr_assert(gt(u64, (uint64_t)atomic_load(&x.max_seen), 1000));
+    h_net_destroy(&h);
+}
+
+static void short_window(struct tasvir_node_conf *c, unsigned i)
+{
+    (void)i;
+    c->epoch_window_ns = 200000;
+    c->exclude_after_misses = 3;
+}
+
+struct stall {
+    struct tasvir_node *node;
+    atomic_int phase; /* 0 run, 1 stall requested, 2 stalled, 3 resume, 4 stop */
+    atomic_int readmitted;
+};
+
+static void *staller_main(void *p)
+{
+    struct stall *s = p;
+    struct tasvir_thread *t;
+    cr_assert(eq(int, tasvir_thread_register(s->node, &t), 0));
+    cr_assert(eq(int, tasvir_thread_activate(t), 0));
+    for (;;) {
+        int ph = atomic_load(&s->phase);
+        if (ph == 4)
+            break;
+        if (ph == 1) {
+            atomic_store(&s->phase, 2);
+            while (atomic_load(&s->phase) == 2)
+                sleep_us(1000); /* "descheduled": no check-ins */
+            continue;
+        }
+        int rc = tasvir_service_wait(t);
+        if (rc == TASVIR_SERVICE_READMITTED)
+            atomic_store(&s->readmitted, 1);
+        sched_yield();
+    }
+    tasvir_thread_deactivate(t);
+    return NULL;
+}
+
+Test(threads, stalled_thread_is_excluded_not_stalling_node, .timeout = 60)
+{
+    struct h_net h;
+    cr_assert(eq(int, h_net_create(&h, 1, 1, 1, short_window), 0));
+    struct tasvir_thread *t;
+    cr_assert(eq(int, tasvir_thread_register(h.node[0], &t), 0));
+    cr_assert(eq(int, tasvir_thread_activate(t), 0));
+    struct tasvir_area *a = h_area(t, "a", 4096, 500);
+    struct engine_arg e = {.node = h.node[0]};
+    struct stall s = {.node = h.node[0]};
+    pthread_t eng, st_thr;
+    pthread_create(&eng, NULL, engine_main, &e);
+    pthread_create(&st_thr, NULL, staller_main, &s);
+    uint64_t *w = tasvir_area_writer(a);
+    const uint64_t *r = tasvir_area_reader(a);
+    /* run, then stall the other thread, and check the node keeps publishing */
+    uint64_t i = 0, t_end = tasvir_node_now_ns(h.node[0]) + 100000000ull;
+    while (tasvir_node_now_ns(h.node[0]) < t_end) {
+        w[0] = ++i;
+        tasvir_log(a, w, 8);
+        tasvir_service_wait(t);
+    }
+    atomic_store(&s.phase, 1);
+    while (atomic_load(&s.phase) != 2)
+        sched_yield();
+    struct tasvir_stats before, after;
+    tasvir_node_stats(h.node[0], &before);
+    /* keep working until 50 epochs succeeded after the stall (bounded by the timeout) */
+    do {
+        w[0] = ++i;
+        tasvir_log(a, w, 8);
+        tasvir_service_wait(t);
+        tasvir_node_stats(h.node[0], &after);
+    } while (after.epochs_ok - before.epochs_ok <= 50);
+    cr_assert(ge(u64, after.threads_excluded, 1), "stalled thread was not excluded");
+    cr_assert(gt(u64, after.epochs_ok - before.epochs_ok, 50), "node stalled: %lu epochs",
+              after.epochs_ok - before.epochs_ok);
+    cr_assert(gt(u64, r[0], 0));
+    atomic_store(&s.phase, 3);
+    while (!atomic_load(&s.readmitted)) /* bounded by the test timeout */
+        tasvir_service_wait(t);
+    cr_assert(eq(int, atomic_load(&s.readmitted), 1), "stalled thread was not told it was readmitted");
+    atomic_store(&s.phase, 4);
+    pthread_join(st_thr, NULL);
+    tasvir_thread_deactivate(t);
+    atomic_store(&e.stop, 1);
+    pthread_join(eng, NULL);
+    tasvir_node_stats(h.node[0], &after);
+    cr_assert(eq(u64, after.threads_excluded_now, 0));
+    h_net_destroy(&h);
+}
+
+struct churn {
+    struct tasvir_node *node;
+    atomic_int stop;
+    atomic_int errors;
+};
+
+static void *churn_main(void *p)
+{
+    struct churn *c = p;
+    while (!atomic_load(&c->stop)) {
+        struct tasvir_thread *t;
+        if (tasvir_thread_register(c->node, &t)) {
+            atomic_fetch_add(&c->errors, 1);
+            break;
+        }
+        int rc = tasvir_thread_activate(t);
+        if (rc == -EAGAIN)
+            rc = tasvir_service_wait(t);
+        if (rc != 0)
+            atomic_fetch_add(&c->errors, 1);
+        for (int i = 0; i < 50; i++)
+            tasvir_service_wait(t);
+        if (tasvir_thread_unregister(t))
+            atomic_fetch_add(&c->errors, 1);
+    }
+    return NULL;
+}
+
+Test(threads, register_activate_unregister_while_syncing, .timeout = 60)
+{
+    struct h_net h;
+    cr_assert(eq(int, h_net_create(&h, 1, 1, 1, wide_window), 0));
+    struct tasvir_thread *t;
+    cr_assert(eq(int, tasvir_thread_register(h.node[0], &t), 0));
+    cr_assert(eq(int, tasvir_thread_activate(t), 0));
+    struct tasvir_area *a = h_area(t, "a", 4096, 20);
+    struct engine_arg e = {.node = h.node[0]};
+    struct churn c = {.node = h.node[0]};
+    pthread_t eng, ch;
+    pthread_create(&eng, NULL, engine_main, &e);
+    pthread_create(&ch, NULL, churn_main, &c);
+    uint64_t *w = tasvir_area_writer(a);
+    uint64_t i = 0;
+    struct tasvir_stats st0;
+    do { /* until 200 epochs succeeded while the other thread churns (bounded by timeout) */
+        w[0] = ++i;
+        tasvir_log(a, w, 8);
+        cr_assert(eq(int, tasvir_service_wait(t), 0));
+        tasvir_node_stats(h.node[0], &st0);
+    } while (st0.epochs_ok < 200);
+    atomic_store(&c.stop, 1);
+    pthread_join(ch, NULL);
+    tasvir_thread_deactivate(t);
+    atomic_store(&e.stop, 1);
+    pthread_join(eng, NULL);
+    struct tasvir_stats st;
+    tasvir_node_stats(h.node[0], &st);
+    cr_assert(eq(int, atomic_load(&c.errors), 0));
+    cr_assert(ge(u64, st.epochs_ok, 200));
+    cr_assert(eq(u64, ((const uint64_t *)tasvir_area_reader(a))[0] <= i, 1));
+    h_net_destroy(&h);
+}
