@@ -232,7 +232,7 @@ static double ecdf_at(const struct tasvir_vec *v, double x_ms)
 /* Key placement for the CDF.  A CDF is monotone, so a curve enters the bottom-right box
  * [x_l, right] x [0, h] iff F(x_l) < h, and the top-left box [left, x_r] x [1-h, 1] iff
  * F(x_r) > 1-h.  The box size is estimated from the entry count and the longest title for
- * the PDF proportions (the tighter of the two terminals).  If both corners hold data, the
+ * both terminals (measured on rendered figures, with a margin).  If both corners hold data, the
  * key goes below the plot. */
 static const char *cdf_key_place(const struct tasvir_analysis *a, const int *block, bool logx,
                                  double lo, double hi)
@@ -253,7 +253,7 @@ static const char *cdf_key_place(const struct tasvir_analysis *a, const int *blo
         bound |= a->runs[i].has_bound;
     }
     entries += bound;
-    double w = 0.10 + 0.019 * (double)chars, h = 0.04 + 0.067 * (double)entries;
+    double w = 0.12 + 0.013 * (double)chars, h = 0.04 + 0.047 * (double)entries;
     /* x at a fraction of the axis */
 #define AT(frac) (logx ? exp(log(lo) + (frac) * (log(hi) - log(lo))) : lo + (frac) * (hi - lo))
     bool br_free = w < 1 && h < 1, tl_free = br_free;

@@ -80,6 +80,8 @@ class TasvirNodeApp : public Application
     TasvirThreadAgent* GetThreadAgent(uint32_t i) const;
     TasvirEngineAgent* GetEngineAgent() const;
     const TasvirCostModel& GetCostModel() const;
+    /** WaitRecheck attribute in ns: how long a waiting thread trusts the DONE kick. */
+    uint64_t GetWaitRecheckNs() const;
 
     /** Result of one call into the core. */
     struct CallResult

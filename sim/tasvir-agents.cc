@@ -1,0 +1,326 @@
+/*
+ * tasvir-agents.cc — see tasvir-agents.h.
+ *
+ * Invariants:
+ *  - an agent never calls the core before its busy-until time;
+ *  - a thread agent has at most one check-in event pending, and none while RUNNING with no
+ *    epoch to check in for;
+ *  - tasks run only in RUNNING state, in submission order, each after the previous one's
+ *    cost (and after the cost of the check-in before them).
+ */
+#include "tasvir-agents.h"
+
+#include "tasvir-node-app.h"
+
+#include "ns3/log.h"
+#include "ns3/random-variable-stream.h"
+#include "ns3/simulator.h"
+
+#include <cerrno>
+
+namespace ns3
+{
+
+NS_LOG_COMPONENT_DEFINE("TasvirAgents");
+
+static Time
+At(uint64_t atNs)
+{
+    uint64_t now = TasvirNodeApp::NowNs();
+    return NanoSeconds(atNs > now ? atNs - now : 0);
+}
+
+/* ---- engine ---- */
+
+TasvirEngineAgent::TasvirEngineAgent(TasvirNodeApp* app)
+    : m_app(app),
+      m_eventAt(0),
+      m_busyUntil(0),
+      m_polls(0),
+      m_stopped(false)
+{
+}
+
+void
+TasvirEngineAgent::WakeAt(uint64_t atNs)
+{
+    if (m_stopped)
+    {
+        return;
+    }
+    if (atNs < m_busyUntil)
+    {
+        atNs = m_busyUntil;
+    }
+    if (m_event.IsRunning())
+    {
+        if (m_eventAt <= atNs)
+        {
+            return;
+        }
+        m_event.Cancel();
+    }
+    m_eventAt = atNs;
+    m_event = Simulator::Schedule(At(atNs), &TasvirEngineAgent::DoPoll, this);
+}
+
+void
+TasvirEngineAgent::DoPoll()
+{
+    uint64_t now = TasvirNodeApp::NowNs();
+    m_polls++;
+    struct tasvir_sim_port_stats before;
+    tasvir_sim_port_stats(m_app->GetPort(), &before);
+    TasvirNodeApp::CallResult r = m_app->CallPoll();
+    m_busyUntil = now + r.costNs;
+    m_app->DispatchKicks(r.kicks, m_busyUntil);
+    uint64_t next = r.nextNs;
+    // A real engine spins: if this poll drained frames and more are waiting, it polls again
+    // as soon as it is free.  (If the core does not read frames at all, no busy loop.)
+    struct tasvir_sim_port_stats after;
+    tasvir_sim_port_stats(m_app->GetPort(), &after);
+    if (after.rx_frames > before.rx_frames && tasvir_sim_port_rx_pending(m_app->GetPort()) > 0)
+    {
+        next = m_busyUntil;
+    }
+    if (next == UINT64_MAX)
+    {
+        return; // idle until kicked
+    }
+    if (next <= now)
+    {
+        // The core wants to be polled again at once (work in progress): the next poll
+        // happens after this one's cost, and never at the same instant.
+        uint64_t gap = r.costNs ? r.costNs : 1;
+        next = now + gap;
+    }
+    WakeAt(next);
+}
+
+void
+TasvirEngineAgent::Stop()
+{
+    m_stopped = true;
+    m_event.Cancel();
+}
+
+uint64_t
+TasvirEngineAgent::GetPolls() const
+{
+    return m_polls;
+}
+
+/* ---- threads ---- */
+
+TasvirThreadAgent::TasvirThreadAgent(TasvirNodeApp* app,
+                                     uint32_t index,
+                                     struct tasvir_thread* thread,
+                                     uint64_t periodNs,
+                                     uint64_t phaseNs,
+                                     Ptr<UniformRandomVariable> jitter)
+    : m_app(app),
+      m_index(index),
+      m_thread(thread),
+      m_periodNs(periodNs ? periodNs : 1),
+      m_phaseNs(phaseNs % (periodNs ? periodNs : 1)),
+      m_jitter(jitter),
+      m_state(RUNNING),
+      m_stopped(false),
+      m_busyUntil(0),
+      m_waitSince(0),
+      m_checkins(0),
+      m_calls(0),
+      m_waitNs(0),
+      m_tasksRun(0)
+{
+}
+
+uint64_t
+TasvirThreadAgent::NextTick(uint64_t fromNs)
+{
+    // First tick phase + k * period at or after fromNs, then the modelled lateness.
+    uint64_t tick;
+    if (fromNs <= m_phaseNs)
+    {
+        tick = m_phaseNs;
+    }
+    else
+    {
+        uint64_t k = (fromNs - m_phaseNs + m_periodNs - 1) / m_periodNs;
+        tick = m_phaseNs + k * m_periodNs;
+    }
+    double maxJitter = m_app->GetCostModel().Get().checkin_jitter_ns;
+    if (maxJitter > 0)
+    {
+        tick += (uint64_t)m_jitter->GetValue(0, maxJitter);
+    }
+    return tick;
+}
+
+void
+TasvirThreadAgent::ScheduleCheckin(uint64_t atNs)
+{
+    m_checkinEvent.Cancel();
+    m_checkinEvent = Simulator::Schedule(At(atNs), &TasvirThreadAgent::DoCheckin, this);
+}
+
+void
+TasvirThreadAgent::OnEpoch(uint64_t readyNs)
+{
+    if (m_stopped || m_state != RUNNING || m_checkinEvent.IsRunning())
+    {
+        return; // a waiting thread re-checks on DONE; a pending check-in stays
+    }
+    uint64_t from = readyNs > m_busyUntil ? readyNs : m_busyUntil;
+    ScheduleCheckin(NextTick(from));
+}
+
+void
+TasvirThreadAgent::OnDone(uint64_t readyNs)
+{
+    if (m_stopped || m_state != WAITING)
+    {
+        return;
+    }
+    uint64_t at = readyNs + (uint64_t)m_app->GetCostModel().Get().done_notice_ns;
+    if (at < m_busyUntil)
+    {
+        at = m_busyUntil;
+    }
+    ScheduleCheckin(at);
+}
+
+void
+TasvirThreadAgent::DoCheckin()
+{
+    uint64_t now = TasvirNodeApp::NowNs();
+    if (now < m_busyUntil)
+    {
+        ScheduleCheckin(m_busyUntil);
+        return;
+    }
+    m_calls++;
+    TasvirNodeApp::CallResult r = m_app->CallService(m_thread, m_index);
+    m_busyUntil = now + r.costNs;
+    if (r.rc == -EAGAIN)
+    {
+        if (m_state != WAITING)
+        {
+            m_state = WAITING;
+            m_waitSince = now;
+        }
+        // Safety net: the DONE kick normally comes first and replaces this event.
+        ScheduleCheckin(m_busyUntil + m_app->GetWaitRecheckNs());
+    }
+    else
+    {
+        if (m_state == WAITING)
+        {
+            m_waitNs += now - m_waitSince;
+        }
+        m_state = RUNNING;
+        if (r.rc >= 0)
+        {
+            m_checkins++;
+        }
+        if (!m_tasks.empty() && !m_taskEvent.IsRunning())
+        {
+            m_taskEvent = Simulator::Schedule(At(m_busyUntil), &TasvirThreadAgent::RunTasks, this);
+        }
+    }
+    m_app->DispatchKicks(r.kicks, m_busyUntil);
+}
+
+void
+TasvirThreadAgent::Submit(Task task)
+{
+    if (m_stopped)
+    {
+        return;
+    }
+    m_tasks.push_back(std::move(task));
+    if (IsFree() && !m_taskEvent.IsRunning())
+    {
+        RunTasks();
+    }
+    else if (m_state == RUNNING && !m_taskEvent.IsRunning())
+    {
+        m_taskEvent = Simulator::Schedule(At(m_busyUntil), &TasvirThreadAgent::RunTasks, this);
+    }
+    // WAITING: the check-in that ends the wait schedules the tasks.
+}
+
+void
+TasvirThreadAgent::RunTasks()
+{
+    while (!m_tasks.empty() && !m_stopped)
+    {
+        uint64_t now = TasvirNodeApp::NowNs();
+        if (m_state != RUNNING)
+        {
+            return;
+        }
+        if (now < m_busyUntil)
+        {
+            m_taskEvent = Simulator::Schedule(At(m_busyUntil), &TasvirThreadAgent::RunTasks, this);
+            return;
+        }
+        Task t = std::move(m_tasks.front());
+        m_tasks.pop_front();
+        m_tasksRun++;
+        m_busyUntil = now + t();
+    }
+}
+
+void
+TasvirThreadAgent::Stop()
+{
+    m_stopped = true;
+    m_checkinEvent.Cancel();
+    m_taskEvent.Cancel();
+    m_tasks.clear();
+}
+
+bool
+TasvirThreadAgent::IsFree() const
+{
+    return m_state == RUNNING && TasvirNodeApp::NowNs() >= m_busyUntil;
+}
+
+struct tasvir_thread*
+TasvirThreadAgent::GetThread() const
+{
+    return m_thread;
+}
+
+uint32_t
+TasvirThreadAgent::GetIndex() const
+{
+    return m_index;
+}
+
+uint64_t
+TasvirThreadAgent::GetCheckins() const
+{
+    return m_checkins;
+}
+
+uint64_t
+TasvirThreadAgent::GetCalls() const
+{
+    return m_calls;
+}
+
+uint64_t
+TasvirThreadAgent::GetWaitNs() const
+{
+    return m_waitNs;
+}
+
+uint64_t
+TasvirThreadAgent::GetTasks() const
+{
+    return m_tasksRun;
+}
+
+} // namespace ns3
