@@ -155,6 +155,27 @@ static int render(const char *outdir, const char *base, const struct tasvir_plot
     return 0;
 }
 
+/* Explicit 1-2-5 tics on a log axis spanning less than three decades, where gnuplot would
+ * label only one or two powers of ten. */
+static void write_log_tics(FILE *f, const char *axis, double lo, double hi)
+{
+    if (!(lo > 0) || !(hi > lo) || log10(hi / lo) >= 3)
+        return;
+    static const double mant[] = {1, 2, 5};
+    fprintf(f, "set %stics (", axis);
+    bool first = true;
+    for (int k = (int)floor(log10(lo)); k <= (int)ceil(log10(hi)); k++) {
+        for (int m = 0; m < 3; m++) {
+            double v = mant[m] * pow(10, k);
+            if (v < lo * (1 - 1e-9) || v > hi * (1 + 1e-9))
+                continue;
+            fprintf(f, "%s%.6g", first ? "" : ", ", v);
+            first = false;
+        }
+    }
+    fprintf(f, ")\n");
+}
+
 /* Common preamble: encoding, title, frame, grid, key position. */
 static void write_look(FILE *f, const char *title, const char *key)
 {
@@ -232,8 +253,8 @@ static double ecdf_at(const struct tasvir_vec *v, double x_ms)
 /* Key placement for the CDF.  A CDF is monotone, so a curve enters the bottom-right box
  * [x_l, right] x [0, h] iff F(x_l) < h, and the top-left box [left, x_r] x [1-h, 1] iff
  * F(x_r) > 1-h.  The box size is estimated from the entry count and the longest title for
- * both terminals (measured on rendered figures, with a margin).  If both corners hold data, the
- * key goes below the plot. */
+ * both terminals (measured on rendered figures, with a margin).  If both corners hold data,
+ * the key goes above the plot (gnuplot's "below" key collides with the x label). */
 static const char *cdf_key_place(const struct tasvir_analysis *a, const int *block, bool logx,
                                  double lo, double hi)
 {
@@ -271,7 +292,7 @@ static const char *cdf_key_place(const struct tasvir_analysis *a, const int *blo
         return "bottom right opaque";
     if (tl_free)
         return "top left opaque";
-    return "below center horizontal";
+    return "tmargin center horizontal"; /* above the plot, under nothing it could hide */
 }
 
 int tasvir_plot_cdf(const struct tasvir_analysis *a, const char *outdir,
@@ -385,10 +406,12 @@ int tasvir_plot_cdf(const struct tasvir_analysis *a, const char *outdir,
                 "set ytics 0.2\n"
                 "set mytics 2\n"
                 "set format x '%%g'\n");
-    if (o->logx)
+    if (o->logx) {
         fprintf(gp, "set logscale x 10\n"
                     "set mxtics 10\n"
                     "set grid mxtics lt 1 lw 0.5 lc rgb '#eeeeee'\n");
+        write_log_tics(gp, "x", ax_lo, ax_hi);
+    }
     fprintf(gp, "set xrange [%.6g:%.6g]\n", ax_lo, ax_hi);
     fprintf(gp, "\n");
     bool any_bound = false;
@@ -514,7 +537,7 @@ int tasvir_plot_vs_interval(const struct tasvir_analysis *a, const char *outdir,
             param, param, param);
     int group_block[2] = {-1, -1}, nblocks = 0;
     bool any_bound = false;
-    double ymin = INFINITY;
+    double ymin = INFINITY, ymax = -INFINITY;
     for (size_t k = 0; k < np; k++) {
         const struct tasvir_run *r = &a->runs[pts[k].run];
         const struct tasvir_summary *s = &a->sum[pts[k].run][a->vis_metric];
@@ -532,6 +555,7 @@ int tasvir_plot_vs_interval(const struct tasvir_analysis *a, const char *outdir,
             fprintf(dat, " %.9g", v[c] / 1e6);
             if (v[c] > 0 && v[c] / 1e6 < ymin)
                 ymin = v[c] / 1e6;
+            ymax = fmax(ymax, v[c] / 1e6);
         }
         fputc(' ', dat);
         gp_quote(dat, r->label);
@@ -562,6 +586,7 @@ int tasvir_plot_vs_interval(const struct tasvir_analysis *a, const char *outdir,
             fprintf(dat, "%.9g %.9g\n", by_x[k].x, b);
             if (b > 0 && b < ymin)
                 ymin = b;
+            ymax = fmax(ymax, b);
             last_x = by_x[k].x;
             last_b = b;
         }
@@ -607,13 +632,40 @@ int tasvir_plot_vs_interval(const struct tasvir_analysis *a, const char *outdir,
                 "set format x '%%g'\n"
                 "set format y '%%g'\n"
                 "set offsets graph 0.03, graph 0.03, 0, 0\n");
-    if (o->logx)
+    if (o->logx) {
         fprintf(gp, "set logscale x 10\nset xrange [%.6g:%.6g]\n", pts_xmin / 1.5,
                 pts_xmax * 1.5);
+        /* A sweep reads best with a tic at every swept value. */
+        double *xs = malloc(np * sizeof(*xs));
+        if (!xs) {
+            rc = tasvir_err(e, -ENOMEM, "out of memory");
+            goto out;
+        }
+        for (size_t k = 0; k < np; k++)
+            xs[k] = pts[k].x;
+        tasvir_stats_sort(xs, np);
+        size_t distinct = 0;
+        for (size_t k = 0; k < np; k++)
+            if (k == 0 || xs[k] != xs[distinct - 1])
+                xs[distinct++] = xs[k];
+        if (distinct <= 12) {
+            fprintf(gp, "set xtics (");
+            for (size_t k = 0; k < distinct; k++)
+                fprintf(gp, "%s%.9g", k ? ", " : "", xs[k]);
+            fprintf(gp, ")\n");
+            free(xs);
+        } else {
+            free(xs);
+            write_log_tics(gp, "x", pts_xmin / 1.5, pts_xmax * 1.5);
+        }
+    }
     if (o->logy) {
-        if (!isfinite(ymin))
+        if (!isfinite(ymin) || !(ymax > 0)) {
             ymin = 1e-3;
-        fprintf(gp, "set logscale y 10\nset yrange [%.6g:*]\n", ymin / 1.5);
+            ymax = 1;
+        }
+        fprintf(gp, "set logscale y 10\nset yrange [%.6g:%.6g]\n", ymin / 1.5, ymax * 1.5);
+        write_log_tics(gp, "y", ymin / 1.5, ymax * 1.5);
     } else {
         fprintf(gp, "set yrange [0:*]\n");
     }
