@@ -13,7 +13,6 @@
 #include "tasvir-node-app.h"
 
 #include "ns3/log.h"
-#include "ns3/random-variable-stream.h"
 #include "ns3/simulator.h"
 
 #include <cerrno>
@@ -114,16 +113,13 @@ TasvirEngineAgent::GetPolls() const
 
 TasvirThreadAgent::TasvirThreadAgent(TasvirNodeApp* app,
                                      uint32_t index,
-                                     struct tasvir_thread* thread,
-                                     uint64_t periodNs,
-                                     uint64_t phaseNs,
-                                     Ptr<UniformRandomVariable> jitter)
+                                     struct tasvir_thread* thread)
     : m_app(app),
       m_index(index),
       m_thread(thread),
-      m_periodNs(periodNs ? periodNs : 1),
-      m_phaseNs(phaseNs % (periodNs ? periodNs : 1)),
-      m_jitter(jitter),
+      m_periodNs(1),
+      m_phaseNs(0),
+      m_phaseSet(false),
       m_state(RUNNING),
       m_stopped(false),
       m_busyUntil(0),
@@ -139,6 +135,14 @@ uint64_t
 TasvirThreadAgent::NextTick(uint64_t fromNs)
 {
     // First tick phase + k * period at or after fromNs, then the modelled lateness.
+    if (!m_phaseSet)
+    {
+        // Drawn late so that the simulation's stream assignment has happened.
+        m_periodNs = m_app->GetCheckinPeriodNs();
+        m_periodNs = m_periodNs ? m_periodNs : 1;
+        m_phaseNs = m_app->DrawPhaseNs(m_periodNs);
+        m_phaseSet = true;
+    }
     uint64_t tick;
     if (fromNs <= m_phaseNs)
     {
@@ -149,12 +153,7 @@ TasvirThreadAgent::NextTick(uint64_t fromNs)
         uint64_t k = (fromNs - m_phaseNs + m_periodNs - 1) / m_periodNs;
         tick = m_phaseNs + k * m_periodNs;
     }
-    double maxJitter = m_app->GetCostModel().Get().checkin_jitter_ns;
-    if (maxJitter > 0)
-    {
-        tick += (uint64_t)m_jitter->GetValue(0, maxJitter);
-    }
-    return tick;
+    return tick + m_app->DrawJitterNs();
 }
 
 void

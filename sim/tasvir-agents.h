@@ -25,7 +25,6 @@
 
 #include "ns3/event-id.h"
 #include "ns3/nstime.h"
-#include "ns3/ptr.h"
 
 #include <cstdint>
 #include <deque>
@@ -37,7 +36,6 @@ namespace ns3
 {
 
 class TasvirNodeApp;
-class UniformRandomVariable;
 
 class TasvirEngineAgent
 {
@@ -65,12 +63,8 @@ class TasvirThreadAgent
     /** A unit of application work; returns the CPU time it took, in ns. */
     typedef std::function<uint64_t()> Task;
 
-    TasvirThreadAgent(TasvirNodeApp* app,
-                      uint32_t index,
-                      struct tasvir_thread* thread,
-                      uint64_t periodNs,
-                      uint64_t phaseNs,
-                      Ptr<UniformRandomVariable> jitter);
+    /** The check-in phase is drawn from the node's random stream on first use. */
+    TasvirThreadAgent(TasvirNodeApp* app, uint32_t index, struct tasvir_thread* thread);
 
     /** An epoch started; the core may use the thread from readyNs on. */
     void OnEpoch(uint64_t readyNs);
@@ -105,7 +99,7 @@ class TasvirThreadAgent
     struct tasvir_thread* m_thread;
     uint64_t m_periodNs;
     uint64_t m_phaseNs;
-    Ptr<UniformRandomVariable> m_jitter;
+    bool m_phaseSet;
     State m_state;
     bool m_stopped;
     EventId m_checkinEvent;

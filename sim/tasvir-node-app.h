@@ -82,6 +82,12 @@ class TasvirNodeApp : public Application
     const TasvirCostModel& GetCostModel() const;
     /** WaitRecheck attribute in ns: how long a waiting thread trusts the DONE kick. */
     uint64_t GetWaitRecheckNs() const;
+    /** CheckinPeriod attribute in ns. */
+    uint64_t GetCheckinPeriodNs() const;
+    /** Draws from the node's random stream: a check-in phase in [0, period), and a
+     *  check-in lateness in [0, checkin_jitter_ns). */
+    uint64_t DrawPhaseNs(uint64_t periodNs);
+    uint64_t DrawJitterNs();
 
     /** Result of one call into the core. */
     struct CallResult
@@ -138,6 +144,7 @@ class TasvirNodeApp : public Application
     void SendLater(Ptr<Packet> payload, Mac48Address src, Mac48Address dst, uint16_t type);
     bool NicHasRoom() const;
     void Snapshot(struct tasvir_stats* st, struct tasvir_sim_port_stats* ps) const;
+    CallResult Call(bool engine, struct tasvir_thread* t);
 
     // attributes
     uint16_t m_tasvirId;
@@ -150,7 +157,6 @@ class TasvirNodeApp : public Application
     Time m_waitRecheck;
     uint32_t m_poolFrames;
     uint32_t m_rxQueueFrames;
-    uint32_t m_txRingFrames;
 
     Ptr<TasvirNetDevice> m_nic;
     Ptr<TasvirSwitch> m_switch;
@@ -161,8 +167,7 @@ class TasvirNodeApp : public Application
     std::vector<struct tasvir_thread*> m_threads;
     std::unique_ptr<TasvirEngineAgent> m_engine;
     std::vector<std::unique_ptr<TasvirThreadAgent>> m_agents;
-    Ptr<UniformRandomVariable> m_phaseRng;
-    std::vector<Ptr<UniformRandomVariable>> m_jitterRngs;
+    Ptr<UniformRandomVariable> m_rng; //!< check-in phases and jitter of all threads
 
     bool m_inCall;
     unsigned m_heldKicks;

@@ -1,0 +1,631 @@
+/*
+ * tasvir-node-app.cc — see tasvir-node-app.h.
+ *
+ * Divided into: type registration, setup and teardown, the two call wrappers (CallPoll,
+ * CallService) with kick dispatch, and the host callbacks of the sim port (clock,
+ * transmit, receive, multicast, relax, log).
+ */
+#include "tasvir-node-app.h"
+
+#include "tasvir-net-device.h"
+#include "tasvir-switch.h"
+
+#include "ns3/abort.h"
+#include "ns3/log.h"
+#include "ns3/node.h"
+#include "ns3/packet.h"
+#include "ns3/queue.h"
+#include "ns3/random-variable-stream.h"
+#include "ns3/simulator.h"
+#include "ns3/uinteger.h"
+
+#include <cerrno>
+#include <iostream>
+
+namespace ns3
+{
+
+NS_LOG_COMPONENT_DEFINE("TasvirNodeApp");
+NS_OBJECT_ENSURE_REGISTERED(TasvirNodeApp);
+
+TypeId
+TasvirNodeApp::GetTypeId()
+{
+    static TypeId tid =
+        TypeId("ns3::TasvirNodeApp")
+            .SetParent<Application>()
+            .SetGroupName("Tasvir")
+            .AddConstructor<TasvirNodeApp>()
+            .AddAttribute("TasvirId",
+                          "Node id of this Tasvir node (unique, < TASVIR_MAX_NODES).",
+                          UintegerValue(0),
+                          MakeUintegerAccessor(&TasvirNodeApp::m_tasvirId),
+                          MakeUintegerChecker<uint16_t>(0, TASVIR_MAX_NODES - 1))
+            .AddAttribute("Threads",
+                          "Worker threads registered and activated at setup.",
+                          UintegerValue(2),
+                          MakeUintegerAccessor(&TasvirNodeApp::m_nThreads),
+                          MakeUintegerChecker<uint32_t>(1, 1024))
+            .AddAttribute("CheckinPeriod",
+                          "Interval between two check-ins of a busy worker thread.",
+                          TimeValue(MicroSeconds(10)),
+                          MakeTimeAccessor(&TasvirNodeApp::m_checkinPeriod),
+                          MakeTimeChecker(NanoSeconds(1)))
+            .AddAttribute("EpochWindow",
+                          "Check-in window of an internal-sync epoch.",
+                          TimeValue(MicroSeconds(50)),
+                          MakeTimeAccessor(&TasvirNodeApp::m_epochWindow),
+                          MakeTimeChecker(NanoSeconds(1)))
+            .AddAttribute("SyncInternal",
+                          "Default internal sync interval of new areas (whole us).",
+                          TimeValue(MilliSeconds(1)),
+                          MakeTimeAccessor(&TasvirNodeApp::m_syncInternal),
+                          MakeTimeChecker(MicroSeconds(1)))
+            .AddAttribute("SyncExternal",
+                          "Default external sync interval of new areas (whole us).",
+                          TimeValue(MilliSeconds(10)),
+                          MakeTimeAccessor(&TasvirNodeApp::m_syncExternal),
+                          MakeTimeChecker(MicroSeconds(1)))
+            .AddAttribute("ExcludeAfterMisses",
+                          "Missed epoch windows after which a thread is excluded.",
+                          UintegerValue(8),
+                          MakeUintegerAccessor(&TasvirNodeApp::m_excludeAfter),
+                          MakeUintegerChecker<uint32_t>(1))
+            .AddAttribute("WaitRecheck",
+                          "A thread waiting in an epoch calls tasvir_service again after "
+                          "this long if no DONE kick came (a safety net).",
+                          TimeValue(MicroSeconds(50)),
+                          MakeTimeAccessor(&TasvirNodeApp::m_waitRecheck),
+                          MakeTimeChecker(NanoSeconds(1)))
+            .AddAttribute("PoolFrames",
+                          "Most frames the node's backend port has alive at once.",
+                          UintegerValue(8192),
+                          MakeUintegerAccessor(&TasvirNodeApp::m_poolFrames),
+                          MakeUintegerChecker<uint32_t>(1))
+            .AddAttribute("RxQueueFrames",
+                          "Received frames waiting for the sync engine before drops.",
+                          UintegerValue(4096),
+                          MakeUintegerAccessor(&TasvirNodeApp::m_rxQueueFrames),
+                          MakeUintegerChecker<uint32_t>(1))
+            .AddTraceSource("Poll",
+                            "The sync engine polled: (return code, modelled cost in ns).",
+                            MakeTraceSourceAccessor(&TasvirNodeApp::m_pollTrace),
+                            "ns3::TasvirNodeApp::PollTracedCallback")
+            .AddTraceSource("Service",
+                            "A thread called tasvir_service: (thread, return code, cost ns).",
+                            MakeTraceSourceAccessor(&TasvirNodeApp::m_serviceTrace),
+                            "ns3::TasvirNodeApp::ServiceTracedCallback")
+            .AddTraceSource("FrameTx",
+                            "The core sent a frame (payload after the Ethernet header).",
+                            MakeTraceSourceAccessor(&TasvirNodeApp::m_frameTxTrace),
+                            "ns3::Packet::TracedCallback")
+            .AddTraceSource("FrameRx",
+                            "A Tasvir frame arrived for the core (payload).",
+                            MakeTraceSourceAccessor(&TasvirNodeApp::m_frameRxTrace),
+                            "ns3::Packet::TracedCallback")
+            .AddTraceSource("AfterCall",
+                            "A call into the core (poll or service) returned: versions may "
+                            "have been published.",
+                            MakeTraceSourceAccessor(&TasvirNodeApp::m_afterCallTrace),
+                            "ns3::TracedCallback::Void");
+    return tid;
+}
+
+TasvirNodeApp::TasvirNodeApp()
+    : m_tasvirId(0),
+      m_nThreads(2),
+      m_excludeAfter(8),
+      m_poolFrames(8192),
+      m_rxQueueFrames(4096),
+      m_switchPort(0),
+      m_costs(nullptr),
+      m_port(nullptr),
+      m_tnode(nullptr),
+      m_inCall(false),
+      m_heldKicks(0),
+      m_callTxCostNs(0),
+      m_txPending(0),
+      m_ctr()
+{
+    m_rng = CreateObject<UniformRandomVariable>();
+}
+
+TasvirNodeApp::~TasvirNodeApp()
+{
+    tasvir_node_destroy(m_tnode);
+    tasvir_sim_port_destroy(m_port);
+}
+
+uint64_t
+TasvirNodeApp::NowNs()
+{
+    return (uint64_t)Simulator::Now().GetNanoSeconds();
+}
+
+/* ---- setup ---- */
+
+int
+TasvirNodeApp::Setup(Ptr<TasvirNetDevice> nic,
+                     Ptr<TasvirSwitch> sw,
+                     uint32_t port,
+                     const TasvirCostModel* costs)
+{
+    NS_ABORT_MSG_IF(m_tnode, "TasvirNodeApp::Setup called twice");
+    NS_ABORT_MSG_IF(!nic || !costs, "TasvirNodeApp::Setup needs a NIC and a cost model");
+    NS_ABORT_MSG_IF(!GetNode(), "TasvirNodeApp::Setup: add the application to a node first");
+    m_nic = nic;
+    m_switch = sw;
+    m_switchPort = port;
+    m_costs = costs;
+
+    struct tasvir_sim_port_conf pc;
+    tasvir_sim_port_conf_init(&pc);
+    pc.node_id = m_tasvirId;
+    Mac48Address::ConvertFrom(nic->GetAddress()).CopyTo(pc.mac);
+    pc.mac_set = 1;
+    pc.mtu = nic->GetMtu();
+    pc.pool_frames = m_poolFrames;
+    pc.rx_queue_max = m_rxQueueFrames;
+    pc.host.ctx = this;
+    pc.host.now_ns = &TasvirNodeApp::HostNow;
+    pc.host.transmit = &TasvirNodeApp::HostTransmit;
+    pc.host.kick = &TasvirNodeApp::HostKick;
+    pc.host.mcast = &TasvirNodeApp::HostMcast;
+    pc.host.relax = &TasvirNodeApp::HostRelax;
+    int rc = tasvir_sim_port_create(&pc, &m_port);
+    if (rc)
+    {
+        return rc;
+    }
+
+    struct tasvir_node_conf nc;
+    tasvir_node_conf_init(&nc);
+    nc.backend = tasvir_sim_port_backend(m_port);
+    nc.max_threads = m_nThreads;
+    nc.epoch_window_ns = (uint64_t)m_epochWindow.GetNanoSeconds();
+    nc.exclude_after_misses = m_excludeAfter;
+    nc.sync_int_us = (uint64_t)m_syncInternal.GetMicroSeconds();
+    nc.sync_ext_us = (uint64_t)m_syncExternal.GetMicroSeconds();
+    nc.log_fn = &TasvirNodeApp::LogSink;
+    nc.log_arg = this;
+    nc.log_level = TASVIR_LOG_INFO;
+    rc = tasvir_node_create(&nc, &m_tnode);
+    if (rc)
+    {
+        return rc;
+    }
+    for (uint32_t i = 0; i < m_nThreads; i++)
+    {
+        struct tasvir_thread* t = nullptr;
+        rc = tasvir_thread_register(m_tnode, &t);
+        if (rc == 0)
+        {
+            rc = tasvir_thread_activate(t); // no epoch can run before the engine starts
+        }
+        if (rc)
+        {
+            return rc;
+        }
+        m_threads.push_back(t);
+        m_agents.emplace_back(new TasvirThreadAgent(this, i, t));
+    }
+    m_engine.reset(new TasvirEngineAgent(this));
+    GetNode()->RegisterProtocolHandler(MakeCallback(&TasvirNodeApp::ReceiveFrame, this),
+                                       kEtherType,
+                                       nic,
+                                       true); // promiscuous: the handler needs the destination
+    return 0;
+}
+
+int64_t
+TasvirNodeApp::AssignStreams(int64_t stream)
+{
+    m_rng->SetStream(stream);
+    return 1;
+}
+
+uint64_t
+TasvirNodeApp::DrawPhaseNs(uint64_t periodNs)
+{
+    return periodNs > 1 ? (uint64_t)m_rng->GetInteger(0, (uint32_t)(periodNs - 1)) : 0;
+}
+
+uint64_t
+TasvirNodeApp::DrawJitterNs()
+{
+    double j = m_costs->Get().checkin_jitter_ns;
+    return j > 0 ? (uint64_t)m_rng->GetValue(0, j) : 0;
+}
+
+uint64_t
+TasvirNodeApp::GetCheckinPeriodNs() const
+{
+    return (uint64_t)m_checkinPeriod.GetNanoSeconds();
+}
+
+void
+TasvirNodeApp::StartApplication()
+{
+    NS_ABORT_MSG_IF(!m_tnode, "TasvirNodeApp started without Setup()");
+    m_engine->WakeAt(NowNs());
+}
+
+void
+TasvirNodeApp::StopApplication()
+{
+    if (m_engine)
+    {
+        m_engine->Stop();
+    }
+    for (auto& a : m_agents)
+    {
+        a->Stop();
+    }
+}
+
+void
+TasvirNodeApp::DoDispose()
+{
+    StopApplication();
+    m_agents.clear();
+    m_engine.reset();
+    tasvir_node_destroy(m_tnode);
+    m_tnode = nullptr;
+    m_threads.clear();
+    tasvir_sim_port_destroy(m_port);
+    m_port = nullptr;
+    m_nic = nullptr;
+    m_switch = nullptr;
+    m_rng = nullptr;
+    Application::DoDispose();
+}
+
+/* ---- accessors ---- */
+
+uint16_t
+TasvirNodeApp::GetTasvirId() const
+{
+    return m_tasvirId;
+}
+
+struct tasvir_node*
+TasvirNodeApp::GetTasvirNode() const
+{
+    return m_tnode;
+}
+
+const struct tasvir_backend*
+TasvirNodeApp::GetBackend() const
+{
+    return tasvir_sim_port_backend(m_port);
+}
+
+struct tasvir_sim_port*
+TasvirNodeApp::GetPort() const
+{
+    return m_port;
+}
+
+Ptr<TasvirNetDevice>
+TasvirNodeApp::GetNic() const
+{
+    return m_nic;
+}
+
+uint32_t
+TasvirNodeApp::GetNThreads() const
+{
+    return m_agents.size();
+}
+
+TasvirThreadAgent*
+TasvirNodeApp::GetThreadAgent(uint32_t i) const
+{
+    return i < m_agents.size() ? m_agents[i].get() : nullptr;
+}
+
+TasvirEngineAgent*
+TasvirNodeApp::GetEngineAgent() const
+{
+    return m_engine.get();
+}
+
+const TasvirCostModel&
+TasvirNodeApp::GetCostModel() const
+{
+    return *m_costs;
+}
+
+uint64_t
+TasvirNodeApp::GetWaitRecheckNs() const
+{
+    return (uint64_t)m_waitRecheck.GetNanoSeconds();
+}
+
+const TasvirNodeApp::Counters&
+TasvirNodeApp::GetCounters() const
+{
+    return m_ctr;
+}
+
+/* ---- calls into the core ---- */
+
+void
+TasvirNodeApp::Snapshot(struct tasvir_stats* st, struct tasvir_sim_port_stats* ps) const
+{
+    tasvir_node_stats(m_tnode, st);
+    tasvir_sim_port_stats(m_port, ps);
+}
+
+TasvirNodeApp::CallResult
+TasvirNodeApp::Call(bool engine, struct tasvir_thread* t)
+{
+    struct tasvir_stats b, a;
+    struct tasvir_sim_port_stats pb, pa;
+    Snapshot(&b, &pb);
+    m_inCall = true;
+    m_heldKicks = 0;
+    m_callTxCostNs = 0;
+    CallResult r;
+    r.nextNs = UINT64_MAX;
+    r.rc = engine ? tasvir_node_poll(m_tnode, &r.nextNs) : tasvir_service(t);
+    m_inCall = false;
+    Snapshot(&a, &pa);
+    const TasvirCostModel::Params& c = m_costs->Get();
+    double decode = c.frame_decode_ns * (double)(pa.rx_frames - pb.rx_frames) +
+                    c.frame_decode_ns_per_kib * (double)(pa.rx_bytes - pb.rx_bytes) / 1024.0;
+    r.costNs = m_costs->CallCostNs(engine, b, a) + m_callTxCostNs + (uint64_t)(decode + 0.5);
+    r.kicks = m_heldKicks;
+    m_heldKicks = 0;
+    m_ctr.cpuNs += r.costNs;
+    return r;
+}
+
+TasvirNodeApp::CallResult
+TasvirNodeApp::CallPoll()
+{
+    CallResult r = Call(true, nullptr);
+    m_ctr.polls++;
+    m_pollTrace(r.rc, r.costNs);
+    m_afterCallTrace();
+    return r;
+}
+
+TasvirNodeApp::CallResult
+TasvirNodeApp::CallService(struct tasvir_thread* t, uint32_t agentIndex)
+{
+    CallResult r = Call(false, t);
+    m_ctr.serviceCalls++;
+    m_serviceTrace(agentIndex, r.rc, r.costNs);
+    m_afterCallTrace();
+    return r;
+}
+
+void
+TasvirNodeApp::DispatchKicks(unsigned kicks, uint64_t readyNs)
+{
+    if (kicks & (1u << TASVIR_KICK_DONE))
+    {
+        for (auto& a : m_agents)
+        {
+            a->OnDone(readyNs);
+        }
+    }
+    if (kicks & (1u << TASVIR_KICK_EPOCH))
+    {
+        for (auto& a : m_agents)
+        {
+            a->OnEpoch(readyNs);
+        }
+    }
+    if ((kicks & (1u << TASVIR_KICK_ENGINE)) && m_engine)
+    {
+        m_engine->WakeAt(readyNs + (uint64_t)m_costs->Get().engine_wake_ns);
+    }
+}
+
+/* ---- host callbacks of the sim port ---- */
+
+uint64_t
+TasvirNodeApp::HostNow(void* ctx)
+{
+    (void)ctx;
+    return NowNs();
+}
+
+bool
+TasvirNodeApp::NicHasRoom() const
+{
+    Ptr<Queue<Packet>> q = m_nic->GetQueue();
+    if (!q)
+    {
+        return true;
+    }
+    QueueSize max = q->GetMaxSize();
+    if (max.GetUnit() == QueueSizeUnit::PACKETS)
+    {
+        return q->GetNPackets() + m_txPending < max.GetValue();
+    }
+    return q->GetNBytes() + (uint64_t)m_txPending * (m_nic->GetMtu() + 14u) < max.GetValue();
+}
+
+int
+TasvirNodeApp::HostTransmit(void* ctx, const uint8_t* frame, uint32_t len)
+{
+    TasvirNodeApp* app = static_cast<TasvirNodeApp*>(ctx);
+    if (!app->NicHasRoom())
+    {
+        app->m_ctr.nicRefused++;
+        return -ENOBUFS;
+    }
+    Mac48Address dst;
+    Mac48Address src;
+    dst.CopyFrom(frame);
+    src.CopyFrom(frame + 6);
+    uint16_t type = (uint16_t)(frame[12] << 8 | frame[13]);
+    Ptr<Packet> payload = Create<Packet>(frame + 14, len - 14);
+    app->m_ctr.framesSent++;
+    uint64_t delay = 0;
+    if (app->m_inCall)
+    {
+        // Frame k of a call leaves after the encode cost of frames 0..k.
+        app->m_callTxCostNs += app->m_costs->EncodeCostNs(len);
+        delay = app->m_callTxCostNs;
+    }
+    if (delay == 0)
+    {
+        app->m_frameTxTrace(payload);
+        app->m_nic->SendFrom(payload, src, dst, type);
+    }
+    else
+    {
+        app->m_txPending++;
+        Simulator::Schedule(NanoSeconds(delay),
+                            &TasvirNodeApp::SendLater,
+                            app,
+                            payload,
+                            src,
+                            dst,
+                            type);
+    }
+    return 0;
+}
+
+void
+TasvirNodeApp::SendLater(Ptr<Packet> payload, Mac48Address src, Mac48Address dst, uint16_t type)
+{
+    m_txPending--;
+    if (!m_nic)
+    {
+        return;
+    }
+    m_frameTxTrace(payload);
+    m_nic->SendFrom(payload, src, dst, type);
+}
+
+void
+TasvirNodeApp::HostKick(void* ctx, enum tasvir_kick what)
+{
+    TasvirNodeApp* app = static_cast<TasvirNodeApp*>(ctx);
+    switch (what)
+    {
+    case TASVIR_KICK_EPOCH:
+        app->m_ctr.kicksEpoch++;
+        break;
+    case TASVIR_KICK_DONE:
+        app->m_ctr.kicksDone++;
+        break;
+    case TASVIR_KICK_ENGINE:
+        app->m_ctr.kicksEngine++;
+        break;
+    default:
+        return;
+    }
+    if (app->m_inCall)
+    {
+        app->m_heldKicks |= 1u << what;
+    }
+    else
+    {
+        app->DispatchKicks(1u << what, NowNs());
+    }
+}
+
+int
+TasvirNodeApp::HostMcast(void* ctx, const uint8_t mac[6], int join)
+{
+    TasvirNodeApp* app = static_cast<TasvirNodeApp*>(ctx);
+    Mac48Address group;
+    group.CopyFrom(mac);
+    if (join)
+    {
+        app->m_nic->JoinGroup(group);
+        if (app->m_switch)
+        {
+            app->m_switch->JoinGroup(group, app->m_switchPort);
+        }
+    }
+    else
+    {
+        app->m_nic->LeaveGroup(group);
+        if (app->m_switch)
+        {
+            app->m_switch->LeaveGroup(group, app->m_switchPort);
+        }
+    }
+    return 0;
+}
+
+void
+TasvirNodeApp::HostRelax(void* ctx)
+{
+    TasvirNodeApp* app = static_cast<TasvirNodeApp*>(ctx);
+    NS_FATAL_ERROR("node " << app->m_tasvirId
+                           << ": a blocking wait (tasvir_service_wait) was called in "
+                              "simulation; agents must use tasvir_service");
+}
+
+void
+TasvirNodeApp::ReceiveFrame(Ptr<NetDevice> dev,
+                            Ptr<const Packet> packet,
+                            uint16_t protocol,
+                            const Address& from,
+                            const Address& to,
+                            NetDevice::PacketType type)
+{
+    (void)dev;
+    (void)type;
+    if (!m_port)
+    {
+        return;
+    }
+    uint32_t size = packet->GetSize();
+    struct tasvir_frame* f = tasvir_sim_port_rx_begin(m_port, size + 14);
+    if (!f)
+    {
+        return; // counted by the port (queue full, pool empty, bad length)
+    }
+    Mac48Address::ConvertFrom(to).CopyTo(f->data);
+    Mac48Address::ConvertFrom(from).CopyTo(f->data + 6);
+    f->data[12] = (uint8_t)(protocol >> 8);
+    f->data[13] = (uint8_t)protocol;
+    packet->CopyData(f->data + 14, size);
+    tasvir_sim_port_rx_commit(m_port, f);
+    m_ctr.framesDelivered++;
+    m_frameRxTrace(packet);
+    if (m_engine)
+    {
+        m_engine->WakeAt(NowNs() + (uint64_t)m_costs->Get().engine_wake_ns);
+    }
+}
+
+void
+TasvirNodeApp::LogSink(void* arg, int level, const char* msg)
+{
+    TasvirNodeApp* app = static_cast<TasvirNodeApp*>(arg);
+    if (level <= TASVIR_LOG_WARN)
+    {
+        app->m_ctr.logWarnings++;
+    }
+    if (level <= TASVIR_LOG_ERR)
+    {
+        // Errors are rare and abnormal: always visible.  Everything else goes to NS_LOG.
+        std::cerr << "tasvir-sim: t=" << Simulator::Now().GetNanoSeconds() << " ns: " << msg
+                  << std::endl;
+        NS_LOG_ERROR(msg);
+    }
+    else if (level <= TASVIR_LOG_WARN)
+    {
+        NS_LOG_WARN(msg);
+    }
+    else if (level <= TASVIR_LOG_INFO)
+    {
+        NS_LOG_INFO(msg);
+    }
+    else
+    {
+        NS_LOG_DEBUG(msg);
+    }
+}
+
+} // namespace ns3
