@@ -107,8 +107,8 @@ static int parse_args(int argc, char **argv, struct opts *o)
     o->mtu = 1500;
     o->link_wait_ms = 10000;
     optind = 1;
-    int c;
-    while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+    int c, li = 0;
+    while ((c = getopt_long(argc, argv, "h", lo, &li)) != -1) {
         int bad = 0;
         switch (c) {
         case 'M':
@@ -168,8 +168,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
             return -1;
         }
         if (bad) {
-            fprintf(stderr, "tasvir-dpdk-peer: bad value '%s' for --%s\n", optarg,
-                    lo[optind > 0 ? 0 : 0].name);
+            fprintf(stderr, "tasvir-dpdk-peer: bad value '%s' for --%s\n", optarg, lo[li].name);
             return -1;
         }
     }
@@ -206,9 +205,12 @@ static void build(uint8_t *d, const uint8_t dst[6], const uint8_t src[6], uint32
         d[i] = pattern(seq, i);
 }
 
-/* 1: ours and intact; 0: foreign; -1: ours but damaged. */
-static int check(const struct tasvir_frame *f, struct msg *m)
+/* 1: ours and intact; 0: foreign (or our own frame seen again); -1: ours but damaged. */
+static int check(const struct tasvir_frame *f, struct msg *m, const uint8_t me[6])
 {
+    /* af_packet sockets also see the frames their own interface sends. */
+    if (f->len >= HDR && memcmp(f->data + 6, me, 6) == 0)
+        return 0;
     if (f->len < HDR + sizeof(*m) || f->data[12] != (ETHERTYPE_TASVIR >> 8) ||
         f->data[13] != (ETHERTYPE_TASVIR & 0xff))
         return 0;
@@ -293,7 +295,7 @@ static int run_ping(const struct tasvir_backend *be, const struct opts *o, const
             uint64_t t = be->ops->now_ns(be->ctx);
             for (unsigned i = 0; i < r; i++) {
                 struct msg m;
-                int c = check(f[i], &m);
+                int c = check(f[i], &m, me);
                 if (c == 0) {
                     foreign++;
                 } else if (c < 0) {
@@ -360,7 +362,7 @@ static int run_echo(const struct tasvir_backend *be, const struct opts *o, const
         unsigned nb = 0, nf = 0;
         for (unsigned i = 0; i < r; i++) {
             struct msg m;
-            int c = check(f[i], &m);
+            int c = check(f[i], &m, me);
             if (c <= 0) {
                 if (c == 0)
                     foreign++;

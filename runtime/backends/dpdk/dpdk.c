@@ -524,11 +524,13 @@ static int check_mtu(struct tasvir_dpdk_port *p, const struct rte_eth_dev_info *
     p->min_mtu = di->min_mtu;
     p->max_mtu = max;
     if (mtu < di->min_mtu || mtu > max) {
-        PLOG(p, ERR, "port %s (%s) accepts MTU %u..%u, configuration asks for %u%s\n",
-             p->name, p->driver, di->min_mtu, max, mtu,
-             mtu > RTE_ETHER_MTU ? ": this port (as configured) does not take jumbo frames "
-                                   "of that size (af_packet: raise framesz=; memif: bsize=)"
-                                 : "");
+        PLOG(p, ERR, "port %s (%s) accepts MTU %u..%u (largest frame %u bytes), the "
+             "configuration asks for %u%s\n", p->name, p->driver, di->min_mtu, max,
+             di->max_rx_pktlen, mtu,
+             mtu > max && mtu > RTE_ETHER_MTU
+                 ? ": this port does not take jumbo frames of that size; lower mtu or use a "
+                   "port that does (a NIC, or net_ring)"
+                 : "");
         return -ERANGE;
     }
     return 0;
@@ -643,6 +645,21 @@ int tasvir_dpdk_port_create(const struct tasvir_dpdk_conf *conf, struct tasvir_d
         room = RTE_ALIGN_CEIL(di.min_rx_bufsize, 64u);
     p->frame_cap = room;
 
+    p->rx_desc = c->rx_desc;
+    p->tx_desc = c->tx_desc;
+    if ((rc = rte_eth_dev_adjust_nb_rx_tx_desc(p->port_id, &p->rx_desc, &p->tx_desc)) != 0)
+        goto fail;
+    /* Every descriptor may hold an mbuf, plus the lcore caches, plus frames in flight. */
+    uint32_t floor = (uint32_t)p->rx_desc + p->tx_desc + 2 * CHUNK;
+    if (c->mbufs < floor) {
+        PLOG(p, ERR, "mbufs = %u is too small for port %s: its rings hold %u+%u descriptors; "
+             "use at least %u\n", c->mbufs, p->name, p->rx_desc, p->tx_desc, floor);
+        rc = -EINVAL;
+        goto fail;
+    }
+
+    /* From here on a failure leaves the port configured but stopped (never closed: closing
+     * a vdev removes it, and the caller may want to try again with other settings). */
     struct rte_eth_conf ec;
     memset(&ec, 0, sizeof(ec));
     ec.rxmode.mtu = c->mtu;
@@ -656,20 +673,7 @@ int tasvir_dpdk_port_create(const struct tasvir_dpdk_conf *conf, struct tasvir_d
         PLOG(p, ERR, "port %s (%s) refused MTU %u: %s\n", p->name, p->driver, c->mtu,
              rte_strerror(-rc));
         rc = -ERANGE;
-        goto fail_close;
-    }
-    p->rx_desc = c->rx_desc;
-    p->tx_desc = c->tx_desc;
-    if ((rc = rte_eth_dev_adjust_nb_rx_tx_desc(p->port_id, &p->rx_desc, &p->tx_desc)) != 0)
-        goto fail_close;
-
-    /* Every descriptor may hold an mbuf, plus the lcore caches, plus frames in flight. */
-    uint32_t floor = (uint32_t)p->rx_desc + p->tx_desc + 2 * CHUNK;
-    if (c->mbufs < floor) {
-        PLOG(p, ERR, "mbufs = %u is too small for port %s: its rings hold %u+%u descriptors; "
-             "use at least %u\n", c->mbufs, p->name, p->rx_desc, p->tx_desc, floor);
-        rc = -EINVAL;
-        goto fail_close;
+        goto fail_stop;
     }
     uint32_t cache = c->mbuf_cache;
     if (cache > RTE_MEMPOOL_CACHE_MAX_SIZE)
@@ -690,25 +694,25 @@ int tasvir_dpdk_port_create(const struct tasvir_dpdk_conf *conf, struct tasvir_d
         PLOG(p, ERR, "cannot create a pool of %u mbufs of %u bytes: %s (raise -m or the "
              "hugepages, or lower mbufs)\n", c->mbufs, room + RTE_PKTMBUF_HEADROOM,
              rte_strerror(rte_errno));
-        goto fail_close;
+        goto fail_stop;
     }
     unsigned qsock = (unsigned)p->socket_id; /* SOCKET_ID_ANY stays "any" */
     if ((rc = rte_eth_rx_queue_setup(p->port_id, 0, p->rx_desc, qsock, NULL, p->pool)) != 0 ||
         (rc = rte_eth_tx_queue_setup(p->port_id, 0, p->tx_desc, qsock, NULL)) != 0) {
         PLOG(p, ERR, "queue setup on port %s (%s) failed: %s\n", p->name, p->driver,
              rte_strerror(-rc));
-        goto fail_close;
+        goto fail_stop;
     }
     if ((rc = apply_mac(p)))
-        goto fail_close;
+        goto fail_stop;
     if ((rc = rte_eth_dev_start(p->port_id)) != 0) {
         PLOG(p, ERR, "starting port %s (%s) failed: %s\n", p->name, p->driver,
              rte_strerror(-rc));
-        goto fail_close;
+        goto fail_stop;
     }
     p->started = 1;
     if ((rc = apply_rx_filter(p)))
-        goto fail_close;
+        goto fail_stop;
 
     clock_init(p);
     const struct tasvir_backend_ops *o;
@@ -721,15 +725,14 @@ int tasvir_dpdk_port_create(const struct tasvir_dpdk_conf *conf, struct tasvir_d
     if (c->link_wait_ms && (rc = tasvir_dpdk_link_wait(p, c->link_wait_ms)) != 0) {
         PLOG(p, ERR, "port %s (%s): link not up after %u ms\n", p->name, p->driver,
              c->link_wait_ms);
-        goto fail_close;
+        goto fail_stop;
     }
     *out = p;
     return 0;
 
-fail_close:
+fail_stop:
     if (p->started)
         rte_eth_dev_stop(p->port_id);
-    rte_eth_dev_close(p->port_id);
 fail:
     if (p->pool)
         rte_mempool_free(p->pool);

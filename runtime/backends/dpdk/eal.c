@@ -5,7 +5,12 @@
  * The only process-wide state is DPDK's own (EAL, the log-type registry, lcore table):
  * this file keeps none of its own.
  */
+#include <dirent.h>
 #include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
 
 #include <rte_eal.h>
 #include <rte_errno.h>
@@ -33,10 +38,38 @@ int tasvir_dpdk_eal_init(int argc, char **argv)
     return rc;
 }
 
+/* Remove the files EAL leaves in its runtime directory (config, fbarray_*, mp_socket,
+ * telemetry socket), then the directory.  Only the entries are touched, not subdirectories. */
+static void remove_runtime_dir(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+            continue;
+        char path[PATH_MAX];
+        if (snprintf(path, sizeof(path), "%s/%s", dir, e->d_name) < (int)sizeof(path))
+            unlink(path);
+    }
+    closedir(d);
+    rmdir(dir);
+}
+
 int tasvir_dpdk_eal_cleanup(void)
 {
+    char dir[PATH_MAX] = "";
+    int primary = rte_eal_process_type() == RTE_PROC_PRIMARY;
+    const char *rd = rte_eal_get_runtime_dir();
+    if (rd)
+        snprintf(dir, sizeof(dir), "%s", rd);
     int rc = rte_eal_cleanup();
-    return rc < 0 ? (rte_errno ? -rte_errno : rc) : 0;
+    if (rc < 0)
+        return rte_errno ? -rte_errno : rc;
+    if (primary && dir[0])
+        remove_runtime_dir(dir);
+    return 0;
 }
 
 void tasvir_dpdk_log(void *arg, int level, const char *msg)
@@ -66,25 +99,23 @@ unsigned tasvir_dpdk_worker_count(void)
     return n ? n - 1 : 0;
 }
 
-int tasvir_dpdk_worker_launch(int (*fn)(void *), void *arg, unsigned *lcore_out)
+int tasvir_dpdk_worker_launch(unsigned index, int (*fn)(void *), void *arg, unsigned *lcore_out)
 {
     if (!fn)
         return -EINVAL;
-    unsigned l;
+    unsigned l, i = 0;
     RTE_LCORE_FOREACH_WORKER(l)
     {
-        if (rte_eal_get_lcore_state(l) != WAIT)
+        if (i++ != index)
             continue;
         int rc = rte_eal_remote_launch(fn, arg, l);
-        if (rc == -EBUSY)
-            continue;
         if (rc != 0)
             return rc;
         if (lcore_out)
             *lcore_out = l;
         return 0;
     }
-    return -EBUSY;
+    return -ENOENT;
 }
 
 int tasvir_dpdk_workers_wait(void)

@@ -7,7 +7,7 @@
  *     tasvir_dpdk_eal_init(argc, argv)      EAL args before "--" (DPDK convention)
  *     tasvir_dpdk_port_create(&conf, &p)    one port: a PCI NIC or any vdev
  *     node conf .backend = tasvir_dpdk_port_backend(p)
- *     tasvir_dpdk_worker_launch(fn, arg)    application threads on worker lcores
+ *     tasvir_dpdk_worker_launch(i, fn, arg) application threads on worker lcores
  *     main lcore: loop on tasvir_node_poll  the sync engine
  *     tasvir_dpdk_workers_wait(); tasvir_node_destroy(); tasvir_dpdk_port_destroy(p);
  *     tasvir_dpdk_eal_cleanup()
@@ -144,7 +144,12 @@ struct tasvir_dpdk_port_stats {
  */
 int tasvir_dpdk_eal_init(int argc, char **argv);
 
-/** Release EAL resources (rte_eal_cleanup).  Returns 0 or a negative errno. */
+/**
+ * Release EAL resources (rte_eal_cleanup).  A primary process also removes its runtime
+ * directory (/var/run/dpdk/<file-prefix>: config, memory maps, sockets), which DPDK
+ * leaves behind: one process per node means nobody else uses it.
+ * @return 0 or a negative errno.
+ */
 int tasvir_dpdk_eal_cleanup(void);
 
 /**
@@ -167,6 +172,7 @@ int tasvir_dpdk_conf_init(struct tasvir_dpdk_conf *conf);
  *         port_name); -ERANGE (the port does not accept this MTU: the log names its
  *         limits); -ENOTSUP (the port cannot take the configured MAC); -ETIMEDOUT (link
  *         not up within link_wait_ms); -ENOMEM; another negative errno from ethdev.
+ *         On failure the port is left stopped, never closed, so it can be tried again.
  */
 int tasvir_dpdk_port_create(const struct tasvir_dpdk_conf *conf, struct tasvir_dpdk_port **out);
 
@@ -199,15 +205,19 @@ const char *tasvir_dpdk_clock_name(enum tasvir_dpdk_clock c);
 unsigned tasvir_dpdk_worker_count(void);
 
 /**
- * Run fn(arg) on the next idle worker lcore (rte_eal_remote_launch).
+ * Run fn(arg) on the index-th worker lcore (0 = the first lcore after the main one, in
+ * EAL's order), with rte_eal_remote_launch.  The index, not the lcore's state, says
+ * where: a launch is not visible in the state until the worker picks it up.
  * @param lcore_out  optional; receives the lcore id used
- * @return 0; -EBUSY if every worker lcore is running something; another negative errno.
+ * @return 0; -ENOENT (fewer than index+1 worker lcores); -EBUSY (that lcore is still
+ *         running an earlier function); another negative errno.
  */
-int tasvir_dpdk_worker_launch(int (*fn)(void *), void *arg, unsigned *lcore_out);
+int tasvir_dpdk_worker_launch(unsigned index, int (*fn)(void *), void *arg, unsigned *lcore_out);
 
 /**
- * Wait for every worker lcore to finish (rte_eal_mp_wait_lcore).
- * @return 0 if all functions returned 0, else the first nonzero value returned.
+ * Wait for every worker lcore to finish (rte_eal_wait_lcore on each).
+ * @return 0 if the last function each worker lcore ran returned 0, else the first
+ *         nonzero such value (in lcore order).
  */
 int tasvir_dpdk_workers_wait(void);
 
