@@ -182,16 +182,16 @@ int tasvir_write_summary(const struct tasvir_analysis *a, FILE *f)
     char b1[64], b2[64], b3[64], b4[64], b5[64], b6[64], b7[64];
     bool all = a->vis_metric == TASVIR_METRIC_VISIBILITY_ALL;
     fprintf(f, "Visibility delay per run (ms) against the analytic bound from manifest.json\n"
-               "(%s; quantiles: linear interpolation, GSL;\n"
-               " clock +/-: clock-offset error bound of the run)\n\n",
+               "(%s;\n"
+               " quantiles: linear interpolation, GSL; clock +/-: clock-offset error bound)\n\n",
             all ? "every version, superseded (skipped) ones included"
                 : "versions the subscribers received; skipped versions excluded");
-    fprintf(f, "%-*s  %-4s  %9s  %9s  %9s  %9s  %9s  %-10s  %s\n", w, "label", "mode", "n",
+    fprintf(f, "%-*s  %-4s  %9s  %9s  %9s  %9s  %9s  %-18s  %s\n", w, "label", "mode", "n",
             "median", "p99", "max", "bound", "p99<=bound", "clock +/-");
     for (size_t i = 0; i < a->nruns; i++) {
         const struct tasvir_run *r = &a->runs[i];
         const struct tasvir_summary *s = &a->sum[i][a->vis_metric];
-        fprintf(f, "%-*s  %-4s  %9zu  %9s  %9s  %9s  %9s  %-10s  %s\n", w, r->label, r->mode,
+        fprintf(f, "%-*s  %-4s  %9zu  %9s  %9s  %9s  %9s  %-18s  %s\n", w, r->label, r->mode,
                 s->n, ms(s->p50, b1), ms(s->p99, b2), ms(s->max, b3),
                 ms(r->has_bound ? r->bound_ns : NAN, b4), bound_verdict(r, s),
                 ms(r->has_clock_error ? r->clock_error_ns : NAN, b5));
