@@ -12,6 +12,7 @@
 #define TASVIR_STAR_HELPER_H
 
 #include "ns3/attribute.h"
+#include "ns3/error-model.h"
 #include "ns3/mac48-address.h"
 #include "ns3/net-device-container.h"
 #include "ns3/node-container.h"
@@ -26,7 +27,6 @@ namespace ns3
 
 class TasvirSwitch;
 class TasvirNetDevice;
-class RateErrorModel;
 
 class TasvirStarHelper
 {

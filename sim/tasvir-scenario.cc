@@ -1,0 +1,645 @@
+/*
+ * tasvir-scenario.cc — see tasvir-scenario.h.
+ *
+ * Divided into: building (network, nodes, load, workload, streams), running, and the
+ * output writers (CSV files with a fixed column order, the JSON manifest).
+ */
+#include "tasvir-scenario.h"
+
+#include "tasvir-net-device.h"
+#include "tasvir-node-app.h"
+#include "tasvir-raw-traffic.h"
+#include "tasvir-switch.h"
+
+#include "tasvir-sim-gitrev.h"
+#include "tasvir/sim.h"
+
+#include "ns3/boolean.h"
+#include "ns3/data-rate.h"
+#include "ns3/double.h"
+#include "ns3/node.h"
+#include "ns3/nstime.h"
+#include "ns3/rng-seed-manager.h"
+#include "ns3/simulator.h"
+#include "ns3/string.h"
+#include "ns3/uinteger.h"
+
+#include <cerrno>
+#include <cinttypes>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <jansson.h>
+
+namespace ns3
+{
+
+/* Stream bases: each consumer owns a disjoint range, so adding nodes never shifts another
+ * consumer's streams. */
+static const int64_t kStreamNet = 0;
+static const int64_t kStreamApps = 1000000;
+static const int64_t kStreamRaw = 2000000;
+static const int64_t kStreamWorkload = 3000000;
+
+void
+TasvirScenario::SetTimeResolution()
+{
+    if (Time::GetResolution() != Time::PS)
+    {
+        Time::SetResolution(Time::PS);
+    }
+}
+
+TasvirScenario::TasvirScenario(const TasvirSimConfig& cfg)
+    : m_cfg(cfg),
+      m_durationNs(0),
+      m_events(0),
+      m_built(false)
+{
+}
+
+TasvirScenario::~TasvirScenario()
+{
+    if (m_workload)
+    {
+        m_workload->Stop();
+    }
+}
+
+static std::string
+Errno(const std::string& what)
+{
+    return what + ": " + std::strerror(errno);
+}
+
+bool
+TasvirScenario::Build(std::string* error)
+{
+    if (m_built)
+    {
+        *error = "scenario already built";
+        return false;
+    }
+    if (!m_cfg.Validate(error))
+    {
+        return false;
+    }
+    if (!m_cfg.calibration.empty() && !m_costs.Load(m_cfg.calibration, error))
+    {
+        return false;
+    }
+    uint64_t intNs, extNs, winNs, cpNs, linkDelayNs, swDelayNs, rateBps;
+    std::string e;
+    ParseTimeNs(m_cfg.syncInt, &intNs, &e);
+    ParseTimeNs(m_cfg.syncExt, &extNs, &e);
+    ParseTimeNs(m_cfg.epochWindow, &winNs, &e);
+    ParseTimeNs(m_cfg.checkinPeriod, &cpNs, &e);
+    ParseTimeNs(m_cfg.linkDelay, &linkDelayNs, &e);
+    ParseTimeNs(m_cfg.switchDelay, &swDelayNs, &e);
+    ParseTimeNs(m_cfg.duration, &m_durationNs, &e);
+    ParseRateBps(m_cfg.linkRate, &rateBps, &e);
+
+    std::error_code ec;
+    std::filesystem::create_directories(m_cfg.out, ec);
+    if (ec)
+    {
+        *error = m_cfg.out + ": cannot create output directory: " + ec.message();
+        return false;
+    }
+    if (m_cfg.pcap)
+    {
+        std::filesystem::create_directories(m_cfg.out + "/pcap", ec);
+        if (ec)
+        {
+            *error = m_cfg.out + "/pcap: cannot create directory: " + ec.message();
+            return false;
+        }
+    }
+
+    RngSeedManager::SetSeed((uint32_t)m_cfg.seed);
+    RngSeedManager::SetRun(1);
+
+    // Network.
+    m_hosts.Create(m_cfg.nodes);
+    for (uint32_t i = 0; i < m_cfg.nodes; i++)
+    {
+        uint8_t mac[6];
+        tasvir_sim_mac((uint16_t)i, mac);
+        Mac48Address m;
+        m.CopyFrom(mac);
+        m_macs.push_back(m);
+    }
+    m_star.SetDeviceAttribute("DataRate", DataRateValue(DataRate(rateBps)));
+    m_star.SetDeviceAttribute("Mtu", UintegerValue(m_cfg.mtu));
+    m_star.SetChannelAttribute("Delay", TimeValue(NanoSeconds(linkDelayNs)));
+    m_star.SetSwitchAttribute("ForwardingDelay", TimeValue(NanoSeconds(swDelayNs)));
+    m_star.SetSwitchQueueSize(QueueSize(QueueSizeUnit::PACKETS, m_cfg.queueFrames));
+    m_star.SetHostQueueSize(QueueSize(QueueSizeUnit::PACKETS, m_cfg.hostQueueFrames));
+    m_star.SetLossRate(m_cfg.lossRate);
+    m_nics = m_star.Install(m_hosts, m_macs);
+    m_star.AssignStreams(kStreamNet);
+
+    // Tasvir nodes.
+    for (uint32_t i = 0; i < m_cfg.nodes; i++)
+    {
+        Ptr<TasvirNodeApp> app = CreateObject<TasvirNodeApp>();
+        app->SetAttribute("TasvirId", UintegerValue(i));
+        app->SetAttribute("Threads", UintegerValue(m_cfg.threads));
+        app->SetAttribute("CheckinPeriod", TimeValue(NanoSeconds(cpNs)));
+        app->SetAttribute("EpochWindow", TimeValue(NanoSeconds(winNs)));
+        app->SetAttribute("WaitRecheck", TimeValue(NanoSeconds(winNs)));
+        app->SetAttribute("SyncInternal", TimeValue(NanoSeconds(intNs)));
+        app->SetAttribute("SyncExternal", TimeValue(NanoSeconds(extNs)));
+        m_hosts.Get(i)->AddApplication(app);
+        int rc = app->Setup(DynamicCast<TasvirNetDevice>(m_nics.Get(i)),
+                            m_star.GetSwitch(),
+                            i,
+                            &m_costs);
+        if (rc)
+        {
+            *error = "node " + std::to_string(i) + ": setup failed: " + tasvir_strerror(rc);
+            return false;
+        }
+        app->AssignStreams(kStreamApps + i);
+        app->SetStartTime(Seconds(0));
+        app->SetStopTime(NanoSeconds(m_durationNs));
+        m_apps.push_back(app);
+    }
+
+    // Synthetic raw-frame load.
+    if (m_cfg.rawRate > 0)
+    {
+        for (uint32_t i = 0; i < m_cfg.nodes; i++)
+        {
+            Ptr<TasvirRawTrafficApp> r = CreateObject<TasvirRawTrafficApp>();
+            r->SetAttribute("Rate", DoubleValue(m_cfg.rawRate));
+            r->SetAttribute("FrameBytes", UintegerValue(m_cfg.rawBytes));
+            r->SetAttribute("Destination", StringValue(m_cfg.rawDest));
+            m_hosts.Get(i)->AddApplication(r);
+            r->Setup(m_apps[i], m_macs, i);
+            r->AssignStreams(kStreamRaw + 2 * i);
+            r->SetStartTime(Seconds(0));
+            r->SetStopTime(NanoSeconds(m_durationNs));
+            m_raw.push_back(r);
+        }
+    }
+
+    // Workload.
+    TasvirBasicWorkload::Config wc;
+    wc.areasPerNode = m_cfg.areasPerNode;
+    wc.areaBytes = m_cfg.areaBytes;
+    wc.syncIntUs = intNs / 1000;
+    wc.syncExtUs = extNs / 1000;
+    wc.writeRate = m_cfg.writeRate;
+    wc.linesPerWrite = m_cfg.linesPerWrite;
+    wc.randomLines = m_cfg.writePattern == "random";
+    wc.poissonWrites = m_cfg.writeArrival == "poisson";
+    wc.sampleRate = m_cfg.sampleRate;
+    TasvirBasicWorkload::ParseSubscription(m_cfg.subscription, &wc.subscription);
+    wc.subscribeK = m_cfg.subscribeK;
+    if (m_cfg.samples)
+    {
+        wc.samplesPath = m_cfg.out + "/samples.csv";
+    }
+    m_workload = Create<TasvirBasicWorkload>(wc);
+    m_workload->AssignStreams(kStreamWorkload);
+    if (!m_workload->Install(m_apps, Seconds(0), error))
+    {
+        return false;
+    }
+
+    if (m_cfg.pcap)
+    {
+        for (uint32_t i = 0; i < m_cfg.nodes; i++)
+        {
+            TasvirStarHelper::EnablePcap(m_cfg.out + "/pcap/host-" + std::to_string(i) + ".pcap",
+                                         DynamicCast<TasvirNetDevice>(m_nics.Get(i)));
+        }
+    }
+    m_built = true;
+    return true;
+}
+
+void
+TasvirScenario::Run()
+{
+    uint64_t before = Simulator::GetEventCount();
+    Simulator::Stop(NanoSeconds(m_durationNs));
+    Simulator::Run();
+    m_workload->Stop();
+    m_events = Simulator::GetEventCount() - before;
+}
+
+/* ---- accessors ---- */
+
+const TasvirSimConfig&
+TasvirScenario::GetConfig() const
+{
+    return m_cfg;
+}
+
+const std::vector<Ptr<TasvirNodeApp>>&
+TasvirScenario::GetApps() const
+{
+    return m_apps;
+}
+
+const std::vector<Ptr<TasvirRawTrafficApp>>&
+TasvirScenario::GetRawApps() const
+{
+    return m_raw;
+}
+
+TasvirStarHelper&
+TasvirScenario::GetStar()
+{
+    return m_star;
+}
+
+Ptr<TasvirBasicWorkload>
+TasvirScenario::GetWorkload() const
+{
+    return m_workload;
+}
+
+const TasvirCostModel&
+TasvirScenario::GetCostModel() const
+{
+    return m_costs;
+}
+
+uint64_t
+TasvirScenario::GetDurationNs() const
+{
+    return m_durationNs;
+}
+
+uint64_t
+TasvirScenario::GetEvents() const
+{
+    return m_events;
+}
+
+std::vector<std::string>
+TasvirScenario::GetFiles() const
+{
+    std::vector<std::string> f = {"manifest.json", "nodes.csv", "links.csv"};
+    if (!m_raw.empty())
+    {
+        f.push_back("raw.csv");
+    }
+    for (const std::string& w : m_workload->Files())
+    {
+        f.push_back(w);
+    }
+    if (m_cfg.pcap)
+    {
+        for (uint32_t i = 0; i < m_cfg.nodes; i++)
+        {
+            f.push_back("pcap/host-" + std::to_string(i) + ".pcap");
+        }
+    }
+    return f;
+}
+
+/* ---- outputs ---- */
+
+namespace
+{
+
+/* A CSV file written row by row; remembers the first error. */
+class Csv
+{
+  public:
+    explicit Csv(const std::string& path)
+        : m_path(path),
+          m_f(fopen(path.c_str(), "w"))
+    {
+    }
+
+    ~Csv()
+    {
+        if (m_f)
+        {
+            fclose(m_f);
+        }
+    }
+
+    bool Ok() const
+    {
+        return m_f != nullptr;
+    }
+
+    void Header(const std::vector<std::string>& cols)
+    {
+        for (size_t i = 0; i < cols.size(); i++)
+        {
+            fprintf(m_f, "%s%s", i ? "," : "", cols[i].c_str());
+        }
+        fputc('\n', m_f);
+    }
+
+    void Row(const std::vector<uint64_t>& vals)
+    {
+        for (size_t i = 0; i < vals.size(); i++)
+        {
+            fprintf(m_f, "%s%" PRIu64, i ? "," : "", vals[i]);
+        }
+        fputc('\n', m_f);
+    }
+
+    bool Close(std::string* error)
+    {
+        bool bad = ferror(m_f) != 0;
+        bad = fclose(m_f) != 0 || bad;
+        m_f = nullptr;
+        if (bad)
+        {
+            *error = Errno(m_path + ": write failed");
+        }
+        return !bad;
+    }
+
+  private:
+    std::string m_path;
+    FILE* m_f;
+};
+
+} // namespace
+
+bool
+TasvirScenario::WriteNodes(const std::string& path, std::string* error) const
+{
+    Csv csv(path);
+    if (!csv.Ok())
+    {
+        *error = Errno(path);
+        return false;
+    }
+    std::vector<std::string> cols = {
+        "node",           "epochs_ok",         "epochs_failed",      "epoch_ns",
+        "barrier_ns",     "bytes_scanned",     "bytes_changed",      "bytes_copied",
+        "versions_published", "threads_excluded", "threads_readmitted", "log_misuse",
+        "polls",          "service_calls",     "checkins",           "epoch_wait_ns",
+        "cpu_ns",         "kicks_epoch",       "kicks_done",         "kicks_engine",
+        "frames_sent",    "frames_delivered",  "nic_refused",        "log_warnings",
+        "port_tx_frames", "port_tx_bytes",     "port_tx_refused",    "port_rx_frames",
+        "port_rx_bytes",  "port_rx_overflow",  "port_rx_nobuf",      "port_frames_max",
+        "mem_bytes",      "mcast_joins"};
+    std::vector<std::string> wl = m_workload->CounterNames();
+    cols.insert(cols.end(), wl.begin(), wl.end());
+    csv.Header(cols);
+    for (uint32_t i = 0; i < m_apps.size(); i++)
+    {
+        const Ptr<TasvirNodeApp>& app = m_apps[i];
+        struct tasvir_stats st;
+        tasvir_node_stats(app->GetTasvirNode(), &st);
+        struct tasvir_sim_port_stats ps;
+        tasvir_sim_port_stats(app->GetPort(), &ps);
+        const TasvirNodeApp::Counters& c = app->GetCounters();
+        uint64_t checkins = 0;
+        uint64_t waitNs = 0;
+        for (uint32_t t = 0; t < app->GetNThreads(); t++)
+        {
+            checkins += app->GetThreadAgent(t)->GetCheckins();
+            waitNs += app->GetThreadAgent(t)->GetWaitNs();
+        }
+        std::vector<uint64_t> row = {
+            app->GetTasvirId(), st.epochs_ok,         st.epochs_failed,      st.epoch_ns,
+            st.barrier_ns,      st.bytes_scanned,     st.bytes_changed,      st.bytes_copied,
+            st.versions_published, st.threads_excluded, st.threads_readmitted, st.log_misuse,
+            c.polls,            c.serviceCalls,       checkins,              waitNs,
+            c.cpuNs,            c.kicksEpoch,         c.kicksDone,           c.kicksEngine,
+            c.framesSent,       c.framesDelivered,    c.nicRefused,          c.logWarnings,
+            ps.tx_frames,       ps.tx_bytes,          ps.tx_refused,         ps.rx_frames,
+            ps.rx_bytes,        ps.rx_overflow,       ps.rx_nobuf,           ps.frames_max,
+            ps.mem_bytes_now,   ps.mcast_joins};
+        std::vector<uint64_t> w = m_workload->Counters(i);
+        row.insert(row.end(), w.begin(), w.end());
+        csv.Row(row);
+    }
+    return csv.Close(error);
+}
+
+bool
+TasvirScenario::WriteLinks(const std::string& path, std::string* error) const
+{
+    Csv csv(path);
+    if (!csv.Ok())
+    {
+        *error = Errno(path);
+        return false;
+    }
+    csv.Header({"node",
+                "host_tx_frames",
+                "host_tx_bytes",
+                "host_queue_drops",
+                "host_rx_frames",
+                "host_rx_lost",
+                "host_rx_filtered",
+                "switch_tx_frames",
+                "switch_tx_bytes",
+                "switch_queue_drops",
+                "switch_rx_frames",
+                "switch_rx_lost"});
+    Ptr<TasvirSwitch> sw = const_cast<TasvirStarHelper&>(m_star).GetSwitch();
+    for (uint32_t i = 0; i < m_apps.size(); i++)
+    {
+        Ptr<TasvirNetDevice> h = DynamicCast<TasvirNetDevice>(m_nics.Get(i));
+        Ptr<TasvirNetDevice> s = sw->GetPort(i);
+        csv.Row({i,
+                 h->GetTxFrames(),
+                 h->GetTxBytes(),
+                 h->GetQueueDrops(),
+                 h->GetRxFrames(),
+                 h->GetRxErrorDrops(),
+                 h->GetRxFilterDrops(),
+                 s->GetTxFrames(),
+                 s->GetTxBytes(),
+                 s->GetQueueDrops(),
+                 s->GetRxFrames(),
+                 s->GetRxErrorDrops()});
+    }
+    return csv.Close(error);
+}
+
+bool
+TasvirScenario::WriteRaw(const std::string& path, std::string* error) const
+{
+    Csv csv(path);
+    if (!csv.Ok())
+    {
+        *error = Errno(path);
+        return false;
+    }
+    csv.Header({"node",
+                "tx_frames",
+                "tx_refused",
+                "tx_no_frame",
+                "rx_frames",
+                "rx_bytes",
+                "rx_gaps",
+                "latency_mean_ns",
+                "latency_max_ns"});
+    for (uint32_t i = 0; i < m_raw.size(); i++)
+    {
+        const TasvirRawTrafficApp::Counters& c = m_raw[i]->GetCounters();
+        csv.Row({i,
+                 c.txFrames,
+                 c.txRefused,
+                 c.txNoFrame,
+                 c.rxFrames,
+                 c.rxBytes,
+                 c.rxGaps,
+                 c.rxFrames ? c.latencySumNs / c.rxFrames : 0,
+                 c.latencyMaxNs});
+    }
+    return csv.Close(error);
+}
+
+bool
+TasvirScenario::WriteManifest(const std::string& path, std::string* error) const
+{
+    json_t* root = json_object();
+    json_object_set_new(root, "program", json_string("tasvir-sim"));
+    json_object_set_new(root, "manifest_format", json_integer(1));
+    json_object_set_new(root, "mode", json_string("sim"));
+    json_object_set_new(root, "backend", json_string("ns-3 3.37 (TasvirNetDevice, TasvirSwitch)"));
+    json_object_set_new(root, "git_revision", json_string(TASVIR_SIM_GIT_REV));
+    json_object_set_new(root, "git_dirty_at_build", json_boolean(TASVIR_SIM_GIT_DIRTY));
+    json_object_set_new(root, "seed", json_integer((json_int_t)m_cfg.seed));
+
+    json_t* params = json_object();
+    TasvirSimConfig cfg = m_cfg; // Options() binds to a mutable object
+    for (const TasvirSimConfig::Option& o : cfg.Options())
+    {
+        std::string v = o.get();
+        json_t* j;
+        if (o.kind == "uint")
+        {
+            j = json_integer((json_int_t)std::stoull(v));
+        }
+        else if (o.kind == "double")
+        {
+            j = json_real(std::stod(v));
+        }
+        else if (o.kind == "bool")
+        {
+            j = json_boolean(v == "true");
+        }
+        else
+        {
+            j = json_string(v.c_str());
+        }
+        json_object_set_new(params, o.name.c_str(), j);
+    }
+    json_object_set_new(root, "parameters", params);
+
+    json_t* resolved = json_object();
+    auto ns = [&](const char* key, const std::string& v) {
+        uint64_t x = 0;
+        std::string e;
+        ParseTimeNs(v, &x, &e);
+        json_object_set_new(resolved, key, json_integer((json_int_t)x));
+    };
+    ns("sync_int_ns", m_cfg.syncInt);
+    ns("sync_ext_ns", m_cfg.syncExt);
+    ns("epoch_window_ns", m_cfg.epochWindow);
+    ns("checkin_period_ns", m_cfg.checkinPeriod);
+    ns("link_delay_ns", m_cfg.linkDelay);
+    ns("switch_delay_ns", m_cfg.switchDelay);
+    ns("duration_ns", m_cfg.duration);
+    uint64_t bps = 0;
+    std::string e;
+    ParseRateBps(m_cfg.linkRate, &bps, &e);
+    json_object_set_new(resolved, "link_rate_bps", json_integer((json_int_t)bps));
+    json_object_set_new(resolved, "time_resolution", json_string("ps"));
+    json_object_set_new(root, "resolved", resolved);
+
+    json_t* cal = json_object();
+    if (m_costs.Path().empty())
+    {
+        json_object_set_new(cal, "path", json_null());
+        json_object_set_new(cal, "source", json_string("built-in defaults"));
+    }
+    else
+    {
+        char sum[17];
+        snprintf(sum, sizeof(sum), "%016" PRIx64, m_costs.Checksum());
+        json_object_set_new(cal, "path", json_string(m_costs.Path().c_str()));
+        json_object_set_new(cal, "fnv1a64", json_string(sum));
+    }
+    json_t* vals = json_object();
+    for (const auto& kv : m_costs.Values())
+    {
+        json_object_set_new(vals, kv.first.c_str(), json_real(kv.second));
+    }
+    json_object_set_new(cal, "values", vals);
+    json_t* def = json_array();
+    for (const std::string& k : m_costs.Defaulted())
+    {
+        json_array_append_new(def, json_string(k.c_str()));
+    }
+    json_object_set_new(cal, "defaulted", def);
+    json_t* meta = json_object();
+    for (const auto& kv : m_costs.Metadata())
+    {
+        json_object_set_new(meta, kv.first.c_str(), json_string(kv.second.c_str()));
+    }
+    json_object_set_new(cal, "metadata", meta);
+    json_object_set_new(root, "calibration", cal);
+
+    json_t* summary = json_object();
+    json_object_set_new(summary, "simulated_ns", json_integer((json_int_t)m_durationNs));
+    json_object_set_new(summary, "events", json_integer((json_int_t)m_events));
+    uint64_t epochs = 0, failed = 0, versions = 0;
+    for (const Ptr<TasvirNodeApp>& app : m_apps)
+    {
+        struct tasvir_stats st;
+        tasvir_node_stats(app->GetTasvirNode(), &st);
+        epochs += st.epochs_ok;
+        failed += st.epochs_failed;
+        versions += st.versions_published;
+    }
+    json_object_set_new(summary, "epochs_ok", json_integer((json_int_t)epochs));
+    json_object_set_new(summary, "epochs_failed", json_integer((json_int_t)failed));
+    json_object_set_new(summary, "versions_published", json_integer((json_int_t)versions));
+    json_object_set_new(summary, "writes", json_integer((json_int_t)m_workload->TotalWrites()));
+    json_object_set_new(summary, "torn_reads", json_integer((json_int_t)m_workload->TotalTorn()));
+    json_object_set_new(summary,
+                        "non_monotonic_reads",
+                        json_integer((json_int_t)m_workload->TotalNonMonotonic()));
+    Ptr<TasvirSwitch> sw = const_cast<TasvirStarHelper&>(m_star).GetSwitch();
+    json_object_set_new(summary, "switch_frames_in", json_integer((json_int_t)sw->GetFramesIn()));
+    json_object_set_new(summary, "switch_copies_out", json_integer((json_int_t)sw->GetCopiesOut()));
+    json_object_set_new(summary, "switch_no_route", json_integer((json_int_t)sw->GetNoRoute()));
+    json_object_set_new(root, "summary", summary);
+
+    json_t* files = json_array();
+    for (const std::string& f : GetFiles())
+    {
+        json_array_append_new(files, json_string(f.c_str()));
+    }
+    json_object_set_new(root, "files", files);
+
+    int rc = json_dump_file(root, path.c_str(), JSON_INDENT(2));
+    json_decref(root);
+    if (rc != 0)
+    {
+        *error = Errno(path + ": cannot write manifest");
+        return false;
+    }
+    return true;
+}
+
+bool
+TasvirScenario::WriteOutputs(std::string* error)
+{
+    const std::string& d = m_cfg.out;
+    return m_workload->Write(d, error) && WriteNodes(d + "/nodes.csv", error) &&
+           WriteLinks(d + "/links.csv", error) &&
+           (m_raw.empty() || WriteRaw(d + "/raw.csv", error)) &&
+           WriteManifest(d + "/manifest.json", error);
+}
+
+} // namespace ns3

@@ -1,0 +1,92 @@
+/*
+ * tasvir-scenario.h — one tasvir-sim run: build the testbed from a TasvirSimConfig, run
+ * it, write its outputs.  Shared by the tasvir-sim program and the sim tests.
+ *
+ * Build (at simulated time 0): seed ns-3's RNG, load the calibration, create N hosts and
+ * the star network, one TasvirNodeApp per host (node id = host index), optional raw-frame
+ * load, the workload, pcap hooks; fix every random stream in a fixed order.  Run: until
+ * `duration`.  Outputs (in --out; everything derived from simulated state only, written in
+ * node order, so the same config and seed give byte-identical files):
+ *
+ *   manifest.json  program, format, git revision, seed, every parameter (as given and
+ *                  resolved), calibration (path, checksum, values, defaulted keys), files
+ *   nodes.csv      per node: core counters, glue counters, port counters, workload counters
+ *   links.csv      per host link: host NIC and switch port counters, both directions
+ *   raw.csv        per node: synthetic raw-frame counters (when rawRate > 0)
+ *   samples.csv    probe reads (workload; when samples is on)
+ *   pcap/          host-<id>.pcap per node (when pcap is on)
+ *
+ * Call SetTimeResolution() before creating any ns-3 object: the scenario runs with
+ * picosecond resolution so that serialization times at 10 Gb/s are exact.
+ */
+#ifndef TASVIR_SCENARIO_H
+#define TASVIR_SCENARIO_H
+
+#include "tasvir-basic-workload.h"
+#include "tasvir-cost-model.h"
+#include "tasvir-sim-config.h"
+#include "tasvir-star-helper.h"
+
+#include "ns3/mac48-address.h"
+#include "ns3/net-device-container.h"
+#include "ns3/node-container.h"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace ns3
+{
+
+class TasvirNodeApp;
+class TasvirRawTrafficApp;
+
+class TasvirScenario
+{
+  public:
+    /** Picosecond time resolution; call first thing in main (idempotent). */
+    static void SetTimeResolution();
+
+    explicit TasvirScenario(const TasvirSimConfig& cfg);
+    ~TasvirScenario();
+
+    bool Build(std::string* error);
+    /** Run to the configured duration. */
+    void Run();
+    bool WriteOutputs(std::string* error);
+
+    const TasvirSimConfig& GetConfig() const;
+    const std::vector<Ptr<TasvirNodeApp>>& GetApps() const;
+    const std::vector<Ptr<TasvirRawTrafficApp>>& GetRawApps() const;
+    TasvirStarHelper& GetStar();
+    Ptr<TasvirBasicWorkload> GetWorkload() const;
+    const TasvirCostModel& GetCostModel() const;
+    uint64_t GetDurationNs() const;
+    /** Events executed by Run(). */
+    uint64_t GetEvents() const;
+    /** Files written into the output directory (names relative to it). */
+    std::vector<std::string> GetFiles() const;
+
+  private:
+    bool WriteNodes(const std::string& path, std::string* error) const;
+    bool WriteLinks(const std::string& path, std::string* error) const;
+    bool WriteRaw(const std::string& path, std::string* error) const;
+    bool WriteManifest(const std::string& path, std::string* error) const;
+
+    TasvirSimConfig m_cfg;
+    TasvirCostModel m_costs;
+    NodeContainer m_hosts;
+    TasvirStarHelper m_star;
+    NetDeviceContainer m_nics;
+    std::vector<Mac48Address> m_macs;
+    std::vector<Ptr<TasvirNodeApp>> m_apps;
+    std::vector<Ptr<TasvirRawTrafficApp>> m_raw;
+    Ptr<TasvirBasicWorkload> m_workload;
+    uint64_t m_durationNs;
+    uint64_t m_events;
+    bool m_built;
+};
+
+} // namespace ns3
+
+#endif /* TASVIR_SCENARIO_H */
