@@ -59,6 +59,10 @@ static inline void bench_cpu_relax(void)
 #endif
 }
 
+/* CPU time consumed by the calling thread, in ns. */
+uint64_t bench_thread_cpu_ns(void);
+/* CPU time consumed by another thread (0 if unknown). */
+uint64_t bench_other_thread_cpu_ns(pthread_t tid);
 /* Measure ticks per ns against CLOCK_MONOTONIC (over about `ms` milliseconds). */
 void bench_calibrate(unsigned ms);
 /* Ticks per ns (1.0 before calibration or without a TSC). */

@@ -20,6 +20,7 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,6 +50,8 @@ const char *const local_cols[C_NCOLS] = {
     [C_CHANGED_BYTES] = "changed_bytes",
     [C_THREADS] = "threads",
     [C_REPS] = "reps",
+    [C_WORKER_CPU_PCT] = "worker_cpu_pct",
+    [C_ENGINE_CPU_PCT] = "engine_cpu_pct",
     [C_X_L0S0] = "write_xput_l0s0_mbps",
     [C_X_L1S0] = "write_xput_l1s0_mbps",
     [C_X_L0S1] = "write_xput_l0s1_mbps",
@@ -62,6 +65,7 @@ const char *const local_cols[C_NCOLS] = {
     [C_EPOCHS_OK_PER_S] = "epochs_ok_per_s",
     [C_EPOCHS_FAILED_PER_S] = "epochs_failed_per_s",
     [C_SYNCS_REQ_PER_S] = "syncs_requested_per_s",
+    [C_SERVICE_PCT] = "service_time_pct",
     [C_NS_PER_CALL] = "ns_per_call",
     [C_EPOCH_US] = "epoch_us",
     [C_SYNC_GBPS] = "sync_gbps",
@@ -89,9 +93,11 @@ static void usage(FILE *f)
 "the first, sync engine on the second) unless --no-pin.\n"
 "\n"
 "Options:\n"
-"  -r, --rounds N         best-of rounds per overhead configuration (default 3; quick 1)\n"
+"  -r, --rounds N         rounds (default 3; quick 1): overhead keeps the best round of\n"
+"                         each configuration, log_cost/sync_copy/idle_scan the best\n"
+"                         per-round median of each case\n"
 "  -d, --duration-ms N    duration of one overhead measurement in ms (default 300;\n"
-"                         quick 40); oversub runs 3x this long\n"
+"                         quick 40); oversub runs 3x this long (at least 300 ms)\n"
 "  -q, --quick            short run for CI smoke tests (about 20 s)\n"
 "  -o, --only LIST        comma-separated sections and/or workloads to run:\n"
 "                         sections  overhead, log_cost, sync_copy, idle_scan, oversub,\n"
@@ -106,6 +112,8 @@ static void usage(FILE *f)
 "      --lockstep-steps N steps per lockstep run (default 2000; quick 200)\n"
 "      --seed N           seed of the line generators (default 1)\n"
 "      --no-pin           do not pin threads\n"
+"      --wall-clock       overhead rates per wall-clock second (default: per second of\n"
+"                         CPU time the worker got, robust to other processes)\n"
 "  -v, --verbose          print the core's warnings (exclusions, ...) to stderr\n"
 "  -h, --help             show this help\n"
 "\n"
@@ -119,7 +127,10 @@ static void usage(FILE *f)
 "      SEQ = contiguous lines (wrapping), RND = random lines.  The worker calls\n"
 "      tasvir_service() every 10 us when service is on; an engine thread spins on\n"
 "      tasvir_node_poll().  Configurations lXsY: logging X, service Y (0 off, 1 on).\n"
-"      write_xput_lXsY_mbps  MB/s (1e6 B/s) of 64-byte line writes, best of rounds\n"
+"      write_xput_lXsY_mbps  MB/s (1e6 B/s) of 64-byte line writes, best of rounds;\n"
+"                            per second of worker CPU time unless --wall-clock\n"
+"      worker_cpu_pct        least share of wall time the worker got (100 = alone)\n"
+"      engine_cpu_pct        share of wall time the engine got in the l1s1 run\n"
 "      overhead_log_pct      (l0s0/l1s0 - 1) * 100\n"
 "      overhead_srv_pct      (l0s0/l0s1 - 1) * 100\n"
 "      overhead_full_pct     (l0s0/l1s1 - 1) * 100\n"
@@ -127,16 +138,21 @@ static void usage(FILE *f)
 "      isync_barrier_us_per_call  mean epoch start to all-checked-in, l1s1 run\n"
 "      isync_xput_mbps       bytes copied / total epoch time, l1s1 run\n"
 "      epochs_ok_per_s, epochs_failed_per_s  l1s1 run; syncs_requested_per_s = 1e6/int\n"
-"  bench=log_cost   ns_per_call of tasvir_log (median over reps of 1024-call batches);\n"
+"      service_time_pct      share of the l1s1 worker's time spent inside tasvir_service\n"
+"                            (check-ins, waiting for and helping with epochs)\n"
+"  bench=log_cost   ns_per_call of tasvir_log (median over reps batches of 1024 calls, 256\n"
+"      for ranges; best round);\n"
 "      variant line_set / line_clear: one line, random lines of a 1 MiB area, dirty bit\n"
 "      already set / clear; range4k_set / range4k_clear: a 4 KiB range.\n"
 "  bench=sync_copy  epochs driven single-threaded (log, tasvir_node_sync_now,\n"
 "      tasvir_node_poll, tasvir_service) with changed_bytes dirty per epoch; variant\n"
 "      dense (contiguous lines), alt (every other line), rnd (random single lines over an\n"
-"      area 8x larger).  epoch_us = median driven epoch; sync_gbps = changed / epoch;\n"
-"      memcpy_gbps = plain memcpy of changed_bytes in the same run; ratio_vs_memcpy.\n"
+"      area 8x larger).  epoch_us = median driven epoch (reps per round, best round);\n"
+"      sync_gbps = changed / epoch; memcpy_gbps = plain memcpy of changed_bytes in the\n"
+"      same loop (best round); ratio_vs_memcpy = sync_gbps / memcpy_gbps.\n"
 "  bench=idle_scan  epochs with nothing changed.  variant driven (single-threaded,\n"
-"      medians) or threaded (engine thread + a worker servicing; means).\n"
+"      medians) or threaded (engine thread + a worker servicing, 1 ms interval; means);\n"
+"      the round with the least time beyond the barrier.\n"
 "      isync_us_per_call, isync_barrier_us_per_call, idle_beyond_barrier_us = epoch -\n"
 "      barrier, scan_gbps = area_bytes / (epoch - barrier), epoch_us = whole driven cycle.\n"
 "  bench=oversub    3 workers + the engine on 2 CPUs (variant unpinned, or pinned 2+2),\n"
@@ -157,6 +173,22 @@ unsigned local_reps(const struct local_ctx *c, unsigned full, unsigned min)
 {
     double r = full * c->o.reps_scale;
     return r < min ? min : (unsigned)r;
+}
+
+void local_target(struct local_ctx *c, double value, const char *unit, int cmp, double limit,
+                  const char *fmt, ...)
+{
+    if (isnan(value) || c->ntargets == LOCAL_MAX_TARGETS)
+        return;
+    struct local_target *t = &c->targets[c->ntargets++];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(t->what, sizeof(t->what), fmt, ap);
+    va_end(ap);
+    t->value = value;
+    snprintf(t->unit, sizeof(t->unit), "%s", unit);
+    t->cmp = cmp;
+    t->limit = limit;
 }
 
 void local_row(struct bench_row *r, enum local_section s)
@@ -223,7 +255,7 @@ static void parse_only(const char *arg, unsigned *sections, unsigned *workloads)
     *workloads = wl ? wl : (1u << WL_COUNT) - 1;
 }
 
-enum { OPT_SEED = 256, OPT_NO_PIN, OPT_LOCKSTEP_STEPS };
+enum { OPT_SEED = 256, OPT_NO_PIN, OPT_LOCKSTEP_STEPS, OPT_WALL_CLOCK };
 
 enum { CFG_L0S0, CFG_L1S0, CFG_L0S1, CFG_L1S1, CFG_COUNT };
 static const char *const cfg_names[CFG_COUNT] = {"l0s0", "l1s0", "l0s1", "l1s1"};
@@ -263,6 +295,7 @@ static void parse_opts(struct local_opts *o, int argc, char **argv)
         {"lockstep-steps", required_argument, NULL, OPT_LOCKSTEP_STEPS},
         {"seed", required_argument, NULL, OPT_SEED},
         {"no-pin", no_argument, NULL, OPT_NO_PIN},
+        {"wall-clock", no_argument, NULL, OPT_WALL_CLOCK},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -316,6 +349,9 @@ static void parse_opts(struct local_opts *o, int argc, char **argv)
         case OPT_NO_PIN:
             o->pin = false;
             break;
+        case OPT_WALL_CLOCK:
+            o->wall_clock = true;
+            break;
         case 'v':
             o->verbose = true;
             break;
@@ -345,6 +381,7 @@ struct ovh_ctx {
     uint64_t mask;     /* lines - 1 */
     uint64_t idx, rng, sink;
     uint64_t srv_ticks;
+    uint64_t in_service; /* ticks spent inside tasvir_service calls */
 };
 
 /* The measured loop, specialised at compile time on its four flags so that every
@@ -385,7 +422,9 @@ ovh_kernel(struct ovh_ctx *c, uint64_t end, const bool rnd, const bool mixed, co
         if (srv && now >= next_srv) {
             while (tasvir_service(c->t) == -EAGAIN)
                 bench_cpu_relax();
-            next_srv = now + c->srv_ticks;
+            uint64_t after = bench_ticks();
+            c->in_service += after - now;
+            next_srv = after + c->srv_ticks;
         }
         if (now >= end)
             break;
@@ -420,10 +459,14 @@ struct ovh_job {
     uint64_t area_bytes, sync_int_us, dur_ms, seed;
     bool log, srv;
     int cpu;
+    pthread_t engine; /* valid if srv */
     /* out */
     int rc;
     uint64_t writes;
-    uint64_t elapsed_ns;
+    uint64_t elapsed_ns; /* wall clock */
+    uint64_t cpu_ns;     /* CPU time of the worker over the same window */
+    uint64_t engine_cpu_ns;
+    uint64_t service_ns; /* worker time inside tasvir_service */
     struct tasvir_stats st; /* counters over the measured window */
 };
 
@@ -473,14 +516,22 @@ static void *ovh_worker(void *arg)
     fn(&c, bench_ticks() + bench_ns_to_ticks((double)warm_ms * 1e6));
     struct tasvir_stats s0, s1;
     tasvir_node_stats(j->node, &s0);
+    uint64_t e0 = j->srv ? bench_other_thread_cpu_ns(j->engine) : 0;
+    uint64_t c0 = bench_thread_cpu_ns();
+    c.in_service = 0;
     uint64_t n0 = bench_mono_ns();
     uint64_t ops = fn(&c, bench_ticks() + bench_ns_to_ticks((double)j->dur_ms * 1e6));
     uint64_t n1 = bench_mono_ns();
+    uint64_t c1 = bench_thread_cpu_ns();
+    uint64_t e1 = j->srv ? bench_other_thread_cpu_ns(j->engine) : 0;
     tasvir_node_stats(j->node, &s1);
     tasvir_thread_deactivate(t);
     bench_escape(&c.sink);
     j->writes = mixed ? ops / 8 : ops;
     j->elapsed_ns = n1 - n0;
+    j->cpu_ns = c1 - c0;
+    j->engine_cpu_ns = e1 - e0;
+    j->service_ns = (uint64_t)bench_ticks_to_ns(c.in_service);
     stats_delta(&j->st, &s0, &s1);
     j->rc = 0;
     return NULL;
@@ -502,6 +553,7 @@ static int ovh_run(struct local_ctx *c, struct ovh_job *j)
             bench_node_destroy(&b);
             return -1;
         }
+        j->engine = e.tid;
     }
     pthread_t tid;
     if ((rc = pthread_create(&tid, NULL, ovh_worker, j))) {
@@ -515,9 +567,10 @@ static int ovh_run(struct local_ctx *c, struct ovh_job *j)
     return j->rc;
 }
 
-static double xput_mbps(const struct ovh_job *j)
+static double xput_mbps(const struct ovh_job *j, bool wall)
 {
-    return j->elapsed_ns ? (double)j->writes * TASVIR_LINE_BYTES * 1e3 / (double)j->elapsed_ns : 0;
+    uint64_t ns = wall || !j->cpu_ns ? j->elapsed_ns : j->cpu_ns;
+    return ns ? (double)j->writes * TASVIR_LINE_BYTES * 1e3 / (double)ns : 0;
 }
 
 static double pct_over(double base, double x) { return x > 0 ? (base / x - 1) * 100 : NAN; }
@@ -533,6 +586,7 @@ int local_overhead(struct local_ctx *c)
                 char sb[32];
                 bench_fmt_bytes(size, sb, sizeof(sb));
                 double best[CFG_COUNT] = {NAN, NAN, NAN, NAN};
+                double share[CFG_COUNT] = {NAN, NAN, NAN, NAN};
                 struct ovh_job best_l1s1 = {0};
                 for (unsigned r = 0; r < c->o.rounds; r++) {
                     for (unsigned cfg = 0; cfg < CFG_COUNT; cfg++) {
@@ -553,9 +607,10 @@ int local_overhead(struct local_ctx *c)
                             c->failed = true;
                             return -1;
                         }
-                        double x = xput_mbps(&j);
+                        double x = xput_mbps(&j, c->o.wall_clock);
                         if (isnan(best[cfg]) || x > best[cfg]) {
                             best[cfg] = x;
+                            share[cfg] = j.elapsed_ns ? 100.0 * j.cpu_ns / j.elapsed_ns : NAN;
                             if (cfg == CFG_L1S1)
                                 best_l1s1 = j;
                         }
@@ -573,6 +628,17 @@ int local_overhead(struct local_ctx *c)
                 bench_row_u64(&row, C_SYNC_INT_US, iv);
                 bench_row_u64(&row, C_THREADS, 1);
                 bench_row_u64(&row, C_REPS, c->o.rounds);
+                double min_share = NAN;
+                for (unsigned cfg = 0; cfg < CFG_COUNT; cfg++)
+                    if (!isnan(share[cfg]) && (isnan(min_share) || share[cfg] < min_share))
+                        min_share = share[cfg];
+                bench_row_f(&row, C_WORKER_CPU_PCT, min_share, 1);
+                if (best_l1s1.elapsed_ns) {
+                    bench_row_f(&row, C_ENGINE_CPU_PCT,
+                                100.0 * best_l1s1.engine_cpu_ns / best_l1s1.elapsed_ns, 1);
+                    bench_row_f(&row, C_SERVICE_PCT,
+                                100.0 * best_l1s1.service_ns / best_l1s1.elapsed_ns, 2);
+                }
                 for (unsigned cfg = 0; cfg < CFG_COUNT; cfg++)
                     bench_row_f(&row, C_X_L0S0 + cfg, best[cfg], 1);
                 double ovh_full = pct_over(best[CFG_L0S0], best[CFG_L1S1]);
@@ -593,10 +659,11 @@ int local_overhead(struct local_ctx *c)
                 bench_row_f(&row, C_SYNCS_REQ_PER_S, 1e6 / (double)iv, 1);
                 bench_csv_emit(&c->csv, &row);
                 if (wl == WL_RND_W100 && iv == 1000 && size == (1ull << 20))
-                    c->fig.ovh_full_1m_1ms = ovh_full;
+                    local_target(c, ovh_full, "%", -1, 30, "overhead RND_W100 1MiB @1ms: full");
                 if (wl == WL_RND_W100 && iv == 1000 && size == (32ull << 20)) {
-                    c->fig.ovh_full_32m_1ms = ovh_full;
-                    c->fig.epochs_ok_32m_1ms = ok_per_s;
+                    local_target(c, ovh_full, "%", -1, 150, "overhead RND_W100 32MiB @1ms: full");
+                    local_target(c, ok_per_s, "/s", 1, 700,
+                                 "overhead RND_W100 32MiB @1ms: successful syncs");
                 }
             }
         }
@@ -606,31 +673,17 @@ int local_overhead(struct local_ctx *c)
 
 /* ---- summary ---------------------------------------------------------------------------- */
 
-static void target(const char *what, double v, const char *unit, bool le, double limit)
-{
-    if (isnan(v))
-        return;
-    bool met = le ? v <= limit : v >= limit;
-    fprintf(stderr, "  %-52s %10.2f %-5s %s %8.2f  %s\n", what, v, unit, le ? "<=" : ">=", limit,
-            met ? "met" : "MISSED");
-}
-
 static void summary(const struct local_ctx *c)
 {
-    const struct local_figures *f = &c->fig;
-    fprintf(stderr, "tasvir-bench: targets (noisy on a shared machine; see the CSV for all rows)\n");
-    target("RND_W100 1MiB @1ms overhead_full", f->ovh_full_1m_1ms, "%", true, 30);
-    target("RND_W100 32MiB @1ms overhead_full", f->ovh_full_32m_1ms, "%", true, 150);
-    target("RND_W100 32MiB @1ms successful syncs", f->epochs_ok_32m_1ms, "/s", false, 700);
-    target("sync copy vs memcpy, dense (min over sizes)", f->copy_ratio_dense_min, "x", false, 0.6);
-    target("sync copy vs memcpy, scattered lines (min)", f->copy_ratio_scatter_min, "x", false, 0.5);
-    target("idle epoch beyond barrier (max over sizes)", f->idle_beyond_us_max, "us", true, 2);
-    target("idle scan rate (min over sizes)", f->idle_scan_gbps_min, "GB/s", false, 20);
-    target("tasvir_log single line (max of set/clear)", f->log_ns_max, "ns", true, 2);
-    target("oversubscribed epoch success (min)", f->oversub_success_min, "%", false, 90);
-    if (f->lockstep_ok >= 0)
-        fprintf(stderr, "  %-52s %s\n", "lockstep counter completes",
-                f->lockstep_ok ? "met" : "MISSED");
+    if (!c->ntargets)
+        return;
+    fprintf(stderr, "tasvir-bench: figures vs targets (noisy on a shared machine; all rows in the CSV)\n");
+    for (unsigned i = 0; i < c->ntargets; i++) {
+        const struct local_target *t = &c->targets[i];
+        bool met = t->cmp < 0 ? t->value <= t->limit : t->value >= t->limit;
+        fprintf(stderr, "  %-50s %10.2f %-4s %s %7.2f  %s\n", t->what, t->value, t->unit,
+                t->cmp < 0 ? "<=" : ">=", t->limit, met ? "met" : "MISSED");
+    }
 }
 
 /* Other processes on the CPUs make every figure noisy: say so. */
@@ -654,7 +707,6 @@ int bench_cmd_local(int argc, char **argv)
     c.csv.cols = local_cols;
     c.csv.ncols = C_NCOLS;
     c.csv.out = stdout;
-    c.fig = (struct local_figures){NAN, NAN, NAN, NAN, NAN, NAN, NAN, NAN, NAN, -1};
 
     bench_cpus_init();
     bench_calibrate(c.o.quick ? 15 : 60);

@@ -34,6 +34,7 @@ struct local_opts {
     bool quick;             /* CI smoke run: fewer repetitions everywhere */
     bool pin;               /* pin worker / engine threads to the first two CPUs */
     bool verbose;           /* core warnings to stderr */
+    bool wall_clock;        /* overhead rates per wall second instead of worker CPU second */
     uint64_t seed;
     uint64_t sizes[LOCAL_MAX_LIST]; /* area sizes of overhead / idle_scan */
     unsigned nsizes;
@@ -57,6 +58,8 @@ enum local_col {
     C_CHANGED_BYTES,
     C_THREADS,
     C_REPS,
+    C_WORKER_CPU_PCT,
+    C_ENGINE_CPU_PCT,
     C_X_L0S0,
     C_X_L1S0,
     C_X_L0S1,
@@ -70,6 +73,7 @@ enum local_col {
     C_EPOCHS_OK_PER_S,
     C_EPOCHS_FAILED_PER_S,
     C_SYNCS_REQ_PER_S,
+    C_SERVICE_PCT,
     C_NS_PER_CALL,
     C_EPOCH_US,
     C_SYNC_GBPS,
@@ -89,25 +93,23 @@ enum local_col {
 
 extern const char *const local_cols[C_NCOLS];
 
-/* Figures the project has targets for, filled as sections run (NaN: not measured). */
-struct local_figures {
-    double ovh_full_1m_1ms;        /* RND_W100 1 MiB @ 1 ms, % */
-    double ovh_full_32m_1ms;       /* RND_W100 32 MiB @ 1 ms, % */
-    double epochs_ok_32m_1ms;      /* successful syncs/s in that run */
-    double copy_ratio_dense_min;   /* min over sizes */
-    double copy_ratio_scatter_min; /* min over sizes and scattered layouts */
-    double idle_beyond_us_max;     /* max over sizes (driven and threaded) */
-    double idle_scan_gbps_min;     /* min over sizes */
-    double log_ns_max;             /* max of the single-line variants */
-    double oversub_success_min;    /* min over variants, % */
-    int lockstep_ok;               /* 1 all completed, 0 one failed, -1 not run */
+/* A figure the project has a target for, collected for the closing summary. */
+struct local_target {
+    char what[64];
+    double value;
+    char unit[8];
+    int cmp;      /* -1: value <= limit is met; +1: value >= limit is met */
+    double limit;
 };
+
+#define LOCAL_MAX_TARGETS 64
 
 /* Shared state of one `local` run. */
 struct local_ctx {
     struct local_opts o;
     struct bench_csv csv;
-    struct local_figures fig;
+    struct local_target targets[LOCAL_MAX_TARGETS];
+    unsigned ntargets;
     int cpu_worker; /* CPU for the measured worker (-1: unpinned) */
     int cpu_engine; /* CPU for the engine thread (-1: unpinned) */
     bool failed;    /* a section could not run or a correctness check failed */
@@ -115,6 +117,9 @@ struct local_ctx {
 
 /* Repetitions scaled by --quick, at least `min`. */
 unsigned local_reps(const struct local_ctx *c, unsigned full, unsigned min);
+/* Record a figure against its target (printed in the summary; NaN values are skipped). */
+void local_target(struct local_ctx *c, double value, const char *unit, int cmp, double limit,
+                  const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 /* A new row with the bench column set. */
 void local_row(struct bench_row *r, enum local_section s);
 

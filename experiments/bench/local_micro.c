@@ -10,8 +10,10 @@
  *  idle_scan  epochs with nothing changed: driven (medians of per-epoch counter deltas)
  *             and threaded (an engine thread and a servicing worker; means).
  *
- * Every timed sample is one batch or one epoch measured with the TSC; figures are medians
- * over repetitions so that a preemption by another process does not move them.
+ * Every timed sample is one batch or one epoch measured with the TSC.  A round takes the
+ * median over its repetitions (a preemption does not move it); the section runs --rounds
+ * rounds, all cases each round, and reports the best round of each case (another
+ * process on the machine slows whole rounds down, never speeds one up).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -105,19 +107,31 @@ int local_log_cost(struct local_ctx *c)
         size_t len;
         bool clear;
         unsigned n, reps;
+        double best;
     } v[] = {
-        {"line_set", TASVIR_LINE_BYTES, false, LOG_BATCH, local_reps(c, 4000, 50)},
-        {"line_clear", TASVIR_LINE_BYTES, true, LOG_BATCH, local_reps(c, 1000, 20)},
-        {"range4k_set", 4096, false, 256, local_reps(c, 4000, 50)},
-        {"range4k_clear", 4096, true, 256, local_reps(c, 300, 10)},
+        {"line_set", TASVIR_LINE_BYTES, false, LOG_BATCH, local_reps(c, 2000, 50), NAN},
+        {"line_clear", TASVIR_LINE_BYTES, true, LOG_BATCH, local_reps(c, 500, 20), NAN},
+        {"range4k_set", 4096, false, 256, local_reps(c, 2000, 50), NAN},
+        {"range4k_clear", 4096, true, 256, local_reps(c, 200, 10), NAN},
     };
-    for (unsigned k = 0; k < sizeof(v) / sizeof(v[0]); k++) {
-        /* Random line-aligned addresses; ranges stay inside the area. */
-        uint64_t span = v[k].len == TASVIR_LINE_BYTES ? nlines : nlines - 4096 / TASVIR_LINE_BYTES;
-        for (unsigned i = 0; i < v[k].n; i++)
-            addrs[i] = w + (bench_rand(&rng) % span) * TASVIR_LINE_BYTES;
-        bench_drive_epoch(b.node, t); /* start from a clean bitmap */
-        double ns = log_batches(c, b.node, t, a, addrs, v[k].n, v[k].len, v[k].clear, v[k].reps);
+    const unsigned nv = sizeof(v) / sizeof(v[0]);
+    for (unsigned r = 0; r < c->o.rounds; r++) {
+        for (unsigned k = 0; k < nv; k++) {
+            /* Random line-aligned addresses; ranges stay inside the area. */
+            uint64_t span = v[k].len == TASVIR_LINE_BYTES ? nlines : nlines - 4096 / TASVIR_LINE_BYTES;
+            for (unsigned i = 0; i < v[k].n; i++)
+                addrs[i] = w + (bench_rand(&rng) % span) * TASVIR_LINE_BYTES;
+            if (bench_drive_epoch(b.node, t)) { /* start from a clean bitmap */
+                c->failed = true;
+                goto out;
+            }
+            double ns = log_batches(c, b.node, t, a, addrs, v[k].n, v[k].len, v[k].clear, v[k].reps);
+            if (isnan(v[k].best) || ns < v[k].best)
+                v[k].best = ns;
+        }
+    }
+    for (unsigned k = 0; k < nv; k++) {
+        double ns = v[k].best;
         bench_info("log_cost %-13s %.3f ns/call", v[k].name, ns);
         struct bench_row row;
         local_row(&row, SEC_LOG_COST);
@@ -128,9 +142,8 @@ int local_log_cost(struct local_ctx *c)
         bench_row_u64(&row, C_REPS, v[k].reps);
         bench_row_f(&row, C_NS_PER_CALL, ns, 3);
         bench_csv_emit(&c->csv, &row);
-        if (v[k].len == TASVIR_LINE_BYTES && !isnan(ns) &&
-            (isnan(c->fig.log_ns_max) || ns > c->fig.log_ns_max))
-            c->fig.log_ns_max = ns;
+        if (v[k].len == TASVIR_LINE_BYTES)
+            local_target(c, ns, "ns", -1, 2, "tasvir_log single line, %s", v[k].name);
     }
     ret = 0;
 out:
@@ -190,13 +203,26 @@ static void *alloc_zeroed(size_t len)
     return p;
 }
 
-static int copy_case(struct local_ctx *c, uint64_t changed, enum copy_layout lay)
+/* One sync_copy case: best (lowest) per-round medians of the epoch and of memcpy. */
+struct copy_res {
+    double epoch_ns, memcpy_ns;
+    unsigned reps;
+};
+
+static unsigned copy_reps(const struct local_ctx *c, uint64_t changed)
+{
+    return changed <= (64u << 10)  ? local_reps(c, 300, 20)
+           : changed <= (1u << 20) ? local_reps(c, 40, 8)
+                                   : local_reps(c, 8, 3);
+}
+
+/* Measure one round of one case; updates res with this round's medians if better. */
+static int copy_round(struct local_ctx *c, uint64_t changed, enum copy_layout lay,
+                      struct copy_res *res)
 {
     uint64_t area = lay == LAYOUT_RND ? 8 * changed : 2 * changed;
     uint64_t n = changed / TASVIR_LINE_BYTES;
-    unsigned reps = changed <= (64u << 10)  ? local_reps(c, 400, 20)
-                    : changed <= (1u << 20) ? local_reps(c, 60, 8)
-                                            : local_reps(c, 12, 3);
+    unsigned reps = copy_reps(c, changed);
     int ret = -1;
     struct bench_node b;
     if (bench_node_create(&b, 0, c->o.verbose))
@@ -234,6 +260,7 @@ static int copy_case(struct local_ctx *c, uint64_t changed, enum copy_layout lay
                        s1.bytes_copied - s0.bytes_copied, changed);
             goto out;
         }
+        /* the same number of bytes, written the same way just before, then one memcpy */
         for (uint64_t i = 0; i < n; i++)
             write_line(src + i * TASVIR_LINE_BYTES, val);
         uint64_t m0 = bench_ticks();
@@ -247,31 +274,13 @@ static int copy_case(struct local_ctx *c, uint64_t changed, enum copy_layout lay
         }
     }
     double e_ns = bench_median(ts, got), m_ns = bench_median(tm, got);
-    double sync_gbps = (double)changed / e_ns, memcpy_gbps = (double)changed / m_ns;
-    double ratio = sync_gbps / memcpy_gbps;
-    char cb[32];
-    bench_info("sync_copy %-5s %6s: epoch %.1f us, %.2f GB/s; memcpy %.2f GB/s; ratio %.2f",
-               layout_names[lay], bench_fmt_bytes(changed, cb, sizeof(cb)), e_ns / 1e3, sync_gbps,
-               memcpy_gbps, ratio);
-    struct bench_row row;
-    local_row(&row, SEC_SYNC_COPY);
-    bench_row_str(&row, C_VARIANT, layout_names[lay]);
-    bench_row_u64(&row, C_AREA_BYTES, area);
-    bench_row_u64(&row, C_CHANGED_BYTES, changed);
-    bench_row_u64(&row, C_THREADS, 1);
-    bench_row_u64(&row, C_REPS, got);
-    bench_row_f(&row, C_EPOCH_US, e_ns / 1e3, 3);
-    bench_row_f(&row, C_SYNC_GBPS, sync_gbps, 3);
-    bench_row_f(&row, C_MEMCPY_GBPS, memcpy_gbps, 3);
-    bench_row_f(&row, C_RATIO, ratio, 3);
-    bench_csv_emit(&c->csv, &row);
-    double *fig = lay == LAYOUT_DENSE ? &c->fig.copy_ratio_dense_min : &c->fig.copy_ratio_scatter_min;
-    if (isnan(*fig) || ratio < *fig)
-        *fig = ratio;
+    if (!res->reps || e_ns < res->epoch_ns)
+        res->epoch_ns = e_ns;
+    if (!res->reps || m_ns < res->memcpy_ns)
+        res->memcpy_ns = m_ns;
+    res->reps = got;
     ret = 0;
 out:
-    if (ret)
-        c->failed = true;
     free(lines);
     free(src);
     free(dst);
@@ -284,29 +293,72 @@ out:
 int local_sync_copy(struct local_ctx *c)
 {
     static const uint64_t sizes[] = {64u << 10, 1u << 20, 16u << 20};
+    enum { NS = sizeof(sizes) / sizeof(sizes[0]), NL = LAYOUT_RND + 1 };
+    struct copy_res res[NS][NL];
+    memset(res, 0, sizeof(res));
     bench_pin_self(c->cpu_worker);
     int ret = 0;
-    for (unsigned s = 0; s < sizeof(sizes) / sizeof(sizes[0]); s++)
-        for (unsigned lay = LAYOUT_DENSE; lay <= LAYOUT_RND; lay++)
-            if (copy_case(c, sizes[s], (enum copy_layout)lay))
-                ret = -1;
+    for (unsigned r = 0; r < c->o.rounds && !ret; r++)
+        for (unsigned s = 0; s < NS && !ret; s++)
+            for (unsigned lay = LAYOUT_DENSE; lay < NL && !ret; lay++)
+                if (copy_round(c, sizes[s], (enum copy_layout)lay, &res[s][lay]))
+                    ret = -1;
     bench_unpin_self();
-    return ret;
+    if (ret) {
+        c->failed = true;
+        return ret;
+    }
+    for (unsigned s = 0; s < NS; s++) {
+        for (unsigned lay = LAYOUT_DENSE; lay < NL; lay++) {
+            const struct copy_res *x = &res[s][lay];
+            uint64_t changed = sizes[s];
+            uint64_t area = lay == LAYOUT_RND ? 8 * changed : 2 * changed;
+            double sync_gbps = (double)changed / x->epoch_ns;
+            double memcpy_gbps = (double)changed / x->memcpy_ns;
+            double ratio = sync_gbps / memcpy_gbps;
+            char cb[32];
+            bench_fmt_bytes(changed, cb, sizeof(cb));
+            bench_info("sync_copy %-5s %6s: epoch %.1f us, %.2f GB/s; memcpy %.2f GB/s; ratio %.2f",
+                       layout_names[lay], cb, x->epoch_ns / 1e3, sync_gbps, memcpy_gbps, ratio);
+            struct bench_row row;
+            local_row(&row, SEC_SYNC_COPY);
+            bench_row_str(&row, C_VARIANT, layout_names[lay]);
+            bench_row_u64(&row, C_AREA_BYTES, area);
+            bench_row_u64(&row, C_CHANGED_BYTES, changed);
+            bench_row_u64(&row, C_THREADS, 1);
+            bench_row_u64(&row, C_REPS, x->reps);
+            bench_row_f(&row, C_EPOCH_US, x->epoch_ns / 1e3, 3);
+            bench_row_f(&row, C_SYNC_GBPS, sync_gbps, 3);
+            bench_row_f(&row, C_MEMCPY_GBPS, memcpy_gbps, 3);
+            bench_row_f(&row, C_RATIO, ratio, 3);
+            bench_csv_emit(&c->csv, &row);
+            local_target(c, ratio, "x", 1, lay == LAYOUT_DENSE ? 0.6 : 0.5,
+                         "sync copy vs memcpy, %s %s", layout_names[lay], cb);
+        }
+    }
+    return 0;
 }
 
 /* ---- idle_scan ----------------------------------------------------------------------- */
 
-static void idle_fig(struct local_ctx *c, double beyond_us, double gbps)
+/* Per-epoch figures of one idle case (ns), from the best round (least beyond-barrier). */
+struct idle_res {
+    double epoch, barrier, beyond, cycle;
+    double ok_per_s, failed_per_s;
+    uint64_t ok, failed;
+    unsigned reps;
+    bool have;
+};
+
+static void idle_keep(struct idle_res *best, const struct idle_res *x)
 {
-    if (!isnan(beyond_us) && (isnan(c->fig.idle_beyond_us_max) || beyond_us > c->fig.idle_beyond_us_max))
-        c->fig.idle_beyond_us_max = beyond_us;
-    if (!isnan(gbps) && (isnan(c->fig.idle_scan_gbps_min) || gbps < c->fig.idle_scan_gbps_min))
-        c->fig.idle_scan_gbps_min = gbps;
+    if (!best->have || x->beyond < best->beyond)
+        *best = *x;
 }
 
-static int idle_driven(struct local_ctx *c, uint64_t size)
+static int idle_driven(struct local_ctx *c, uint64_t size, struct idle_res *best)
 {
-    unsigned reps = local_reps(c, 2000, 50);
+    unsigned reps = local_reps(c, 1000, 50);
     int ret = -1;
     struct bench_node b;
     if (bench_node_create(&b, 0, c->o.verbose))
@@ -336,31 +388,20 @@ static int idle_driven(struct local_ctx *c, uint64_t size)
         vx[r] = ve[r] - vb[r];
         vc[r] = bench_ticks_to_ns(t1 - t0);
     }
-    double e = bench_median(ve, reps), bar = bench_median(vb, reps);
-    double x = bench_median(vx, reps), cyc = bench_median(vc, reps);
-    double gbps = x > 0 ? (double)size / x : NAN;
-    char sb[32];
-    bench_info("idle_scan driven   %6s: epoch %.3f us, barrier %.3f us, beyond %.3f us, "
-               "scan %.1f GB/s, cycle %.3f us",
-               bench_fmt_bytes(size, sb, sizeof(sb)), e / 1e3, bar / 1e3, x / 1e3, gbps, cyc / 1e3);
-    struct bench_row row;
-    local_row(&row, SEC_IDLE_SCAN);
-    bench_row_str(&row, C_VARIANT, "driven");
-    bench_row_u64(&row, C_AREA_BYTES, size);
-    bench_row_u64(&row, C_CHANGED_BYTES, 0);
-    bench_row_u64(&row, C_THREADS, 1);
-    bench_row_u64(&row, C_REPS, reps);
-    bench_row_f(&row, C_ISYNC_US, e / 1e3, 3);
-    bench_row_f(&row, C_ISYNC_BARRIER_US, bar / 1e3, 3);
-    bench_row_f(&row, C_IDLE_BEYOND_US, x / 1e3, 3);
-    bench_row_f(&row, C_SCAN_GBPS, gbps, 1);
-    bench_row_f(&row, C_EPOCH_US, cyc / 1e3, 3);
-    bench_csv_emit(&c->csv, &row);
-    idle_fig(c, x / 1e3, gbps);
+    struct idle_res x = {
+        .epoch = bench_median(ve, reps),
+        .barrier = bench_median(vb, reps),
+        .beyond = bench_median(vx, reps),
+        .cycle = bench_median(vc, reps),
+        .ok_per_s = NAN,
+        .failed_per_s = NAN,
+        .ok = reps,
+        .reps = reps,
+        .have = true,
+    };
+    idle_keep(best, &x);
     ret = 0;
 out:
-    if (ret)
-        c->failed = true;
     free(ve);
     free(vb);
     free(vx);
@@ -404,7 +445,7 @@ static void *idle_worker(void *arg)
     return NULL;
 }
 
-static int idle_threaded(struct local_ctx *c, uint64_t size)
+static int idle_threaded(struct local_ctx *c, uint64_t size, struct idle_res *best)
 {
     struct bench_node b;
     if (bench_node_create(&b, 0, c->o.verbose))
@@ -420,53 +461,86 @@ static int idle_threaded(struct local_ctx *c, uint64_t size)
         bench_engine_stop(&e);
     }
     bench_node_destroy(&b);
-    if (j.rc) {
-        c->failed = true;
+    if (j.rc)
         return -1;
-    }
     uint64_t ok = j.s1.epochs_ok - j.s0.epochs_ok, failed = j.s1.epochs_failed - j.s0.epochs_failed;
-    double e_ns = ok ? (double)(j.s1.epoch_ns - j.s0.epoch_ns) / ok : NAN;
-    double b_ns = ok ? (double)(j.s1.barrier_ns - j.s0.barrier_ns) / ok : NAN;
-    double x = e_ns - b_ns;
-    double gbps = x > 0 ? (double)size / x : NAN;
     double secs = (double)j.elapsed_ns / 1e9;
-    char sb[32];
-    bench_info("idle_scan threaded %6s: epoch %.3f us, barrier %.3f us, beyond %.3f us, "
-               "scan %.1f GB/s, %.0f epochs/s",
-               bench_fmt_bytes(size, sb, sizeof(sb)), e_ns / 1e3, b_ns / 1e3, x / 1e3, gbps,
-               ok / secs);
-    struct bench_row row;
-    local_row(&row, SEC_IDLE_SCAN);
-    bench_row_str(&row, C_VARIANT, "threaded");
-    bench_row_u64(&row, C_AREA_BYTES, size);
-    bench_row_u64(&row, C_SYNC_INT_US, 1000);
-    bench_row_u64(&row, C_CHANGED_BYTES, 0);
-    bench_row_u64(&row, C_THREADS, 1);
-    bench_row_u64(&row, C_REPS, ok);
-    bench_row_f(&row, C_ISYNC_US, e_ns / 1e3, 3);
-    bench_row_f(&row, C_ISYNC_BARRIER_US, b_ns / 1e3, 3);
-    bench_row_f(&row, C_IDLE_BEYOND_US, x / 1e3, 3);
-    bench_row_f(&row, C_SCAN_GBPS, gbps, 1);
-    bench_row_f(&row, C_EPOCHS_OK_PER_S, ok / secs, 1);
-    bench_row_f(&row, C_EPOCHS_FAILED_PER_S, failed / secs, 1);
-    bench_row_f(&row, C_SYNCS_REQ_PER_S, 1000.0, 1);
-    bench_row_u64(&row, C_EPOCHS_OK, ok);
-    bench_row_u64(&row, C_EPOCHS_FAILED, failed);
-    bench_csv_emit(&c->csv, &row);
-    idle_fig(c, x / 1e3, gbps);
+    struct idle_res x = {
+        .epoch = ok ? (double)(j.s1.epoch_ns - j.s0.epoch_ns) / ok : NAN,
+        .barrier = ok ? (double)(j.s1.barrier_ns - j.s0.barrier_ns) / ok : NAN,
+        .cycle = NAN,
+        .ok_per_s = ok / secs,
+        .failed_per_s = failed / secs,
+        .ok = ok,
+        .failed = failed,
+        .reps = (unsigned)ok,
+        .have = true,
+    };
+    x.beyond = x.epoch - x.barrier;
+    if (ok)
+        idle_keep(best, &x);
     return 0;
 }
 
 int local_idle_scan(struct local_ctx *c)
 {
+    enum { NV = 2 };
+    static const char *const variants[NV] = {"driven", "threaded"};
+    struct idle_res res[LOCAL_MAX_LIST][NV];
+    memset(res, 0, sizeof(res));
     int ret = 0;
-    bench_pin_self(c->cpu_worker);
-    for (unsigned s = 0; s < c->o.nsizes; s++)
-        if (idle_driven(c, c->o.sizes[s]))
-            ret = -1;
-    bench_unpin_self();
-    for (unsigned s = 0; s < c->o.nsizes; s++)
-        if (idle_threaded(c, c->o.sizes[s]))
-            ret = -1;
-    return ret;
+    for (unsigned r = 0; r < c->o.rounds && !ret; r++) {
+        bench_pin_self(c->cpu_worker);
+        for (unsigned s = 0; s < c->o.nsizes && !ret; s++)
+            if (idle_driven(c, c->o.sizes[s], &res[s][0]))
+                ret = -1;
+        bench_unpin_self();
+        for (unsigned s = 0; s < c->o.nsizes && !ret; s++)
+            if (idle_threaded(c, c->o.sizes[s], &res[s][1]))
+                ret = -1;
+    }
+    if (ret) {
+        c->failed = true;
+        return ret;
+    }
+    for (unsigned v = 0; v < NV; v++) {
+        for (unsigned s = 0; s < c->o.nsizes; s++) {
+            const struct idle_res *x = &res[s][v];
+            if (!x->have)
+                continue;
+            uint64_t size = c->o.sizes[s];
+            double gbps = x->beyond > 0 ? (double)size / x->beyond : NAN;
+            char sb[32];
+            bench_fmt_bytes(size, sb, sizeof(sb));
+            bench_info("idle_scan %-8s %6s: epoch %.3f us, barrier %.3f us, beyond %.3f us, "
+                       "scan %.1f GB/s",
+                       variants[v], sb, x->epoch / 1e3, x->barrier / 1e3, x->beyond / 1e3, gbps);
+            struct bench_row row;
+            local_row(&row, SEC_IDLE_SCAN);
+            bench_row_str(&row, C_VARIANT, variants[v]);
+            bench_row_u64(&row, C_AREA_BYTES, size);
+            if (v == 1)
+                bench_row_u64(&row, C_SYNC_INT_US, 1000);
+            bench_row_u64(&row, C_CHANGED_BYTES, 0);
+            bench_row_u64(&row, C_THREADS, 1);
+            bench_row_u64(&row, C_REPS, x->reps);
+            bench_row_f(&row, C_ISYNC_US, x->epoch / 1e3, 3);
+            bench_row_f(&row, C_ISYNC_BARRIER_US, x->barrier / 1e3, 3);
+            bench_row_f(&row, C_IDLE_BEYOND_US, x->beyond / 1e3, 3);
+            bench_row_f(&row, C_SCAN_GBPS, gbps, 1);
+            bench_row_f(&row, C_EPOCH_US, x->cycle / 1e3, 3);
+            if (v == 1) {
+                bench_row_f(&row, C_EPOCHS_OK_PER_S, x->ok_per_s, 1);
+                bench_row_f(&row, C_EPOCHS_FAILED_PER_S, x->failed_per_s, 1);
+                bench_row_f(&row, C_SYNCS_REQ_PER_S, 1000.0, 1);
+                bench_row_u64(&row, C_EPOCHS_OK, x->ok);
+                bench_row_u64(&row, C_EPOCHS_FAILED, x->failed);
+            }
+            bench_csv_emit(&c->csv, &row);
+            local_target(c, x->beyond / 1e3, "us", -1, 2, "idle epoch beyond barrier, %s %s",
+                         variants[v], sb);
+            local_target(c, gbps, "GB/s", 1, 20, "idle scan rate, %s %s", variants[v], sb);
+        }
+    }
+    return 0;
 }

@@ -30,6 +30,22 @@ uint64_t bench_mono_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+uint64_t bench_thread_cpu_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+uint64_t bench_other_thread_cpu_ns(pthread_t tid)
+{
+    clockid_t cid;
+    struct timespec ts;
+    if (pthread_getcpuclockid(tid, &cid) || clock_gettime(cid, &ts))
+        return 0;
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
 void bench_calibrate(unsigned ms)
 {
 #if BENCH_HAVE_TSC
