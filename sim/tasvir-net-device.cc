@@ -195,7 +195,8 @@ TasvirNetDevice::SendFrom(Ptr<Packet> packet,
     uint32_t size = packet->GetSize();
     if (size + kEthHeaderBytes < kEthMinFrameBytes)
     {
-        packet->AddPaddingAtEnd(kEthMinFrameBytes - kEthHeaderBytes - size);
+        // A zero-filled packet: Packet::AddPaddingAtEnd leaves the new bytes uninitialised.
+        packet->AddAtEnd(Create<Packet>(kEthMinFrameBytes - kEthHeaderBytes - size));
     }
     EthernetHeader hdr(false);
     hdr.SetSource(Mac48Address::ConvertFrom(source));

@@ -1,0 +1,197 @@
+/*
+ * test_sim_calib.cc — calibration files, the cost formulas, and tasvir-sim options.
+ *
+ * Covers: a complete file (values, metadata, nothing defaulted, checksum); the shipped
+ * default calibration parses completely; partial files keep defaults and say which;
+ * every parse error names the file, the line and the key (unknown key, missing '=',
+ * bad number, negative cost, duplicate, wrong format version, bad key characters, empty
+ * value, missing file); cost formulas from counter deltas; option parsing (times, rates,
+ * ranges, choices, config files with line numbers) and cross-field validation.
+ */
+#include "tasvir-cost-model.h"
+#include "tasvir-sim-config.h"
+
+#include <criterion/criterion.h>
+#include <cstring>
+#include <string>
+#include <unistd.h>
+
+using namespace ns3;
+
+namespace
+{
+
+bool
+Contains(const std::string& s, const std::string& part)
+{
+    return s.find(part) != std::string::npos;
+}
+
+void
+ExpectError(const std::string& text, const std::string& part)
+{
+    TasvirCostModel m;
+    std::string err;
+    cr_assert_not(m.Parse(text, "f.calib", &err), "accepted: %s", text.c_str());
+    cr_assert(Contains(err, part), "error '%s' lacks '%s'", err.c_str(), part.c_str());
+}
+
+} // namespace
+
+Test(sim_calib, complete_file)
+{
+    std::string text = "# measured\nformat = 1\nmachine = test box # trailing comment\n";
+    for (const std::string& k : TasvirCostModel::Keys())
+    {
+        text += k + " = 2.5\n";
+    }
+    TasvirCostModel m;
+    std::string err;
+    cr_assert(m.Parse(text, "f.calib", &err), "%s", err.c_str());
+    cr_assert_eq(m.Defaulted().size(), 0);
+    cr_assert((m.Get().copy_ns_per_line) == (2.5));
+    cr_assert((m.Get().frame_decode_ns_per_kib) == (2.5));
+    cr_assert_eq(m.Metadata().size(), 1);
+    cr_assert(m.Metadata()[0].second == "test box");
+    cr_assert_neq(m.Checksum(), 0);
+    cr_assert_eq(m.Values().size(), TasvirCostModel::Keys().size());
+}
+
+Test(sim_calib, shipped_default_parses)
+{
+    TasvirCostModel m;
+    std::string err;
+    cr_assert(m.Load(TASVIR_DEFAULT_CALIBRATION, &err), "%s", err.c_str());
+    cr_assert_eq(m.Defaulted().size(), 0, "the shipped file sets every key");
+    cr_assert(m.Path() == TASVIR_DEFAULT_CALIBRATION);
+}
+
+Test(sim_calib, partial_file_keeps_defaults)
+{
+    TasvirCostModel m;
+    double before = m.Get().checkin_ns;
+    std::string err;
+    cr_assert(m.Parse("copy_ns_per_line = 7\n\n   \n", "p.calib", &err), "%s", err.c_str());
+    cr_assert((m.Get().copy_ns_per_line) == (7.0));
+    cr_assert((m.Get().checkin_ns) == (before));
+    cr_assert_eq(m.Defaulted().size(), TasvirCostModel::Keys().size() - 1);
+}
+
+Test(sim_calib, errors_name_file_line_key)
+{
+    ExpectError("copy_ns_per_line = 1\nfoo = 2\n", "f.calib:2: unknown key 'foo'");
+    ExpectError("copy_ns_per_line 1\n", "f.calib:1: expected 'key = value'");
+    ExpectError("\n\ncopy_ns_per_line = fast\n", "f.calib:3: key 'copy_ns_per_line': expected a number");
+    ExpectError("copy_ns_per_line = 1x\n", "key 'copy_ns_per_line': expected a number");
+    ExpectError("scan_ns_per_kib = -1\n", "f.calib:1: key 'scan_ns_per_kib': a cost cannot be negative");
+    ExpectError("poll_ns = 1\npoll_ns = 2\n", "f.calib:2: key 'poll_ns' set twice (first on line 1)");
+    ExpectError("format = 2\n", "f.calib:1: key 'format'");
+    ExpectError("Copy = 1\n", "f.calib:1: key 'Copy'");
+    ExpectError("poll_ns =\n", "f.calib:1: key 'poll_ns': missing value");
+    ExpectError("= 3\n", "f.calib:1: missing key");
+    ExpectError("poll_ns = nan\n", "key 'poll_ns': expected a number");
+    TasvirCostModel m;
+    std::string err;
+    cr_assert_not(m.Load("/nonexistent/x.calib", &err));
+    cr_assert(Contains(err, "/nonexistent/x.calib: cannot open calibration file"), "%s", err.c_str());
+}
+
+Test(sim_calib, failed_parse_keeps_values)
+{
+    TasvirCostModel m;
+    std::string err;
+    cr_assert(m.Parse("poll_ns = 11\n", "a", &err));
+    cr_assert_not(m.Parse("poll_ns = 12\nbad\n", "b", &err));
+    cr_assert((m.Get().poll_ns) == (11.0));
+}
+
+Test(sim_calib, cost_formulas)
+{
+    TasvirCostModel m;
+    std::string err;
+    cr_assert(m.Parse("poll_ns = 10\ncheckin_ns = 20\nscan_ns_per_kib = 2\ncopy_ns_per_line = 3\n"
+                      "epoch_fixed_ns = 100\nframe_encode_ns = 50\nframe_encode_ns_per_kib = 1024\n"
+                      "frame_decode_ns = 40\nframe_decode_ns_per_kib = 512\n",
+                      "c",
+                      &err), "%s", err.c_str());
+    struct tasvir_stats b;
+    memset(&b, 0, sizeof(b));
+    struct tasvir_stats a = b;
+    a.bytes_scanned = 4096;  // 4 KiB -> 8 ns
+    a.bytes_copied = 640;    // 10 lines -> 30 ns
+    a.epochs_ok = 1;         // 100 ns
+    cr_assert_eq(m.CallCostNs(true, b, a), 10 + 8 + 30 + 100);
+    cr_assert_eq(m.CallCostNs(false, b, a), 20 + 8 + 30 + 100);
+    cr_assert_eq(m.CallCostNs(false, b, b), 20);
+    cr_assert_eq(m.EncodeCostNs(1024), 50 + 1024);
+    cr_assert_eq(m.DecodeCostNs(2048), 40 + 1024);
+}
+
+Test(sim_config, values)
+{
+    uint64_t x;
+    std::string err;
+    cr_assert(ParseTimeNs("10us", &x, &err));
+    cr_assert_eq(x, 10000);
+    cr_assert(ParseTimeNs("2.5ms", &x, &err));
+    cr_assert_eq(x, 2500000);
+    cr_assert(ParseTimeNs("1s", &x, &err));
+    cr_assert_eq(x, 1000000000);
+    cr_assert_not(ParseTimeNs("10", &x, &err));
+    cr_assert(Contains(err, "unit"), "%s", err.c_str());
+    cr_assert_not(ParseTimeNs("-1ms", &x, &err));
+    cr_assert_not(ParseTimeNs("fast", &x, &err));
+    cr_assert(ParseRateBps("10Gbps", &x, &err));
+    cr_assert_eq(x, 10000000000ull);
+    cr_assert(ParseRateBps("100Mbps", &x, &err));
+    cr_assert_eq(x, 100000000ull);
+    cr_assert_not(ParseRateBps("10GB", &x, &err));
+}
+
+Test(sim_config, set_and_validate)
+{
+    TasvirSimConfig c;
+    std::string err;
+    cr_assert(c.Set("nodes", "64", &err));
+    cr_assert_eq(c.nodes, 64);
+    cr_assert_not(c.Set("nodes", "0", &err));
+    cr_assert(Contains(err, "--nodes: value 0 outside 1..1024"), "%s", err.c_str());
+    cr_assert_not(c.Set("nodes", "4x", &err));
+    cr_assert(Contains(err, "--nodes: expected an unsigned integer"), "%s", err.c_str());
+    cr_assert_not(c.Set("subscription", "some", &err));
+    cr_assert(Contains(err, "expected one of none, all, one, random"), "%s", err.c_str());
+    cr_assert_not(c.Set("lossRate", "1.5", &err));
+    cr_assert_not(c.Set("syncExt", "10", &err));
+    cr_assert_not(c.Set("linkRate", "fast", &err));
+    cr_assert_not(c.Set("nosuch", "1", &err));
+    cr_assert(Contains(err, "unknown option 'nosuch'"), "%s", err.c_str());
+    cr_assert(c.Set("pcap", "true", &err));
+    cr_assert(c.pcap);
+    cr_assert(c.Validate(&err), "%s", err.c_str());
+    c.checkinPeriod = "60us";
+    cr_assert_not(c.Validate(&err));
+    cr_assert(Contains(err, "checkinPeriod"), "%s", err.c_str());
+    c.checkinPeriod = "10us";
+    c.syncInt = "1500ns";
+    cr_assert_not(c.Validate(&err));
+    cr_assert(Contains(err, "whole microseconds"), "%s", err.c_str());
+}
+
+Test(sim_config, config_file_errors)
+{
+    char path[] = "/tmp/tasvir-cfg-XXXXXX";
+    int fd = mkstemp(path);
+    cr_assert_geq(fd, 0);
+    const char* text = "nodes = 8\n# comment\nthreads = 3\nduration = soon\n";
+    cr_assert_eq((int)write(fd, text, strlen(text)), (int)strlen(text));
+    close(fd);
+    TasvirSimConfig c;
+    std::string err;
+    cr_assert_not(c.LoadFile(path, &err));
+    cr_assert(Contains(err, std::string(path) + ":4: --duration:"), "%s", err.c_str());
+    cr_assert_eq(c.nodes, 8);
+    cr_assert_eq(c.threads, 3);
+    unlink(path);
+    cr_assert_not(c.LoadFile("/nonexistent/cfg", &err));
+    cr_assert(Contains(err, "cannot open config file"), "%s", err.c_str());
+}
