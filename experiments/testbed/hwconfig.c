@@ -32,6 +32,7 @@ static const char *const testbed_keys[] = {
     "tx_desc",     "mbufs",      "mbuf_cache",   "promiscuous",  "clock",
     "relax",       "epoch_window_us", "link_wait_ms", "ssh_user", "ssh_options",
     "remote_dir",  "remote_build", "nic_driver", "cpu_governor", "hugepage_size",
+    "sudo",
 };
 #define N_TB_KEYS (sizeof(testbed_keys) / sizeof(testbed_keys[0]))
 static const char *const node_keys[] = {"host", "eal", "lcores", "mac", "hugepages", "port",
@@ -637,10 +638,15 @@ static int set_testbed(struct pctx *x, int k, const char *name, const char *v)
             BAD("expected tsc or monotonic", sec, name, v);
         break;
     case 10:
-        if (!strcmp(v, "yield") || !strcmp(v, "pause"))
-            c->relax_pause = !strcmp(v, "pause");
+        if (!strcmp(v, "yield"))
+            c->relax = 0;
+        else if (!strcmp(v, "pause"))
+            c->relax = 1;
+        else if (!strcmp(v, "sleep"))
+            c->relax = 2;
         else
-            BAD("expected yield (shared CPUs) or pause (dedicated lcores)", sec, name, v);
+            BAD("expected yield (shared CPUs), pause (dedicated lcores) or sleep "
+                "(oversubscribed CPUs)", sec, name, v);
         break;
     case 11:
         if (!parse_u32(v, 1, 10000000, &c->epoch_window_us))
@@ -649,6 +655,12 @@ static int set_testbed(struct pctx *x, int k, const char *name, const char *v)
     case 12:
         if (!parse_u32(v, 0, 600000, &c->link_wait_ms))
             BAD("expected milliseconds in 0..600000", sec, name, v);
+        break;
+    case 20: /* sudo */
+        if (!parse_bool(v, &b))
+            BAD("expected yes or no", sec, name, v);
+        else
+            c->sudo = b;
         break;
     default: { /* free-form strings */
         char **dst = k == 13   ? &c->ssh_user
@@ -1149,12 +1161,13 @@ void tasvir_hwconfig_print(const struct tasvir_hwconfig *c, FILE *f)
                            : c->addressing == TASVIR_HWCONFIG_ADDR_MULTICAST ? "multicast groups"
                                                                              : "own MAC");
     fprintf(f, "  node: clock %s, relax %s, epoch window %u us, link wait %u ms\n",
-            c->clock_monotonic ? "monotonic" : "tsc", c->relax_pause ? "pause" : "yield",
+            c->clock_monotonic ? "monotonic" : "tsc", c->relax == 1 ? "pause" : c->relax == 2 ? "sleep" : "yield",
             c->epoch_window_us, c->link_wait_ms);
     if (c->topology == TASVIR_HWCONFIG_TOPO_CLUSTER)
-        fprintf(f, "  cluster: ssh user %s, ssh options '%s', remote dir %s, build %s, "
+        fprintf(f, "  cluster: ssh user %s%s, ssh options '%s', remote dir %s, build %s, "
                 "NIC driver %s, governor %s, hugepage size %s\n",
-                c->ssh_user ? c->ssh_user : "(default)", c->ssh_options ? c->ssh_options : "",
+                c->ssh_user ? c->ssh_user : "(default)", c->sudo ? " with sudo" : "",
+                c->ssh_options ? c->ssh_options : "",
                 c->remote_dir, c->remote_build, c->nic_driver,
                 *c->cpu_governor ? c->cpu_governor : "(unchanged)", c->hugepage_size);
     fprintf(f, "  %u node(s):\n", c->n_nodes);
@@ -1214,6 +1227,7 @@ void tasvir_hwconfig_print_shell(const struct tasvir_hwconfig *c, FILE *f)
     shvar(f, "TB_NIC_DRIVER", c->nic_driver);
     shvar(f, "TB_CPU_GOVERNOR", c->cpu_governor);
     shvar(f, "TB_HUGEPAGE_SIZE", c->hugepage_size);
+    shvar(f, "TB_SUDO", c->sudo ? "1" : "0");
     fprintf(f, "TB_NODES='");
     for (unsigned i = 0; i < c->n_nodes; i++)
         fprintf(f, "%s%u", i ? " " : "", c->nodes[i].id);

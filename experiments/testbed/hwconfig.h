@@ -63,12 +63,13 @@ struct tasvir_hwconfig {
     uint32_t rx_desc, tx_desc, mbufs, mbuf_cache;
     int promiscuous;          /**< force promiscuous RX whatever the addressing */
     int clock_monotonic;      /**< clock = monotonic (default tsc) */
-    int relax_pause;          /**< relax = pause (default yield) */
+    int relax;                /**< relax: 0 yield (default), 1 pause, 2 sleep */
     uint32_t epoch_window_us; /**< node epoch window (default 50) */
     uint32_t link_wait_ms;    /**< how long a node waits for link up (default 10000) */
     /* clusters */
     char *ssh_user;           /**< NULL: ssh's default */
     char *ssh_options;        /**< extra ssh arguments, e.g. "-o StrictHostKeyChecking=no" */
+    int sudo;                 /**< run remote commands with sudo -n (ssh_user not root) */
     char *remote_dir;         /**< Tasvir checkout on the hosts (default /opt/tasvir) */
     char *remote_build;       /**< its build directory (default <remote_dir>/build) */
     char *nic_driver;         /**< driver host-setup binds NICs to (default vfio-pci) */

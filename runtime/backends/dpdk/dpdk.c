@@ -50,6 +50,7 @@ typedef atomic_uint_fast64_t counter_t;
 
 struct tasvir_dpdk_port {
     struct tasvir_backend be;
+    struct tasvir_backend_ops ops; /* the table be.ops points to */
     struct tasvir_dpdk_conf conf;
     uint16_t port_id;
     int socket_id;
@@ -411,29 +412,29 @@ static void op_relax_pause(void *ctx)
     rte_pause();
 }
 
-static const struct tasvir_backend_ops ops_tsc_yield = {
-    .now_ns = op_now_tsc, .frame_alloc = op_frame_alloc, .frame_free = op_frame_free,
-    .tx_burst = op_tx_burst, .rx_burst = op_rx_burst, .mem_alloc = op_mem_alloc,
-    .mem_free = op_mem_free, .identity = op_identity, .mcast = op_mcast,
-    .relax = op_relax_yield, .kick = NULL,
-};
-static const struct tasvir_backend_ops ops_tsc_pause = {
-    .now_ns = op_now_tsc, .frame_alloc = op_frame_alloc, .frame_free = op_frame_free,
-    .tx_burst = op_tx_burst, .rx_burst = op_rx_burst, .mem_alloc = op_mem_alloc,
-    .mem_free = op_mem_free, .identity = op_identity, .mcast = op_mcast,
-    .relax = op_relax_pause, .kick = NULL,
-};
-static const struct tasvir_backend_ops ops_mono_yield = {
-    .now_ns = op_now_mono, .frame_alloc = op_frame_alloc, .frame_free = op_frame_free,
-    .tx_burst = op_tx_burst, .rx_burst = op_rx_burst, .mem_alloc = op_mem_alloc,
-    .mem_free = op_mem_free, .identity = op_identity, .mcast = op_mcast,
-    .relax = op_relax_yield, .kick = NULL,
-};
-static const struct tasvir_backend_ops ops_mono_pause = {
-    .now_ns = op_now_mono, .frame_alloc = op_frame_alloc, .frame_free = op_frame_free,
-    .tx_burst = op_tx_burst, .rx_burst = op_rx_burst, .mem_alloc = op_mem_alloc,
-    .mem_free = op_mem_free, .identity = op_identity, .mcast = op_mcast,
-    .relax = op_relax_pause, .kick = NULL,
+static void op_relax_sleep(void *ctx)
+{
+    (void)ctx;
+    /* A sleeper is woken by a timer and preempts spinners: short, bounded check-in delays
+     * even with more runnable threads than CPUs. */
+    struct timespec ts = {0, 20000};
+    nanosleep(&ts, NULL);
+}
+
+/* The common table; each port copies it and picks its clock and relax (port_create), so
+ * the data path never tests a flag. */
+static const struct tasvir_backend_ops base_ops = {
+    .now_ns = op_now_tsc,
+    .frame_alloc = op_frame_alloc,
+    .frame_free = op_frame_free,
+    .tx_burst = op_tx_burst,
+    .rx_burst = op_rx_burst,
+    .mem_alloc = op_mem_alloc,
+    .mem_free = op_mem_free,
+    .identity = op_identity,
+    .mcast = op_mcast,
+    .relax = op_relax_yield,
+    .kick = NULL, /* real threads: scheduling hints are not needed */
 };
 
 /* ---- setup ------------------------------------------------------------------------ */
@@ -616,7 +617,7 @@ int tasvir_dpdk_port_create(const struct tasvir_dpdk_conf *conf, struct tasvir_d
     struct tasvir_dpdk_conf *c = &p->conf;
     if (c->node_id >= TASVIR_MAX_NODES || c->mtu < 68 || c->mtu > 9600 || c->rx_desc == 0 ||
         c->tx_desc == 0 || c->mbufs == 0 || c->rx_filter > TASVIR_DPDK_RX_PROMISC ||
-        c->clock > TASVIR_DPDK_CLOCK_MONOTONIC || c->relax > TASVIR_DPDK_RELAX_PAUSE) {
+        c->clock > TASVIR_DPDK_CLOCK_MONOTONIC || c->relax > TASVIR_DPDK_RELAX_SLEEP) {
         PLOG(p, ERR, "bad port configuration (node id < %u, MTU 68..9600, nonzero ring and "
              "pool sizes expected)\n", TASVIR_MAX_NODES);
         rc = -EINVAL;
@@ -715,12 +716,12 @@ int tasvir_dpdk_port_create(const struct tasvir_dpdk_conf *conf, struct tasvir_d
         goto fail_stop;
 
     clock_init(p);
-    const struct tasvir_backend_ops *o;
-    if (c->clock == TASVIR_DPDK_CLOCK_TSC)
-        o = c->relax == TASVIR_DPDK_RELAX_PAUSE ? &ops_tsc_pause : &ops_tsc_yield;
-    else
-        o = c->relax == TASVIR_DPDK_RELAX_PAUSE ? &ops_mono_pause : &ops_mono_yield;
-    p->be.ops = o;
+    p->ops = base_ops;
+    p->ops.now_ns = c->clock == TASVIR_DPDK_CLOCK_TSC ? op_now_tsc : op_now_mono;
+    p->ops.relax = c->relax == TASVIR_DPDK_RELAX_PAUSE   ? op_relax_pause
+                   : c->relax == TASVIR_DPDK_RELAX_SLEEP ? op_relax_sleep
+                                                         : op_relax_yield;
+    p->be.ops = &p->ops;
     p->be.ctx = p;
     if (c->link_wait_ms && (rc = tasvir_dpdk_link_wait(p, c->link_wait_ms)) != 0) {
         PLOG(p, ERR, "port %s (%s): link not up after %u ms\n", p->name, p->driver,

@@ -17,6 +17,7 @@
 #include <rte_launch.h>
 #include <rte_lcore.h>
 #include <rte_log.h>
+#include <rte_version.h>
 
 #include "dpdk_internal.h"
 #include "tasvir/dpdk.h"
@@ -27,6 +28,11 @@ int tasvir__dpdk_logtype(void)
     /* rte_log_register returns the existing id when the name is already registered. */
     int t = rte_log_register("tasvir");
     return t >= 0 ? t : RTE_LOGTYPE_USER1;
+}
+
+const char *tasvir_dpdk_version(void)
+{
+    return rte_version();
 }
 
 int tasvir_dpdk_eal_init(int argc, char **argv)

@@ -73,6 +73,8 @@ enum tasvir_dpdk_rx_filter {
 enum tasvir_dpdk_relax {
     TASVIR_DPDK_RELAX_YIELD = 0, /**< sched_yield: for shared or oversubscribed CPUs (default) */
     TASVIR_DPDK_RELAX_PAUSE = 1, /**< rte_pause: for dedicated lcores */
+    TASVIR_DPDK_RELAX_SLEEP = 2, /**< a short nanosleep (~20 us): for heavily oversubscribed
+                                      CPUs, where yielding threads starve those not running */
 };
 
 /** Port configuration.  Initialise with tasvir_dpdk_conf_init() and override fields. */
@@ -143,6 +145,9 @@ struct tasvir_dpdk_port_stats {
  *         errno (rte_errno) when the EAL refused the arguments or failed.
  */
 int tasvir_dpdk_eal_init(int argc, char **argv);
+
+/** The DPDK version string (rte_version()), for manifests. */
+const char *tasvir_dpdk_version(void);
 
 /**
  * Release EAL resources (rte_eal_cleanup).  A primary process also removes its runtime

@@ -1,0 +1,772 @@
+/*
+ * tasvir-node — run one node of a hardware testbed: DPDK port, Tasvir node, sync engine on
+ * the main lcore, workload threads on worker lcores, for a duration or until SIGINT/SIGTERM;
+ * then results (manifest.json, counters.csv, samples.csv, dump.txt) in --out.
+ *
+ *   tasvir-node [EAL args] -- --config FILE --node N [options]
+ *
+ * Without EAL arguments (nothing before "--", or no "--" at all) the node's eal line from
+ * the configuration is used, expanded as tasvir-hwconfig --eal-args does.  Arguments are
+ * checked before EAL starts, so a bad one costs nothing and exits with status 2.
+ *
+ * Sections: options, setup (config, EAL, port, node, workload), the worker loop, the
+ * engine loop with signals via signalfd (no global flag), shutdown and results.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "hwconfig.h"
+#include "output.h"
+#include "tasvir/dpdk.h"
+#include "tasvir/tasvir.h"
+#include "workload.h"
+
+#define MAX_PARAMS 64
+
+struct opts {
+    const char *config;
+    unsigned node;
+    int have_node;
+    double duration_s;
+    const char *out;
+    const char *run_id;
+    const char *iface;
+    const char *workload;
+    const char *param_key[MAX_PARAMS], *param_val[MAX_PARAMS];
+    char *param_buf[MAX_PARAMS];
+    unsigned n_params;
+    uint64_t sync_int_us, sync_ext_us, epoch_window_us;
+    uint64_t seed;
+    int have_seed;
+    int log_level;
+    int quiet;
+};
+
+struct worker {
+    struct app *app;
+    unsigned idx, lcore;
+    int rc;
+    uint64_t steps, readmitted;
+};
+
+struct app {
+    struct opts o;
+    char run_buf[32], out_buf[256];
+    int argc_all;
+    char **argv_all;
+    char **eal_argv;  /* what EAL got (argv[0] included) */
+    int eal_argc;
+    struct tasvir_hwconfig *cfg;
+    const struct tasvir_hwconfig_node *me;
+    uint16_t *node_ids;
+    const struct tnode_workload *wl_ops;
+    void *wl_conf, *wl;
+    struct tasvir_dpdk_port *port;
+    struct tasvir_node *node;
+    struct tasvir_node_conf nconf;
+    struct worker *w;
+    unsigned n_workers;
+    _Atomic int stop;
+    _Atomic unsigned running;
+    _Atomic int worker_failed;
+    int sigfd;
+    uint64_t start_ns, end_ns;
+    struct timespec start_wall;
+    char stop_reason[64];
+    int link_up_at_start;
+};
+
+/* ---- options ------------------------------------------------------------------------ */
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: tasvir-node [EAL args] -- --config FILE --node N [options]\n"
+            "\n"
+            "Run one node of a Tasvir hardware testbed: its DPDK port, the sync engine on the\n"
+            "main lcore and the workload's threads on worker lcores, for --duration seconds or\n"
+            "until SIGINT/SIGTERM; then write the results into --out.\n"
+            "Without EAL args the node's eal line from the configuration is used.\n"
+            "\n"
+            "  --config FILE        testbed description (hw-configs/NAME.ini)   [required]\n"
+            "  --node N             which [node.N] this process is              [required]\n"
+            "  --duration S         seconds to run; 0 = until a signal (10)\n"
+            "  --out DIR            results directory (./tasvir-node-<run>-n<N>)\n"
+            "  --run-id ID          {run} in the configuration (tsv<pid>)\n"
+            "  --iface IF           {iface} in the configuration (the launcher sets it)\n"
+            "  --workload NAME      what the worker threads do (local)\n"
+            "  --param KEY=VALUE    a workload parameter; repeatable (see below)\n"
+            "  --sync-int-us U      node default internal sync interval (1000)\n"
+            "  --sync-ext-us U      node default external sync interval (10000)\n"
+            "  --epoch-window-us U  epoch check-in window (the configuration's epoch_window_us)\n"
+            "  --seed N             workload seed (node id + 1)\n"
+            "  --log-level L        err, warn, info or debug (warn)\n"
+            "  --quiet              no progress lines on stdout\n"
+            "  --help               this text\n"
+            "\n"
+            "Results: manifest.json (parameters, versions, port, verdict), counters.csv\n"
+            "(scope,name,value), samples.csv (one row per newly seen version), dump.txt.\n"
+            "Exit status: 0 ok; 1 run failed or an invariant was violated; 2 bad arguments\n"
+            "or configuration.\n"
+            "\n"
+            "Workloads:\n");
+    for (const struct tnode_workload *const *w = tnode_workloads; *w; w++)
+        fprintf(f, "  %s: %s\n%s", (*w)->name, (*w)->summary, (*w)->params_help);
+}
+
+static int bad(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static int bad(const char *fmt, ...)
+{
+    va_list ap;
+    fputs("tasvir-node: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputs(" (see --help)\n", stderr);
+    return 2;
+}
+
+static int parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
+{
+    char *e;
+    errno = 0;
+    if (!*s || *s == '-')
+        return -1;
+    unsigned long long v = strtoull(s, &e, 10);
+    if (errno || *e || v < min || v > max)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+/* Parse the application arguments; argv[0] is the program name.  Returns 0, 2 (usage
+ * error, message printed) or -1 (--help printed: exit 0). */
+static int parse_opts(int argc, char **argv, struct opts *o)
+{
+    enum { O_CONFIG = 256, O_NODE, O_DURATION, O_OUT, O_RUN, O_IFACE, O_WL, O_PARAM,
+           O_SINT, O_SEXT, O_WIN, O_SEED, O_LOG, O_QUIET, O_HELP };
+    static const struct option lo[] = {
+        {"config", required_argument, NULL, O_CONFIG},
+        {"node", required_argument, NULL, O_NODE},
+        {"duration", required_argument, NULL, O_DURATION},
+        {"out", required_argument, NULL, O_OUT},
+        {"run-id", required_argument, NULL, O_RUN},
+        {"iface", required_argument, NULL, O_IFACE},
+        {"workload", required_argument, NULL, O_WL},
+        {"param", required_argument, NULL, O_PARAM},
+        {"sync-int-us", required_argument, NULL, O_SINT},
+        {"sync-ext-us", required_argument, NULL, O_SEXT},
+        {"epoch-window-us", required_argument, NULL, O_WIN},
+        {"seed", required_argument, NULL, O_SEED},
+        {"log-level", required_argument, NULL, O_LOG},
+        {"quiet", no_argument, NULL, O_QUIET},
+        {"help", no_argument, NULL, O_HELP},
+        {NULL, 0, NULL, 0},
+    };
+    memset(o, 0, sizeof(*o));
+    o->duration_s = 10;
+    o->workload = "local";
+    o->sync_int_us = 1000;
+    o->sync_ext_us = 10000;
+    o->log_level = TASVIR_LOG_WARN;
+    optind = 1;
+    opterr = 0;
+    int c;
+    uint64_t u;
+    while ((c = getopt_long(argc, argv, ":", lo, NULL)) != -1) {
+        switch (c) {
+        case O_CONFIG:
+            o->config = optarg;
+            break;
+        case O_NODE:
+            if (parse_u64(optarg, 0, TASVIR_MAX_NODES - 1, &u))
+                return bad("--node %s: expected a node id in 0..%u", optarg, TASVIR_MAX_NODES - 1);
+            o->node = (unsigned)u;
+            o->have_node = 1;
+            break;
+        case O_DURATION: {
+            char *e;
+            errno = 0;
+            double d = strtod(optarg, &e);
+            if (errno || e == optarg || *e || !(d >= 0) || d > 1e7)
+                return bad("--duration %s: expected seconds >= 0 (0 = until a signal)", optarg);
+            o->duration_s = d;
+            break;
+        }
+        case O_OUT:
+            if (!*optarg)
+                return bad("--out: expected a directory");
+            o->out = optarg;
+            break;
+        case O_RUN:
+            if (!*optarg || strlen(optarg) > 24 || strpbrk(optarg, "/ \t{}"))
+                return bad("--run-id %s: expected 1..24 characters without '/', blanks or braces",
+                           optarg);
+            o->run_id = optarg;
+            break;
+        case O_IFACE:
+            if (!*optarg || strlen(optarg) > 15)
+                return bad("--iface %s: expected an interface name (1..15 characters)", optarg);
+            o->iface = optarg;
+            break;
+        case O_WL:
+            o->workload = optarg;
+            break;
+        case O_PARAM: {
+            char *eq = strchr(optarg, '=');
+            if (!eq || eq == optarg)
+                return bad("--param %s: expected KEY=VALUE", optarg);
+            if (o->n_params == MAX_PARAMS)
+                return bad("--param: at most %d parameters", MAX_PARAMS);
+            char *b = strdup(optarg);
+            if (!b)
+                return bad("out of memory");
+            b[eq - optarg] = 0;
+            o->param_buf[o->n_params] = b;
+            o->param_key[o->n_params] = b;
+            o->param_val[o->n_params] = b + (eq - optarg) + 1;
+            o->n_params++;
+            break;
+        }
+        case O_SINT:
+        case O_SEXT:
+        case O_WIN:
+            if (parse_u64(optarg, 1, 100000000, &u))
+                return bad("--%s %s: expected microseconds in 1..100000000",
+                           c == O_SINT ? "sync-int-us" : c == O_SEXT ? "sync-ext-us"
+                                                                     : "epoch-window-us",
+                           optarg);
+            if (c == O_SINT)
+                o->sync_int_us = u;
+            else if (c == O_SEXT)
+                o->sync_ext_us = u;
+            else
+                o->epoch_window_us = u;
+            break;
+        case O_SEED:
+            if (parse_u64(optarg, 0, UINT64_MAX, &u))
+                return bad("--seed %s: expected a non-negative integer", optarg);
+            o->seed = u;
+            o->have_seed = 1;
+            break;
+        case O_LOG:
+            if (!strcmp(optarg, "err"))
+                o->log_level = TASVIR_LOG_ERR;
+            else if (!strcmp(optarg, "warn"))
+                o->log_level = TASVIR_LOG_WARN;
+            else if (!strcmp(optarg, "info"))
+                o->log_level = TASVIR_LOG_INFO;
+            else if (!strcmp(optarg, "debug"))
+                o->log_level = TASVIR_LOG_DEBUG;
+            else
+                return bad("--log-level %s: expected err, warn, info or debug", optarg);
+            break;
+        case O_QUIET:
+            o->quiet = 1;
+            break;
+        case O_HELP:
+            usage(stdout);
+            return -1;
+        case ':':
+            return bad("%s needs a value", argv[optind - 1]);
+        default:
+            return bad("unknown option '%s'", argv[optind - 1]);
+        }
+    }
+    if (optind < argc)
+        return bad("unexpected argument '%s'", argv[optind]);
+    if (!o->config)
+        return bad("--config FILE is required");
+    if (!o->have_node)
+        return bad("--node N is required");
+    return 0;
+}
+
+/* ---- workers ------------------------------------------------------------------------ */
+
+/* Nothing to do for a moment: the configuration's relax policy (as the backend's relax). */
+static void idle(const struct app *a)
+{
+    if (a->cfg->relax == 2) {
+        struct timespec ts = {0, 20000};
+        nanosleep(&ts, NULL);
+    } else if (a->cfg->relax == 0) {
+        sched_yield();
+    }
+}
+
+static int worker_main(void *arg)
+{
+    struct worker *wk = arg;
+    struct app *a = wk->app;
+    const struct tnode_workload *ops = a->wl_ops;
+    struct tasvir_thread *t = NULL;
+    if (a->cfg->relax == 2)
+        prctl(PR_SET_TIMERSLACK, 1000UL, 0, 0, 0); /* short sleeps must stay short */
+    int rc = tasvir_thread_register(a->node, &t);
+    if (rc == 0) {
+        rc = tasvir_thread_activate(t);
+        if (rc == -EAGAIN) /* an epoch is running: check in before touching areas */
+            rc = tasvir_service_wait(t);
+        if (rc > 0)
+            rc = 0;
+    }
+    if (rc == 0 && ops->thread_init)
+        rc = ops->thread_init(a->wl, wk->idx, t);
+    if (rc) {
+        fprintf(stderr, "tasvir-node: worker %u (lcore %u) could not start: %s\n", wk->idx,
+                wk->lcore, tasvir_strerror(rc));
+        goto out;
+    }
+    uint64_t next = 0;
+    while (!atomic_load_explicit(&a->stop, memory_order_acquire)) {
+        int s = tasvir_service_wait(t);
+        if (s < 0) {
+            rc = s;
+            fprintf(stderr, "tasvir-node: worker %u: tasvir_service: %s\n", wk->idx,
+                    tasvir_strerror(s));
+            break;
+        }
+        if (s == TASVIR_SERVICE_READMITTED)
+            wk->readmitted++;
+        uint64_t now = tasvir_node_now_ns(a->node);
+        if (now >= next) {
+            rc = ops->thread_step(a->wl, wk->idx, t, now, &next);
+            wk->steps++;
+            if (rc) {
+                fprintf(stderr, "tasvir-node: worker %u: workload step failed: %s\n", wk->idx,
+                        tasvir_strerror(rc));
+                break;
+            }
+        } else {
+            idle(a);
+        }
+    }
+    if (ops->thread_fini)
+        ops->thread_fini(a->wl, wk->idx, t);
+out:
+    if (t)
+        tasvir_thread_deactivate(t);
+    wk->rc = rc;
+    if (rc)
+        atomic_store(&a->worker_failed, 1);
+    atomic_fetch_sub_explicit(&a->running, 1, memory_order_release);
+    return rc ? 1 : 0;
+}
+
+/* ---- engine loop -------------------------------------------------------------------- */
+
+/* Returns the signal number if one arrived, else 0. */
+static int signal_pending(int fd)
+{
+    struct signalfd_siginfo si;
+    ssize_t n = read(fd, &si, sizeof(si));
+    return n == (ssize_t)sizeof(si) ? (int)si.ssi_signo : 0;
+}
+
+static void engine_loop(struct app *a)
+{
+    if (a->cfg->relax == 2)
+        prctl(PR_SET_TIMERSLACK, 1000UL, 0, 0, 0);
+    uint64_t deadline = a->o.duration_s > 0
+                            ? a->start_ns + (uint64_t)(a->o.duration_s * 1e9)
+                            : UINT64_MAX;
+    uint64_t check_at = 0;
+    for (;;) {
+        uint64_t next = UINT64_MAX;
+        int rc = tasvir_node_poll(a->node, &next);
+        uint64_t now = tasvir_node_now_ns(a->node);
+        if (now >= check_at) {
+            int sig = signal_pending(a->sigfd);
+            if (sig) {
+                snprintf(a->stop_reason, sizeof(a->stop_reason), "signal %s", strsignal(sig));
+                break;
+            }
+            if (now >= deadline) {
+                snprintf(a->stop_reason, sizeof(a->stop_reason), "duration");
+                break;
+            }
+            if (atomic_load(&a->worker_failed)) {
+                snprintf(a->stop_reason, sizeof(a->stop_reason), "worker error");
+                break;
+            }
+            check_at = now + 1000000; /* 1 ms */
+        }
+        /* Idle until the engine's next deadline: give shared CPUs away. */
+        if (rc == 0 && next > now + 20000)
+            idle(a);
+    }
+    a->end_ns = tasvir_node_now_ns(a->node);
+    /* Workers may be inside an epoch: keep the engine going until they have all left. */
+    atomic_store_explicit(&a->stop, 1, memory_order_release);
+    uint64_t drain_end = tasvir_node_now_ns(a->node) + 10000000000ull;
+    while (atomic_load_explicit(&a->running, memory_order_acquire) > 0) {
+        tasvir_node_poll(a->node, NULL);
+        if (tasvir_node_now_ns(a->node) > drain_end) {
+            fprintf(stderr, "tasvir-node: %u worker(s) did not stop within 10 s\n",
+                    atomic_load(&a->running));
+            break;
+        }
+        idle(a);
+    }
+}
+
+/* ---- setup and main ----------------------------------------------------------------- */
+
+static int make_dirs(const char *path)
+{
+    char buf[512];
+    if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf))
+        return -ENAMETOOLONG;
+    for (char *p = buf + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = 0;
+        if (mkdir(buf, 0755) && errno != EEXIST)
+            return -errno;
+        *p = '/';
+    }
+    if (mkdir(buf, 0755) && errno != EEXIST)
+        return -errno;
+    return 0;
+}
+
+static void app_free(struct app *a)
+{
+    for (unsigned i = 0; i < a->o.n_params; i++)
+        free(a->o.param_buf[i]);
+    if (a->wl && a->wl_ops)
+        a->wl_ops->destroy(a->wl);
+    if (a->wl_conf && a->wl_ops)
+        a->wl_ops->conf_free(a->wl_conf);
+    tasvir_hwconfig_free(a->cfg);
+    tasvir_hwconfig_argv_free(a->eal_argv);
+    free(a->node_ids);
+    free(a->w);
+    if (a->sigfd >= 0)
+        close(a->sigfd);
+}
+
+/* Everything that can be checked before EAL: options, configuration, workload, EAL args. */
+static int prepare(struct app *a, int argc, char **argv)
+{
+    int dd = -1;
+    for (int i = 1; i < argc; i++)
+        if (!strcmp(argv[i], "--")) {
+            dd = i;
+            break;
+        }
+    /* App args: after "--", or all of them when there is no "--". */
+    int app_first = dd >= 0 ? dd + 1 : 1;
+    int app_argc = argc - app_first + 1;
+    char **app_argv = calloc((size_t)app_argc + 1, sizeof(*app_argv));
+    if (!app_argv)
+        return 1;
+    app_argv[0] = argv[0];
+    for (int i = app_first; i < argc; i++)
+        app_argv[i - app_first + 1] = argv[i];
+    int rc = parse_opts(app_argc, app_argv, &a->o);
+    free(app_argv);
+    if (rc)
+        return rc;
+    struct opts *o = &a->o;
+    if (!o->run_id) {
+        snprintf(a->run_buf, sizeof(a->run_buf), "tsv%ld", (long)getpid());
+        o->run_id = a->run_buf;
+    }
+    if (!o->out) {
+        snprintf(a->out_buf, sizeof(a->out_buf), "tasvir-node-%s-n%u", o->run_id, o->node);
+        o->out = a->out_buf;
+    }
+    char err[1024];
+    if (tasvir_hwconfig_load(o->config, &a->cfg, err, sizeof(err))) {
+        fprintf(stderr, "tasvir-node: %s\n", err);
+        return 2;
+    }
+    a->me = tasvir_hwconfig_node(a->cfg, o->node);
+    if (!a->me) {
+        fprintf(stderr, "tasvir-node: --node %u: %s has no [node.%u]\n", o->node, o->config,
+                o->node);
+        return 2;
+    }
+    a->wl_ops = tnode_workload_find(o->workload);
+    if (!a->wl_ops)
+        return bad("--workload %s: unknown workload", o->workload);
+    if (a->wl_ops->conf_create(&a->wl_conf))
+        return 1;
+    for (unsigned i = 0; i < o->n_params; i++) {
+        if (a->wl_ops->conf_set(a->wl_conf, o->param_key[i], o->param_val[i], err, sizeof(err))) {
+            fprintf(stderr, "tasvir-node: %s\n", err);
+            return 2;
+        }
+    }
+    a->n_workers = a->wl_ops->threads(a->wl_conf);
+    if (!o->epoch_window_us)
+        o->epoch_window_us = a->cfg->epoch_window_us;
+    /* EAL arguments: the command line's, or the configuration's. */
+    if (dd > 1) {
+        a->eal_argc = dd;
+        a->eal_argv = calloc((size_t)dd + 1, sizeof(char *));
+        if (!a->eal_argv)
+            return 1;
+        for (int i = 0; i < dd; i++)
+            if (!(a->eal_argv[i] = strdup(argv[i])))
+                return 1;
+    } else {
+        struct tasvir_hwconfig_vars v = {o->run_id, o->iface};
+        char **ea;
+        int n = tasvir_hwconfig_eal_argv(a->cfg, a->me, &v, &ea, err, sizeof(err));
+        if (n < 0) {
+            fprintf(stderr, "tasvir-node: %s\n", err);
+            return 2;
+        }
+        a->eal_argv = calloc((size_t)n + 2, sizeof(char *));
+        if (!a->eal_argv) {
+            tasvir_hwconfig_argv_free(ea);
+            return 1;
+        }
+        a->eal_argv[0] = strdup(argv[0]);
+        for (int i = 0; i < n; i++)
+            a->eal_argv[i + 1] = ea[i];
+        free(ea);
+        a->eal_argc = n + 1;
+        if (a->n_workers > a->me->n_lcores - 1) {
+            fprintf(stderr, "tasvir-node: workload %s needs %u worker lcores; [node.%u] of %s "
+                    "has %u (lcores = %s: the first is the sync engine's)\n", o->workload,
+                    a->n_workers, o->node, o->config, a->me->n_lcores - 1, a->me->lcores);
+            return 2;
+        }
+    }
+    a->node_ids = calloc(a->cfg->n_nodes, sizeof(*a->node_ids));
+    if (!a->node_ids)
+        return 1;
+    for (unsigned i = 0; i < a->cfg->n_nodes; i++)
+        a->node_ids[i] = a->cfg->nodes[i].id;
+    return 0;
+}
+
+static int start(struct app *a)
+{
+    struct tasvir_dpdk_conf pc;
+    tasvir_dpdk_conf_init(&pc);
+    const struct tasvir_hwconfig *c = a->cfg;
+    pc.node_id = (uint16_t)a->o.node;
+    pc.port_name = a->me->port;
+    pc.mtu = c->mtu;
+    pc.rx_desc = (uint16_t)c->rx_desc;
+    pc.tx_desc = (uint16_t)c->tx_desc;
+    pc.mbufs = c->mbufs;
+    pc.mbuf_cache = c->mbuf_cache;
+    pc.rx_filter = c->promiscuous ? TASVIR_DPDK_RX_PROMISC : TASVIR_DPDK_RX_MCAST;
+    pc.clock = c->clock_monotonic ? TASVIR_DPDK_CLOCK_MONOTONIC : TASVIR_DPDK_CLOCK_TSC;
+    pc.relax = c->relax == 1 ? TASVIR_DPDK_RELAX_PAUSE
+               : c->relax == 2 ? TASVIR_DPDK_RELAX_SLEEP
+                               : TASVIR_DPDK_RELAX_YIELD;
+    pc.mac_set = a->me->has_mac;
+    memcpy(pc.mac, a->me->mac, 6);
+    int rc = tasvir_dpdk_port_create(&pc, &a->port);
+    if (rc) {
+        fprintf(stderr, "tasvir-node: node %u: port setup failed: %s (details above)\n",
+                a->o.node, tasvir_strerror(rc));
+        return 1;
+    }
+    a->link_up_at_start = tasvir_dpdk_link_wait(a->port, c->link_wait_ms) == 0;
+    if (!a->link_up_at_start)
+        fprintf(stderr, "tasvir-node: node %u: link still down after %u ms; running anyway\n",
+                a->o.node, c->link_wait_ms);
+    tasvir_node_conf_init(&a->nconf);
+    a->nconf.backend = tasvir_dpdk_port_backend(a->port);
+    a->nconf.epoch_window_ns = a->o.epoch_window_us * 1000ull;
+    a->nconf.sync_int_us = a->o.sync_int_us;
+    a->nconf.sync_ext_us = a->o.sync_ext_us;
+    a->nconf.log_fn = tasvir_dpdk_log;
+    a->nconf.log_level = a->o.log_level;
+    if (a->n_workers + 1 > a->nconf.max_threads)
+        a->nconf.max_threads = a->n_workers + 1;
+    if ((rc = tasvir_node_create(&a->nconf, &a->node))) {
+        fprintf(stderr, "tasvir-node: node %u: tasvir_node_create: %s\n", a->o.node,
+                tasvir_strerror(rc));
+        return 1;
+    }
+    struct tnode_wl_env env = {
+        .node = a->node,
+        .node_id = (uint16_t)a->o.node,
+        .n_nodes = c->n_nodes,
+        .node_ids = a->node_ids,
+        .n_threads = a->n_workers,
+        .seed = a->o.have_seed ? a->o.seed : a->o.node + 1u,
+    };
+    if ((rc = a->wl_ops->create(a->wl_conf, &env, &a->wl))) {
+        fprintf(stderr, "tasvir-node: workload %s: %s\n", a->o.workload, tasvir_strerror(rc));
+        a->wl = NULL;
+        return 1;
+    }
+    a->w = calloc(a->n_workers ? a->n_workers : 1, sizeof(*a->w));
+    if (!a->w)
+        return 1;
+    clock_gettime(CLOCK_REALTIME, &a->start_wall);
+    a->start_ns = tasvir_node_now_ns(a->node);
+    for (unsigned i = 0; i < a->n_workers; i++) {
+        a->w[i].app = a;
+        a->w[i].idx = i;
+        atomic_fetch_add(&a->running, 1);
+        rc = tasvir_dpdk_worker_launch(i, worker_main, &a->w[i], &a->w[i].lcore);
+        if (rc) {
+            atomic_fetch_sub(&a->running, 1);
+            fprintf(stderr, "tasvir-node: cannot launch worker %u: %s\n", i, tasvir_strerror(rc));
+            atomic_store(&a->worker_failed, 1);
+            break;
+        }
+    }
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    struct app *a = calloc(1, sizeof(*a));
+    if (!a)
+        return 1;
+    a->sigfd = -1;
+    a->argc_all = argc;
+    a->argv_all = argv;
+    int rc = prepare(a, argc, argv);
+    if (rc) {
+        app_free(a);
+        free(a);
+        return rc < 0 ? 0 : rc;
+    }
+    /* Signals: blocked in every thread (EAL's inherit this mask), read through a signalfd
+     * by the engine loop. */
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    a->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+    if (a->sigfd < 0) {
+        perror("tasvir-node: signalfd");
+        app_free(a);
+        free(a);
+        return 1;
+    }
+    if ((rc = make_dirs(a->o.out))) {
+        fprintf(stderr, "tasvir-node: --out %s: cannot create: %s\n", a->o.out, strerror(-rc));
+        app_free(a);
+        free(a);
+        return 1;
+    }
+    /* rte_eal_init may permute its argv: give it a copy. */
+    char **eal_copy = calloc((size_t)a->eal_argc + 1, sizeof(char *));
+    if (!eal_copy)
+        return 1;
+    memcpy(eal_copy, a->eal_argv, (size_t)a->eal_argc * sizeof(char *));
+    rc = tasvir_dpdk_eal_init(a->eal_argc, eal_copy);
+    free(eal_copy);
+    if (rc < 0) {
+        fprintf(stderr, "tasvir-node: node %u: EAL init failed: %s (EAL's message above)\n",
+                a->o.node, strerror(-rc));
+        app_free(a);
+        free(a);
+        return 1;
+    }
+    int status = 0;
+    if (tasvir_dpdk_worker_count() < a->n_workers) {
+        fprintf(stderr, "tasvir-node: workload %s needs %u worker lcores, EAL has %u (give "
+                "more with -l/--lcores)\n", a->o.workload, a->n_workers,
+                tasvir_dpdk_worker_count());
+        status = 2;
+        goto eal_down;
+    }
+    if (start(a)) {
+        status = 1;
+        atomic_store(&a->stop, 1);
+        if (!a->node)
+            goto port_down;
+        a->end_ns = tasvir_node_now_ns(a->node);
+        snprintf(a->stop_reason, sizeof(a->stop_reason), "setup error");
+    } else {
+        if (!a->o.quiet) {
+            struct tasvir_dpdk_port_info pi;
+            tasvir_dpdk_port_info(a->port, &pi);
+            printf("tasvir-node: node %u of %s: port %s (%s) mac %02x:%02x:%02x:%02x:%02x:%02x "
+                   "mtu %u link %s; workload %s on %u worker lcore(s); %s\n",
+                   a->o.node, a->cfg->name, pi.name, pi.driver, pi.mac[0], pi.mac[1],
+                   pi.mac[2], pi.mac[3], pi.mac[4], pi.mac[5], pi.mtu,
+                   pi.link_up ? "up" : "down", a->o.workload, a->n_workers,
+                   a->o.duration_s > 0 ? "running" : "running until a signal");
+            fflush(stdout);
+        }
+        engine_loop(a);
+    }
+    tasvir_dpdk_workers_wait();
+    if (atomic_load(&a->worker_failed) && status == 0)
+        status = 1;
+    char verdict[512] = "not run";
+    int vrc = a->wl ? a->wl_ops->verdict(a->wl, verdict, sizeof(verdict)) : 1;
+    if (vrc && status == 0)
+        status = 1;
+    struct tnode_results res = {
+        .out_dir = a->o.out,
+        .argc = a->argc_all,
+        .argv = a->argv_all,
+        .eal_argc = a->eal_argc,
+        .eal_argv = a->eal_argv,
+        .cfg = a->cfg,
+        .node_id = a->o.node,
+        .run_id = a->o.run_id,
+        .workload = a->wl_ops,
+        .wl = a->wl,
+        .param_key = a->o.param_key,
+        .param_val = a->o.param_val,
+        .n_params = a->o.n_params,
+        .port = a->port,
+        .node = a->node,
+        .nconf = &a->nconf,
+        .start_wall = a->start_wall,
+        .start_ns = a->start_ns,
+        .end_ns = a->end_ns,
+        .duration_s = a->o.duration_s,
+        .stop_reason = a->stop_reason,
+        .verdict_ok = vrc == 0,
+        .verdict = verdict,
+        .link_up_at_start = a->link_up_at_start,
+        .n_workers = a->n_workers,
+    };
+    for (unsigned i = 0; i < a->n_workers && a->w; i++) {
+        res.worker_lcore[i < TNODE_MAX_WORKERS ? i : TNODE_MAX_WORKERS - 1] = a->w[i].lcore;
+        res.worker_steps += a->w[i].steps;
+        res.worker_readmitted += a->w[i].readmitted;
+    }
+    res.exit_status = status;
+    if (tnode_results_write(&res) != 0 && status == 0)
+        status = 1;
+    if (!a->o.quiet) {
+        printf("tasvir-node: node %u stopped (%s); verdict: %s; results in %s\n", a->o.node,
+               a->stop_reason[0] ? a->stop_reason : "?", verdict, a->o.out);
+        fflush(stdout);
+    }
+    tasvir_node_destroy(a->node);
+port_down:
+    tasvir_dpdk_port_destroy(a->port);
+eal_down:
+    tasvir_dpdk_eal_cleanup();
+    app_free(a);
+    free(a);
+    return status;
+}

@@ -1,0 +1,81 @@
+/*
+ * workload.h — how tasvir-node runs a workload on its worker threads.
+ *
+ * A workload is a table of functions.  Its threads are *stepped*: tasvir-node's worker
+ * loop checks in (tasvir_service) continuously and calls thread_step between check-ins
+ * whenever the step's own clock says it is due.  Nothing in a workload blocks or reads a
+ * clock of its own, so the same workload code can be driven by simulator agents (which
+ * schedule the next step at *next_ns) — the shape the shared writer/reader workloads and
+ * staleness probes (experiments/workload/) take.  Plugging one in is one adapter table
+ * added to tnode_workloads[] in workloads.c.
+ *
+ * Life cycle (P = parse time, before EAL; R = run time):
+ *   P  conf_create, conf_set (per --param KEY=VALUE), threads, conf_free
+ *   R  create (main lcore, after the node exists)
+ *   R  per worker thread, on its lcore: thread_init, thread_step..., thread_fini
+ *   R  counters, write_samples, verdict (main lcore, after the workers stopped), destroy
+ */
+#ifndef TASVIR_NODE_WORKLOAD_H
+#define TASVIR_NODE_WORKLOAD_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "tasvir/tasvir.h"
+
+/** What a workload learns about the node it runs on. */
+struct tnode_wl_env {
+    struct tasvir_node *node;
+    uint16_t node_id;
+    unsigned n_nodes;          /**< nodes in the testbed */
+    const uint16_t *node_ids;  /**< their ids (n_nodes of them) */
+    unsigned n_threads;        /**< worker threads tasvir-node runs for it */
+    uint64_t seed;
+};
+
+/** Receives counters (name, value) for counters.csv. */
+struct tnode_counter_sink {
+    void (*emit)(void *arg, const char *name, uint64_t value);
+    void *arg;
+};
+
+struct tnode_workload {
+    const char *name;
+    const char *summary;
+    const char *params_help; /**< one "KEY=VALUE  meaning (default)" per line */
+
+    int (*conf_create)(void **conf);
+    /** Set one parameter.  Returns 0, or -EINVAL with a message naming key and value. */
+    int (*conf_set)(void *conf, const char *key, const char *value, char *err, size_t errlen);
+    /** Worker threads the workload needs with this configuration. */
+    unsigned (*threads)(const void *conf);
+    void (*conf_free)(void *conf);
+
+    int (*create)(const void *conf, const struct tnode_wl_env *env, void **wl);
+    /** On worker thread idx, registered and active, before its first step. */
+    int (*thread_init)(void *wl, unsigned idx, struct tasvir_thread *t);
+    /**
+     * One step between two check-ins.  Set *next_ns to when the next step is due (the
+     * node clock).  Return 0, or a negative error that stops this thread.
+     */
+    int (*thread_step)(void *wl, unsigned idx, struct tasvir_thread *t, uint64_t now_ns,
+                       uint64_t *next_ns);
+    /** On worker thread idx when the run ends (still active). */
+    void (*thread_fini)(void *wl, unsigned idx, struct tasvir_thread *t);
+
+    void (*counters)(void *wl, const struct tnode_counter_sink *sink);
+    /** Write the samples as CSV (header line first).  Returns 0 or -errno. */
+    int (*write_samples)(void *wl, FILE *f);
+    /** 0 when every invariant held; else nonzero with a message. */
+    int (*verdict)(void *wl, char *msg, size_t msglen);
+    void (*destroy)(void *wl);
+};
+
+/** The workloads tasvir-node knows, NULL-terminated. */
+extern const struct tnode_workload *const tnode_workloads[];
+
+/** Find a workload by name (NULL if unknown). */
+const struct tnode_workload *tnode_workload_find(const char *name);
+
+#endif /* TASVIR_NODE_WORKLOAD_H */
