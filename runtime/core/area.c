@@ -10,6 +10,7 @@
  * that later use is reported instead of touching freed memory.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -113,6 +114,13 @@ void tasvir__area_free(struct tasvir_node *n, struct tasvir__area *a)
     if (a->rcopy)
         ops->mem_free(n->be.ctx, a->rcopy, a->copy_bytes);
     free(a->log);
+    free(a->ever);
+    for (int i = 0; i < TASVIR__TIERS; i++)
+        free(a->ext.tier[i]);
+    free(a->ext.subs);
+    if (a->rx)
+        free(a->rx->seen);
+    free(a->rx);
     free(a);
 }
 
@@ -123,9 +131,11 @@ void tasvir__area_reap(struct tasvir_node *n)
     pthread_mutex_lock(&n->lock);
     for (uint32_t i = 0; i < n->areas_hwm; i++) {
         struct tasvir__area *a = n->areas[i];
-        if (a && atomic_load_explicit(&a->state, memory_order_relaxed) == TASVIR__AREA_DYING) {
+        if (a && atomic_load_explicit(&a->state, memory_order_relaxed) == TASVIR__AREA_DYING &&
+            !a->want_unsub) {
             n->areas[i] = NULL;
             n->n_areas--;
+            atomic_fetch_add_explicit(&n->areas_gen, 1, memory_order_release);
             tasvir__area_free(n, a);
         }
     }
@@ -137,6 +147,68 @@ int tasvir_area_conf_init(struct tasvir_area_conf *conf)
     if (!conf)
         return -EINVAL;
     memset(conf, 0, sizeof(*conf));
+    return 0;
+}
+
+struct tasvir__area *tasvir__area_new(struct tasvir_node *n, const char *name, uint64_t len,
+                                      uint64_t int_us, uint64_t ext_us, int *rc)
+{
+    struct tasvir__area *a = calloc(1, sizeof(*a));
+    if (!a) {
+        *rc = -ENOMEM;
+        return NULL;
+    }
+    snprintf(a->name, sizeof(a->name), "%s", name);
+    a->len = len;
+    a->nlines = (a->len + TASVIR_LINE_BYTES - 1) / TASVIR_LINE_BYTES;
+    a->nwords = (a->nlines + TASVIR__WORD_LINES - 1) / TASVIR__WORD_LINES;
+    a->copy_bytes = a->nlines * TASVIR_LINE_BYTES;
+    size_t align = a->copy_bytes >= 4096 ? 4096 : TASVIR__CACHELINE;
+    const struct tasvir_backend_ops *ops = n->be.ops;
+    a->wcopy = ops->mem_alloc(n->be.ctx, a->copy_bytes, align);
+    a->rcopy = ops->mem_alloc(n->be.ctx, a->copy_bytes, align);
+    a->log = calloc(a->nwords, sizeof(uint64_t));
+    if (!a->wcopy || !a->rcopy || !a->log) {
+        tasvir__area_free(n, a);
+        *rc = -ENOMEM;
+        return NULL;
+    }
+    atomic_init(&a->sync_int_ns, int_us * 1000);
+    atomic_init(&a->sync_ext_ns, ext_us * 1000);
+    atomic_init(&a->version, 0);
+    atomic_init(&a->pub_ns, 0);
+    atomic_init(&a->due_hint, tasvir__grid_next(tasvir__now(n), int_us * 1000));
+    atomic_init(&a->state, TASVIR__AREA_LIVE);
+    *rc = 0;
+    return a;
+}
+
+/* Under node->lock: give the area a slot (and, for local areas, an id from local_id or the
+ * next free local id).  Returns 0, -EEXIST or -EBUSY. */
+int tasvir__area_insert(struct tasvir_node *n, struct tasvir__area *a, uint32_t local_id)
+{
+    if (find_live(n, a->name))
+        return -EEXIST;
+    uint32_t slot = n->conf.max_areas;
+    for (uint32_t i = 0; i < n->conf.max_areas; i++)
+        if (!n->areas[i]) {
+            slot = i;
+            break;
+        }
+    if (slot == n->conf.max_areas)
+        return -EBUSY;
+    if (a->local) {
+        if (local_id == UINT32_MAX)
+            local_id = n->next_local_id++;
+        a->id = ((uint32_t)n->ident.node_id << 16) | (local_id & 0xffffu);
+        a->owner_node = n->ident.node_id;
+    }
+    a->slot = slot;
+    n->areas[slot] = a;
+    n->n_areas++;
+    if (slot + 1 > n->areas_hwm)
+        n->areas_hwm = slot + 1;
+    atomic_fetch_add_explicit(&n->areas_gen, 1, memory_order_release);
     return 0;
 }
 
@@ -155,49 +227,26 @@ int tasvir_area_create(struct tasvir_thread *owner, const struct tasvir_area_con
         return -EINVAL;
     if (conf->len_bytes > n->conf.max_area_bytes)
         return -E2BIG;
-
-    struct tasvir__area *a = calloc(1, sizeof(*a));
+    if (strncmp(conf->name, "tasvir/", 7) == 0)
+        return -EINVAL; /* reserved for system areas */
+    uint64_t int_us = conf->sync_int_us ? conf->sync_int_us : n->conf.sync_int_us;
+    uint64_t ext_us = conf->sync_ext_us ? conf->sync_ext_us : n->conf.sync_ext_us;
+    struct tasvir__area *a = tasvir__area_new(n, conf->name, conf->len_bytes, int_us, ext_us, &rc);
     if (!a)
-        return -ENOMEM;
-    strcpy(a->name, conf->name);
-    a->len = conf->len_bytes;
-    a->nlines = (a->len + TASVIR_LINE_BYTES - 1) / TASVIR_LINE_BYTES;
-    a->nwords = (a->nlines + TASVIR__WORD_LINES - 1) / TASVIR__WORD_LINES;
-    a->copy_bytes = a->nlines * TASVIR_LINE_BYTES;
-    size_t align = a->copy_bytes >= 4096 ? 4096 : TASVIR__CACHELINE;
-    const struct tasvir_backend_ops *ops = n->be.ops;
-    a->wcopy = ops->mem_alloc(n->be.ctx, a->copy_bytes, align);
-    a->rcopy = ops->mem_alloc(n->be.ctx, a->copy_bytes, align);
-    a->log = calloc(a->nwords, sizeof(uint64_t));
-    if (!a->wcopy || !a->rcopy || !a->log) {
+        return rc;
+    a->owner = owner;
+    a->local = true;
+    a->ever = calloc(a->nwords, sizeof(uint64_t));
+    if (!a->ever) {
         rc = -ENOMEM;
         goto fail;
     }
-    a->owner = owner;
-    uint64_t int_us = conf->sync_int_us ? conf->sync_int_us : n->conf.sync_int_us;
-    uint64_t ext_us = conf->sync_ext_us ? conf->sync_ext_us : n->conf.sync_ext_us;
-    atomic_init(&a->sync_int_ns, int_us * 1000);
-    atomic_init(&a->sync_ext_ns, ext_us * 1000);
-    atomic_init(&a->version, 0);
-    atomic_init(&a->pub_ns, 0);
-    atomic_init(&a->due_hint, tasvir__now(n) + int_us * 1000);
-    atomic_init(&a->state, TASVIR__AREA_LIVE);
 
     pthread_mutex_lock(&n->lock);
-    if (find_live(n, a->name)) {
+    /* names are testbed-wide: refuse one the directory already gives to another area */
+    if (tasvir__dir_find(n, conf->name)) {
         pthread_mutex_unlock(&n->lock);
         rc = -EEXIST;
-        goto fail;
-    }
-    uint32_t slot = n->conf.max_areas;
-    for (uint32_t i = 0; i < n->conf.max_areas; i++)
-        if (!n->areas[i]) {
-            slot = i;
-            break;
-        }
-    if (slot == n->conf.max_areas) {
-        pthread_mutex_unlock(&n->lock);
-        rc = -EBUSY;
         goto fail;
     }
     struct tasvir_area *h = new_handle(a, owner, true);
@@ -206,21 +255,47 @@ int tasvir_area_create(struct tasvir_thread *owner, const struct tasvir_area_con
         rc = -ENOMEM;
         goto fail;
     }
+    if ((rc = tasvir__area_insert(n, a, UINT32_MAX))) {
+        a->handles = NULL;
+        free(h);
+        pthread_mutex_unlock(&n->lock);
+        goto fail;
+    }
     a->owner_handle = h;
-    a->slot = slot;
-    a->id = ((uint32_t)n->ident.node_id << 16) | (n->next_local_id++ & 0xffffu);
-    n->areas[slot] = a;
-    n->n_areas++;
-    if (slot + 1 > n->areas_hwm)
-        n->areas_hwm = slot + 1;
     owner->owned_areas++;
     pthread_mutex_unlock(&n->lock);
-    atomic_store_explicit(&n->due_stale, 1, memory_order_release);
+    tasvir__isync_due_changed(n);
+    tasvir__kick(n, TASVIR_KICK_ENGINE);
     *out = h;
     return 0;
 fail:
     tasvir__area_free(n, a);
     return rc;
+}
+
+/* Under node->lock: create the replica of a directory entry. */
+struct tasvir__area *tasvir__replica_create(struct tasvir_node *n, const struct tasvir__dirent *e,
+                                           bool sys, int *rc)
+{
+    struct tasvir__area *a = tasvir__area_new(n, e->name, e->len, e->int_us ? e->int_us : 1000,
+                                              e->ext_us ? e->ext_us : 10000, rc);
+    if (!a)
+        return NULL;
+    a->rx = calloc(1, sizeof(*a->rx));
+    if (!a->rx) {
+        *rc = -ENOMEM;
+        goto fail;
+    }
+    a->id = e->id;
+    a->sys = sys;
+    a->owner_node = e->owner;
+    a->rx->owner = e->owner;
+    if ((*rc = tasvir__area_insert(n, a, 0)))
+        goto fail;
+    return a;
+fail:
+    tasvir__area_free(n, a);
+    return NULL;
 }
 
 int tasvir_area_attach(struct tasvir_thread *t, const char *name, struct tasvir_area **out)
@@ -233,14 +308,27 @@ int tasvir_area_attach(struct tasvir_thread *t, const char *name, struct tasvir_
     struct tasvir_node *n = t->node;
     pthread_mutex_lock(&n->lock);
     struct tasvir__area *a = find_live(n, name);
+    bool created = false;
     if (!a) {
-        pthread_mutex_unlock(&n->lock);
-        return -ENOENT;
+        const struct tasvir__dirent *e = tasvir__dir_find(n, name);
+        if (!e || e->owner == n->ident.node_id) {
+            pthread_mutex_unlock(&n->lock);
+            return -ENOENT;
+        }
+        if (!(a = tasvir__replica_create(n, e, false, &rc))) {
+            pthread_mutex_unlock(&n->lock);
+            return rc;
+        }
+        created = true;
     }
     struct tasvir_area *h = new_handle(a, t, false);
+    if (h)
+        a->n_reader_handles++;
     pthread_mutex_unlock(&n->lock);
     if (!h)
-        return -ENOMEM;
+        return -ENOMEM; /* a new replica stays, unsubscribed handles-wise; reaped on detach */
+    if (created)
+        tasvir__kick(n, TASVIR_KICK_ENGINE); /* the engine subscribes */
     *out = h;
     return 0;
 }
@@ -254,13 +342,31 @@ int tasvir_area_detach(struct tasvir_area *h)
         return -EINVAL;
     struct tasvir_node *n = h->node;
     pthread_mutex_lock(&n->lock);
-    struct tasvir_area **pp = &h->core->handles;
+    struct tasvir__area *a = h->core;
+    struct tasvir_area **pp = &a->handles;
     while (*pp && *pp != h)
         pp = &(*pp)->next;
     if (*pp)
         *pp = h->next;
     kill_handle(n, h);
+    bool unsub = false;
+    if (--a->n_reader_handles == 0 && a->rx && !a->sys) {
+        /* last reader of a replica gone: unsubscribe and reclaim */
+        a->want_unsub = true;
+        atomic_store_explicit(&a->state, TASVIR__AREA_DYING, memory_order_release);
+        for (struct tasvir_area *x = a->handles, *next; x; x = next) {
+            next = x->next;
+            kill_handle(n, x);
+        }
+        a->handles = NULL;
+        unsub = true;
+    }
     pthread_mutex_unlock(&n->lock);
+    if (unsub) {
+        atomic_store_explicit(&n->reap_pending, 1, memory_order_release);
+        tasvir__isync_due_changed(n);
+        tasvir__kick(n, TASVIR_KICK_ENGINE);
+    }
     return 0;
 }
 
@@ -284,7 +390,7 @@ int tasvir_area_destroy(struct tasvir_area *h)
     a->owner_handle = NULL;
     pthread_mutex_unlock(&n->lock);
     atomic_store_explicit(&n->reap_pending, 1, memory_order_release);
-    atomic_store_explicit(&n->due_stale, 1, memory_order_release);
+    tasvir__isync_due_changed(n);
     return 0;
 }
 
@@ -295,7 +401,7 @@ int tasvir_area_lookup(struct tasvir_node *n, const char *name)
     if (check_name(name))
         return -EINVAL;
     pthread_mutex_lock(&n->lock);
-    int found = find_live(n, name) != NULL;
+    int found = find_live(n, name) != NULL || tasvir__dir_find(n, name) != NULL;
     pthread_mutex_unlock(&n->lock);
     return found;
 }
@@ -340,9 +446,10 @@ int tasvir_area_set_sync(struct tasvir_area *h, uint64_t sync_int_us, uint64_t s
     struct tasvir__area *a = h->core;
     if (sync_int_us) {
         atomic_store_explicit(&a->sync_int_ns, sync_int_us * 1000, memory_order_relaxed);
-        atomic_store_explicit(&a->due_hint, tasvir__now(h->node) + sync_int_us * 1000,
+        atomic_store_explicit(&a->due_hint,
+                              tasvir__grid_next(tasvir__now(h->node), sync_int_us * 1000),
                               memory_order_release);
-        atomic_store_explicit(&h->node->due_stale, 1, memory_order_release);
+        tasvir__isync_due_changed(h->node);
     }
     if (sync_ext_us)
         atomic_store_explicit(&a->sync_ext_ns, sync_ext_us * 1000, memory_order_relaxed);
@@ -361,9 +468,9 @@ int tasvir_area_get_sync(const struct tasvir_area *h, uint64_t *sync_int_us, uin
     return 0;
 }
 
-int tasvir__log_range(struct tasvir_area *h, uint64_t first, uint64_t last)
+/* Mark lines [first, last] dirty in a bitmap. */
+static void set_bits(uint64_t *log, uint64_t first, uint64_t last)
 {
-    uint64_t *log = h->hot.log;
     uint64_t wf = first >> 6, wl = last >> 6;
     uint64_t mf = ~(uint64_t)0 << (first & 63);
     uint64_t ml = ~(uint64_t)0 >> (63 - (last & 63));
@@ -371,7 +478,7 @@ int tasvir__log_range(struct tasvir_area *h, uint64_t first, uint64_t last)
         uint64_t m = mf & ml;
         if ((log[wf] & m) != m)
             log[wf] |= m;
-        return 0;
+        return;
     }
     if ((log[wf] & mf) != mf)
         log[wf] |= mf;
@@ -380,7 +487,18 @@ int tasvir__log_range(struct tasvir_area *h, uint64_t first, uint64_t last)
             log[w] = ~(uint64_t)0;
     if ((log[wl] & ml) != ml)
         log[wl] |= ml;
+}
+
+int tasvir__log_range(struct tasvir_area *h, uint64_t first, uint64_t last)
+{
+    set_bits(h->hot.log, first, last);
     return 0;
+}
+
+void tasvir__log_lines(struct tasvir__area *a, uint64_t off, uint64_t len)
+{
+    if (len)
+        set_bits(a->log, off >> 6, (off + len - 1) >> 6);
 }
 
 int tasvir__log_bad(struct tasvir_area *h, const void *addr, size_t len)
@@ -410,4 +528,57 @@ int tasvir_log_checked(struct tasvir_thread *t, struct tasvir_area *h, const voi
         return TASVIR_ENOTOWNER;
     }
     return tasvir_log(h, addr, len);
+}
+
+int tasvir_area_info(const struct tasvir_area *h, struct tasvir_area_info *o)
+{
+    int rc = check_area(h);
+    if (rc)
+        return rc;
+    if (!o)
+        return -EINVAL;
+    const struct tasvir__area *a = h->core;
+    struct tasvir_node *n = h->node;
+    memset(o, 0, sizeof(*o));
+    o->id = a->id;
+    o->owner_node = a->owner_node;
+    o->local = a->local;
+    o->len_bytes = a->len;
+    o->version = atomic_load_explicit(&a->version, memory_order_acquire);
+    o->pub_ns = atomic_load_explicit(&a->pub_ns, memory_order_relaxed);
+    if (a->local) {
+        o->visible_ns = o->pub_ns;
+        o->latest_version = o->version;
+        o->latest_pub_ns = o->pub_ns;
+        o->owner_up = 1;
+        o->owner_since_ns = n->created_ns;
+        return 0;
+    }
+    struct tasvir__info_atomic *x = (struct tasvir__info_atomic *)&a->info;
+    o->visible_ns = atomic_load_explicit(&x->visible_ns, memory_order_relaxed);
+    o->latest_version = atomic_load_explicit(&x->latest_ver, memory_order_relaxed);
+    o->latest_pub_ns = atomic_load_explicit(&x->latest_pub, memory_order_relaxed);
+    if (o->latest_version < o->version) { /* the announcement lags what we already show */
+        o->latest_version = o->version;
+        o->latest_pub_ns = o->pub_ns;
+    }
+    o->next_pub_ns = o->latest_version > o->version
+                         ? atomic_load_explicit(&x->next_pub, memory_order_relaxed)
+                         : 0;
+    struct tasvir__peer *p = &n->peers[a->owner_node];
+    o->owner_up = atomic_load_explicit(&p->up, memory_order_relaxed);
+    o->owner_since_ns = atomic_load_explicit(&p->since_ns, memory_order_relaxed);
+    uint64_t stale = o->latest_version > o->version
+                         ? atomic_load_explicit(&x->stale_since_ns, memory_order_relaxed)
+                         : 0;
+    if (!o->owner_up) {
+        /* down: stale at least since we last heard from it */
+        uint64_t last = atomic_load_explicit(&p->last_heard_ns, memory_order_relaxed);
+        if (!last)
+            last = n->created_ns;
+        if (!stale || last < stale)
+            stale = last;
+    }
+    o->stale_since_ns = stale;
+    return 0;
 }

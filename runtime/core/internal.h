@@ -5,6 +5,10 @@
  *   thread.c   thread registration, activation, tasvir_service (the check-in state machine)
  *   area.c     area lifecycle, handles, name table, dirty logging slow paths
  *   isync.c    internal sync epochs: start, arrival, cooperative copy, finalize, abort
+ *   esync.c    external sync: owner rounds (tiers, frames), replica staging and completion,
+ *              acks, nacks, subscriptions, deferred frames
+ *   member.c   peers, heartbeats, liveness, root directory, node areas, registration
+ *   wire.c     frame encoding and context-free validation
  *   error.c    tasvir_strerror
  *
  * Concurrency rules (who may touch what):
@@ -28,6 +32,7 @@
 
 #include "tasvir/backend.h"
 #include "tasvir/tasvir.h"
+#include "wire.h"
 
 #define TASVIR__CACHELINE 64
 #define TASVIR__LINE_SHIFT 6
@@ -62,6 +67,49 @@ static inline bool tasvir__ph_in_progress(unsigned ph)
 
 struct tasvir__area;
 
+/* Cumulative diff logs per owned area with subscribers (DESIGN §4): tier i holds every line
+ * changed since version pivot[i]; tier 0 restarts every round, tier i every 4^i rounds.
+ * `ever` (pivot 0, never reset) backs full resends. */
+#define TASVIR__TIERS 4
+
+struct tasvir__sub {
+    uint16_t node;
+    uint64_t acked;       /* newest version it acknowledged (complete there) */
+    uint64_t last_tx_ns;  /* last time a version was sent to it */
+    bool urgent;          /* NACKed: resend as soon as nack_gap allows */
+};
+
+struct tasvir__owner_ext {
+    struct tasvir__sub *subs;
+    uint32_t nsubs, cap;
+    uint64_t *tier[TASVIR__TIERS];
+    uint64_t pivot[TASVIR__TIERS];
+    bool tiers_on;        /* tiers allocated (first subscriber seen) */
+    uint32_t round;       /* rounds that sent something */
+    uint64_t next_ns;     /* next external round */
+    uint64_t round_ver;   /* version the tiers were last rotated at */
+};
+
+struct tasvir__rx {
+    uint16_t owner;
+    /* version being assembled in the staging copy */
+    uint64_t cur_ver, cur_base, cur_pub;
+    uint32_t cur_count, cur_got;
+    uint64_t *seen;       /* bitmap of received DATA seqs of cur_ver */
+    uint32_t seen_words;
+    /* complete, waiting for the next epoch (frames of newer versions are deferred) */
+    bool ready;
+    uint64_t ready_ver, ready_pub;
+    /* what the owner announced */
+    uint64_t latest_ver, latest_pub, next_pub;
+    uint64_t stale_since_ns;
+    uint64_t visible_ns;
+    uint64_t vofs;        /* added to owner versions after an owner restart (monotonic view) */
+    uint64_t owner_inc;   /* owner incarnation the versions belong to */
+    uint64_t last_rx_ns, last_nack_ns, last_sub_ns;
+    bool have_data;       /* the owner is sending to us: subscription confirmed */
+};
+
 /* A handle: what tasvir_area_create/attach return.  hot must be the first member. */
 struct tasvir_area {
     struct tasvir__area_hot hot;
@@ -71,6 +119,11 @@ struct tasvir_area {
     struct tasvir__area *core; /* NULL once dead */
     struct tasvir_thread *thread;
     struct tasvir_area *next; /* in core->handles, under node->lock */
+};
+
+/* Atomic mirror of what tasvir_area_info reports for replicas (written by the engine). */
+struct tasvir__info_atomic {
+    _Atomic uint64_t latest_ver, latest_pub, next_pub, visible_ns, stale_since_ns;
 };
 
 enum { TASVIR__AREA_LIVE = 1, TASVIR__AREA_DYING = 2 };
@@ -86,8 +139,22 @@ struct tasvir__area {
     uint8_t *rcopy;  /* reader copy: the published snapshot */
     uint64_t *log;   /* dirty bitmap of wcopy, nwords words */
     uint64_t copy_bytes; /* allocated bytes of each copy (nlines * 64) */
-    struct tasvir_thread *owner;
+    struct tasvir_thread *owner; /* owner thread; NULL for engine-owned and replica areas */
     struct tasvir_area *owner_handle;
+    bool local;             /* owned by this node (by a thread or by the engine) */
+    bool sys;               /* engine-owned system area (directory, node area) */
+    uint16_t owner_node;
+    uint64_t *ever;         /* local: every line ever changed (pivot 0) */
+    struct tasvir__owner_ext ext; /* local: subscribers and tiers (engine) */
+    struct tasvir__rx *rx;  /* replica: staging state (engine) */
+    uint32_t n_reader_handles; /* under node->lock; a replica unsubscribes when it drops to 0 */
+    bool registered;        /* engine: seen in the directory */
+    bool want_unsub;        /* engine: send UNSUB, then reap */
+    struct tasvir__info_atomic info;
+    /* logs the copiers OR every dirty word into (ever + tiers), set by the engine before
+     * the epoch is published */
+    uint64_t *or_logs[TASVIR__TIERS + 1];
+    uint32_t n_or_logs;
     struct tasvir_area *handles; /* all handles (owner's included), under node->lock */
     _Atomic int state;
     _Atomic uint64_t version;
@@ -133,6 +200,37 @@ struct tasvir__stats_atomic {
     _Atomic uint64_t epochs_ok, epochs_failed, epoch_ns, barrier_ns;
     _Atomic uint64_t bytes_scanned, bytes_changed, bytes_copied, versions_published;
     _Atomic uint64_t threads_excluded, threads_readmitted, threads_excluded_now, log_misuse;
+    _Atomic uint64_t frames_tx, bytes_tx, frames_rx, bytes_rx, tx_failed, data_frames_tx,
+        data_payload_tx, versions_sent, full_resends, nack_resends, versions_rx_complete,
+        versions_rx_superseded, versions_rx_published, frames_deferred, acks_tx, acks_rx,
+        nacks_tx, nacks_rx, hb_tx, hb_rx, peers_down, peers_up, owner_restarts;
+    _Atomic uint64_t rx_drop[16];
+};
+
+/* What the engine knows of a peer.  The atomics are read by tasvir_node_peer_info and
+ * tasvir_area_info from any thread; the rest is engine-private. */
+struct tasvir__peer {
+    _Atomic int known, up;
+    _Atomic uint64_t last_heard_ns, since_ns, incarnation;
+    bool ever_heard;
+    uint8_t mac[6];
+    uint64_t last_tx_ns;
+};
+
+/* A peer added by tasvir_node_add_peer, applied by the engine (under lock). */
+struct tasvir__pending_peer {
+    uint16_t id;
+    uint8_t mac[6];
+};
+
+/* Name index entry (from the root directory; under node->lock). */
+struct tasvir__dirent {
+    char name[TASVIR_NAME_MAX + 1];
+    uint32_t id;
+    uint16_t owner;
+    uint8_t mac[6];
+    uint64_t len;
+    uint32_t int_us, ext_us;
 };
 
 struct tasvir_node {
@@ -166,6 +264,33 @@ struct tasvir_node {
     _Atomic int due_stale; /* set when next_due_ns must be recomputed */
     _Atomic int sync_now;
 
+    /* ---- external synchronization (engine-private unless noted) ---- */
+    uint32_t mtu;
+    uint64_t incarnation;
+    struct tasvir__peer *peers;        /* [TASVIR_MAX_NODES]; read by peer_info (atomics below) */
+    _Atomic uint64_t peer_up_bits[TASVIR_MAX_NODES / 64];
+    uint64_t next_hb_ns, hb_count;
+    struct tasvir__area *dir;          /* root directory (owned at the root, else replica) */
+    struct tasvir__area *self;         /* this node's node area */
+    uint32_t dir_capacity;
+    uint32_t dir_used;                 /* root: entries written into the directory */
+    uint64_t dir_indexed_ver;          /* directory version last indexed */
+    struct tasvir__dirent *dirix;      /* under lock */
+    uint32_t dirix_n, dirix_cap;
+    struct tasvir__area **emap;        /* engine's id -> area map (open addressing) */
+    uint32_t emap_cap;
+    uint64_t emap_gen;
+    _Atomic uint64_t areas_gen;        /* bumped under lock whenever areas[] changes */
+    struct tasvir_frame **defer;
+    uint32_t ndefer;
+    struct tasvir_frame *txq[32];
+    uint32_t ntxq;
+    uint64_t epoch_end_seq;            /* last epoch whose end esync has processed */
+    uint64_t created_ns;
+    struct tasvir__pending_peer *pend_peers; /* under lock */
+    uint32_t n_pend_peers, cap_pend_peers;
+    struct tasvir_frame **hbf;         /* per-peer heartbeat frame being built */
+
     /* dead handles kept for use-after-destroy detection (under lock) */
     struct tasvir_area *dead_head, *dead_tail;
     uint32_t n_dead;
@@ -175,17 +300,61 @@ struct tasvir_node {
 };
 
 /* isync.c */
-int tasvir__isync_poll(struct tasvir_node *n, uint64_t now, uint64_t *next_ns);
+int tasvir__isync_drive(struct tasvir_node *n, uint64_t now, uint64_t *next_ns);
+int tasvir__isync_maybe_start(struct tasvir_node *n, uint64_t now, uint64_t *next_ns);
+void tasvir__isync_due_changed(struct tasvir_node *n);
 void tasvir__isync_copy_work(struct tasvir_node *n, uint64_t seq);
 int tasvir__isync_arrive(struct tasvir_thread *t, uint64_t seq);
 
 /* area.c */
 void tasvir__area_free(struct tasvir_node *n, struct tasvir__area *a);
 void tasvir__area_reap(struct tasvir_node *n);
+struct tasvir__area *tasvir__area_new(struct tasvir_node *n, const char *name, uint64_t len,
+                                      uint64_t int_us, uint64_t ext_us, int *rc);
+int tasvir__area_insert(struct tasvir_node *n, struct tasvir__area *a, uint32_t local_id);
+void tasvir__log_lines(struct tasvir__area *a, uint64_t off, uint64_t len);
+
+/* esync.c */
+void tasvir__esync_poll(struct tasvir_node *n, uint64_t now, uint64_t *next_ns);
+void tasvir__esync_epoch_end(struct tasvir_node *n, bool published, uint64_t now);
+void tasvir__esync_rx_frame(struct tasvir_node *n, struct tasvir_frame *f, uint64_t now);
+void tasvir__esync_flush(struct tasvir_node *n);
+uint32_t tasvir__frame_begin(struct tasvir_node *n, struct tasvir_frame **f, const uint8_t *dst);
+void tasvir__frame_send(struct tasvir_node *n, struct tasvir_frame *f);
+void tasvir__send_ctrl(struct tasvir_node *n, uint16_t dst, uint8_t type, uint16_t flags,
+                       uint32_t area_id, uint64_t version, uint64_t base,
+                       const void *payload, uint32_t plen);
+struct tasvir__area *tasvir__emap_get(struct tasvir_node *n, uint32_t id);
+void tasvir__owner_add_sub(struct tasvir_node *n, struct tasvir__area *a, uint16_t node,
+                           uint64_t visible);
+void tasvir__owner_del_sub(struct tasvir_node *n, struct tasvir__area *a, uint16_t node);
+void tasvir__replica_owner_restart(struct tasvir_node *n, struct tasvir__area *a, uint64_t inc);
+void tasvir__replica_announce(struct tasvir_node *n, struct tasvir__area *a, uint64_t ver,
+                              uint64_t pub, uint64_t now);
+
+struct tasvir__area *tasvir__replica_create(struct tasvir_node *n, const struct tasvir__dirent *e,
+                                           bool sys, int *rc);
+
+/* member.c */
+int tasvir__member_init(struct tasvir_node *n);
+void tasvir__member_fini(struct tasvir_node *n);
+void tasvir__member_poll(struct tasvir_node *n, uint64_t now, uint64_t *next_ns);
+void tasvir__member_rx(struct tasvir_node *n, const struct tasvir_wire_hdr *h,
+                       const uint8_t *src_mac, const uint8_t *p, uint32_t plen, uint64_t now);
+void tasvir__member_heard(struct tasvir_node *n, uint16_t node, const uint8_t *mac, uint64_t now);
+const struct tasvir__dirent *tasvir__dir_find(struct tasvir_node *n, const char *name);
+bool tasvir__peer_mac(struct tasvir_node *n, uint16_t node, uint8_t mac[6]);
 
 /* node.c helpers */
 void tasvir__log(const struct tasvir_node *n, int level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+/* Internal syncs happen on a grid: at multiples of the area's interval on the node clock,
+ * so areas with equal (or multiple) intervals are always published in the same epochs. */
+static inline uint64_t tasvir__grid_next(uint64_t t, uint64_t iv)
+{
+    return iv ? (t / iv + 1) * iv : t;
+}
 
 static inline uint64_t tasvir__now(const struct tasvir_node *n)
 {

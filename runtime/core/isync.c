@@ -41,11 +41,15 @@ static uint64_t copy_words(struct tasvir__area *a, uint64_t wb, uint64_t we)
     uint64_t *log = a->log;
     const uint8_t *src = a->wcopy;
     uint8_t *dst = a->rcopy;
+    uint32_t n_or = a->n_or_logs;
     for (uint64_t w = wb; w < we; w++) {
         uint64_t x = log[w];
         if (x == 0)
             continue;
         log[w] = 0;
+        /* the external sync's cumulative diff logs learn this version's lines */
+        for (uint32_t k = 0; k < n_or; k++)
+            a->or_logs[k][w] |= x;
         uint64_t base = (w << 12); /* byte offset of the word's first line: w*64 lines*64 B */
         if (x == ~(uint64_t)0) {
             memcpy(dst + base, src + base, 64 * TASVIR_LINE_BYTES);
@@ -83,7 +87,16 @@ static void finalize(struct tasvir_node *n, uint64_t seq)
             lines += n->chunks[j].changed_lines;
         scanned += a->nlines * TASVIR_LINE_BYTES;
         changed += lines * TASVIR_LINE_BYTES;
-        if (lines) {
+        if (a->rx) {
+            /* a replica publishes the complete version it received (possibly with no line
+             * changed here, e.g. a resend of lines it already had) */
+            struct tasvir__rx *rx = a->rx;
+            atomic_store_explicit(&a->pub_ns, rx->ready_pub, memory_order_relaxed);
+            atomic_store_explicit(&a->version, rx->ready_ver + rx->vofs, memory_order_release);
+            rx->ready = false;
+            rx->visible_ns = now;
+            tasvir__stat_add(&n->st.versions_rx_published, 1);
+        } else if (lines) {
             uint64_t v = atomic_load_explicit(&a->version, memory_order_relaxed);
             atomic_store_explicit(&a->pub_ns, now, memory_order_relaxed);
             atomic_store_explicit(&a->version, v + 1, memory_order_release);
@@ -171,12 +184,25 @@ static int build_chunks(struct tasvir_node *n, uint64_t now, bool force)
         a->in_epoch = false;
         if (atomic_load_explicit(&a->state, memory_order_relaxed) != TASVIR__AREA_LIVE)
             continue;
-        if (!force && now < a->next_int_due_ns)
+        /* areas due within one epoch window are taken along: two areas created (or
+         * retimed) a moment apart then share their epochs from the start, and stay
+         * together on the grid afterwards */
+        if (!force && now + n->conf.epoch_window_ns < a->next_int_due_ns)
+            continue;
+        /* A replica takes part only with a complete version to publish. */
+        if (a->rx && !a->rx->ready)
             continue;
         /* Frozen: an excluded owner may be writing right now; copying would tear. */
         if (a->owner && atomic_load_explicit(&a->owner->excluded, memory_order_relaxed))
             continue;
         a->in_epoch = true;
+        a->n_or_logs = 0;
+        if (a->ever) {
+            a->or_logs[a->n_or_logs++] = a->ever;
+            if (a->ext.tiers_on)
+                for (int t = 0; t < TASVIR__TIERS; t++)
+                    a->or_logs[a->n_or_logs++] = a->ext.tier[t];
+        }
         for (uint64_t w = 0; w < a->nwords; w += TASVIR__CHUNK_WORDS) {
             struct tasvir__chunk *c = &n->chunks[k++];
             c->area = a;
@@ -227,10 +253,17 @@ static int start_epoch(struct tasvir_node *n, uint64_t now, bool force)
     return 1;
 }
 
+void tasvir__isync_due_changed(struct tasvir_node *n)
+{
+    atomic_store_explicit(&n->due_stale, 1, memory_order_release);
+}
+
 /* The engine saw the end (DONE or ABORT) of epoch seq: reschedule areas, count misses. */
 static void handle_end(struct tasvir_node *n, uint64_t seq, unsigned phase, uint64_t now)
 {
     n->handled_seq = seq;
+    /* acks for published replicas, deferred frames: before in_epoch flags are cleared */
+    tasvir__esync_epoch_end(n, phase == TASVIR__PH_DONE, now);
     if (phase == TASVIR__PH_DONE) {
         for (uint32_t i = 0; i < n->nchunks; i++) {
             struct tasvir__area *a = n->chunks[i].area;
@@ -238,9 +271,10 @@ static void handle_end(struct tasvir_node *n, uint64_t seq, unsigned phase, uint
                 continue;
             a->in_epoch = false;
             uint64_t iv = atomic_load_explicit(&a->sync_int_ns, memory_order_relaxed);
-            /* Keep the cadence anchored at the epoch start; never schedule in the past. */
-            uint64_t due = n->ep_start_ns + iv;
-            a->next_int_due_ns = due > now ? due : now;
+            /* next grid point after the epoch's start (the grid keeps areas of equal
+             * intervals together); if it already passed, the area is due at once, and
+             * the one after is again in the future: an overrun costs one epoch, no more */
+            a->next_int_due_ns = tasvir__grid_next(n->ep_start_ns, iv);
         }
         atomic_store_explicit(&n->due_stale, 1, memory_order_relaxed);
         pthread_mutex_lock(&n->lock);
@@ -293,6 +327,8 @@ static uint64_t next_due(struct tasvir_node *n)
         uint64_t hint = atomic_exchange_explicit(&a->due_hint, 0, memory_order_acq_rel);
         if (hint) /* new area or interval changed */
             a->next_int_due_ns = hint;
+        if (a->rx && !a->rx->ready)
+            continue; /* nothing to publish */
         if (a->next_int_due_ns < due)
             due = a->next_int_due_ns;
     }
@@ -301,7 +337,9 @@ static uint64_t next_due(struct tasvir_node *n)
     return due;
 }
 
-int tasvir__isync_poll(struct tasvir_node *n, uint64_t now, uint64_t *next_ns)
+/* Drive an epoch in progress (timeout, copy, end).  Returns -EAGAIN while one is in
+ * progress, 0 when idle. */
+int tasvir__isync_drive(struct tasvir_node *n, uint64_t now, uint64_t *next_ns)
 {
     uint64_t ctl = atomic_load_explicit(&n->ctl, memory_order_acquire);
     uint64_t seq = TASVIR__CTL_SEQ(ctl);
@@ -339,8 +377,12 @@ int tasvir__isync_poll(struct tasvir_node *n, uint64_t now, uint64_t *next_ns)
         handle_end(n, seq, ph, now);
         tasvir__area_reap(n);
     }
+    return 0;
+}
 
-    /* Idle: start the next epoch if one is due. */
+/* Idle: start the next epoch if one is due.  Returns -EAGAIN if one is now in progress. */
+int tasvir__isync_maybe_start(struct tasvir_node *n, uint64_t now, uint64_t *next_ns)
+{
     bool force = atomic_exchange_explicit(&n->sync_now, 0, memory_order_acq_rel) != 0;
     uint64_t due = next_due(n);
     if (n->retry_at_ns > due)
@@ -354,6 +396,7 @@ int tasvir__isync_poll(struct tasvir_node *n, uint64_t now, uint64_t *next_ns)
                 c = atomic_load_explicit(&n->ctl, memory_order_acquire);
                 if (TASVIR__CTL_PHASE(c) == TASVIR__PH_DONE) {
                     handle_end(n, TASVIR__CTL_SEQ(c), TASVIR__PH_DONE, now);
+                    tasvir__area_reap(n);
                     *next_ns = next_due(n);
                     return 0;
                 }
@@ -362,6 +405,8 @@ int tasvir__isync_poll(struct tasvir_node *n, uint64_t now, uint64_t *next_ns)
             return -EAGAIN;
         }
         due = next_due(n);
+        if (n->retry_at_ns > due)
+            due = n->retry_at_ns;
     }
     *next_ns = due;
     return 0;

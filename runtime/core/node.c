@@ -24,6 +24,14 @@ int tasvir_node_conf_init(struct tasvir_node_conf *c)
     c->sync_int_us = 1000;
     c->sync_ext_us = 10000;
     c->log_level = TASVIR_LOG_WARN;
+    c->root_node = 0;
+    c->addressing = TASVIR_ADDR_UNICAST;
+    c->mtu = 0;
+    c->hb_period_us = 10000;
+    c->down_after_hb = 5;
+    c->nack_gap_us = 200;
+    c->max_deferred = 4096;
+    c->dir_entries = 4096;
     return 0;
 }
 
@@ -54,6 +62,12 @@ static int check_conf(const struct tasvir_node_conf *c)
         c->max_areas > (1u << 20) || c->max_area_bytes == 0 ||
         c->max_area_bytes > ((uint64_t)1 << 40) || c->epoch_window_ns == 0 ||
         c->exclude_after_misses == 0 || c->sync_int_us == 0 || c->sync_ext_us == 0)
+        return -EINVAL;
+    if ((c->n_peers && !c->peers) || c->root_node >= TASVIR_MAX_NODES ||
+        (c->addressing != TASVIR_ADDR_UNICAST && c->addressing != TASVIR_ADDR_MULTICAST) ||
+        (c->mtu && (c->mtu < 576 || c->mtu > 9600)) || c->hb_period_us == 0 ||
+        c->down_after_hb == 0 || c->max_deferred == 0 || c->dir_entries == 0 ||
+        c->dir_entries > (1u << 20))
         return -EINVAL;
     return 0;
 }
@@ -100,10 +114,23 @@ int tasvir_node_create(const struct tasvir_node_conf *conf, struct tasvir_node *
     n->next_local_id = 16; /* ids 0..15 of every node are reserved for system areas */
     atomic_init(&n->ctl, TASVIR__CTL(0, 0, TASVIR__PH_IDLE));
     atomic_init(&n->due_stale, 1);
+    n->mtu = n->conf.mtu ? n->conf.mtu : n->ident.mtu;
+    if (n->mtu < 576 || n->mtu > 9600) {
+        rc = TASVIR_EBACKEND;
+        goto fail;
+    }
     n->magic = TASVIR__MAGIC_NODE;
+    if ((rc = tasvir__member_init(n))) {
+        n->magic = 0;
+        goto fail;
+    }
     *out = n;
     return 0;
 fail:
+    tasvir__member_fini(n);
+    for (uint32_t i = 0; n->areas && i < n->areas_hwm; i++)
+        if (n->areas[i])
+            tasvir__area_free(n, n->areas[i]);
     free(n->threads);
     free(n->areas);
     pthread_mutex_destroy(&n->lock);
@@ -116,6 +143,7 @@ void tasvir_node_destroy(struct tasvir_node *n)
     if (!n || n->magic != TASVIR__MAGIC_NODE)
         return;
     n->magic = TASVIR__MAGIC_DEAD;
+    tasvir__member_fini(n);
     for (uint32_t i = 0; i < n->areas_hwm; i++) {
         struct tasvir__area *a = n->areas[i];
         if (!a)
@@ -145,7 +173,16 @@ int tasvir_node_poll(struct tasvir_node *n, uint64_t *next_ns)
         return TASVIR_EBADHANDLE;
     uint64_t now = tasvir__now(n);
     uint64_t next = UINT64_MAX;
-    int rc = tasvir__isync_poll(n, now, &next);
+    /* 1. an epoch in progress: drive it; nothing else touches areas meanwhile */
+    int rc = tasvir__isync_drive(n, now, &next);
+    if (rc != -EAGAIN) {
+        /* 2. idle: network (receive, external rounds, membership), then maybe an epoch */
+        tasvir__esync_poll(n, now, &next);
+        uint64_t inext = UINT64_MAX;
+        rc = tasvir__isync_maybe_start(n, now, &inext);
+        if (inext < next)
+            next = inext;
+    }
     if (next_ns)
         *next_ns = next;
     return rc;
@@ -194,8 +231,38 @@ int tasvir_node_stats(const struct tasvir_node *n, struct tasvir_stats *o)
     LD(threads_readmitted);
     LD(threads_excluded_now);
     LD(log_misuse);
+    LD(frames_tx);
+    LD(bytes_tx);
+    LD(frames_rx);
+    LD(bytes_rx);
+    LD(tx_failed);
+    LD(data_frames_tx);
+    LD(data_payload_tx);
+    LD(versions_sent);
+    LD(full_resends);
+    LD(nack_resends);
+    LD(versions_rx_complete);
+    LD(versions_rx_superseded);
+    LD(versions_rx_published);
+    LD(frames_deferred);
+    LD(acks_tx);
+    LD(acks_rx);
+    LD(nacks_tx);
+    LD(nacks_rx);
+    LD(hb_tx);
+    LD(hb_rx);
+    LD(peers_down);
+    LD(peers_up);
+    LD(owner_restarts);
 #undef LD
+    for (int i = 0; i < 16; i++)
+        o->rx_drop[i] = atomic_load_explicit(&s->rx_drop[i], memory_order_relaxed);
     return 0;
+}
+
+const char *tasvir_drop_reason(int i)
+{
+    return i >= 0 && i < TASVIR_DROP__COUNT ? tasvir__drop_name(i) : "?";
 }
 
 static const char *phase_name(unsigned ph)
@@ -240,11 +307,12 @@ void tasvir_dump(const struct tasvir_node *cn, FILE *f)
         if (!a)
             continue;
         fprintf(f, "  area %#x '%s' %" PRIu64 " B v%" PRIu64 " pub %" PRIu64
-                   " int %" PRIu64 " us ext %" PRIu64 " us owner %d%s\n",
+                   " int %" PRIu64 " us ext %" PRIu64 " us %s node %u thread %d%s\n",
                 a->id, a->name, a->len, atomic_load_explicit(&a->version, memory_order_relaxed),
                 atomic_load_explicit(&a->pub_ns, memory_order_relaxed),
                 atomic_load_explicit(&a->sync_int_ns, memory_order_relaxed) / 1000,
                 atomic_load_explicit(&a->sync_ext_ns, memory_order_relaxed) / 1000,
+                a->rx ? "replica of" : "owned by", a->owner_node,
                 a->owner ? (int)a->owner->idx : -1,
                 atomic_load_explicit(&a->state, memory_order_relaxed) == TASVIR__AREA_DYING
                     ? " (dying)"

@@ -36,12 +36,19 @@ static inline int h_net_create(struct h_net *h, unsigned n, int real_clock, uint
     if (rc)
         return rc;
     h->n = n;
+    struct tasvir_peer peers[H_MAX_NODES];
+    for (unsigned i = 0; i < n; i++) {
+        peers[i].node_id = (uint16_t)i;
+        tasvir_loop_mac((uint16_t)i, peers[i].mac);
+    }
     for (unsigned i = 0; i < n; i++) {
         if ((rc = tasvir_loop_port_create(h->net, (uint16_t)i, &h->port[i])))
             return rc;
         struct tasvir_node_conf c;
         tasvir_node_conf_init(&c);
         c.backend = tasvir_loop_port_backend(h->port[i]);
+        c.peers = peers;
+        c.n_peers = n;
         if (conf_fn)
             conf_fn(&c, i);
         if ((rc = tasvir_node_create(&c, &h->node[i])))

@@ -55,10 +55,12 @@ Test(multinode, nodes_are_independent, .timeout = 10)
     cr_assert(ge(u64, s2.epochs_failed, 8));
     cr_assert(eq(u64, s2.threads_excluded, 1));
     cr_assert(lt(u64, tasvir_area_version(a[2]), 20));
-    /* names are per node here: each node only knows its own areas (no replication yet) */
+    /* names are testbed-wide (root directory): node 0 can attach node 1's area, read-only */
     struct tasvir_area *x;
-    cr_assert(eq(int, tasvir_area_attach(t[0], "area1", &x), -ENOENT));
-    cr_assert(eq(int, tasvir_area_lookup(h.node[1], "area1"), 1));
+    cr_assert(eq(int, tasvir_area_lookup(h.node[0], "area1"), 1));
+    cr_assert(eq(int, tasvir_area_attach(t[0], "area1", &x), 0));
+    cr_assert(eq(ptr, tasvir_area_writer(x), NULL));
+    cr_assert(eq(int, tasvir_log(x, tasvir_area_writer(a[1]), 8), TASVIR_ENOTOWNER));
     /* a thread of node 0 cannot log into node 1's area through node 1's handle */
     cr_assert(eq(int, tasvir_log_checked(t[0], a[1], tasvir_area_writer(a[1]), 8), TASVIR_ENOTOWNER));
     h_net_destroy(&h);

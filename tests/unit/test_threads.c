@@ -64,7 +64,8 @@ static void *writer_main(void *p)
     struct torn *x = p;
     struct tasvir_thread *t;
     cr_assert(eq(int, tasvir_thread_register(x->node, &t), 0));
-    cr_assert(eq(int, tasvir_thread_activate(t), 0));
+    int rc = tasvir_thread_activate(t);
+    cr_assert(eq(int, rc == -EAGAIN ? tasvir_service_wait(t) : rc, 0));
     struct tasvir_area_conf c;
     tasvir_area_conf_init(&c);
     c.sync_int_us = 1;
@@ -198,7 +199,8 @@ static void *staller_main(void *p)
     struct stall *s = p;
     struct tasvir_thread *t;
     cr_assert(eq(int, tasvir_thread_register(s->node, &t), 0));
-    cr_assert(eq(int, tasvir_thread_activate(t), 0));
+    int rc = tasvir_thread_activate(t);
+    cr_assert(eq(int, rc == -EAGAIN ? tasvir_service_wait(t) : rc, 0));
     for (;;) {
         int ph = atomic_load(&s->phase);
         if (ph == 4)

@@ -36,7 +36,9 @@
  * ## Internal synchronization (one node)
  *
  * The node's *sync engine* (tasvir_node_poll(), driven by a dedicated thread, lcore or
- * simulator agent) starts an *epoch* when an area's internal interval has elapsed.  Every
+ * simulator agent) starts an *epoch* when an area's internal interval has elapsed.
+ * Sync times lie on a grid (multiples of the interval on the node's clock), so areas with
+ * equal intervals are always published together, in one epoch.  Every
  * active thread must check in within the epoch window (default 50 us).  Then the dirty
  * lines are copied writer copy -> reader copy, cooperatively by the checked-in threads,
  * versions of changed areas are bumped, and only then do the threads leave the check-in.
@@ -47,6 +49,21 @@
  * logged.  When it next calls tasvir_service() it is readmitted and told so
  * (TASVIR_SERVICE_READMITTED): its reads since its previous check-in may not have been a
  * consistent snapshot.
+ *
+ * ## External synchronization (across nodes)
+ *
+ * A node receives an area only if one of its threads attached to it (selective
+ * membership).  The owner node's sync engine sends, every external interval, the lines
+ * changed since the oldest version a subscriber lacks, read from its reader copy; a
+ * subscriber stages them and publishes a version to its readers only once the version has
+ * fully arrived, at its next internal epoch.  Loss, duplication and reordering never show
+ * a partial version: the subscriber acknowledges complete versions only, and the owner's
+ * next round (or a NACK) resends from an older pivot.  Names are global: a root directory
+ * (owned by node `root_node`) lists every area of the testbed, so attaching by name works
+ * for areas of any node, including areas created later (attach returns -ENOENT until the
+ * directory entry has reached this node; retry).  Nodes exchange heartbeats; a node silent
+ * for `down_after_hb` periods is declared down, and tasvir_area_info() tells readers
+ * whether an area's owner is up and since when their view is stale.
  *
  * ## Caveats
  *
@@ -98,6 +115,22 @@ enum tasvir_error {
     TASVIR_ENODEDOWN = -10007,  /**< the owner node is declared down */
 };
 
+/** A testbed member known from configuration. */
+struct tasvir_peer {
+    uint16_t node_id;
+    uint8_t mac[6];
+};
+
+/** How an owner fans out an area's data frames to its subscribers. */
+enum tasvir_addressing {
+    /** One copy per subscriber, to its MAC; each gets a diff from its own acknowledged
+     *  version (fewest bytes per subscriber, most frames at the owner). */
+    TASVIR_ADDR_UNICAST = 0,
+    /** One copy to the area's multicast group (03:74:<area id>), which subscribers join;
+     *  the diff starts at the oldest version any subscriber lacks. */
+    TASVIR_ADDR_MULTICAST = 1,
+};
+
 /** Non-error results of tasvir_service(). */
 enum tasvir_service_result {
     TASVIR_SERVICE_OK = 0,         /**< no epoch pending, or the epoch is over: go on */
@@ -134,6 +167,29 @@ struct tasvir_node_conf {
     void *log_arg;
     /** Least severity passed to log_fn (default TASVIR_LOG_WARN). */
     int log_level;
+
+    /* ---- external synchronization ---- */
+    /** Known members of the testbed (copied; may be empty for a single node).  More can be
+     *  added with tasvir_node_add_peer() or learnt from the root directory. */
+    const struct tasvir_peer *peers;
+    uint32_t n_peers;
+    /** Node that owns the root directory (default 0).  Its MAC must be among the peers
+     *  (or be this node). */
+    uint16_t root_node;
+    /** enum tasvir_addressing (default TASVIR_ADDR_UNICAST). */
+    int addressing;
+    /** L2 payload bytes per frame; 0 = the backend's MTU (default 0).  Must be 576..9600. */
+    uint32_t mtu;
+    /** Heartbeat period in us (default 10000) and silent periods before a node is declared
+     *  down (default 5). */
+    uint64_t hb_period_us;
+    uint32_t down_after_hb;
+    /** Least gap between two NACK-driven resends to one subscriber, in us (default 200). */
+    uint64_t nack_gap_us;
+    /** Frames held back while a complete version awaits publication (default 4096). */
+    uint32_t max_deferred;
+    /** Root directory capacity in entries (default 4096). */
+    uint32_t dir_entries;
 };
 
 /** Counters of a node.  All are cumulative since tasvir_node_create(). */
@@ -150,6 +206,62 @@ struct tasvir_stats {
     uint64_t threads_readmitted;   /**< readmissions after exclusion */
     uint64_t threads_excluded_now; /**< threads currently excluded */
     uint64_t log_misuse;           /**< tasvir_log calls rejected (not owner, out of range) */
+
+    /* external synchronization */
+    uint64_t frames_tx, bytes_tx;      /**< frames handed to the backend (bytes incl. Ethernet) */
+    uint64_t frames_rx, bytes_rx;      /**< frames received */
+    uint64_t tx_failed;                /**< frames the backend refused or could not allocate */
+    uint64_t data_frames_tx;           /**< DATA frames sent */
+    uint64_t data_payload_tx;          /**< line bytes carried by DATA frames sent */
+    uint64_t versions_sent;            /**< (version, destination) pairs sent */
+    uint64_t full_resends;             /**< of which base-0 resends */
+    uint64_t nack_resends;             /**< of which triggered by a NACK */
+    uint64_t versions_rx_complete;     /**< versions fully received */
+    uint64_t versions_rx_superseded;   /**< incomplete versions abandoned for a newer one */
+    uint64_t versions_rx_published;    /**< received versions made visible */
+    uint64_t frames_deferred;          /**< frames held while a version awaited publication */
+    uint64_t acks_tx, acks_rx, nacks_tx, nacks_rx;
+    uint64_t hb_tx, hb_rx;
+    uint64_t peers_down;               /**< times a peer was declared down */
+    uint64_t peers_up;                 /**< times a peer came (back) up */
+    uint64_t owner_restarts;           /**< replicas reset because their owner restarted */
+    /** Received frames dropped, by reason; tasvir_drop_reason() names the index. */
+    uint64_t rx_drop[16];
+};
+
+/** Number of rx_drop reasons in use, and their names ("short", "type", "bounds", ...). */
+#define TASVIR_DROP_REASONS 15
+const char *tasvir_drop_reason(int index);
+
+/** What a node knows about one area: the staleness API (DESIGN §6). */
+struct tasvir_area_info {
+    uint32_t id;             /**< testbed-wide area id */
+    uint16_t owner_node;     /**< node of the owner thread */
+    int local;               /**< 1 if owned by this node */
+    uint64_t len_bytes;
+    uint64_t version;        /**< version visible to readers here */
+    uint64_t pub_ns;         /**< owner's publish time of that version (owner's clock) */
+    uint64_t visible_ns;     /**< when this node made it visible (local clock) */
+    uint64_t latest_version; /**< newest version the owner has announced (heartbeat/data) */
+    uint64_t latest_pub_ns;  /**< its publish time (owner's clock) */
+    /** Publish time of the oldest version newer than `version` that this node has heard
+     *  of (owner's clock), 0 if none: an upper bound for the age computation. */
+    uint64_t next_pub_ns;
+    int owner_up;            /**< 1 if the owner is up (always 1 for local areas) */
+    uint64_t owner_since_ns; /**< local time the owner was last seen coming up / going down */
+    /** 0 if the view is known fresh (owner up, nothing newer announced); otherwise the
+     *  local time since when this node has known its view to be stale. */
+    uint64_t stale_since_ns;
+};
+
+/** Liveness of a peer. */
+struct tasvir_peer_info {
+    uint16_t node_id;
+    int known;              /**< in the configuration or the directory */
+    int up;                 /**< heard within down_after_hb heartbeat periods */
+    uint64_t since_ns;      /**< local time of the last up/down transition */
+    uint64_t last_heard_ns; /**< local time the last frame from it arrived */
+    uint64_t incarnation;   /**< changes when the peer restarts */
 };
 
 /** Area configuration for tasvir_area_create(). */
@@ -228,6 +340,19 @@ uint64_t tasvir_node_now_ns(const struct tasvir_node *node);
  * @return 0, -EINVAL (NULL out) or TASVIR_EBADHANDLE.
  */
 int tasvir_node_stats(const struct tasvir_node *node, struct tasvir_stats *out);
+
+/**
+ * Add (or update the MAC of) a peer at run time, e.g. a node that joins later.
+ * @return 0; TASVIR_EBADHANDLE; -EINVAL (NULL, id out of range, or this node's own id).
+ */
+int tasvir_node_add_peer(struct tasvir_node *node, const struct tasvir_peer *peer);
+
+/**
+ * Liveness of peer `node_id` as seen by this node.
+ * @return 0; TASVIR_EBADHANDLE; -EINVAL (NULL out, id out of range).
+ */
+int tasvir_node_peer_info(const struct tasvir_node *node, uint16_t node_id,
+                          struct tasvir_peer_info *out);
 
 /** Write a human-readable dump of the node's internals (threads, areas, epoch state). */
 void tasvir_dump(const struct tasvir_node *node, FILE *f);
@@ -309,10 +434,13 @@ int tasvir_area_create(struct tasvir_thread *owner, const struct tasvir_area_con
 
 /**
  * Attach thread t to the area called `name` and get a reader handle for it (reader copy
- * only; it may not write or log).  Every call returns a new handle; each is released by
- * tasvir_area_detach() or with the node.
+ * only; it may not write or log).  The area may be owned by any node: the first attach of a
+ * remote area subscribes this node to it; its reader copy stays at version 0 (zeros) until
+ * the first complete version has arrived.  Every call returns a new handle; each is
+ * released by tasvir_area_detach() (the last detach of a remote area unsubscribes) or with
+ * the node.
  * @return 0; TASVIR_EBADHANDLE / TASVIR_EDESTROYED (t); -EINVAL (NULL or bad name or out);
- *         -ENOENT (no area of that name is known); -ENOMEM.
+ *         -ENOENT (no area of that name is known here yet); -EBUSY (max_areas); -ENOMEM.
  */
 int tasvir_area_attach(struct tasvir_thread *t, const char *name, struct tasvir_area **out);
 
@@ -332,7 +460,8 @@ int tasvir_area_detach(struct tasvir_area *a);
 int tasvir_area_destroy(struct tasvir_area *a);
 
 /**
- * Is there an area of this name on the node?  Does not attach.
+ * Is an area of this name known to the node (owned here, attached, or in the directory)?
+ * Does not attach.
  * @return 1 if known, 0 if not; -EINVAL (NULL or bad name); TASVIR_EBADHANDLE.
  */
 int tasvir_area_lookup(struct tasvir_node *node, const char *name);
@@ -349,6 +478,12 @@ const char *tasvir_area_name(const struct tasvir_area *a);
 uint64_t tasvir_area_version(const struct tasvir_area *a);
 /** The owner's publish timestamp (ns, owner's clock) of that version; 0 for version 0. */
 uint64_t tasvir_area_pub_ns(const struct tasvir_area *a);
+
+/**
+ * Staleness and ownership of an area as this node sees it (any thread, any time).
+ * @return 0; TASVIR_EBADHANDLE; TASVIR_EDESTROYED; -EINVAL (NULL out).
+ */
+int tasvir_area_info(const struct tasvir_area *a, struct tasvir_area_info *out);
 
 /**
  * Change an area's internal and/or external sync interval (0 keeps the current value).

@@ -1,0 +1,636 @@
+/*
+ * member.c — membership: peers and their liveness, heartbeats, the root directory, node
+ * areas, and registration of areas with the root.
+ *
+ * The root directory ("tasvir/root", owned by the engine of node conf.root_node) is an
+ * ordinary area of fixed-size entries (wire.h, TASVIR_DIR_ENTRY), appended by the root as
+ * nodes register their areas with REG control frames and replicated to every node with the
+ * same external sync as user areas.  Each node indexes the entries it has received (the
+ * name index, under node->lock) so that threads can attach areas of any node by name.
+ *
+ * Every node also owns a node area ("tasvir/node/<id>") describing its threads, its
+ * subscriptions with the versions it has made visible, and a heartbeat counter; it is
+ * updated once per heartbeat period and replicated to whoever attaches it (the root
+ * always does, which gives it a global view).
+ *
+ * Heartbeats are small frames to every known peer, carrying the latest published version
+ * of each area the peer subscribes to (the staleness API's "announced" version) and the
+ * sender's incarnation, which changes when a node restarts.  A heartbeat to a peer is
+ * skipped when another unicast frame went to it within the period: any frame proves
+ * liveness.  A peer silent for down_after_hb periods is declared down; the first frame
+ * from it brings it back up.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+#define NODE_AREA_HDR 64u
+#define NODE_THREAD_REC 8u
+#define NODE_SUB_REC 24u
+#define NODE_AREA_MAGIC 0x4e565354u /* "TSVN" */
+
+static uint64_t hb_ns(const struct tasvir_node *n)
+{
+    return n->conf.hb_period_us * 1000;
+}
+
+bool tasvir__peer_mac(struct tasvir_node *n, uint16_t node, uint8_t mac[6])
+{
+    if (node == n->ident.node_id) {
+        memcpy(mac, n->ident.mac, 6);
+        return true;
+    }
+    if (node >= TASVIR_MAX_NODES || !atomic_load_explicit(&n->peers[node].known, memory_order_relaxed))
+        return false;
+    memcpy(mac, n->peers[node].mac, 6);
+    return true;
+}
+
+static void set_up(struct tasvir_node *n, uint16_t node, bool up, uint64_t now)
+{
+    struct tasvir__peer *p = &n->peers[node];
+    atomic_store_explicit(&p->up, up, memory_order_relaxed);
+    atomic_store_explicit(&p->since_ns, now, memory_order_relaxed);
+    uint64_t bit = (uint64_t)1 << (node & 63);
+    if (up)
+        atomic_fetch_or_explicit(&n->peer_up_bits[node >> 6], bit, memory_order_relaxed);
+    else
+        atomic_fetch_and_explicit(&n->peer_up_bits[node >> 6], ~bit, memory_order_relaxed);
+}
+
+static void learn_peer(struct tasvir_node *n, uint16_t node, const uint8_t *mac)
+{
+    struct tasvir__peer *p = &n->peers[node];
+    if (mac)
+        memcpy(p->mac, mac, 6);
+    if (!atomic_load_explicit(&p->known, memory_order_relaxed))
+        atomic_store_explicit(&p->known, 1, memory_order_relaxed);
+}
+
+void tasvir__member_heard(struct tasvir_node *n, uint16_t node, const uint8_t *mac, uint64_t now)
+{
+    (void)mac;
+    struct tasvir__peer *p = &n->peers[node];
+    atomic_store_explicit(&p->last_heard_ns, now, memory_order_relaxed);
+    if (!atomic_load_explicit(&p->up, memory_order_relaxed)) {
+        if (p->ever_heard) {
+            tasvir__stat_add(&n->st.peers_up, 1);
+            tasvir__log(n, TASVIR_LOG_INFO, "node %u is up again", node);
+        }
+        set_up(n, node, true, now);
+    }
+    p->ever_heard = true;
+}
+
+/* ---- directory entries ---- */
+
+static void entry_encode(uint8_t *e, const char *name, uint32_t id, uint16_t owner,
+                         const uint8_t mac[6], uint64_t len, uint64_t int_us, uint64_t ext_us)
+{
+    memset(e, 0, TASVIR_DIR_ENTRY);
+    memcpy(e, name, strnlen(name, TASVIR_NAME_MAX));
+    tasvir__put32(e + 40, id);
+    tasvir__put16(e + 44, owner);
+    tasvir__put16(e + 46, 1);
+    memcpy(e + 48, mac, 6);
+    tasvir__put64(e + 56, len);
+    tasvir__put32(e + 64, (uint32_t)(int_us > UINT32_MAX ? UINT32_MAX : int_us));
+    tasvir__put32(e + 68, (uint32_t)(ext_us > UINT32_MAX ? UINT32_MAX : ext_us));
+}
+
+/* Decode and validate an entry.  Returns false if malformed. */
+static bool entry_decode(const struct tasvir_node *n, const uint8_t *e, struct tasvir__dirent *d)
+{
+    if (tasvir__get16(e + 46) != 1)
+        return false;
+    size_t len = strnlen((const char *)e, 40);
+    if (len == 0 || len > TASVIR_NAME_MAX)
+        return false;
+    for (size_t i = 0; i < len; i++)
+        if (e[i] <= ' ' || e[i] > '~')
+            return false;
+    memset(d, 0, sizeof(*d));
+    memcpy(d->name, e, len);
+    d->id = tasvir__get32(e + 40);
+    d->owner = tasvir__get16(e + 44);
+    memcpy(d->mac, e + 48, 6);
+    d->len = tasvir__get64(e + 56);
+    d->int_us = tasvir__get32(e + 64);
+    d->ext_us = tasvir__get32(e + 68);
+    if (d->owner >= TASVIR_MAX_NODES || (d->id >> 16) != d->owner || d->len == 0 ||
+        d->len > n->conf.max_area_bytes || d->int_us == 0 || d->ext_us == 0)
+        return false;
+    return true;
+}
+
+/* Under node->lock. */
+const struct tasvir__dirent *tasvir__dir_find(struct tasvir_node *n, const char *name)
+{
+    for (uint32_t i = 0; i < n->dirix_n; i++)
+        if (strcmp(n->dirix[i].name, name) == 0)
+            return &n->dirix[i];
+    return NULL;
+}
+
+static const struct tasvir__dirent *dir_find_id(struct tasvir_node *n, uint32_t id)
+{
+    for (uint32_t i = 0; i < n->dirix_n; i++)
+        if (n->dirix[i].id == id)
+            return &n->dirix[i];
+    return NULL;
+}
+
+/* Under node->lock: add an entry to the name index. */
+static int dirix_add(struct tasvir_node *n, const struct tasvir__dirent *d)
+{
+    if (n->dirix_n == n->dirix_cap) {
+        uint32_t cap = n->dirix_cap ? n->dirix_cap * 2 : 64;
+        struct tasvir__dirent *x = realloc(n->dirix, cap * sizeof(*x));
+        if (!x)
+            return -ENOMEM;
+        n->dirix = x;
+        n->dirix_cap = cap;
+    }
+    n->dirix[n->dirix_n++] = *d;
+    return 0;
+}
+
+/* Write bytes into an engine-owned area's writer copy, logging only what changed. */
+static void sys_write(struct tasvir__area *a, uint64_t off, const void *src, uint64_t len)
+{
+    if (off + len > a->len || memcmp(a->wcopy + off, src, len) == 0)
+        return;
+    memcpy(a->wcopy + off, src, len);
+    tasvir__log_lines(a, off, len);
+}
+
+/* Root: append an entry (already validated) unless its name is taken. */
+static void dir_append(struct tasvir_node *n, const uint8_t *entry, const struct tasvir__dirent *d)
+{
+    struct tasvir__area *dir = n->dir;
+    for (uint32_t i = 0; i < n->dir_used; i++) {
+        const uint8_t *e = dir->wcopy + (uint64_t)i * TASVIR_DIR_ENTRY;
+        if (strncmp((const char *)e, d->name, 40) == 0) {
+            if (tasvir__get32(e + 40) != d->id)
+                tasvir__log(n, TASVIR_LOG_WARN,
+                            "directory: node %u registers '%s' already owned by node %u", d->owner,
+                            d->name, tasvir__get16(e + 44));
+            return;
+        }
+    }
+    if (n->dir_used >= n->dir_capacity) {
+        tasvir__log(n, TASVIR_LOG_ERR, "directory full (%u entries): '%s' not registered",
+                    n->dir_capacity, d->name);
+        return;
+    }
+    sys_write(dir, (uint64_t)n->dir_used * TASVIR_DIR_ENTRY, entry, TASVIR_DIR_ENTRY);
+    n->dir_used++;
+}
+
+/* Index the entries of the directory's reader copy that are new since the last time. */
+static void dir_index(struct tasvir_node *n)
+{
+    struct tasvir__area *dir = n->dir;
+    uint64_t v = atomic_load_explicit(&dir->version, memory_order_acquire);
+    if (v == n->dir_indexed_ver)
+        return;
+    n->dir_indexed_ver = v;
+    pthread_mutex_lock(&n->lock);
+    for (uint32_t i = 0; i < n->dir_capacity; i++) {
+        const uint8_t *e = dir->rcopy + (uint64_t)i * TASVIR_DIR_ENTRY;
+        if (tasvir__get16(e + 46) == 0)
+            break; /* entries are appended: the first empty one ends the list */
+        struct tasvir__dirent d;
+        if (!entry_decode(n, e, &d) || dir_find_id(n, d.id))
+            continue;
+        if (dirix_add(n, &d))
+            break;
+        if (d.owner != n->ident.node_id)
+            learn_peer(n, d.owner, d.mac);
+        /* the root watches every node area */
+        if (n->ident.node_id == n->conf.root_node && strncmp(d.name, "tasvir/node/", 12) == 0 &&
+            d.owner != n->ident.node_id) {
+            int rc;
+            struct tasvir__area *r = tasvir__replica_create(n, &d, true, &rc);
+            if (!r)
+                tasvir__log(n, TASVIR_LOG_ERR, "cannot replicate %s: %s", d.name,
+                            tasvir_strerror(rc));
+        }
+    }
+    pthread_mutex_unlock(&n->lock);
+}
+
+/* Registration of local areas: confirmed once the directory lists them. */
+static void register_areas(struct tasvir_node *n, uint64_t now, bool tick)
+{
+    bool root = n->ident.node_id == n->conf.root_node;
+    for (uint32_t i = 0; i < n->emap_cap; i++) {
+        struct tasvir__area *a = n->emap[i];
+        if (!a || !a->local || a->registered ||
+            atomic_load_explicit(&a->state, memory_order_relaxed) != TASVIR__AREA_LIVE)
+            continue;
+        pthread_mutex_lock(&n->lock);
+        bool listed = dir_find_id(n, a->id) != NULL;
+        pthread_mutex_unlock(&n->lock);
+        if (listed) {
+            a->registered = true;
+            continue;
+        }
+        uint8_t e[TASVIR_DIR_ENTRY];
+        entry_encode(e, a->name, a->id, n->ident.node_id, n->ident.mac, a->len,
+                     atomic_load_explicit(&a->sync_int_ns, memory_order_relaxed) / 1000,
+                     atomic_load_explicit(&a->sync_ext_ns, memory_order_relaxed) / 1000);
+        if (root) {
+            struct tasvir__dirent d;
+            if (entry_decode(n, e, &d))
+                dir_append(n, e, &d);
+        } else if (tick || !a->ext.round) {
+            /* REG now for new areas, then once per heartbeat until listed */
+            if (!tick)
+                a->ext.round = 1; /* marks "first REG sent" for an area without rounds yet */
+            tasvir__send_ctrl(n, n->conf.root_node, TASVIR_FT_CTRL, TASVIR_CTRL_REG, a->id, 0, 0,
+                              e, TASVIR_DIR_ENTRY);
+        }
+    }
+    (void)now;
+}
+
+/* ---- node area ---- */
+
+static uint64_t node_area_len(const struct tasvir_node *n)
+{
+    return NODE_AREA_HDR + (uint64_t)NODE_THREAD_REC * n->conf.max_threads +
+           (uint64_t)NODE_SUB_REC * n->conf.max_areas;
+}
+
+static void node_area_update(struct tasvir_node *n, uint64_t now)
+{
+    struct tasvir__area *a = n->self;
+    uint8_t hdr[NODE_AREA_HDR] = {0};
+    uint32_t live = 0;
+    uint8_t rec[NODE_THREAD_REC];
+    pthread_mutex_lock(&n->lock);
+    for (uint32_t i = 0; i < n->conf.max_threads; i++) {
+        struct tasvir_thread *t = &n->threads[i];
+        memset(rec, 0, sizeof(rec));
+        if (t->state == TASVIR__THR_LIVE) {
+            live++;
+            tasvir__put16(rec, (uint16_t)i);
+            rec[2] = (uint8_t)atomic_load_explicit(&t->active, memory_order_relaxed);
+            rec[3] = (uint8_t)atomic_load_explicit(&t->excluded, memory_order_relaxed);
+            tasvir__put32(rec + 4, 1);
+        }
+        sys_write(a, NODE_AREA_HDR + (uint64_t)i * NODE_THREAD_REC, rec, sizeof(rec));
+    }
+    pthread_mutex_unlock(&n->lock);
+    uint32_t nsubs = 0;
+    uint8_t srec[NODE_SUB_REC];
+    uint64_t subs_off = NODE_AREA_HDR + (uint64_t)NODE_THREAD_REC * n->conf.max_threads;
+    for (uint32_t i = 0; i < n->emap_cap && nsubs < n->conf.max_areas; i++) {
+        struct tasvir__area *r = n->emap[i];
+        if (!r || !r->rx)
+            continue;
+        memset(srec, 0, sizeof(srec));
+        tasvir__put32(srec, r->id);
+        tasvir__put16(srec + 4, r->owner_node);
+        tasvir__put64(srec + 8, atomic_load_explicit(&r->version, memory_order_relaxed));
+        tasvir__put64(srec + 16, r->rx->visible_ns);
+        sys_write(a, subs_off + (uint64_t)nsubs * NODE_SUB_REC, srec, sizeof(srec));
+        nsubs++;
+    }
+    memset(srec, 0, sizeof(srec)); /* clear a record left by an unsubscribed area */
+    if (nsubs < n->conf.max_areas)
+        sys_write(a, subs_off + (uint64_t)nsubs * NODE_SUB_REC, srec, sizeof(srec));
+    tasvir__put32(hdr, NODE_AREA_MAGIC);
+    tasvir__put16(hdr + 4, n->ident.node_id);
+    tasvir__put16(hdr + 6, (uint16_t)live);
+    tasvir__put64(hdr + 8, n->incarnation);
+    tasvir__put64(hdr + 16, n->hb_count);
+    tasvir__put64(hdr + 24, now);
+    tasvir__put32(hdr + 32, nsubs);
+    tasvir__put32(hdr + 36, n->conf.max_areas);
+    sys_write(a, 0, hdr, sizeof(hdr));
+}
+
+/* ---- heartbeats ---- */
+
+static struct tasvir_frame *hb_frame(struct tasvir_node *n, uint16_t peer, uint64_t now)
+{
+    struct tasvir_frame *f = n->hbf[peer];
+    if (f)
+        return f;
+    if (!tasvir__frame_begin(n, &f, NULL))
+        return NULL;
+    f->len = TASVIR_ETH_HDR + TASVIR_WIRE_HDR; /* header written when sent */
+    (void)now;
+    n->hbf[peer] = f;
+    return f;
+}
+
+static void hb_close(struct tasvir_node *n, uint16_t peer, uint64_t now)
+{
+    struct tasvir_frame *f = n->hbf[peer];
+    if (!f)
+        return;
+    n->hbf[peer] = NULL;
+    uint8_t mac[6];
+    if (!tasvir__peer_mac(n, peer, mac)) {
+        n->be.ops->frame_free(n->be.ctx, &f, 1);
+        return;
+    }
+    struct tasvir_wire_hdr h = {
+        .type = TASVIR_FT_HB,
+        .src_node = n->ident.node_id,
+        .dst_node = peer,
+        .version = n->hb_count,
+        .base_version = n->incarnation,
+        .length = f->len - TASVIR_ETH_HDR - TASVIR_WIRE_HDR,
+        .pub_ns = now,
+    };
+    tasvir__wire_encode_hdr(f->data, mac, n->ident.mac, &h);
+    if (f->len < 60) {
+        memset(f->data + f->len, 0, 60 - f->len);
+        f->len = 60;
+    }
+    tasvir__frame_send(n, f);
+    n->peers[peer].last_tx_ns = now;
+    tasvir__stat_add(&n->st.hb_tx, 1);
+}
+
+static void hb_send(struct tasvir_node *n, uint64_t now)
+{
+    n->hb_count++;
+    uint64_t period = hb_ns(n);
+    /* announcements: each subscriber of each owned area learns its latest version */
+    for (uint32_t i = 0; i < n->emap_cap; i++) {
+        struct tasvir__area *a = n->emap[i];
+        if (!a || !a->local || !a->ext.nsubs)
+            continue;
+        uint64_t v = atomic_load_explicit(&a->version, memory_order_relaxed);
+        uint64_t pub = atomic_load_explicit(&a->pub_ns, memory_order_relaxed);
+        for (uint32_t k = 0; k < a->ext.nsubs; k++) {
+            uint16_t peer = a->ext.subs[k].node;
+            struct tasvir_frame *f = hb_frame(n, peer, now);
+            if (!f)
+                continue;
+            if (f->len + TASVIR_HB_ENTRY > TASVIR_ETH_HDR + n->mtu) {
+                hb_close(n, peer, now);
+                if (!(f = hb_frame(n, peer, now)))
+                    continue;
+            }
+            uint8_t *e = f->data + f->len;
+            tasvir__put32(e, a->id);
+            tasvir__put32(e + 4, 0);
+            tasvir__put64(e + 8, v);
+            tasvir__put64(e + 16, pub);
+            f->len += TASVIR_HB_ENTRY;
+        }
+    }
+    for (uint16_t p = 0; p < TASVIR_MAX_NODES; p++) {
+        if (p == n->ident.node_id || !atomic_load_explicit(&n->peers[p].known, memory_order_relaxed))
+            continue;
+        /* nothing to announce and another frame went there this period: skip */
+        if (!n->hbf[p] && n->peers[p].last_tx_ns && now - n->peers[p].last_tx_ns < period)
+            continue;
+        if (!n->hbf[p] && !hb_frame(n, p, now))
+            continue;
+        hb_close(n, p, now);
+    }
+}
+
+static void liveness(struct tasvir_node *n, uint64_t now)
+{
+    uint64_t limit = hb_ns(n) * n->conf.down_after_hb;
+    for (uint16_t p = 0; p < TASVIR_MAX_NODES; p++) {
+        struct tasvir__peer *x = &n->peers[p];
+        if (p == n->ident.node_id || !atomic_load_explicit(&x->known, memory_order_relaxed) ||
+            !atomic_load_explicit(&x->up, memory_order_relaxed))
+            continue;
+        uint64_t last = atomic_load_explicit(&x->last_heard_ns, memory_order_relaxed);
+        if (now - last > limit) {
+            set_up(n, p, false, now);
+            tasvir__stat_add(&n->st.peers_down, 1);
+            tasvir__log(n, TASVIR_LOG_WARN, "node %u declared down (silent for %" PRIu64 " us)", p,
+                        (now - last) / 1000);
+        }
+    }
+}
+
+void tasvir__member_rx(struct tasvir_node *n, const struct tasvir_wire_hdr *h,
+                       const uint8_t *src_mac, const uint8_t *p, uint32_t plen, uint64_t now)
+{
+    uint16_t src = h->src_node;
+    if (h->type == TASVIR_FT_HB) {
+        learn_peer(n, src, src_mac);
+        tasvir__member_heard(n, src, src_mac, now);
+        tasvir__stat_add(&n->st.hb_rx, 1);
+        struct tasvir__peer *x = &n->peers[src];
+        uint64_t inc = atomic_load_explicit(&x->incarnation, memory_order_relaxed);
+        if (inc != h->base_version) {
+            atomic_store_explicit(&x->incarnation, h->base_version, memory_order_relaxed);
+            if (inc) {
+                /* it restarted: it lost its subscriptions and its areas started over */
+                for (uint32_t i = 0; i < n->emap_cap; i++) {
+                    struct tasvir__area *a = n->emap[i];
+                    if (!a)
+                        continue;
+                    if (a->local)
+                        tasvir__owner_del_sub(n, a, src);
+                    else if (a->rx && a->owner_node == src)
+                        tasvir__replica_owner_restart(n, a, h->base_version);
+                }
+            }
+        }
+        for (uint32_t off = 0; off + TASVIR_HB_ENTRY <= plen; off += TASVIR_HB_ENTRY) {
+            struct tasvir__area *a = tasvir__emap_get(n, tasvir__get32(p + off));
+            if (!a || !a->rx || a->owner_node != src)
+                continue;
+            a->rx->have_data = true; /* the owner lists us: subscription confirmed */
+            tasvir__replica_announce(n, a, tasvir__get64(p + off + 8), tasvir__get64(p + off + 16),
+                                     now);
+        }
+        return;
+    }
+    /* REG: only the root keeps the directory */
+    if (n->ident.node_id != n->conf.root_node) {
+        tasvir__stat_add(&n->st.rx_drop[TASVIR_DROP_NOT_OWNER], 1);
+        return;
+    }
+    struct tasvir__dirent d;
+    if (!entry_decode(n, p, &d) || d.owner != src || memcmp(d.mac, src_mac, 6) != 0) {
+        tasvir__stat_add(&n->st.rx_drop[TASVIR_DROP_FIELD], 1);
+        return;
+    }
+    learn_peer(n, src, src_mac);
+    tasvir__member_heard(n, src, src_mac, now);
+    dir_append(n, p, &d);
+}
+
+void tasvir__member_poll(struct tasvir_node *n, uint64_t now, uint64_t *wake)
+{
+    if (n->n_pend_peers) {
+        pthread_mutex_lock(&n->lock);
+        for (uint32_t i = 0; i < n->n_pend_peers; i++)
+            learn_peer(n, n->pend_peers[i].id, n->pend_peers[i].mac);
+        n->n_pend_peers = 0;
+        pthread_mutex_unlock(&n->lock);
+    }
+    dir_index(n);
+    bool tick = now >= n->next_hb_ns;
+    register_areas(n, now, tick);
+    if (tick) {
+        node_area_update(n, now);
+        hb_send(n, now);
+        liveness(n, now);
+        n->next_hb_ns += hb_ns(n);
+        if (n->next_hb_ns <= now)
+            n->next_hb_ns = now + hb_ns(n);
+    }
+    if (n->next_hb_ns < *wake)
+        *wake = n->next_hb_ns;
+}
+
+/* Create an engine-owned system area. */
+static struct tasvir__area *sys_area(struct tasvir_node *n, const char *name, uint64_t len,
+                                     uint32_t local_id, int *rc)
+{
+    /* they change at most once per heartbeat: sync them at that pace */
+    uint64_t us = n->conf.hb_period_us;
+    struct tasvir__area *a = tasvir__area_new(n, name, len, us, us, rc);
+    if (!a)
+        return NULL;
+    a->local = true;
+    a->sys = true;
+    a->ever = calloc(a->nwords, sizeof(uint64_t));
+    if (!a->ever) {
+        *rc = -ENOMEM;
+        tasvir__area_free(n, a);
+        return NULL;
+    }
+    pthread_mutex_lock(&n->lock);
+    *rc = tasvir__area_insert(n, a, local_id);
+    pthread_mutex_unlock(&n->lock);
+    if (*rc) {
+        tasvir__area_free(n, a);
+        return NULL;
+    }
+    return a;
+}
+
+int tasvir__member_init(struct tasvir_node *n)
+{
+    int rc;
+    n->peers = calloc(TASVIR_MAX_NODES, sizeof(*n->peers));
+    n->hbf = calloc(TASVIR_MAX_NODES, sizeof(*n->hbf));
+    n->defer = calloc(n->conf.max_deferred, sizeof(*n->defer));
+    if (!n->peers || !n->hbf || !n->defer)
+        return -ENOMEM;
+    uint64_t now = tasvir__now(n);
+    n->created_ns = now;
+    n->incarnation = now | 1;
+    for (uint32_t i = 0; i < n->conf.n_peers; i++) {
+        const struct tasvir_peer *p = &n->conf.peers[i];
+        if (p->node_id >= TASVIR_MAX_NODES)
+            return -EINVAL;
+        if (p->node_id != n->ident.node_id)
+            learn_peer(n, p->node_id, p->mac);
+    }
+    n->conf.peers = NULL; /* not kept: the caller's array need not outlive the call */
+    learn_peer(n, n->ident.node_id, n->ident.mac);
+    set_up(n, n->ident.node_id, true, now);
+    bool root = n->ident.node_id == n->conf.root_node;
+    if (!root && !atomic_load_explicit(&n->peers[n->conf.root_node].known, memory_order_relaxed)) {
+        tasvir__log(n, TASVIR_LOG_ERR, "root node %u is not among the peers", n->conf.root_node);
+        return -EINVAL;
+    }
+    char name[TASVIR_NAME_MAX + 1];
+    snprintf(name, sizeof(name), "tasvir/node/%u", n->ident.node_id);
+    if (!(n->self = sys_area(n, name, node_area_len(n), 0, &rc)))
+        return rc;
+    n->dir_capacity = n->conf.dir_entries;
+    uint64_t dir_len = (uint64_t)n->dir_capacity * TASVIR_DIR_ENTRY;
+    if (root) {
+        if (!(n->dir = sys_area(n, "tasvir/root", dir_len, 1, &rc)))
+            return rc;
+    } else {
+        struct tasvir__dirent d = {.id = ((uint32_t)n->conf.root_node << 16) | 1,
+                                   .owner = n->conf.root_node,
+                                   .len = dir_len,
+                                   .int_us = (uint32_t)n->conf.hb_period_us,
+                                   .ext_us = (uint32_t)n->conf.hb_period_us};
+        snprintf(d.name, sizeof(d.name), "tasvir/root");
+        memcpy(d.mac, n->peers[n->conf.root_node].mac, 6);
+        pthread_mutex_lock(&n->lock);
+        n->dir = tasvir__replica_create(n, &d, true, &rc);
+        pthread_mutex_unlock(&n->lock);
+        if (!n->dir)
+            return rc;
+    }
+    n->next_hb_ns = now;
+    return 0;
+}
+
+void tasvir__member_fini(struct tasvir_node *n)
+{
+    if (n->hbf)
+        for (uint32_t i = 0; i < TASVIR_MAX_NODES; i++)
+            if (n->hbf[i])
+                n->be.ops->frame_free(n->be.ctx, &n->hbf[i], 1);
+    if (n->ndefer)
+        n->be.ops->frame_free(n->be.ctx, n->defer, n->ndefer);
+    if (n->ntxq)
+        n->be.ops->frame_free(n->be.ctx, n->txq, n->ntxq);
+    free(n->hbf);
+    free(n->defer);
+    free(n->peers);
+    free(n->dirix);
+    free(n->emap);
+    free(n->pend_peers);
+}
+
+int tasvir_node_add_peer(struct tasvir_node *n, const struct tasvir_peer *p)
+{
+    if (!n || n->magic != TASVIR__MAGIC_NODE)
+        return TASVIR_EBADHANDLE;
+    if (!p || p->node_id >= TASVIR_MAX_NODES || p->node_id == n->ident.node_id)
+        return -EINVAL;
+    pthread_mutex_lock(&n->lock);
+    if (n->n_pend_peers == n->cap_pend_peers) {
+        uint32_t cap = n->cap_pend_peers ? n->cap_pend_peers * 2 : 8;
+        struct tasvir__pending_peer *x = realloc(n->pend_peers, cap * sizeof(*x));
+        if (!x) {
+            pthread_mutex_unlock(&n->lock);
+            return -ENOMEM;
+        }
+        n->pend_peers = x;
+        n->cap_pend_peers = cap;
+    }
+    n->pend_peers[n->n_pend_peers].id = p->node_id;
+    memcpy(n->pend_peers[n->n_pend_peers].mac, p->mac, 6);
+    n->n_pend_peers++;
+    pthread_mutex_unlock(&n->lock);
+    tasvir__kick(n, TASVIR_KICK_ENGINE);
+    return 0;
+}
+
+int tasvir_node_peer_info(const struct tasvir_node *n, uint16_t id, struct tasvir_peer_info *o)
+{
+    if (!n || n->magic != TASVIR__MAGIC_NODE)
+        return TASVIR_EBADHANDLE;
+    if (!o || id >= TASVIR_MAX_NODES)
+        return -EINVAL;
+    struct tasvir__peer *p = &n->peers[id];
+    o->node_id = id;
+    o->known = atomic_load_explicit(&p->known, memory_order_relaxed);
+    o->up = atomic_load_explicit(&p->up, memory_order_relaxed);
+    o->since_ns = atomic_load_explicit(&p->since_ns, memory_order_relaxed);
+    o->last_heard_ns = atomic_load_explicit(&p->last_heard_ns, memory_order_relaxed);
+    o->incarnation = id == n->ident.node_id
+                         ? n->incarnation
+                         : atomic_load_explicit(&p->incarnation, memory_order_relaxed);
+    return 0;
+}
