@@ -170,9 +170,15 @@ struct bench_node {
     struct tasvir_node *node;
 };
 
-/* Create a real-clock loopback node; sync_int_us 0 keeps the core default.  verbose:
- * core warnings go to stderr.  Returns 0 or a negative tasvir error (already reported). */
-int bench_node_create(struct bench_node *b, uint64_t sync_int_us, bool verbose);
+/* Node settings the benchmarks vary (0 / false: the core's defaults). */
+struct bench_node_opts {
+    uint64_t sync_int_us; /* node default internal sync interval */
+    uint32_t max_areas;
+    bool verbose;         /* core warnings and notices go to stderr */
+};
+
+/* Create a real-clock loopback node.  Returns 0 or a negative tasvir error (reported). */
+int bench_node_create(struct bench_node *b, const struct bench_node_opts *o);
 void bench_node_destroy(struct bench_node *b);
 
 /* Register + activate a thread on the calling thread's behalf (waits out an epoch in
@@ -182,10 +188,19 @@ struct tasvir_thread *bench_thread(struct tasvir_node *n);
 struct tasvir_area *bench_area(struct tasvir_thread *t, const char *name, uint64_t len,
                                uint64_t sync_int_us);
 
+/* Timestamps (ticks) of a driven epoch. */
+struct bench_epoch_ticks {
+    uint64_t begin;   /* before tasvir_node_sync_now */
+    uint64_t started; /* after the poll that started the epoch */
+    uint64_t done;    /* after t's check-in returned: t scanned, copied and published */
+    uint64_t end;     /* after the engine's poll that saw the end */
+};
+
 /* Run one internal sync epoch single-threaded: request it, start it, check t in (t does
- * all the copying), and let the engine see its end.  Returns 0, or -1 if the epoch did
- * not complete (reported). */
-int bench_drive_epoch(struct tasvir_node *n, struct tasvir_thread *t);
+ * all the copying), and let the engine see its end.  tk may be NULL.  Returns 0, or -1
+ * if the epoch did not complete (reported). */
+int bench_drive_epoch(struct tasvir_node *n, struct tasvir_thread *t,
+                      struct bench_epoch_ticks *tk);
 
 /* A sync-engine thread: loops tasvir_node_poll() until stopped. */
 struct bench_engine {

@@ -35,6 +35,7 @@ struct local_opts {
     bool pin;               /* pin worker / engine threads to the first two CPUs */
     bool verbose;           /* core warnings to stderr */
     bool wall_clock;        /* overhead rates per wall second instead of worker CPU second */
+    uint32_t max_areas;     /* node max_areas; 0 = core default */
     uint64_t seed;
     uint64_t sizes[LOCAL_MAX_LIST]; /* area sizes of overhead / idle_scan */
     unsigned nsizes;
@@ -108,6 +109,7 @@ struct local_target {
 struct local_ctx {
     struct local_opts o;
     struct bench_csv csv;
+    struct bench_node_opts node_opts; /* every node of the run starts from these */
     struct local_target targets[LOCAL_MAX_TARGETS];
     unsigned ntargets;
     int cpu_worker; /* CPU for the measured worker (-1: unpinned) */

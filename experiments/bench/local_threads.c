@@ -103,7 +103,7 @@ static int oversub_case(struct local_ctx *c, bool pinned)
 {
     const char *variant = pinned ? "pinned" : "unpinned";
     struct bench_node b;
-    if (bench_node_create(&b, 0, c->o.verbose))
+    if (bench_node_create(&b, &c->node_opts))
         return -1;
     struct os_shared sh = {.node = b.node, .srv_ticks = bench_ns_to_ticks(10000), .seed = c->o.seed};
     struct os_worker w[MT_WORKERS];
@@ -292,7 +292,7 @@ static int lockstep_case(struct local_ctx *c, bool sync_now)
     const char *variant = sync_now ? "sync_now" : "interval";
     unsigned steps = sync_now ? c->o.lockstep_steps : (c->o.lockstep_steps + 3) / 4;
     struct bench_node b;
-    if (bench_node_create(&b, 0, c->o.verbose))
+    if (bench_node_create(&b, &c->node_opts))
         return -1;
     struct ls_shared sh = {.node = b.node, .sync_now = sync_now, .steps = steps};
     struct ls_worker w[MT_WORKERS];

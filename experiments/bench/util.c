@@ -303,7 +303,7 @@ static void log_to_stderr(void *arg, int level, const char *msg)
             msg);
 }
 
-int bench_node_create(struct bench_node *b, uint64_t sync_int_us, bool verbose)
+int bench_node_create(struct bench_node *b, const struct bench_node_opts *o)
 {
     memset(b, 0, sizeof(*b));
     struct tasvir_loop_net_conf lc;
@@ -317,9 +317,11 @@ int bench_node_create(struct bench_node *b, uint64_t sync_int_us, bool verbose)
     struct tasvir_node_conf c;
     tasvir_node_conf_init(&c);
     c.backend = tasvir_loop_port_backend(b->port);
-    if (sync_int_us)
-        c.sync_int_us = sync_int_us;
-    if (verbose) {
+    if (o->sync_int_us)
+        c.sync_int_us = o->sync_int_us;
+    if (o->max_areas)
+        c.max_areas = o->max_areas;
+    if (o->verbose) {
         c.log_fn = log_to_stderr;
         c.log_level = TASVIR_LOG_INFO;
     }
@@ -377,10 +379,16 @@ struct tasvir_area *bench_area(struct tasvir_thread *t, const char *name, uint64
     return a;
 }
 
-int bench_drive_epoch(struct tasvir_node *n, struct tasvir_thread *t)
+int bench_drive_epoch(struct tasvir_node *n, struct tasvir_thread *t,
+                      struct bench_epoch_ticks *tk)
 {
+    struct bench_epoch_ticks local;
+    if (!tk)
+        tk = &local;
+    tk->begin = bench_ticks();
     tasvir_node_sync_now(n);
     (void)tasvir_node_poll(n, NULL); /* starts the epoch: t is counted */
+    tk->started = bench_ticks();
     int rc;
     unsigned spins = 0;
     while ((rc = tasvir_service(t)) == -EAGAIN) {
@@ -388,7 +396,9 @@ int bench_drive_epoch(struct tasvir_node *n, struct tasvir_thread *t)
         if (++spins > 10000000u)
             break;
     }
+    tk->done = bench_ticks();
     (void)tasvir_node_poll(n, NULL); /* the engine handles the end of the epoch */
+    tk->end = bench_ticks();
     if (rc < 0) {
         bench_info("a driven epoch did not complete: %s", tasvir_strerror(rc));
         return -1;
