@@ -201,7 +201,47 @@ static void counters(FILE *f, const struct tnode_results *r)
         N(threads_readmitted);
         N(threads_excluded_now);
         N(log_misuse);
+        N(frames_tx);
+        N(bytes_tx);
+        N(frames_rx);
+        N(bytes_rx);
+        N(tx_failed);
+        N(data_frames_tx);
+        N(data_payload_tx);
+        N(versions_sent);
+        N(full_resends);
+        N(nack_resends);
+        N(versions_rx_complete);
+        N(versions_rx_superseded);
+        N(versions_rx_published);
+        N(frames_deferred);
+        N(acks_tx);
+        N(acks_rx);
+        N(nacks_tx);
+        N(nacks_rx);
+        N(hb_tx);
+        N(hb_rx);
+        N(peers_down);
+        N(peers_up);
+        N(owner_restarts);
 #undef N
+        char name[64];
+        for (int i = 0; i < TASVIR_DROP_REASONS; i++) {
+            snprintf(name, sizeof(name), "rx_drop_%s", tasvir_drop_reason(i));
+            emit(&s, name, st.rx_drop[i]);
+        }
+        /* Liveness of every other testbed node as this node saw it at the end. */
+        s.scope = "peer";
+        for (unsigned i = 0; r->cfg && i < r->cfg->n_nodes; i++) {
+            uint16_t id = r->cfg->nodes[i].id;
+            struct tasvir_peer_info pi;
+            if (id == r->node_id || tasvir_node_peer_info(r->node, id, &pi) != 0)
+                continue;
+            snprintf(name, sizeof(name), "node%u_up", id);
+            emit(&s, name, (uint64_t)pi.up);
+            snprintf(name, sizeof(name), "node%u_incarnation", id);
+            emit(&s, name, pi.incarnation);
+        }
     }
     struct tasvir_dpdk_port_stats ps;
     if (r->port && tasvir_dpdk_port_stats(r->port, &ps) == 0) {

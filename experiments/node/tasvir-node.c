@@ -73,6 +73,7 @@ struct app {
     struct tasvir_hwconfig *cfg;
     const struct tasvir_hwconfig_node *me;
     uint16_t *node_ids;
+    struct tasvir_peer *peers;
     const struct tnode_workload *wl_ops;
     void *wl_conf, *wl;
     struct tasvir_dpdk_port *port;
@@ -457,6 +458,7 @@ static void app_free(struct app *a)
     tasvir_hwconfig_free(a->cfg);
     tasvir_hwconfig_argv_free(a->eal_argv);
     free(a->node_ids);
+    free(a->peers);
     free(a->w);
     if (a->sigfd >= 0)
         close(a->sigfd);
@@ -596,6 +598,23 @@ static int start(struct app *a)
     a->nconf.sync_ext_us = a->o.sync_ext_us;
     a->nconf.log_fn = tasvir_dpdk_log;
     a->nconf.log_level = a->o.log_level;
+    /* External synchronization: the testbed's members, its root, addressing and MTU. */
+    a->peers = calloc(c->n_nodes ? c->n_nodes : 1, sizeof(*a->peers));
+    if (!a->peers)
+        return 1;
+    for (unsigned i = 0; i < c->n_nodes; i++) {
+        const struct tasvir_hwconfig_node *pn = &c->nodes[i];
+        if (pn->id == a->o.node || !pn->has_mac)
+            continue; /* nodes without a configured MAC are learnt from the directory */
+        a->peers[a->nconf.n_peers].node_id = pn->id;
+        memcpy(a->peers[a->nconf.n_peers].mac, pn->mac, 6);
+        a->nconf.n_peers++;
+    }
+    a->nconf.peers = a->peers;
+    a->nconf.root_node = (uint16_t)c->root_node;
+    a->nconf.addressing = c->addressing == TASVIR_HWCONFIG_ADDR_MULTICAST ? TASVIR_ADDR_MULTICAST
+                                                                          : TASVIR_ADDR_UNICAST;
+    a->nconf.mtu = c->mtu;
     if (a->n_workers + 1 > a->nconf.max_threads)
         a->nconf.max_threads = a->n_workers + 1;
     if ((rc = tasvir_node_create(&a->nconf, &a->node))) {

@@ -32,7 +32,7 @@ static const char *const testbed_keys[] = {
     "tx_desc",     "mbufs",      "mbuf_cache",   "promiscuous",  "clock",
     "relax",       "epoch_window_us", "link_wait_ms", "ssh_user", "ssh_options",
     "remote_dir",  "remote_build", "nic_driver", "cpu_governor", "hugepage_size",
-    "sudo",
+    "sudo",        "root_node",
 };
 #define N_TB_KEYS (sizeof(testbed_keys) / sizeof(testbed_keys[0]))
 static const char *const node_keys[] = {"host", "eal", "lcores", "mac", "hugepages", "port",
@@ -605,8 +605,8 @@ static int set_testbed(struct pctx *x, int k, const char *name, const char *v)
             BAD("expected unicast or multicast", sec, name, v);
         break;
     case 3:
-        if (!parse_u32(v, 68, 9600, &c->mtu))
-            BAD("expected an integer in 68..9600 (L2 payload bytes)", sec, name, v);
+        if (!parse_u32(v, 576, 9600, &c->mtu))
+            BAD("expected an integer in 576..9600 (L2 payload bytes)", sec, name, v);
         break;
     case 4:
     case 5:
@@ -655,6 +655,12 @@ static int set_testbed(struct pctx *x, int k, const char *name, const char *v)
     case 12:
         if (!parse_u32(v, 0, 600000, &c->link_wait_ms))
             BAD("expected milliseconds in 0..600000", sec, name, v);
+        break;
+    case 21: /* root_node */
+        if (!parse_u32(v, 0, TASVIR_HWCONFIG_MAX_NODES - 1, &u))
+            BAD("expected a node id in 0..%u", sec, name, v, TASVIR_HWCONFIG_MAX_NODES - 1);
+        else
+            c->root_node = (int)u;
         break;
     case 20: /* sudo */
         if (!parse_bool(v, &b))
@@ -937,6 +943,21 @@ static void finish(struct pctx *x)
         return;
     }
     qsort(c->nodes, c->n_nodes, sizeof(*c->nodes), cmp_node);
+    /* The root directory's owner: every node must be able to reach it by MAC. */
+    if (c->root_node < 0) {
+        c->root_node = c->nodes[0].id;
+    } else if (!tasvir_hwconfig_node(c, (unsigned)c->root_node)) {
+        fail(x, x->tb_key_line[21], "[testbed] root_node = %d: there is no [node.%d]",
+             c->root_node, c->root_node);
+        return;
+    }
+    const struct tasvir_hwconfig_node *root = tasvir_hwconfig_node(c, (unsigned)c->root_node);
+    if (!root->has_mac && c->n_nodes > 1) {
+        fail(x, root->line, "[node.%u]: missing key 'mac': node %u owns the root directory, "
+             "and the other nodes find it by this MAC (e.g. mac = 02:00:00:00:00:01)",
+             root->id, root->id);
+        return;
+    }
     for (unsigned i = 0; i < c->n_nodes; i++)
         if (!c->nodes[i].host && !(c->nodes[i].host = strdup("localhost")))
             fail(x, 0, "out of memory");
@@ -995,6 +1016,7 @@ int tasvir_hwconfig_load(const char *path, struct tasvir_hwconfig **out, char *e
     c->mbuf_cache = 256;
     c->epoch_window_us = 50;
     c->link_wait_ms = 10000;
+    c->root_node = -1;
     int rc = ini_parse_stream(reader, &x, handler, &x);
     if (ferror(x.f) && !x.failed)
         fail(&x, x.lineno, "read error");
@@ -1160,6 +1182,7 @@ void tasvir_hwconfig_print(const struct tasvir_hwconfig *c, FILE *f)
             c->promiscuous ? "promiscuous"
                            : c->addressing == TASVIR_HWCONFIG_ADDR_MULTICAST ? "multicast groups"
                                                                              : "own MAC");
+    fprintf(f, "  root directory on node %d\n", c->root_node);
     fprintf(f, "  node: clock %s, relax %s, epoch window %u us, link wait %u ms\n",
             c->clock_monotonic ? "monotonic" : "tsc", c->relax == 1 ? "pause" : c->relax == 2 ? "sleep" : "yield",
             c->epoch_window_us, c->link_wait_ms);
@@ -1220,6 +1243,8 @@ void tasvir_hwconfig_print_shell(const struct tasvir_hwconfig *c, FILE *f)
     shvar(f, "TB_MTU", b);
     snprintf(b, sizeof(b), "%u", c->link_wait_ms);
     shvar(f, "TB_LINK_WAIT_MS", b);
+    snprintf(b, sizeof(b), "%d", c->root_node);
+    shvar(f, "TB_ROOT_NODE", b);
     shvar(f, "TB_SSH_USER", c->ssh_user);
     shvar(f, "TB_SSH_OPTIONS", c->ssh_options);
     shvar(f, "TB_REMOTE_DIR", c->remote_dir);

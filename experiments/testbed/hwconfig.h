@@ -66,6 +66,8 @@ struct tasvir_hwconfig {
     int relax;                /**< relax: 0 yield (default), 1 pause, 2 sleep */
     uint32_t epoch_window_us; /**< node epoch window (default 50) */
     uint32_t link_wait_ms;    /**< how long a node waits for link up (default 10000) */
+    int root_node;            /**< node owning the root directory (default: lowest id);
+                                   it must have a mac */
     /* clusters */
     char *ssh_user;           /**< NULL: ssh's default */
     char *ssh_options;        /**< extra ssh arguments, e.g. "-o StrictHostKeyChecking=no" */

@@ -229,14 +229,16 @@ static int cmp_u64(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-/* Transmit n frames, retrying the tail the backend hands back (ownership rule). */
-static unsigned tx_all(const struct tasvir_backend *be, struct tasvir_frame **f, unsigned n,
-                       uint64_t deadline)
+/* Transmit n frames, retrying the tail the backend hands back (the ownership rule: it is
+ * still ours) for up to 1 ms; then free what is left and return how many went.  Never
+ * waiting long keeps both peers draining their RX rings, so full rings cannot deadlock. */
+static unsigned tx_some(const struct tasvir_backend *be, struct tasvir_frame **f, unsigned n)
 {
     unsigned done = 0;
+    uint64_t until = be->ops->now_ns(be->ctx) + 1000000ull;
     while (done < n) {
         done += be->ops->tx_burst(be->ctx, f + done, n - done);
-        if (done < n && be->ops->now_ns(be->ctx) > deadline)
+        if (done < n && be->ops->now_ns(be->ctx) > until)
             break;
     }
     if (done < n)
@@ -286,7 +288,7 @@ static int run_ping(const struct tasvir_backend *be, const struct opts *o, const
             if (!sending_end)
                 rtt[seq] = now; /* send time until the echo replaces it */
         }
-        sent += tx_all(be, f, a, deadline);
+        sent += tx_some(be, f, a);
         /* Collect echoes for a while. */
         uint64_t wait_end = be->ops->now_ns(be->ctx) + 20000000ull;
         unsigned pending = a;
@@ -386,7 +388,7 @@ static int run_echo(const struct tasvir_backend *be, const struct opts *o, const
         if (nf)
             be->ops->frame_free(be->ctx, f, nf);
         if (nb)
-            tx_all(be, back, nb, deadline);
+            tx_some(be, back, nb);
         if (!r)
             be->ops->relax(be->ctx);
     }

@@ -1,0 +1,192 @@
+#!/bin/bash
+# test_launcher.sh BUILD_DIR SOURCE_DIR [CASE...] — experiments/testbed/launch end to end:
+#   dry_run_cluster  --dry-run of example-cluster.ini prints the expected ssh, scp and
+#                    host-setup commands and runs nothing
+#   dry_run_bridge   --dry-run of local-bridge.ini prints the namespace/veth/bridge commands
+#                    and creates nothing
+#   run_bridge       a 3 s run of local-bridge.ini: every node exits 0 with verdict ok,
+#                    results collected, and nothing left behind
+#   run_memif        the same for local-memif.ini (and its socket is gone)
+#   interrupt        SIGINT during a run: nodes stop cleanly (results flushed), status 130,
+#                    nothing left behind
+#   node_failure     nodes that fail (bad app argument): status 1, nothing left behind
+#   name_clash       a name the run would create already exists: status 1, and the
+#                    existing device is left alone
+# "Nothing left behind" compares snapshots taken before and after: network namespaces,
+# links, processes, unix sockets, files in /tmp and /var/run/dpdk.  Needs root.
+set -u
+BUILD=$1
+SRC=$2
+shift 2
+CASES=("$@")
+[ ${#CASES[@]} -gt 0 ] || CASES=(dry_run_cluster dry_run_bridge run_bridge run_memif interrupt node_failure name_clash)
+LAUNCH="$SRC/experiments/testbed/launch"
+WORK=$(mktemp -d /tmp/tsvlt.XXXXXX)
+trap 'rm -rf "$WORK"' EXIT
+fail=0
+cd "$SRC" || exit 1
+
+bad() { echo "FAIL: $CASE: $*"; fail=1; case_failed=1; }
+has() { grep -qF -- "$1" "$2" || bad "output lacks: $1"; }
+
+snapshot() {
+    {
+        ip netns list | sed 's/^/netns /'
+        ip -o link show | awk -F': ' '{print "link " $2}' | sed 's/@.*//'
+        ps -e -o pid=,args= | grep -v -e ' ps ' -e grep -e test_launcher | sed 's/^ */proc /'
+        ss -xlpn 2>/dev/null | awk 'NR>1 {print "unix " $5}'
+        ls /tmp | sed 's/^/tmp /'
+        ls /var/run/dpdk 2>/dev/null | sed 's/^/dpdk /'
+    } | sort
+}
+
+# Entries that appeared since the snapshot in $1 and that belong to run $2 (or to Tasvir).
+leftovers() {
+    snapshot > "$WORK/after"
+    comm -13 "$1" "$WORK/after" | grep -e "$2" -e tasvir-node || true
+}
+
+dry_run_cluster() {
+    local out="$WORK/dry-cluster.txt" rid=tsvdry$$
+    "$LAUNCH" --config hw-configs/example-cluster.ini --dry-run --duration 10 \
+        --out "$WORK/never" --run-id "$rid" --build "$BUILD" -- --param writers=2 > "$out" 2>&1
+    [ $? = 0 ] || bad "dry run exited non-zero: $(cat "$out")"
+    local ssh="ssh -o BatchMode=yes -o ConnectTimeout=5"
+    has "$ssh tasvir@node0.example.org 'sudo -n /opt/tasvir/experiments/testbed/host-setup --hugepages 1024 --hugepage-size 2M --governor performance --pci 0000:3b:00.0 --driver vfio-pci'" "$out"
+    has "$ssh tasvir@node2.example.org 'sudo -n /opt/tasvir/experiments/testbed/host-setup --hugepages 1024 --hugepage-size 2M --governor performance --pci 0000:af:00.1 --driver vfio-pci'" "$out"
+    has "scp -q -r -o BatchMode=yes -o ConnectTimeout=5 hw-configs/example-cluster.ini tasvir@node3.example.org:/tmp/$rid/hw-config.ini" "$out"
+    has "$ssh tasvir@node1.example.org 'echo \$\$ > /tmp/$rid/node1.pid && exec sudo -n /opt/tasvir/build/experiments/node/tasvir-node -a 0000:3b:00.0 -n 4 --huge-unlink --no-telemetry --lcores=2-5 --file-prefix=$rid-n1 -- --config /tmp/$rid/hw-config.ini --node 1 --duration 10 --out /tmp/$rid/node1 --run-id $rid --param writers=2'" "$out"
+    has "--lcores=14-17 --file-prefix=$rid-n3" "$out"
+    has "scp -q -r -o BatchMode=yes -o ConnectTimeout=5 tasvir@node2.example.org:/tmp/$rid/node2/. $WORK/never/node2/" "$out"
+    has "$ssh tasvir@node0.example.org 'if [ -f /tmp/$rid/node0.pid ]; then sudo -n kill -TERM" "$out"
+    has "rm -rf /tmp/$rid /var/run/dpdk/$rid-n0'" "$out"
+    [ "$(grep -c "host-setup" "$out")" = 4 ] || bad "expected host-setup on 4 hosts"
+    [ ! -e "$WORK/never" ] || bad "the dry run created $WORK/never"
+    # host-setup's own dry run
+    "$SRC/experiments/testbed/host-setup" --dry-run --hugepages 1024 --pci 0000:3b:00.0 \
+        --driver vfio-pci > "$out" 2>&1 || bad "host-setup --dry-run failed"
+    has "echo 1024 > /sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages" "$out"
+    has "mount -t hugetlbfs -o pagesize=2M nodev /dev/hugepages" "$out"
+    has "--bind=vfio-pci 0000:3b:00.0" "$out"
+    has "performance" "$out"
+}
+
+dry_run_bridge() {
+    local out="$WORK/dry-bridge.txt" rid=tsvdb$$
+    snapshot > "$WORK/before"
+    "$LAUNCH" --config hw-configs/local-bridge.ini --dry-run --duration 3 --out "$WORK/nb" \
+        --run-id "$rid" --build "$BUILD" > "$out" 2>&1 || bad "dry run exited non-zero"
+    has "ip link add ${rid}br mtu 1500 type bridge" "$out"
+    has "ip netns add ${rid}n3" "$out"
+    has "ip link add ${rid}h2 mtu 1500 type veth peer name ${rid}v2 mtu 1500" "$out"
+    has "ip -n ${rid}n1 link set ${rid}v1 address 02:00:00:00:01:01" "$out"
+    has "ip link set ${rid}h0 master ${rid}br up" "$out"
+    has "ip netns exec ${rid}n3 $BUILD/experiments/node/tasvir-node --no-huge -m 256 --no-pci --no-telemetry --vdev=net_af_packet0,iface=${rid}v3 '--lcores=(0-2)@(0-1)' --file-prefix=${rid}-n3 --" "$out"
+    has "ip netns delete ${rid}n0" "$out"
+    has "ip link delete ${rid}br" "$out"
+    local left; left=$(leftovers "$WORK/before" "$rid")
+    [ -z "$left" ] || bad "the dry run created: $left"
+}
+
+check_results() { # DIR NODES...
+    local dir=$1 n
+    shift
+    for n in "$@"; do
+        [ -f "$dir/node$n/manifest.json" ] || { bad "node $n: no manifest"; continue; }
+        grep -q '"ok": true' "$dir/node$n/manifest.json" || bad "node $n: verdict not ok"
+        for f in counters.csv samples.csv dump.txt stdout.log stderr.log; do
+            [ -s "$dir/node$n/$f" ] || bad "node $n: $f missing or empty"
+        done
+        grep -q "^$n,localhost,0$" "$dir/nodes.csv" || bad "node $n: not 0 in nodes.csv"
+    done
+    [ -s "$dir/launch.log" ] || bad "no launch.log"
+    [ -s "$dir/hw-config.ini" ] || bad "no hw-config.ini"
+}
+
+run_bridge() {
+    local rid=tsvrb$$ out="$WORK/rb"
+    snapshot > "$WORK/before"
+    "$LAUNCH" --config hw-configs/local-bridge.ini --duration 3 --out "$out" --run-id "$rid" \
+        --build "$BUILD" > "$WORK/rb.txt" 2>&1
+    local rc=$?
+    [ $rc = 0 ] || bad "exit status $rc: $(cat "$WORK/rb.txt")"
+    check_results "$out" 0 1 2 3
+    grep -q '"driver": "net_af_packet"' "$out/node2/manifest.json" || bad "node 2 not on af_packet"
+    local left; left=$(leftovers "$WORK/before" "$rid")
+    [ -z "$left" ] || bad "left behind: $left"
+}
+
+run_memif() {
+    local rid=tsvrm$$ out="$WORK/rm"
+    snapshot > "$WORK/before"
+    "$LAUNCH" --config hw-configs/local-memif.ini --duration 3 --out "$out" --run-id "$rid" \
+        --build "$BUILD" > "$WORK/rm.txt" 2>&1
+    local rc=$?
+    [ $rc = 0 ] || bad "exit status $rc: $(cat "$WORK/rm.txt")"
+    check_results "$out" 0 1
+    grep -q '"link_up_at_start": true' "$out/node1/manifest.json" || bad "memif link never came up"
+    [ ! -e "/tmp/$rid-memif.sock" ] || bad "memif socket left"
+    local left; left=$(leftovers "$WORK/before" "$rid")
+    [ -z "$left" ] || bad "left behind: $left"
+}
+
+interrupt() {
+    local rid=tsvri$$ out="$WORK/ri"
+    snapshot > "$WORK/before"
+    setsid "$LAUNCH" --config hw-configs/local-bridge.ini --duration 60 --out "$out" \
+        --run-id "$rid" --build "$BUILD" > "$WORK/ri.txt" 2>&1 &
+    local lp=$! i n up
+    for i in $(seq 150); do # all four nodes running (up to 30 s)
+        up=0
+        for n in 0 1 2 3; do grep -qs "running" "$out/node$n/stdout.log" && up=$((up + 1)); done
+        [ $up = 4 ] && break
+        sleep 0.2
+    done
+    [ "$up" = 4 ] || bad "nodes did not start: $(cat "$WORK/ri.txt")"
+    kill -INT "$lp"
+    wait "$lp"
+    local rc=$?
+    [ $rc = 130 ] || bad "exit status $rc after SIGINT (expected 130)"
+    for n in 0 1 2 3; do
+        grep -qs '"stop_reason": "signal' "$out/node$n/manifest.json" ||
+            bad "node $n did not stop on the signal with its results written"
+    done
+    local left; left=$(leftovers "$WORK/before" "$rid")
+    [ -z "$left" ] || bad "left behind: $left"
+}
+
+node_failure() {
+    local rid=tsvrf$$ out="$WORK/rf"
+    snapshot > "$WORK/before"
+    "$LAUNCH" --config hw-configs/local-bridge.ini --duration 3 --out "$out" --run-id "$rid" \
+        --build "$BUILD" -- --param colour=blue > "$WORK/rf.txt" 2>&1
+    local rc=$?
+    [ $rc = 1 ] || bad "exit status $rc (expected 1)"
+    grep -q "^0,localhost,2$" "$out/nodes.csv" || bad "node 0 status not 2 in nodes.csv"
+    grep -q "unknown parameter" "$out/node0/stderr.log" || bad "the node's error is not in its stderr.log"
+    local left; left=$(leftovers "$WORK/before" "$rid")
+    [ -z "$left" ] || bad "left behind: $left"
+}
+
+name_clash() {
+    local rid=tsvrc$$ out="$WORK/rc"
+    ip link add "${rid}br" type bridge || { bad "cannot create the clashing bridge"; return; }
+    snapshot > "$WORK/before"
+    "$LAUNCH" --config hw-configs/local-bridge.ini --duration 3 --out "$out" --run-id "$rid" \
+        --build "$BUILD" > "$WORK/rc.txt" 2>&1
+    local rc=$?
+    [ $rc = 1 ] || bad "exit status $rc (expected 1)"
+    grep -q "${rid}br already exists" "$WORK/rc.txt" || bad "no clear message: $(cat "$WORK/rc.txt")"
+    ip link show "${rid}br" > /dev/null 2>&1 || bad "the launcher deleted a bridge it did not create"
+    ip link delete "${rid}br"
+    local left; left=$(leftovers "$WORK/before" "$rid")
+    [ -z "$left" ] || bad "left behind: $left"
+}
+
+for CASE in "${CASES[@]}"; do
+    case_failed=0
+    start=$SECONDS
+    "$CASE"
+    [ "$case_failed" = 0 ] && echo "ok: $CASE ($((SECONDS - start)) s)"
+done
+exit $fail
