@@ -138,7 +138,7 @@ Test(hwconfig, eal_expansion_and_defaults)
     n = tasvir_hwconfig_node(c, 7);
     argc = tasvir_hwconfig_eal_argv(c, n, &v, &a, err, sizeof(err));
     cr_assert(eq(int, argc, 4), "%s", err);
-    cr_expect(eq(str, a[1], "--file-prefix=mine"));
+    cr_expect(eq(str, a[2], "--file-prefix=mine"));
     tasvir_hwconfig_argv_free(a);
 
     /* Without an interface the template cannot expand: the message names the place. */

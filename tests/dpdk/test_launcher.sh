@@ -43,7 +43,7 @@ snapshot() {
 # Entries that appeared since the snapshot in $1 and that belong to run $2 (or to Tasvir).
 leftovers() {
     snapshot > "$WORK/after"
-    comm -13 "$1" "$WORK/after" | grep -e "$2" -e tasvir-node || true
+    comm -13 "$1" "$WORK/after" | grep -e "$2" -e "$BUILD/experiments/node/tasvir-node" || true
 }
 
 dry_run_cluster() {
@@ -133,7 +133,9 @@ run_memif() {
 interrupt() {
     local rid=tsvri$$ out="$WORK/ri"
     snapshot > "$WORK/before"
-    setsid "$LAUNCH" --config hw-configs/local-bridge.ini --duration 60 --out "$out" \
+    # A background job gets SIGINT ignored (no job control); give the launcher the default
+    # disposition back, as a terminal's Ctrl-C would find it.
+    setsid env --default-signal=INT "$LAUNCH" --config hw-configs/local-bridge.ini --duration 60 --out "$out" \
         --run-id "$rid" --build "$BUILD" > "$WORK/ri.txt" 2>&1 &
     local lp=$! i n up
     for i in $(seq 150); do # all four nodes running (up to 30 s)
