@@ -571,8 +571,9 @@ static void replica_published(struct tasvir__area *a)
 void tasvir__replica_owner_restart(struct tasvir_node *n, struct tasvir__area *a, uint64_t inc)
 {
     struct tasvir__rx *rx = a->rx;
-    if (rx->ready)
-        return; /* the pending publish belongs to the old incarnation; reset afterwards */
+    /* a complete version still waiting for its epoch belongs to the old incarnation: drop
+     * it (the engine runs between epochs, so no epoch is using the staging copy now) */
+    rx->ready = false;
     /* Versions restart at the owner.  Keep the readers' view monotonic: new versions are
      * shown shifted past the last one they saw; the staging copy restarts from zeros and
      * every line will be republished with the first new version. */
@@ -674,6 +675,8 @@ static int rx_gate(struct tasvir_node *n, struct tasvir__area *a, const struct t
     rx->have_data = true;
     rx->last_rx_ns = now;
     tasvir__replica_announce(n, a, h->version, h->pub_ns, now);
+    if (h->type == TASVIR_FT_VEND && h->version == rx->cur_ver && rx->cur_got == rx->cur_count)
+        return 0; /* the end of a version we completed: nothing to do, nothing wrong */
     if (h->version <= top) {
         drop(n, TASVIR_DROP_OLD);
         if (h->version <= vis && !rx->ready)

@@ -214,7 +214,7 @@ struct tasvir__peer {
     _Atomic uint64_t last_heard_ns, since_ns, incarnation;
     bool ever_heard;
     uint8_t mac[6];
-    uint64_t last_tx_ns;
+    uint64_t last_tx_ns, last_hb_ns;
 };
 
 /* A peer added by tasvir_node_add_peer, applied by the engine (under lock). */

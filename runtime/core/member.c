@@ -16,8 +16,8 @@
  * Heartbeats are small frames to every known peer, carrying the latest published version
  * of each area the peer subscribes to (the staleness API's "announced" version) and the
  * sender's incarnation, which changes when a node restarts.  A heartbeat to a peer is
- * skipped when another unicast frame went to it within the period: any frame proves
- * liveness.  A peer silent for down_after_hb periods is declared down; the first frame
+ * skipped when another unicast frame went to it within the period (any frame proves
+ * liveness), but at least one goes every down_after_hb/2 periods so a restart shows.  A peer silent for down_after_hb periods is declared down; the first frame
  * from it brings it back up.
  */
 #include <errno.h>
@@ -358,6 +358,7 @@ static void hb_close(struct tasvir_node *n, uint16_t peer, uint64_t now)
     }
     tasvir__frame_send(n, f);
     n->peers[peer].last_tx_ns = now;
+    n->peers[peer].last_hb_ns = now;
     tasvir__stat_add(&n->st.hb_tx, 1);
 }
 
@@ -365,6 +366,8 @@ static void hb_send(struct tasvir_node *n, uint64_t now)
 {
     n->hb_count++;
     uint64_t period = hb_ns(n);
+    uint32_t k = n->conf.down_after_hb / 2;
+    uint64_t force_every = (k ? k : 1) * period;
     /* announcements: each subscriber of each owned area learns its latest version */
     for (uint32_t i = 0; i < n->emap_cap; i++) {
         struct tasvir__area *a = n->emap[i];
@@ -393,8 +396,11 @@ static void hb_send(struct tasvir_node *n, uint64_t now)
     for (uint16_t p = 0; p < TASVIR_MAX_NODES; p++) {
         if (p == n->ident.node_id || !atomic_load_explicit(&n->peers[p].known, memory_order_relaxed))
             continue;
-        /* nothing to announce and another frame went there this period: skip */
-        if (!n->hbf[p] && n->peers[p].last_tx_ns && now - n->peers[p].last_tx_ns < period)
+        /* nothing to announce and another frame went there this period: skip -- but not
+         * for long: heartbeats also carry the incarnation that reveals a restart */
+        struct tasvir__peer *x = &n->peers[p];
+        if (!n->hbf[p] && x->last_tx_ns && now - x->last_tx_ns < period &&
+            now - x->last_hb_ns < force_every)
             continue;
         if (!n->hbf[p] && !hb_frame(n, p, now))
             continue;

@@ -17,8 +17,10 @@
  *   identity          node id, MAC and MTU from the port configuration
  *   mcast             host.mcast() (the glue tells the simulated switch: static snooping)
  *   kick              host.kick()  (the glue schedules its agents)
- *   relax             host.relax() if set, otherwise abort: a blocking wait can never end
- *                     on simulated time, so tasvir_service_wait() is a bug in simulation
+ *   relax             host.relax() if set, and counted.  Simulated time does not advance
+ *                     inside a call, so a bounded retry loop (transmit retries) simply
+ *                     runs out; an endless one (tasvir_service_wait) is caught after a
+ *                     million relax calls at one instant and aborts with a message
  *
  * Threads: none.  A simulation runs every node on one OS thread, so the port takes no locks
  * and must only be used from that thread.
@@ -53,7 +55,7 @@ struct tasvir_sim_host {
     void (*kick)(void *ctx, enum tasvir_kick what);
     /** Optional: join (join != 0) or leave a multicast MAC group.  Returns 0 or -errno. */
     int (*mcast)(void *ctx, const uint8_t mac[6], int join);
-    /** Optional: called if the core ever waits in a blocking loop (it must not). */
+    /** Optional: told of every relax call (the core retrying or waiting). */
     void (*relax)(void *ctx);
 };
 
@@ -83,6 +85,7 @@ struct tasvir_sim_port_stats {
     uint64_t frames_max;          /**< high-water mark of frames_now */
     uint64_t mem_bytes_now;       /**< bytes currently allocated through mem_alloc */
     uint64_t mcast_joins;         /**< successful mcast join calls */
+    uint64_t relax_calls;         /**< relax calls (transmit retries, waits) */
 };
 
 /** The MAC the sim backend gives node_id by default: 02:00:00:00:<id hi>:<id lo>

@@ -1,0 +1,246 @@
+/*
+ * test_esync.c — external synchronization across nodes on the loopback backend (manual
+ * clock, fixed seeds, one OS thread).
+ *
+ * Covers: every version a reader ever sees is complete (versioned lines, checked at every
+ * check-in) under loss 0 / 1 % / 10 %, duplication, reordering and their mix, over >= 1e4
+ * owner versions each, in unicast and multicast addressing; convergence within 2 external
+ * intervals after faults stop; non-subscribers receive no data frames; a late subscriber
+ * catches up to the full contents; a subscriber far behind gets a full resend; discovery
+ * of areas created after the attaching node started; interval changes; staleness info.
+ */
+#include <criterion/criterion.h>
+#include <criterion/new/assert.h>
+#include <criterion/parameterized.h>
+
+#include "world.h"
+
+#define US 1000ull
+#define MS 1000000ull
+
+struct fault_case {
+    char name[16];
+    double loss, dup;
+    uint64_t jitter_ns;
+    int multicast;
+};
+
+static int g_multicast; /* set per test before nodes are created (Criterion forks per test) */
+
+static void conf_addr(struct tasvir_node_conf *c, unsigned i)
+{
+    (void)i;
+    c->addressing = g_multicast ? TASVIR_ADDR_MULTICAST : TASVIR_ADDR_UNICAST;
+    c->hb_period_us = 1000;
+}
+
+static unsigned scale(void)
+{
+    const char *s = getenv("TASVIR_TEST_SCALE");
+    long v = s ? strtol(s, NULL, 10) : 1;
+    return v > 0 ? (unsigned)v : 1;
+}
+
+ParameterizedTestParameters(esync, no_partial_versions)
+{
+    static struct fault_case cases[] = {
+        {"clean", 0, 0, 0, 0},           {"loss1", 0.01, 0, 0, 0},
+        {"loss10", 0.10, 0, 0, 0},       {"dup", 0, 0.2, 0, 0},
+        {"reorder", 0, 0, 150000, 0},    {"mix", 0.05, 0.1, 100000, 0},
+        {"mcast_clean", 0, 0, 0, 1},     {"mcast_mix", 0.05, 0.1, 100000, 1},
+    };
+    return cr_make_param_array(struct fault_case, cases, sizeof(cases) / sizeof(cases[0]));
+}
+
+ParameterizedTest(struct fault_case *fc, esync, no_partial_versions, .timeout = 600)
+{
+    g_multicast = fc->multicast;
+    struct world w;
+    /* 4 nodes: 0 writes, 1 and 2 read, 3 never subscribes */
+    w_init(&w, 4, 0, 256, 100, 200, 17, conf_addr);
+    w.lines_per_write = 24; /* several frames per version */
+    w_attach_all(&w, 200 * MS);
+    tasvir_area_detach(w.rd[3].h);
+    w.attached[3] = false;
+    w.writing = true;
+    w_run(&w, 5 * MS); /* settle */
+    struct tasvir_loop_faults f = {.loss = fc->loss, .dup = fc->dup, .delay_ns = 5000,
+                                   .jitter_ns = fc->jitter_ns};
+    cr_assert(eq(int, tasvir_loop_net_set_faults(w.h.net, &f), 0));
+    uint64_t v0 = tasvir_area_version(w.wa), target = 10000 / scale();
+    while (tasvir_area_version(w.wa) - v0 < target)
+        w_step(&w);
+    /* faults stop, writer stops: converge within 2 external intervals (+ one internal
+     * epoch at each end and the in-flight delay) */
+    struct tasvir_loop_faults none = {.delay_ns = 5000};
+    tasvir_loop_net_set_faults(w.h.net, &none);
+    w.writing = false;
+    w_run(&w, 200 * US); /* the last writes get published by the owner */
+    uint64_t t = w_converge(&w, 100 * MS);
+    for (unsigned i = 1; i <= 2; i++) {
+        struct w_reader *r = &w.rd[i];
+        cr_log_info("%s reader %u: checks %lu distinct versions %lu torn %lu", fc->name, i,
+                    r->checks, r->gens_seen, r->torn);
+        cr_assert(eq(u64, r->torn, 0), "%s: node %u saw a torn/partial version", fc->name, i);
+        cr_assert(eq(u64, r->backwards, 0), "%s: node %u saw versions go backwards", fc->name, i);
+        cr_assert(eq(u64, r->gen_backwards, 0), "%s: node %u saw older data after newer", fc->name, i);
+        cr_assert(gt(u64, r->gens_seen, target / 20), "%s: node %u saw too few versions", fc->name, i);
+        cr_assert(eq(int, memcmp(tasvir_area_reader(r->h), tasvir_area_reader(w.wa), 256 * 64), 0));
+    }
+    cr_assert(le(u64, t, 2 * 200 * US + 2 * 100 * US), "%s: converged after %lu us", fc->name,
+              t / 1000);
+    cr_assert(eq(u64, w.tap_data_frames[3], 0), "%s: non-subscriber got data frames", fc->name);
+    struct tasvir_stats st;
+    tasvir_node_stats(w.h.node[1], &st);
+    cr_log_info("%s: node1 complete %lu superseded %lu deferred %lu nacks %lu drops old %lu base %lu",
+                fc->name, st.versions_rx_complete, st.versions_rx_superseded, st.frames_deferred,
+                st.nacks_tx, st.rx_drop[11], st.rx_drop[12]);
+    w_fini(&w);
+}
+
+static void conf_fast_hb(struct tasvir_node_conf *c, unsigned i)
+{
+    (void)i;
+    c->hb_period_us = 1000;
+}
+
+Test(esync, late_subscriber_catches_up_and_full_resend, .timeout = 60)
+{
+    struct world w;
+    w_init(&w, 3, 0, 4096, 100, 1000, 5, conf_fast_hb);
+    w.lines_per_write = 64;
+    w.writing = true;
+    w_run(&w, 50 * MS); /* many versions before anyone subscribes */
+    /* node 1 attaches late: gets everything written so far */
+    while (!w.attached[1]) {
+        w_attach(&w, 1);
+        w_step(&w);
+    }
+    w.writing = false;
+    w_run(&w, 200 * US);
+    cr_assert(ne(u64, w_converge(&w, 20 * MS), UINT64_MAX));
+    cr_assert(eq(int, memcmp(tasvir_area_reader(w.rd[1].h), tasvir_area_reader(w.wa), 4096 * 64), 0));
+    struct tasvir_stats s0, s1;
+    tasvir_node_stats(w.h.node[0], &s0);
+    cr_assert(ge(u64, s0.full_resends, 1), "a new subscriber starts from a full resend");
+    /* node 1 falls far behind (cut off for > 64 rounds), then comes back */
+    w.writing = true;
+    tasvir_loop_port_set_down(w.h.port[1], 1);
+    w_run(&w, 100 * MS);
+    tasvir_loop_port_set_down(w.h.port[1], 0);
+    tasvir_node_stats(w.h.node[0], &s0);
+    w.writing = false;
+    w_run(&w, 200 * US);
+    cr_assert(ne(u64, w_converge(&w, 50 * MS), UINT64_MAX));
+    tasvir_node_stats(w.h.node[0], &s1);
+    cr_assert(gt(u64, s1.full_resends, s0.full_resends), "far-behind subscriber needs a full resend");
+    cr_assert(eq(int, memcmp(tasvir_area_reader(w.rd[1].h), tasvir_area_reader(w.wa), 4096 * 64), 0));
+    cr_assert(eq(u64, w.rd[1].torn, 0));
+    w_fini(&w);
+}
+
+Test(esync, discovery_of_areas_created_later, .timeout = 30)
+{
+    struct world w;
+    w_init(&w, 3, 0, 64, 100, 1000, 3, conf_fast_hb);
+    w_run(&w, 10 * MS);
+    /* node 2 creates an area now; node 1 finds it by name once the directory has it */
+    struct tasvir_area *late = h_area(w.t[2], "late-area", 4096, 100);
+    cr_assert(not(eq(ptr, late, NULL)));
+    uint64_t *p = tasvir_area_writer(late);
+    p[0] = 4242;
+    tasvir_log(late, p, 8);
+    struct tasvir_area *r = NULL;
+    uint64_t t = 0;
+    for (; t < 100 * MS && tasvir_area_attach(w.t[1], "late-area", &r) == -ENOENT; t += w.dt_ns)
+        w_step(&w);
+    cr_assert(not(eq(ptr, r, NULL)), "area of node 2 never became attachable on node 1");
+    cr_log_info("discovered after %lu us", t / 1000);
+    for (t = 0; t < 50 * MS && ((const uint64_t *)tasvir_area_reader(r))[0] != 4242; t += w.dt_ns)
+        w_step(&w);
+    cr_assert(eq(u64, ((const uint64_t *)tasvir_area_reader(r))[0], 4242));
+    /* the name is taken testbed-wide now */
+    struct tasvir_area_conf c;
+    tasvir_area_conf_init(&c);
+    c.name = "late-area";
+    c.len_bytes = 64;
+    struct tasvir_area *dup;
+    cr_assert(eq(int, tasvir_area_create(w.t[0], &c, &dup), -EEXIST));
+    /* system areas: the root sees every node area */
+    struct tasvir_area *na = NULL;
+    for (t = 0; t < 50 * MS && tasvir_area_attach(w.t[1], "tasvir/node/2", &na) == -ENOENT; t += w.dt_ns)
+        w_step(&w);
+    cr_assert(not(eq(ptr, na, NULL)));
+    w_fini(&w);
+}
+
+Test(esync, external_interval_changes_both_ways, .timeout = 60)
+{
+    struct world w;
+    w_init(&w, 2, 0, 64, 100, 10000, 9, conf_fast_hb);
+    w_attach_all(&w, 100 * MS);
+    w.writing = true;
+    w_run(&w, 50 * MS);
+    struct tasvir_stats a, b;
+    tasvir_node_stats(w.h.node[0], &a);
+    w_run(&w, 100 * MS);
+    tasvir_node_stats(w.h.node[0], &b);
+    uint64_t slow = b.versions_sent - a.versions_sent;
+    cr_assert(eq(int, tasvir_area_set_sync(w.wa, 0, 1000), 0));
+    w_run(&w, 100 * MS);
+    tasvir_node_stats(w.h.node[0], &a);
+    uint64_t fast = a.versions_sent - b.versions_sent;
+    cr_assert(eq(int, tasvir_area_set_sync(w.wa, 0, 20000), 0));
+    w_run(&w, 100 * MS);
+    tasvir_node_stats(w.h.node[0], &b);
+    uint64_t slower = b.versions_sent - a.versions_sent;
+    cr_log_info("versions sent per 100 ms: 10 ms -> %lu, 1 ms -> %lu, 20 ms -> %lu", slow, fast, slower);
+    cr_assert(ge(u64, slow, 9));
+    cr_assert(le(u64, slow, 11));
+    cr_assert(ge(u64, fast, 95));
+    cr_assert(le(u64, fast, 101));
+    cr_assert(ge(u64, slower, 4));
+    cr_assert(le(u64, slower, 6));
+    w_fini(&w);
+}
+
+Test(esync, staleness_info, .timeout = 30)
+{
+    struct world w;
+    w_init(&w, 2, 0, 64, 100, 5000, 4, conf_fast_hb);
+    w_attach_all(&w, 100 * MS);
+    w.writing = true;
+    w_run(&w, 20 * MS);
+    struct tasvir_area_info oi, ri;
+    /* sample right after a write got published at the owner but before the next round */
+    bool seen_stale = false;
+    for (int i = 0; i < 1000 && !seen_stale; i++) {
+        w_step(&w);
+        cr_assert(eq(int, tasvir_area_info(w.rd[1].h, &ri), 0));
+        tasvir_area_info(w.wa, &oi);
+        cr_assert(le(u64, ri.version, oi.version));
+        cr_assert(le(u64, ri.latest_version, oi.version));
+        if (ri.latest_version > ri.version) {
+            seen_stale = true;
+            cr_assert(gt(u64, ri.next_pub_ns, ri.pub_ns));
+            cr_assert(ne(u64, ri.stale_since_ns, 0));
+        }
+    }
+    cr_assert(seen_stale, "the reader never learned of a newer version before receiving it");
+    cr_assert(eq(int, ri.owner_up, 1));
+    cr_assert(eq(u16, ri.owner_node, 0));
+    cr_assert(eq(int, ri.local, 0));
+    cr_assert(eq(int, oi.local, 1));
+    w.writing = false;
+    w_run(&w, 200 * US);
+    w_converge(&w, 20 * MS);
+    w_run(&w, 3 * MS); /* the next heartbeat confirms nothing newer */
+    tasvir_area_info(w.rd[1].h, &ri);
+    tasvir_area_info(w.wa, &oi);
+    cr_assert(eq(u64, ri.version, oi.version));
+    cr_assert(eq(u64, ri.pub_ns, oi.pub_ns));
+    cr_assert(eq(u64, ri.latest_version, ri.version));
+    cr_assert(eq(u64, ri.stale_since_ns, 0));
+    cr_assert(ge(u64, ri.visible_ns, ri.pub_ns));
+    w_fini(&w);
+}

@@ -1,0 +1,278 @@
+/*
+ * test_member.c — membership and robustness of the wire path.
+ *
+ * Covers: heartbeats and liveness (a silent node is declared down within
+ * down_after_hb heartbeat periods plus one, readers see its areas' owner down and their
+ * view stale; when it comes back it is readmitted and its subscribers catch up); an owner
+ * that restarts (new incarnation) — its subscribers reset, keep versions monotonic and
+ * converge to the new contents; malformed frames (every header field out of range,
+ * truncated, oversized length, bad segments, unknown area, unknown node, wrong protocol
+ * version, bad control frames) are dropped and counted by reason, never applied.
+ */
+#include <criterion/criterion.h>
+#include <criterion/new/assert.h>
+
+#include "../../runtime/core/wire.h"
+#include "world.h"
+
+#define US 1000ull
+#define MS 1000000ull
+
+static void conf_hb(struct tasvir_node_conf *c, unsigned i)
+{
+    (void)i;
+    c->hb_period_us = 1000;
+    c->down_after_hb = 5;
+}
+
+Test(member, silent_node_declared_down_then_readmitted_and_catches_up, .timeout = 60)
+{
+    struct world w;
+    /* node 2 owns the verified area; 0 (root) and 1 read it */
+    w_init(&w, 3, 2, 128, 100, 1000, 11, conf_hb);
+    w_attach_all(&w, 100 * MS);
+    w.writing = true;
+    w_run(&w, 20 * MS);
+    struct tasvir_peer_info pi;
+    cr_assert(eq(int, tasvir_node_peer_info(w.h.node[1], 2, &pi), 0));
+    cr_assert(eq(int, pi.up, 1));
+    /* node 2 goes silent (cut off; it keeps running and writing) */
+    tasvir_loop_port_set_down(w.h.port[2], 1);
+    uint64_t cut = tasvir_loop_net_now(w.h.net), t = 0;
+    for (; t < 50 * MS; t += w.dt_ns) {
+        tasvir_node_peer_info(w.h.node[1], 2, &pi);
+        if (!pi.up)
+            break;
+        w_step(&w);
+    }
+    cr_log_info("declared down after %lu us", t / 1000);
+    cr_assert(eq(int, pi.up, 0));
+    cr_assert(le(u64, t, (5 + 1) * MS + w.dt_ns), "down detected too late: %lu us", t / 1000);
+    cr_assert(ge(u64, t, 4 * MS), "down declared too early: %lu us", t / 1000);
+    struct tasvir_area_info ai;
+    cr_assert(eq(int, tasvir_area_info(w.rd[1].h, &ai), 0));
+    cr_assert(eq(int, ai.owner_up, 0));
+    cr_assert(ne(u64, ai.stale_since_ns, 0));
+    cr_assert(le(u64, ai.stale_since_ns, cut + MS), "stale since before the cut (last heard)");
+    struct tasvir_stats st;
+    tasvir_node_stats(w.h.node[1], &st);
+    cr_assert(eq(u64, st.peers_down, 1));
+    tasvir_node_peer_info(w.h.node[0], 2, &pi);
+    cr_assert(eq(int, pi.up, 0), "the root also saw it go down");
+    w_run(&w, 20 * MS);
+    /* back: readmitted, and its readers catch up to what it wrote meanwhile */
+    tasvir_loop_port_set_down(w.h.port[2], 0);
+    w.writing = false;
+    w_run(&w, 200 * US);
+    cr_assert(ne(u64, w_converge(&w, 20 * MS), UINT64_MAX));
+    tasvir_node_peer_info(w.h.node[1], 2, &pi);
+    cr_assert(eq(int, pi.up, 1));
+    tasvir_node_stats(w.h.node[1], &st);
+    cr_assert(eq(u64, st.peers_up, 1));
+    cr_assert(eq(int, memcmp(tasvir_area_reader(w.rd[1].h), tasvir_area_reader(w.wa), 128 * 64), 0));
+    cr_assert(eq(int, memcmp(tasvir_area_reader(w.rd[0].h), tasvir_area_reader(w.wa), 128 * 64), 0));
+    w_run(&w, 3 * MS);
+    tasvir_area_info(w.rd[1].h, &ai);
+    cr_assert(eq(int, ai.owner_up, 1));
+    cr_assert(eq(u64, ai.stale_since_ns, 0));
+    cr_assert(eq(u64, w.rd[1].torn + w.rd[0].torn, 0));
+    w_fini(&w);
+}
+
+Test(member, owner_restart_keeps_readers_monotonic, .timeout = 60)
+{
+    struct world w;
+    w_init(&w, 2, 1, 64, 100, 1000, 12, conf_hb);
+    w_attach_all(&w, 100 * MS);
+    w.writing = true;
+    w_run(&w, 20 * MS);
+    w.writing = false;
+    w_run(&w, 200 * US);
+    w_converge(&w, 20 * MS);
+    uint64_t before = tasvir_area_version(w.rd[0].h);
+    cr_assert(gt(u64, before, 10));
+    /* node 1 restarts: a new node on the same port, same areas in the same order */
+    tasvir_node_destroy(w.h.node[1]);
+    w_run(&w, 2 * MS);
+    struct tasvir_node_conf c;
+    tasvir_node_conf_init(&c);
+    struct tasvir_peer peers[2];
+    for (uint16_t i = 0; i < 2; i++) {
+        peers[i].node_id = i;
+        tasvir_loop_mac(i, peers[i].mac);
+    }
+    c.backend = tasvir_loop_port_backend(w.h.port[1]);
+    c.peers = peers;
+    c.n_peers = 2;
+    conf_hb(&c, 1);
+    cr_assert(eq(int, tasvir_node_create(&c, &w.h.node[1]), 0));
+    w.t[1] = h_thread(w.h.node[1]);
+    w.wa = h_area(w.t[1], "vers", 64 * 64, 100);
+    cr_assert(not(eq(ptr, w.wa, NULL)));
+    tasvir_area_set_sync(w.wa, 0, 1000);
+    memset(w.line_gen, 0, 64 * sizeof(uint64_t));
+    w.gen = w.digest = 0;
+    /* the writer's generations restart with it (gen_backwards); versions must not */
+    w.writing = true;
+    w_run(&w, 20 * MS);
+    w.writing = false;
+    w_run(&w, 200 * US);
+    uint64_t t = 0, vn = tasvir_area_version(w.wa);
+    for (; t < 50 * MS; t += w.dt_ns) {
+        if (memcmp(tasvir_area_reader(w.rd[0].h), tasvir_area_reader(w.wa), 64 * 64) == 0)
+            break;
+        w_step(&w);
+    }
+    struct tasvir_stats d0;
+    tasvir_node_stats(w.h.node[0], &d0);
+    cr_log_info("restarts %lu complete %lu published %lu drops: old %lu base %lu area %lu node %lu field %lu",
+                d0.owner_restarts, d0.versions_rx_complete, d0.versions_rx_published, d0.rx_drop[TASVIR_DROP_OLD],
+                d0.rx_drop[TASVIR_DROP_BASE], d0.rx_drop[TASVIR_DROP_AREA], d0.rx_drop[TASVIR_DROP_NODE],
+                d0.rx_drop[TASVIR_DROP_FIELD]);
+    cr_assert(lt(u64, t, 50 * MS), "reader did not converge to the restarted owner's contents");
+    uint64_t after = tasvir_area_version(w.rd[0].h);
+    cr_log_info("reader version before restart %lu, after %lu (owner at %lu)", before, after, vn);
+    cr_assert(gt(u64, after, before), "reader versions must stay monotonic across a restart");
+    cr_assert(eq(u64, w.rd[0].backwards, 0));
+    cr_assert(eq(u64, w.rd[0].torn, 0));
+    struct tasvir_stats st;
+    tasvir_node_stats(w.h.node[0], &st);
+    cr_assert(eq(u64, st.owner_restarts, 2)); /* "vers" and the node area the root watches */
+    w_fini(&w);
+}
+
+/* ---- malformed frames ---- */
+
+struct inj {
+    struct world w;
+    struct tasvir_loop_port *evil;
+    const struct tasvir_backend *be;
+};
+
+static void inj_send(struct inj *x, const uint8_t *frame, uint32_t len)
+{
+    struct tasvir_frame *f;
+    cr_assert(eq(u32, x->be->ops->frame_alloc(x->be->ctx, &f, 1), 1));
+    cr_assert(le(u32, len, f->cap));
+    memcpy(f->data, frame, len);
+    f->len = len;
+    cr_assert(eq(u32, x->be->ops->tx_burst(x->be->ctx, &f, 1), 1));
+}
+
+/* A well-formed DATA frame from node 0 (the owner) to node 1 for the verified area. */
+static uint32_t good_data(struct inj *x, uint8_t *buf, struct tasvir_wire_hdr *h)
+{
+    uint8_t dst[6], src[6];
+    tasvir_loop_mac(1, dst);
+    tasvir_loop_mac(0, src);
+    *h = (struct tasvir_wire_hdr){.type = TASVIR_FT_DATA, .src_node = 0, .dst_node = 1,
+                                  .area_id = x->w.area_id, .seq = 0, .count = 1,
+                                  .version = 1000000, .base_version = 0, .offset = 64,
+                                  .length = 8 + 64, .pub_ns = 1};
+    uint32_t off = tasvir__wire_encode_hdr(buf, dst, src, h);
+    tasvir__put32(buf + off, 1);
+    tasvir__put32(buf + off + 4, 1);
+    memset(buf + off + 8, 0xee, 64);
+    return off + 72;
+}
+
+static void expect_drop(struct inj *x, const uint8_t *frame, uint32_t len, int reason,
+                        const char *what)
+{
+    struct tasvir_stats a, b;
+    tasvir_node_stats(x->w.h.node[1], &a);
+    uint64_t v = tasvir_area_version(x->w.rd[1].h);
+    inj_send(x, frame, len);
+    for (int i = 0; i < 3; i++)
+        w_step(&x->w);
+    tasvir_node_stats(x->w.h.node[1], &b);
+    cr_assert(eq(u64, b.rx_drop[reason] - a.rx_drop[reason], 1), "%s: not counted as '%s'", what,
+              tasvir_drop_reason(reason));
+    uint64_t others = 0;
+    for (int r = 0; r < TASVIR_DROP_REASONS; r++)
+        if (r != reason)
+            others += b.rx_drop[r] - a.rx_drop[r];
+    cr_assert(eq(u64, others, 0), "%s: counted under another reason too", what);
+    cr_assert(eq(u64, tasvir_area_version(x->w.rd[1].h), v), "%s: applied", what);
+    const uint8_t *r = tasvir_area_reader(x->w.rd[1].h);
+    for (int i = 0; i < 64 * 64; i++)
+        cr_assert(ne(u8, r[i], 0xee), "%s: payload reached the reader copy", what);
+}
+
+Test(member, malformed_frames_dropped_and_counted, .timeout = 60)
+{
+    struct inj x;
+    w_init(&x.w, 2, 0, 64, 100, 1000, 13, conf_hb);
+    w_attach_all(&x.w, 100 * MS);
+    w_run(&x.w, 10 * MS); /* quiet: no writes, nothing in flight */
+    cr_assert(eq(int, tasvir_loop_port_create(x.w.h.net, 9, &x.evil), 0));
+    x.be = tasvir_loop_port_backend(x.evil);
+    uint8_t buf[2048], f[2048];
+    struct tasvir_wire_hdr h;
+    uint32_t len = good_data(&x, buf, &h);
+    uint8_t *p = buf + 14;
+
+#define MUTATE(stmt, reason, what)           \
+    do {                                     \
+        memcpy(f, buf, len);                 \
+        uint32_t flen = len;                 \
+        uint8_t *q = f + 14;                 \
+        (void)q;                             \
+        stmt;                                \
+        expect_drop(&x, f, flen, reason, what); \
+    } while (0)
+
+    (void)p;
+    MUTATE(flen = 40, TASVIR_DROP_SHORT, "truncated below the headers");
+    MUTATE(f[12] = 0x08; f[13] = 0x00, TASVIR_DROP_ETHERTYPE, "IPv4 ethertype");
+    MUTATE(q[0] = 2, TASVIR_DROP_PROTO, "protocol version 2");
+    MUTATE(q[0] = 0, TASVIR_DROP_PROTO, "protocol version 0");
+    MUTATE(q[1] = 0, TASVIR_DROP_TYPE, "type 0");
+    MUTATE(q[1] = 77, TASVIR_DROP_TYPE, "type 77");
+    MUTATE(tasvir__put32(q + 40, 5000), TASVIR_DROP_LENGTH, "length beyond the frame");
+    MUTATE(flen = len - 10, TASVIR_DROP_LENGTH, "frame truncated inside the payload");
+    MUTATE(tasvir__put32(q + 44, 0), TASVIR_DROP_FIELD, "count 0");
+    MUTATE(tasvir__put32(q + 12, 1), TASVIR_DROP_FIELD, "seq == count");
+    MUTATE(tasvir__put64(q + 16, 0), TASVIR_DROP_FIELD, "version 0");
+    MUTATE(tasvir__put64(q + 24, 1000000), TASVIR_DROP_FIELD, "base == version");
+    MUTATE(tasvir__put64(q + 32, 65), TASVIR_DROP_FIELD, "unaligned offset");
+    MUTATE(tasvir__put32(q + 56 + 4, 0), TASVIR_DROP_SEGMENT, "segment of 0 lines");
+    MUTATE(tasvir__put32(q + 56 + 4, 2), TASVIR_DROP_SEGMENT, "segment overruns payload");
+    MUTATE(tasvir__put32(q + 40, 4); flen = 14 + 56 + 4, TASVIR_DROP_SEGMENT, "segment header cut");
+    MUTATE(tasvir__put16(q + 4, 2000), TASVIR_DROP_NODE, "source node out of range");
+    MUTATE(tasvir__put16(q + 4, 500), TASVIR_DROP_NODE, "unknown source node");
+    MUTATE(tasvir__put16(q + 4, 1), TASVIR_DROP_NODE, "source is the receiver itself");
+    MUTATE(tasvir__put16(q + 6, 0), TASVIR_DROP_DST, "addressed to another node");
+    MUTATE(tasvir__put16(q + 6, 3000), TASVIR_DROP_NODE, "destination out of range");
+    MUTATE(tasvir__put32(q + 8, 0xdead), TASVIR_DROP_AREA, "unknown area");
+    MUTATE(tasvir__put32(q + 56, 64), TASVIR_DROP_BOUNDS, "line beyond the area");
+    MUTATE(tasvir__put32(q + 56, 63); tasvir__put32(q + 56 + 4, 1); tasvir__put32(q + 44, 65);
+           tasvir__put32(q + 12, 0), TASVIR_DROP_BOUNDS, "count beyond the area's lines");
+    MUTATE(tasvir__put32(q + 56, 0xffffffff), TASVIR_DROP_BOUNDS, "line index overflow");
+    MUTATE(tasvir__put64(q + 24, 999999), TASVIR_DROP_BASE, "diff against a base we lack");
+    MUTATE(q[1] = TASVIR_FT_CTRL; tasvir__put16(q + 2, 9); tasvir__put32(q + 40, 0); flen = 70,
+           TASVIR_DROP_TYPE, "unknown control op");
+    MUTATE(q[1] = TASVIR_FT_CTRL; tasvir__put16(q + 2, TASVIR_CTRL_REG), TASVIR_DROP_LENGTH,
+           "REG with a wrong payload size");
+    MUTATE(q[1] = TASVIR_FT_HB; tasvir__put32(q + 40, 25), TASVIR_DROP_LENGTH,
+           "heartbeat payload not whole entries");
+    MUTATE(q[1] = TASVIR_FT_ACK, TASVIR_DROP_FIELD, "ACK with a payload");
+    MUTATE(q[1] = TASVIR_FT_ACK; tasvir__put32(q + 40, 0); flen = 70, TASVIR_DROP_NOT_OWNER,
+           "ACK for an area this node does not own");
+    MUTATE(q[1] = TASVIR_FT_VEND, TASVIR_DROP_FIELD, "VEND with a payload");
+#undef MUTATE
+    /* after all that, a genuine frame still works */
+    struct tasvir_stats st;
+    tasvir_node_stats(x.w.h.node[1], &st);
+    uint64_t total = 0;
+    for (int r = 0; r < TASVIR_DROP_REASONS; r++)
+        total += st.rx_drop[r];
+    cr_log_info("dropped %lu malformed frames", total);
+    x.w.writing = true;
+    w_run(&x.w, 5 * MS);
+    x.w.writing = false;
+    w_run(&x.w, 200 * US);
+    cr_assert(ne(u64, w_converge(&x.w, 20 * MS), UINT64_MAX));
+    cr_assert(eq(u64, x.w.rd[1].torn, 0));
+    w_fini(&x.w);
+}
