@@ -513,6 +513,7 @@ Test(dpdk_backend, core_runs_an_internal_sync_over_it)
     nc.backend = tasvir_dpdk_port_backend(p);
     nc.log_fn = tasvir_dpdk_log;
     nc.epoch_window_ns = 50000000;
+    nc.root_node = 7; /* a testbed of one: this node holds the root directory */
     struct tasvir_node *node;
     cr_assert(eq(int, tasvir_node_create(&nc, &node), 0));
     cr_expect(eq(int, tasvir_node_id(node), 7));
