@@ -269,8 +269,8 @@ TasvirBasicWorkload::Install(const std::vector<Ptr<TasvirNodeApp>>& apps,
         }
         setvbuf(m_samples, nullptr, _IOFBF, 1 << 20);
         fprintf(m_samples,
-                "time_ns,node,thread,area,owner,version,latest,pub_ns,age_ns,version_lag,"
-                "write_seq,write_to_visible_ns,torn\n");
+                "time_ns,node,thread,area,owner,version,latest,pub_ns,visible_ns,age_ns,"
+                "version_lag,write_seq,write_to_visible_ns,torn\n");
     }
     // Areas, owned by threads round robin.
     for (uint32_t n = 0; n < apps.size(); n++)
@@ -379,7 +379,7 @@ TasvirBasicWorkload::Stop()
 void
 TasvirBasicWorkload::ScheduleWrite(uint32_t area, bool first)
 {
-    if (m_stopped)
+    if (m_stopped || (m_cfg.writeStop > Time(0) && Simulator::Now() >= m_cfg.writeStop))
     {
         return;
     }
@@ -411,7 +411,8 @@ uint64_t
 TasvirBasicWorkload::DoWrite(uint32_t area)
 {
     Area& a = m_areas[area];
-    uint64_t now = TasvirNodeApp::NowNs();
+    // The stamp carries the owner's clock, as a real writer's would.
+    uint64_t now = tasvir_node_now_ns(m_apps[a.ownerNode]->GetTasvirNode());
     uint8_t* base = static_cast<uint8_t*>(tasvir_area_writer(a.handle));
     uint64_t n = m_cfg.linesPerWrite;
     uint64_t data = a.nlines - 1; // lines 1 .. nlines-1
@@ -512,7 +513,15 @@ TasvirBasicWorkload::DoSample(uint32_t node)
         }
         const Area& a = m_areas[s.area];
         uint64_t v = tasvir_area_version(s.handle);
-        uint64_t pub = tasvir_area_pub_ns(s.handle);
+        // Times from the core are on the owner's / this node's clock: convert to
+        // simulator time, the ground truth of every sample.
+        uint64_t pub = ToSim(tasvir_area_pub_ns(s.handle), a.ownerNode);
+        struct tasvir_area_info info;
+        uint64_t visible = 0;
+        if (tasvir_area_info(s.handle, &info) == 0 && info.version == v)
+        {
+            visible = ToSim(info.visible_ns, node);
+        }
         uint64_t latest = tasvir_area_version(a.handle);
         const uint64_t* hdr = static_cast<const uint64_t*>(tasvir_area_reader(s.handle));
         bool torn = false;
@@ -565,19 +574,19 @@ TasvirBasicWorkload::DoSample(uint32_t node)
             {
                 fprintf(m_samples,
                         "%" PRIu64 ",%u,%u,%s,%u,%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64
-                        ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%d\n",
+                        ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%d\n",
                         now, m_apps[node]->GetTasvirId(), thread, a.name.c_str(),
-                        m_apps[a.ownerNode]->GetTasvirId(), v, latest, pub, age, lag, seq,
-                        now - writeNs, torn ? 1 : 0);
+                        m_apps[a.ownerNode]->GetTasvirId(), v, latest, pub, visible, age, lag,
+                        seq, now - ToSim(writeNs, a.ownerNode), torn ? 1 : 0);
             }
             else
             {
                 fprintf(m_samples,
                         "%" PRIu64 ",%u,%u,%s,%u,%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64
-                        ",%" PRIu64 ",%" PRIu64 ",,%d\n",
+                        ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",,%d\n",
                         now, m_apps[node]->GetTasvirId(), thread, a.name.c_str(),
-                        m_apps[a.ownerNode]->GetTasvirId(), v, latest, pub, age, lag, seq,
-                        torn ? 1 : 0);
+                        m_apps[a.ownerNode]->GetTasvirId(), v, latest, pub, visible, age, lag,
+                        seq, torn ? 1 : 0);
             }
         }
     }
@@ -596,9 +605,51 @@ TasvirBasicWorkload::AfterCall(uint32_t node)
         while (a.pubNs.size() <= v)
         {
             // One call ends at most one epoch, so this records each version exactly once.
-            a.pubNs.push_back(tasvir_area_pub_ns(a.handle));
+            a.pubNs.push_back(ToSim(tasvir_area_pub_ns(a.handle), node));
         }
     }
+}
+
+uint64_t
+TasvirBasicWorkload::ToSim(uint64_t nodeNs, uint32_t node) const
+{
+    uint64_t off = m_apps[node]->GetClockOffsetNs();
+    return nodeNs > off ? nodeNs - off : 0;
+}
+
+uint64_t
+TasvirBasicWorkload::CountUnconverged() const
+{
+    uint64_t bad = 0;
+    for (const NodeState& n : m_nodes)
+    {
+        for (const Sub& s : n.subs)
+        {
+            const Area& a = m_areas[s.area];
+            if (!s.handle || tasvir_area_version(s.handle) != tasvir_area_version(a.handle) ||
+                memcmp(tasvir_area_reader(s.handle),
+                       tasvir_area_reader(a.handle),
+                       tasvir_area_len(a.handle)) != 0)
+            {
+                bad++;
+            }
+        }
+    }
+    return bad;
+}
+
+uint64_t
+TasvirBasicWorkload::CountUnattached() const
+{
+    uint64_t n = 0;
+    for (const NodeState& ns : m_nodes)
+    {
+        for (const Sub& s : ns.subs)
+        {
+            n += s.handle ? 0 : 1;
+        }
+    }
+    return n;
 }
 
 /* ---- outputs ---- */

@@ -59,6 +59,7 @@ class TasvirBasicWorkload : public TasvirWorkload
         uint64_t syncIntUs = 0; //!< 0: node default
         uint64_t syncExtUs = 0; //!< 0: node default
         double writeRate = 1000; //!< writes per second per area (0: no writes)
+        Time writeStop = Time(0); //!< no writes from this time on (0: never stop)
         uint32_t linesPerWrite = 1;
         bool randomLines = false;
         bool poissonWrites = false;
@@ -90,6 +91,12 @@ class TasvirBasicWorkload : public TasvirWorkload
     std::vector<std::string> CounterNames() const override;
     std::vector<uint64_t> Counters(uint32_t node) const override;
     std::vector<std::string> Files() const override;
+
+    /** Subscriptions (attached or not) whose reader copy differs from the owner's
+     *  published version (version or bytes); 0 when every subscriber has converged. */
+    uint64_t CountUnconverged() const;
+    /** Subscriptions not attached yet. */
+    uint64_t CountUnattached() const;
 
     /** Totals over all nodes (tests). */
     uint64_t TotalWrites() const;
@@ -143,6 +150,8 @@ class TasvirBasicWorkload : public TasvirWorkload
     void TryAttach(uint32_t node, uint32_t sub);
     void AfterCall(uint32_t node);
     void PlanSubscriptions(uint32_t node, std::vector<uint32_t>* remoteNodes);
+    /** A time on node `node`'s clock, in simulator time. */
+    uint64_t ToSim(uint64_t nodeNs, uint32_t node) const;
 
     Config m_cfg;
     std::vector<Ptr<TasvirNodeApp>> m_apps;

@@ -25,14 +25,14 @@ struct KeyDef
     double def;
 };
 
-/* Built-in defaults: order-of-magnitude estimates for a current x86 server core, used
- * only when no calibration file is given or a file omits a key. */
+/* Built-in defaults, the values of hw-configs/calibration/default.calib: used with
+ * --calibration=builtin or for keys a file omits. */
 const KeyDef kKeys[] = {
     {"epoch_fixed_ns", &TasvirCostModel::Params::epoch_fixed_ns, 300},
     {"checkin_ns", &TasvirCostModel::Params::checkin_ns, 80},
     {"checkin_jitter_ns", &TasvirCostModel::Params::checkin_jitter_ns, 1000},
     {"done_notice_ns", &TasvirCostModel::Params::done_notice_ns, 100},
-    {"poll_ns", &TasvirCostModel::Params::poll_ns, 50},
+    {"poll_ns", &TasvirCostModel::Params::poll_ns, 5000},
     {"engine_wake_ns", &TasvirCostModel::Params::engine_wake_ns, 100},
     {"scan_ns_per_kib", &TasvirCostModel::Params::scan_ns_per_kib, 0.3},
     {"copy_ns_per_line", &TasvirCostModel::Params::copy_ns_per_line, 6},

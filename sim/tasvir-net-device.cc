@@ -1,22 +1,20 @@
 /*
  * tasvir-net-device.cc — see tasvir-net-device.h.
  *
- * Divided into: type registration, transmit path (SendFrom -> SendFrame -> StartTx/Drain),
- * receive path (Receive), and the NetDevice boilerplate.
+ * Divided into: type registration, transmit path (SendFrom -> SendFrame: departure time,
+ * queue admission, channel), receive path (Receive), and the NetDevice boilerplate.
  */
 #include "tasvir-net-device.h"
 
 #include "tasvir-channel.h"
 
 #include "ns3/abort.h"
-#include "ns3/drop-tail-queue.h"
 #include "ns3/error-model.h"
 #include "ns3/ethernet-header.h"
 #include "ns3/log.h"
 #include "ns3/node.h"
 #include "ns3/packet.h"
 #include "ns3/pointer.h"
-#include "ns3/queue.h"
 #include "ns3/simulator.h"
 #include "ns3/uinteger.h"
 
@@ -71,11 +69,12 @@ TasvirNetDevice::GetTypeId()
                           TimeValue(Time(0)),
                           MakeTimeAccessor(&TasvirNetDevice::m_txDelay),
                           MakeTimeChecker(Time(0)))
-            .AddAttribute("TxQueue",
-                          "Output queue for frames that find the transmitter busy.",
-                          PointerValue(),
-                          MakePointerAccessor(&TasvirNetDevice::m_queue),
-                          MakePointerChecker<Queue<Packet>>())
+            .AddAttribute("QueueSize",
+                          "Output queue: frames (\"100p\") or bytes (\"150000B\") that may "
+                          "wait for the transmitter; more are dropped.",
+                          QueueSizeValue(QueueSize("1000p")),
+                          MakeQueueSizeAccessor(&TasvirNetDevice::m_queueSize),
+                          MakeQueueSizeChecker())
             .AddAttribute("ReceiveErrorModel",
                           "Error model deciding which arriving frames are lost.",
                           PointerValue(),
@@ -102,10 +101,14 @@ TasvirNetDevice::GetTypeId()
                             MakeTraceSourceAccessor(&TasvirNetDevice::m_phyRxDropTrace),
                             "ns3::Packet::TracedCallback")
             .AddTraceSource("Sniffer",
-                            "Every frame (Ethernet header included) as it starts on the wire "
-                            "or arrives intact: the pcap hook.",
+                            "Every frame (Ethernet header included) that arrives intact.",
                             MakeTraceSourceAccessor(&TasvirNetDevice::m_snifferTrace),
-                            "ns3::Packet::TracedCallback");
+                            "ns3::Packet::TracedCallback")
+            .AddTraceSource("TxStart",
+                            "A frame (Ethernet header included) was admitted; it starts on "
+                            "the wire at the given (possibly future) time.",
+                            MakeTraceSourceAccessor(&TasvirNetDevice::m_txStartTrace),
+                            "ns3::TasvirNetDevice::TxStartTracedCallback");
     return tid;
 }
 
@@ -114,6 +117,8 @@ TasvirNetDevice::TasvirNetDevice()
       m_mtu(1500),
       m_overheadBytes(12),
       m_ifgBytes(12),
+      m_queueSize("1000p"),
+      m_waitingBytes(0),
       m_txFreeAt(Time(0)),
       m_txFrames(0),
       m_txBytes(0),
@@ -133,15 +138,15 @@ TasvirNetDevice::Attach(Ptr<TasvirChannel> channel)
 }
 
 void
-TasvirNetDevice::SetQueue(Ptr<Queue<Packet>> queue)
+TasvirNetDevice::SetQueueSize(QueueSize size)
 {
-    m_queue = queue;
+    m_queueSize = size;
 }
 
-Ptr<Queue<Packet>>
-TasvirNetDevice::GetQueue() const
+QueueSize
+TasvirNetDevice::GetQueueSize() const
 {
-    return m_queue;
+    return m_queueSize;
 }
 
 void
@@ -180,10 +185,11 @@ TasvirNetDevice::WireTime(uint32_t bytes) const
 /* ---- transmit ---- */
 
 bool
-TasvirNetDevice::SendFrom(Ptr<Packet> packet,
-                          const Address& source,
-                          const Address& dest,
-                          uint16_t protocolNumber)
+TasvirNetDevice::SendFromAt(Ptr<Packet> packet,
+                            const Address& source,
+                            const Address& dest,
+                            uint16_t protocolNumber,
+                            Time notBefore)
 {
     if (packet->GetSize() > m_mtu)
     {
@@ -203,68 +209,80 @@ TasvirNetDevice::SendFrom(Ptr<Packet> packet,
     hdr.SetDestination(Mac48Address::ConvertFrom(dest));
     hdr.SetLengthType(protocolNumber);
     packet->AddHeader(hdr);
-    return SendFrame(packet);
+    return SendFrame(packet, notBefore);
+}
+
+bool
+TasvirNetDevice::SendFrom(Ptr<Packet> packet,
+                          const Address& source,
+                          const Address& dest,
+                          uint16_t protocolNumber)
+{
+    return SendFromAt(packet, source, dest, protocolNumber, Time(0));
 }
 
 bool
 TasvirNetDevice::Send(Ptr<Packet> packet, const Address& dest, uint16_t protocolNumber)
 {
-    return SendFrom(packet, m_address, dest, protocolNumber);
+    return SendFromAt(packet, m_address, dest, protocolNumber, Time(0));
+}
+
+void
+TasvirNetDevice::Prune(int64_t nowTs)
+{
+    // Frames whose start time has come are on the wire, no longer in the queue.
+    while (!m_waiting.empty() && m_waiting.front().first <= nowTs)
+    {
+        m_waitingBytes -= m_waiting.front().second;
+        m_waiting.pop_front();
+    }
 }
 
 bool
-TasvirNetDevice::SendFrame(Ptr<Packet> frame)
+TasvirNetDevice::HasRoom(uint32_t frames, uint32_t bytesEach)
+{
+    Prune(Simulator::Now().GetTimeStep());
+    if (m_queueSize.GetUnit() == QueueSizeUnit::PACKETS)
+    {
+        return m_waiting.size() + frames <= m_queueSize.GetValue();
+    }
+    return m_waitingBytes + (uint64_t)frames * bytesEach <= m_queueSize.GetValue();
+}
+
+uint32_t
+TasvirNetDevice::GetWaitingFrames()
+{
+    Prune(Simulator::Now().GetTimeStep());
+    return m_waiting.size();
+}
+
+bool
+TasvirNetDevice::SendFrame(Ptr<Packet> frame, Time notBefore)
 {
     NS_ABORT_MSG_IF(!m_channel, "TasvirNetDevice: send on a port that is not attached");
     Time now = Simulator::Now();
-    if (!m_queue)
+    Time start = std::max(now, std::max(notBefore, m_txFreeAt));
+    uint32_t size = frame->GetSize();
+    if (start > now)
     {
-        m_queue = CreateObject<DropTailQueue<Packet>>();
+        // It has to wait: admit it only if the queue has room.
+        if (!HasRoom(1, size))
+        {
+            m_queueDrops++;
+            m_macTxDropTrace(frame);
+            return false;
+        }
+        m_waiting.emplace_back(start.GetTimeStep(), size);
+        m_waitingBytes += size;
     }
-    if (m_queue->IsEmpty() && now >= m_txFreeAt)
-    {
-        StartTx(frame);
-        return true;
-    }
-    if (!m_queue->Enqueue(frame))
-    {
-        m_queueDrops++;
-        m_macTxDropTrace(frame);
-        return false;
-    }
-    // Invariant: a non-empty queue has a drain event pending at m_txFreeAt.
-    if (!m_drainEvent.IsRunning())
-    {
-        m_drainEvent = Simulator::Schedule(m_txFreeAt - now, &TasvirNetDevice::Drain, this);
-    }
-    return true;
-}
-
-void
-TasvirNetDevice::StartTx(Ptr<Packet> frame)
-{
-    uint32_t bytes = std::max(frame->GetSize(), kEthMinFrameBytes);
+    uint32_t bytes = std::max(size, kEthMinFrameBytes);
     Time lastBit = m_rate.CalculateBytesTxTime(bytes + m_overheadBytes);
-    m_txFreeAt = Simulator::Now() + m_rate.CalculateBytesTxTime(bytes + m_overheadBytes + m_ifgBytes);
+    m_txFreeAt = start + m_rate.CalculateBytesTxTime(bytes + m_overheadBytes + m_ifgBytes);
     m_txFrames++;
-    m_txBytes += frame->GetSize();
-    m_snifferTrace(frame);
-    m_channel->Transmit(frame, this, lastBit + m_txDelay);
-}
-
-void
-TasvirNetDevice::Drain()
-{
-    Ptr<Packet> frame = m_queue->Dequeue();
-    if (frame)
-    {
-        StartTx(frame);
-    }
-    if (!m_queue->IsEmpty())
-    {
-        m_drainEvent =
-            Simulator::Schedule(m_txFreeAt - Simulator::Now(), &TasvirNetDevice::Drain, this);
-    }
+    m_txBytes += size;
+    m_txStartTrace(frame, start);
+    m_channel->Transmit(frame, this, start - now + lastBit + m_txDelay);
+    return true;
 }
 
 /* ---- receive ---- */
@@ -496,10 +514,9 @@ TasvirNetDevice::SupportsSendFrom() const
 void
 TasvirNetDevice::DoDispose()
 {
-    m_drainEvent.Cancel();
     m_node = nullptr;
     m_channel = nullptr;
-    m_queue = nullptr;
+    m_waiting.clear();
     m_rxErrorModel = nullptr;
     m_frameHook = MakeNullCallback<void, Ptr<TasvirNetDevice>, Ptr<Packet>>();
     m_rxCallback = MakeNullCallback<bool, Ptr<NetDevice>, Ptr<const Packet>, uint16_t, const Address&>();

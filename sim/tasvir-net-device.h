@@ -2,13 +2,21 @@
  * tasvir-net-device.h — a full-duplex Ethernet port: the NIC of a simulated host and each
  * port of the simulated switch.
  *
- * Transmit side: Send/SendFrom add a DIX Ethernet header (and pad to the 60-byte minimum,
- * as a NIC does), then the frame is serialized at DataRate, one frame at a time, with the
- * Ethernet wire overhead counted: preamble + SFD + FCS (WireOverhead, 12 B) in the time to
- * the last bit, and the inter-frame gap (InterframeGap, 12 B) before the next frame may
- * start.  The receiver acts on a frame when its last bit has arrived (store-and-forward).  Frames that find the transmitter busy wait in TxQueue (a Queue<Packet>, drop-tail
- * by default: its MaxSize is the port's output buffer).  TxDelay, if set, shifts every
- * departure by a constant (the switch uses it for its forwarding latency).
+ * Transmit side: Send/SendFrom add a DIX Ethernet header (and pad to the 60-byte minimum
+ * with zeros, as a NIC does), then the frame is serialized at DataRate, one frame at a
+ * time, with the Ethernet wire overhead counted: preamble + SFD + FCS (WireOverhead, 12 B)
+ * in the time to the last bit, and the inter-frame gap (InterframeGap, 12 B) before the
+ * next frame may start.  The receiver acts on a frame when its last bit has arrived
+ * (store-and-forward).  TxDelay, if set, shifts every departure by a constant (the switch
+ * uses it for its forwarding latency).
+ *
+ * The output queue is a FIFO computed at enqueue time: a frame handed over at time t (and
+ * ready at `notBefore`, for frames whose building takes modelled CPU time) starts at
+ * max(t, notBefore, end of the previous frame + gap), which is exactly when a drop-tail
+ * FIFO served at line rate would start it.  Frames waiting to start count against
+ * QueueSize (frames or bytes); a frame that finds the queue full is dropped and counted.
+ * Computing departures up front costs one event per frame and hop (its arrival) instead
+ * of one more per queued frame.
  *
  * Receive side: ReceiveErrorModel may drop the frame (link loss).  A port with a frame
  * hook (the switch) hands the whole frame to the hook.  Otherwise the device filters on the
@@ -18,22 +26,19 @@
  *
  * Frames are shared, never modified after they are handed to the channel: a receiver that
  * needs to change one (strip the header) works on a Copy().
- *
- * Events: an idle transmitter starts a frame at once (one event per hop: the receive); a
- * busy one queues it and drains the queue from one event per frame.
  */
 #ifndef TASVIR_NET_DEVICE_H
 #define TASVIR_NET_DEVICE_H
 
 #include "ns3/data-rate.h"
-#include "ns3/event-id.h"
 #include "ns3/mac48-address.h"
 #include "ns3/net-device.h"
 #include "ns3/nstime.h"
-#include "ns3/queue-fwd.h"
+#include "ns3/queue-size.h"
 #include "ns3/traced-callback.h"
 
 #include <cstdint>
+#include <deque>
 #include <vector>
 
 namespace ns3
@@ -52,13 +57,24 @@ class TasvirNetDevice : public NetDevice
     typedef Callback<void, Ptr<TasvirNetDevice>, Ptr<Packet>> FrameHook;
 
     void Attach(Ptr<TasvirChannel> channel);
-    void SetQueue(Ptr<Queue<Packet>> queue);
-    Ptr<Queue<Packet>> GetQueue() const;
+    void SetQueueSize(QueueSize size);
+    QueueSize GetQueueSize() const;
     void SetReceiveErrorModel(Ptr<ErrorModel> em);
     void SetFrameHook(FrameHook hook);
 
-    /** Transmit a complete frame (Ethernet header included); false if it was dropped. */
-    bool SendFrame(Ptr<Packet> frame);
+    /** Transmit a complete frame (Ethernet header included), not before `notBefore`;
+     *  false if the output queue dropped it. */
+    bool SendFrame(Ptr<Packet> frame, Time notBefore = Time(0));
+    /** SendFrom for a frame that is ready only at `notBefore` (absolute time). */
+    bool SendFromAt(Ptr<Packet> packet,
+                    const Address& source,
+                    const Address& dest,
+                    uint16_t protocolNumber,
+                    Time notBefore);
+    /** Could `frames` more frames of `bytesEach` bytes be queued right now? */
+    bool HasRoom(uint32_t frames, uint32_t bytesEach);
+    /** Frames waiting to start right now. */
+    uint32_t GetWaitingFrames();
     /** Called by the channel when a frame has fully arrived. */
     void Receive(Ptr<Packet> frame);
 
@@ -113,12 +129,10 @@ class TasvirNetDevice : public NetDevice
     void DoDispose() override;
 
   private:
-    void StartTx(Ptr<Packet> frame);
-    void Drain();
+    void Prune(int64_t nowTs);
 
     Ptr<Node> m_node;
     Ptr<TasvirChannel> m_channel;
-    Ptr<Queue<Packet>> m_queue;
     Ptr<ErrorModel> m_rxErrorModel;
     Mac48Address m_address;
     uint32_t m_ifIndex;
@@ -126,9 +140,11 @@ class TasvirNetDevice : public NetDevice
     DataRate m_rate;
     uint32_t m_overheadBytes;
     uint32_t m_ifgBytes;
+    QueueSize m_queueSize;
+    std::deque<std::pair<int64_t, uint32_t>> m_waiting; //!< (start time step, bytes)
+    uint64_t m_waitingBytes;
     Time m_txDelay;
     Time m_txFreeAt;
-    EventId m_drainEvent;
     std::vector<Mac48Address> m_groups;
     FrameHook m_frameHook;
     NetDevice::ReceiveCallback m_rxCallback;
@@ -148,6 +164,7 @@ class TasvirNetDevice : public NetDevice
     TracedCallback<Ptr<const Packet>> m_macRxDropTrace;
     TracedCallback<Ptr<const Packet>> m_phyRxDropTrace;
     TracedCallback<Ptr<const Packet>> m_snifferTrace;
+    TracedCallback<Ptr<const Packet>, Time> m_txStartTrace;
 };
 
 } // namespace ns3

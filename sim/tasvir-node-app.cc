@@ -11,10 +11,10 @@
 #include "tasvir-switch.h"
 
 #include "ns3/abort.h"
+#include "ns3/enum.h"
 #include "ns3/log.h"
 #include "ns3/node.h"
 #include "ns3/packet.h"
-#include "ns3/queue.h"
 #include "ns3/random-variable-stream.h"
 #include "ns3/simulator.h"
 #include "ns3/uinteger.h"
@@ -87,6 +87,36 @@ TasvirNodeApp::GetTypeId()
                           UintegerValue(4096),
                           MakeUintegerAccessor(&TasvirNodeApp::m_rxQueueFrames),
                           MakeUintegerChecker<uint32_t>(1))
+            .AddAttribute("Addressing",
+                          "How owners fan out data frames: one copy per subscriber, or one "
+                          "per area multicast group.",
+                          EnumValue(TASVIR_ADDR_UNICAST),
+                          MakeEnumAccessor(&TasvirNodeApp::m_addressing),
+                          MakeEnumChecker(TASVIR_ADDR_UNICAST,
+                                          "unicast",
+                                          TASVIR_ADDR_MULTICAST,
+                                          "multicast"))
+            .AddAttribute("RootNode",
+                          "Node id holding the root directory.",
+                          UintegerValue(0),
+                          MakeUintegerAccessor(&TasvirNodeApp::m_rootNode),
+                          MakeUintegerChecker<uint16_t>(0, TASVIR_MAX_NODES - 1))
+            .AddAttribute("HeartbeatPeriod",
+                          "Heartbeat period (whole us).",
+                          TimeValue(MilliSeconds(10)),
+                          MakeTimeAccessor(&TasvirNodeApp::m_hbPeriod),
+                          MakeTimeChecker(MicroSeconds(1)))
+            .AddAttribute("DownAfterHeartbeats",
+                          "Silent heartbeat periods before a peer is declared down.",
+                          UintegerValue(5),
+                          MakeUintegerAccessor(&TasvirNodeApp::m_downAfter),
+                          MakeUintegerChecker<uint32_t>(1))
+            .AddAttribute("ClockOffset",
+                          "This node's clock runs ahead of simulator time by this much "
+                          "(unsynchronised clocks; 0: all clocks equal).",
+                          TimeValue(Time(0)),
+                          MakeTimeAccessor(&TasvirNodeApp::m_clockOffset),
+                          MakeTimeChecker(Time(0)))
             .AddTraceSource("Poll",
                             "The sync engine polled: (return code, modelled cost in ns).",
                             MakeTraceSourceAccessor(&TasvirNodeApp::m_pollTrace),
@@ -117,6 +147,9 @@ TasvirNodeApp::TasvirNodeApp()
       m_excludeAfter(8),
       m_poolFrames(8192),
       m_rxQueueFrames(4096),
+      m_addressing(TASVIR_ADDR_UNICAST),
+      m_rootNode(0),
+      m_downAfter(5),
       m_switchPort(0),
       m_costs(nullptr),
       m_port(nullptr),
@@ -124,7 +157,6 @@ TasvirNodeApp::TasvirNodeApp()
       m_inCall(false),
       m_heldKicks(0),
       m_callTxCostNs(0),
-      m_txPending(0),
       m_ctr()
 {
     m_rng = CreateObject<UniformRandomVariable>();
@@ -148,7 +180,8 @@ int
 TasvirNodeApp::Setup(Ptr<TasvirNetDevice> nic,
                      Ptr<TasvirSwitch> sw,
                      uint32_t port,
-                     const TasvirCostModel* costs)
+                     const TasvirCostModel* costs,
+                     const std::vector<struct tasvir_peer>& peers)
 {
     NS_ABORT_MSG_IF(m_tnode, "TasvirNodeApp::Setup called twice");
     NS_ABORT_MSG_IF(!nic || !costs, "TasvirNodeApp::Setup needs a NIC and a cost model");
@@ -189,6 +222,12 @@ TasvirNodeApp::Setup(Ptr<TasvirNetDevice> nic,
     nc.log_fn = &TasvirNodeApp::LogSink;
     nc.log_arg = this;
     nc.log_level = TASVIR_LOG_INFO;
+    nc.peers = peers.empty() ? nullptr : peers.data();
+    nc.n_peers = peers.size();
+    nc.root_node = m_rootNode;
+    nc.addressing = m_addressing;
+    nc.hb_period_us = (uint64_t)m_hbPeriod.GetMicroSeconds();
+    nc.down_after_hb = m_downAfter;
     rc = tasvir_node_create(&nc, &m_tnode);
     if (rc)
     {
@@ -370,6 +409,12 @@ TasvirNodeApp::Call(bool engine, struct tasvir_thread* t)
     r.nextNs = UINT64_MAX;
     r.rc = engine ? tasvir_node_poll(m_tnode, &r.nextNs) : tasvir_service(t);
     m_inCall = false;
+    if (r.nextNs != UINT64_MAX)
+    {
+        // The core speaks its own clock; agents schedule in simulator time.
+        uint64_t off = GetClockOffsetNs();
+        r.nextNs = r.nextNs > off ? r.nextNs - off : 0;
+    }
     Snapshot(&a, &pa);
     const TasvirCostModel::Params& c = m_costs->Get();
     double decode = c.frame_decode_ns * (double)(pa.rx_frames - pb.rx_frames) +
@@ -429,31 +474,21 @@ TasvirNodeApp::DispatchKicks(unsigned kicks, uint64_t readyNs)
 uint64_t
 TasvirNodeApp::HostNow(void* ctx)
 {
-    (void)ctx;
-    return NowNs();
+    return NowNs() + static_cast<TasvirNodeApp*>(ctx)->GetClockOffsetNs();
 }
 
-bool
-TasvirNodeApp::NicHasRoom() const
+uint64_t
+TasvirNodeApp::GetClockOffsetNs() const
 {
-    Ptr<Queue<Packet>> q = m_nic->GetQueue();
-    if (!q)
-    {
-        return true;
-    }
-    QueueSize max = q->GetMaxSize();
-    if (max.GetUnit() == QueueSizeUnit::PACKETS)
-    {
-        return q->GetNPackets() + m_txPending < max.GetValue();
-    }
-    return q->GetNBytes() + (uint64_t)m_txPending * (m_nic->GetMtu() + 14u) < max.GetValue();
+    return (uint64_t)m_clockOffset.GetNanoSeconds();
 }
 
 int
 TasvirNodeApp::HostTransmit(void* ctx, const uint8_t* frame, uint32_t len)
 {
     TasvirNodeApp* app = static_cast<TasvirNodeApp*>(ctx);
-    if (!app->NicHasRoom())
+    // The NIC's queue bounds what may be outstanding, as a TX ring does.
+    if (!app->m_nic->HasRoom(1, len))
     {
         app->m_ctr.nicRefused++;
         return -ENOBUFS;
@@ -465,42 +500,17 @@ TasvirNodeApp::HostTransmit(void* ctx, const uint8_t* frame, uint32_t len)
     uint16_t type = (uint16_t)(frame[12] << 8 | frame[13]);
     Ptr<Packet> payload = Create<Packet>(frame + 14, len - 14);
     app->m_ctr.framesSent++;
-    uint64_t delay = 0;
+    Time ready = Simulator::Now();
     if (app->m_inCall)
     {
-        // Frame k of a call leaves after the encode cost of frames 0..k.
+        // Frame k of a call is ready after the encode cost of frames 0..k; the NIC starts
+        // it at that time or when the frames before it are out, whichever is later.
         app->m_callTxCostNs += app->m_costs->EncodeCostNs(len);
-        delay = app->m_callTxCostNs;
+        ready += NanoSeconds(app->m_callTxCostNs);
     }
-    if (delay == 0)
-    {
-        app->m_frameTxTrace(payload);
-        app->m_nic->SendFrom(payload, src, dst, type);
-    }
-    else
-    {
-        app->m_txPending++;
-        Simulator::Schedule(NanoSeconds(delay),
-                            &TasvirNodeApp::SendLater,
-                            app,
-                            payload,
-                            src,
-                            dst,
-                            type);
-    }
+    app->m_frameTxTrace(payload);
+    app->m_nic->SendFromAt(payload, src, dst, type, ready);
     return 0;
-}
-
-void
-TasvirNodeApp::SendLater(Ptr<Packet> payload, Mac48Address src, Mac48Address dst, uint16_t type)
-{
-    m_txPending--;
-    if (!m_nic)
-    {
-        return;
-    }
-    m_frameTxTrace(payload);
-    m_nic->SendFrom(payload, src, dst, type);
 }
 
 void
@@ -559,10 +569,10 @@ TasvirNodeApp::HostMcast(void* ctx, const uint8_t mac[6], int join)
 void
 TasvirNodeApp::HostRelax(void* ctx)
 {
-    TasvirNodeApp* app = static_cast<TasvirNodeApp*>(ctx);
-    NS_FATAL_ERROR("node " << app->m_tasvirId
-                           << ": a blocking wait (tasvir_service_wait) was called in "
-                              "simulation; agents must use tasvir_service");
+    // No simulated time passes inside a call: the core's transmit retries against a full
+    // NIC queue run out at once and it drops (tx_failed).  Counted; the port catches
+    // endless waits.
+    static_cast<TasvirNodeApp*>(ctx)->m_ctr.relaxCalls++;
 }
 
 void

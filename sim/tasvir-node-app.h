@@ -13,8 +13,8 @@
  * Every call into the core goes through CallPoll/CallService, which measure the node's
  * counters around the call and turn the work done into simulated CPU time with the cost
  * model; kicks raised inside the call are held and dispatched once that time has elapsed.
- * Frames the core sends during a call leave after the encode cost of the frames before
- * them in the same call.
+ * Frames the core sends during a call are ready after the encode cost of the frames
+ * before them in the same call (and leave when the NIC is free).
  *
  * Setup() builds everything at time 0 (before Simulator::Run) so that a workload can
  * create areas before the agents start; StartApplication starts the engine.
@@ -63,10 +63,15 @@ class TasvirNodeApp : public Application
      * @param sw      the switch (for static multicast membership), may be null
      * @param port    the switch port the NIC is connected to
      * @param costs   the cost model; must outlive the application
+     * @param peers   the other members of the testbed (id and MAC), for external sync;
+     *                the one with id RootNode holds the root directory
      * @return 0 or a negative Tasvir error (tasvir_strerror)
      */
-    int Setup(Ptr<TasvirNetDevice> nic, Ptr<TasvirSwitch> sw, uint32_t port,
-              const TasvirCostModel* costs);
+    int Setup(Ptr<TasvirNetDevice> nic,
+              Ptr<TasvirSwitch> sw,
+              uint32_t port,
+              const TasvirCostModel* costs,
+              const std::vector<struct tasvir_peer>& peers = {});
 
     /** Fix the random streams (check-in phases and jitter); returns how many were used. */
     int64_t AssignStreams(int64_t stream);
@@ -116,10 +121,14 @@ class TasvirNodeApp : public Application
         uint64_t framesSent;      //!< frames handed to the NIC
         uint64_t nicRefused;      //!< frames the NIC queue refused (tx_burst returned less)
         uint64_t logWarnings;     //!< log messages at WARN or worse
+        uint64_t relaxCalls;      //!< relax calls (the core retrying a full NIC queue)
     };
     const Counters& GetCounters() const;
 
+    /** Simulator time in ns (global ground truth). */
     static uint64_t NowNs();
+    /** This node's clock offset: its clock reads NowNs() + offset. */
+    uint64_t GetClockOffsetNs() const;
 
   protected:
     void DoDispose() override;
@@ -141,8 +150,6 @@ class TasvirNodeApp : public Application
                       const Address& from,
                       const Address& to,
                       NetDevice::PacketType type);
-    void SendLater(Ptr<Packet> payload, Mac48Address src, Mac48Address dst, uint16_t type);
-    bool NicHasRoom() const;
     void Snapshot(struct tasvir_stats* st, struct tasvir_sim_port_stats* ps) const;
     CallResult Call(bool engine, struct tasvir_thread* t);
 
@@ -157,6 +164,11 @@ class TasvirNodeApp : public Application
     Time m_waitRecheck;
     uint32_t m_poolFrames;
     uint32_t m_rxQueueFrames;
+    int m_addressing;
+    uint16_t m_rootNode;
+    Time m_hbPeriod;
+    uint32_t m_downAfter;
+    Time m_clockOffset;
 
     Ptr<TasvirNetDevice> m_nic;
     Ptr<TasvirSwitch> m_switch;
@@ -172,7 +184,6 @@ class TasvirNodeApp : public Application
     bool m_inCall;
     unsigned m_heldKicks;
     uint64_t m_callTxCostNs; //!< encode cost of frames sent so far in the current call
-    uint32_t m_txPending;    //!< frames scheduled to reach the NIC later
     Counters m_ctr;
 
     TracedCallback<int, uint64_t> m_pollTrace;

@@ -18,7 +18,9 @@
 #include "ns3/data-rate.h"
 #include "ns3/double.h"
 #include "ns3/node.h"
+#include "ns3/object-factory.h"
 #include "ns3/nstime.h"
+#include "ns3/random-variable-stream.h"
 #include "ns3/rng-seed-manager.h"
 #include "ns3/simulator.h"
 #include "ns3/string.h"
@@ -40,6 +42,7 @@ static const int64_t kStreamNet = 0;
 static const int64_t kStreamApps = 1000000;
 static const int64_t kStreamRaw = 2000000;
 static const int64_t kStreamWorkload = 3000000;
+static const int64_t kStreamClocks = 4000000;
 
 void
 TasvirScenario::SetTimeResolution()
@@ -84,11 +87,11 @@ TasvirScenario::Build(std::string* error)
     {
         return false;
     }
-    if (!m_cfg.calibration.empty() && !m_costs.Load(m_cfg.calibration, error))
+    if (m_cfg.calibration != "builtin" && !m_costs.Load(m_cfg.calibration, error))
     {
         return false;
     }
-    uint64_t intNs, extNs, winNs, cpNs, linkDelayNs, swDelayNs, rateBps;
+    uint64_t intNs, extNs, winNs, cpNs, linkDelayNs, swDelayNs, rateBps, hbNs, skewNs, stopNs;
     std::string e;
     ParseTimeNs(m_cfg.syncInt, &intNs, &e);
     ParseTimeNs(m_cfg.syncExt, &extNs, &e);
@@ -98,6 +101,9 @@ TasvirScenario::Build(std::string* error)
     ParseTimeNs(m_cfg.switchDelay, &swDelayNs, &e);
     ParseTimeNs(m_cfg.duration, &m_durationNs, &e);
     ParseRateBps(m_cfg.linkRate, &rateBps, &e);
+    ParseTimeNs(m_cfg.hbPeriod, &hbNs, &e);
+    ParseTimeNs(m_cfg.clockSkew, &skewNs, &e);
+    ParseTimeNs(m_cfg.writeStop, &stopNs, &e);
 
     std::error_code ec;
     std::filesystem::create_directories(m_cfg.out, ec);
@@ -118,6 +124,12 @@ TasvirScenario::Build(std::string* error)
 
     RngSeedManager::SetSeed((uint32_t)m_cfg.seed);
     RngSeedManager::SetRun(1);
+    ObjectFactory sched;
+    sched.SetTypeId(m_cfg.scheduler == "map"        ? "ns3::MapScheduler"
+                    : m_cfg.scheduler == "calendar" ? "ns3::CalendarScheduler"
+                    : m_cfg.scheduler == "heap"     ? "ns3::HeapScheduler"
+                                                    : "ns3::PriorityQueueScheduler");
+    Simulator::SetScheduler(sched);
 
     // Network.
     m_hosts.Create(m_cfg.nodes);
@@ -139,9 +151,23 @@ TasvirScenario::Build(std::string* error)
     m_nics = m_star.Install(m_hosts, m_macs);
     m_star.AssignStreams(kStreamNet);
 
-    // Tasvir nodes.
+    // Tasvir nodes: every node knows every other as a peer; node 0 holds the root directory.
+    Ptr<UniformRandomVariable> clocks = CreateObject<UniformRandomVariable>();
+    clocks->SetStream(kStreamClocks);
     for (uint32_t i = 0; i < m_cfg.nodes; i++)
     {
+        std::vector<struct tasvir_peer> peers;
+        for (uint32_t j = 0; j < m_cfg.nodes; j++)
+        {
+            if (j != i)
+            {
+                struct tasvir_peer p;
+                p.node_id = (uint16_t)j;
+                m_macs[j].CopyTo(p.mac);
+                peers.push_back(p);
+            }
+        }
+        uint64_t offset = skewNs ? (uint64_t)clocks->GetValue(0, (double)skewNs) : 0;
         Ptr<TasvirNodeApp> app = CreateObject<TasvirNodeApp>();
         app->SetAttribute("TasvirId", UintegerValue(i));
         app->SetAttribute("Threads", UintegerValue(m_cfg.threads));
@@ -150,11 +176,17 @@ TasvirScenario::Build(std::string* error)
         app->SetAttribute("WaitRecheck", TimeValue(NanoSeconds(winNs)));
         app->SetAttribute("SyncInternal", TimeValue(NanoSeconds(intNs)));
         app->SetAttribute("SyncExternal", TimeValue(NanoSeconds(extNs)));
+        app->SetAttribute("Addressing", StringValue(m_cfg.addressing));
+        app->SetAttribute("RootNode", UintegerValue(0));
+        app->SetAttribute("HeartbeatPeriod", TimeValue(NanoSeconds(hbNs)));
+        app->SetAttribute("DownAfterHeartbeats", UintegerValue(m_cfg.downAfter));
+        app->SetAttribute("ClockOffset", TimeValue(NanoSeconds(offset)));
         m_hosts.Get(i)->AddApplication(app);
         int rc = app->Setup(DynamicCast<TasvirNetDevice>(m_nics.Get(i)),
                             m_star.GetSwitch(),
                             i,
-                            &m_costs);
+                            &m_costs,
+                            peers);
         if (rc)
         {
             *error = "node " + std::to_string(i) + ": setup failed: " + tasvir_strerror(rc);
@@ -191,6 +223,7 @@ TasvirScenario::Build(std::string* error)
     wc.syncIntUs = intNs / 1000;
     wc.syncExtUs = extNs / 1000;
     wc.writeRate = m_cfg.writeRate;
+    wc.writeStop = NanoSeconds(stopNs);
     wc.linesPerWrite = m_cfg.linesPerWrite;
     wc.randomLines = m_cfg.writePattern == "random";
     wc.poissonWrites = m_cfg.writeArrival == "poisson";
@@ -385,7 +418,14 @@ TasvirScenario::WriteNodes(const std::string& path, std::string* error) const
         "frames_sent",    "frames_delivered",  "nic_refused",        "log_warnings",
         "port_tx_frames", "port_tx_bytes",     "port_tx_refused",    "port_rx_frames",
         "port_rx_bytes",  "port_rx_overflow",  "port_rx_nobuf",      "port_frames_max",
-        "mem_bytes",      "mcast_joins"};
+        "mem_bytes",      "mcast_joins",       "relax_calls",
+        "frames_tx",      "bytes_tx",          "frames_rx",          "bytes_rx",
+        "tx_failed",      "data_frames_tx",    "data_payload_tx",    "versions_sent",
+        "full_resends",   "nack_resends",      "versions_rx_complete", "versions_rx_superseded",
+        "versions_rx_published", "frames_deferred", "acks_tx",       "acks_rx",
+        "nacks_tx",       "nacks_rx",          "hb_tx",              "hb_rx",
+        "peers_down",     "peers_up",          "owner_restarts",     "rx_dropped",
+        "clock_offset_ns"};
     std::vector<std::string> wl = m_workload->CounterNames();
     cols.insert(cols.end(), wl.begin(), wl.end());
     csv.Header(cols);
@@ -397,6 +437,11 @@ TasvirScenario::WriteNodes(const std::string& path, std::string* error) const
         struct tasvir_sim_port_stats ps;
         tasvir_sim_port_stats(app->GetPort(), &ps);
         const TasvirNodeApp::Counters& c = app->GetCounters();
+        uint64_t rxDropped = 0;
+        for (int r = 0; r < 16; r++)
+        {
+            rxDropped += st.rx_drop[r];
+        }
         uint64_t checkins = 0;
         uint64_t waitNs = 0;
         for (uint32_t t = 0; t < app->GetNThreads(); t++)
@@ -413,7 +458,14 @@ TasvirScenario::WriteNodes(const std::string& path, std::string* error) const
             c.framesSent,       c.framesDelivered,    c.nicRefused,          c.logWarnings,
             ps.tx_frames,       ps.tx_bytes,          ps.tx_refused,         ps.rx_frames,
             ps.rx_bytes,        ps.rx_overflow,       ps.rx_nobuf,           ps.frames_max,
-            ps.mem_bytes_now,   ps.mcast_joins};
+            ps.mem_bytes_now,   ps.mcast_joins,       c.relaxCalls,
+            st.frames_tx,       st.bytes_tx,          st.frames_rx,          st.bytes_rx,
+            st.tx_failed,       st.data_frames_tx,    st.data_payload_tx,    st.versions_sent,
+            st.full_resends,    st.nack_resends,      st.versions_rx_complete,
+            st.versions_rx_superseded, st.versions_rx_published, st.frames_deferred,
+            st.acks_tx,         st.acks_rx,           st.nacks_tx,           st.nacks_rx,
+            st.hb_tx,           st.hb_rx,             st.peers_down,         st.peers_up,
+            st.owner_restarts,  rxDropped,            app->GetClockOffsetNs()};
         std::vector<uint64_t> w = m_workload->Counters(i);
         row.insert(row.end(), w.begin(), w.end());
         csv.Row(row);

@@ -278,7 +278,20 @@ TasvirSimConfig::Options()
     tim("syncExt", "external sync interval of every area (whole us)", &syncExt);
     tim("epochWindow", "epoch check-in window", &epochWindow);
     tim("checkinPeriod", "interval between check-ins of a busy worker thread", &checkinPeriod);
+    str("addressing",
+        "fan-out of data frames: unicast (one copy per subscriber) or multicast (one per "
+        "area group)",
+        &addressing,
+        {"unicast", "multicast"});
+    tim("hbPeriod", "heartbeat period (whole us)", &hbPeriod);
+    u32("downAfter", "silent heartbeat periods before a peer is declared down", &downAfter, 1,
+        1000);
+    tim("clockSkew",
+        "node clocks are offset from simulator time by a random amount in [0, clockSkew) "
+        "(0: all clocks equal)",
+        &clockSkew);
     dbl("writeRate", "writes per second per area (0: none)", &writeRate, 0, 1e9);
+    tim("writeStop", "no writes from this time on (0s: write until the end)", &writeStop);
     u32("linesPerWrite", "64-byte lines stamped per write", &linesPerWrite, 1, 1u << 24);
     str("writePattern", "lines of successive writes: seq or random", &writePattern,
         {"seq", "random"});
@@ -310,8 +323,16 @@ TasvirSimConfig::Options()
     u64("seed", "random seed (ns-3 RngSeedManager), > 0", &seed, 1,
         std::numeric_limits<uint32_t>::max());
     str("out", "output directory (created)", &out, {});
-    str("calibration", "calibration file of CPU costs (empty: built-in defaults)", &calibration,
+    str("calibration",
+        "calibration file of CPU costs ('builtin': the built-in values, which equal the "
+        "shipped default file)",
+        &calibration,
         {});
+    str("scheduler",
+        "ns-3 event scheduler: heap, map, calendar or priority (speed only: results are "
+        "identical)",
+        &scheduler,
+        {"heap", "map", "calendar", "priority"});
     boo("pcap", "write pcap/host-<id>.pcap per node (DLT_EN10MB)", &pcap);
     boo("samples", "write samples.csv (probe reads)", &samples);
     return o;
@@ -383,8 +404,14 @@ TasvirSimConfig::LoadFile(const std::string& path, std::string* error)
 bool
 TasvirSimConfig::Validate(std::string* error)
 {
-    uint64_t intNs, extNs, winNs, cpNs, durNs;
+    uint64_t intNs, extNs, winNs, cpNs, durNs, hbNs;
     std::string e;
+    ParseTimeNs(hbPeriod, &hbNs, &e);
+    if (hbNs < 1000 || hbNs % 1000)
+    {
+        *error = "hbPeriod must be whole microseconds, at least 1us";
+        return false;
+    }
     ParseTimeNs(syncInt, &intNs, &e);
     ParseTimeNs(syncExt, &extNs, &e);
     ParseTimeNs(epochWindow, &winNs, &e);
@@ -429,6 +456,11 @@ TasvirSimConfig::Validate(std::string* error)
     if (out.empty())
     {
         *error = "--out must name a directory";
+        return false;
+    }
+    if (calibration.empty())
+    {
+        *error = "--calibration must name a file (or be 'builtin')";
         return false;
     }
     return true;

@@ -38,7 +38,12 @@ struct TasvirSimConfig
     std::string syncExt = "10ms";
     std::string epochWindow = "50us";
     std::string checkinPeriod = "10us";
+    std::string addressing = "unicast";
+    std::string hbPeriod = "10ms";
+    uint32_t downAfter = 5;
+    std::string clockSkew = "0ns";
     double writeRate = 1000;
+    std::string writeStop = "0s";
     uint32_t linesPerWrite = 1;
     std::string writePattern = "seq";
     std::string writeArrival = "constant";
@@ -58,7 +63,12 @@ struct TasvirSimConfig
     std::string duration = "1s";
     uint64_t seed = 1;
     std::string out = "results/sim";
-    std::string calibration; //!< "" : built-in defaults
+#ifdef TASVIR_DEFAULT_CALIBRATION
+    std::string calibration = TASVIR_DEFAULT_CALIBRATION; //!< "builtin": built-in values
+#else
+    std::string calibration = "builtin";
+#endif
+    std::string scheduler = "priority";
     bool pcap = false;
     bool samples = true;
 

@@ -8,10 +8,13 @@
 #include "tasvir-switch.h"
 
 #include "ns3/abort.h"
-#include "ns3/drop-tail-queue.h"
 #include "ns3/error-model.h"
 #include "ns3/node.h"
+#include "ns3/simple-ref-count.h"
+#include "ns3/simulator.h"
 #include "ns3/trace-helper.h"
+
+#include <deque>
 
 namespace ns3
 {
@@ -69,9 +72,7 @@ TasvirStarHelper::MakeDevice(Mac48Address mac, QueueSize queue)
 {
     Ptr<TasvirNetDevice> dev = m_deviceFactory.Create<TasvirNetDevice>();
     dev->SetAddress(mac);
-    Ptr<DropTailQueue<Packet>> q = CreateObject<DropTailQueue<Packet>>();
-    q->SetMaxSize(queue);
-    dev->SetQueue(q);
+    dev->SetQueueSize(queue);
     if (m_lossRate > 0)
     {
         Ptr<RateErrorModel> em = CreateObject<RateErrorModel>();
@@ -152,12 +153,61 @@ TasvirStarHelper::ChangeLossRate(double rate)
     }
 }
 
+namespace
+{
+
+/* One pcap file per device, records in time order: frames received are written when they
+ * arrive; frames sent are known when admitted, with a start time that may lie in the
+ * future, so they wait here until nothing earlier can still come. */
+class PcapMerger : public SimpleRefCount<PcapMerger>
+{
+  public:
+    explicit PcapMerger(Ptr<PcapFileWrapper> file)
+        : m_file(file)
+    {
+    }
+
+    ~PcapMerger()
+    {
+        Flush(Time::Max());
+    }
+
+    void Tx(Ptr<const Packet> frame, Time start)
+    {
+        Flush(Simulator::Now());
+        m_pending.emplace_back(start, frame);
+    }
+
+    void Rx(Ptr<const Packet> frame)
+    {
+        Flush(Simulator::Now());
+        m_file->Write(Simulator::Now(), frame);
+    }
+
+  private:
+    void Flush(Time upTo)
+    {
+        while (!m_pending.empty() && m_pending.front().first <= upTo)
+        {
+            m_file->Write(m_pending.front().first, m_pending.front().second);
+            m_pending.pop_front();
+        }
+    }
+
+    Ptr<PcapFileWrapper> m_file;
+    std::deque<std::pair<Time, Ptr<const Packet>>> m_pending;
+};
+
+} // namespace
+
 void
 TasvirStarHelper::EnablePcap(const std::string& path, Ptr<TasvirNetDevice> device)
 {
     PcapHelper pcap;
     Ptr<PcapFileWrapper> file = pcap.CreateFile(path, std::ios::out, PcapHelper::DLT_EN10MB);
-    pcap.HookDefaultSink<TasvirNetDevice>(device, "Sniffer", file);
+    Ptr<PcapMerger> m = Create<PcapMerger>(file);
+    device->TraceConnectWithoutContext("TxStart", MakeCallback(&PcapMerger::Tx, m));
+    device->TraceConnectWithoutContext("Sniffer", MakeCallback(&PcapMerger::Rx, m));
 }
 
 } // namespace ns3

@@ -62,8 +62,10 @@ class TasvirStarHelper
     /** Switch every error model's rate (e.g. to stop loss mid-run). */
     void ChangeLossRate(double rate);
 
-    /** Capture every frame a device sends or receives into <prefix>-<name>.pcap
-     *  (DLT_EN10MB: tcpdump/tshark decode the Ethernet header). */
+    /** Capture every frame a device sends (at the time it starts on the wire) or receives
+     *  intact (when it arrives) into the pcap file `path`, in time order (DLT_EN10MB:
+     *  tcpdump/tshark decode the Ethernet header).  The file is complete once the device is
+     *  disposed (Simulator::Destroy). */
     static void EnablePcap(const std::string& path, Ptr<TasvirNetDevice> device);
 
   private:

@@ -22,7 +22,6 @@
 #include "ns3/data-rate.h"
 #include "ns3/node.h"
 #include "ns3/packet.h"
-#include "ns3/queue.h"
 #include "ns3/simulator.h"
 #include "ns3/uinteger.h"
 
@@ -240,15 +239,22 @@ struct Nodes
     {
         for (uint32_t i = 0; i < n; i++)
         {
-            if (hostQueue != 1000)
-            {
-                Ptr<Queue<Packet>> q = net.Nic(i)->GetQueue();
-                q->SetMaxSize(QueueSize(QueueSizeUnit::PACKETS, hostQueue));
-            }
+            net.Nic(i)->SetQueueSize(QueueSize(QueueSizeUnit::PACKETS, hostQueue));
             Ptr<TasvirNodeApp> app = CreateObject<TasvirNodeApp>();
             app->SetAttribute("TasvirId", UintegerValue(i));
             net.hosts.Get(i)->AddApplication(app);
-            cr_assert_eq(app->Setup(net.Nic(i), net.star.GetSwitch(), i, &costs), 0);
+            std::vector<struct tasvir_peer> peers;
+            for (uint32_t j = 0; j < n; j++)
+            {
+                if (j != i)
+                {
+                    struct tasvir_peer p;
+                    p.node_id = (uint16_t)j;
+                    net.macs[j].CopyTo(p.mac);
+                    peers.push_back(p);
+                }
+            }
+            cr_assert_eq(app->Setup(net.Nic(i), net.star.GetSwitch(), i, &costs, peers), 0);
             app->GetEngineAgent()->Stop();
             apps.push_back(app);
         }
