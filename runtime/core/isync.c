@@ -92,6 +92,8 @@ static void finalize(struct tasvir_node *n, uint64_t seq)
              * changed here, e.g. a resend of lines it already had) */
             struct tasvir__rx *rx = a->rx;
             atomic_store_explicit(&a->pub_ns, rx->ready_pub, memory_order_relaxed);
+            /* readers leaving this epoch must see the visibility time with the version */
+            atomic_store_explicit(&a->info.visible_ns, now, memory_order_relaxed);
             atomic_store_explicit(&a->version, rx->ready_ver + rx->vofs, memory_order_release);
             rx->ready = false;
             rx->visible_ns = now;

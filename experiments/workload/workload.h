@@ -1,0 +1,119 @@
+/*
+ * workload.h — writer workloads and staleness probes shared by the simulator (tasvir-sim)
+ * and the hardware node program (tasvir-node), so both produce the same files
+ * (docs/data-formats.md).  Plain C on the public Tasvir API; no threads, no clock: every
+ * function takes the current time, so event-driven agents and real threads call the same
+ * code.
+ *
+ * Area layout ("versioned lines"):
+ *   line 0  header: u64 gen, u64 digest, u64 last_write_ns, u64 writer_node, u64 nlines,
+ *           u64 writes, u64 0, u64 check
+ *   line i  stamp:  u64 gen, u64 write_ns, u64 i, 4 x u64 derived, u64 checksum
+ * gen counts write batches; digest = XOR over lines i >= 1 of mix(gen_i, i) XOR the same for
+ * all-zero lines, so a reader can tell a complete version (digest matches, every stamp
+ * intact) from a torn or partial one.
+ *
+ * Files (CSV, header line first):
+ *   versions.csv     area,owner,version,pub_ns,lines_changed         (owner side)
+ *   visible.csv      area,owner,node,version,pub_ns,visible_ns       (each version a node exposed)
+ *   samples-raw.csv  time_ns,node,thread,area,owner,version,pub_ns,announced_version,
+ *                    announced_pub_ns,w2v_ns                         (reader samples)
+ * tsv_join() turns them into visibility.csv and samples.csv with exact latest version,
+ * age and version lag (one time base per run: simulator time or CLOCK_MONOTONIC).
+ */
+#ifndef TASVIR_WORKLOAD_H
+#define TASVIR_WORKLOAD_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "tasvir/tasvir.h"
+
+/* ---- outputs ---- */
+
+struct tsv_out {
+    FILE *versions; /* may be NULL */
+    FILE *visible;
+    FILE *samples;
+};
+
+/* Write the header lines of the non-NULL files. */
+void tsv_out_headers(const struct tsv_out *o);
+
+/* ---- writer ---- */
+
+enum tsv_pattern { TSV_SEQ = 0, TSV_RND = 1 };
+
+struct tsv_writer_conf {
+    uint32_t lines_per_write; /* lines stamped per write batch, >= 1 */
+    int pattern;              /* enum tsv_pattern */
+    double rate_hz;           /* write batches per second, > 0 */
+    uint32_t burst;           /* batches back to back per burst, >= 1 (rate is kept) */
+    int poisson;              /* 1: exponential gaps between bursts; 0: fixed gaps */
+    uint64_t seed;
+};
+
+struct tsv_writer {
+    struct tsv_writer_conf c;
+    struct tasvir_area *a;
+    uint8_t *w;
+    uint64_t nlines;
+    uint64_t *line_gen;
+    uint64_t gen, digest, zero_digest;
+    uint64_t rng;
+    uint64_t next_ns;
+    uint32_t burst_left;
+    uint64_t seq_pos;
+    uint64_t last_ver;
+    uint64_t lines_since_ver;
+    uint32_t area_id;
+    uint16_t node;
+    uint64_t writes;
+};
+
+/* Fill conf with defaults (4 lines, random, 1000 Hz, no bursts, fixed gaps). */
+void tsv_writer_conf_init(struct tsv_writer_conf *c);
+/* Bind a writer to an owner handle (area of >= 2 lines).  Returns 0 or -EINVAL/-ENOMEM. */
+int tsv_writer_init(struct tsv_writer *w, struct tasvir_area *owner, const struct tsv_writer_conf *c,
+                    uint16_t node, uint64_t now_ns);
+void tsv_writer_fini(struct tsv_writer *w);
+/* Time of the next write batch. */
+static inline uint64_t tsv_writer_next_ns(const struct tsv_writer *w) { return w->next_ns; }
+/* Do one write batch now (between check-ins of the owner thread) and schedule the next. */
+void tsv_writer_write(struct tsv_writer *w, uint64_t now_ns);
+/* After each check-in of the owner thread: record versions published since the last call. */
+void tsv_writer_checkin(struct tsv_writer *w, const struct tsv_out *o);
+
+/* ---- probe ---- */
+
+struct tsv_probe {
+    struct tasvir_area *a;
+    uint32_t area_id;
+    uint16_t owner, node, thread;
+    uint64_t nlines;
+    uint64_t zero_digest;
+    uint64_t last_ver;
+    uint64_t last_gen;
+    uint64_t pending_w2v_ts; /* write timestamp first seen, reported at the next sample */
+    bool w2v_pending;
+    /* results */
+    uint64_t checks, torn, backwards, samples;
+};
+
+/* Bind a probe to a reader handle. */
+int tsv_probe_init(struct tsv_probe *p, struct tasvir_area *reader, uint16_t node, uint16_t thread);
+/* After every check-in of the reader thread: record a newly visible version and verify it
+ * is complete (only when the version changed, so cheap on a hot loop). */
+void tsv_probe_checkin(struct tsv_probe *p, uint64_t now_ns, const struct tsv_out *o);
+/* One sample row (at the sample rate). */
+void tsv_probe_sample(struct tsv_probe *p, uint64_t now_ns, const struct tsv_out *o);
+
+/* ---- join ---- */
+
+/* Read versions.csv, visible.csv and samples-raw.csv from dir and write visibility.csv and
+ * samples.csv there.  Several files of each kind may be given as dir/<kind>*.csv (one per
+ * node on hardware).  Returns 0, or -1 with a message naming the file and line in err. */
+int tsv_join(const char *dir, char *err, size_t errlen);
+
+#endif
