@@ -303,8 +303,10 @@ TasvirNetDevice::Receive(Ptr<Packet> frame)
         m_frameHook(this, frame);
         return;
     }
+    // The frame may be shared with other receivers: strip the header from a copy.
+    Ptr<Packet> p = frame->Copy();
     EthernetHeader hdr(false);
-    frame->PeekHeader(hdr);
+    p->RemoveHeader(hdr);
     Mac48Address dst = hdr.GetDestination();
     PacketType type;
     if (dst == m_address)
@@ -325,8 +327,6 @@ TasvirNetDevice::Receive(Ptr<Packet> frame)
         m_macRxDropTrace(frame);
         return;
     }
-    Ptr<Packet> p = frame->Copy(); // the frame may be shared with other receivers
-    p->RemoveHeader(hdr);
     m_macRxTrace(p);
     if (!m_promiscCallback.IsNull())
     {

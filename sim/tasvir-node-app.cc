@@ -171,7 +171,11 @@ TasvirNodeApp::~TasvirNodeApp()
 uint64_t
 TasvirNodeApp::NowNs()
 {
-    return (uint64_t)Simulator::Now().GetNanoSeconds();
+    // Integer division by the steps per ns: Time::GetNanoSeconds converts through a
+    // 128-bit fixed-point division, and this runs on every clock read of the core.
+    static const int64_t stepsPerNs = NanoSeconds(1).GetTimeStep();
+    int64_t ts = Simulator::Now().GetTimeStep();
+    return (uint64_t)(stepsPerNs > 1 ? ts / stepsPerNs : ts);
 }
 
 /* ---- setup ---- */

@@ -347,6 +347,20 @@ Test(sim_port, mem_alloc)
     for (int i = 0; i < 1000; i++)
         cr_assert(eq(u8, m[i], 0));
     cr_assert(eq(ptr, OPS(p)->mem_alloc(CTX(p), 64, 96), NULL), "alignment not a power of two");
+    /* Large regions (anonymous mappings), with small and large alignments. */
+    size_t big = 200 * 1024 + 100;
+    uint8_t *b1 = OPS(p)->mem_alloc(CTX(p), big, 64);
+    uint8_t *b2 = OPS(p)->mem_alloc(CTX(p), big, 1 << 21);
+    cr_assert(not(eq(ptr, b1, NULL)));
+    cr_assert(not(eq(ptr, b2, NULL)));
+    cr_assert(eq(u64, (uintptr_t)b2 % (1 << 21), 0));
+    for (size_t i = 0; i < big; i += 997) {
+        cr_assert(eq(u8, b1[i], 0));
+        cr_assert(eq(u8, b2[i], 0));
+        b1[i] = b2[i] = 1;
+    }
+    OPS(p)->mem_free(CTX(p), b1, big);
+    OPS(p)->mem_free(CTX(p), b2, big);
     struct tasvir_sim_port_stats st;
     tasvir_sim_port_stats(p, &st);
     cr_assert(eq(u64, st.mem_bytes_now, 1000));

@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <sys/mman.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,6 +17,12 @@
 #include "tasvir/tasvir.h"
 
 #define ETH_HDR_BYTES 14u
+/* mem_alloc requests of at least this size get fresh anonymous pages (zero, mapped on
+ * first touch) instead of malloc + memset: hundreds of simulated nodes hold replicas of
+ * every area, and many of their pages may never be written.  mem_free tells the two kinds
+ * apart by the same size rule. */
+#define MMAP_MIN_BYTES (64u * 1024u)
+#define PAGE_BYTES 4096u
 /* relax calls at one simulated instant after which a wait is declared endless */
 #define RELAX_SPIN_LIMIT 1000000u
 
@@ -164,10 +171,31 @@ static void *op_mem_alloc(void *ctx, size_t len, size_t align)
         return NULL;
     if (sz == 0)
         sz = align;
-    void *m = aligned_alloc(align, sz);
-    if (!m)
-        return NULL;
-    memset(m, 0, sz);
+    void *m;
+    if (len >= MMAP_MIN_BYTES) {
+        /* Map len + align, keep the aligned part, unmap the rest: the region is then
+         * exactly [m, m + round_up(len, page)), which mem_free unmaps. */
+        size_t plen = (len + PAGE_BYTES - 1) & ~(size_t)(PAGE_BYTES - 1);
+        size_t extra = align > PAGE_BYTES ? align : 0;
+        uint8_t *base = mmap(NULL, plen + extra, PROT_READ | PROT_WRITE,
+                             MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (base == MAP_FAILED)
+            return NULL;
+        uint8_t *a = (uint8_t *)(((uintptr_t)base + align - 1) & ~(uintptr_t)(align - 1));
+        if (extra) {
+            if (a > base)
+                munmap(base, (size_t)(a - base));
+            size_t tail = (size_t)(base + plen + extra - (a + plen));
+            if (tail)
+                munmap(a + plen, tail);
+        }
+        m = a;
+    } else {
+        m = aligned_alloc(align, sz);
+        if (!m)
+            return NULL;
+        memset(m, 0, sz);
+    }
     p->st.mem_bytes_now += len;
     return m;
 }
@@ -178,7 +206,10 @@ static void op_mem_free(void *ctx, void *m, size_t len)
     if (!m)
         return;
     p->st.mem_bytes_now -= len;
-    free(m);
+    if (len >= MMAP_MIN_BYTES)
+        munmap(m, (len + PAGE_BYTES - 1) & ~(size_t)(PAGE_BYTES - 1));
+    else
+        free(m);
 }
 
 static int op_identity(void *ctx, struct tasvir_identity *out)

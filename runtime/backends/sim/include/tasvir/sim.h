@@ -13,7 +13,9 @@
  *   tx_burst          host.transmit() per frame (the host copies the bytes into a packet),
  *                     then the frame goes back to the pool; stops at the first refusal
  *   rx_burst          pops frames the host queued with tasvir_sim_port_rx_begin/commit
- *   mem_alloc/free    zeroed aligned_alloc memory (counted)
+ *   mem_alloc/free    zeroed memory, counted; regions of 64 KiB or more are anonymous
+ *                     mappings (pages appear when first touched), smaller ones
+ *                     aligned_alloc + memset
  *   identity          node id, MAC and MTU from the port configuration
  *   mcast             host.mcast() (the glue tells the simulated switch: static snooping)
  *   kick              host.kick()  (the glue schedules its agents)
