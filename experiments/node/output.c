@@ -241,6 +241,12 @@ static void counters(FILE *f, const struct tnode_results *r)
             emit(&s, name, (uint64_t)pi.up);
             snprintf(name, sizeof(name), "node%u_incarnation", id);
             emit(&s, name, pi.incarnation);
+            if (r->peer_up_events) {
+                snprintf(name, sizeof(name), "node%u_up_events", id);
+                emit(&s, name, r->peer_up_events[i]);
+                snprintf(name, sizeof(name), "node%u_down_events", id);
+                emit(&s, name, r->peer_down_events[i]);
+            }
         }
     }
     struct tasvir_dpdk_port_stats ps;

@@ -42,6 +42,9 @@ struct tnode_results {
     unsigned n_workers;
     unsigned worker_lcore[TNODE_MAX_WORKERS];
     uint64_t worker_steps, worker_readmitted;
+    const uint16_t *node_ids;          /* per testbed node (cfg order): */
+    const uint64_t *peer_up_events;    /*   times it was seen coming up */
+    const uint64_t *peer_down_events;  /*   times it was seen going down */
     int exit_status;
 };
 

@@ -73,6 +73,8 @@ struct app {
     struct tasvir_hwconfig *cfg;
     const struct tasvir_hwconfig_node *me;
     uint16_t *node_ids;
+    int8_t *peer_up;              /* per testbed node: -1 unknown, 0 down, 1 up */
+    uint64_t *peer_up_events, *peer_down_events;
     struct tasvir_peer *peers;
     const struct tnode_workload *wl_ops;
     void *wl_conf, *wl;
@@ -372,6 +374,25 @@ out:
 
 /* ---- engine loop -------------------------------------------------------------------- */
 
+/* Liveness transitions of every other testbed node, sampled by the engine every ms. */
+static void watch_peers(struct app *a)
+{
+    for (unsigned i = 0; i < a->cfg->n_nodes; i++) {
+        struct tasvir_peer_info pi;
+        if (a->node_ids[i] == a->o.node ||
+            tasvir_node_peer_info(a->node, a->node_ids[i], &pi) != 0)
+            continue;
+        int up = pi.up ? 1 : 0;
+        if (a->peer_up[i] != up) {
+            if (up)
+                a->peer_up_events[i]++;
+            else if (a->peer_up[i] == 1)
+                a->peer_down_events[i]++;
+            a->peer_up[i] = (int8_t)up;
+        }
+    }
+}
+
 /* Returns the signal number if one arrived, else 0. */
 static int signal_pending(int fd)
 {
@@ -406,6 +427,7 @@ static void engine_loop(struct app *a)
                 snprintf(a->stop_reason, sizeof(a->stop_reason), "worker error");
                 break;
             }
+            watch_peers(a);
             check_at = now + 1000000; /* 1 ms */
         }
         /* Idle until the engine's next deadline: give shared CPUs away. */
@@ -458,6 +480,9 @@ static void app_free(struct app *a)
     tasvir_hwconfig_free(a->cfg);
     tasvir_hwconfig_argv_free(a->eal_argv);
     free(a->node_ids);
+    free(a->peer_up);
+    free(a->peer_up_events);
+    free(a->peer_down_events);
     free(a->peers);
     free(a->w);
     if (a->sigfd >= 0)
@@ -555,8 +580,12 @@ static int prepare(struct app *a, int argc, char **argv)
         }
     }
     a->node_ids = calloc(a->cfg->n_nodes, sizeof(*a->node_ids));
-    if (!a->node_ids)
+    a->peer_up = malloc(a->cfg->n_nodes);
+    a->peer_up_events = calloc(a->cfg->n_nodes, sizeof(uint64_t));
+    a->peer_down_events = calloc(a->cfg->n_nodes, sizeof(uint64_t));
+    if (!a->node_ids || !a->peer_up || !a->peer_up_events || !a->peer_down_events)
         return 1;
+    memset(a->peer_up, -1, a->cfg->n_nodes);
     for (unsigned i = 0; i < a->cfg->n_nodes; i++)
         a->node_ids[i] = a->cfg->nodes[i].id;
     return 0;
@@ -615,6 +644,8 @@ static int start(struct app *a)
     a->nconf.addressing = c->addressing == TASVIR_HWCONFIG_ADDR_MULTICAST ? TASVIR_ADDR_MULTICAST
                                                                           : TASVIR_ADDR_UNICAST;
     a->nconf.mtu = c->mtu;
+    a->nconf.hb_period_us = c->hb_period_us;
+    a->nconf.down_after_hb = c->down_after_hb;
     if (a->n_workers + 1 > a->nconf.max_threads)
         a->nconf.max_threads = a->n_workers + 1;
     if ((rc = tasvir_node_create(&a->nconf, &a->node))) {
@@ -766,6 +797,9 @@ int main(int argc, char **argv)
         .verdict = verdict,
         .link_up_at_start = a->link_up_at_start,
         .n_workers = a->n_workers,
+        .node_ids = a->node_ids,
+        .peer_up_events = a->peer_up_events,
+        .peer_down_events = a->peer_down_events,
     };
     for (unsigned i = 0; i < a->n_workers && a->w; i++) {
         res.worker_lcore[i < TNODE_MAX_WORKERS ? i : TNODE_MAX_WORKERS - 1] = a->w[i].lcore;

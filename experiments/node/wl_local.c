@@ -10,7 +10,8 @@
  * step, verify:
  *   - every line is intact (checksum, index, owner) — no torn line;
  *   - all lines carry the same round — update atomicity (no torn version);
- *   - versions and rounds never go backwards, and one version always shows one round.
+ *   - versions and rounds never go backwards, and one version always shows one round
+ *     (a remote owner's restart, seen as a new incarnation, starts a new history).
  * Each newly seen version becomes a sample: visibility delay (now - publish time) and
  * write-to-visibility (now - the write time stamped in the data).
  */
@@ -28,7 +29,7 @@
 
 struct wl_line {
     uint64_t round, write_ns;
-    uint32_t node, writer, idx, pad;
+    uint32_t node, writer, idx, gen; /* gen: the writer's generation (start time) */
     uint64_t fill[3];
     uint64_t csum;
 };
@@ -36,6 +37,8 @@ _Static_assert(sizeof(struct wl_line) == TASVIR_LINE_BYTES, "one stamp per line"
 
 struct local_conf {
     uint64_t area_bytes, write_us, read_us, sync_int_us, sync_ext_us, max_samples;
+    uint64_t write_for_ms;  /* writers stop after this long (0: until the end) */
+    uint64_t require_converged;
     unsigned writers, readers;
     int read_all;          /* read_nodes = all */
     unsigned n_read;       /* explicit list (read_all == 0); 0 = self */
@@ -54,6 +57,9 @@ struct target {
     struct tasvir_area *h;
     uint64_t last_version, last_round;
     bool seen_any;
+    bool converged; /* at the end: saw the newest version the owner announced */
+    uint32_t gen;   /* writer generation of the last snapshot */
+    uint64_t end_version, end_latest; /* at the end: visible, and announced by the owner */
 };
 
 struct wl_thread {
@@ -69,7 +75,9 @@ struct wl_thread {
     uint64_t rounds, bytes_logged, log_errors;
     uint64_t reads, versions_seen, skipped_versions, torn_versions, bad_lines;
     uint64_t version_regressions, round_regressions, version_changed_content;
-    uint64_t attach_retries, samples_dropped;
+    uint64_t attach_retries, samples_dropped, owner_restarts, restart_version_reused;
+    uint64_t first_step_ns; /* writer: when it started writing */
+    bool done_writing;
     int error;
 };
 
@@ -136,6 +144,10 @@ static int conf_set(void *cv, const char *key, const char *v, char *err, size_t 
         RANGE(sync_ext_us, 0, 100000000, "microseconds (0: node default)");
     if (!strcmp(key, "max_samples"))
         RANGE(max_samples, 0, 100000000, "samples per reader thread");
+    if (!strcmp(key, "write_for_ms"))
+        RANGE(write_for_ms, 0, 100000000, "milliseconds (0: write until the end)");
+    if (!strcmp(key, "require_converged"))
+        RANGE(require_converged, 0, 1, "0 or 1");
     if (!strcmp(key, "writers"))
         RANGE(writers, 0, 32, "a thread count");
     if (!strcmp(key, "readers"))
@@ -195,7 +207,7 @@ static uint64_t line_csum(const struct wl_line *l)
     uint64_t h = mix(0x7a5e, l->round);
     h = mix(h, l->write_ns);
     h = mix(h, ((uint64_t)l->node << 32) | l->writer);
-    h = mix(h, ((uint64_t)l->idx << 32) | l->pad);
+    h = mix(h, ((uint64_t)l->idx << 32) | l->gen);
     for (int i = 0; i < 3; i++)
         h = mix(h, l->fill[i]);
     return h;
@@ -306,7 +318,7 @@ static void write_round(struct local_wl *w, struct wl_thread *t, uint64_t now)
         x.node = w->env.node_id;
         x.writer = t->k;
         x.idx = (uint32_t)i;
-        x.pad = 0;
+        x.gen = (uint32_t)(t->first_step_ns ^ (t->first_step_ns >> 32)) | 1u;
         x.fill[0] = t->rounds * 3 + i;
         x.fill[1] = now ^ i;
         x.fill[2] = ~t->rounds;
@@ -368,14 +380,27 @@ static void read_step(struct local_wl *w, struct wl_thread *t, struct tasvir_thr
         uint64_t round = check_snapshot(t, g, d, len);
         if (round == UINT64_MAX)
             continue;
+        /* A restarted owner has a new writer (a new generation, stamped in every line):
+         * its rounds start again.  Versions must stay monotonic across it (the core
+         * continues them), and one version number must never show two generations. */
+        uint32_t gen = ((const struct wl_line *)d)->gen; /* 0: version 0, nothing written */
+        bool new_gen = g->seen_any && gen != g->gen && gen != 0 && g->gen != 0;
+        if (new_gen) {
+            t->owner_restarts++;
+            if (v == g->last_version)
+                t->restart_version_reused++;
+            g->last_round = 0;
+        }
         if (g->seen_any) {
             if (v < g->last_version)
                 t->version_regressions++;
             if (round < g->last_round)
                 t->round_regressions++;
-            if (v == g->last_version && round != g->last_round)
+            if (v == g->last_version && round != g->last_round && !new_gen)
                 t->version_changed_content++;
         }
+        if (gen != 0)
+            g->gen = gen;
         if (!g->seen_any || v > g->last_version) {
             uint64_t skipped = g->seen_any && v > g->last_version + 1 ? v - g->last_version - 1 : 0;
             if (v > 0)
@@ -409,6 +434,15 @@ static int thread_step(void *wv, unsigned idx, struct tasvir_thread *th, uint64_
     struct local_wl *w = wv;
     struct wl_thread *t = &w->th[idx];
     if (t->is_writer) {
+        if (!t->first_step_ns)
+            t->first_step_ns = now;
+        if (w->conf.write_for_ms &&
+            now - t->first_step_ns >= w->conf.write_for_ms * 1000000ull) {
+            /* Done: the last round stays the area's final version; keep checking in. */
+            t->done_writing = true;
+            *next_ns = UINT64_MAX;
+            return 0;
+        }
         write_round(w, t, now);
         *next_ns = now + w->conf.write_us * 1000ull;
     } else {
@@ -418,30 +452,56 @@ static int thread_step(void *wv, unsigned idx, struct tasvir_thread *th, uint64_
     return 0;
 }
 
+/* At the end, on the reader's thread (still between check-ins): did each target reach the
+ * newest version its owner announced? */
+static void thread_fini(void *wv, unsigned idx, struct tasvir_thread *th)
+{
+    struct local_wl *w = wv;
+    struct wl_thread *t = &w->th[idx];
+    (void)th;
+    for (unsigned i = 0; i < t->n_targets; i++) {
+        struct target *g = &t->targets[i];
+        struct tasvir_area_info info;
+        if (!g->h || tasvir_area_info(g->h, &info) != 0)
+            continue;
+        /* Converged: the reader checked the newest version the owner announced.  (Whether
+         * the owner is still up does not matter: nodes stop one after the other.) */
+        g->end_version = info.version;
+        g->end_latest = info.latest_version;
+        g->converged = info.version > 0 && info.version >= info.latest_version &&
+                       g->last_version == info.version;
+    }
+}
+
 static void counters(void *wv, const struct tnode_counter_sink *s)
 {
     struct local_wl *w = wv;
-    uint64_t sum[15] = {0};
-    static const char *const names[15] = {
+    uint64_t sum[18] = {0};
+    static const char *const names[18] = {
         "rounds",          "bytes_logged",         "log_errors",          "reads",
         "versions_seen",   "skipped_versions",     "torn_versions",       "bad_lines",
         "version_regressions", "round_regressions", "version_changed_content",
         "attach_retries",  "samples",              "samples_dropped",     "targets_unattached",
+        "targets_converged", "owner_restarts", "restart_version_reused",
     };
     for (unsigned i = 0; i < w->n_threads; i++) {
         const struct wl_thread *t = &w->th[i];
-        uint64_t v[15] = {t->rounds,          t->bytes_logged,       t->log_errors,
+        uint64_t v[18] = {t->rounds,          t->bytes_logged,       t->log_errors,
                           t->reads,           t->versions_seen,      t->skipped_versions,
                           t->torn_versions,   t->bad_lines,          t->version_regressions,
                           t->round_regressions, t->version_changed_content, t->attach_retries,
-                          t->n_samples,       t->samples_dropped,    0};
-        for (unsigned j = 0; j < t->n_targets; j++)
+                          t->n_samples,       t->samples_dropped,    0, 0, t->owner_restarts,
+                          t->restart_version_reused};
+        for (unsigned j = 0; j < t->n_targets; j++) {
             if (!t->targets[j].h)
                 v[14]++;
-        for (unsigned j = 0; j < 15; j++)
+            if (t->targets[j].converged)
+                v[15]++;
+        }
+        for (unsigned j = 0; j < 18; j++)
             sum[j] += v[j];
     }
-    for (unsigned j = 0; j < 15; j++)
+    for (unsigned j = 0; j < 18; j++)
         s->emit(s->arg, names[j], sum[j]);
 }
 
@@ -475,7 +535,7 @@ static int verdict(void *wv, char *msg, size_t len)
         torn += t->torn_versions;
         bad += t->bad_lines;
         regress += t->version_regressions + t->round_regressions;
-        changed += t->version_changed_content;
+        changed += t->version_changed_content + t->restart_version_reused;
         rounds += t->rounds;
     }
     for (unsigned i = 0; i < w->n_threads; i++) {
@@ -489,6 +549,25 @@ static int verdict(void *wv, char *msg, size_t len)
                  " damaged snapshots, %" PRIu64 " regressions, %" PRIu64
                  " versions whose content changed", torn, bad, regress, changed);
         return 1;
+    }
+    if (w->conf.require_converged) {
+        unsigned n = 0, bad = 0;
+        const struct target *first = NULL;
+        for (unsigned i = 0; i < w->n_threads; i++) {
+            const struct wl_thread *t = &w->th[i];
+            for (unsigned j = 0; j < t->n_targets; j++, n++) {
+                if (!t->targets[j].converged && bad++ == 0)
+                    first = &t->targets[j];
+            }
+        }
+        if (bad) {
+            snprintf(msg, len, "%u of %u reader targets did not converge to their owner's "
+                     "newest version (first: %s, %s, visible version %" PRIu64 ", newest "
+                     "announced %" PRIu64 ")", bad, n, first->name,
+                     first->h ? "attached" : "never attached", first->end_version,
+                     first->end_latest);
+            return 1;
+        }
     }
     if (rounds > 0 && silent_self > 0) {
         snprintf(msg, len, "%u reader target(s) on this node never saw a published version "
@@ -524,7 +603,10 @@ const struct tnode_workload tnode_wl_local = {
                    "  sync_int_us=U   areas' internal sync interval; 0: node default (0)\n"
                    "  sync_ext_us=U   areas' external sync interval; 0: node default (0)\n"
                    "  read_nodes=L    self, all, or node ids 0,2,... whose areas to read (self)\n"
-                   "  max_samples=N   samples kept per reader thread (100000)\n",
+                   "  max_samples=N   samples kept per reader thread (100000)\n"
+                   "  write_for_ms=T  writers stop after T ms, leaving a final version (0: never)\n"
+                   "  require_converged=0|1  fail unless every reader target ends on its\n"
+                   "                  owner's newest version (0)\n",
     .conf_create = conf_create,
     .conf_set = conf_set,
     .threads = threads,
@@ -532,7 +614,7 @@ const struct tnode_workload tnode_wl_local = {
     .create = create,
     .thread_init = thread_init,
     .thread_step = thread_step,
-    .thread_fini = NULL, /* areas and handles go with the node */
+    .thread_fini = thread_fini,
     .counters = counters,
     .write_samples = write_samples,
     .verdict = verdict,

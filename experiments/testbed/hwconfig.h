@@ -68,6 +68,8 @@ struct tasvir_hwconfig {
     uint32_t link_wait_ms;    /**< how long a node waits for link up (default 10000) */
     int root_node;            /**< node owning the root directory (default: lowest id);
                                    it must have a mac */
+    uint32_t hb_period_us;    /**< heartbeat period (default 10000) */
+    uint32_t down_after_hb;   /**< silent periods before a peer is declared down (default 5) */
     /* clusters */
     char *ssh_user;           /**< NULL: ssh's default */
     char *ssh_options;        /**< extra ssh arguments, e.g. "-o StrictHostKeyChecking=no" */

@@ -66,6 +66,7 @@ expect 2 "unknown option '--frobnicate'" "$NODE" -- --config hw-configs/local-me
 expect 2 "--out needs a value" "$NODE" -- --config hw-configs/local-memif.ini --node 0 --out
 expect 2 "--param foo: expected KEY=VALUE" "$NODE" -- --config hw-configs/local-memif.ini --node 0 --param foo
 expect 2 "--param colour: unknown parameter of workload 'local'" "$NODE" -- --config hw-configs/local-memif.ini --node 0 --param colour=blue
+expect 2 "--param require_converged=2: expected 0 or 1 in 0..1" "$NODE" -- --config hw-configs/local-memif.ini --node 0 --param require_converged=2
 expect 2 "--param area_bytes=0: expected bytes in 64..1073741824" "$NODE" -- --config hw-configs/local-memif.ini --node 0 --param area_bytes=0
 expect 2 "--workload nope: unknown workload" "$NODE" -- --config hw-configs/local-memif.ini --node 0 --workload nope
 expect 2 "--node 5: hw-configs/local-memif.ini has no [node.5]" "$NODE" -- --config hw-configs/local-memif.ini --node 5
@@ -94,6 +95,10 @@ expect 2 "--config nosuch.ini: cannot read the file" "$LAUNCH" --config nosuch.i
 expect 2 "tasvir-hwconfig not found" "$LAUNCH" --config hw-configs/local-memif.ini --out "$OUTD/a" --build /nonexistent
 expect 2 "--run-id 1x: expected 3..24 letters and digits" "$LAUNCH" --config hw-configs/local-memif.ini --out "$OUTD/a" --run-id 1x --build "$BUILD"
 expect 2 "exceed 15 characters" "$LAUNCH" --config hw-configs/local-bridge.ini --out "$OUTD/a" --run-id tsvabcdefghijk --build "$BUILD"
+expect 2 "--kill soon: expected N@T or N@T+R" "$LAUNCH" --config hw-configs/local-bridge.ini --out "$OUTD/a" --kill soon --build "$BUILD"
+expect 2 "--kill: hw-configs/local-bridge.ini has no [node.9]" "$LAUNCH" --config hw-configs/local-bridge.ini --out "$OUTD/a" --kill 9@1 --build "$BUILD"
+expect 2 "--kill 1@8+5: the kill (and restart) must fall inside the 10s run" "$LAUNCH" --config hw-configs/local-bridge.ini --out "$OUTD/a" --duration 10 --kill 1@8+5 --build "$BUILD"
+expect 2 "--kill: only for local testbeds" "$LAUNCH" --config hw-configs/example-cluster.ini --out "$OUTD/a" --kill 1@2 --dry-run --build "$BUILD"
 mkdir -p "$OUTD/full" && touch "$OUTD/full/x"
 expect 2 "exists and is not empty" "$LAUNCH" --config hw-configs/local-memif.ini --out "$OUTD/full" --build "$BUILD"
 

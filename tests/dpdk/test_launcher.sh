@@ -4,9 +4,14 @@
 #                    host-setup commands and runs nothing
 #   dry_run_bridge   --dry-run of local-bridge.ini prints the namespace/veth/bridge commands
 #                    and creates nothing
-#   run_bridge       a 3 s run of local-bridge.ini: every node exits 0 with verdict ok,
-#                    results collected, and nothing left behind
+#   run_bridge       a 5 s run of local-bridge.ini, every node reading every node's area
+#                    (external sync, multicast): every node exits 0 with verdict ok (no
+#                    torn or regressing version, every reader converged to its owner's
+#                    final version), results collected, and nothing left behind
 #   run_memif        the same for local-memif.ini (and its socket is gone)
+#   kill_restart     local-bridge with node 3 killed at 4 s and restarted at 6 s: the others
+#                    see it go down and come back, read its new incarnation without any
+#                    invariant violation and converge; the restarted node runs clean
 #   interrupt        SIGINT during a run: nodes stop cleanly (results flushed), status 130,
 #                    nothing left behind
 #   node_failure     nodes that fail (bad app argument): status 1, nothing left behind
@@ -19,7 +24,7 @@ BUILD=$1
 SRC=$2
 shift 2
 CASES=("$@")
-[ ${#CASES[@]} -gt 0 ] || CASES=(dry_run_cluster dry_run_bridge run_bridge run_memif interrupt node_failure name_clash)
+[ ${#CASES[@]} -gt 0 ] || CASES=(dry_run_cluster dry_run_bridge run_bridge run_memif kill_restart interrupt node_failure name_clash)
 LAUNCH="$SRC/experiments/testbed/launch"
 WORK=$(mktemp -d /tmp/tsvlt.XXXXXX)
 trap 'rm -rf "$WORK"' EXIT
@@ -84,6 +89,10 @@ dry_run_bridge() {
     has "ip netns exec ${rid}n3 $BUILD/experiments/node/tasvir-node --no-huge -m 256 --no-pci --no-telemetry --vdev=net_af_packet0,iface=${rid}v3 '--lcores=(0-2)@(0-1)' --file-prefix=${rid}-n3 --" "$out"
     has "ip netns delete ${rid}n0" "$out"
     has "ip link delete ${rid}br" "$out"
+    "$LAUNCH" --config hw-configs/local-bridge.ini --dry-run --duration 10 --kill 2@3+1 \
+        --out "$WORK/nb" --run-id "$rid" --build "$BUILD" > "$out" 2>&1 || bad "dry run with --kill failed"
+    has "kill -KILL <pid of node 2>" "$out"
+    has "--duration 6 --out $WORK/nb/node2.restart" "$out"
     local left; left=$(leftovers "$WORK/before" "$rid")
     [ -z "$left" ] || bad "the dry run created: $left"
 }
@@ -106,12 +115,19 @@ check_results() { # DIR NODES...
 run_bridge() {
     local rid=tsvrb$$ out="$WORK/rb"
     snapshot > "$WORK/before"
-    "$LAUNCH" --config hw-configs/local-bridge.ini --duration 3 --out "$out" --run-id "$rid" \
-        --build "$BUILD" > "$WORK/rb.txt" 2>&1
+    "$LAUNCH" --config hw-configs/local-bridge.ini --duration 5 --out "$out" --run-id "$rid" \
+        --build "$BUILD" -- --param read_nodes=all --param write_for_ms=2500 --param read_us=200 \
+        --param require_converged=1 > "$WORK/rb.txt" 2>&1
     local rc=$?
     [ $rc = 0 ] || bad "exit status $rc: $(cat "$WORK/rb.txt")"
     check_results "$out" 0 1 2 3
     grep -q '"driver": "net_af_packet"' "$out/node2/manifest.json" || bad "node 2 not on af_packet"
+    for n in 0 1 2 3; do
+        grep -q "^workload,targets_converged,4$" "$out/node$n/counters.csv" ||
+            bad "node $n: not every area converged"
+        grep -q "^node,versions_rx_published,0$" "$out/node$n/counters.csv" &&
+            bad "node $n: received no version over the network"
+    done
     local left; left=$(leftovers "$WORK/before" "$rid")
     [ -z "$left" ] || bad "left behind: $left"
 }
@@ -119,13 +135,46 @@ run_bridge() {
 run_memif() {
     local rid=tsvrm$$ out="$WORK/rm"
     snapshot > "$WORK/before"
-    "$LAUNCH" --config hw-configs/local-memif.ini --duration 3 --out "$out" --run-id "$rid" \
-        --build "$BUILD" > "$WORK/rm.txt" 2>&1
+    # Node 1 reads node 0's area (and its own): complete versions only, converging to the
+    # final one once the writers stop.
+    "$LAUNCH" --config hw-configs/local-memif.ini --duration 4 --out "$out" --run-id "$rid" \
+        --build "$BUILD" -- --param read_nodes=all --param write_for_ms=2000 --param read_us=200 \
+        --param require_converged=1 > "$WORK/rm.txt" 2>&1
     local rc=$?
     [ $rc = 0 ] || bad "exit status $rc: $(cat "$WORK/rm.txt")"
     check_results "$out" 0 1
     grep -q '"link_up_at_start": true' "$out/node1/manifest.json" || bad "memif link never came up"
+    for n in 0 1; do
+        grep -q "^workload,targets_converged,2$" "$out/node$n/counters.csv" ||
+            bad "node $n: not every area converged"
+    done
     [ ! -e "/tmp/$rid-memif.sock" ] || bad "memif socket left"
+    local left; left=$(leftovers "$WORK/before" "$rid")
+    [ -z "$left" ] || bad "left behind: $left"
+}
+
+kill_restart() {
+    local rid=tsvrk$$ out="$WORK/rk" n
+    snapshot > "$WORK/before"
+    "$LAUNCH" --config hw-configs/local-bridge.ini --duration 12 --kill 3@4+2 --out "$out" \
+        --run-id "$rid" --build "$BUILD" -- --param read_nodes=all --param write_for_ms=3000 \
+        --param read_us=500 > "$WORK/rk.txt" 2>&1
+    local rc=$?
+    [ $rc = 0 ] || bad "exit status $rc: $(cat "$WORK/rk.txt")"
+    grep -q "^3,localhost,killed after [45]s$" "$out/nodes.csv" || bad "node 3 not killed: $(cat "$out/nodes.csv")"
+    grep -q "^3.restart,localhost,0$" "$out/nodes.csv" || bad "node 3 not restarted cleanly"
+    grep -qs '"ok": true' "$out/node3.restart/manifest.json" || bad "restarted node 3: verdict not ok"
+    for n in 0 1 2; do
+        local c="$out/node$n/counters.csv"
+        grep -q "^peer,node3_down_events,[1-9]" "$c" || bad "node $n never saw node 3 go down"
+        # Up at the start and again after the restart (at the very end nodes stop one
+        # after the other, so the final state says nothing).
+        grep -q "^peer,node3_up_events,[2-9]" "$c" || bad "node $n never saw node 3 come back"
+        grep -q "^workload,owner_restarts,[1-9]" "$c" || bad "node $n did not read node 3's new incarnation"
+        grep -q "^workload,targets_converged,4$" "$c" || bad "node $n: not every area converged"
+    done
+    grep -q "^workload,targets_converged,4$" "$out/node3.restart/counters.csv" ||
+        echo "note: $CASE: the restarted node 3 did not converge on every remote area ($(grep -E 'targets_(converged|unattached)' "$out/node3.restart/counters.csv" | tr '\n' ' '))"
     local left; left=$(leftovers "$WORK/before" "$rid")
     [ -z "$left" ] || bad "left behind: $left"
 }
