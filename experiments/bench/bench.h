@@ -31,7 +31,9 @@
 /* X(name, function, one-line summary) — the one table main() dispatches on. */
 #define BENCH_COMMANDS(X)                                                                  \
     X("local", bench_cmd_local,                                                            \
-      "single-node benchmark: log/service overheads, sync copy, idle scan, ...")
+      "single-node benchmark: log/service overheads, sync copy, idle scan, ...")              \
+    X("ext", bench_cmd_ext,                                                                \
+      "external sync: wire efficiency, encode/decode cost, bytes per subscriber")
 
 #define BENCH_DECLARE_CMD(name, fn, summary) int fn(int argc, char **argv);
 BENCH_COMMANDS(BENCH_DECLARE_CMD)

@@ -417,24 +417,33 @@ static void send_version(struct tasvir_node *n, struct tasvir__area *a, uint16_t
         tasvir__frame_send(n, f);
     }
     tasvir__stat_add(&n->st.versions_sent, 1);
-    if (base == 0)
-        tasvir__stat_add(&n->st.full_resends, 1);
+    if (log == a->ever && acked > 0)
+        tasvir__stat_add(&n->st.full_resends, 1); /* behind every tier: everything again */
     note_tx(n, dst, now);
 }
 
-/* Rotate the tiers after a round that sent version v: tier t restarts every 4^t rounds. */
+/* Rotate the tiers after a round that sent version v.  Tier t ages every 2^t rounds by
+ * taking over tier t-1 (its lines and pivot), and tier 0 restarts at v: pivots stay spread
+ * over about 1, 2, 4, ... 2^(TIERS-1) rounds back, so a subscriber a round or a few behind
+ * always finds one (resetting every tier to v at once would leave it only the full
+ * resend).  Rotation moves pointers; only the recycled bitmap is cleared. */
 static void rotate_tiers(struct tasvir__area *a, uint64_t v)
 {
     struct tasvir__owner_ext *x = &a->ext;
     if (!x->tiers_on || x->round_ver == v)
         return;
     x->round++;
-    for (int t = 0; t < TASVIR__TIERS; t++) {
-        if (x->round % (1u << (2 * t)) != 0)
-            break;
-        memset(x->tier[t], 0, a->nwords * sizeof(uint64_t));
-        x->pivot[t] = v;
+    int top = 0;
+    while (top + 1 < TASVIR__TIERS && x->round % (1u << (top + 1)) == 0)
+        top++;
+    uint64_t *spare = x->tier[top];
+    for (int t = top; t > 0; t--) {
+        x->tier[t] = x->tier[t - 1];
+        x->pivot[t] = x->pivot[t - 1];
     }
+    memset(spare, 0, a->nwords * sizeof(uint64_t));
+    x->tier[0] = spare;
+    x->pivot[0] = v;
     x->round_ver = v;
 }
 
@@ -453,26 +462,15 @@ static uint64_t owner_poll(struct tasvir_node *n, struct tasvir__area *a, uint64
     uint64_t gap = n->conf.nack_gap_us * 1000;
     uint64_t wake = UINT64_MAX;
     bool sent = false;
-    if (n->conf.addressing == TASVIR_ADDR_MULTICAST) {
+    bool mcast = n->conf.addressing == TASVIR_ADDR_MULTICAST;
+    if (mcast && due) {
+        /* the round goes to the group, diffed from the oldest version anyone lacks */
         uint64_t min_acked = UINT64_MAX;
-        bool urgent = false;
-        for (uint32_t i = 0; i < x->nsubs; i++) {
-            struct tasvir__sub *s = &x->subs[i];
-            if (s->acked >= v)
-                continue;
-            if (s->acked < min_acked)
-                min_acked = s->acked;
-            if (s->urgent) {
-                if (now - s->last_tx_ns >= gap)
-                    urgent = true;
-                else if (s->last_tx_ns + gap < wake)
-                    wake = s->last_tx_ns + gap;
-            }
-        }
-        if (min_acked != UINT64_MAX && (due || urgent)) {
+        for (uint32_t i = 0; i < x->nsubs; i++)
+            if (x->subs[i].acked < v && x->subs[i].acked < min_acked)
+                min_acked = x->subs[i].acked;
+        if (min_acked != UINT64_MAX) {
             send_version(n, a, TASVIR_NODE_GROUP, min_acked, now);
-            if (!due)
-                tasvir__stat_add(&n->st.nack_resends, 1);
             for (uint32_t i = 0; i < x->nsubs; i++)
                 if (x->subs[i].acked < v) {
                     x->subs[i].last_tx_ns = now;
@@ -480,29 +478,30 @@ static uint64_t owner_poll(struct tasvir_node *n, struct tasvir__area *a, uint64
                 }
             sent = true;
         }
-    } else {
-        for (uint32_t i = 0; i < x->nsubs; i++) {
-            struct tasvir__sub *s = &x->subs[i];
-            if (s->acked >= v) {
-                s->urgent = false;
-                continue;
-            }
-            bool go = due;
-            if (!go && s->urgent) {
-                if (now - s->last_tx_ns >= gap)
-                    go = true;
-                else if (s->last_tx_ns + gap < wake)
-                    wake = s->last_tx_ns + gap;
-            }
-            if (!go)
-                continue;
-            if (!due)
-                tasvir__stat_add(&n->st.nack_resends, 1);
-            send_version(n, a, s->node, s->acked, now);
-            s->last_tx_ns = now;
+    }
+    for (uint32_t i = 0; i < x->nsubs; i++) {
+        struct tasvir__sub *s = &x->subs[i];
+        if (s->acked >= v) {
             s->urgent = false;
-            sent = true;
+            continue;
         }
+        /* unicast: each subscriber gets its round; multicast: repairs after a NACK go to
+         * the subscriber that asked, not to the whole group */
+        bool go = due && !mcast;
+        if (!go && s->urgent) {
+            if (now - s->last_tx_ns >= gap)
+                go = true;
+            else if (s->last_tx_ns + gap < wake)
+                wake = s->last_tx_ns + gap;
+        }
+        if (!go)
+            continue;
+        if (!due || mcast)
+            tasvir__stat_add(&n->st.nack_resends, 1);
+        send_version(n, a, s->node, s->acked, now);
+        s->last_tx_ns = now;
+        s->urgent = false;
+        sent = true;
     }
     if (sent)
         rotate_tiers(a, v);
@@ -635,7 +634,7 @@ static bool rx_start(struct tasvir_node *n, struct tasvir__area *a,
                      const struct tasvir_wire_hdr *h)
 {
     struct tasvir__rx *rx = a->rx;
-    if (rx->cur_ver > rx_vis(a) && rx->cur_got < rx->cur_count)
+    if (rx->cur_ver > rx_vis(a) && rx->cur_got < rx->cur_count && h->version != rx->cur_ver)
         tasvir__stat_add(&n->st.versions_rx_superseded, 1);
     uint32_t words = (h->count + 63) / 64;
     if (words > rx->seen_words) {
@@ -694,12 +693,13 @@ static int rx_gate(struct tasvir_node *n, struct tasvir__area *a, const struct t
         drop(n, TASVIR_DROP_OLD); /* older than the version in progress: could undo it */
         return 0;
     }
-    if (h->version > rx->cur_ver && !rx_start(n, a, h)) {
+    /* A newer version supersedes the one being assembled.  The same version encoded from
+     * another base (a repair diffed from a different pivot) restarts the count: lines of
+     * either encoding are this version's contents, so nothing applied so far is wrong. */
+    if ((h->version > rx->cur_ver ||
+         (h->base_version != rx->cur_base || h->count != rx->cur_count)) &&
+        !rx_start(n, a, h)) {
         drop(n, TASVIR_DROP_BOUNDS);
-        return 0;
-    }
-    if (h->count != rx->cur_count) {
-        drop(n, TASVIR_DROP_FIELD); /* frames of one version disagree on their number */
         return 0;
     }
     return 1;

@@ -68,9 +68,9 @@ static inline bool tasvir__ph_in_progress(unsigned ph)
 struct tasvir__area;
 
 /* Cumulative diff logs per owned area with subscribers (DESIGN §4): tier i holds every line
- * changed since version pivot[i]; tier 0 restarts every round, tier i every 4^i rounds.
- * `ever` (pivot 0, never reset) backs full resends. */
-#define TASVIR__TIERS 4
+ * changed since version pivot[i]; tier 0 restarts every round, tier i ages every 2^i rounds
+ * (esync.c, rotate_tiers).  `ever` (pivot 0, never reset) backs full resends. */
+#define TASVIR__TIERS 6
 
 struct tasvir__sub {
     uint16_t node;

@@ -150,7 +150,7 @@ Test(sim_isync, epochs_complete_versions_monotonic, .timeout = 60)
         }
         cr_assert_geq(checkins, 2 * st.epochs_ok, "every thread checked in every epoch");
     }
-    Ptr<TasvirBasicWorkload> wl = s.GetWorkload();
+    Ptr<TasvirBasicWorkload> wl = s.GetBasicWorkload();
     cr_assert_geq(wl->TotalWrites(), 3 * 99);
     cr_assert_geq(wl->TotalSamples(), 3 * 49);
     cr_assert_eq(wl->TotalTorn(), 0);
@@ -209,8 +209,8 @@ Test(sim_isync, late_checkins_fail_and_exclude, .timeout = 60)
     cr_assert_gt(failed, 0);
     cr_assert_gt(excluded, 0, "threads that keep missing windows are excluded");
     cr_assert_gt(ok, 0, "epochs still complete");
-    cr_assert_eq(s.GetWorkload()->TotalTorn(), 0);
-    cr_assert_eq(s.GetWorkload()->TotalNonMonotonic(), 0);
+    cr_assert_eq(s.GetBasicWorkload()->TotalTorn(), 0);
+    cr_assert_eq(s.GetBasicWorkload()->TotalNonMonotonic(), 0);
     Simulator::Destroy();
     std::filesystem::remove_all(dir);
 }

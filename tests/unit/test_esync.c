@@ -121,8 +121,6 @@ Test(esync, late_subscriber_catches_up_and_full_resend, .timeout = 60)
     cr_assert(ne(u64, w_converge(&w, 20 * MS), UINT64_MAX));
     cr_assert(eq(int, memcmp(tasvir_area_reader(w.rd[1].h), tasvir_area_reader(w.wa), 4096 * 64), 0));
     struct tasvir_stats s0, s1;
-    tasvir_node_stats(w.h.node[0], &s0);
-    cr_assert(ge(u64, s0.full_resends, 1), "a new subscriber starts from a full resend");
     /* node 1 falls far behind (cut off for > 64 rounds), then comes back */
     w.writing = true;
     tasvir_loop_port_set_down(w.h.port[1], 1);

@@ -214,7 +214,8 @@ struct tasvir_stats {
     uint64_t data_frames_tx;           /**< DATA frames sent */
     uint64_t data_payload_tx;          /**< line bytes carried by DATA frames sent */
     uint64_t versions_sent;            /**< (version, destination) pairs sent */
-    uint64_t full_resends;             /**< of which base-0 resends */
+    uint64_t full_resends;             /**< of which base-0 resends to a subscriber that was
+                                            behind every diff tier (first syncs not counted) */
     uint64_t nack_resends;             /**< of which triggered by a NACK */
     uint64_t versions_rx_complete;     /**< versions fully received */
     uint64_t versions_rx_superseded;   /**< incomplete versions abandoned for a newer one */

@@ -1,0 +1,481 @@
+/*
+ * ext.c — `tasvir-bench ext`: external synchronization on the loopback backend (manual
+ * clock, single-threaded, so the figures are the core's costs, not scheduling noise).
+ *
+ * Sections (column `bench`):
+ *   wire       one version of a 1 MiB area, dense (every line) and sparse (every 8th line),
+ *              at MTU 1500 and 9000: frames and bytes per version, wire efficiency
+ *              (payload / L2 frame bytes, and with the 24 B Ethernet L1 overhead), encode
+ *              cost per frame (owner's engine building frames, measured with the frames
+ *              captured instead of transmitted) and decode+apply cost per frame at the
+ *              subscriber (frames fed straight into its receive path), with GB/s.
+ *   fanout     N nodes, one writer, N-1 subscribers, random sparse writes: bytes each
+ *              subscriber received per byte changed at the owner, unicast and multicast,
+ *              without and with 1 % loss.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../runtime/core/internal.h"
+#include "bench.h"
+
+#define MS 1000000ull
+
+/* ---- a capturing decorator over the loop backend ------------------------------------ */
+
+struct cap {
+    const struct tasvir_backend *inner;
+    struct tasvir_backend be;
+    struct tasvir_backend_ops ops;
+    bool on;
+    uint8_t **frames;
+    uint32_t *lens;
+    uint32_t n, cap;
+};
+
+static unsigned cap_tx(void *ctx, struct tasvir_frame **f, unsigned n)
+{
+    struct cap *c = ctx;
+    if (!c->on)
+        return c->inner->ops->tx_burst(c->inner->ctx, f, n);
+    for (unsigned i = 0; i < n; i++) {
+        if (c->n == c->cap) {
+            uint32_t cap = c->cap ? c->cap * 2 : 1024;
+            c->frames = realloc(c->frames, cap * sizeof(*c->frames));
+            c->lens = realloc(c->lens, cap * sizeof(*c->lens));
+            c->cap = cap;
+        }
+        c->frames[c->n] = malloc(f[i]->len);
+        memcpy(c->frames[c->n], f[i]->data, f[i]->len);
+        c->lens[c->n++] = f[i]->len;
+    }
+    c->inner->ops->frame_free(c->inner->ctx, f, n);
+    return n;
+}
+
+#define FWD(name, ret, params, args)                                                       \
+    static ret cap_##name params                                                           \
+    {                                                                                      \
+        struct cap *c = ctx;                                                               \
+        return c->inner->ops->name args;                                                   \
+    }
+FWD(now_ns, uint64_t, (void *ctx), (c->inner->ctx))
+FWD(frame_alloc, unsigned, (void *ctx, struct tasvir_frame **f, unsigned n), (c->inner->ctx, f, n))
+FWD(rx_burst, unsigned, (void *ctx, struct tasvir_frame **f, unsigned n), (c->inner->ctx, f, n))
+FWD(mem_alloc, void *, (void *ctx, size_t len, size_t align), (c->inner->ctx, len, align))
+FWD(identity, int, (void *ctx, struct tasvir_identity *o), (c->inner->ctx, o))
+FWD(mcast, int, (void *ctx, const uint8_t mac[6], int join), (c->inner->ctx, mac, join))
+#undef FWD
+static void cap_frame_free(void *ctx, struct tasvir_frame **f, unsigned n)
+{
+    struct cap *c = ctx;
+    c->inner->ops->frame_free(c->inner->ctx, f, n);
+}
+static void cap_mem_free(void *ctx, void *p, size_t len)
+{
+    struct cap *c = ctx;
+    c->inner->ops->mem_free(c->inner->ctx, p, len);
+}
+
+static void cap_init(struct cap *c, const struct tasvir_backend *inner)
+{
+    memset(c, 0, sizeof(*c));
+    c->inner = inner;
+    c->ops = (struct tasvir_backend_ops){
+        .now_ns = cap_now_ns, .frame_alloc = cap_frame_alloc, .frame_free = cap_frame_free,
+        .tx_burst = cap_tx, .rx_burst = cap_rx_burst, .mem_alloc = cap_mem_alloc,
+        .mem_free = cap_mem_free, .identity = cap_identity, .mcast = cap_mcast};
+    c->be.ops = &c->ops;
+    c->be.ctx = c;
+}
+
+static void cap_clear(struct cap *c)
+{
+    for (uint32_t i = 0; i < c->n; i++)
+        free(c->frames[i]);
+    c->n = 0;
+}
+
+static void cap_fini(struct cap *c)
+{
+    cap_clear(c);
+    free(c->frames);
+    free(c->lens);
+}
+
+/* ---- a small manual-clock testbed ----------------------------------------------------- */
+
+struct tb {
+    struct tasvir_loop_net *net;
+    struct tasvir_loop_port *port[8];
+    struct tasvir_node *node[8];
+    struct tasvir_thread *t[8];
+    unsigned n;
+    struct cap cap0; /* node 0's backend is captured */
+};
+
+static int tb_create(struct tb *b, unsigned n, uint32_t mtu, int multicast, uint64_t seed)
+{
+    memset(b, 0, sizeof(*b));
+    struct tasvir_loop_net_conf lc;
+    tasvir_loop_net_conf_init(&lc);
+    lc.mtu = mtu;
+    lc.seed = seed;
+    lc.start_ns = 1000 * MS;
+    lc.rx_queue_max = 1u << 20;
+    if (tasvir_loop_net_create(&lc, &b->net))
+        return -1;
+    b->n = n;
+    struct tasvir_peer peers[8];
+    for (unsigned i = 0; i < n; i++) {
+        peers[i].node_id = (uint16_t)i;
+        tasvir_loop_mac((uint16_t)i, peers[i].mac);
+    }
+    for (unsigned i = 0; i < n; i++) {
+        if (tasvir_loop_port_create(b->net, (uint16_t)i, &b->port[i]))
+            return -1;
+        struct tasvir_node_conf c;
+        tasvir_node_conf_init(&c);
+        c.backend = tasvir_loop_port_backend(b->port[i]);
+        if (i == 0) {
+            cap_init(&b->cap0, c.backend);
+            c.backend = &b->cap0.be;
+        }
+        c.peers = peers;
+        c.n_peers = n;
+        c.hb_period_us = 1000;
+        c.addressing = multicast ? TASVIR_ADDR_MULTICAST : TASVIR_ADDR_UNICAST;
+        c.max_deferred = 1u << 16;
+        int rc = tasvir_node_create(&c, &b->node[i]);
+        if (rc) {
+            bench_info("ext: node %u: %s", i, tasvir_strerror(rc));
+            return -1;
+        }
+        b->t[i] = bench_thread(b->node[i]);
+        if (!b->t[i])
+            return -1;
+    }
+    return 0;
+}
+
+static void tb_destroy(struct tb *b)
+{
+    for (unsigned i = 0; i < b->n; i++)
+        tasvir_node_destroy(b->node[i]);
+    tasvir_loop_net_destroy(b->net);
+    cap_fini(&b->cap0);
+}
+
+static void tb_step(struct tb *b, uint64_t dt)
+{
+    tasvir_loop_net_advance(b->net, dt);
+    for (unsigned i = 0; i < b->n; i++)
+        tasvir_node_poll(b->node[i], NULL);
+    for (unsigned i = 0; i < b->n; i++)
+        tasvir_service(b->t[i]);
+    for (unsigned i = 0; i < b->n; i++)
+        tasvir_node_poll(b->node[i], NULL);
+}
+
+/* ---- wire section --------------------------------------------------------------------- */
+
+static const char *const wire_cols[] = {
+    "bench", "mtu", "pattern", "area_bytes", "lines_changed", "frames_per_version",
+    "data_frames", "payload_bytes", "frame_bytes", "wire_efficiency", "wire_efficiency_l1",
+    "lines_per_frame", "encode_ns_per_frame", "decode_ns_per_frame", "decode_apply_gbps",
+    "encode_gbps"};
+enum { W_BENCH, W_MTU, W_PAT, W_AREA, W_LINES, W_FPV, W_DATA, W_PAY, W_FB, W_EFF, W_EFF1, W_LPF,
+       W_ENC, W_DEC, W_DECG, W_ENCG };
+
+static int wire_case(struct bench_csv *csv, uint32_t mtu, int sparse, unsigned reps)
+{
+    const uint64_t len = 1 << 20, lines = len / 64;
+    double enc[64], dec[64];
+    uint64_t frames = 0, data_frames = 0, payload = 0, fbytes = 0, changed = 0;
+    if (reps > 64)
+        reps = 64;
+    for (unsigned r = 0; r < reps; r++) {
+        struct tb b;
+        if (tb_create(&b, 2, mtu, 0, 1 + r)) {
+            tb_destroy(&b);
+            return -1;
+        }
+        struct tasvir_area *a = bench_area(b.t[0], "ext-wire", len, 100);
+        if (!a) {
+            tb_destroy(&b);
+            return -1;
+        }
+        tasvir_area_set_sync(a, 0, 10000);
+        struct tasvir_area *rd = NULL;
+        for (int i = 0; i < 100000 && !rd; i++) {
+            tb_step(&b, 10000);
+            if (tasvir_area_attach(b.t[1], "ext-wire", &rd))
+                rd = NULL;
+        }
+        for (int i = 0; i < 3000; i++) /* subscribed, version 0 settled */
+            tb_step(&b, 10000);
+        if (!rd) {
+            bench_info("ext: subscriber never attached");
+            tb_destroy(&b);
+            return -1;
+        }
+        /* one version: dense = every line, sparse = every 8th line */
+        uint8_t *w = tasvir_area_writer(a);
+        changed = 0;
+        for (uint64_t l = 0; l < lines; l += sparse ? 8 : 1) {
+            memset(w + l * 64, (int)(l * 7 + r + 1), 64);
+            tasvir_log(a, w + l * 64, 64);
+            changed++;
+        }
+        /* publish it internally, without reaching the next external round */
+        for (int i = 0; i < 20; i++)
+            tb_step(&b, 10000);
+        /* capture the round: advance to it, time the owner's poll that builds the frames */
+        b.cap0.on = true;
+        uint64_t t0 = 0, t1 = 0;
+        struct tasvir_stats s0, s1;
+        tasvir_node_stats(b.node[0], &s0);
+        for (int i = 0; i < 2000; i++) {
+            tasvir_loop_net_advance(b.net, 10000);
+            t0 = bench_ticks();
+            tasvir_node_poll(b.node[0], NULL);
+            t1 = bench_ticks();
+            tasvir_node_stats(b.node[0], &s1);
+            if (s1.data_frames_tx > s0.data_frames_tx)
+                break;
+            tasvir_service(b.t[0]);
+        }
+        b.cap0.on = false;
+        data_frames = s1.data_frames_tx - s0.data_frames_tx;
+        payload = s1.data_payload_tx - s0.data_payload_tx;
+        /* frames of this version (DATA + VEND) among those captured (heartbeats may be too) */
+        frames = 0;
+        fbytes = 0;
+        for (uint32_t i = 0; i < b.cap0.n; i++) {
+            uint8_t type = b.cap0.frames[i][15];
+            if (type == TASVIR_FT_DATA || type == TASVIR_FT_VEND) {
+                frames++;
+                fbytes += b.cap0.lens[i];
+            }
+        }
+        enc[r] = bench_ticks_to_ns(t1 - t0) / (double)data_frames;
+        /* decode + apply: feed the captured frames straight into the subscriber */
+        struct tasvir_node *sn = b.node[1];
+        struct tasvir_frame **fs = malloc(b.cap0.n * sizeof(*fs));
+        unsigned got = sn->be.ops->frame_alloc(sn->be.ctx, fs, b.cap0.n);
+        for (unsigned i = 0; i < got; i++) {
+            memcpy(fs[i]->data, b.cap0.frames[i], b.cap0.lens[i]);
+            fs[i]->len = b.cap0.lens[i];
+        }
+        uint64_t now = tasvir__now(sn);
+        uint64_t d0 = bench_ticks();
+        for (unsigned i = 0; i < got; i++)
+            tasvir__esync_rx_frame(sn, fs[i], now);
+        uint64_t d1 = bench_ticks();
+        free(fs);
+        dec[r] = bench_ticks_to_ns(d1 - d0) / (double)data_frames;
+        /* and the subscriber must publish exactly the owner's contents */
+        for (int i = 0; i < 100; i++)
+            tb_step(&b, 10000);
+        if (memcmp(tasvir_area_reader(rd), tasvir_area_reader(a), len) != 0) {
+            bench_info("ext: subscriber contents differ after the captured version (mtu %u %s)",
+                       mtu, sparse ? "sparse" : "dense");
+            tb_destroy(&b);
+            return -1;
+        }
+        tb_destroy(&b);
+    }
+    double enc_ns = bench_median(enc, reps), dec_ns = bench_median(dec, reps);
+    double per_frame_payload = (double)payload / (double)data_frames;
+    struct bench_row row;
+    bench_row_clear(&row);
+    bench_row_str(&row, W_BENCH, "wire");
+    bench_row_u64(&row, W_MTU, mtu);
+    bench_row_str(&row, W_PAT, sparse ? "sparse" : "dense");
+    bench_row_u64(&row, W_AREA, len);
+    bench_row_u64(&row, W_LINES, changed);
+    bench_row_u64(&row, W_FPV, frames);
+    bench_row_u64(&row, W_DATA, data_frames);
+    bench_row_u64(&row, W_PAY, payload);
+    bench_row_u64(&row, W_FB, fbytes);
+    bench_row_f(&row, W_EFF, (double)payload / (double)fbytes, 4);
+    bench_row_f(&row, W_EFF1, (double)payload / (double)(fbytes + 24 * frames), 4);
+    bench_row_f(&row, W_LPF, per_frame_payload / 64, 1);
+    bench_row_f(&row, W_ENC, enc_ns, 1);
+    bench_row_f(&row, W_DEC, dec_ns, 1);
+    bench_row_f(&row, W_DECG, per_frame_payload / dec_ns, 2);
+    bench_row_f(&row, W_ENCG, per_frame_payload / enc_ns, 2);
+    bench_csv_emit(csv, &row);
+    return 0;
+}
+
+/* ---- fanout section ------------------------------------------------------------------- */
+
+static const char *const fan_cols[] = {
+    "bench", "addressing", "loss", "subscriber", "versions_published", "bytes_changed",
+    "data_bytes_received", "bytes_per_byte_changed", "frames_received", "versions_seen",
+    "full_resends"};
+enum { F_BENCH, F_ADDR, F_LOSS, F_SUB, F_VERS, F_CHG, F_RX, F_RATIO, F_FR, F_SEEN, F_FULL };
+
+struct fan_tap {
+    uint64_t data_bytes[8], frames[8];
+};
+
+static void fan_tap_fn(void *arg, uint16_t src, uint16_t dst, const uint8_t *f, uint32_t len)
+{
+    struct fan_tap *t = arg;
+    if (src != 0 || dst >= 8 || len < 70 || (f[15] != TASVIR_FT_DATA && f[15] != TASVIR_FT_VEND))
+        return;
+    t->data_bytes[dst] += len;
+    t->frames[dst]++;
+}
+
+static int fanout_case(struct bench_csv *csv, unsigned nodes, int multicast, double loss,
+                       uint64_t duration_ms)
+{
+    struct tb b;
+    if (tb_create(&b, nodes, 1500, multicast, 42)) {
+        tb_destroy(&b);
+        return -1;
+    }
+    struct tasvir_area *a = bench_area(b.t[0], "ext-fan", 256 * 1024, 1000);
+    if (!a) {
+        tb_destroy(&b);
+        return -1;
+    }
+    tasvir_area_set_sync(a, 0, 10000);
+    struct tasvir_area *rd[8] = {0};
+    for (int i = 0; i < 100000; i++) {
+        bool all = true;
+        for (unsigned k = 1; k < nodes; k++)
+            if (!rd[k] && tasvir_area_attach(b.t[k], "ext-fan", &rd[k]))
+                rd[k] = NULL;
+        for (unsigned k = 1; k < nodes; k++)
+            all = all && rd[k];
+        tb_step(&b, 10000);
+        if (all)
+            break;
+    }
+    for (int i = 0; i < 2000; i++)
+        tb_step(&b, 10000);
+    struct fan_tap tap = {0};
+    tasvir_loop_net_set_tap(b.net, fan_tap_fn, &tap);
+    struct tasvir_loop_faults f = {.loss = loss, .delay_ns = 5000};
+    tasvir_loop_net_set_faults(b.net, &f);
+    struct tasvir_stats s0, s1;
+    tasvir_node_stats(b.node[0], &s0);
+    uint64_t v0 = tasvir_area_version(a), seen0[8];
+    for (unsigned k = 1; k < nodes; k++)
+        seen0[k] = tasvir_area_version(rd[k]);
+    uint64_t rng = 99;
+    uint8_t *w = tasvir_area_writer(a);
+    uint64_t lines = 256 * 1024 / 64;
+    for (uint64_t t = 0; t < duration_ms * MS; t += 10000) {
+        /* 2 random lines per 10 us step: 200k line writes per second */
+        for (int k = 0; k < 2; k++) {
+            uint64_t l = bench_rand(&rng) % lines;
+            memset(w + l * 64, (int)t, 64);
+            tasvir_log(a, w + l * 64, 64);
+        }
+        tb_step(&b, 10000);
+    }
+    tasvir_node_stats(b.node[0], &s1);
+    uint64_t changed = s1.bytes_changed - s0.bytes_changed;
+    for (unsigned k = 1; k < nodes; k++) {
+        struct bench_row row;
+        bench_row_clear(&row);
+        bench_row_str(&row, F_BENCH, "fanout");
+        bench_row_str(&row, F_ADDR, multicast ? "multicast" : "unicast");
+        bench_row_f(&row, F_LOSS, loss, 3);
+        bench_row_u64(&row, F_SUB, k);
+        bench_row_u64(&row, F_VERS, tasvir_area_version(a) - v0);
+        bench_row_u64(&row, F_CHG, changed);
+        bench_row_u64(&row, F_RX, tap.data_bytes[k]);
+        bench_row_f(&row, F_RATIO, (double)tap.data_bytes[k] / (double)changed, 3);
+        bench_row_u64(&row, F_FR, tap.frames[k]);
+        bench_row_u64(&row, F_SEEN, tasvir_area_version(rd[k]) - seen0[k]);
+        bench_row_u64(&row, F_FULL, s1.full_resends - s0.full_resends);
+        bench_csv_emit(csv, &row);
+    }
+    tasvir_loop_net_set_tap(b.net, NULL, NULL);
+    tb_destroy(&b);
+    return 0;
+}
+
+/* ---- command ------------------------------------------------------------------------ */
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "Usage: tasvir-bench ext [OPTIONS]\n"
+            "\n"
+            "External synchronization on the loopback backend (manual clock, one thread).\n"
+            "Two CSV sections on stdout, each with its own header line:\n"
+            "  bench=wire    one version of a 1 MiB area, dense (all lines) / sparse (every\n"
+            "                8th line), MTU 1500 / 9000: frames_per_version (DATA + VEND),\n"
+            "                wire_efficiency = payload bytes / L2 frame bytes (Ethernet header,\n"
+            "                no FCS), wire_efficiency_l1 adds 24 B per frame (preamble, FCS,\n"
+            "                gap), encode / decode_ns_per_frame (medians over --reps), and\n"
+            "                decode_apply_gbps = payload bytes per ns of receive processing.\n"
+            "  bench=fanout  --nodes nodes, node 0 writes random lines of a 256 KiB area\n"
+            "                (200k lines/s, internal sync 1 ms, external 10 ms) for\n"
+            "                --duration-ms; per subscriber: DATA/VEND bytes received per byte\n"
+            "                changed at the owner, unicast and multicast, loss 0 and 1 %%.\n"
+            "\n"
+            "Options:\n"
+            "  -r, --reps N          repetitions of each wire case (default 5)\n"
+            "  -n, --nodes N         nodes in the fanout section, 2..8 (default 4)\n"
+            "  -d, --duration-ms MS  simulated time per fanout case (default 500)\n"
+            "  -q, --quick           1 repetition, 100 ms fanout\n"
+            "  -h, --help            this help\n");
+}
+
+int bench_cmd_ext(int argc, char **argv)
+{
+    static const struct option opts[] = {{"reps", required_argument, NULL, 'r'},
+                                         {"nodes", required_argument, NULL, 'n'},
+                                         {"duration-ms", required_argument, NULL, 'd'},
+                                         {"quick", no_argument, NULL, 'q'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
+    unsigned reps = 5, nodes = 4;
+    uint64_t dur = 500;
+    int c;
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":r:n:d:qh", opts, NULL)) != -1) {
+        switch (c) {
+        case 'r': reps = (unsigned)bench_parse_u64("tasvir-bench ext", "--reps", optarg, 1, 64); break;
+        case 'n': nodes = (unsigned)bench_parse_u64("tasvir-bench ext", "--nodes", optarg, 2, 8); break;
+        case 'd': dur = bench_parse_u64("tasvir-bench ext", "--duration-ms", optarg, 10, 100000); break;
+        case 'q': reps = 1; dur = 100; break;
+        case 'h': usage(stdout); return 0;
+        default: bench_bad_option("tasvir-bench ext", opts, argv, c);
+        }
+    }
+    if (optind < argc)
+        bench_usage_error("tasvir-bench ext", "unexpected argument '%s'", argv[optind]);
+    bench_calibrate(50);
+    struct bench_csv wcsv = {.cols = wire_cols, .ncols = sizeof(wire_cols) / sizeof(wire_cols[0]),
+                             .out = stdout};
+    static const uint32_t mtus[] = {1500, 9000};
+    for (unsigned m = 0; m < 2; m++)
+        for (int sparse = 0; sparse < 2; sparse++) {
+            bench_info("ext: wire mtu %u %s", mtus[m], sparse ? "sparse" : "dense");
+            if (wire_case(&wcsv, mtus[m], sparse, reps))
+                return 1;
+        }
+    struct bench_csv fcsv = {.cols = fan_cols, .ncols = sizeof(fan_cols) / sizeof(fan_cols[0]),
+                             .out = stdout};
+    for (int mc = 0; mc < 2; mc++)
+        for (int lossy = 0; lossy < 2; lossy++) {
+            bench_info("ext: fanout %u nodes %s loss %s", nodes, mc ? "multicast" : "unicast",
+                       lossy ? "1%" : "0");
+            if (fanout_case(&fcsv, nodes, mc, lossy ? 0.01 : 0, dur))
+                return 1;
+        }
+    return 0;
+}
