@@ -673,7 +673,8 @@ static int rx_gate(struct tasvir_node *n, struct tasvir__area *a, const struct t
     uint64_t top = rx->ready ? rx->ready_ver : vis;
     rx->have_data = true;
     rx->last_rx_ns = now;
-    tasvir__replica_announce(n, a, h->version, h->pub_ns, now);
+    if (h->version > rx->latest_ver) /* once per version, not per frame */
+        tasvir__replica_announce(n, a, h->version, h->pub_ns, now);
     if (h->type == TASVIR_FT_VEND && h->version == rx->cur_ver && rx->cur_got == rx->cur_count)
         return 0; /* the end of a version we completed: nothing to do, nothing wrong */
     if (h->version <= top) {
@@ -800,7 +801,9 @@ static void rx_owner_ctrl(struct tasvir_node *n, struct tasvir__area *a,
     }
 }
 
-void tasvir__esync_rx_frame(struct tasvir_node *n, struct tasvir_frame *f, uint64_t now)
+/* Process one received frame.  Returns true if the frame was kept (deferred); otherwise the
+ * caller frees it. */
+static bool rx_frame(struct tasvir_node *n, struct tasvir_frame *f, uint64_t now)
 {
     struct tasvir_wire_hdr h;
     const uint8_t *p;
@@ -859,7 +862,12 @@ void tasvir__esync_rx_frame(struct tasvir_node *n, struct tasvir_frame *f, uint6
         break;
     }
 out:
-    if (kept != 2)
+    return kept == 2;
+}
+
+void tasvir__esync_rx_frame(struct tasvir_node *n, struct tasvir_frame *f, uint64_t now)
+{
+    if (!rx_frame(n, f, now))
         n->be.ops->frame_free(n->be.ctx, &f, 1);
 }
 
@@ -946,11 +954,17 @@ void tasvir__esync_poll(struct tasvir_node *n, uint64_t now, uint64_t *next_ns)
         unsigned k = n->be.ops->rx_burst(n->be.ctx, fs, RX_BURST);
         if (!k)
             break;
+        uint64_t bytes = 0;
+        unsigned nfree = 0;
         for (unsigned i = 0; i < k; i++) {
-            tasvir__stat_add(&n->st.frames_rx, 1);
-            tasvir__stat_add(&n->st.bytes_rx, fs[i]->len);
-            tasvir__esync_rx_frame(n, fs[i], now);
+            bytes += fs[i]->len;
+            if (!rx_frame(n, fs[i], now))
+                fs[nfree++] = fs[i]; /* freed together below */
         }
+        if (nfree)
+            n->be.ops->frame_free(n->be.ctx, fs, nfree);
+        tasvir__stat_add(&n->st.frames_rx, k);
+        tasvir__stat_add(&n->st.bytes_rx, bytes);
         total += k;
         if (k < RX_BURST)
             break;
