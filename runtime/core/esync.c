@@ -788,6 +788,7 @@ static void rx_owner_ctrl(struct tasvir_node *n, struct tasvir__area *a,
     case TASVIR_FT_CTRL:
         switch (h->flags & TASVIR_FL_OP_MASK) {
         case TASVIR_CTRL_SUB:
+            tasvir__member_incarnation(n, h->src_node, h->base_version);
             tasvir__owner_add_sub(n, a, h->src_node, h->version);
             return;
         case TASVIR_CTRL_UNSUB:
@@ -926,8 +927,8 @@ static uint64_t replica_poll(struct tasvir_node *n, struct tasvir__area *a, uint
             n->be.ops->mcast(n->be.ctx, mac, 1);
         }
         rx->last_sub_ns = now;
-        tasvir__send_ctrl(n, a->owner_node, TASVIR_FT_CTRL, TASVIR_CTRL_SUB, a->id, rx_vis(a), 0,
-                          NULL, 0);
+        tasvir__send_ctrl(n, a->owner_node, TASVIR_FT_CTRL, TASVIR_CTRL_SUB, a->id, rx_vis(a),
+                          n->incarnation, NULL, 0);
     }
     uint64_t wake = rx->have_data ? UINT64_MAX : rx->last_sub_ns + hb;
     /* a version stuck incomplete: ask for it */

@@ -259,6 +259,8 @@ struct tasvir_node {
 
     /* engine-private scheduling state */
     _Alignas(TASVIR__CACHELINE) uint64_t retry_at_ns;
+    uint64_t excl_log_ns;    /* last exclusion warning (rate-limited) */
+    uint64_t excl_log_quiet; /* exclusions not logged since */
     uint64_t handled_seq; /* last epoch whose end the engine has processed */
     uint64_t next_due_ns; /* cached earliest internal-sync due time */
     _Atomic int due_stale; /* set when next_due_ns must be recomputed */
@@ -342,6 +344,7 @@ void tasvir__member_poll(struct tasvir_node *n, uint64_t now, uint64_t *next_ns)
 void tasvir__member_rx(struct tasvir_node *n, const struct tasvir_wire_hdr *h,
                        const uint8_t *src_mac, const uint8_t *p, uint32_t plen, uint64_t now);
 void tasvir__member_heard(struct tasvir_node *n, uint16_t node, const uint8_t *mac, uint64_t now);
+void tasvir__member_incarnation(struct tasvir_node *n, uint16_t src, uint64_t inc);
 const struct tasvir__dirent *tasvir__dir_find(struct tasvir_node *n, const char *name);
 bool tasvir__peer_mac(struct tasvir_node *n, uint16_t node, uint8_t mac[6]);
 

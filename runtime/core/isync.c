@@ -22,6 +22,7 @@
  * at a time) plus the dirty lines copied.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -306,9 +307,18 @@ static void handle_end(struct tasvir_node *n, uint64_t seq, unsigned phase, uint
             atomic_store_explicit(&t->excluded, 1, memory_order_release);
             tasvir__stat_add(&n->st.threads_excluded, 1);
             tasvir__stat_add(&n->st.threads_excluded_now, 1);
-            tasvir__log(n, TASVIR_LOG_WARN,
-                        "thread %u excluded after missing %u epoch windows; its areas are frozen",
-                        t->idx, t->misses);
+            /* at most one warning per second: an oversubscribed node can exclude and
+             * readmit threads many times a second (the counters have every event) */
+            if (!n->excl_log_ns || now - n->excl_log_ns >= 1000000000ull) {
+                tasvir__log(n, TASVIR_LOG_WARN,
+                            "thread %u excluded after missing %u epoch windows; its areas are "
+                            "frozen (%" PRIu64 " more exclusions since the last warning)",
+                            t->idx, t->misses, n->excl_log_quiet);
+                n->excl_log_ns = now;
+                n->excl_log_quiet = 0;
+            } else {
+                n->excl_log_quiet++;
+            }
         }
     }
     pthread_mutex_unlock(&n->lock);

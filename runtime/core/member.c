@@ -426,6 +426,30 @@ static void liveness(struct tasvir_node *n, uint64_t now)
     }
 }
 
+/* A frame told us node src's incarnation (heartbeats and subscriptions carry it).  If it
+ * changed, the node restarted: it lost its subscriptions and its areas started over.
+ * Subscriptions carry it too because a restarted node's first SUB can overtake its first
+ * heartbeat: the restart must be handled before that SUB is added, not after. */
+void tasvir__member_incarnation(struct tasvir_node *n, uint16_t src, uint64_t inc)
+{
+    struct tasvir__peer *x = &n->peers[src];
+    uint64_t old = atomic_load_explicit(&x->incarnation, memory_order_relaxed);
+    if (!inc || old == inc)
+        return;
+    atomic_store_explicit(&x->incarnation, inc, memory_order_relaxed);
+    if (!old)
+        return;
+    for (uint32_t i = 0; i < n->emap_cap; i++) {
+        struct tasvir__area *a = n->emap[i];
+        if (!a)
+            continue;
+        if (a->local)
+            tasvir__owner_del_sub(n, a, src);
+        else if (a->rx && a->owner_node == src)
+            tasvir__replica_owner_restart(n, a, inc);
+    }
+}
+
 void tasvir__member_rx(struct tasvir_node *n, const struct tasvir_wire_hdr *h,
                        const uint8_t *src_mac, const uint8_t *p, uint32_t plen, uint64_t now)
 {
@@ -434,23 +458,7 @@ void tasvir__member_rx(struct tasvir_node *n, const struct tasvir_wire_hdr *h,
         learn_peer(n, src, src_mac);
         tasvir__member_heard(n, src, src_mac, now);
         tasvir__stat_add(&n->st.hb_rx, 1);
-        struct tasvir__peer *x = &n->peers[src];
-        uint64_t inc = atomic_load_explicit(&x->incarnation, memory_order_relaxed);
-        if (inc != h->base_version) {
-            atomic_store_explicit(&x->incarnation, h->base_version, memory_order_relaxed);
-            if (inc) {
-                /* it restarted: it lost its subscriptions and its areas started over */
-                for (uint32_t i = 0; i < n->emap_cap; i++) {
-                    struct tasvir__area *a = n->emap[i];
-                    if (!a)
-                        continue;
-                    if (a->local)
-                        tasvir__owner_del_sub(n, a, src);
-                    else if (a->rx && a->owner_node == src)
-                        tasvir__replica_owner_restart(n, a, h->base_version);
-                }
-            }
-        }
+        tasvir__member_incarnation(n, src, h->base_version);
         for (uint32_t off = 0; off + TASVIR_HB_ENTRY <= plen; off += TASVIR_HB_ENTRY) {
             struct tasvir__area *a = tasvir__emap_get(n, tasvir__get32(p + off));
             if (!a || !a->rx || a->owner_node != src)

@@ -184,7 +184,7 @@ static int service_slow(struct tasvir_thread *t)
         t->readmit_pending = true;
         (void)join_locked(t);
         pthread_mutex_unlock(&n->lock);
-        tasvir__log(n, TASVIR_LOG_INFO, "thread %u readmitted after exclusion", t->idx);
+        tasvir__log(n, TASVIR_LOG_DEBUG, "thread %u readmitted after exclusion", t->idx);
     }
     for (;;) {
         uint64_t ctl = atomic_load_explicit(&n->ctl, memory_order_acquire);

@@ -276,3 +276,38 @@ Test(member, malformed_frames_dropped_and_counted, .timeout = 60)
     cr_assert(eq(u64, x.w.rd[1].torn, 0));
     w_fini(&x.w);
 }
+
+Test(member, restarted_subscriber_resubscribes_while_owner_idle, .timeout = 60)
+{
+    struct world w;
+    /* node 0 (root) owns the area; node 1 subscribes, restarts, and must get it all again
+     * (and the root directory) although nothing changes at the owner any more */
+    w_init(&w, 2, 0, 64, 100, 1000, 21, conf_hb);
+    w_attach_all(&w, 100 * MS);
+    w.writing = true;
+    w_run(&w, 10 * MS);
+    w.writing = false;
+    w_run(&w, 200 * US);
+    cr_assert(ne(u64, w_converge(&w, 20 * MS), UINT64_MAX));
+    w_run(&w, 50 * MS); /* everything idle */
+    tasvir_node_destroy(w.h.node[1]);
+    w.attached[1] = false;
+    struct tasvir_node_conf c;
+    tasvir_node_conf_init(&c);
+    struct tasvir_peer peers[2];
+    for (uint16_t i = 0; i < 2; i++) {
+        peers[i].node_id = i;
+        tasvir_loop_mac(i, peers[i].mac);
+    }
+    c.backend = tasvir_loop_port_backend(w.h.port[1]);
+    c.peers = peers;
+    c.n_peers = 2;
+    conf_hb(&c, 1);
+    cr_assert(eq(int, tasvir_node_create(&c, &w.h.node[1]), 0));
+    w.t[1] = h_thread(w.h.node[1]);
+    memset(&w.rd[1], 0, sizeof(w.rd[1]));
+    w_attach_all(&w, 100 * MS);
+    cr_assert(ne(u64, w_converge(&w, 50 * MS), UINT64_MAX));
+    cr_assert(eq(int, memcmp(tasvir_area_reader(w.rd[1].h), tasvir_area_reader(w.wa), 64 * 64), 0));
+    w_fini(&w);
+}
