@@ -39,6 +39,10 @@
 #define TASVIR__WORD_LINES 64
 /* Lines per copy chunk: work unit handed to one thread during the COPY phase (4 MiB). */
 #define TASVIR__CHUNK_WORDS 1024u
+/* Most chunks per epoch (20-bit fields of chunk_ctl): 4 TiB of areas per node. */
+#define TASVIR__MAX_CHUNKS 0xfffffu
+#define TASVIR__CHUNK_CTL(seq, total, next) \
+    ((((uint64_t)(seq)&0xffffffu) << 40) | ((uint64_t)(total) << 20) | (uint64_t)(next))
 
 #define TASVIR__MAGIC_NODE 0x7a5e0001u
 #define TASVIR__MAGIC_THREAD 0x7a5e0002u
@@ -252,7 +256,10 @@ struct tasvir_node {
     uint64_t ep_start_ns;     /* engine, read by copiers for stats after acquire */
     _Atomic uint64_t ep_all_arrived_ns;
 
-    _Alignas(TASVIR__CACHELINE) _Atomic uint32_t chunk_next;
+    /* chunk dispenser: (epoch seq & 0xffffff) << 40 | total << 20 | next.  Tagged with the
+     * epoch so a copier that is late (its epoch ended, a new one began) cannot take a chunk
+     * of the new epoch before its threads have checked in. */
+    _Alignas(TASVIR__CACHELINE) _Atomic uint64_t chunk_ctl;
     _Alignas(TASVIR__CACHELINE) _Atomic uint32_t chunk_done;
     struct tasvir__chunk *chunks;
     uint32_t nchunks, chunk_cap;

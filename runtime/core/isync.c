@@ -122,13 +122,23 @@ static void finalize(struct tasvir_node *n, uint64_t seq)
 
 void tasvir__isync_copy_work(struct tasvir_node *n, uint64_t seq)
 {
-    uint32_t total = n->nchunks;
     for (;;) {
-        uint32_t i = atomic_fetch_add_explicit(&n->chunk_next, 1, memory_order_relaxed);
-        if (i >= total)
-            return;
-        struct tasvir__chunk *c = &n->chunks[i];
-        c->changed_lines = copy_words(c->area, c->word_begin, c->word_end);
+        uint64_t c = atomic_load_explicit(&n->chunk_ctl, memory_order_acquire);
+        uint32_t i, total;
+        for (;;) {
+            if ((c >> 40) != (seq & 0xffffffu))
+                return; /* our epoch is over: never touch another's chunks */
+            total = (uint32_t)(c >> 20) & TASVIR__MAX_CHUNKS;
+            i = (uint32_t)c & TASVIR__MAX_CHUNKS;
+            if (i >= total)
+                return;
+            if (atomic_compare_exchange_weak_explicit(&n->chunk_ctl, &c, c + 1,
+                                                      memory_order_acq_rel, memory_order_acquire))
+                break;
+        }
+        struct tasvir__chunk *ch = &n->chunks[i];
+        ch->changed_lines = copy_words(ch->area, ch->word_begin, ch->word_end);
+        /* the epoch cannot end while a chunk is being copied, so chunk_done is this epoch's */
         uint32_t done = atomic_fetch_add_explicit(&n->chunk_done, 1, memory_order_acq_rel) + 1;
         if (done == total)
             finalize(n, seq);
@@ -169,6 +179,8 @@ static int build_chunks(struct tasvir_node *n, uint64_t now, bool force)
         if (a)
             need += (a->nwords + TASVIR__CHUNK_WORDS - 1) / TASVIR__CHUNK_WORDS;
     }
+    if (need > TASVIR__MAX_CHUNKS)
+        return -E2BIG;
     if (need > n->chunk_cap) {
         uint32_t cap = n->chunk_cap ? n->chunk_cap : 16;
         while (cap < need)
@@ -246,8 +258,8 @@ static int start_epoch(struct tasvir_node *n, uint64_t now, bool force)
     n->expected = count;
     n->ep_start_ns = now;
     atomic_store_explicit(&n->ep_all_arrived_ns, now, memory_order_relaxed);
-    atomic_store_explicit(&n->chunk_next, 0, memory_order_relaxed);
     atomic_store_explicit(&n->chunk_done, 0, memory_order_relaxed);
+    atomic_store_explicit(&n->chunk_ctl, TASVIR__CHUNK_CTL(seq, n->nchunks, 0), memory_order_release);
     atomic_store_explicit(&n->ctl, TASVIR__CTL(seq, 0, count ? TASVIR__PH_CHECKIN : TASVIR__PH_COPY),
                           memory_order_release);
     pthread_mutex_unlock(&n->lock);

@@ -9,8 +9,12 @@
  * stalling the node and is readmitted when it comes back; threads that register and
  * activate while epochs run.
  */
+#ifdef TASVIR_NO_CRITERION
+#include "nocrit.h" /* ThreadSanitizer builds: Criterion cannot run under TSan */
+#else
 #include <criterion/criterion.h>
 #include <criterion/new/assert.h>
+#endif
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
