@@ -156,6 +156,12 @@ TasvirThreadAgent::NextTick(uint64_t fromNs)
     return tick + m_app->DrawJitterNs();
 }
 
+uint64_t
+TasvirThreadAgent::NextCheckinNs(uint64_t fromNs)
+{
+    return NextTick(fromNs);
+}
+
 void
 TasvirThreadAgent::ScheduleCheckin(uint64_t atNs)
 {

@@ -72,6 +72,10 @@ class TasvirThreadAgent
     void OnDone(uint64_t readyNs);
     /** Run a task between check-ins: now if the thread is free, else when it is. */
     void Submit(Task task);
+    /** The first check-in tick of this thread at or after fromNs (simulator time), with
+     *  its modelled lateness: when a thread that loops "check in, then work if due"
+     *  would next do work due at fromNs. */
+    uint64_t NextCheckinNs(uint64_t fromNs);
     void Stop();
 
     /** True between check-ins and not busy: area memory may be touched right now. */

@@ -270,7 +270,7 @@ TasvirBasicWorkload::Install(const std::vector<Ptr<TasvirNodeApp>>& apps,
         setvbuf(m_samples, nullptr, _IOFBF, 1 << 20);
         fprintf(m_samples,
                 "time_ns,node,thread,area,owner,version,latest,pub_ns,visible_ns,age_ns,"
-                "version_lag,write_seq,write_to_visible_ns,torn\n");
+                "version_lag,write_seq,write_ns,write_to_visible_ns,torn\n");
     }
     // Areas, owned by threads round robin.
     for (uint32_t n = 0; n < apps.size(); n++)
@@ -564,6 +564,7 @@ TasvirBasicWorkload::DoSample(uint32_t node)
             age = now - a.pubNs[v + 1];
         }
         bool fresh = seq > s.lastSeq;
+        uint64_t writeSim = seq ? ToSim(writeNs, a.ownerNode) : 0;
         uint64_t lag = latest >= v ? latest - v : 0;
         s.lastVersion = std::max(s.lastVersion, v);
         s.lastSeq = std::max(s.lastSeq, seq);
@@ -574,19 +575,19 @@ TasvirBasicWorkload::DoSample(uint32_t node)
             {
                 fprintf(m_samples,
                         "%" PRIu64 ",%u,%u,%s,%u,%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64
-                        ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%d\n",
+                        ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%d\n",
                         now, m_apps[node]->GetTasvirId(), thread, a.name.c_str(),
                         m_apps[a.ownerNode]->GetTasvirId(), v, latest, pub, visible, age, lag,
-                        seq, now - ToSim(writeNs, a.ownerNode), torn ? 1 : 0);
+                        seq, writeSim, now - writeSim, torn ? 1 : 0);
             }
             else
             {
                 fprintf(m_samples,
                         "%" PRIu64 ",%u,%u,%s,%u,%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64
-                        ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",,%d\n",
+                        ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",,%d\n",
                         now, m_apps[node]->GetTasvirId(), thread, a.name.c_str(),
                         m_apps[a.ownerNode]->GetTasvirId(), v, latest, pub, visible, age, lag,
-                        seq, torn ? 1 : 0);
+                        seq, writeSim, torn ? 1 : 0);
             }
         }
     }
@@ -669,6 +670,23 @@ TasvirBasicWorkload::Write(const std::string& dir, std::string* error)
             return false;
         }
     }
+    return true;
+}
+
+bool
+TasvirBasicWorkload::Verdict(std::string* message) const
+{
+    for (uint32_t i = 0; i < m_nodes.size(); i++)
+    {
+        if (m_nodes[i].torn || m_nodes[i].nonMonotonic)
+        {
+            *message = "node " + std::to_string(m_apps[i]->GetTasvirId()) + ": " +
+                       std::to_string(m_nodes[i].torn) + " torn reads, " +
+                       std::to_string(m_nodes[i].nonMonotonic) + " reads that went backwards";
+            return false;
+        }
+    }
+    *message = "ok";
     return true;
 }
 

@@ -88,6 +88,7 @@ class TasvirBasicWorkload : public TasvirWorkload
                  std::string* error) override;
     void Stop() override;
     bool Write(const std::string& dir, std::string* error) override;
+    bool Verdict(std::string* message) const override;
     std::vector<std::string> CounterNames() const override;
     std::vector<uint64_t> Counters(uint32_t node) const override;
     std::vector<std::string> Files() const override;

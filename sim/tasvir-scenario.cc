@@ -10,6 +10,9 @@
 #include "tasvir-node-app.h"
 #include "tasvir-raw-traffic.h"
 #include "tasvir-switch.h"
+#ifdef TASVIR_SIM_WITH_STEP_WORKLOADS
+#include "tasvir-step-workload.h"
+#endif
 
 #include "tasvir-sim-gitrev.h"
 #include "tasvir/sim.h"
@@ -53,6 +56,48 @@ TasvirScenario::SetTimeResolution()
     }
 }
 
+std::vector<std::string>
+TasvirScenario::WorkloadNames()
+{
+    std::vector<std::string> v = {"basic"};
+#ifdef TASVIR_SIM_WITH_STEP_WORKLOADS
+    for (const std::string& n : TasvirStepWorkload::Names())
+    {
+        v.push_back(n);
+    }
+#endif
+    return v;
+}
+
+bool
+TasvirScenario::ValidateWorkload(const TasvirSimConfig& cfg, std::string* error)
+{
+    if (cfg.workload == "basic")
+    {
+        if (!cfg.params.empty())
+        {
+            *error = "--param applies to stepped workloads; the basic workload takes the "
+                     "area, write and sample options";
+            return false;
+        }
+        return true;
+    }
+#ifdef TASVIR_SIM_WITH_STEP_WORKLOADS
+    const struct tnode_workload* wl = TasvirStepWorkload::Find(cfg.workload);
+    if (wl)
+    {
+        return TasvirStepWorkload::CheckParams(wl, cfg.params, cfg.threads, error);
+    }
+#endif
+    std::string all;
+    for (const std::string& n : WorkloadNames())
+    {
+        all += (all.empty() ? "" : ", ") + n;
+    }
+    *error = "--workload: unknown workload '" + cfg.workload + "' (expected one of " + all + ")";
+    return false;
+}
+
 TasvirScenario::TasvirScenario(const TasvirSimConfig& cfg)
     : m_cfg(cfg),
       m_durationNs(0),
@@ -83,7 +128,7 @@ TasvirScenario::Build(std::string* error)
         *error = "scenario already built";
         return false;
     }
-    if (!m_cfg.Validate(error))
+    if (!m_cfg.Validate(error) || !ValidateWorkload(m_cfg, error))
     {
         return false;
     }
@@ -234,8 +279,21 @@ TasvirScenario::Build(std::string* error)
     {
         wc.samplesPath = m_cfg.out + "/samples.csv";
     }
-    m_workload = Create<TasvirBasicWorkload>(wc);
-    m_workload->AssignStreams(kStreamWorkload);
+    if (m_cfg.workload == "basic")
+    {
+        m_basic = Create<TasvirBasicWorkload>(wc);
+        m_basic->AssignStreams(kStreamWorkload);
+        m_workload = m_basic;
+    }
+#ifdef TASVIR_SIM_WITH_STEP_WORKLOADS
+    else
+    {
+        m_workload = Create<TasvirStepWorkload>(TasvirStepWorkload::Find(m_cfg.workload),
+                                                m_cfg.params,
+                                                wc.samplesPath,
+                                                m_cfg.seed);
+    }
+#endif
     if (!m_workload->Install(m_apps, Seconds(0), error))
     {
         return false;
@@ -289,10 +347,16 @@ TasvirScenario::GetStar()
     return m_star;
 }
 
-Ptr<TasvirBasicWorkload>
+Ptr<TasvirWorkload>
 TasvirScenario::GetWorkload() const
 {
     return m_workload;
+}
+
+Ptr<TasvirBasicWorkload>
+TasvirScenario::GetBasicWorkload() const
+{
+    return m_basic;
 }
 
 const TasvirCostModel&
@@ -567,7 +631,15 @@ TasvirScenario::WriteManifest(const std::string& path, std::string* error) const
     {
         std::string v = o.get();
         json_t* j;
-        if (o.kind == "uint")
+        if (o.kind == "list")
+        {
+            j = json_array();
+            for (const auto& kv : m_cfg.params)
+            {
+                json_array_append_new(j, json_string((kv.first + "=" + kv.second).c_str()));
+            }
+        }
+        else if (o.kind == "uint")
         {
             j = json_integer((json_int_t)std::stoull(v));
         }
@@ -656,11 +728,18 @@ TasvirScenario::WriteManifest(const std::string& path, std::string* error) const
     json_object_set_new(summary, "epochs_ok", json_integer((json_int_t)epochs));
     json_object_set_new(summary, "epochs_failed", json_integer((json_int_t)failed));
     json_object_set_new(summary, "versions_published", json_integer((json_int_t)versions));
-    json_object_set_new(summary, "writes", json_integer((json_int_t)m_workload->TotalWrites()));
-    json_object_set_new(summary, "torn_reads", json_integer((json_int_t)m_workload->TotalTorn()));
-    json_object_set_new(summary,
-                        "non_monotonic_reads",
-                        json_integer((json_int_t)m_workload->TotalNonMonotonic()));
+    std::string verdict;
+    bool ok = m_workload->Verdict(&verdict);
+    json_object_set_new(summary, "workload_verdict_ok", json_boolean(ok));
+    json_object_set_new(summary, "workload_verdict", json_string(verdict.c_str()));
+    if (m_basic)
+    {
+        json_object_set_new(summary, "writes", json_integer((json_int_t)m_basic->TotalWrites()));
+        json_object_set_new(summary, "torn_reads", json_integer((json_int_t)m_basic->TotalTorn()));
+        json_object_set_new(summary,
+                            "non_monotonic_reads",
+                            json_integer((json_int_t)m_basic->TotalNonMonotonic()));
+    }
     Ptr<TasvirSwitch> sw = const_cast<TasvirStarHelper&>(m_star).GetSwitch();
     json_object_set_new(summary, "switch_frames_in", json_integer((json_int_t)sw->GetFramesIn()));
     json_object_set_new(summary, "switch_copies_out", json_integer((json_int_t)sw->GetCopiesOut()));

@@ -13,7 +13,8 @@
  *   nodes.csv      per node: core counters, glue counters, port counters, workload counters
  *   links.csv      per host link: host NIC and switch port counters, both directions
  *   raw.csv        per node: synthetic raw-frame counters (when rawRate > 0)
- *   samples.csv    probe reads (workload; when samples is on)
+ *   samples.csv    probe reads (workload; when samples is on): the basic workload's schema,
+ *                  or the stepped workload's own (the same as tasvir-node writes)
  *   pcap/          host-<id>.pcap per node (when pcap is on)
  *
  * Call SetTimeResolution() before creating any ns-3 object: the scenario runs with
@@ -47,6 +48,12 @@ class TasvirScenario
     /** Picosecond time resolution; call first thing in main (idempotent). */
     static void SetTimeResolution();
 
+    /** Check the workload choice and its --param list; false with *error (a usage
+     *  error: unknown workload, bad parameter, too few threads). */
+    static bool ValidateWorkload(const TasvirSimConfig& cfg, std::string* error);
+    /** Names of the workloads tasvir-sim can run ("basic" first). */
+    static std::vector<std::string> WorkloadNames();
+
     explicit TasvirScenario(const TasvirSimConfig& cfg);
     ~TasvirScenario();
 
@@ -59,7 +66,9 @@ class TasvirScenario
     const std::vector<Ptr<TasvirNodeApp>>& GetApps() const;
     const std::vector<Ptr<TasvirRawTrafficApp>>& GetRawApps() const;
     TasvirStarHelper& GetStar();
-    Ptr<TasvirBasicWorkload> GetWorkload() const;
+    Ptr<TasvirWorkload> GetWorkload() const;
+    /** The built-in workload, or null when a stepped workload runs. */
+    Ptr<TasvirBasicWorkload> GetBasicWorkload() const;
     const TasvirCostModel& GetCostModel() const;
     uint64_t GetDurationNs() const;
     /** Events executed by Run(). */
@@ -81,7 +90,8 @@ class TasvirScenario
     std::vector<Mac48Address> m_macs;
     std::vector<Ptr<TasvirNodeApp>> m_apps;
     std::vector<Ptr<TasvirRawTrafficApp>> m_raw;
-    Ptr<TasvirBasicWorkload> m_workload;
+    Ptr<TasvirWorkload> m_workload;
+    Ptr<TasvirBasicWorkload> m_basic;
     uint64_t m_durationNs;
     uint64_t m_events;
     bool m_built;

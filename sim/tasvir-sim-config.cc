@@ -298,6 +298,32 @@ TasvirSimConfig::Options()
     str("writeArrival", "spacing of writes: constant or poisson", &writeArrival,
         {"constant", "poisson"});
     dbl("sampleRate", "probe reads per second per node (0: none)", &sampleRate, 0, 1e9);
+    str("workload",
+        "basic (built in: the area, write and sample options above), or a stepped workload "
+        "of tasvir-node (e.g. local), configured with --param",
+        &workload,
+        {});
+    o.push_back({"param",
+                 "KEY=VALUE for a stepped workload (repeat for several)",
+                 "list",
+                 [this]() {
+                     std::string all;
+                     for (const auto& kv : params)
+                     {
+                         all += (all.empty() ? "" : " ") + kv.first + "=" + kv.second;
+                     }
+                     return all;
+                 },
+                 [this](const std::string& v, std::string* e) {
+                     size_t eq = v.find('=');
+                     if (eq == std::string::npos || eq == 0)
+                     {
+                         *e = "expected KEY=VALUE, got '" + v + "'";
+                         return false;
+                     }
+                     params.emplace_back(v.substr(0, eq), v.substr(eq + 1));
+                     return true;
+                 }});
     str("linkRate", "rate of every link, e.g. 10Gbps", &linkRate, {});
     o.back().kind = "rate";
     o.back().set = [this](const std::string& v, std::string* e) {

@@ -13,6 +13,7 @@
 #include <functional>
 #include <ostream>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace ns3
@@ -48,6 +49,8 @@ struct TasvirSimConfig
     std::string writePattern = "seq";
     std::string writeArrival = "constant";
     double sampleRate = 100;
+    std::string workload = "basic"; //!< "basic" or a stepped workload (tnode_workload) name
+    std::vector<std::pair<std::string, std::string>> params; //!< --param KEY=VALUE, in order
     // network
     std::string linkRate = "10Gbps";
     std::string linkDelay = "500ns";
@@ -77,7 +80,8 @@ struct TasvirSimConfig
     {
         std::string name;
         std::string help;
-        std::string kind; //!< "uint", "double", "time", "rate", "string", "bool", "path"
+        std::string kind; //!< "uint", "double", "time", "rate", "string", "bool", "path",
+                          //!< "list" (repeatable; get() joins with spaces)
         std::function<std::string()> get;
         std::function<bool(const std::string&, std::string*)> set;
     };

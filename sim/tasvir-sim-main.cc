@@ -86,7 +86,12 @@ main(int argc, char** argv)
         {
             cfg.PrintHelp(std::cout, kProgram);
             std::cout << "  --perf=<path>                   append wall-clock speed figures "
-                         "(CSV) to this file\n";
+                         "(CSV) to this file\n\nWorkloads:";
+            for (const std::string& w : TasvirScenario::WorkloadNames())
+            {
+                std::cout << " " << w;
+            }
+            std::cout << "\n";
             return 0;
         }
         if (arg.compare(0, 2, "--") != 0)
@@ -134,7 +139,7 @@ main(int argc, char** argv)
         }
     }
     std::string error;
-    if (!cfg.Validate(&error))
+    if (!cfg.Validate(&error) || !TasvirScenario::ValidateWorkload(cfg, &error))
     {
         return Usage(error);
     }
@@ -154,6 +159,12 @@ main(int argc, char** argv)
     if (!ok)
     {
         std::cerr << kProgram << ": " << error << "\n";
+    }
+    std::string verdict;
+    if (!scenario.GetWorkload()->Verdict(&verdict))
+    {
+        std::cerr << kProgram << ": workload invariant violated: " << verdict << "\n";
+        ok = false;
     }
     uint64_t events = scenario.GetEvents();
     double simS = scenario.GetDurationNs() / 1e9;

@@ -11,13 +11,14 @@
  *   Install(apps)   at time 0, after every TasvirNodeApp::Setup: create areas, plan
  *                   subscriptions, schedule the first events at or after `start`.
  *   ... Simulator::Run ...
+ *   Stop()          at the end of the run: stop generating events.
  *   Write(dir)      after the run: write the workload's own files (samples) into dir.
+ *   Verdict()       did the workload's invariants hold (no torn or regressing reads)?
  *   Counters()      per-node counters for nodes.csv, with stable column names.
  *
- * The built-in TasvirBasicWorkload is one implementation; the shared workload and
- * staleness-probe module (plain C, experiments/workload/, also used by the hardware node
- * program) plugs in as another, through an adapter that maps its write and sample calls
- * onto thread-agent tasks (see docs/simulation.md).
+ * Implementations: TasvirBasicWorkload (built in: writers, subscriptions, a probe) and
+ * TasvirStepWorkload, which runs the stepped C workloads of the hardware node program
+ * (struct tnode_workload) unchanged, by turning each step into a thread-agent task.
  */
 #ifndef TASVIR_WORKLOAD_H
 #define TASVIR_WORKLOAD_H
@@ -49,6 +50,9 @@ class TasvirWorkload : public SimpleRefCount<TasvirWorkload>
     virtual void Stop() = 0;
     /** Write the workload's files into dir; false with *error on failure. */
     virtual bool Write(const std::string& dir, std::string* error) = 0;
+    /** After Stop: did every invariant hold?  false with a message naming the first
+     *  violation (torn or regressing reads...). */
+    virtual bool Verdict(std::string* message) const = 0;
     /** Column names of the per-node counters, and the values of node i. */
     virtual std::vector<std::string> CounterNames() const = 0;
     virtual std::vector<uint64_t> Counters(uint32_t node) const = 0;

@@ -7,6 +7,9 @@
  * bad number, negative cost, duplicate, wrong format version, bad key characters, empty
  * value, missing file); cost formulas from counter deltas; option parsing (times, rates,
  * ranges, choices, config files with line numbers) and cross-field validation.
+ *
+ * (C++ tests use Criterion's classic assertion macros: the typed ones of
+ * criterion/new/assert.h do not compile with C++ rvalue arguments in Criterion 2.4.)
  */
 #include "tasvir-cost-model.h"
 #include "tasvir-sim-config.h"

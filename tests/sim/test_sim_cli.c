@@ -159,6 +159,7 @@ static void run_det(const char *dir, const char *seed)
     const char *a[] = {out,
                        seedarg,
                        "--nodes=3",
+                       "--subscription=all",
                        "--duration=30ms",
                        "--writeRate=5000",
                        "--writeArrival=poisson",

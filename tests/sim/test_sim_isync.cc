@@ -8,6 +8,9 @@
  * not by the 10 us check-in grid); late check-ins (jitter beyond the window) make epochs
  * fail and threads get excluded and readmitted without a torn read; the cost model's copy
  * cost shows up as charged CPU time; a calibration file with an error is rejected.
+ *
+ * (C++ tests use Criterion's classic assertion macros: the typed ones of
+ * criterion/new/assert.h do not compile with C++ rvalue arguments in Criterion 2.4.)
  */
 #include "tasvir-basic-workload.h"
 #include "tasvir-node-app.h"

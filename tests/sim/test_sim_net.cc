@@ -9,6 +9,9 @@
  * from one node's tx_burst to another's rx_burst (bytes intact, short frames padded to
  * 60); the NIC refusing frames when its queue is full; pcap output with the Ethernet link
  * type.
+ *
+ * (C++ tests use Criterion's classic assertion macros: the typed ones of
+ * criterion/new/assert.h do not compile with C++ rvalue arguments in Criterion 2.4.)
  */
 #include "tasvir-cost-model.h"
 #include "tasvir-net-device.h"

@@ -1,0 +1,413 @@
+/*
+ * tasvir-step-workload.cc — see tasvir-step-workload.h.
+ */
+#include "tasvir-step-workload.h"
+
+#include "tasvir-node-app.h"
+
+// experiments/node/workload.h is a C header without extern "C" guards.
+extern "C"
+{
+#include "workload.h"
+}
+
+#include "ns3/simulator.h"
+
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+
+namespace ns3
+{
+
+TasvirStepWorkload::TasvirStepWorkload(const struct tnode_workload* wl,
+                                       std::vector<std::pair<std::string, std::string>> params,
+                                       std::string samples,
+                                       uint64_t seed)
+    : m_wl(wl),
+      m_params(std::move(params)),
+      m_samples(std::move(samples)),
+      m_seed(seed),
+      m_stopped(false),
+      m_finished(false)
+{
+}
+
+TasvirStepWorkload::~TasvirStepWorkload()
+{
+    for (NodeRun& n : m_nodes)
+    {
+        if (n.wl)
+        {
+            m_wl->destroy(n.wl);
+        }
+        if (n.conf)
+        {
+            m_wl->conf_free(n.conf);
+        }
+    }
+}
+
+std::vector<std::string>
+TasvirStepWorkload::Names()
+{
+    std::vector<std::string> v;
+    for (const struct tnode_workload* const* w = tnode_workloads; *w; w++)
+    {
+        v.emplace_back((*w)->name);
+    }
+    return v;
+}
+
+const struct tnode_workload*
+TasvirStepWorkload::Find(const std::string& name)
+{
+    return tnode_workload_find(name.c_str());
+}
+
+static bool
+MakeConf(const struct tnode_workload* wl,
+         const std::vector<std::pair<std::string, std::string>>& params,
+         void** conf,
+         std::string* error)
+{
+    *conf = nullptr;
+    int rc = wl->conf_create(conf);
+    if (rc)
+    {
+        *error = std::string("workload ") + wl->name + ": cannot create its configuration (" +
+                 std::strerror(-rc) + ")";
+        return false;
+    }
+    for (const auto& kv : params)
+    {
+        char msg[256] = "";
+        if (wl->conf_set(*conf, kv.first.c_str(), kv.second.c_str(), msg, sizeof(msg)) != 0)
+        {
+            std::string why = msg[0] ? std::string(msg)
+                                     : "bad parameter " + kv.first + "=" + kv.second;
+            *error = std::string("workload ") + wl->name + ": " + why;
+            wl->conf_free(*conf);
+            *conf = nullptr;
+            return false;
+        }
+    }
+    return true;
+}
+
+bool
+TasvirStepWorkload::CheckParams(const struct tnode_workload* wl,
+                                const std::vector<std::pair<std::string, std::string>>& params,
+                                uint32_t threads,
+                                std::string* error)
+{
+    void* conf;
+    if (!MakeConf(wl, params, &conf, error))
+    {
+        return false;
+    }
+    unsigned need = wl->threads(conf);
+    wl->conf_free(conf);
+    if (need > threads)
+    {
+        *error = std::string("workload ") + wl->name + " needs " + std::to_string(need) +
+                 " worker threads per node with these parameters; use --threads=" +
+                 std::to_string(need) + " or more";
+        return false;
+    }
+    return true;
+}
+
+bool
+TasvirStepWorkload::Install(const std::vector<Ptr<TasvirNodeApp>>& apps,
+                            Time start,
+                            std::string* error)
+{
+    m_apps = apps;
+    for (const Ptr<TasvirNodeApp>& a : apps)
+    {
+        m_ids.push_back(a->GetTasvirId());
+    }
+    m_nodes.resize(apps.size());
+    for (uint32_t n = 0; n < apps.size(); n++)
+    {
+        NodeRun& r = m_nodes[n];
+        if (!MakeConf(m_wl, m_params, &r.conf, error))
+        {
+            return false;
+        }
+        r.threads = m_wl->threads(r.conf);
+        if (r.threads > apps[n]->GetNThreads())
+        {
+            *error = std::string("workload ") + m_wl->name + " needs " +
+                     std::to_string(r.threads) + " worker threads per node; use --threads=" +
+                     std::to_string(r.threads) + " or more";
+            return false;
+        }
+        struct tnode_wl_env env;
+        env.node = apps[n]->GetTasvirNode();
+        env.node_id = apps[n]->GetTasvirId();
+        env.n_nodes = m_ids.size();
+        env.node_ids = m_ids.data();
+        env.n_threads = r.threads;
+        env.seed = m_seed;
+        int rc = m_wl->create(r.conf, &env, &r.wl);
+        if (rc)
+        {
+            *error = std::string("workload ") + m_wl->name + ": create failed on node " +
+                     std::to_string(n) + ": " + tasvir_strerror(rc);
+            r.wl = nullptr;
+            return false;
+        }
+        r.events.resize(r.threads);
+        r.failed.assign(r.threads, false);
+        Time delay = start - Simulator::Now();
+        for (unsigned i = 0; i < r.threads; i++)
+        {
+            r.events[i] = Simulator::Schedule(delay, &TasvirStepWorkload::Step, this, n, i, true);
+        }
+    }
+    return true;
+}
+
+void
+TasvirStepWorkload::ScheduleStep(uint32_t node, unsigned idx, uint64_t dueNodeNs)
+{
+    // The workload speaks its node's clock; events are in simulator time.  On hardware the
+    // worker loop checks in and then steps if a step is due, so a step runs right after
+    // the first check-in at or after its due time: the thread's next check-in tick (never
+    // the current instant, so a step that is always due runs once per check-in period).
+    uint64_t off = m_apps[node]->GetClockOffsetNs();
+    uint64_t due = dueNodeNs > off ? dueNodeNs - off : 0;
+    uint64_t now = TasvirNodeApp::NowNs();
+    uint64_t at = m_apps[node]->GetThreadAgent(idx)->NextCheckinNs(due > now ? due : now + 1);
+    m_nodes[node].events[idx] = Simulator::Schedule(NanoSeconds(at - now),
+                                                    &TasvirStepWorkload::Step,
+                                                    this,
+                                                    node,
+                                                    idx,
+                                                    false);
+}
+
+void
+TasvirStepWorkload::Step(uint32_t node, unsigned idx, bool init)
+{
+    if (m_stopped)
+    {
+        return;
+    }
+    TasvirThreadAgent* agent = m_apps[node]->GetThreadAgent(idx);
+    agent->Submit([this, node, idx, init, agent]() {
+        NodeRun& r = m_nodes[node];
+        if (m_stopped || r.failed[idx])
+        {
+            return (uint64_t)0;
+        }
+        struct tasvir_thread* t = agent->GetThread();
+        int rc;
+        uint64_t next = UINT64_MAX;
+        if (init)
+        {
+            rc = m_wl->thread_init(r.wl, idx, t);
+            next = tasvir_node_now_ns(m_apps[node]->GetTasvirNode());
+        }
+        else
+        {
+            rc = m_wl->thread_step(r.wl,
+                                   idx,
+                                   t,
+                                   tasvir_node_now_ns(m_apps[node]->GetTasvirNode()),
+                                   &next);
+        }
+        if (rc < 0)
+        {
+            r.failed[idx] = true;
+            std::fprintf(stderr,
+                         "tasvir-sim: workload %s, node %u thread %u: %s failed: %s\n",
+                         m_wl->name,
+                         m_ids[node],
+                         idx,
+                         init ? "thread_init" : "thread_step",
+                         tasvir_strerror(rc));
+            return (uint64_t)0;
+        }
+        if (next != UINT64_MAX)
+        {
+            ScheduleStep(node, idx, next);
+        }
+        return (uint64_t)0; // application work is not part of the calibrated model
+    });
+}
+
+void
+TasvirStepWorkload::Stop()
+{
+    if (m_stopped)
+    {
+        return;
+    }
+    m_stopped = true;
+    for (NodeRun& r : m_nodes)
+    {
+        for (EventId& e : r.events)
+        {
+            e.Cancel();
+        }
+    }
+    Finish();
+}
+
+static void
+CollectCounter(void* arg, const char* name, uint64_t value)
+{
+    auto* v = static_cast<std::vector<std::pair<std::string, uint64_t>>*>(arg);
+    v->emplace_back(name, value);
+}
+
+void
+TasvirStepWorkload::Finish()
+{
+    if (m_finished)
+    {
+        return;
+    }
+    m_finished = true;
+    for (uint32_t n = 0; n < m_nodes.size(); n++)
+    {
+        NodeRun& r = m_nodes[n];
+        if (!r.wl)
+        {
+            continue;
+        }
+        for (unsigned i = 0; i < r.threads; i++)
+        {
+            m_wl->thread_fini(r.wl, i, m_apps[n]->GetThreadAgent(i)->GetThread());
+        }
+        struct tnode_counter_sink sink = {&CollectCounter, &r.counters};
+        m_wl->counters(r.wl, &sink);
+        for (const auto& kv : r.counters)
+        {
+            bool known = false;
+            for (const std::string& k : m_counterNames)
+            {
+                known = known || k == "wl_" + kv.first;
+            }
+            if (!known)
+            {
+                m_counterNames.push_back("wl_" + kv.first);
+            }
+        }
+        char msg[512] = "";
+        r.verdictOk = m_wl->verdict(r.wl, msg, sizeof(msg)) == 0;
+        r.verdict = msg;
+    }
+}
+
+bool
+TasvirStepWorkload::Write(const std::string& dir, std::string* error)
+{
+    (void)dir;
+    Finish();
+    if (m_samples.empty())
+    {
+        return true;
+    }
+    FILE* out = std::fopen(m_samples.c_str(), "w");
+    if (!out)
+    {
+        *error = m_samples + ": " + std::strerror(errno);
+        return false;
+    }
+    bool ok = true;
+    for (uint32_t n = 0; n < m_nodes.size() && ok; n++)
+    {
+        // Each node writes a header line and its rows; keep the first header only.
+        char* buf = nullptr;
+        size_t len = 0;
+        FILE* mem = open_memstream(&buf, &len);
+        if (!mem)
+        {
+            ok = false;
+            break;
+        }
+        int rc = m_nodes[n].wl ? m_wl->write_samples(m_nodes[n].wl, mem) : 0;
+        std::fclose(mem);
+        if (rc)
+        {
+            *error = m_samples + ": workload could not write the samples of node " +
+                     std::to_string(n) + ": " + std::strerror(-rc);
+            std::free(buf);
+            std::fclose(out);
+            return false;
+        }
+        const char* body = buf;
+        if (n > 0)
+        {
+            const char* nl = buf ? std::strchr(buf, '\n') : nullptr;
+            body = nl ? nl + 1 : "";
+        }
+        if (body && *body && std::fputs(body, out) == EOF)
+        {
+            ok = false;
+        }
+        std::free(buf);
+    }
+    ok = std::fclose(out) == 0 && ok;
+    if (!ok)
+    {
+        *error = m_samples + ": write failed: " + std::strerror(errno);
+    }
+    return ok;
+}
+
+bool
+TasvirStepWorkload::Verdict(std::string* message) const
+{
+    for (uint32_t n = 0; n < m_nodes.size(); n++)
+    {
+        if (!m_nodes[n].verdictOk)
+        {
+            *message = "node " + std::to_string(m_ids[n]) + ": " + m_nodes[n].verdict;
+            return false;
+        }
+    }
+    *message = "ok";
+    return true;
+}
+
+std::vector<std::string>
+TasvirStepWorkload::CounterNames() const
+{
+    return m_counterNames;
+}
+
+std::vector<uint64_t>
+TasvirStepWorkload::Counters(uint32_t node) const
+{
+    std::vector<uint64_t> v(m_counterNames.size(), 0);
+    for (const auto& kv : m_nodes[node].counters)
+    {
+        for (size_t i = 0; i < m_counterNames.size(); i++)
+        {
+            if (m_counterNames[i] == "wl_" + kv.first)
+            {
+                v[i] = kv.second;
+            }
+        }
+    }
+    return v;
+}
+
+std::vector<std::string>
+TasvirStepWorkload::Files() const
+{
+    if (m_samples.empty())
+    {
+        return {};
+    }
+    size_t slash = m_samples.find_last_of('/');
+    return {slash == std::string::npos ? m_samples : m_samples.substr(slash + 1)};
+}
+
+} // namespace ns3
