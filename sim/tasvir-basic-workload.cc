@@ -269,8 +269,8 @@ TasvirBasicWorkload::Install(const std::vector<Ptr<TasvirNodeApp>>& apps,
         }
         setvbuf(m_samples, nullptr, _IOFBF, 1 << 20);
         fprintf(m_samples,
-                "time_ns,node,thread,area,owner,version,latest,pub_ns,visible_ns,age_ns,"
-                "version_lag,write_seq,write_ns,write_to_visible_ns,torn\n");
+                "time_ns,node,thread,area,owner,version,pub_ns,latest_version,latest_pub_ns,"
+                "age_ns,version_lag,w2v_ns,visible_ns,write_seq,write_ns,torn,area_name\n");
     }
     // Areas, owned by threads round robin.
     for (uint32_t n = 0; n < apps.size(); n++)
@@ -302,6 +302,8 @@ TasvirBasicWorkload::Install(const std::vector<Ptr<TasvirNodeApp>>& apps,
                          tasvir_strerror(rc);
                 return false;
             }
+            struct tasvir_area_info info;
+            a.id = tasvir_area_info(a.handle, &info) == 0 ? info.id : a.uid;
             m_nodes[n].owned.push_back(m_areas.size());
             m_areas.push_back(a);
         }
@@ -321,6 +323,7 @@ TasvirBasicWorkload::Install(const std::vector<Ptr<TasvirNodeApp>>& apps,
                 s.area = ai;
                 s.handle = nullptr;
                 s.lastVersion = 0;
+                s.seenVersion = 0;
                 s.lastSeq = 0;
                 s.retry = m_cfg.attachRetryMin;
                 m_nodes[n].subs.push_back(s);
@@ -571,24 +574,18 @@ TasvirBasicWorkload::DoSample(uint32_t node)
         if (m_samples)
         {
             ns.rows++;
+            uint64_t latestPub = latest < a.pubNs.size() ? a.pubNs[latest] : 0;
+            char w2v[24] = "";
             if (fresh)
             {
-                fprintf(m_samples,
-                        "%" PRIu64 ",%u,%u,%s,%u,%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64
-                        ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%d\n",
-                        now, m_apps[node]->GetTasvirId(), thread, a.name.c_str(),
-                        m_apps[a.ownerNode]->GetTasvirId(), v, latest, pub, visible, age, lag,
-                        seq, writeSim, now - writeSim, torn ? 1 : 0);
+                snprintf(w2v, sizeof(w2v), "%" PRIu64, now - writeSim);
             }
-            else
-            {
-                fprintf(m_samples,
-                        "%" PRIu64 ",%u,%u,%s,%u,%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64
-                        ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",,%d\n",
-                        now, m_apps[node]->GetTasvirId(), thread, a.name.c_str(),
-                        m_apps[a.ownerNode]->GetTasvirId(), v, latest, pub, visible, age, lag,
-                        seq, writeSim, torn ? 1 : 0);
-            }
+            fprintf(m_samples,
+                    "%" PRIu64 ",%u,%u,%u,%u,%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64
+                    ",%" PRIu64 ",%" PRIu64 ",%s,%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%d,%s\n",
+                    now, m_apps[node]->GetTasvirId(), thread, a.id,
+                    m_apps[a.ownerNode]->GetTasvirId(), v, pub, latest, latestPub, age, lag, w2v,
+                    visible, seq, writeSim, torn ? 1 : 0, a.name.c_str());
         }
     }
     return 0;
@@ -599,6 +596,29 @@ TasvirBasicWorkload::DoSample(uint32_t node)
 void
 TasvirBasicWorkload::AfterCall(uint32_t node)
 {
+    if (m_cfg.visibility)
+    {
+        for (Sub& s : m_nodes[node].subs)
+        {
+            if (!s.handle || m_areas[s.area].ownerNode == node)
+            {
+                continue;
+            }
+            uint64_t v = tasvir_area_version(s.handle);
+            if (v == s.seenVersion)
+            {
+                continue;
+            }
+            s.seenVersion = v;
+            struct tasvir_area_info info;
+            uint64_t at = TasvirNodeApp::NowNs();
+            if (tasvir_area_info(s.handle, &info) == 0 && info.version == v)
+            {
+                at = ToSim(info.visible_ns, node);
+            }
+            s.visible.emplace_back(v, at);
+        }
+    }
     for (uint32_t ai : m_nodes[node].owned)
     {
         Area& a = m_areas[ai];
@@ -656,9 +676,95 @@ TasvirBasicWorkload::CountUnattached() const
 /* ---- outputs ---- */
 
 bool
+TasvirBasicWorkload::WriteVersions(const std::string& path, std::string* error) const
+{
+    FILE* f = fopen(path.c_str(), "w");
+    if (!f)
+    {
+        *error = path + ": " + std::strerror(errno);
+        return false;
+    }
+    fprintf(f, "area,owner,version,pub_ns,lines_changed,area_name\n");
+    for (const Area& a : m_areas)
+    {
+        for (uint64_t v = 1; v < a.pubNs.size(); v++)
+        {
+            fprintf(f, "%u,%u,%" PRIu64 ",%" PRIu64 ",,%s\n", a.id,
+                    m_apps[a.ownerNode]->GetTasvirId(), v, a.pubNs[v], a.name.c_str());
+        }
+    }
+    bool bad = ferror(f) != 0;
+    bad = fclose(f) != 0 || bad;
+    if (bad)
+    {
+        *error = path + ": write failed";
+    }
+    return !bad;
+}
+
+bool
+TasvirBasicWorkload::WriteVisibility(const std::string& path, std::string* error) const
+{
+    FILE* f = fopen(path.c_str(), "w");
+    if (!f)
+    {
+        *error = path + ": " + std::strerror(errno);
+        return false;
+    }
+    setvbuf(f, nullptr, _IOFBF, 1 << 20);
+    fprintf(f, "area,owner,version,pub_ns,node,visible_ns,delay_ns,skipped\n");
+    for (uint32_t n = 0; n < m_nodes.size(); n++)
+    {
+        for (const Sub& s : m_nodes[n].subs)
+        {
+            const Area& a = m_areas[s.area];
+            if (a.ownerNode == n)
+            {
+                continue; // visibility is about remote subscribers
+            }
+            // s.visible is in time order with growing versions: walk it once.
+            size_t k = 0;
+            for (uint64_t v = 1; v < a.pubNs.size(); v++)
+            {
+                while (k < s.visible.size() && s.visible[k].first < v)
+                {
+                    k++;
+                }
+                if (k < s.visible.size())
+                {
+                    uint64_t vis = s.visible[k].second;
+                    fprintf(f, "%u,%u,%" PRIu64 ",%" PRIu64 ",%u,%" PRIu64 ",%" PRId64 ",%d\n",
+                            a.id, m_apps[a.ownerNode]->GetTasvirId(), v, a.pubNs[v],
+                            m_apps[n]->GetTasvirId(), vis, (int64_t)(vis - a.pubNs[v]),
+                            s.visible[k].first != v ? 1 : 0);
+                }
+                else
+                {
+                    fprintf(f, "%u,%u,%" PRIu64 ",%" PRIu64 ",%u,,,0\n", a.id,
+                            m_apps[a.ownerNode]->GetTasvirId(), v, a.pubNs[v],
+                            m_apps[n]->GetTasvirId());
+                }
+            }
+        }
+    }
+    bool bad = ferror(f) != 0;
+    bad = fclose(f) != 0 || bad;
+    if (bad)
+    {
+        *error = path + ": write failed";
+    }
+    return !bad;
+}
+
+bool
 TasvirBasicWorkload::Write(const std::string& dir, std::string* error)
 {
-    (void)dir;
+    if (m_cfg.visibility &&
+        !(WriteVersions(dir + "/versions.csv", error) &&
+          WriteVisibility(dir + "/visibility.csv", error)))
+    {
+        return false;
+    }
     if (m_samples)
     {
         bool bad = fflush(m_samples) != 0 || ferror(m_samples);
@@ -720,13 +826,19 @@ TasvirBasicWorkload::Counters(uint32_t node) const
 std::vector<std::string>
 TasvirBasicWorkload::Files() const
 {
-    if (m_cfg.samplesPath.empty())
+    std::vector<std::string> f;
+    if (!m_cfg.samplesPath.empty())
     {
-        return {};
+        std::string p = m_cfg.samplesPath;
+        size_t slash = p.find_last_of('/');
+        f.push_back(slash == std::string::npos ? p : p.substr(slash + 1));
     }
-    std::string p = m_cfg.samplesPath;
-    size_t slash = p.find_last_of('/');
-    return {slash == std::string::npos ? p : p.substr(slash + 1)};
+    if (m_cfg.visibility)
+    {
+        f.push_back("versions.csv");
+        f.push_back("visibility.csv");
+    }
+    return f;
 }
 
 uint64_t

@@ -15,10 +15,16 @@
  * external-sync layer's business) is retried with exponential backoff.
  *
  * Probe: SampleRate times per second the probe thread reads every attached area and writes
- * one CSV row per area: what it sees (version, publish time, last write) against the ground
- * truth kept by the simulation (the owner's latest published version and the publish time
- * of every version), giving age and version lag as defined in DESIGN.md §6, plus the
- * write-to-visibility delay the first time a write is seen.
+ * one row per area to samples.csv: what it sees (version, publish time, last write)
+ * against the ground truth kept by the simulation (the owner's latest published version
+ * and the publish time of every version), giving age and version lag as defined in
+ * DESIGN.md §6, plus the write-to-visibility delay the first time a write is seen.
+ *
+ * Ground truth beyond the probe (written by Write(), docs/data-formats.md): after every
+ * call into a node's core, the versions its owned areas published (versions.csv) and the
+ * versions its remote subscriptions made visible, and when (visibility.csv: for every
+ * published version and subscriber, when a version >= it became visible there).
+ * All times in the files are simulator time (node clocks converted).
  */
 #ifndef TASVIR_BASIC_WORKLOAD_H
 #define TASVIR_BASIC_WORKLOAD_H
@@ -69,6 +75,7 @@ class TasvirBasicWorkload : public TasvirWorkload
         Time attachRetryMin = MilliSeconds(1);
         Time attachRetryMax = MilliSeconds(64);
         std::string samplesPath; //!< "" : no samples file
+        bool visibility = false; //!< keep what Write() needs for visibility.csv
     };
 
     explicit TasvirBasicWorkload(const Config& cfg);
@@ -112,6 +119,7 @@ class TasvirBasicWorkload : public TasvirWorkload
         uint32_t ownerNode;
         uint32_t ownerThread;
         uint32_t uid;
+        uint32_t id; //!< the core's testbed-wide area id (tasvir_area_info)
         struct tasvir_area* handle; //!< the owner's handle
         uint64_t nlines;
         uint64_t cursor;  //!< next line of a sequential writer
@@ -124,6 +132,8 @@ class TasvirBasicWorkload : public TasvirWorkload
         uint32_t area;
         struct tasvir_area* handle; //!< null until attached
         uint64_t lastVersion;
+        uint64_t seenVersion;                                 //!< visible here, last call
+        std::vector<std::pair<uint64_t, uint64_t>> visible;   //!< (version, visible ns)
         uint64_t lastSeq;
         Time retry;
         EventId retryEvent;
@@ -153,6 +163,9 @@ class TasvirBasicWorkload : public TasvirWorkload
     void PlanSubscriptions(uint32_t node, std::vector<uint32_t>* remoteNodes);
     /** A time on node `node`'s clock, in simulator time. */
     uint64_t ToSim(uint64_t nodeNs, uint32_t node) const;
+
+    bool WriteVersions(const std::string& path, std::string* error) const;
+    bool WriteVisibility(const std::string& path, std::string* error) const;
 
     Config m_cfg;
     std::vector<Ptr<TasvirNodeApp>> m_apps;

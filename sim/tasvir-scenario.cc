@@ -279,6 +279,7 @@ TasvirScenario::Build(std::string* error)
     {
         wc.samplesPath = m_cfg.out + "/samples.csv";
     }
+    wc.visibility = m_cfg.visibility;
     if (m_cfg.workload == "basic")
     {
         m_basic = Create<TasvirBasicWorkload>(wc);
@@ -380,7 +381,7 @@ TasvirScenario::GetEvents() const
 std::vector<std::string>
 TasvirScenario::GetFiles() const
 {
-    std::vector<std::string> f = {"manifest.json", "nodes.csv", "links.csv"};
+    std::vector<std::string> f = {"manifest.json", "counters.csv", "links.csv"};
     if (!m_raw.empty())
     {
         f.push_back("raw.csv");
@@ -436,6 +437,11 @@ class Csv
         fputc('\n', m_f);
     }
 
+    void Named(uint64_t node, const std::string& name, uint64_t value)
+    {
+        fprintf(m_f, "%" PRIu64 ",%s,%" PRIu64 "\n", node, name.c_str(), value);
+    }
+
     void Row(const std::vector<uint64_t>& vals)
     {
         for (size_t i = 0; i < vals.size(); i++)
@@ -465,7 +471,7 @@ class Csv
 } // namespace
 
 bool
-TasvirScenario::WriteNodes(const std::string& path, std::string* error) const
+TasvirScenario::WriteCounters(const std::string& path, std::string* error) const
 {
     Csv csv(path);
     if (!csv.Ok())
@@ -492,7 +498,8 @@ TasvirScenario::WriteNodes(const std::string& path, std::string* error) const
         "clock_offset_ns"};
     std::vector<std::string> wl = m_workload->CounterNames();
     cols.insert(cols.end(), wl.begin(), wl.end());
-    csv.Header(cols);
+    // Long format (docs/data-formats.md): node,name,value; names in a fixed order.
+    csv.Header({"node", "name", "value"});
     for (uint32_t i = 0; i < m_apps.size(); i++)
     {
         const Ptr<TasvirNodeApp>& app = m_apps[i];
@@ -532,7 +539,10 @@ TasvirScenario::WriteNodes(const std::string& path, std::string* error) const
             st.owner_restarts,  rxDropped,            app->GetClockOffsetNs()};
         std::vector<uint64_t> w = m_workload->Counters(i);
         row.insert(row.end(), w.begin(), w.end());
-        csv.Row(row);
+        for (size_t k = 1; k < cols.size(); k++)
+        {
+            csv.Named(row[0], cols[k], row[k]);
+        }
     }
     return csv.Close(error);
 }
@@ -613,17 +623,92 @@ TasvirScenario::WriteRaw(const std::string& path, std::string* error) const
     return csv.Close(error);
 }
 
+static uint64_t
+TimeNs(const std::string& v)
+{
+    uint64_t x = 0;
+    std::string e;
+    ParseTimeNs(v, &x, &e);
+    return x;
+}
+
+json_t*
+TasvirScenario::ContractParams() const
+{
+    // Flat, units in the names: what tasvir-analyze plots against (--x-param).
+    json_t* p = json_object();
+    uint64_t bps = 0;
+    std::string e;
+    ParseRateBps(m_cfg.linkRate, &bps, &e);
+    json_object_set_new(p, "nodes", json_integer(m_cfg.nodes));
+    json_object_set_new(p, "threads", json_integer(m_cfg.threads));
+    json_object_set_new(p, "sync_int_us", json_integer((json_int_t)(TimeNs(m_cfg.syncInt) / 1000)));
+    json_object_set_new(p, "sync_ext_us", json_integer((json_int_t)(TimeNs(m_cfg.syncExt) / 1000)));
+    json_object_set_new(p, "loss_pct", json_real(m_cfg.lossRate * 100));
+    json_object_set_new(p, "link_rate_bps", json_integer((json_int_t)bps));
+    json_object_set_new(p, "link_delay_ns", json_integer((json_int_t)TimeNs(m_cfg.linkDelay)));
+    json_object_set_new(p, "switch_delay_ns", json_integer((json_int_t)TimeNs(m_cfg.switchDelay)));
+    json_object_set_new(p, "mtu", json_integer(m_cfg.mtu));
+    json_object_set_new(p, "addressing", json_string(m_cfg.addressing.c_str()));
+    json_object_set_new(p, "subscription", json_string(m_cfg.subscription.c_str()));
+    json_object_set_new(p, "workload", json_string(m_cfg.workload.c_str()));
+    json_object_set_new(p, "areas_per_node", json_integer(m_cfg.areasPerNode));
+    json_object_set_new(p, "area_bytes", json_integer((json_int_t)m_cfg.areaBytes));
+    json_object_set_new(p, "write_rate_hz", json_real(m_cfg.writeRate));
+    json_object_set_new(p, "lines_per_write", json_integer(m_cfg.linesPerWrite));
+    json_object_set_new(p, "sample_rate_hz", json_real(m_cfg.sampleRate));
+    json_object_set_new(p, "duration_ns", json_integer((json_int_t)TimeNs(m_cfg.duration)));
+    return p;
+}
+
+uint64_t
+TasvirScenario::AnalyticBoundNs() const
+{
+    // DESIGN.md §6: owner internal + external interval + transmission + one-way delay +
+    // reader internal.  Transmission: the lines one external interval can change (basic
+    // workload), in full frames at the link rate; one-way delay: two hops of propagation
+    // and one frame's serialization each, plus the switch.  Stepped workloads: unknown.
+    if (m_cfg.workload != "basic")
+    {
+        return 0;
+    }
+    uint64_t intNs = TimeNs(m_cfg.syncInt), extNs = TimeNs(m_cfg.syncExt);
+    uint64_t lines = (m_cfg.areaBytes + 63) / 64;
+    double perExt = m_cfg.writeRate * (double)extNs / 1e9 * m_cfg.linesPerWrite;
+    uint64_t changed = perExt < (double)lines ? (uint64_t)perExt + 1 : lines;
+    // docs/protocol.md: 56-byte Tasvir header, one 8-byte segment header, whole lines
+    uint64_t linesPerFrame = (m_cfg.mtu - 56 - 8) / 64;
+    uint64_t frames = (changed + linesPerFrame - 1) / linesPerFrame;
+    uint64_t bps = 0;
+    std::string e;
+    ParseRateBps(m_cfg.linkRate, &bps, &e);
+    double frameNs = (double)(m_cfg.mtu + 14 + 24) * 8e9 / (double)bps;
+    uint64_t oneWay = 2 * TimeNs(m_cfg.linkDelay) + TimeNs(m_cfg.switchDelay) +
+                      (uint64_t)(2 * frameNs);
+    return intNs + extNs + (uint64_t)(frames * frameNs) + oneWay + intNs;
+}
+
 bool
 TasvirScenario::WriteManifest(const std::string& path, std::string* error) const
 {
     json_t* root = json_object();
+    // Keys of docs/data-formats.md first (label, mode, seed, git_rev, params,
+    // analytic_bound_ns, clock_error_ns), then tasvir-sim's own.
+    json_object_set_new(root, "label", json_string(m_cfg.label.c_str()));
+    json_object_set_new(root, "mode", json_string("sim"));
+    json_object_set_new(root, "seed", json_integer((json_int_t)m_cfg.seed));
+    json_object_set_new(root, "git_rev", json_string(TASVIR_SIM_GIT_DESCRIBE));
+    json_object_set_new(root, "params", ContractParams());
+    uint64_t bound = AnalyticBoundNs();
+    json_object_set_new(root, "analytic_bound_ns",
+                        bound ? json_integer((json_int_t)bound) : json_null());
+    json_object_set_new(root, "clock_error_ns", json_integer(0));
     json_object_set_new(root, "program", json_string("tasvir-sim"));
     json_object_set_new(root, "manifest_format", json_integer(1));
-    json_object_set_new(root, "mode", json_string("sim"));
     json_object_set_new(root, "backend", json_string("ns-3 3.37 (TasvirNetDevice, TasvirSwitch)"));
     json_object_set_new(root, "git_revision", json_string(TASVIR_SIM_GIT_REV));
+    json_object_set_new(root, "machine", json_string("ns-3 3.37 simulation"));
     json_object_set_new(root, "git_dirty_at_build", json_boolean(TASVIR_SIM_GIT_DIRTY));
-    json_object_set_new(root, "seed", json_integer((json_int_t)m_cfg.seed));
 
     json_t* params = json_object();
     TasvirSimConfig cfg = m_cfg; // Options() binds to a mutable object
@@ -657,7 +742,7 @@ TasvirScenario::WriteManifest(const std::string& path, std::string* error) const
         }
         json_object_set_new(params, o.name.c_str(), j);
     }
-    json_object_set_new(root, "parameters", params);
+    json_object_set_new(root, "options", params);
 
     json_t* resolved = json_object();
     auto ns = [&](const char* key, const std::string& v) {
@@ -753,9 +838,13 @@ TasvirScenario::WriteManifest(const std::string& path, std::string* error) const
     }
     json_object_set_new(root, "files", files);
 
-    int rc = json_dump_file(root, path.c_str(), JSON_INDENT(2));
+    char* text = json_dumps(root, JSON_INDENT(2));
     json_decref(root);
-    if (rc != 0)
+    FILE* f = text ? fopen(path.c_str(), "w") : nullptr;
+    bool written = f && fputs(text, f) != EOF && fputc('\n', f) != EOF;
+    written = (f && fclose(f) == 0) && written;
+    free(text);
+    if (!written)
     {
         *error = Errno(path + ": cannot write manifest");
         return false;
@@ -767,7 +856,7 @@ bool
 TasvirScenario::WriteOutputs(std::string* error)
 {
     const std::string& d = m_cfg.out;
-    return m_workload->Write(d, error) && WriteNodes(d + "/nodes.csv", error) &&
+    return m_workload->Write(d, error) && WriteCounters(d + "/counters.csv", error) &&
            WriteLinks(d + "/links.csv", error) &&
            (m_raw.empty() || WriteRaw(d + "/raw.csv", error)) &&
            WriteManifest(d + "/manifest.json", error);

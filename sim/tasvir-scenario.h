@@ -8,9 +8,13 @@
  * `duration`.  Outputs (in --out; everything derived from simulated state only, written in
  * node order, so the same config and seed give byte-identical files):
  *
- *   manifest.json  program, format, git revision, seed, every parameter (as given and
- *                  resolved), calibration (path, checksum, values, defaulted keys), files
- *   nodes.csv      per node: core counters, glue counters, port counters, workload counters
+ *   manifest.json  the keys of docs/data-formats.md (label, mode, seed, git_rev, params,
+ *                  analytic_bound_ns, clock_error_ns), then every option as given and
+ *                  resolved, the calibration (path, checksum, values, defaulted keys),
+ *                  a summary and the list of files
+ *   counters.csv   node,name,value: core, glue, port and workload counters of every node
+ *   versions.csv   every version an owner published (basic workload, visibility on)
+ *   visibility.csv when each version became visible at each remote subscriber (idem)
  *   links.csv      per host link: host NIC and switch port counters, both directions
  *   raw.csv        per node: synthetic raw-frame counters (when rawRate > 0)
  *   samples.csv    probe reads (workload; when samples is on): the basic workload's schema,
@@ -33,6 +37,8 @@
 #include "ns3/node-container.h"
 
 #include <cstdint>
+
+struct json_t;
 #include <string>
 #include <vector>
 
@@ -77,7 +83,9 @@ class TasvirScenario
     std::vector<std::string> GetFiles() const;
 
   private:
-    bool WriteNodes(const std::string& path, std::string* error) const;
+    bool WriteCounters(const std::string& path, std::string* error) const;
+    struct json_t* ContractParams() const;
+    uint64_t AnalyticBoundNs() const;
     bool WriteLinks(const std::string& path, std::string* error) const;
     bool WriteRaw(const std::string& path, std::string* error) const;
     bool WriteManifest(const std::string& path, std::string* error) const;

@@ -303,6 +303,7 @@ TasvirSimConfig::Options()
         "of tasvir-node (e.g. local), configured with --param",
         &workload,
         {});
+    o.back().kind = "string";
     o.push_back({"param",
                  "KEY=VALUE for a stepped workload (repeat for several)",
                  "list",
@@ -361,6 +362,12 @@ TasvirSimConfig::Options()
         {"heap", "map", "calendar", "priority"});
     boo("pcap", "write pcap/host-<id>.pcap per node (DLT_EN10MB)", &pcap);
     boo("samples", "write samples.csv (probe reads)", &samples);
+    boo("visibility",
+        "write versions.csv and visibility.csv (one row per version and remote subscriber: "
+        "large for big all-to-all runs)",
+        &visibility);
+    str("label", "name of the run in the manifest (tables and plot legends)", &label, {});
+    o.back().kind = "string";
     return o;
 }
 
@@ -483,6 +490,14 @@ TasvirSimConfig::Validate(std::string* error)
     {
         *error = "--out must name a directory";
         return false;
+    }
+    for (char ch : label)
+    {
+        if (ch == ',' || ch == '"' || (unsigned char)ch < 0x20)
+        {
+            *error = "--label must not contain a comma, a double quote or a control character";
+            return false;
+        }
     }
     if (calibration.empty())
     {

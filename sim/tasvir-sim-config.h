@@ -74,6 +74,8 @@ struct TasvirSimConfig
     std::string scheduler = "priority";
     bool pcap = false;
     bool samples = true;
+    bool visibility = true;
+    std::string label = "sim";
 
     /** One parameter: its name, help, current value as text, and a checked setter. */
     struct Option

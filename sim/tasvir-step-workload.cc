@@ -209,7 +209,7 @@ TasvirStepWorkload::Step(uint32_t node, unsigned idx, bool init)
         uint64_t next = UINT64_MAX;
         if (init)
         {
-            rc = m_wl->thread_init(r.wl, idx, t);
+            rc = m_wl->thread_init ? m_wl->thread_init(r.wl, idx, t) : 0;
             next = tasvir_node_now_ns(m_apps[node]->GetTasvirNode());
         }
         else
@@ -280,12 +280,15 @@ TasvirStepWorkload::Finish()
         {
             continue;
         }
-        for (unsigned i = 0; i < r.threads; i++)
+        for (unsigned i = 0; i < r.threads && m_wl->thread_fini; i++)
         {
             m_wl->thread_fini(r.wl, i, m_apps[n]->GetThreadAgent(i)->GetThread());
         }
         struct tnode_counter_sink sink = {&CollectCounter, &r.counters};
-        m_wl->counters(r.wl, &sink);
+        if (m_wl->counters)
+        {
+            m_wl->counters(r.wl, &sink);
+        }
         for (const auto& kv : r.counters)
         {
             bool known = false;
@@ -309,7 +312,7 @@ TasvirStepWorkload::Write(const std::string& dir, std::string* error)
 {
     (void)dir;
     Finish();
-    if (m_samples.empty())
+    if (m_samples.empty() || !m_wl->write_samples)
     {
         return true;
     }

@@ -6,7 +6,7 @@
  * missing calibration file exits 1; determinism: the same options and seed give
  * byte-identical output files (manifest, counters, samples, raw-frame counters, pcap),
  * and another seed with link loss gives different ones; the manifest records the seed,
- * the parameters and the calibration.
+ * the parameters (as given, and flat with units for the analysis) and the calibration.
  */
 #include <criterion/criterion.h>
 #include <criterion/new/assert.h>
@@ -147,9 +147,10 @@ static int same_file(const char *a, const char *b)
     return same;
 }
 
-static const char *const kFiles[] = {"manifest.json", "nodes.csv",        "links.csv",
-                                     "raw.csv",       "samples.csv",      "pcap/host-0.pcap",
-                                     "pcap/host-1.pcap", "pcap/host-2.pcap"};
+static const char *const kFiles[] = {
+    "manifest.json",    "counters.csv",     "links.csv",        "raw.csv",
+    "samples.csv",      "versions.csv",     "visibility.csv",   "pcap/host-0.pcap",
+    "pcap/host-1.pcap", "pcap/host-2.pcap"};
 
 static void run_det(const char *dir, const char *seed)
 {
@@ -201,6 +202,9 @@ Test(sim_cli, determinism, .timeout = 120)
     cr_assert(not(eq(ptr, strstr(m, "\"seed\": 7"), NULL)), "%s", m);
     cr_assert(not(eq(ptr, strstr(m, "\"git_revision\""), NULL)));
     cr_assert(not(eq(ptr, strstr(m, "\"lossRate\": 0.02"), NULL)), "%s", m);
+    cr_assert(not(eq(ptr, strstr(m, "\"loss_pct\": 2"), NULL)), "%s", m);
+    cr_assert(not(eq(ptr, strstr(m, "\"mode\": \"sim\""), NULL)), "%s", m);
+    cr_assert(not(eq(ptr, strstr(m, "\"analytic_bound_ns\": "), NULL)), "%s", m);
     cr_assert(not(eq(ptr, strstr(m, "\"fnv1a64\""), NULL)));
     cr_assert(not(eq(ptr, strstr(m, TASVIR_DEFAULT_CALIBRATION), NULL)));
     free(m);
@@ -210,8 +214,8 @@ Test(sim_cli, determinism, .timeout = 120)
     snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
     cr_assert(eq(int, system(cmd), 0));
     run_det(dir, "8");
-    const char *differ[] = {"raw.csv", "samples.csv", "links.csv"};
-    for (size_t i = 0; i < 3; i++) {
+    const char *differ[] = {"raw.csv", "samples.csv", "links.csv", "visibility.csv"};
+    for (size_t i = 0; i < 4; i++) {
         snprintf(path_a, sizeof(path_a), "%s/%s", first, differ[i]);
         snprintf(path_b, sizeof(path_b), "%s/%s", dir, differ[i]);
         cr_assert(not(same_file(path_a, path_b)), "%s identical across seeds", differ[i]);
