@@ -324,6 +324,7 @@ TasvirBasicWorkload::Install(const std::vector<Ptr<TasvirNodeApp>>& apps,
                 s.handle = nullptr;
                 s.lastVersion = 0;
                 s.seenVersion = 0;
+                s.attachNs = 0;
                 s.lastSeq = 0;
                 s.retry = m_cfg.attachRetryMin;
                 m_nodes[n].subs.push_back(s);
@@ -467,6 +468,7 @@ TasvirBasicWorkload::TryAttach(uint32_t node, uint32_t sub)
         if (rc == 0)
         {
             s.attachOk++;
+            x.attachNs = TasvirNodeApp::NowNs();
             return (uint64_t)0;
         }
         x.handle = nullptr;
@@ -722,10 +724,19 @@ TasvirBasicWorkload::WriteVisibility(const std::string& path, std::string* error
             {
                 continue; // visibility is about remote subscribers
             }
-            // s.visible is in time order with growing versions: walk it once.
+            if (!s.handle)
+            {
+                continue; // never subscribed
+            }
+            // Versions published while subscribed; s.visible is in time order with
+            // growing versions: walk it once.
             size_t k = 0;
             for (uint64_t v = 1; v < a.pubNs.size(); v++)
             {
+                if (a.pubNs[v] < s.attachNs)
+                {
+                    continue;
+                }
                 while (k < s.visible.size() && s.visible[k].first < v)
                 {
                     k++;

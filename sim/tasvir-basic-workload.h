@@ -133,6 +133,7 @@ class TasvirBasicWorkload : public TasvirWorkload
         struct tasvir_area* handle; //!< null until attached
         uint64_t lastVersion;
         uint64_t seenVersion;                                 //!< visible here, last call
+        uint64_t attachNs;                                    //!< when the attach succeeded
         std::vector<std::pair<uint64_t, uint64_t>> visible;   //!< (version, visible ns)
         uint64_t lastSeq;
         Time retry;
