@@ -513,9 +513,10 @@ TasvirSimConfig::PrintHelp(std::ostream& os, const std::string& program)
     os << "Usage: " << program << " [--config=FILE] [--key=value ...]\n"
        << "\n"
        << "Run Tasvir nodes (the unchanged runtime core) on an ns-3 network: N hosts on one\n"
-       << "switch with full-duplex links.  Writes manifest.json, nodes.csv, links.csv,\n"
-       << "samples.csv (and raw.csv, pcap/ when enabled) into --out.  The same options and\n"
-       << "seed give byte-identical files.\n"
+       << "switch with full-duplex links.  Writes a run directory (docs/data-formats.md:\n"
+       << "manifest.json, samples.csv, versions.csv, visibility.csv, counters.csv; also\n"
+       << "links.csv, and raw.csv and pcap/ when enabled) into --out.  The same options and\n"
+       << "seed give byte-identical files.  Details: docs/simulation.md.\n"
        << "\n"
        << "Options (also accepted as 'key = value' lines in --config files; later ones win):\n";
     for (const Option& opt : Options())

@@ -15,7 +15,7 @@
  *   conf_create/conf_set/threads   once per node, with the --param KEY=VALUE list
  *   create                         at time 0 (env: node, id, all ids, threads, seed)
  *   thread_init, thread_step...    tasks on thread agents 0 .. threads()-1
- *   thread_fini, counters,         after the run; counters become nodes.csv columns
+ *   thread_fini, counters,         after the run; counters become counters.csv rows (wl_*)
  *   write_samples, verdict         samples of all nodes go to one file (header once);
  *                                  a failed verdict fails the run
  */

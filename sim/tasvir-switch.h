@@ -3,7 +3,7 @@
  *
  * The switch is an Object on its own ns-3 Node whose ports are TasvirNetDevices, one per
  * full-duplex link to a host.  A frame that fully arrived on a port (store-and-forward) is
- * forwarded at once to its output port(s), where it waits in that port's TxQueue and is
+ * forwarded at once to its output port(s), where it waits in that port's output queue and is
  * serialized at the port's rate; ForwardingDelay (the pipeline latency of a real switch)
  * shifts every departure by a constant, which leaves queueing and drop decisions exactly as
  * if the delay were applied before the queue.

@@ -14,7 +14,7 @@
  *   Stop()          at the end of the run: stop generating events.
  *   Write(dir)      after the run: write the workload's own files (samples) into dir.
  *   Verdict()       did the workload's invariants hold (no torn or regressing reads)?
- *   Counters()      per-node counters for nodes.csv, with stable column names.
+ *   Counters()      per-node counters for counters.csv, with stable names.
  *
  * Implementations: TasvirBasicWorkload (built in: writers, subscriptions, a probe) and
  * TasvirStepWorkload, which runs the stepped C workloads of the hardware node program
