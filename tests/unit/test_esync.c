@@ -7,7 +7,8 @@
  * owner versions each, in unicast and multicast addressing; convergence within 2 external
  * intervals after faults stop; non-subscribers receive no data frames; a late subscriber
  * catches up to the full contents; a subscriber far behind gets a full resend; discovery
- * of areas created after the attaching node started; interval changes; staleness info.
+ * of areas created after the attaching node started; a node that joins later knowing only
+ * the root; interval changes; staleness info.
  */
 #include <criterion/criterion.h>
 #include <criterion/new/assert.h>
@@ -241,4 +242,77 @@ Test(esync, staleness_info, .timeout = 30)
     cr_assert(eq(u64, ri.stale_since_ns, 0));
     cr_assert(ge(u64, ri.visible_ns, ri.pub_ns));
     w_fini(&w);
+}
+
+Test(esync, node_joins_later, .timeout = 30)
+{
+    /* nodes 0 (root) and 1 know each other; node 2 appears later, knowing only the root */
+    struct tasvir_loop_net_conf lc;
+    tasvir_loop_net_conf_init(&lc);
+    lc.start_ns = 1000 * MS;
+    struct tasvir_loop_net *net;
+    cr_assert(eq(int, tasvir_loop_net_create(&lc, &net), 0));
+    struct tasvir_peer peers[3];
+    for (uint16_t i = 0; i < 3; i++) {
+        peers[i].node_id = i;
+        tasvir_loop_mac(i, peers[i].mac);
+    }
+    struct tasvir_node *node[3] = {0};
+    struct tasvir_thread *t[3] = {0};
+    struct tasvir_loop_port *port[3];
+    for (uint16_t i = 0; i < 3; i++)
+        cr_assert(eq(int, tasvir_loop_port_create(net, i, &port[i]), 0));
+    for (uint16_t i = 0; i < 2; i++) {
+        struct tasvir_node_conf c;
+        tasvir_node_conf_init(&c);
+        c.backend = tasvir_loop_port_backend(port[i]);
+        c.peers = peers;
+        c.n_peers = 2;
+        c.hb_period_us = 1000;
+        cr_assert(eq(int, tasvir_node_create(&c, &node[i]), 0));
+        t[i] = h_thread(node[i]);
+    }
+    unsigned up = 2;
+    struct tasvir_area *ra = NULL, *wa = NULL;
+    uint64_t *w = NULL;
+    for (int step = 0; step < 20000; step++) {
+        tasvir_loop_net_advance(net, 10 * US);
+        if (step == 1000) { /* 10 ms in: node 2 starts, knowing only the root */
+            struct tasvir_node_conf c;
+            tasvir_node_conf_init(&c);
+            c.backend = tasvir_loop_port_backend(port[2]);
+            c.peers = peers; /* peers[0] is the root */
+            c.n_peers = 1;
+            c.hb_period_us = 1000;
+            cr_assert(eq(int, tasvir_node_create(&c, &node[2]), 0));
+            t[2] = h_thread(node[2]);
+            wa = h_area(t[2], "joiner", 4096, 100);
+            cr_assert(not(eq(ptr, wa, NULL)));
+            w = tasvir_area_writer(wa);
+            up = 3;
+        }
+        for (unsigned i = 0; i < up; i++)
+            tasvir_node_poll(node[i], NULL);
+        for (unsigned i = 0; i < up; i++) {
+            if (tasvir_service(t[i]) != 0)
+                continue;
+            if (i == 2) {
+                w[0] = (uint64_t)step;
+                tasvir_log(wa, w, 8);
+            }
+            if (i == 1 && !ra && tasvir_area_attach(t[1], "joiner", &ra) != 0)
+                ra = NULL;
+        }
+        if (ra && step > 3000 && ((const uint64_t *)tasvir_area_reader(ra))[0] > 2500)
+            break;
+    }
+    cr_assert(not(eq(ptr, ra, NULL)), "node 1 never found the joiner's area");
+    cr_assert(gt(u64, ((const uint64_t *)tasvir_area_reader(ra))[0], 2500), "no data from the joiner");
+    struct tasvir_peer_info pi;
+    cr_assert(eq(int, tasvir_node_peer_info(node[1], 2, &pi), 0));
+    cr_assert(eq(int, pi.known, 1), "node 1 learnt node 2 from the directory");
+    cr_assert(eq(int, pi.up, 1));
+    for (int i = 0; i < 3; i++)
+        tasvir_node_destroy(node[i]);
+    tasvir_loop_net_destroy(net);
 }
