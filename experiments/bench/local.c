@@ -110,6 +110,10 @@ static void usage(FILE *f)
 "  -c, --configs LIST     overhead configurations to run (default l0s0,l1s0,l0s1,l1s1;\n"
 "                         cells of the others stay empty; for profiling one of them)\n"
 "      --lockstep-steps N steps per lockstep run (default 2000; quick 200)\n"
+"      --time-budget-s N  finish within about N seconds (default 200; 0 = no limit): when\n"
+"                         other processes slow the run down, the overhead section runs\n"
+"                         fewer rounds for its remaining rows (the reps column says\n"
+"                         how many) and says so on stderr\n"
 "      --seed N           seed of the line generators (default 1)\n"
 "      --no-pin           do not pin threads\n"
 "      --max-areas N      node max_areas (default: the core's default); the engine's\n"
@@ -269,7 +273,14 @@ static void parse_only(const char *arg, unsigned *sections, unsigned *workloads)
     *workloads = wl ? wl : (1u << WL_COUNT) - 1;
 }
 
-enum { OPT_SEED = 256, OPT_NO_PIN, OPT_LOCKSTEP_STEPS, OPT_WALL_CLOCK, OPT_MAX_AREAS };
+enum {
+    OPT_SEED = 256,
+    OPT_NO_PIN,
+    OPT_LOCKSTEP_STEPS,
+    OPT_WALL_CLOCK,
+    OPT_MAX_AREAS,
+    OPT_TIME_BUDGET
+};
 
 enum { CFG_L0S0, CFG_L1S0, CFG_L0S1, CFG_L1S1, CFG_COUNT };
 static const char *const cfg_names[CFG_COUNT] = {"l0s0", "l1s0", "l0s1", "l1s1"};
@@ -311,6 +322,7 @@ static void parse_opts(struct local_opts *o, int argc, char **argv)
         {"no-pin", no_argument, NULL, OPT_NO_PIN},
         {"wall-clock", no_argument, NULL, OPT_WALL_CLOCK},
         {"max-areas", required_argument, NULL, OPT_MAX_AREAS},
+        {"time-budget-s", required_argument, NULL, OPT_TIME_BUDGET},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -328,6 +340,7 @@ static void parse_opts(struct local_opts *o, int argc, char **argv)
     o->sections = (1u << SEC_COUNT) - 1;
     o->workloads = (1u << WL_COUNT) - 1;
     o->configs = (1u << CFG_COUNT) - 1;
+    o->time_budget_s = 200;
 
     optind = 1;
     opterr = 0;
@@ -366,6 +379,9 @@ static void parse_opts(struct local_opts *o, int argc, char **argv)
             break;
         case OPT_WALL_CLOCK:
             o->wall_clock = true;
+            break;
+        case OPT_TIME_BUDGET:
+            o->time_budget_s = bench_parse_u64(prog, "--time-budget-s", optarg, 0, 86400);
             break;
         case OPT_MAX_AREAS:
             o->max_areas = (uint32_t)bench_parse_u64(prog, "--max-areas", optarg, 8, 1u << 20);
@@ -603,8 +619,42 @@ static bool clean_run(const struct ovh_job *j)
 
 static double pct_over(double base, double x) { return x > 0 ? (base / x - 1) * 100 : NAN; }
 
+/* Rounds for the next overhead row so that the whole run stays within --time-budget-s:
+ * the remaining rows are costed at the mean run time so far, and some time is kept for
+ * the sections that follow. */
+static unsigned rounds_for_row(struct local_ctx *c, unsigned rows_left, unsigned ncfg,
+                               uint64_t runs_done, uint64_t runs_ns)
+{
+    if (!c->o.time_budget_s || !runs_done)
+        return c->o.rounds;
+    const double reserve_s = 30; /* log_cost .. lockstep at normal speed take about 10 s */
+    double left_s = (double)c->o.time_budget_s - (double)(bench_mono_ns() - c->t0_ns) / 1e9 - reserve_s;
+    double run_s = (double)runs_ns / 1e9 / (double)runs_done;
+    double per_round_s = run_s * ncfg * rows_left;
+    unsigned r = c->o.rounds;
+    if (per_round_s * r > left_s) {
+        r = left_s > per_round_s ? (unsigned)(left_s / per_round_s) : 1;
+        if (r > c->o.rounds)
+            r = c->o.rounds;
+        if (r < 1)
+            r = 1;
+    }
+    if (r < c->o.rounds && !c->budget_warned) {
+        bench_info("warning: the run is slower than planned (%.2f s per measurement, other "
+                   "processes?): %u round(s) instead of %u for the remaining overhead rows "
+                   "to stay within --time-budget-s %" PRIu64,
+                   run_s, r, c->o.rounds, c->o.time_budget_s);
+        c->budget_warned = true;
+    }
+    return r;
+}
+
 int local_overhead(struct local_ctx *c)
 {
+    unsigned nwl = (unsigned)__builtin_popcount(c->o.workloads);
+    unsigned ncfg = (unsigned)__builtin_popcount(c->o.configs);
+    unsigned rows_left = nwl * c->o.nsizes * c->o.nints;
+    uint64_t runs_done = 0, runs_ns = 0;
     for (unsigned wl = 0; wl < WL_COUNT; wl++) {
         if (!(c->o.workloads & (1u << wl)))
             continue;
@@ -617,7 +667,9 @@ int local_overhead(struct local_ctx *c)
                 double share[CFG_COUNT] = {NAN, NAN, NAN, NAN};
                 bool clean[CFG_COUNT] = {false, false, false, false};
                 struct ovh_job best_l1s1 = {0};
-                for (unsigned r = 0; r < c->o.rounds; r++) {
+                unsigned rounds = rounds_for_row(c, rows_left, ncfg, runs_done, runs_ns);
+                rows_left--;
+                for (unsigned r = 0; r < rounds; r++) {
                     for (unsigned cfg = 0; cfg < CFG_COUNT; cfg++) {
                         if (!(c->o.configs & (1u << cfg)))
                             continue;
@@ -630,7 +682,11 @@ int local_overhead(struct local_ctx *c)
                             .log = cfg == CFG_L1S0 || cfg == CFG_L1S1,
                             .srv = cfg == CFG_L0S1 || cfg == CFG_L1S1,
                         };
-                        if (ovh_run(c, &j)) {
+                        uint64_t run0 = bench_mono_ns();
+                        int rc = ovh_run(c, &j);
+                        runs_ns += bench_mono_ns() - run0;
+                        runs_done++;
+                        if (rc) {
                             bench_info("overhead %s %s @%" PRIu64 "us %s: run failed",
                                        local_workload_names[wl], sb, iv, cfg_names[cfg]);
                             c->failed = true;
@@ -662,7 +718,7 @@ int local_overhead(struct local_ctx *c)
                 bench_row_u64(&row, C_AREA_BYTES, size);
                 bench_row_u64(&row, C_SYNC_INT_US, iv);
                 bench_row_u64(&row, C_THREADS, 1);
-                bench_row_u64(&row, C_REPS, c->o.rounds);
+                bench_row_u64(&row, C_REPS, rounds);
                 double min_share = NAN;
                 for (unsigned cfg = 0; cfg < CFG_COUNT; cfg++)
                     if (!isnan(share[cfg]) && (isnan(min_share) || share[cfg] < min_share))
@@ -761,7 +817,7 @@ int bench_cmd_local(int argc, char **argv)
         [SEC_SYNC_COPY] = local_sync_copy, [SEC_IDLE_SCAN] = local_idle_scan,
         [SEC_OVERSUB] = local_oversub, [SEC_LOCKSTEP] = local_lockstep,
     };
-    uint64_t t0 = bench_mono_ns();
+    c.t0_ns = bench_mono_ns();
     for (unsigned s = 0; s < SEC_COUNT; s++) {
         if (!(c.o.sections & (1u << s)))
             continue;
@@ -771,7 +827,7 @@ int bench_cmd_local(int argc, char **argv)
         bench_info("section %s done in %.1f s", local_section_names[s],
                    (double)(bench_mono_ns() - s0) / 1e9);
     }
-    bench_info("local: done in %.1f s", (double)(bench_mono_ns() - t0) / 1e9);
+    bench_info("local: done in %.1f s", (double)(bench_mono_ns() - c.t0_ns) / 1e9);
     note_load("at end");
     summary(&c);
     return c.failed ? 1 : 0;

@@ -36,6 +36,7 @@ struct local_opts {
     bool verbose;           /* core warnings to stderr */
     bool wall_clock;        /* overhead rates per wall second instead of worker CPU second */
     uint32_t max_areas;     /* node max_areas; 0 = core default */
+    uint64_t time_budget_s; /* whole run; 0 = unlimited */
     uint64_t seed;
     uint64_t sizes[LOCAL_MAX_LIST]; /* area sizes of overhead / idle_scan */
     unsigned nsizes;
@@ -115,6 +116,8 @@ struct local_ctx {
     int cpu_worker; /* CPU for the measured worker (-1: unpinned) */
     int cpu_engine; /* CPU for the engine thread (-1: unpinned) */
     bool failed;    /* a section could not run or a correctness check failed */
+    uint64_t t0_ns; /* start of the run (CLOCK_MONOTONIC) */
+    bool budget_warned;
 };
 
 /* Repetitions scaled by --quick, at least `min`. */
