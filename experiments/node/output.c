@@ -16,9 +16,63 @@
 #ifndef TASVIR_VERSION
 #define TASVIR_VERSION "unknown"
 #endif
-#ifndef TASVIR_GIT_REV
-#define TASVIR_GIT_REV "unknown"
-#endif
+#include "tnode-gitrev.h" /* TNODE_GIT_REV: git describe --always --dirty of the build */
+
+uint64_t tnode_gaps_quantile(const struct tnode_gaps *g, double q)
+{
+    if (!g->n)
+        return 0;
+    uint64_t rank = (uint64_t)(q * (double)(g->n - 1)), seen = 0;
+    for (unsigned i = 0; i <= TNODE_GAP_BUCKETS; i++) {
+        seen += g->b[i];
+        if (seen > rank)
+            return i < TNODE_GAP_BUCKETS ? (i + 1) * 1000ull : g->max_ns;
+    }
+    return g->max_ns;
+}
+
+static void p_num(void *arg, const char *key, double v)
+{
+    json_t *j = (v == (double)(json_int_t)v) ? json_integer((json_int_t)v) : json_real(v);
+    json_object_set_new(arg, key, j);
+}
+
+static void p_str(void *arg, const char *key, const char *v)
+{
+    json_object_set_new(arg, key, json_string(v));
+}
+
+/* The run's parameters, flat, units in the names (docs/data-formats.md). */
+static json_t *params(const struct tnode_results *r)
+{
+    const struct tasvir_hwconfig *c = r->cfg;
+    json_t *p = json_object();
+    json_object_set_new(p, "testbed", json_string(c->name));
+    json_object_set_new(p, "topology", json_string(tasvir_hwconfig_topology_name(c->topology)));
+    json_object_set_new(p, "nodes", json_integer(c->n_nodes));
+    json_object_set_new(p, "mtu", json_integer(c->mtu));
+    json_object_set_new(p, "addressing",
+                        json_string(tasvir_hwconfig_addressing_name(c->addressing)));
+    json_object_set_new(p, "relax", json_string(c->relax == 2   ? "sleep"
+                                                : c->relax == 1 ? "pause"
+                                                                : "yield"));
+    json_object_set_new(p, "clock", json_string(c->clock_monotonic ? "monotonic" : "tsc"));
+    json_object_set_new(p, "hb_period_us", json_integer(c->hb_period_us));
+    json_object_set_new(p, "down_after_hb", json_integer(c->down_after_hb));
+    if (r->nconf) {
+        json_object_set_new(p, "sync_int_us", json_integer((json_int_t)r->nconf->sync_int_us));
+        json_object_set_new(p, "sync_ext_us", json_integer((json_int_t)r->nconf->sync_ext_us));
+        json_object_set_new(p, "epoch_window_us",
+                            json_integer((json_int_t)(r->nconf->epoch_window_ns / 1000)));
+    }
+    json_object_set_new(p, "duration_s", json_real(r->duration_s));
+    json_object_set_new(p, "workload", json_string(r->workload->name));
+    if (r->wl_conf && r->workload->conf_params) {
+        struct tnode_param_sink sink = {p_num, p_str, p};
+        r->workload->conf_params(r->wl_conf, &sink);
+    }
+    return p;
+}
 
 static FILE *open_tmp(const char *dir, const char *name, char *tmp, char *final, size_t len)
 {
@@ -63,9 +117,26 @@ static json_t *manifest(const struct tnode_results *r)
     const struct tasvir_hwconfig *c = r->cfg;
     json_t *m = json_object();
     char b[128];
+    json_object_set_new(m, "label", json_string(r->label));
+    json_object_set_new(m, "mode", json_string("hw"));
+    json_object_set_new(m, "seed", json_integer((json_int_t)r->seed));
+    json_object_set_new(m, "git_rev", json_string(TNODE_GIT_REV));
+    json_object_set_new(m, "params", params(r));
+    json_t *given = json_array();
+    for (unsigned i = 0; i < r->n_params; i++) {
+        json_t *g = json_object();
+        json_object_set_new(g, "key", json_string(r->param_key[i]));
+        json_object_set_new(g, "value", json_string(r->param_val[i]));
+        json_object_set_new(g, "from", json_string(r->param_origin[i]));
+        json_object_set_new(g, "use", json_string(r->param_kind[i] == 'w'   ? "workload"
+                                                  : r->param_kind[i] == 'i' ? "ignored (simulator only)"
+                                                  : r->param_kind[i] == 'p' ? "param=KEY=VALUE"
+                                                                            : "node"));
+        json_array_append_new(given, g);
+    }
+    json_object_set_new(m, "params_given", given);
     json_object_set_new(m, "program", json_string("tasvir-node"));
     json_object_set_new(m, "version", json_string(TASVIR_VERSION));
-    json_object_set_new(m, "git_revision", json_string(TASVIR_GIT_REV));
     json_object_set_new(m, "backend", json_string("dpdk"));
     json_object_set_new(m, "run_id", json_string(r->run_id));
     json_object_set_new(m, "node_id", json_integer(r->node_id));
@@ -138,10 +209,6 @@ static json_t *manifest(const struct tnode_results *r)
 
     json_t *wl = json_object();
     json_object_set_new(wl, "name", json_string(r->workload->name));
-    json_t *params = json_object();
-    for (unsigned i = 0; i < r->n_params; i++)
-        json_object_set_new(params, r->param_key[i], json_string(r->param_val[i]));
-    json_object_set_new(wl, "params", params);
     json_object_set_new(wl, "threads", json_integer(r->n_workers));
     json_t *lc = json_array();
     for (unsigned i = 0; i < r->n_workers && i < TNODE_MAX_WORKERS; i++)
@@ -158,13 +225,34 @@ static json_t *manifest(const struct tnode_results *r)
     json_object_set_new(m, "duration_s",
                         json_real(r->end_ns > r->start_ns ? (r->end_ns - r->start_ns) / 1e9 : 0));
     json_object_set_new(m, "stop_reason", json_string(r->stop_reason ? r->stop_reason : ""));
+    if (r->gaps) {
+        /* How long an arriving frame can wait before the engine looks: the receiver's
+         * share of the one-way delay (docs/testbed.md, analytic bound). */
+        json_t *e = json_object();
+        json_object_set_new(e, "polls", json_integer((json_int_t)r->gaps->n));
+        json_object_set_new(e, "poll_gap_mean_ns",
+                            json_integer(r->gaps->n ? (json_int_t)(r->gaps->sum_ns / r->gaps->n) : 0));
+        json_object_set_new(e, "poll_gap_p50_ns", json_integer((json_int_t)tnode_gaps_quantile(r->gaps, 0.5)));
+        json_object_set_new(e, "poll_gap_p99_ns", json_integer((json_int_t)tnode_gaps_quantile(r->gaps, 0.99)));
+        json_object_set_new(e, "poll_gap_p999_ns", json_integer((json_int_t)tnode_gaps_quantile(r->gaps, 0.999)));
+        json_object_set_new(e, "poll_gap_max_ns", json_integer((json_int_t)r->gaps->max_ns));
+        json_object_set_new(m, "engine", e);
+    }
     json_t *v = json_object();
     json_object_set_new(v, "ok", json_boolean(r->verdict_ok));
     json_object_set_new(v, "message", json_string(r->verdict ? r->verdict : ""));
     json_object_set_new(m, "verdict", v);
     json_t *files = json_object();
     json_object_set_new(files, "counters", json_string("counters.csv"));
-    json_object_set_new(files, "samples", json_string("samples.csv"));
+    if (r->workload->write_files) {
+        static const char *const kinds[] = {"versions", "visible", "samples-raw"};
+        for (int k = 0; k < 3; k++) {
+            snprintf(b, sizeof(b), "%s-node%u.csv", kinds[k], r->node_id);
+            json_object_set_new(files, kinds[k], json_string(b));
+        }
+    } else if (r->workload->write_samples) {
+        json_object_set_new(files, "samples", json_string("samples.csv"));
+    }
     json_object_set_new(files, "dump", json_string("dump.txt"));
     json_object_set_new(m, "files", files);
     json_object_set_new(m, "exit_status", json_integer(r->exit_status));
@@ -281,6 +369,7 @@ static void counters(FILE *f, const struct tnode_results *r)
     s.scope = "runner";
     emit(&s, "worker_steps", r->worker_steps);
     emit(&s, "worker_readmitted", r->worker_readmitted);
+    emit(&s, "stale_frames_dropped", r->stale_frames);
     if (r->wl && r->workload->counters) {
         s.scope = "workload";
         struct tnode_counter_sink sink = {emit, &s};
@@ -301,7 +390,13 @@ int tnode_results_write(const struct tnode_results *r)
     } else {
         rc = -EIO;
     }
-    if (r->wl && r->workload->write_samples) {
+    if (r->wl && r->workload->write_files) {
+        char err[512];
+        if ((e = r->workload->write_files(r->wl, r->out_dir, err, sizeof(err)))) {
+            fprintf(stderr, "tasvir-node: %s\n", err);
+            rc = e;
+        }
+    } else if (r->wl && r->workload->write_samples) {
         if ((f = open_tmp(r->out_dir, "samples.csv", tmp, fin, sizeof(tmp)))) {
             r->workload->write_samples(r->wl, f);
             if ((e = close_tmp(f, tmp, fin)))

@@ -1,6 +1,7 @@
 /*
  * output.h — tasvir-node's results: manifest.json (libjansson), counters.csv
- * (scope,name,value), samples.csv (the workload's) and dump.txt (tasvir_dump).
+ * (scope,name,value), the workload's files (write_files, or samples.csv from
+ * write_samples) and dump.txt (tasvir_dump).
  */
 #ifndef TASVIR_NODE_OUTPUT_H
 #define TASVIR_NODE_OUTPUT_H
@@ -15,6 +16,27 @@
 
 #define TNODE_MAX_WORKERS 128
 
+/** Histogram of the time between successive engine polls: 1 us buckets up to 20 ms. */
+#define TNODE_GAP_BUCKETS 20000u
+struct tnode_gaps {
+    uint64_t n, max_ns, sum_ns;
+    uint64_t b[TNODE_GAP_BUCKETS + 1]; /* the last one: 20 ms and more */
+};
+
+static inline void tnode_gaps_add(struct tnode_gaps *g, uint64_t ns)
+{
+    uint64_t i = ns / 1000;
+    g->b[i < TNODE_GAP_BUCKETS ? i : TNODE_GAP_BUCKETS]++;
+    g->n++;
+    g->sum_ns += ns;
+    if (ns > g->max_ns)
+        g->max_ns = ns;
+}
+
+/** Quantile q (0..1) of the gaps, in ns (upper edge of its 1 us bucket; max_ns beyond the
+ *  histogram's range). */
+uint64_t tnode_gaps_quantile(const struct tnode_gaps *g, double q);
+
 struct tnode_results {
     const char *out_dir;
     int argc;
@@ -26,9 +48,15 @@ struct tnode_results {
     const char *run_id;
     const struct tnode_workload *workload;
     void *wl;
+    const void *wl_conf;
     const char *const *param_key;
     const char *const *param_val;
+    const char (*param_origin)[96];
+    const char *param_kind; /* 'n' node, 'w' workload, 'i' ignored, 'p' param=K=V */
     unsigned n_params;
+    const char *label;
+    uint64_t seed;
+    const struct tnode_gaps *gaps;
     struct tasvir_dpdk_port *port;
     struct tasvir_node *node;
     const struct tasvir_node_conf *nconf;
@@ -42,6 +70,7 @@ struct tnode_results {
     unsigned n_workers;
     unsigned worker_lcore[TNODE_MAX_WORKERS];
     uint64_t worker_steps, worker_readmitted;
+    uint64_t stale_frames; /* received before the node's first poll, dropped */
     const uint16_t *node_ids;          /* per testbed node (cfg order): */
     const uint64_t *peer_up_events;    /*   times it was seen coming up */
     const uint64_t *peer_down_events;  /*   times it was seen going down */

@@ -35,7 +35,8 @@
 #include "tasvir/tasvir.h"
 #include "workload.h"
 
-#define MAX_PARAMS 64
+#define MAX_PARAMS 256
+#define ORIGIN_LEN 96
 
 struct opts {
     const char *config;
@@ -48,10 +49,12 @@ struct opts {
     const char *workload;
     const char *param_key[MAX_PARAMS], *param_val[MAX_PARAMS];
     char *param_buf[MAX_PARAMS];
+    char param_origin[MAX_PARAMS][ORIGIN_LEN]; /* "--param" or "FILE:LINE" */
+    char param_kind[MAX_PARAMS]; /* 'n' node, 'w' workload, 'i' ignored (simulator only) */
     unsigned n_params;
+    const char *label;
     uint64_t sync_int_us, sync_ext_us, epoch_window_us;
     uint64_t seed;
-    int have_seed;
     int log_level;
     int quiet;
 };
@@ -65,7 +68,7 @@ struct worker {
 
 struct app {
     struct opts o;
-    char run_buf[32], out_buf[256];
+    char run_buf[32], out_buf[256], label_buf[96];
     int argc_all;
     char **argv_all;
     char **eal_argv;  /* what EAL got (argv[0] included) */
@@ -91,6 +94,8 @@ struct app {
     struct timespec start_wall;
     char stop_reason[64];
     int link_up_at_start;
+    struct tnode_gaps gaps; /* time between successive engine polls */
+    uint64_t stale_frames;  /* received before the node's first poll, dropped */
 };
 
 /* ---- options ------------------------------------------------------------------------ */
@@ -111,22 +116,40 @@ static void usage(FILE *f)
             "  --out DIR            results directory (./tasvir-node-<run>-n<N>)\n"
             "  --run-id ID          {run} in the configuration (tsv<pid>)\n"
             "  --iface IF           {iface} in the configuration (the launcher sets it)\n"
-            "  --workload NAME      what the worker threads do (local)\n"
-            "  --param KEY=VALUE    a workload parameter; repeatable (see below)\n"
+            "  --workload NAME      what the worker threads do (%s)\n"
+            "  --param KEY=VALUE    a parameter; repeatable (see below)\n"
+            "  --params-file FILE   parameters as 'key = value' lines ('#' comments): the\n"
+            "                       format of tasvir-sim --config, so one experiment file\n"
+            "                       drives both (see below); later options win\n"
             "  --sync-int-us U      node default internal sync interval (1000)\n"
             "  --sync-ext-us U      node default external sync interval (10000)\n"
             "  --epoch-window-us U  epoch check-in window (the configuration's epoch_window_us)\n"
-            "  --seed N             workload seed (node id + 1)\n"
+            "  --seed N             the run's seed; writers derive theirs from it and the\n"
+            "                       node id (1)\n"
+            "  --label TEXT         the run's label in manifest.json (testbed and intervals)\n"
             "  --log-level L        err, warn, info or debug (warn)\n"
             "  --quiet              no progress lines on stdout\n"
             "  --help               this text\n"
             "\n"
-            "Results: manifest.json (parameters, versions, port, verdict), counters.csv\n"
-            "(scope,name,value), samples.csv (one row per newly seen version), dump.txt.\n"
+            "Node parameters (--param or the file; tasvir-sim's names and units):\n"
+            "  syncInt=T, syncExt=T, epochWindow=T   as --sync-int-us, --sync-ext-us,\n"
+            "                       --epoch-window-us, with a unit: 500us, 1ms, 0.01s\n"
+            "  seed=N, workload=NAME, param=KEY=VALUE   as --seed, --workload, --param\n"
+            "                       (workload=basic, tasvir-sim's built-in, means versioned)\n"
+            "Simulator-only keys (nodes, mtu, addressing, hbPeriod, downAfter, linkRate,\n"
+            "linkDelay, switchDelay, lossRate, queueFrames, hostQueueFrames, clockSkew,\n"
+            "checkinPeriod, rawRate, rawBytes, rawDest, duration, out, calibration,\n"
+            "scheduler, pcap, samples) are accepted in a --params-file and listed in the\n"
+            "manifest as ignored: on hardware the testbed file and the launcher decide them.\n"
+            "\n"
+            "Results: manifest.json (mode hw, seed, git_rev, label, params, verdict, port,\n"
+            "engine poll gaps, ...), counters.csv (scope,name,value), dump.txt, and the\n"
+            "workload's files: versioned writes versions-node<N>.csv, visible-node<N>.csv and\n"
+            "samples-raw-node<N>.csv (docs/data-formats.md); local writes samples.csv.\n"
             "Exit status: 0 ok; 1 run failed or an invariant was violated; 2 bad arguments\n"
             "or configuration.\n"
             "\n"
-            "Workloads:\n");
+            "Workloads:\n", tnode_default_workload);
     for (const struct tnode_workload *const *w = tnode_workloads; *w; w++)
         fprintf(f, "  %s: %s\n%s", (*w)->name, (*w)->summary, (*w)->params_help);
 }
@@ -157,12 +180,137 @@ static int parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
     return 0;
 }
 
+/* tasvir-sim options that have no meaning for one tasvir-node (the testbed file and the
+ * launcher decide them): accepted in a --params-file, listed in the manifest as ignored. */
+static const char *const sim_only[] = {
+    "nodes", "mtu", "addressing", "hbPeriod", "downAfter", "linkRate", "linkDelay",
+    "switchDelay", "lossRate", "queueFrames", "hostQueueFrames", "clockSkew", "checkinPeriod",
+    "rawRate", "rawBytes", "rawDest", "duration", "out", "calibration", "scheduler", "pcap",
+    "samples", NULL,
+};
+
+/* A node-level time parameter: whole microseconds >= 1. */
+static int time_us(const char *k, const char *v, const char *origin, uint64_t *us)
+{
+    uint64_t ns;
+    if (tnode_parse_time_ns(v, &ns) || ns % 1000 || ns < 1000 || ns > 100000000000ull)
+        return bad("%s: %s=%s: expected whole microseconds with a unit, 1us..100s (e.g. "
+                   "500us, 1ms)", origin, k, v);
+    *us = ns / 1000;
+    return 0;
+}
+
+/* Append one parameter (key is the first klen bytes of k); node-level keys take effect
+ * now, in order with the options (later ones win); workload keys are applied once the
+ * workload is known. */
+static int add_param(struct opts *o, const char *k, size_t klen, const char *v,
+                     const char *origin)
+{
+    if (o->n_params == MAX_PARAMS)
+        return bad("%s: at most %d parameters", origin, MAX_PARAMS);
+    size_t vlen = strlen(v);
+    char *b = malloc(klen + vlen + 2);
+    if (!b)
+        return bad("out of memory");
+    memcpy(b, k, klen);
+    b[klen] = 0;
+    memcpy(b + klen + 1, v, vlen + 1);
+    unsigned i = o->n_params++;
+    o->param_buf[i] = b;
+    o->param_key[i] = b;
+    o->param_val[i] = v = b + klen + 1;
+    snprintf(o->param_origin[i], ORIGIN_LEN, "%s", origin);
+    o->param_kind[i] = 'n';
+    k = b;
+    uint64_t u;
+    if (!strcmp(k, "syncInt"))
+        return time_us(k, v, origin, &o->sync_int_us) ? 2 : 0;
+    if (!strcmp(k, "syncExt"))
+        return time_us(k, v, origin, &o->sync_ext_us) ? 2 : 0;
+    if (!strcmp(k, "epochWindow"))
+        return time_us(k, v, origin, &o->epoch_window_us) ? 2 : 0;
+    if (!strcmp(k, "seed")) {
+        if (parse_u64(v, 0, UINT64_MAX, &u))
+            return bad("%s: seed=%s: expected a non-negative integer", origin, v);
+        o->seed = u;
+        return 0;
+    }
+    if (!strcmp(k, "workload")) {
+        o->workload = strcmp(v, "basic") ? v : "versioned";
+        return 0;
+    }
+    if (!strcmp(k, "param")) {
+        const char *eq = strchr(v, '=');
+        if (!eq || eq == v)
+            return bad("%s: param=%s: expected param=KEY=VALUE", origin, v);
+        o->param_kind[i] = 'p';
+        return add_param(o, v, (size_t)(eq - v), eq + 1, origin);
+    }
+    for (const char *const *x = sim_only; *x; x++)
+        if (!strcmp(k, *x)) {
+            if (!strcmp(origin, "--param"))
+                return bad("--param %s: a tasvir-sim option; on hardware the testbed file "
+                           "and the launcher decide it", k);
+            o->param_kind[i] = 'i';
+            return 0;
+        }
+    o->param_kind[i] = 'w';
+    return 0;
+}
+
+/* A tasvir-sim --config file: "key = value" lines, '#' comments, blank lines. */
+static int read_params_file(struct opts *o, const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return bad("--params-file %s: cannot open: %s", path, strerror(errno));
+    char line[1024], origin[ORIGIN_LEN];
+    unsigned ln = 0;
+    int rc = 0;
+    while (!rc && fgets(line, sizeof(line), f)) {
+        ln++;
+        size_t n = strlen(line);
+        if (n == sizeof(line) - 1 && line[n - 1] != '\n') {
+            rc = bad("%s:%u: line longer than %zu characters", path, ln, sizeof(line) - 2);
+            break;
+        }
+        char *h = strchr(line, '#');
+        if (h)
+            *h = 0;
+        char *b = line, *e = line + strlen(line);
+        while (*b == ' ' || *b == '\t')
+            b++;
+        while (e > b && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\n' || e[-1] == '\r'))
+            *--e = 0;
+        if (!*b)
+            continue;
+        char *eq = strchr(b, '=');
+        if (!eq || eq == b) {
+            rc = bad("%s:%u: expected 'key = value', got '%s'", path, ln, b);
+            break;
+        }
+        char *ke = eq, *v = eq + 1;
+        while (ke > b && (ke[-1] == ' ' || ke[-1] == '\t'))
+            ke--;
+        while (*v == ' ' || *v == '\t')
+            v++;
+        if (ke == b || !*v) {
+            rc = bad("%s:%u: expected 'key = value', got '%s'", path, ln, b);
+            break;
+        }
+        snprintf(origin, sizeof(origin), "%.80s:%u", path, ln);
+        rc = add_param(o, b, (size_t)(ke - b), v, origin);
+    }
+    fclose(f);
+    return rc;
+}
+
 /* Parse the application arguments; argv[0] is the program name.  Returns 0, 2 (usage
  * error, message printed) or -1 (--help printed: exit 0). */
 static int parse_opts(int argc, char **argv, struct opts *o)
 {
     enum { O_CONFIG = 256, O_NODE, O_DURATION, O_OUT, O_RUN, O_IFACE, O_WL, O_PARAM,
-           O_SINT, O_SEXT, O_WIN, O_SEED, O_LOG, O_QUIET, O_HELP };
+           O_PFILE, O_SINT, O_SEXT, O_WIN, O_SEED, O_LABEL, O_LOG, O_QUIET, O_HELP };
     static const struct option lo[] = {
         {"config", required_argument, NULL, O_CONFIG},
         {"node", required_argument, NULL, O_NODE},
@@ -172,6 +320,8 @@ static int parse_opts(int argc, char **argv, struct opts *o)
         {"iface", required_argument, NULL, O_IFACE},
         {"workload", required_argument, NULL, O_WL},
         {"param", required_argument, NULL, O_PARAM},
+        {"params-file", required_argument, NULL, O_PFILE},
+        {"label", required_argument, NULL, O_LABEL},
         {"sync-int-us", required_argument, NULL, O_SINT},
         {"sync-ext-us", required_argument, NULL, O_SEXT},
         {"epoch-window-us", required_argument, NULL, O_WIN},
@@ -183,7 +333,8 @@ static int parse_opts(int argc, char **argv, struct opts *o)
     };
     memset(o, 0, sizeof(*o));
     o->duration_s = 10;
-    o->workload = "local";
+    o->workload = tnode_default_workload;
+    o->seed = 1;
     o->sync_int_us = 1000;
     o->sync_ext_us = 10000;
     o->log_level = TASVIR_LOG_WARN;
@@ -234,18 +385,23 @@ static int parse_opts(int argc, char **argv, struct opts *o)
             char *eq = strchr(optarg, '=');
             if (!eq || eq == optarg)
                 return bad("--param %s: expected KEY=VALUE", optarg);
-            if (o->n_params == MAX_PARAMS)
-                return bad("--param: at most %d parameters", MAX_PARAMS);
-            char *b = strdup(optarg);
-            if (!b)
-                return bad("out of memory");
-            b[eq - optarg] = 0;
-            o->param_buf[o->n_params] = b;
-            o->param_key[o->n_params] = b;
-            o->param_val[o->n_params] = b + (eq - optarg) + 1;
-            o->n_params++;
+            if (add_param(o, optarg, (size_t)(eq - optarg), eq + 1, "--param"))
+                return 2;
             break;
         }
+        case O_PFILE:
+            if (read_params_file(o, optarg))
+                return 2;
+            break;
+        case O_LABEL:
+            if (!*optarg || strpbrk(optarg, ",\"") || strlen(optarg) > 200)
+                return bad("--label %s: expected 1..200 characters without ',' or '\"'",
+                           optarg);
+            for (const char *c = optarg; *c; c++)
+                if ((unsigned char)*c < 0x20)
+                    return bad("--label: control characters are not allowed");
+            o->label = optarg;
+            break;
         case O_SINT:
         case O_SEXT:
         case O_WIN:
@@ -265,7 +421,6 @@ static int parse_opts(int argc, char **argv, struct opts *o)
             if (parse_u64(optarg, 0, UINT64_MAX, &u))
                 return bad("--seed %s: expected a non-negative integer", optarg);
             o->seed = u;
-            o->have_seed = 1;
             break;
         case O_LOG:
             if (!strcmp(optarg, "err"))
@@ -348,6 +503,8 @@ static int worker_main(void *arg)
         if (s == TASVIR_SERVICE_READMITTED)
             wk->readmitted++;
         uint64_t now = tasvir_node_now_ns(a->node);
+        if (ops->thread_checkin)
+            ops->thread_checkin(a->wl, wk->idx, t, now);
         if (now >= next) {
             rc = ops->thread_step(a->wl, wk->idx, t, now, &next);
             wk->steps++;
@@ -401,16 +558,38 @@ static int signal_pending(int fd)
     return n == (ssize_t)sizeof(si) ? (int)si.ssi_signo : 0;
 }
 
+/* Frames that arrived while the port waited for its link, the node was created and the
+ * workers started were sent before this incarnation announced itself: not for it.  Among
+ * them can be a heartbeat listing this node as a subscriber of an earlier incarnation's
+ * areas, which the core takes as a confirmed subscription, so the new incarnation never
+ * subscribes (the root directory never arrives: tests/dpdk/repro_restart_hb.c).  Drop
+ * them right before the engine's first poll. */
+static void drop_stale_frames(struct app *a)
+{
+    const struct tasvir_backend *be = tasvir_dpdk_port_backend(a->port);
+    struct tasvir_frame *stale[64];
+    unsigned got;
+    while ((got = be->ops->rx_burst(be->ctx, stale, 64)) > 0) {
+        be->ops->frame_free(be->ctx, stale, got);
+        a->stale_frames += got;
+    }
+}
+
 static void engine_loop(struct app *a)
 {
+    drop_stale_frames(a);
     if (a->cfg->relax == 2)
         prctl(PR_SET_TIMERSLACK, 1000UL, 0, 0, 0);
     uint64_t deadline = a->o.duration_s > 0
                             ? a->start_ns + (uint64_t)(a->o.duration_s * 1e9)
                             : UINT64_MAX;
-    uint64_t check_at = 0;
+    uint64_t check_at = 0, last_poll = 0;
     for (;;) {
         uint64_t next = UINT64_MAX;
+        uint64_t before = tasvir_node_now_ns(a->node);
+        if (last_poll)
+            tnode_gaps_add(&a->gaps, before - last_poll);
+        last_poll = before;
         int rc = tasvir_node_poll(a->node, &next);
         uint64_t now = tasvir_node_now_ns(a->node);
         if (now >= check_at) {
@@ -430,8 +609,11 @@ static void engine_loop(struct app *a)
             watch_peers(a);
             check_at = now + 1000000; /* 1 ms */
         }
-        /* Idle until the engine's next deadline: give shared CPUs away. */
-        if (rc == 0 && next > now + 20000)
+        /* Nothing to do before the next deadline: give shared CPUs away.  That includes
+         * the check-in phase of an epoch (-EAGAIN with a deadline ahead: the workers must
+         * run to check in, and the last one to arrive kicks the copy off); a deadline less
+         * than 20 us away is waited for by polling. */
+        if (next > now + 20000 || (rc == -EAGAIN && next > now))
             idle(a);
     }
     a->end_ns = tasvir_node_now_ns(a->node);
@@ -537,14 +719,33 @@ static int prepare(struct app *a, int argc, char **argv)
     if (a->wl_ops->conf_create(&a->wl_conf))
         return 1;
     for (unsigned i = 0; i < o->n_params; i++) {
+        if (o->param_kind[i] != 'w')
+            continue;
         if (a->wl_ops->conf_set(a->wl_conf, o->param_key[i], o->param_val[i], err, sizeof(err))) {
-            fprintf(stderr, "tasvir-node: %s\n", err);
+            if (strcmp(o->param_origin[i], "--param"))
+                fprintf(stderr, "tasvir-node: %s: %s\n", o->param_origin[i], err);
+            else
+                fprintf(stderr, "tasvir-node: %s\n", err);
             return 2;
         }
+    }
+    if (a->wl_ops->conf_check && a->wl_ops->conf_check(a->wl_conf, err, sizeof(err))) {
+        fprintf(stderr, "tasvir-node: %s\n", err);
+        return 2;
     }
     a->n_workers = a->wl_ops->threads(a->wl_conf);
     if (!o->epoch_window_us)
         o->epoch_window_us = a->cfg->epoch_window_us;
+    if (!o->label) {
+        uint64_t x = o->sync_ext_us;
+        if (x % 1000 == 0)
+            snprintf(a->label_buf, sizeof(a->label_buf), "%s ext %llu ms", a->cfg->name,
+                     (unsigned long long)(x / 1000));
+        else
+            snprintf(a->label_buf, sizeof(a->label_buf), "%s ext %llu us", a->cfg->name,
+                     (unsigned long long)x);
+        o->label = a->label_buf;
+    }
     /* EAL arguments: the command line's, or the configuration's. */
     if (dd > 1) {
         a->eal_argc = dd;
@@ -653,13 +854,14 @@ static int start(struct app *a)
                 tasvir_strerror(rc));
         return 1;
     }
+
     struct tnode_wl_env env = {
         .node = a->node,
         .node_id = (uint16_t)a->o.node,
         .n_nodes = c->n_nodes,
         .node_ids = a->node_ids,
         .n_threads = a->n_workers,
-        .seed = a->o.have_seed ? a->o.seed : a->o.node + 1u,
+        .seed = a->o.seed,
     };
     if ((rc = a->wl_ops->create(a->wl_conf, &env, &a->wl))) {
         fprintf(stderr, "tasvir-node: workload %s: %s\n", a->o.workload, tasvir_strerror(rc));
@@ -782,9 +984,15 @@ int main(int argc, char **argv)
         .run_id = a->o.run_id,
         .workload = a->wl_ops,
         .wl = a->wl,
+        .wl_conf = a->wl_conf,
         .param_key = a->o.param_key,
         .param_val = a->o.param_val,
+        .param_origin = (const char (*)[96])a->o.param_origin,
+        .param_kind = a->o.param_kind,
         .n_params = a->o.n_params,
+        .label = a->o.label,
+        .seed = a->o.seed,
+        .gaps = &a->gaps,
         .port = a->port,
         .node = a->node,
         .nconf = &a->nconf,
@@ -806,6 +1014,7 @@ int main(int argc, char **argv)
         res.worker_steps += a->w[i].steps;
         res.worker_readmitted += a->w[i].readmitted;
     }
+    res.stale_frames = a->stale_frames;
     res.exit_status = status;
     if (tnode_results_write(&res) != 0 && status == 0)
         status = 1;

@@ -10,10 +10,14 @@
  * added to tnode_workloads[] in workloads.c.
  *
  * Life cycle (P = parse time, before EAL; R = run time):
- *   P  conf_create, conf_set (per --param KEY=VALUE), threads, conf_free
+ *   P  conf_create, conf_set (per --param KEY=VALUE), threads, conf_params, conf_free
  *   R  create (main lcore, after the node exists)
- *   R  per worker thread, on its lcore: thread_init, thread_step..., thread_fini
- *   R  counters, write_samples, verdict (main lcore, after the workers stopped), destroy
+ *   R  per worker thread, on its lcore: thread_init, then thread_step when due and
+ *      thread_checkin after every check-in, thread_fini
+ *   R  counters, write_samples / write_files, verdict (main lcore, after the workers
+ *      stopped), destroy
+ * Optional entries (NULL when absent): conf_check, conf_params, thread_init,
+ * thread_checkin, thread_fini, counters, write_samples, write_files.
  */
 #ifndef TASVIR_NODE_WORKLOAD_H
 #define TASVIR_NODE_WORKLOAD_H
@@ -34,6 +38,13 @@ struct tnode_wl_env {
     uint64_t seed;
 };
 
+/** Receives the effective configuration, every parameter (for the manifest's params). */
+struct tnode_param_sink {
+    void (*num)(void *arg, const char *key, double value);
+    void (*str)(void *arg, const char *key, const char *value);
+    void *arg;
+};
+
 /** Receives counters (name, value) for counters.csv. */
 struct tnode_counter_sink {
     void (*emit)(void *arg, const char *name, uint64_t value);
@@ -48,9 +59,14 @@ struct tnode_workload {
     int (*conf_create)(void **conf);
     /** Set one parameter.  Returns 0, or -EINVAL with a message naming key and value. */
     int (*conf_set)(void *conf, const char *key, const char *value, char *err, size_t errlen);
+    /** Cross-parameter checks after every conf_set.  0, or -EINVAL with a message. */
+    int (*conf_check)(const void *conf, char *err, size_t errlen);
     /** Worker threads the workload needs with this configuration. */
     unsigned (*threads)(const void *conf);
     void (*conf_free)(void *conf);
+    /** Every parameter with its effective value, keys snake_case with units in the name
+     *  (docs/data-formats.md, manifest params). */
+    void (*conf_params)(const void *conf, const struct tnode_param_sink *sink);
 
     int (*create)(const void *conf, const struct tnode_wl_env *env, void **wl);
     /** On worker thread idx, registered and active, before its first step. */
@@ -61,12 +77,21 @@ struct tnode_workload {
      */
     int (*thread_step)(void *wl, unsigned idx, struct tasvir_thread *t, uint64_t now_ns,
                        uint64_t *next_ns);
+    /**
+     * After every check-in of worker thread idx (between check-ins, like a step): cheap
+     * bookkeeping that must not miss a version (a probe noticing a newly visible version,
+     * an owner recording what it published).  No I/O, no waiting.
+     */
+    void (*thread_checkin)(void *wl, unsigned idx, struct tasvir_thread *t, uint64_t now_ns);
     /** On worker thread idx when the run ends (still active). */
     void (*thread_fini)(void *wl, unsigned idx, struct tasvir_thread *t);
 
     void (*counters)(void *wl, const struct tnode_counter_sink *sink);
-    /** Write the samples as CSV (header line first).  Returns 0 or -errno. */
+    /** Write the samples as CSV (header line first) into samples.csv.  Returns 0 or -errno. */
     int (*write_samples)(void *wl, FILE *f);
+    /** Write the workload's own files into dir (names carry the node id, so the files of
+     *  several nodes can sit in one directory).  Returns 0, or -errno with a message. */
+    int (*write_files)(void *wl, const char *dir, char *err, size_t errlen);
     /** 0 when every invariant held; else nonzero with a message. */
     int (*verdict)(void *wl, char *msg, size_t msglen);
     void (*destroy)(void *wl);
@@ -77,5 +102,15 @@ extern const struct tnode_workload *const tnode_workloads[];
 
 /** Find a workload by name (NULL if unknown). */
 const struct tnode_workload *tnode_workload_find(const char *name);
+
+/** The workload tasvir-node runs without --workload. */
+extern const char *const tnode_default_workload;
+
+/**
+ * A duration as tasvir-sim writes it: a number and a unit (ns, us, ms, s), e.g. "10us",
+ * "2.5s"; "0" alone is accepted.  Returns 0, or -1 for anything else (no unit, negative,
+ * over 10^7 s).
+ */
+int tnode_parse_time_ns(const char *s, uint64_t *ns);
 
 #endif /* TASVIR_NODE_WORKLOAD_H */

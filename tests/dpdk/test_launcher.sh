@@ -1,17 +1,27 @@
 #!/bin/bash
-# test_launcher.sh BUILD_DIR SOURCE_DIR [CASE...] — experiments/testbed/launch end to end:
-#   dry_run_cluster  --dry-run of example-cluster.ini prints the expected ssh, scp and
-#                    host-setup commands and runs nothing
+# test_launcher.sh BUILD_DIR SOURCE_DIR [CASE...] — experiments/testbed/launch end to end,
+# with tasvir-node's default workload (versioned: the shared writers and staleness probes)
+# and the run directory collected and joined by tasvir-collect:
+#   dry_run_cluster  --dry-run of example-cluster.ini prints the expected ssh, scp,
+#                    host-setup and collect commands and runs nothing
 #   dry_run_bridge   --dry-run of local-bridge.ini prints the namespace/veth/bridge commands
 #                    and creates nothing
-#   run_bridge       a 5 s run of local-bridge.ini, every node reading every node's area
-#                    (external sync, multicast): every node exits 0 with verdict ok (no
-#                    torn or regressing version, every reader converged to its owner's
-#                    final version), results collected, and nothing left behind
-#   run_memif        the same for local-memif.ini (and its socket is gone)
-#   kill_restart     local-bridge with node 3 killed at 4 s and restarted at 6 s: the others
-#                    see it go down and come back, read its new incarnation without any
-#                    invariant violation and converge; the restarted node runs clean
+#   run_memif        local-memif: node 1 reads node 0's area (subscription=one) while node 0
+#                    writes for 2 s: every version node 1 sees is complete (probe_torn 0,
+#                    nothing going backwards), it converges to the final version; the run
+#                    directory has manifest.json (mode hw, bound), counters.csv,
+#                    visibility.csv and samples.csv, which tasvir-analyze accepts; the
+#                    socket is gone and nothing is left behind
+#   run_bridge       local-bridge, 4 nodes all-to-all (subscription=all): the same
+#                    invariants on every node
+#   kill_restart     local-bridge all-to-all with node 3 killed at 3 s and restarted 1 s
+#                    later: the others see it go down and come back, read its
+#                    new incarnation without any invariant violation and converge on it;
+#                    the restarted node catches up on every other node's final version;
+#                    the joined run directory (the new incarnation as an area of its own)
+#                    passes tasvir-analyze
+#   local_workload   the older "local" workload still runs (memif, every node reading every
+#                    node's area, converged); nothing to join
 #   interrupt        SIGINT during a run: nodes stop cleanly (results flushed), status 130,
 #                    nothing left behind
 #   node_failure     nodes that fail (bad app argument): status 1, nothing left behind
@@ -24,7 +34,8 @@ BUILD=$1
 SRC=$2
 shift 2
 CASES=("$@")
-[ ${#CASES[@]} -gt 0 ] || CASES=(dry_run_cluster dry_run_bridge run_bridge run_memif kill_restart interrupt node_failure name_clash)
+[ ${#CASES[@]} -gt 0 ] || CASES=(dry_run_cluster dry_run_bridge run_memif run_bridge kill_restart local_workload interrupt node_failure name_clash)
+ANALYZE="$BUILD/analysis/tasvir-analyze"
 LAUNCH="$SRC/experiments/testbed/launch"
 WORK=$(mktemp -d /tmp/tsvlt.XXXXXX)
 trap 'rm -rf "$WORK"' EXIT
@@ -54,17 +65,18 @@ leftovers() {
 dry_run_cluster() {
     local out="$WORK/dry-cluster.txt" rid=tsvdry$$
     "$LAUNCH" --config hw-configs/example-cluster.ini --dry-run --duration 10 \
-        --out "$WORK/never" --run-id "$rid" --build "$BUILD" -- --param writers=2 > "$out" 2>&1
+        --out "$WORK/never" --run-id "$rid" --build "$BUILD" --label "cluster test" -- --param threads=2 > "$out" 2>&1
     [ $? = 0 ] || bad "dry run exited non-zero: $(cat "$out")"
     local ssh="ssh -o BatchMode=yes -o ConnectTimeout=5"
     has "$ssh tasvir@node0.example.org 'sudo -n /opt/tasvir/experiments/testbed/host-setup --hugepages 1024 --hugepage-size 2M --governor performance --pci 0000:3b:00.0 --driver vfio-pci'" "$out"
     has "$ssh tasvir@node2.example.org 'sudo -n /opt/tasvir/experiments/testbed/host-setup --hugepages 1024 --hugepage-size 2M --governor performance --pci 0000:af:00.1 --driver vfio-pci'" "$out"
     has "scp -q -r -o BatchMode=yes -o ConnectTimeout=5 hw-configs/example-cluster.ini tasvir@node3.example.org:/tmp/$rid/hw-config.ini" "$out"
-    has "$ssh tasvir@node1.example.org 'echo \$\$ > /tmp/$rid/node1.pid && exec sudo -n /opt/tasvir/build/experiments/node/tasvir-node -a 0000:3b:00.0 -n 4 --huge-unlink --no-telemetry --lcores=2-5 --file-prefix=$rid-n1 -- --config /tmp/$rid/hw-config.ini --node 1 --duration 10 --out /tmp/$rid/node1 --run-id $rid --param writers=2'" "$out"
+    has "$ssh tasvir@node1.example.org 'echo \$\$ > /tmp/$rid/node1.pid && exec sudo -n /opt/tasvir/build/experiments/node/tasvir-node -a 0000:3b:00.0 -n 4 --huge-unlink --no-telemetry --lcores=2-5 --file-prefix=$rid-n1 -- --config /tmp/$rid/hw-config.ini --node 1 --duration 10 --out /tmp/$rid/node1 --run-id $rid --param threads=2'" "$out"
     has "--lcores=14-17 --file-prefix=$rid-n3" "$out"
     has "scp -q -r -o BatchMode=yes -o ConnectTimeout=5 tasvir@node2.example.org:/tmp/$rid/node2/. $WORK/never/node2/" "$out"
     has "$ssh tasvir@node0.example.org 'if [ -f /tmp/$rid/node0.pid ]; then sudo -n kill -TERM" "$out"
     has "rm -rf /tmp/$rid /var/run/dpdk/$rid-n0'" "$out"
+    has "$BUILD/experiments/testbed/tasvir-collect --label 'cluster test' $WORK/never" "$out"
     [ "$(grep -c "host-setup" "$out")" = 4 ] || bad "expected host-setup on 4 hosts"
     [ ! -e "$WORK/never" ] || bad "the dry run created $WORK/never"
     # host-setup's own dry run
@@ -86,7 +98,7 @@ dry_run_bridge() {
     has "ip link add ${rid}h2 mtu 1500 type veth peer name ${rid}v2 mtu 1500" "$out"
     has "ip -n ${rid}n1 link set ${rid}v1 address 02:00:00:00:01:01" "$out"
     has "ip link set ${rid}h0 master ${rid}br up" "$out"
-    has "ip netns exec ${rid}n3 $BUILD/experiments/node/tasvir-node --no-huge -m 256 --no-pci --no-telemetry --vdev=net_af_packet0,iface=${rid}v3 '--lcores=(0-2)@(0-1)' --file-prefix=${rid}-n3 --" "$out"
+    has "ip netns exec ${rid}n3 $BUILD/experiments/node/tasvir-node --no-huge -m 256 --no-pci --no-telemetry --vdev=net_af_packet0,iface=${rid}v3 '--lcores=(0-2)@1' --file-prefix=${rid}-n3 --" "$out"
     has "ip netns delete ${rid}n0" "$out"
     has "ip link delete ${rid}br" "$out"
     "$LAUNCH" --config hw-configs/local-bridge.ini --dry-run --duration 10 --kill 2@3+1 \
@@ -97,84 +109,130 @@ dry_run_bridge() {
     [ -z "$left" ] || bad "the dry run created: $left"
 }
 
-check_results() { # DIR NODES...
+check_results() { # DIR NODES...: every node ok, its files there, the run joined
     local dir=$1 n
     shift
     for n in "$@"; do
         [ -f "$dir/node$n/manifest.json" ] || { bad "node $n: no manifest"; continue; }
-        grep -q '"ok": true' "$dir/node$n/manifest.json" || bad "node $n: verdict not ok"
-        for f in counters.csv samples.csv dump.txt stdout.log stderr.log; do
+        grep -q '"ok": true' "$dir/node$n/manifest.json" || bad "node $n: verdict not ok: $(grep -A1 '"ok"' "$dir/node$n/manifest.json" | tail -1)"
+        for f in counters.csv dump.txt stdout.log stderr.log versions-node$n.csv visible-node$n.csv samples-raw-node$n.csv; do
             [ -s "$dir/node$n/$f" ] || bad "node $n: $f missing or empty"
         done
         grep -q "^$n,localhost,0$" "$dir/nodes.csv" || bad "node $n: not 0 in nodes.csv"
     done
     [ -s "$dir/launch.log" ] || bad "no launch.log"
     [ -s "$dir/hw-config.ini" ] || bad "no hw-config.ini"
+    check_joined "$dir"
 }
 
-run_bridge() {
-    local rid=tsvrb$$ out="$WORK/rb"
-    snapshot > "$WORK/before"
-    "$LAUNCH" --config hw-configs/local-bridge.ini --duration 5 --out "$out" --run-id "$rid" \
-        --build "$BUILD" -- --param read_nodes=all --param write_for_ms=2500 --param read_us=200 \
-        --param require_converged=1 > "$WORK/rb.txt" 2>&1
-    local rc=$?
-    [ $rc = 0 ] || bad "exit status $rc: $(cat "$WORK/rb.txt")"
-    check_results "$out" 0 1 2 3
-    grep -q '"driver": "net_af_packet"' "$out/node2/manifest.json" || bad "node 2 not on af_packet"
-    for n in 0 1 2 3; do
-        grep -q "^workload,targets_converged,4$" "$out/node$n/counters.csv" ||
-            bad "node $n: not every area converged"
-        grep -q "^node,versions_rx_published,0$" "$out/node$n/counters.csv" &&
-            bad "node $n: received no version over the network"
+check_joined() { # DIR: tasvir-collect's files, accepted by tasvir-analyze
+    local dir=$1 f
+    for f in manifest.json counters.csv visibility.csv samples.csv versions.csv; do
+        [ -s "$dir/$f" ] || bad "run directory: $f missing or empty"
     done
-    local left; left=$(leftovers "$WORK/before" "$rid")
-    [ -z "$left" ] || bad "left behind: $left"
+    grep -q '"mode": "hw"' "$dir/manifest.json" || bad "run manifest: no mode hw"
+    grep -q '"analytic_bound_ns": [1-9]' "$dir/manifest.json" || bad "run manifest: no analytic bound"
+    head -1 "$dir/counters.csv" | grep -q '^node,name,value$' || bad "counters.csv: header"
+    # received versions: delay = visible - pub >= 0 (one time base), and some of them
+    awk -F, 'NR > 1 && $6 != "" { n++; if ($7 != $6 - $4 || $7 < 0) bad++ }
+             END { exit !(n > 0 && bad == 0) }' "$dir/visibility.csv" ||
+        bad "visibility.csv: no rows, or a delay that is negative or not visible - pub"
+    "$ANALYZE" --out "$dir/analysis" "$dir" > "$dir/analyze.txt" 2>&1 ||
+        bad "tasvir-analyze rejected the run: $(tail -3 "$dir/analyze.txt")"
 }
+
+# counter FILE SCOPE NAME: its value (empty if absent)
+counter() { sed -n "s/^$2,$3,//p" "$1"; }
 
 run_memif() {
     local rid=tsvrm$$ out="$WORK/rm"
     snapshot > "$WORK/before"
-    # Node 1 reads node 0's area (and its own): complete versions only, converging to the
-    # final one once the writers stop.
+    # Both nodes write their area for 2 s; node 1 also reads node 0's.
     "$LAUNCH" --config hw-configs/local-memif.ini --duration 4 --out "$out" --run-id "$rid" \
-        --build "$BUILD" -- --param read_nodes=all --param write_for_ms=2000 --param read_us=200 \
-        --param require_converged=1 > "$WORK/rm.txt" 2>&1
+        --build "$BUILD" -- --param subscription=one --param writeStop=2s \
+        --param requireConverged=1 > "$WORK/rm.txt" 2>&1
     local rc=$?
     [ $rc = 0 ] || bad "exit status $rc: $(cat "$WORK/rm.txt")"
     check_results "$out" 0 1
     grep -q '"link_up_at_start": true' "$out/node1/manifest.json" || bad "memif link never came up"
-    for n in 0 1; do
-        grep -q "^workload,targets_converged,2$" "$out/node$n/counters.csv" ||
-            bad "node $n: not every area converged"
-    done
+    local c="$out/node1/counters.csv"
+    [ "$(counter "$c" workload targets_remote)" = 1 ] || bad "node 1 does not read node 0's area"
+    [ "$(counter "$c" workload targets_converged)" = 2 ] || bad "node 1: not every area converged"
+    [ "$(counter "$c" workload probe_torn)" = 0 ] || bad "node 1 saw a torn version"
+    [ "$(counter "$c" workload probe_checks)" -gt 100 ] || bad "node 1 checked few versions"
+    [ "$(counter "$c" node versions_rx_published)" -gt 0 ] || bad "node 1 received no version"
+    awk -F, '$5 == 1 && $2 == 0' "$out/visibility.csv" | grep -q . ||
+        bad "no visibility row of node 0's area at node 1"
     [ ! -e "/tmp/$rid-memif.sock" ] || bad "memif socket left"
     local left; left=$(leftovers "$WORK/before" "$rid")
     [ -z "$left" ] || bad "left behind: $left"
 }
 
-kill_restart() {
-    local rid=tsvrk$$ out="$WORK/rk" n
+run_bridge() {
+    local rid=tsvrb$$ out="$WORK/rb" n c
     snapshot > "$WORK/before"
-    "$LAUNCH" --config hw-configs/local-bridge.ini --duration 12 --kill 3@4+2 --out "$out" \
-        --run-id "$rid" --build "$BUILD" -- --param read_nodes=all --param write_for_ms=3000 \
-        --param read_us=500 > "$WORK/rk.txt" 2>&1
+    "$LAUNCH" --config hw-configs/local-bridge.ini --duration 5 --out "$out" --run-id "$rid" \
+        --build "$BUILD" -- --param subscription=all --param writeStop=2s \
+        --param requireConverged=1 > "$WORK/rb.txt" 2>&1
+    local rc=$?
+    [ $rc = 0 ] || bad "exit status $rc: $(cat "$WORK/rb.txt")"
+    check_results "$out" 0 1 2 3
+    grep -q '"driver": "net_af_packet"' "$out/node2/manifest.json" || bad "node 2 not on af_packet"
+    for n in 0 1 2 3; do
+        c="$out/node$n/counters.csv"
+        [ "$(counter "$c" workload targets_converged)" = 4 ] || bad "node $n: not every area converged"
+        [ "$(counter "$c" workload probe_torn)" = 0 ] || bad "node $n saw a torn version"
+        [ "$(counter "$c" node versions_rx_published)" -gt 0 ] || bad "node $n received no version"
+    done
+    local left; left=$(leftovers "$WORK/before" "$rid")
+    [ -z "$left" ] || bad "left behind: $left"
+}
+
+kill_restart() {
+    local rid=tsvrk$$ out="$WORK/rk" n c
+    snapshot > "$WORK/before"
+    "$LAUNCH" --config hw-configs/local-bridge.ini --duration 10 --kill 3@3+1 --out "$out" \
+        --run-id "$rid" --build "$BUILD" -- --param subscription=all --param writeStop=2s \
+        --param requireConverged=1 > "$WORK/rk.txt" 2>&1
     local rc=$?
     [ $rc = 0 ] || bad "exit status $rc: $(cat "$WORK/rk.txt")"
-    grep -q "^3,localhost,killed after [45]s$" "$out/nodes.csv" || bad "node 3 not killed: $(cat "$out/nodes.csv")"
+    grep -q "^3,localhost,killed after [34]s$" "$out/nodes.csv" || bad "node 3 not killed: $(cat "$out/nodes.csv")"
     grep -q "^3.restart,localhost,0$" "$out/nodes.csv" || bad "node 3 not restarted cleanly"
+    # requireConverged=1: exit 0 means every probe target ended on its owner's newest version
     grep -qs '"ok": true' "$out/node3.restart/manifest.json" || bad "restarted node 3: verdict not ok"
+    c="$out/node3.restart/counters.csv"
+    [ "$(counter "$c" workload targets_converged)" = 4 ] || bad "restarted node 3 did not catch up on every area"
     for n in 0 1 2; do
-        local c="$out/node$n/counters.csv"
+        c="$out/node$n/counters.csv"
         grep -q "^peer,node3_down_events,[1-9]" "$c" || bad "node $n never saw node 3 go down"
         # Up at the start and again after the restart (at the very end nodes stop one
         # after the other, so the final state says nothing).
         grep -q "^peer,node3_up_events,[2-9]" "$c" || bad "node $n never saw node 3 come back"
-        grep -q "^workload,owner_restarts,[1-9]" "$c" || bad "node $n did not read node 3's new incarnation"
-        grep -q "^workload,targets_converged,4$" "$c" || bad "node $n: not every area converged"
+        grep -q "^node,owner_restarts,[1-9]" "$c" || bad "node $n did not see node 3's new incarnation"
+        [ "$(counter "$c" workload targets_converged)" = 4 ] || bad "node $n: not every area converged"
+        [ "$(counter "$c" workload probe_torn)" = 0 ] || bad "node $n saw a torn version"
     done
-    grep -q "^workload,targets_converged,4$" "$out/node3.restart/counters.csv" ||
-        echo "note: $CASE: the restarted node 3 did not converge on every remote area ($(grep -E 'targets_(converged|unattached)' "$out/node3.restart/counters.csv" | tr '\n' ' '))"
+    check_joined "$out"
+    [ -s "$out/versions-node3-restart.csv" ] || bad "the restarted node's files were not collected"
+    local left; left=$(leftovers "$WORK/before" "$rid")
+    [ -z "$left" ] || bad "left behind: $left"
+}
+
+local_workload() {
+    local rid=tsvrl$$ out="$WORK/rl" n
+    snapshot > "$WORK/before"
+    "$LAUNCH" --config hw-configs/local-memif.ini --duration 3 --out "$out" --run-id "$rid" \
+        --build "$BUILD" -- --workload local --param read_nodes=all --param write_for_ms=1500 \
+        --param read_us=200 --param require_converged=1 > "$WORK/rl.txt" 2>&1
+    local rc=$?
+    [ $rc = 0 ] || bad "exit status $rc: $(cat "$WORK/rl.txt")"
+    for n in 0 1; do
+        grep -q '"ok": true' "$out/node$n/manifest.json" || bad "node $n: verdict not ok"
+        [ -s "$out/node$n/samples.csv" ] || bad "node $n: no samples.csv"
+        grep -q "^workload,targets_converged,2$" "$out/node$n/counters.csv" ||
+            bad "node $n: not every area converged"
+    done
+    [ ! -e "$out/visibility.csv" ] || bad "a local-workload run was joined"
     local left; left=$(leftovers "$WORK/before" "$rid")
     [ -z "$left" ] || bad "left behind: $left"
 }
