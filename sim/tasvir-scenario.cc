@@ -650,14 +650,23 @@ TasvirScenario::ContractParams() const
     json_object_set_new(p, "switch_delay_ns", json_integer((json_int_t)TimeNs(m_cfg.switchDelay)));
     json_object_set_new(p, "mtu", json_integer(m_cfg.mtu));
     json_object_set_new(p, "addressing", json_string(m_cfg.addressing.c_str()));
-    json_object_set_new(p, "subscription", json_string(m_cfg.subscription.c_str()));
     json_object_set_new(p, "workload", json_string(m_cfg.workload.c_str()));
-    json_object_set_new(p, "areas_per_node", json_integer(m_cfg.areasPerNode));
-    json_object_set_new(p, "area_bytes", json_integer((json_int_t)m_cfg.areaBytes));
-    json_object_set_new(p, "write_rate_hz", json_real(m_cfg.writeRate));
-    json_object_set_new(p, "lines_per_write", json_integer(m_cfg.linesPerWrite));
-    json_object_set_new(p, "sample_rate_hz", json_real(m_cfg.sampleRate));
     json_object_set_new(p, "duration_ns", json_integer((json_int_t)TimeNs(m_cfg.duration)));
+    if (m_basic)
+    {
+        json_object_set_new(p, "subscription", json_string(m_cfg.subscription.c_str()));
+        json_object_set_new(p, "areas_per_node", json_integer(m_cfg.areasPerNode));
+        json_object_set_new(p, "area_bytes", json_integer((json_int_t)m_cfg.areaBytes));
+        json_object_set_new(p, "write_rate_hz", json_real(m_cfg.writeRate));
+        json_object_set_new(p, "lines_per_write", json_integer(m_cfg.linesPerWrite));
+        json_object_set_new(p, "sample_rate_hz", json_real(m_cfg.sampleRate));
+    }
+    for (const TasvirWorkload::Param& w : m_workload->Params())
+    {
+        json_object_set_new(p,
+                            w.key.c_str(),
+                            w.numeric ? json_real(w.num) : json_string(w.str.c_str()));
+    }
     return p;
 }
 

@@ -17,9 +17,141 @@ extern "C"
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <type_traits>
 
 namespace ns3
 {
+
+namespace
+{
+
+/* Entries added to struct tnode_workload after the first version (conf_check, conf_params,
+ * thread_checkin, write_files) are optional (NULL when absent).  These helpers call them
+ * when the header has them and compile to nothing when it does not (overload resolution
+ * prefers the int parameter when the member exists). */
+template <typename W>
+auto
+ConfCheck(const W* wl, const void* conf, char* err, size_t len, int)
+    -> decltype(wl->conf_check, int())
+{
+    return wl->conf_check ? wl->conf_check(conf, err, len) : 0;
+}
+
+template <typename W>
+int
+ConfCheck(const W*, const void*, char*, size_t, long)
+{
+    return 0;
+}
+
+template <typename W>
+auto
+HasCheckin(const W* wl, int) -> decltype(wl->thread_checkin, bool())
+{
+    return wl->thread_checkin != nullptr;
+}
+
+template <typename W>
+bool
+HasCheckin(const W*, long)
+{
+    return false;
+}
+
+template <typename W>
+auto
+Checkin(const W* wl, void* w, unsigned idx, struct tasvir_thread* t, uint64_t now, int)
+    -> decltype(wl->thread_checkin, void())
+{
+    wl->thread_checkin(w, idx, t, now);
+}
+
+template <typename W>
+void
+Checkin(const W*, void*, unsigned, struct tasvir_thread*, uint64_t, long)
+{
+}
+
+template <typename W>
+auto
+WriteFiles(const W* wl, void* w, const char* dir, char* err, size_t len, int)
+    -> decltype(wl->write_files, int())
+{
+    return wl->write_files ? wl->write_files(w, dir, err, len) : 0;
+}
+
+template <typename W>
+int
+WriteFiles(const W*, void*, const char*, char*, size_t, long)
+{
+    return 0;
+}
+
+template <typename F>
+struct SecondArg;
+
+template <typename R, typename A, typename B>
+struct SecondArg<R (*)(A, B)>
+{
+    using type = B;
+};
+
+struct ParamCollector
+{
+    std::vector<TasvirWorkload::Param>* out;
+};
+
+template <typename S>
+void
+SinkNum(void* arg, const char* key, double value)
+{
+    TasvirWorkload::Param p;
+    p.key = key;
+    p.numeric = true;
+    p.num = value;
+    static_cast<ParamCollector*>(arg)->out->push_back(p);
+}
+
+template <typename S>
+void
+SinkStr(void* arg, const char* key, const char* value)
+{
+    TasvirWorkload::Param p;
+    p.key = key;
+    p.numeric = false;
+    p.num = 0;
+    p.str = value ? value : "";
+    static_cast<ParamCollector*>(arg)->out->push_back(p);
+}
+
+template <typename W>
+auto
+ConfParams(const W* wl, const void* conf, std::vector<TasvirWorkload::Param>* out, int)
+    -> decltype(wl->conf_params, void())
+{
+    if (!wl->conf_params)
+    {
+        return;
+    }
+    // The sink type is taken from the entry's own signature, so this compiles only where
+    // the header has it.
+    using Sink = std::remove_const_t<
+        std::remove_pointer_t<typename SecondArg<decltype(wl->conf_params)>::type>>;
+    ParamCollector c{out};
+    Sink sink;
+    sink.num = &SinkNum<W>;
+    sink.str = &SinkStr<W>;
+    sink.arg = &c;
+    wl->conf_params(conf, &sink);
+}
+
+template <typename W>
+void
+ConfParams(const W*, const void*, std::vector<TasvirWorkload::Param>*, long)
+{
+}
+
+} // namespace
 
 TasvirStepWorkload::TasvirStepWorkload(const struct tnode_workload* wl,
                                        std::vector<std::pair<std::string, std::string>> params,
@@ -93,6 +225,15 @@ MakeConf(const struct tnode_workload* wl,
             return false;
         }
     }
+    char msg[256] = "";
+    if (ConfCheck(wl, *conf, msg, sizeof(msg), 0) != 0)
+    {
+        *error = std::string("workload ") + wl->name + ": " +
+                 (msg[0] ? std::string(msg) : std::string("inconsistent parameters"));
+        wl->conf_free(*conf);
+        *conf = nullptr;
+        return false;
+    }
     return true;
 }
 
@@ -162,6 +303,18 @@ TasvirStepWorkload::Install(const std::vector<Ptr<TasvirNodeApp>>& apps,
         }
         r.events.resize(r.threads);
         r.failed.assign(r.threads, false);
+        if (n == 0)
+        {
+            ConfParams(m_wl, r.conf, &m_params_out, 0);
+        }
+        if (HasCheckin(m_wl, 0))
+        {
+            // After every check-in the simulation runs (every epoch end is one), as the
+            // hardware worker loop calls it after every check-in.
+            apps[n]->TraceConnectWithoutContext(
+                "Service",
+                MakeCallback(&TasvirStepWorkload::OnService, this).Bind(n));
+        }
         Time delay = start - Simulator::Now();
         for (unsigned i = 0; i < r.threads; i++)
         {
@@ -241,6 +394,29 @@ TasvirStepWorkload::Step(uint32_t node, unsigned idx, bool init)
 }
 
 void
+TasvirStepWorkload::OnService(uint32_t node, uint32_t idx, int rc, uint64_t costNs)
+{
+    (void)costNs;
+    NodeRun& r = m_nodes[node];
+    if (m_stopped || rc < 0 || idx >= r.threads || r.failed[idx] || !r.wl)
+    {
+        return;
+    }
+    Checkin(m_wl,
+            r.wl,
+            idx,
+            m_apps[node]->GetThreadAgent(idx)->GetThread(),
+            tasvir_node_now_ns(m_apps[node]->GetTasvirNode()),
+            0);
+}
+
+std::vector<TasvirWorkload::Param>
+TasvirStepWorkload::Params() const
+{
+    return m_params_out;
+}
+
+void
 TasvirStepWorkload::Stop()
 {
     if (m_stopped)
@@ -310,8 +486,17 @@ TasvirStepWorkload::Finish()
 bool
 TasvirStepWorkload::Write(const std::string& dir, std::string* error)
 {
-    (void)dir;
     Finish();
+    for (uint32_t n = 0; n < m_nodes.size(); n++)
+    {
+        char msg[256] = "";
+        if (m_nodes[n].wl && WriteFiles(m_wl, m_nodes[n].wl, dir.c_str(), msg, sizeof(msg), 0))
+        {
+            *error = std::string("workload ") + m_wl->name + ", node " + std::to_string(n) +
+                     ": " + (msg[0] ? std::string(msg) : std::string("cannot write its files"));
+            return false;
+        }
+    }
     if (m_samples.empty() || !m_wl->write_samples)
     {
         return true;

@@ -11,10 +11,13 @@
  * "check in, then step if due" would run it, or later if the thread is busy.  The same C code thus
  * runs unchanged in both modes and writes the same samples schema and counters.
  *
- * Mapping of the table's calls:
- *   conf_create/conf_set/threads   once per node, with the --param KEY=VALUE list
+ * Mapping of the table's calls (optional entries are used when present):
+ *   conf_create/conf_set/          once per node, with the --param KEY=VALUE list;
+ *   conf_check/threads             conf_params of node 0 go to the manifest's params
  *   create                         at time 0 (env: node, id, all ids, threads, seed)
  *   thread_init, thread_step...    tasks on thread agents 0 .. threads()-1
+ *   thread_checkin                 after every simulated check-in (every epoch end)
+ *   write_files                    after the run, into the run directory
  *   thread_fini, counters,         after the run; counters become counters.csv rows (wl_*)
  *   write_samples, verdict         samples of all nodes go to one file (header once);
  *                                  a failed verdict fails the run
@@ -70,6 +73,7 @@ class TasvirStepWorkload : public TasvirWorkload
     std::vector<std::string> CounterNames() const override;
     std::vector<uint64_t> Counters(uint32_t node) const override;
     std::vector<std::string> Files() const override;
+    std::vector<Param> Params() const override;
 
   private:
     struct NodeRun
@@ -85,6 +89,7 @@ class TasvirStepWorkload : public TasvirWorkload
     };
 
     void Step(uint32_t node, unsigned idx, bool init);
+    void OnService(uint32_t node, uint32_t idx, int rc, uint64_t costNs);
     void ScheduleStep(uint32_t node, unsigned idx, uint64_t dueNodeNs);
     void Finish();
 
@@ -96,6 +101,7 @@ class TasvirStepWorkload : public TasvirWorkload
     std::vector<uint16_t> m_ids;
     std::vector<NodeRun> m_nodes;
     std::vector<std::string> m_counterNames;
+    std::vector<Param> m_params_out;
     bool m_stopped;
     bool m_finished;
 };

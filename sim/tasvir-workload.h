@@ -58,6 +58,21 @@ class TasvirWorkload : public SimpleRefCount<TasvirWorkload>
     virtual std::vector<uint64_t> Counters(uint32_t node) const = 0;
     /** Files Write() produced (names relative to dir), for the manifest. */
     virtual std::vector<std::string> Files() const = 0;
+
+    /** One effective parameter for the manifest's flat `params` (units in the key). */
+    struct Param
+    {
+        std::string key;
+        bool numeric;
+        double num;
+        std::string str;
+    };
+    /** The workload's own parameters (none by default: the scenario writes the basic
+     *  workload's). */
+    virtual std::vector<Param> Params() const
+    {
+        return {};
+    }
 };
 
 } // namespace ns3
