@@ -13,8 +13,8 @@
  * Every call into the core goes through CallPoll/CallService, which measure the node's
  * counters around the call and turn the work done into simulated CPU time with the cost
  * model; kicks raised inside the call are held and dispatched once that time has elapsed.
- * Frames the core sends during a call are ready after the encode cost of the frames
- * before them in the same call (and leave when the NIC is free).
+ * A frame the core sends during a call is ready once the encode costs of that frame and
+ * of the frames before it in the same call have elapsed (and leaves when the NIC is free).
  *
  * Setup() builds everything at time 0 (before Simulator::Run) so that a workload can
  * create areas before the agents start; StartApplication starts the engine.
