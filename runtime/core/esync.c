@@ -188,7 +188,7 @@ static struct tasvir__sub *find_sub(struct tasvir__area *a, uint16_t node)
 }
 
 void tasvir__owner_add_sub(struct tasvir_node *n, struct tasvir__area *a, uint16_t node,
-                           uint64_t visible)
+                           uint64_t inc, uint64_t visible)
 {
     struct tasvir__owner_ext *x = &a->ext;
     uint64_t v = atomic_load_explicit(&a->version, memory_order_relaxed);
@@ -227,6 +227,7 @@ void tasvir__owner_add_sub(struct tasvir_node *n, struct tasvir__area *a, uint16
     /* A subscriber states what it has; a claim beyond our version (it saw an earlier
      * incarnation of this node) means it has nothing we can diff against. */
     s->acked = visible <= v ? visible : 0;
+    s->inc = inc;
     s->urgent = true;
 }
 
@@ -778,7 +779,10 @@ static void rx_owner_ctrl(struct tasvir_node *n, struct tasvir__area *a,
     case TASVIR_FT_NACK:
         tasvir__stat_add(&n->st.nacks_rx, 1);
         if (!s) {
-            tasvir__owner_add_sub(n, a, h->src_node, h->version);
+            tasvir__owner_add_sub(n, a, h->src_node,
+                                  atomic_load_explicit(&n->peers[h->src_node].incarnation,
+                                                       memory_order_relaxed),
+                                  h->version);
             return;
         }
         /* the subscriber knows what it has: trust its visible version */
@@ -789,7 +793,7 @@ static void rx_owner_ctrl(struct tasvir_node *n, struct tasvir__area *a,
         switch (h->flags & TASVIR_FL_OP_MASK) {
         case TASVIR_CTRL_SUB:
             tasvir__member_incarnation(n, h->src_node, h->base_version);
-            tasvir__owner_add_sub(n, a, h->src_node, h->version);
+            tasvir__owner_add_sub(n, a, h->src_node, h->base_version, h->version);
             return;
         case TASVIR_CTRL_UNSUB:
             tasvir__owner_del_sub(n, a, h->src_node);

@@ -78,6 +78,7 @@ struct tasvir__area;
 
 struct tasvir__sub {
     uint16_t node;
+    uint64_t inc;         /* the subscriber's incarnation that subscribed */
     uint64_t acked;       /* newest version it acknowledged (complete there) */
     uint64_t last_tx_ns;  /* last time a version was sent to it */
     bool urgent;          /* NACKed: resend as soon as nack_gap allows */
@@ -335,7 +336,7 @@ void tasvir__send_ctrl(struct tasvir_node *n, uint16_t dst, uint8_t type, uint16
                        const void *payload, uint32_t plen);
 struct tasvir__area *tasvir__emap_get(struct tasvir_node *n, uint32_t id);
 void tasvir__owner_add_sub(struct tasvir_node *n, struct tasvir__area *a, uint16_t node,
-                           uint64_t visible);
+                           uint64_t inc, uint64_t visible);
 void tasvir__owner_del_sub(struct tasvir_node *n, struct tasvir__area *a, uint16_t node);
 void tasvir__replica_owner_restart(struct tasvir_node *n, struct tasvir__area *a, uint64_t inc);
 void tasvir__replica_announce(struct tasvir_node *n, struct tasvir__area *a, uint64_t ver,

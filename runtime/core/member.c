@@ -387,7 +387,9 @@ static void hb_send(struct tasvir_node *n, uint64_t now)
             }
             uint8_t *e = f->data + f->len;
             tasvir__put32(e, a->id);
-            tasvir__put32(e + 4, 0);
+            /* which incarnation of the peer subscribed: only that one may take the listing
+             * as confirmation (a restarted peer must still send its own SUB) */
+            tasvir__put32(e + 4, (uint32_t)a->ext.subs[k].inc);
             tasvir__put64(e + 8, v);
             tasvir__put64(e + 16, pub);
             f->len += TASVIR_HB_ENTRY;
@@ -463,7 +465,9 @@ void tasvir__member_rx(struct tasvir_node *n, const struct tasvir_wire_hdr *h,
             struct tasvir__area *a = tasvir__emap_get(n, tasvir__get32(p + off));
             if (!a || !a->rx || a->owner_node != src)
                 continue;
-            a->rx->have_data = true; /* the owner lists us: subscription confirmed */
+            /* the owner lists this incarnation of us: subscription confirmed */
+            if (tasvir__get32(p + off + 4) == (uint32_t)n->incarnation)
+                a->rx->have_data = true;
             tasvir__replica_announce(n, a, tasvir__get64(p + off + 8), tasvir__get64(p + off + 16),
                                      now);
         }
