@@ -61,7 +61,13 @@ static void emap_refresh(struct tasvir_node *n)
     } else {
         memset(n->emap, 0, cap * sizeof(*n->emap));
     }
-    for (uint32_t i = 0; n->emap && i < n->areas_hwm; i++) {
+    if (n->elist_cap < n->conf.max_areas) {
+        free(n->elist);
+        n->elist = calloc(n->conf.max_areas, sizeof(*n->elist));
+        n->elist_cap = n->elist ? n->conf.max_areas : 0;
+    }
+    n->nelist = 0;
+    for (uint32_t i = 0; n->emap && n->elist && i < n->areas_hwm; i++) {
         struct tasvir__area *a = n->areas[i];
         if (!a)
             continue;
@@ -69,6 +75,7 @@ static void emap_refresh(struct tasvir_node *n)
         while (n->emap[k])
             k = (k + 1) & (cap - 1);
         n->emap[k] = a;
+        n->elist[n->nelist++] = a;
     }
     n->emap_gen = gen;
     pthread_mutex_unlock(&n->lock);
@@ -976,8 +983,8 @@ void tasvir__esync_poll(struct tasvir_node *n, uint64_t now, uint64_t *next_ns)
     }
     emap_refresh(n);
     uint64_t wake = UINT64_MAX;
-    for (uint32_t i = 0; i < n->emap_cap; i++) {
-        struct tasvir__area *a = n->emap[i];
+    for (uint32_t i = 0; i < n->nelist; i++) {
+        struct tasvir__area *a = n->elist[i];
         if (!a)
             continue;
         uint64_t w = a->rx ? replica_poll(n, a, now)

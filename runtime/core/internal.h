@@ -148,6 +148,8 @@ struct tasvir__area {
     struct tasvir_area *owner_handle;
     bool local;             /* owned by this node (by a thread or by the engine) */
     bool sys;               /* engine-owned system area (directory, node area) */
+    bool sys_dirty;         /* engine: a system area has unpublished writes */
+    struct tasvir_node *node_of_sys; /* its node (for scheduling an epoch after a write) */
     uint16_t owner_node;
     uint64_t *ever;         /* local: every line ever changed (pivot 0) */
     struct tasvir__owner_ext ext; /* local: subscribers and tiers (engine) */
@@ -289,6 +291,9 @@ struct tasvir_node {
     uint32_t dirix_n, dirix_cap;
     struct tasvir__area **emap;        /* engine's id -> area map (open addressing) */
     uint32_t emap_cap;
+    struct tasvir__area **elist;       /* the same areas, dense: what the engine walks */
+    uint32_t nelist, elist_cap;
+    uint64_t reg_done_gen;             /* engine: emap_gen at which every area was listed */
     uint64_t emap_gen;
     _Atomic uint64_t areas_gen;        /* bumped under lock whenever areas[] changes */
     struct tasvir_frame **defer;

@@ -35,7 +35,11 @@ static inline void copy_line(uint8_t *dst, const uint8_t *src)
 }
 
 /* Copy the dirty lines of bitmap words [wb, we) of area a and clear them.
- * Returns the number of dirty lines found. */
+ * Returns the number of dirty lines found.  The scan skips 8 clean words (512 lines) per
+ * test.  Runs of lines are copied with memcpy at once; isolated lines (scattered writes)
+ * go through a small software pipeline: each is prefetched when found and copied
+ * PIPE_DEPTH lines later, so their cache and TLB misses overlap instead of queuing. */
+#define PIPE_DEPTH 16
 static uint64_t copy_words(struct tasvir__area *a, uint64_t wb, uint64_t we)
 {
     uint64_t changed = 0;
@@ -43,35 +47,61 @@ static uint64_t copy_words(struct tasvir__area *a, uint64_t wb, uint64_t we)
     const uint8_t *src = a->wcopy;
     uint8_t *dst = a->rcopy;
     uint32_t n_or = a->n_or_logs;
-    for (uint64_t w = wb; w < we; w++) {
+    uint64_t pipe[PIPE_DEPTH];
+    unsigned head = 0, queued = 0;
+    uint64_t w = wb;
+    while (w < we) {
+        if (w + 8 <= we) {
+            const uint64_t *g = log + w;
+            if ((g[0] | g[1] | g[2] | g[3] | g[4] | g[5] | g[6] | g[7]) == 0) {
+                w += 8;
+                continue;
+            }
+        }
         uint64_t x = log[w];
-        if (x == 0)
+        if (x == 0) {
+            w++;
             continue;
+        }
         log[w] = 0;
         /* the external sync's cumulative diff logs learn this version's lines */
         for (uint32_t k = 0; k < n_or; k++)
             a->or_logs[k][w] |= x;
-        uint64_t base = (w << 12); /* byte offset of the word's first line: w*64 lines*64 B */
+        uint64_t base = w << 12; /* byte offset of the word's first line: w*64 lines*64 B */
         if (x == ~(uint64_t)0) {
             memcpy(dst + base, src + base, 64 * TASVIR_LINE_BYTES);
             changed += 64;
+            w++;
             continue;
         }
-        changed += (uint64_t)__builtin_popcountll(x);
         while (x) {
             unsigned tz = (unsigned)__builtin_ctzll(x);
-            uint64_t rest = x >> tz;
-            /* run = number of consecutive set bits starting at tz (rest != all-ones here) */
-            unsigned run = (unsigned)__builtin_ctzll(~rest);
             uint64_t off = base + ((uint64_t)tz << TASVIR__LINE_SHIFT);
-            if (run == 1)
-                copy_line(dst + off, src + off);
-            else
-                memcpy(dst + off, src + off, (size_t)run * TASVIR_LINE_BYTES);
-            /* clear the run's bits (run < 64 since x != all-ones) */
-            x &= ~((((uint64_t)1 << run) - 1) << tz);
+            if (!((x >> tz) & 2)) { /* an isolated line: into the pipeline */
+                __builtin_prefetch(src + off, 0, 0);
+                __builtin_prefetch(dst + off, 1, 0);
+                if (queued == PIPE_DEPTH) {
+                    copy_line(dst + pipe[head], src + pipe[head]);
+                    pipe[head] = off;
+                    head = (head + 1) % PIPE_DEPTH;
+                } else {
+                    pipe[(head + queued++) % PIPE_DEPTH] = off;
+                }
+                changed++;
+                x &= x - 1;
+                continue;
+            }
+            /* a run of consecutive lines (rest != all-ones unless it reaches bit 63) */
+            uint64_t rest = x >> tz;
+            unsigned run = rest == ~(uint64_t)0 >> tz ? 64 - tz : (unsigned)__builtin_ctzll(~rest);
+            memcpy(dst + off, src + off, (size_t)run * TASVIR_LINE_BYTES);
+            changed += run;
+            x = run + tz >= 64 ? 0 : x & ~((((uint64_t)1 << run) - 1) << tz);
         }
+        w++;
     }
+    for (; queued; queued--, head = (head + 1) % PIPE_DEPTH)
+        copy_line(dst + pipe[head], src + pipe[head]);
     return changed;
 }
 
@@ -204,8 +234,9 @@ static int build_chunks(struct tasvir_node *n, uint64_t now, bool force)
          * together on the grid afterwards */
         if (!force && now + n->conf.epoch_window_ns < a->next_int_due_ns)
             continue;
-        /* A replica takes part only with a complete version to publish. */
-        if (a->rx && !a->rx->ready)
+        /* A replica takes part only with a complete version to publish, a system area
+         * only with writes (the engine knows: it wrote them). */
+        if ((a->rx && !a->rx->ready) || (a->sys && a->local && !a->sys_dirty))
             continue;
         /* Frozen: an excluded owner may be writing right now; copying would tear. */
         if (a->owner && atomic_load_explicit(&a->owner->excluded, memory_order_relaxed))
@@ -285,6 +316,7 @@ static void handle_end(struct tasvir_node *n, uint64_t seq, unsigned phase, uint
             if (!a->in_epoch)
                 continue;
             a->in_epoch = false;
+            a->sys_dirty = false;
             uint64_t iv = atomic_load_explicit(&a->sync_int_ns, memory_order_relaxed);
             /* next grid point after the epoch's start (the grid keeps areas of equal
              * intervals together); if it already passed, the area is due at once, and
@@ -351,7 +383,7 @@ static uint64_t next_due(struct tasvir_node *n)
         uint64_t hint = atomic_exchange_explicit(&a->due_hint, 0, memory_order_acq_rel);
         if (hint) /* new area or interval changed */
             a->next_int_due_ns = hint;
-        if (a->rx && !a->rx->ready)
+        if ((a->rx && !a->rx->ready) || (a->sys && a->local && !a->sys_dirty))
             continue; /* nothing to publish */
         if (a->next_int_due_ns < due)
             due = a->next_int_due_ns;

@@ -166,6 +166,8 @@ static void sys_write(struct tasvir__area *a, uint64_t off, const void *src, uin
         return;
     memcpy(a->wcopy + off, src, len);
     tasvir__log_lines(a, off, len);
+    a->sys_dirty = true;
+    tasvir__isync_due_changed(a->node_of_sys);
 }
 
 /* Root: append an entry (already validated) unless its name is taken. */
@@ -227,9 +229,12 @@ static void dir_index(struct tasvir_node *n)
 /* Registration of local areas: confirmed once the directory lists them. */
 static void register_areas(struct tasvir_node *n, uint64_t now, bool tick)
 {
+    if (n->reg_done_gen == n->emap_gen)
+        return; /* every area is listed; nothing changed since */
     bool root = n->ident.node_id == n->conf.root_node;
-    for (uint32_t i = 0; i < n->emap_cap; i++) {
-        struct tasvir__area *a = n->emap[i];
+    uint32_t pending = 0;
+    for (uint32_t i = 0; i < n->nelist; i++) {
+        struct tasvir__area *a = n->elist[i];
         if (!a || !a->local || a->registered ||
             atomic_load_explicit(&a->state, memory_order_relaxed) != TASVIR__AREA_LIVE)
             continue;
@@ -240,6 +245,7 @@ static void register_areas(struct tasvir_node *n, uint64_t now, bool tick)
             a->registered = true;
             continue;
         }
+        pending++;
         uint8_t e[TASVIR_DIR_ENTRY];
         entry_encode(e, a->name, a->id, n->ident.node_id, n->ident.mac, a->len,
                      atomic_load_explicit(&a->sync_int_ns, memory_order_relaxed) / 1000,
@@ -257,6 +263,8 @@ static void register_areas(struct tasvir_node *n, uint64_t now, bool tick)
         }
     }
     (void)now;
+    if (!pending)
+        n->reg_done_gen = n->emap_gen;
 }
 
 /* ---- node area ---- */
@@ -290,8 +298,8 @@ static void node_area_update(struct tasvir_node *n, uint64_t now)
     uint32_t nsubs = 0;
     uint8_t srec[NODE_SUB_REC];
     uint64_t subs_off = NODE_AREA_HDR + (uint64_t)NODE_THREAD_REC * n->conf.max_threads;
-    for (uint32_t i = 0; i < n->emap_cap && nsubs < n->conf.max_areas; i++) {
-        struct tasvir__area *r = n->emap[i];
+    for (uint32_t i = 0; i < n->nelist && nsubs < n->conf.max_areas; i++) {
+        struct tasvir__area *r = n->elist[i];
         if (!r || !r->rx)
             continue;
         memset(srec, 0, sizeof(srec));
@@ -369,8 +377,8 @@ static void hb_send(struct tasvir_node *n, uint64_t now)
     uint32_t k = n->conf.down_after_hb / 2;
     uint64_t force_every = (k ? k : 1) * period;
     /* announcements: each subscriber of each owned area learns its latest version */
-    for (uint32_t i = 0; i < n->emap_cap; i++) {
-        struct tasvir__area *a = n->emap[i];
+    for (uint32_t i = 0; i < n->nelist; i++) {
+        struct tasvir__area *a = n->elist[i];
         if (!a || !a->local || !a->ext.nsubs)
             continue;
         uint64_t v = atomic_load_explicit(&a->version, memory_order_relaxed);
@@ -441,8 +449,8 @@ void tasvir__member_incarnation(struct tasvir_node *n, uint16_t src, uint64_t in
     atomic_store_explicit(&x->incarnation, inc, memory_order_relaxed);
     if (!old)
         return;
-    for (uint32_t i = 0; i < n->emap_cap; i++) {
-        struct tasvir__area *a = n->emap[i];
+    for (uint32_t i = 0; i < n->nelist; i++) {
+        struct tasvir__area *a = n->elist[i];
         if (!a)
             continue;
         if (a->local)
@@ -501,7 +509,10 @@ void tasvir__member_poll(struct tasvir_node *n, uint64_t now, uint64_t *wake)
     bool tick = now >= n->next_hb_ns;
     register_areas(n, now, tick);
     if (tick) {
-        node_area_update(n, now);
+        /* the node area is informational: refresh it every 10 heartbeats, so it costs an
+         * epoch (and a round to its subscribers) at that pace, not at every heartbeat */
+        if (n->hb_count % 10 == 0)
+            node_area_update(n, now);
         hb_send(n, now);
         liveness(n, now);
         n->next_hb_ns += hb_ns(n);
@@ -523,6 +534,7 @@ static struct tasvir__area *sys_area(struct tasvir_node *n, const char *name, ui
         return NULL;
     a->local = true;
     a->sys = true;
+    a->node_of_sys = n;
     a->ever = calloc(a->nwords, sizeof(uint64_t));
     if (!a->ever) {
         *rc = -ENOMEM;
@@ -607,6 +619,7 @@ void tasvir__member_fini(struct tasvir_node *n)
     free(n->peers);
     free(n->dirix);
     free(n->emap);
+    free(n->elist);
     free(n->pend_peers);
 }
 

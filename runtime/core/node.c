@@ -178,6 +178,8 @@ int tasvir_node_poll(struct tasvir_node *n, uint64_t *next_ns)
     if (rc != -EAGAIN) {
         /* 2. idle: network (receive, external rounds, membership), then maybe an epoch */
         tasvir__esync_poll(n, now, &next);
+        /* the network work took time: an epoch starts (and its window runs) from now */
+        now = tasvir__now(n);
         uint64_t inext = UINT64_MAX;
         rc = tasvir__isync_maybe_start(n, now, &inext);
         if (inext < next)

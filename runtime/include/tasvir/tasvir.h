@@ -521,19 +521,22 @@ static inline int tasvir_log(struct tasvir_area *a, const void *addr, size_t len
 {
     const struct tasvir__area_hot *h = (const struct tasvir__area_hot *)(const void *)a;
     uint64_t off = (uint64_t)((uintptr_t)addr - h->wbase);
-    if (__builtin_expect(off >= h->wlen || len > h->wlen - off, 0))
-        return tasvir__log_bad(a, addr, len);
-    if (__builtin_expect(len == 0, 0))
-        return 0;
-    uint64_t first = off >> 6, last = (off + len - 1) >> 6;
-    if (__builtin_expect(first == last, 1)) {
-        uint64_t *w = h->log + (first >> 6);
-        uint64_t bit = (uint64_t)1 << (first & 63);
+    uint64_t last = off + len - 1; /* last byte; wraps for len == 0 or addr below wbase */
+    /* fast path: one line, inside the writer copy (a wrapped offset puts first and last
+     * byte in different "lines", so it cannot pass) */
+    if (__builtin_expect((off >> 6) == (last >> 6) && last < h->wlen && len != 0, 1)) {
+        uint64_t line = off >> 6;
+        uint64_t *w = h->log + (line >> 6);
+        uint64_t bit = (uint64_t)1 << (line & 63);
         if (!(*w & bit))
             *w |= bit;
         return 0;
     }
-    return tasvir__log_range(a, first, last);
+    if (len == 0 && off < h->wlen)
+        return 0;
+    if (off >= h->wlen || len > h->wlen - off)
+        return tasvir__log_bad(a, addr, len);
+    return tasvir__log_range(a, off >> 6, (off + len - 1) >> 6);
 }
 
 /**
