@@ -59,6 +59,7 @@ static json_t *params(const struct tnode_results *r)
     json_object_set_new(p, "clock", json_string(c->clock_monotonic ? "monotonic" : "tsc"));
     json_object_set_new(p, "hb_period_us", json_integer(c->hb_period_us));
     json_object_set_new(p, "down_after_hb", json_integer(c->down_after_hb));
+    json_object_set_new(p, "nack_gap_us", json_integer(c->nack_gap_us));
     if (r->nconf) {
         json_object_set_new(p, "sync_int_us", json_integer((json_int_t)r->nconf->sync_int_us));
         json_object_set_new(p, "sync_ext_us", json_integer((json_int_t)r->nconf->sync_ext_us));

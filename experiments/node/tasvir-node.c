@@ -24,8 +24,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <linux/futex.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -82,6 +84,8 @@ struct app {
     const struct tnode_workload *wl_ops;
     void *wl_conf, *wl;
     struct tasvir_dpdk_port *port;
+    struct tasvir_backend be;     /* the port's backend with kick/relax of this program */
+    struct tasvir_backend_ops be_ops;
     struct tasvir_node *node;
     struct tasvir_node_conf nconf;
     struct worker *w;
@@ -457,6 +461,56 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 
 /* ---- workers ------------------------------------------------------------------------ */
 
+/* ---- kicks ----------------------------------------------------------------------------
+ *
+ * With relax = sleep (CPUs shared with other work), threads sleep instead of polling, and
+ * the core's scheduling hints (backend kick: an epoch started, the last thread checked in,
+ * an epoch ended) wake them: workers wait for the next epoch or their next step, threads
+ * inside an epoch wait for its end, and the engine waits during the check-in phase for the
+ * last arrival.  Polling every few tens of microseconds instead cost each idle worker a
+ * quarter of a CPU on the local testbeds, and the wake-up delays lengthened every epoch.
+ * Every wait is also bounded (a missed hint costs a timeout, never a hang).  One node per
+ * process: the counters are the process's. */
+static struct {
+    _Atomic uint32_t epoch, done, engine;
+    void (*relax)(void *ctx); /* the port's own relax */
+} kicks;
+static _Thread_local int tl_worker;
+
+static void futex_wait(_Atomic uint32_t *w, uint32_t seen, uint64_t timeout_ns)
+{
+    struct timespec ts = {(time_t)(timeout_ns / 1000000000ull), (long)(timeout_ns % 1000000000ull)};
+    syscall(SYS_futex, (uint32_t *)w, FUTEX_WAIT_PRIVATE, seen, &ts, NULL, 0);
+}
+
+static void futex_wake_all(_Atomic uint32_t *w)
+{
+    syscall(SYS_futex, (uint32_t *)w, FUTEX_WAKE_PRIVATE, INT32_MAX, NULL, NULL, 0);
+}
+
+static void kick(void *ctx, enum tasvir_kick what)
+{
+    (void)ctx;
+    _Atomic uint32_t *w = what == TASVIR_KICK_EPOCH  ? &kicks.epoch
+                          : what == TASVIR_KICK_DONE ? &kicks.done
+                                                     : &kicks.engine;
+    atomic_fetch_add_explicit(w, 1, memory_order_release);
+    futex_wake_all(w);
+}
+
+/* Between two -EAGAIN of tasvir_service_wait: a worker waits for the epoch's end, at
+ * most 100 us (the engine copies alone meanwhile); the engine (retrying a full TX ring)
+ * relaxes as the port does. */
+static void relax(void *ctx)
+{
+    if (!tl_worker) {
+        if (kicks.relax)
+            kicks.relax(ctx);
+        return;
+    }
+    futex_wait(&kicks.done, atomic_load_explicit(&kicks.done, memory_order_acquire), 100000);
+}
+
 /* Nothing to do for a moment: the configuration's relax policy (as the backend's relax). */
 static void idle(const struct app *a)
 {
@@ -474,6 +528,7 @@ static int worker_main(void *arg)
     struct app *a = wk->app;
     const struct tnode_workload *ops = a->wl_ops;
     struct tasvir_thread *t = NULL;
+    tl_worker = 1;
     if (a->cfg->relax == 2)
         prctl(PR_SET_TIMERSLACK, 1000UL, 0, 0, 0); /* short sleeps must stay short */
     int rc = tasvir_thread_register(a->node, &t);
@@ -492,7 +547,9 @@ static int worker_main(void *arg)
         goto out;
     }
     uint64_t next = 0;
+    bool kicked = a->cfg->relax == 2;
     while (!atomic_load_explicit(&a->stop, memory_order_acquire)) {
+        uint32_t seen = atomic_load_explicit(&kicks.epoch, memory_order_acquire);
         int s = tasvir_service_wait(t);
         if (s < 0) {
             rc = s;
@@ -513,6 +570,10 @@ static int worker_main(void *arg)
                         tasvir_strerror(rc));
                 break;
             }
+        } else if (kicked) {
+            /* until the next epoch starts or the next step is due (at most 2 ms) */
+            uint64_t wait = next - now < 2000000 ? next - now : 2000000;
+            futex_wait(&kicks.epoch, seen, wait);
         } else {
             idle(a);
         }
@@ -584,8 +645,10 @@ static void engine_loop(struct app *a)
                             ? a->start_ns + (uint64_t)(a->o.duration_s * 1e9)
                             : UINT64_MAX;
     uint64_t check_at = 0, last_poll = 0;
+    bool kicked = a->cfg->relax == 2;
     for (;;) {
         uint64_t next = UINT64_MAX;
+        uint32_t seen = atomic_load_explicit(&kicks.engine, memory_order_acquire);
         uint64_t before = tasvir_node_now_ns(a->node);
         if (last_poll)
             tnode_gaps_add(&a->gaps, before - last_poll);
@@ -613,12 +676,21 @@ static void engine_loop(struct app *a)
          * the check-in phase of an epoch (-EAGAIN with a deadline ahead: the workers must
          * run to check in, and the last one to arrive kicks the copy off); a deadline less
          * than 20 us away is waited for by polling. */
-        if (next > now + 20000 || (rc == -EAGAIN && next > now))
-            idle(a);
+        if (kicked && rc == -EAGAIN && next > now) {
+            /* check-in phase: until the last thread arrives, or the window ends */
+            futex_wait(&kicks.engine, seen, next - now);
+        } else if (next > now + 20000 || (rc == -EAGAIN && next > now)) {
+            /* idle: the port must still be polled, every 20 us (or sooner on a kick) */
+            if (kicked)
+                futex_wait(&kicks.engine, seen, 20000);
+            else
+                idle(a);
+        }
     }
     a->end_ns = tasvir_node_now_ns(a->node);
     /* Workers may be inside an epoch: keep the engine going until they have all left. */
     atomic_store_explicit(&a->stop, 1, memory_order_release);
+    kick(NULL, TASVIR_KICK_EPOCH); /* wake waiting workers: they see stop */
     uint64_t drain_end = tasvir_node_now_ns(a->node) + 10000000000ull;
     while (atomic_load_explicit(&a->running, memory_order_acquire) > 0) {
         tasvir_node_poll(a->node, NULL);
@@ -822,7 +894,16 @@ static int start(struct app *a)
         fprintf(stderr, "tasvir-node: node %u: link still down after %u ms; running anyway\n",
                 a->o.node, c->link_wait_ms);
     tasvir_node_conf_init(&a->nconf);
-    a->nconf.backend = tasvir_dpdk_port_backend(a->port);
+    /* The port's backend, with this program's kick and relax when threads sleep. */
+    const struct tasvir_backend *pb = tasvir_dpdk_port_backend(a->port);
+    a->be_ops = *pb->ops;
+    a->be = (struct tasvir_backend){&a->be_ops, pb->ctx};
+    if (c->relax == 2) {
+        kicks.relax = pb->ops->relax;
+        a->be_ops.kick = kick;
+        a->be_ops.relax = relax;
+    }
+    a->nconf.backend = &a->be;
     a->nconf.epoch_window_ns = a->o.epoch_window_us * 1000ull;
     a->nconf.sync_int_us = a->o.sync_int_us;
     a->nconf.sync_ext_us = a->o.sync_ext_us;
@@ -847,6 +928,7 @@ static int start(struct app *a)
     a->nconf.mtu = c->mtu;
     a->nconf.hb_period_us = c->hb_period_us;
     a->nconf.down_after_hb = c->down_after_hb;
+    a->nconf.nack_gap_us = c->nack_gap_us;
     if (a->n_workers + 1 > a->nconf.max_threads)
         a->nconf.max_threads = a->n_workers + 1;
     if ((rc = tasvir_node_create(&a->nconf, &a->node))) {
@@ -1025,7 +1107,19 @@ int main(int argc, char **argv)
     }
     tasvir_node_destroy(a->node);
 port_down:
-    tasvir_dpdk_port_destroy(a->port);
+    if (a->port) {
+        /* net_memif (DPDK 22.11) unregisters its control-channel interrupt callbacks
+         * lazily, in EAL's interrupt thread; if the peer hangs up while rte_eal_cleanup
+         * tears memory down, that thread runs the callback on freed memory (SIGSEGV after
+         * the results are written).  Give it a moment to finish the unregistration. */
+        struct tasvir_dpdk_port_info pi;
+        bool memif = tasvir_dpdk_port_info(a->port, &pi) == 0 && !strcmp(pi.driver, "net_memif");
+        tasvir_dpdk_port_destroy(a->port);
+        if (memif) {
+            struct timespec ts = {0, 200000000};
+            nanosleep(&ts, NULL);
+        }
+    }
 eal_down:
     tasvir_dpdk_eal_cleanup();
     app_free(a);

@@ -68,6 +68,10 @@ struct vconf {
     int subscription;
     uint32_t subscribe_k;
     int require_converged;
+    /* writeNodes (hardware only): which nodes' writers write; the areas exist everywhere */
+    int write_all;
+    unsigned n_write;
+    uint16_t write_nodes[64];
 };
 
 struct vtarget {
@@ -132,6 +136,7 @@ static int conf_create(void **out)
     c->sample_rate = 100;
     c->subscription = SUB_NONE;
     c->subscribe_k = 2;
+    c->write_all = 1;
     *out = c;
     return 0;
 }
@@ -225,6 +230,30 @@ static int conf_set(void *cv, const char *key, const char *v, char *err, size_t 
             goto choice;
         return 0;
     }
+    if (!strcmp(key, "writeNodes")) {
+        c->write_all = !strcmp(v, "all");
+        c->n_write = 0;
+        if (c->write_all)
+            return 0;
+        for (const char *p = v; *p;) {
+            char *e;
+            errno = 0;
+            unsigned long id = strtoul(p, &e, 10);
+            if (e == p || errno || id >= TASVIR_MAX_NODES || (*e && *e != ',') || *p == '-' ||
+                c->n_write == sizeof(c->write_nodes) / sizeof(c->write_nodes[0])) {
+                snprintf(err, errlen, "--param writeNodes=%s: expected all or a list of node ids "
+                         "like 0,2 (at most 64)", v);
+                return -EINVAL;
+            }
+            c->write_nodes[c->n_write++] = (uint16_t)id;
+            p = *e ? e + 1 : e;
+        }
+        if (!c->n_write) {
+            snprintf(err, errlen, "--param writeNodes=: expected all or a list of node ids");
+            return -EINVAL;
+        }
+        return 0;
+    }
     if (!strcmp(key, "subscription")) {
         for (int i = 0; i < 4; i++)
             if (!strcmp(v, sub_names[i])) {
@@ -283,6 +312,25 @@ static void conf_params(const void *cv, const struct tnode_param_sink *s)
     s->str(s->arg, "subscription", sub_names[c->subscription]);
     s->num(s->arg, "subscribe_k", c->subscribe_k);
     s->num(s->arg, "require_converged", c->require_converged);
+    if (c->write_all) {
+        s->str(s->arg, "write_nodes", "all");
+    } else {
+        char b[64 * 6 + 1] = "";
+        size_t o = 0;
+        for (unsigned i = 0; i < c->n_write && o < sizeof(b) - 7; i++)
+            o += (size_t)snprintf(b + o, sizeof(b) - o, "%s%u", i ? " " : "", c->write_nodes[i]);
+        s->str(s->arg, "write_nodes", b);
+    }
+}
+
+static bool writes_here(const struct vconf *c, uint16_t node)
+{
+    if (c->write_all)
+        return true;
+    for (unsigned i = 0; i < c->n_write; i++)
+        if (c->write_nodes[i] == node)
+            return true;
+    return false;
 }
 
 /* ---- set-up ------------------------------------------------------------------------- */
@@ -420,7 +468,7 @@ static int thread_init(void *wv, unsigned idx, struct tasvir_thread *th)
         int rc = tasvir_area_create(th, &ac, &o->a);
         if (rc)
             return rc;
-        if (w->c.write_rate > 0) {
+        if (w->c.write_rate > 0 && writes_here(&w->c, w->env.node_id)) {
             struct tsv_writer_conf wc;
             tsv_writer_conf_init(&wc);
             wc.lines_per_write = w->c.lines_per_write;
@@ -556,8 +604,11 @@ static void thread_fini(void *wv, unsigned idx, struct tasvir_thread *th)
             continue;
         g->end_version = info.version;
         g->end_latest = info.latest_version;
-        g->converged = info.version > 0 && info.version >= info.latest_version &&
-                       g->p.last_ver == info.version;
+        /* on the newest version announced, and the probe saw it; an area nobody writes
+         * (writeNodes, writeRate=0) converges by staying at version 0 */
+        bool written = w->c.write_rate > 0 && writes_here(&w->c, g->owner);
+        g->converged = (written ? info.version > 0 : info.version == 0) &&
+                       info.version >= info.latest_version && g->p.last_ver == info.version;
     }
     for (int k = 0; k < 3; k++)
         fflush(((FILE *[]){t->out.versions, t->out.visible, t->out.samples})[k]);
@@ -733,6 +784,8 @@ const struct tnode_workload tnode_wl_versioned = {
         "  subscription=S    remote areas the probe attaches: none, all, one (node 0's),\n"
         "                    random (subscribeK random nodes') (none)\n"
         "  subscribeK=K      nodes per probe with subscription=random (2)\n"
+        "  writeNodes=L      all, or the node ids whose writers write, e.g. 0 (all; not in\n"
+        "                    tasvir-sim: there every node writes)\n"
         "  requireConverged=0|1  fail unless every probe target ends on its owner's newest\n"
         "                    announced version (0)\n",
     .conf_create = conf_create,

@@ -32,7 +32,7 @@ static const char *const testbed_keys[] = {
     "tx_desc",     "mbufs",      "mbuf_cache",   "promiscuous",  "clock",
     "relax",       "epoch_window_us", "link_wait_ms", "ssh_user", "ssh_options",
     "remote_dir",  "remote_build", "nic_driver", "cpu_governor", "hugepage_size",
-    "sudo",        "root_node",   "hb_period_us", "down_after_hb",
+    "sudo",        "root_node",   "hb_period_us", "down_after_hb", "nack_gap_us",
 };
 #define N_TB_KEYS (sizeof(testbed_keys) / sizeof(testbed_keys[0]))
 static const char *const node_keys[] = {"host", "eal", "lcores", "mac", "hugepages", "port",
@@ -670,6 +670,10 @@ static int set_testbed(struct pctx *x, int k, const char *name, const char *v)
         if (!parse_u32(v, 2, 1000, &c->down_after_hb))
             BAD("expected a number of heartbeat periods in 2..1000", sec, name, v);
         break;
+    case 24:
+        if (!parse_u32(v, 10, 10000000, &c->nack_gap_us))
+            BAD("expected microseconds in 10..10000000", sec, name, v);
+        break;
     case 20: /* sudo */
         if (!parse_bool(v, &b))
             BAD("expected yes or no", sec, name, v);
@@ -1027,6 +1031,7 @@ int tasvir_hwconfig_load(const char *path, struct tasvir_hwconfig **out, char *e
     c->root_node = -1;
     c->hb_period_us = 10000;
     c->down_after_hb = 5;
+    c->nack_gap_us = 200;
     int rc = ini_parse_stream(reader, &x, handler, &x);
     if (ferror(x.f) && !x.failed)
         fail(&x, x.lineno, "read error");
@@ -1193,7 +1198,8 @@ void tasvir_hwconfig_print(const struct tasvir_hwconfig *c, FILE *f)
                            : c->addressing == TASVIR_HWCONFIG_ADDR_MULTICAST ? "multicast groups"
                                                                              : "own MAC");
     fprintf(f, "  root directory on node %d; heartbeat every %u us, down after %u silent "
-            "periods\n", c->root_node, c->hb_period_us, c->down_after_hb);
+            "periods; NACK gap %u us\n", c->root_node, c->hb_period_us, c->down_after_hb,
+            c->nack_gap_us);
     fprintf(f, "  node: clock %s, relax %s, epoch window %u us, link wait %u ms\n",
             c->clock_monotonic ? "monotonic" : "tsc", c->relax == 1 ? "pause" : c->relax == 2 ? "sleep" : "yield",
             c->epoch_window_us, c->link_wait_ms);

@@ -70,6 +70,8 @@ struct tasvir_hwconfig {
                                    it must have a mac */
     uint32_t hb_period_us;    /**< heartbeat period (default 10000) */
     uint32_t down_after_hb;   /**< silent periods before a peer is declared down (default 5) */
+    uint32_t nack_gap_us;     /**< least gap between NACK-driven repairs, and half the silence
+                                   after which an incomplete version is NACKed (default 200) */
     /* clusters */
     char *ssh_user;           /**< NULL: ssh's default */
     char *ssh_options;        /**< extra ssh arguments, e.g. "-o StrictHostKeyChecking=no" */
