@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -226,6 +227,16 @@ static json_t *manifest(const struct tnode_results *r)
     json_object_set_new(m, "duration_s",
                         json_real(r->end_ns > r->start_ns ? (r->end_ns - r->start_ns) / 1e9 : 0));
     json_object_set_new(m, "stop_reason", json_string(r->stop_reason ? r->stop_reason : ""));
+    struct rusage ru;
+    if (getrusage(RUSAGE_SELF, &ru) == 0) {
+        /* CPU time of this process over its life (EAL start-up included) */
+        json_t *cpu = json_object();
+        json_object_set_new(cpu, "user_s", json_real(ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6));
+        json_object_set_new(cpu, "system_s", json_real(ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6));
+        json_object_set_new(cpu, "voluntary_switches", json_integer(ru.ru_nvcsw));
+        json_object_set_new(cpu, "involuntary_switches", json_integer(ru.ru_nivcsw));
+        json_object_set_new(m, "cpu", cpu);
+    }
     if (r->gaps) {
         /* How long an arriving frame can wait before the engine looks: the receiver's
          * share of the one-way delay (docs/testbed.md, analytic bound). */
