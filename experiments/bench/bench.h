@@ -207,13 +207,15 @@ int bench_drive_epoch(struct tasvir_node *n, struct tasvir_thread *t,
 /* A sync-engine thread: loops tasvir_node_poll() until stopped. */
 struct bench_engine {
     struct tasvir_node *node;
+    struct tasvir_loop_port *port;
     pthread_t tid;
     int cpu;         /* pin to this CPU; -1: no pinning */
-    bool yield;      /* sched_yield() between polls (for oversubscribed runs) */
+    bool yield;      /* share the CPU (oversubscribed runs): sleep until the node's next
+                        event or a kick (tasvir_loop_port_wait) instead of spinning */
     _Atomic int stop;
     bool running;
 };
-int bench_engine_start(struct bench_engine *e, struct tasvir_node *n, int cpu, bool yield);
+int bench_engine_start(struct bench_engine *e, const struct bench_node *b, int cpu, bool yield);
 void bench_engine_stop(struct bench_engine *e);
 
 #endif /* TASVIR_BENCH_H */

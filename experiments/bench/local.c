@@ -178,7 +178,7 @@ static void usage(FILE *f)
 "      10 us: epochs_ok, epochs_failed, success_pct = ok/(ok+failed), epochs_ok_per_s,\n"
 "      threads_excluded; write_xput_l1s1_mbps = aggregate write rate of the workers.\n"
 "  bench=lockstep   3 workers, one 64-byte counter area each; a step = increment own\n"
-"      counter, log, then tasvir_service() + sched_yield() until every other counter (read\n"
+"      counter, log, then tasvir_service() + sleep until a kick, until every other counter (read\n"
 "      through attached handles) reaches it.  variant sync_now (each step requests a sync)\n"
 "      or interval (waits for the 1 ms interval).  steps (completed by every worker),\n"
 "      us_per_step, completed = 1 if all steps finished before the timeout.\n"
@@ -585,7 +585,7 @@ static int ovh_run(struct local_ctx *c, struct ovh_job *j)
     if (j->srv) {
         /* One CPU only: the engine must yield or the worker never runs. */
         bool alone = c->cpu_engine >= 0 && c->cpu_engine == c->cpu_worker;
-        if (bench_engine_start(&e, b.node, c->cpu_engine, alone)) {
+        if (bench_engine_start(&e, &b, c->cpu_engine, alone)) {
             bench_node_destroy(&b);
             return -1;
         }

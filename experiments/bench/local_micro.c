@@ -472,7 +472,7 @@ static int idle_threaded(struct local_ctx *c, uint64_t size, struct idle_res *be
     struct bench_engine e = {0};
     bool alone = c->cpu_engine >= 0 && c->cpu_engine == c->cpu_worker;
     pthread_t tid;
-    if (bench_engine_start(&e, b.node, c->cpu_engine, alone) == 0) {
+    if (bench_engine_start(&e, &b, c->cpu_engine, alone) == 0) {
         if (pthread_create(&tid, NULL, idle_worker, &j) == 0)
             pthread_join(tid, NULL);
         bench_engine_stop(&e);

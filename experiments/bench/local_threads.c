@@ -112,7 +112,7 @@ static int oversub_case(struct local_ctx *c, bool pinned)
     struct bench_engine e = {0};
     int ret = -1;
     unsigned started = 0;
-    if (bench_engine_start(&e, b.node, cpu_b, true))
+    if (bench_engine_start(&e, &b, cpu_b, true))
         goto out;
     for (; started < MT_WORKERS; started++) {
         w[started] = (struct os_worker){.sh = &sh, .idx = started,
@@ -196,6 +196,7 @@ int local_oversub(struct local_ctx *c)
 
 struct ls_shared {
     struct tasvir_node *node;
+    struct tasvir_loop_port *port;
     struct bench_gate created, go;
     _Atomic int abort;
     _Atomic int errors;
@@ -277,7 +278,9 @@ static void *ls_main(void *arg)
             }
             if (ls_expired(sh))
                 goto out_active;
-            sched_yield();
+            /* the counters only change at epochs: sleep until the node kicks (epoch
+             * start or end), leaving the CPU to threads that have not checked in */
+            tasvir_loop_port_wait(sh->port, bench_mono_ns() + 100000);
         }
         w->done = step;
     }
@@ -294,14 +297,14 @@ static int lockstep_case(struct local_ctx *c, bool sync_now)
     struct bench_node b;
     if (bench_node_create(&b, &c->node_opts))
         return -1;
-    struct ls_shared sh = {.node = b.node, .sync_now = sync_now, .steps = steps};
+    struct ls_shared sh = {.node = b.node, .port = b.port, .sync_now = sync_now, .steps = steps};
     struct ls_worker w[MT_WORKERS];
     bench_gate_init(&sh.created, MT_WORKERS);
     bench_gate_init(&sh.go, MT_WORKERS + 1);
     struct bench_engine e = {0};
     int ret = -1;
     unsigned started = 0;
-    if (bench_engine_start(&e, b.node, -1, true))
+    if (bench_engine_start(&e, &b, -1, true))
         goto out;
     for (; started < MT_WORKERS; started++) {
         w[started] = (struct ls_worker){.sh = &sh, .idx = started};

@@ -411,18 +411,20 @@ static void *engine_main(void *arg)
     struct bench_engine *e = arg;
     bench_pin_self(e->cpu);
     while (!atomic_load_explicit(&e->stop, memory_order_relaxed)) {
-        (void)tasvir_node_poll(e->node, NULL);
+        uint64_t next = UINT64_MAX;
+        (void)tasvir_node_poll(e->node, &next);
         if (e->yield)
-            sched_yield();
+            tasvir_loop_port_wait(e->port, next);
         else
             bench_cpu_relax();
     }
     return NULL;
 }
 
-int bench_engine_start(struct bench_engine *e, struct tasvir_node *n, int cpu, bool yield)
+int bench_engine_start(struct bench_engine *e, const struct bench_node *b, int cpu, bool yield)
 {
-    e->node = n;
+    e->node = b->node;
+    e->port = b->port;
     e->cpu = cpu;
     e->yield = yield;
     atomic_store(&e->stop, 0);

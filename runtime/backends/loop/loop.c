@@ -8,13 +8,17 @@
  * destinations and duplicates get copies.
  */
 #include <errno.h>
+#include <limits.h>
+#include <linux/futex.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "tasvir/loop.h"
 #include "tasvir/tasvir.h"
@@ -47,6 +51,10 @@ struct tasvir_loop_port {
     uint32_t n_groups, cap_groups;
     struct tasvir_backend be;
     struct tasvir_loop_port_stats st;
+    /* sleeping (real clock): waiters sleep on wake_seq until a kick or a frame for this
+     * port bumps it; sleepers counts them so wakers skip the syscall when nobody sleeps */
+    _Atomic uint32_t wake_seq;
+    _Atomic uint32_t sleepers;
 };
 
 struct tasvir_loop_net {
@@ -131,6 +139,25 @@ static struct lframe *heap_pop(struct heap *h)
     if (h->n)
         h->v[i] = last;
     return top;
+}
+
+/* ---- sleeping and waking (real clock) ---- */
+
+static void port_wake(struct tasvir_loop_port *p)
+{
+    atomic_fetch_add_explicit(&p->wake_seq, 1, memory_order_release);
+    if (atomic_load_explicit(&p->sleepers, memory_order_acquire))
+        syscall(SYS_futex, (uint32_t *)&p->wake_seq, FUTEX_WAKE_PRIVATE, INT_MAX, NULL, NULL, 0);
+}
+
+/* Sleep until the port is woken or timeout_ns passed (whichever first). */
+static void port_sleep(struct tasvir_loop_port *p, uint64_t timeout_ns)
+{
+    uint32_t seen = atomic_load_explicit(&p->wake_seq, memory_order_acquire);
+    struct timespec ts = {(time_t)(timeout_ns / 1000000000ull), (long)(timeout_ns % 1000000000ull)};
+    atomic_fetch_add_explicit(&p->sleepers, 1, memory_order_acq_rel);
+    syscall(SYS_futex, (uint32_t *)&p->wake_seq, FUTEX_WAIT_PRIVATE, seen, &ts, NULL, 0);
+    atomic_fetch_sub_explicit(&p->sleepers, 1, memory_order_acq_rel);
 }
 
 /* ---- frames (net->lock held) ---- */
@@ -263,6 +290,8 @@ static void deliver(struct tasvir_loop_net *net, struct tasvir_loop_port *src,
         }
         if (net->tap)
             net->tap(net->tap_arg, src->node_id, d->node_id, x->data, x->f.len);
+        if (net->conf.real_clock)
+            port_wake(d); /* its engine may be asleep in tasvir_loop_port_wait */
     }
 }
 
@@ -388,15 +417,24 @@ out:
     return rc;
 }
 
+/* Between polls of a blocked check-in.  With the real clock the thread sleeps until the
+ * epoch moves (the core kicks at the last arrival and at the end) — freeing its CPU for
+ * threads that have not checked in yet — for at most 200 us, in case a kick came just
+ * before it went to sleep.  With the manual clock nothing moves while it waits: yield. */
 static void op_relax(void *ctx)
 {
-    (void)ctx;
-    sched_yield();
+    struct tasvir_loop_port *p = ctx;
+    if (p->net->conf.real_clock)
+        port_sleep(p, 200000);
+    else
+        sched_yield();
 }
 
 static void op_kick(void *ctx, enum tasvir_kick what)
 {
     struct tasvir_loop_port *p = ctx;
+    if (p->net->conf.real_clock)
+        port_wake(p);
     tasvir_loop_kick_fn fn = p->net->kick;
     if (fn)
         fn(p->net->kick_arg, p->node_id, what);
@@ -612,4 +650,17 @@ void tasvir_loop_port_set_down(struct tasvir_loop_port *p, int down)
     pthread_mutex_lock(&p->net->lock);
     p->down = down;
     pthread_mutex_unlock(&p->net->lock);
+}
+
+void tasvir_loop_port_wait(struct tasvir_loop_port *p, uint64_t deadline_ns)
+{
+    if (!p->net->conf.real_clock) {
+        sched_yield();
+        return;
+    }
+    uint64_t now = real_now();
+    if (deadline_ns <= now)
+        return;
+    uint64_t t = deadline_ns - now;
+    port_sleep(p, t < 1000000 ? t : 1000000);
 }

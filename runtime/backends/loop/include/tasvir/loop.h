@@ -94,6 +94,12 @@ const struct tasvir_backend *tasvir_loop_port_backend(const struct tasvir_loop_p
 void tasvir_loop_port_stats(const struct tasvir_loop_port *p, struct tasvir_loop_port_stats *out);
 /** Cut the port off (down != 0): it neither sends nor receives; frames are dropped. */
 void tasvir_loop_port_set_down(struct tasvir_loop_port *p, int down);
+/**
+ * For an engine loop on the real clock: sleep until the port is woken (a kick from its node,
+ * a frame delivered to it) or until deadline_ns (at most 1 ms), e.g. with the next_ns that
+ * tasvir_node_poll returned.  With the manual clock it only yields.  Thread-safe.
+ */
+void tasvir_loop_port_wait(struct tasvir_loop_port *p, uint64_t deadline_ns);
 /** The MAC the loop backend gives node_id. */
 void tasvir_loop_mac(uint16_t node_id, uint8_t mac[6]);
 
