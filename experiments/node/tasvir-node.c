@@ -557,8 +557,11 @@ static int worker_main(void *arg)
                     tasvir_strerror(s));
             break;
         }
-        if (s == TASVIR_SERVICE_READMITTED)
+        if (s == TASVIR_SERVICE_READMITTED) {
             wk->readmitted++;
+            if (ops->thread_readmitted)
+                ops->thread_readmitted(a->wl, wk->idx, t);
+        }
         uint64_t now = tasvir_node_now_ns(a->node);
         if (ops->thread_checkin)
             ops->thread_checkin(a->wl, wk->idx, t, now);
@@ -1108,17 +1111,26 @@ int main(int argc, char **argv)
     tasvir_node_destroy(a->node);
 port_down:
     if (a->port) {
-        /* net_memif (DPDK 22.11) unregisters its control-channel interrupt callbacks
-         * lazily, in EAL's interrupt thread; if the peer hangs up while rte_eal_cleanup
-         * tears memory down, that thread runs the callback on freed memory (SIGSEGV after
-         * the results are written).  Give it a moment to finish the unregistration. */
+        /* net_memif (DPDK 22.11) handles a peer's hang-up in EAL's interrupt thread, which
+         * frees the PMD's memory; if that runs while this thread closes the port (both
+         * nodes stop at the same time) or while rte_eal_cleanup tears memory down, the
+         * process crashes after its results are written (seen in rte_mempool_free and in
+         * the interrupt thread).  So: wait up to 0.5 s for the peer to hang up first (link
+         * down) and for its hang-up to be handled, close, and give the interrupt thread a
+         * moment to drop its callbacks before EAL cleanup. */
         struct tasvir_dpdk_port_info pi;
         bool memif = tasvir_dpdk_port_info(a->port, &pi) == 0 && !strcmp(pi.driver, "net_memif");
-        tasvir_dpdk_port_destroy(a->port);
-        if (memif) {
-            struct timespec ts = {0, 200000000};
-            nanosleep(&ts, NULL);
+        struct timespec tick = {0, 10000000};
+        for (int i = 0; memif && i < 50; i++) {
+            if (tasvir_dpdk_port_info(a->port, &pi) || !pi.link_up)
+                break;
+            nanosleep(&tick, NULL);
         }
+        if (memif)
+            nanosleep(&(struct timespec){0, 50000000}, NULL);
+        tasvir_dpdk_port_destroy(a->port);
+        if (memif)
+            nanosleep(&(struct timespec){0, 200000000}, NULL);
     }
 eal_down:
     tasvir_dpdk_eal_cleanup();

@@ -83,6 +83,7 @@ struct vtarget {
     uint64_t retry_at, backoff;
     bool converged;
     uint64_t end_version, end_latest;
+    uint64_t torn_base; /* p.torn at the last check-in (see thread_readmitted) */
 };
 
 struct vowned {
@@ -107,6 +108,8 @@ struct vthread {
     struct tsv_out out_local; /* local areas: no visible rows (visibility is remote) */
     /* counters (this thread only; read after it stopped) */
     uint64_t writes, attach_retries, changed_without_version, samples;
+    uint64_t changed_base;    /* changed_without_version at the last check-in */
+    uint64_t unreliable;      /* torn or changed reads discarded: the thread was excluded */
     int error;
 };
 
@@ -505,7 +508,28 @@ static void thread_checkin(void *wv, unsigned idx, struct tasvir_thread *th, uin
 {
     (void)th;
     struct vwl *w = wv;
-    checkin(w, &w->th[idx], now);
+    struct vthread *t = &w->th[idx];
+    /* what is found from here to the next check-in belongs to this snapshot */
+    t->changed_base = t->changed_without_version;
+    for (unsigned k = 0; k < t->n_tg; k++)
+        t->tg[k].torn_base = t->tg[k].p.torn;
+    checkin(w, t, now);
+}
+
+/* The thread was excluded since its previous check-in: epochs copied into the reader
+ * copies while it read them, so a torn or changing view found since then is not a
+ * violation (tasvir_service's TASVIR_SERVICE_READMITTED); discard it, and count it. */
+static void thread_readmitted(void *wv, unsigned idx, struct tasvir_thread *th)
+{
+    (void)th;
+    struct vwl *w = wv;
+    struct vthread *t = &w->th[idx];
+    t->unreliable += t->changed_without_version - t->changed_base;
+    t->changed_without_version = t->changed_base;
+    for (unsigned k = 0; k < t->n_tg; k++) {
+        t->unreliable += t->tg[k].p.torn - t->tg[k].torn_base;
+        t->tg[k].p.torn = t->tg[k].torn_base;
+    }
 }
 
 /* The generation stamped in the header line of a reader copy (0: version 0). */
@@ -618,6 +642,7 @@ static void thread_fini(void *wv, unsigned idx, struct tasvir_thread *th)
 
 struct vsum {
     uint64_t writes, versions, torn, backwards, checks, samples, changed, attach_retries;
+    uint64_t unreliable;
     unsigned targets, attached, converged, remote_targets;
 };
 
@@ -630,6 +655,7 @@ static void sum(const struct vwl *w, struct vsum *s)
         s->samples += t->samples;
         s->changed += t->changed_without_version;
         s->attach_retries += t->attach_retries;
+        s->unreliable += t->unreliable;
         for (unsigned k = 0; k < t->n_own; k++)
             if (t->own[k].a)
                 s->versions += tasvir_area_version(t->own[k].a);
@@ -658,6 +684,7 @@ static void counters(void *wv, const struct tnode_counter_sink *k)
     k->emit(k->arg, "probe_torn", s.torn);
     k->emit(k->arg, "probe_backwards", s.backwards);
     k->emit(k->arg, "changed_without_version", s.changed);
+    k->emit(k->arg, "reads_discarded_readmitted", s.unreliable);
     k->emit(k->arg, "samples", s.samples);
     k->emit(k->arg, "attach_retries", s.attach_retries);
     k->emit(k->arg, "targets", s.targets);
@@ -798,6 +825,7 @@ const struct tnode_workload tnode_wl_versioned = {
     .thread_init = thread_init,
     .thread_step = thread_step,
     .thread_checkin = thread_checkin,
+    .thread_readmitted = thread_readmitted,
     .thread_fini = thread_fini,
     .counters = counters,
     .write_files = write_files,

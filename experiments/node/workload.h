@@ -17,7 +17,7 @@
  *   R  counters, write_samples / write_files, verdict (main lcore, after the workers
  *      stopped), destroy
  * Optional entries (NULL when absent): conf_check, conf_params, thread_init,
- * thread_checkin, thread_fini, counters, write_samples, write_files.
+ * thread_checkin, thread_readmitted, thread_fini, counters, write_samples, write_files.
  */
 #ifndef TASVIR_NODE_WORKLOAD_H
 #define TASVIR_NODE_WORKLOAD_H
@@ -83,6 +83,12 @@ struct tnode_workload {
      * an owner recording what it published).  No I/O, no waiting.
      */
     void (*thread_checkin)(void *wl, unsigned idx, struct tasvir_thread *t, uint64_t now_ns);
+    /**
+     * Before thread_checkin, when tasvir_service said the thread had been excluded and is
+     * readmitted (TASVIR_SERVICE_READMITTED): what it read since its previous check-in may
+     * not have been one consistent snapshot (epochs went on without it).
+     */
+    void (*thread_readmitted)(void *wl, unsigned idx, struct tasvir_thread *t);
     /** On worker thread idx when the run ends (still active). */
     void (*thread_fini)(void *wl, unsigned idx, struct tasvir_thread *t);
 

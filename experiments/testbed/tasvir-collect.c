@@ -4,7 +4,8 @@
  * and the manifests, and join the files into visibility.csv and samples.csv (tsv_join),
  * ready for tasvir-analyze.
  *
- *   tasvir-collect [--label TEXT] [--link-rate-mbps R] [--one-way-ns D] RUNDIR
+ *   tasvir-collect [--label TEXT] [--link-rate-mbps R] [--one-way-ns D] [--warmup-s S]
+ *                  [--out DIR] RUNDIR
  *
  * Input (what experiments/testbed/launch leaves): RUNDIR/node<N>/ per node, and
  * RUNDIR/node<N>.restart/ for a node restarted by --kill N@T+R, each with tasvir-node's
@@ -101,6 +102,9 @@ static void usage(FILE *f)
             "                       the port reports)\n"
             "  --one-way-ns D       the bound's one-way delay term (the largest p99 gap\n"
             "                       between two sync-engine polls of any node in the run)\n"
+            "  --warmup-s S         leave out versions published and reads made in the first\n"
+            "                       S seconds after the first node started (0)\n"
+            "  --out DIR            write the collected files there instead of RUNDIR\n"
             "  --help               this text\n"
             "\n"
             "Exit status: 0 ok, 1 failure, 2 usage.\n");
@@ -264,7 +268,7 @@ static int load_incarnation(struct incs *x, const char *path, unsigned owner)
 /* Copy one node file, renumbering rows of restarted owners' new incarnations.  kind: 0
  * versions (own_restart: this file is a new incarnation's), 1 visible, 2 samples-raw. */
 static int copy_file(const char *from, const char *to, int kind, int own_restart,
-                     struct incs *x)
+                     struct incs *x, uint64_t warm_end_ns)
 {
     FILE *in = fopen(from, "r");
     if (!in)
@@ -281,6 +285,19 @@ static int copy_file(const char *from, const char *to, int kind, int own_restart
     int rc = 0;
     while (!rc && fgets(line, sizeof(line), in)) {
         ln++;
+        if (ln > 1 && line[0] != '\n' && warm_end_ns) {
+            /* warm-up: versions published, and reads made, before warm_end_ns are left
+             * out (versions: pub_ns; visible: pub_ns; samples-raw: time_ns) */
+            const char *cell = line;
+            int want = kind == 2 ? 0 : kind == 1 ? 4 : 3;
+            for (int i = 0; i < want && cell; i++) {
+                cell = strchr(cell, ',');
+                if (cell)
+                    cell++;
+            }
+            if (cell && strtoull(cell, NULL, 10) < warm_end_ns)
+                continue;
+        }
         if (ln == 1 || line[0] == '\n' || (!x->n)) {
             fputs(line, out);
             continue;
@@ -425,16 +442,19 @@ static const char *jstr(json_t *o, const char *key)
 
 int main(int argc, char **argv)
 {
-    enum { O_LABEL = 256, O_RATE, O_OWD, O_HELP };
+    enum { O_LABEL = 256, O_RATE, O_OWD, O_WARM, O_OUT, O_HELP };
     static const struct option lo[] = {
         {"label", required_argument, NULL, O_LABEL},
         {"link-rate-mbps", required_argument, NULL, O_RATE},
         {"one-way-ns", required_argument, NULL, O_OWD},
+        {"warmup-s", required_argument, NULL, O_WARM},
+        {"out", required_argument, NULL, O_OUT},
         {"help", no_argument, NULL, O_HELP},
         {NULL, 0, NULL, 0},
     };
     const char *label = NULL;
-    double rate_mbps = -1, owd_ns = -1;
+    double rate_mbps = -1, owd_ns = -1, warm_s = 0;
+    const char *outdir = NULL;
     int c;
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":", lo, NULL)) != -1) {
@@ -452,6 +472,15 @@ int main(int argc, char **argv)
             if (parse_num(optarg, 0.001, 1e9, &rate_mbps))
                 return usage_err("--link-rate-mbps %s: expected a rate in Mbit/s > 0", optarg);
             break;
+        case O_WARM:
+            if (parse_num(optarg, 0, 1e6, &warm_s))
+                return usage_err("--warmup-s %s: expected seconds >= 0", optarg);
+            break;
+        case O_OUT:
+            if (!*optarg)
+                return usage_err("--out: expected a directory");
+            outdir = optarg;
+            break;
         case O_OWD:
             if (parse_num(optarg, 0, 1e12, &owd_ns))
                 return usage_err("--one-way-ns %s: expected nanoseconds >= 0", optarg);
@@ -468,8 +497,11 @@ int main(int argc, char **argv)
     if (optind != argc - 1)
         return usage_err(optind < argc ? "expected exactly one RUNDIR" : "RUNDIR is required");
     const char *run = argv[optind];
-    if (strlen(run) > 3000)
-        return usage_err("RUNDIR: path longer than 3000 characters");
+    if (strlen(run) > 3000 || (outdir && strlen(outdir) > 3000))
+        return usage_err("RUNDIR, --out: paths longer than 3000 characters");
+    const char *out = outdir ? outdir : run;
+    if (outdir && mkdir(outdir, 0755) && errno != EEXIST)
+        return usage_err("--out %s: cannot create: %s", outdir, strerror(errno));
     DIR *d = opendir(run);
     if (!d)
         return usage_err("%s: cannot open the run directory: %s", run, strerror(errno));
@@ -514,6 +546,23 @@ int main(int argc, char **argv)
     struct ctrs ctrs = {0};
     struct incs incs = {0};
     int rc = 0;
+    /* warm-up: from the earliest start of any node (one time base on one machine) */
+    uint64_t warm_end_ns = 0;
+    if (warm_s > 0) {
+        uint64_t t0 = UINT64_MAX;
+        for (unsigned i = 0; i < n; i++) {
+            char p[4096];
+            (void)fmt(p, sizeof(p), "%s/%s/manifest.json", run, lives[i].dir);
+            json_t *m = json_load_file(p, 0, NULL);
+            json_t *st = m ? json_object_get(m, "start_ns") : NULL;
+            if (json_is_integer(st) && (uint64_t)json_integer_value(st) < t0)
+                t0 = (uint64_t)json_integer_value(st);
+            json_decref(m);
+        }
+        if (t0 == UINT64_MAX)
+            return fail("%s: --warmup-s: no node manifest says when it started", run);
+        warm_end_ns = t0 + (uint64_t)(warm_s * 1e9);
+    }
     for (unsigned i = 0; i < n && !rc; i++) {
         char p[4096];
         (void)fmt(p, sizeof(p), "%s/%s/versions-node%u.csv", run, lives[i].dir, lives[i].node);
@@ -571,9 +620,9 @@ int main(int argc, char **argv)
             if (access(p, F_OK))
                 continue;
             have++;
-            (void)fmt(q, sizeof(q), "%s/%s-node%u%s.csv", run, kinds[k], l->node,
+            (void)fmt(q, sizeof(q), "%s/%s-node%u%s.csv", out, kinds[k], l->node,
                      l->restart ? "-restart" : "");
-            rc = copy_file(p, q, k, l->restart, &incs);
+            rc = copy_file(p, q, k, l->restart, &incs, warm_end_ns);
         }
         with_files += have == 3;
     }
@@ -586,7 +635,7 @@ int main(int argc, char **argv)
     /* counters.csv */
     if (!rc) {
         char p[4096];
-        (void)fmt(p, sizeof(p), "%s/counters.csv", run);
+        (void)fmt(p, sizeof(p), "%s/counters.csv", out);
         FILE *f = fopen(p, "w");
         if (!f) {
             rc = fail("%s: %s", p, strerror(errno));
@@ -658,7 +707,15 @@ int main(int argc, char **argv)
         json_object_set_new(m, "mode", json_string("hw"));
         json_object_set(m, "seed", json_object_get(ref, "seed"));
         json_object_set(m, "git_rev", json_object_get(ref, "git_rev"));
-        json_object_set(m, "params", params);
+        if (warm_s > 0) {
+            /* the params object is the nodes'; the warm-up is this collection's */
+            json_t *pp = json_deep_copy(params);
+            json_object_set_new(pp, "warmup_s", json_real(warm_s));
+            json_object_set_new(m, "params", pp);
+        } else {
+            json_object_set(m, "params", params);
+        }
+        json_object_set_new(m, "warmup_s", json_real(warm_s));
         json_object_set_new(m, "analytic_bound_ns", json_integer((json_int_t)llround(bound)));
         json_t *b = json_object();
         json_object_set_new(b, "owner_internal_ns", json_integer((json_int_t)sint));
@@ -703,7 +760,7 @@ int main(int argc, char **argv)
         json_object_set_new(m, "nodes", nodes);
         nodes = NULL;
         char p[4096];
-        (void)fmt(p, sizeof(p), "%s/manifest.json", run);
+        (void)fmt(p, sizeof(p), "%s/manifest.json", out);
         if (json_dump_file(m, p, JSON_INDENT(2) | JSON_PRESERVE_ORDER))
             rc = fail("%s: cannot write", p);
         json_decref(m);
@@ -718,29 +775,29 @@ int main(int argc, char **argv)
      * (after the join, which would read it as one more versions*.csv) */
     if (!rc) {
         char err[1024], p[4096];
-        (void)fmt(p, sizeof(p), "%s/versions.csv", run);
+        (void)fmt(p, sizeof(p), "%s/versions.csv", out);
         if (unlink(p) && errno != ENOENT)
             rc = fail("%s: %s", p, strerror(errno));
-        if (!rc && tsv_join(run, err, sizeof(err)))
+        if (!rc && tsv_join(out, err, sizeof(err)))
             rc = fail("join: %s", err);
-        FILE *out = rc ? NULL : fopen(p, "w");
-        if (!rc && !out)
+        FILE *vf = rc ? NULL : fopen(p, "w");
+        if (!rc && !vf)
             rc = fail("%s: %s", p, strerror(errno));
-        if (out) {
-            fputs("area,owner,version,pub_ns,lines_changed\n", out);
+        if (vf) {
+            fputs("area,owner,version,pub_ns,lines_changed\n", vf);
             for (unsigned i = 0; i < n; i++) {
                 char q[4096], line[512];
-                (void)fmt(q, sizeof(q), "%s/versions-node%u%s.csv", run, lives[i].node,
+                (void)fmt(q, sizeof(q), "%s/versions-node%u%s.csv", out, lives[i].node,
                           lives[i].restart ? "-restart" : "");
                 FILE *in = fopen(q, "r");
                 if (!in)
                     continue;
                 for (long ln = 1; fgets(line, sizeof(line), in); ln++)
                     if (ln > 1)
-                        fputs(line, out);
+                        fputs(line, vf);
                 fclose(in);
             }
-            if (fclose(out))
+            if (fclose(vf))
                 rc = fail("%s: write failed", p);
         }
     }
@@ -754,6 +811,6 @@ int main(int argc, char **argv)
     free(ctrs.v);
     if (!rc)
         printf("tasvir-collect: %s: %u node director%s, joined into visibility.csv and "
-               "samples.csv\n", run, n, n == 1 ? "y" : "ies");
+               "samples.csv%s\n", out, n, n == 1 ? "y" : "ies", warm_s > 0 ? " (warm-up left out)" : "");
     return rc;
 }

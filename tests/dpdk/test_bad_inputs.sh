@@ -138,6 +138,8 @@ expect 2 "--link-rate-mbps fast: expected a rate in Mbit/s" "$COLLECT" --link-ra
 expect 2 "--one-way-ns -5: expected nanoseconds >= 0" "$COLLECT" --one-way-ns -5 "$OUTD"
 expect 2 "--label x\"y: expected 1..200 characters" "$COLLECT" --label 'x"y' "$OUTD"
 expect 2 "/nonexistent-run: cannot open the run directory" "$COLLECT" /nonexistent-run
+expect 2 "--warmup-s soon: expected seconds >= 0" "$COLLECT" --warmup-s soon "$OUTD"
+expect 2 "--out: expected a directory" "$COLLECT" --out "" "$OUTD"
 mkdir -p "$OUTD/notrun"
 expect 1 "no node<N>/ directories (is this a launcher run directory?)" "$COLLECT" "$OUTD/notrun"
 mkdir -p "$OUTD/local/node0" && printf '{"mode": "hw", "params": {}}\n' > "$OUTD/local/node0/manifest.json"
