@@ -28,7 +28,6 @@
 
 #include "internal.h"
 
-#define TX_RETRIES 64
 #define RX_BURST 32
 #define RX_BUDGET 1024 /* frames per poll, so epochs are not starved */
 
@@ -96,28 +95,73 @@ struct tasvir__area *tasvir__emap_get(struct tasvir_node *n, uint32_t id)
 /* ------------------------------------------------------------------------------------ */
 /* transmit                                                                             */
 
+/* Frames the port did not take wait in a FIFO backlog for the next poll instead of being
+ * dropped after retries: a round to many subscribers can burst more frames than a NIC
+ * queue holds, and in a simulator nothing drains while the engine retries.  Order is kept
+ * (new frames queue behind the backlog).  Only a full backlog drops (counted). */
+#define BACKLOG_MAX 65536u
+
+static void backlog_push(struct tasvir_node *n, struct tasvir_frame **f, uint32_t k)
+{
+    for (uint32_t i = 0; i < k; i++) {
+        if (n->nbacklog == n->backlog_cap) {
+            uint32_t cap = n->backlog_cap ? n->backlog_cap * 2 : 256;
+            struct tasvir_frame **x = cap <= BACKLOG_MAX ? malloc(cap * sizeof(*x)) : NULL;
+            if (!x) {
+                tasvir__stat_add(&n->st.tx_failed, k - i);
+                n->be.ops->frame_free(n->be.ctx, f + i, k - i);
+                return;
+            }
+            for (uint32_t j = 0; j < n->nbacklog; j++) /* unroll the ring */
+                x[j] = n->backlog[(n->backlog_head + j) % n->backlog_cap];
+            free(n->backlog);
+            n->backlog = x;
+            n->backlog_cap = cap;
+            n->backlog_head = 0;
+        }
+        n->backlog[(n->backlog_head + n->nbacklog++) % n->backlog_cap] = f[i];
+    }
+}
+
+static unsigned tx_some(struct tasvir_node *n, struct tasvir_frame **f, unsigned k)
+{
+    unsigned sent = n->be.ops->tx_burst(n->be.ctx, f, k);
+    uint64_t bytes = 0;
+    for (unsigned i = 0; i < sent; i++)
+        bytes += f[i]->len;
+    tasvir__stat_add(&n->st.bytes_tx, bytes);
+    tasvir__stat_add(&n->st.frames_tx, sent);
+    return sent;
+}
+
+/* Try to send the backlog; returns true if it is empty now. */
+static bool backlog_drain(struct tasvir_node *n)
+{
+    while (n->nbacklog) {
+        uint32_t run = n->backlog_cap - n->backlog_head; /* contiguous part of the ring */
+        if (run > n->nbacklog)
+            run = n->nbacklog;
+        unsigned sent = tx_some(n, n->backlog + n->backlog_head, run);
+        n->backlog_head = (n->backlog_head + sent) % n->backlog_cap;
+        n->nbacklog -= sent;
+        if (sent < run)
+            return false;
+    }
+    n->backlog_head = 0;
+    return true;
+}
+
 void tasvir__esync_flush(struct tasvir_node *n)
 {
-    uint32_t off = 0, tries = 0;
-    while (off < n->ntxq) {
-        unsigned k = n->be.ops->tx_burst(n->be.ctx, n->txq + off, n->ntxq - off);
-        for (unsigned i = 0; i < k; i++)
-            tasvir__stat_add(&n->st.bytes_tx, n->txq[off + i]->len);
-        tasvir__stat_add(&n->st.frames_tx, k);
-        off += k;
-        if (off < n->ntxq) {
-            if (++tries > TX_RETRIES)
-                break;
-            if (n->be.ops->relax)
-                n->be.ops->relax(n->be.ctx);
-        }
-    }
-    if (off < n->ntxq) {
-        /* the port is saturated: drop, count; receivers recover through NACK / next round */
-        tasvir__stat_add(&n->st.tx_failed, n->ntxq - off);
-        n->be.ops->frame_free(n->be.ctx, n->txq + off, n->ntxq - off);
-    }
+    uint32_t k = n->ntxq;
     n->ntxq = 0;
+    if (!backlog_drain(n)) {
+        backlog_push(n, n->txq, k);
+        return;
+    }
+    unsigned sent = k ? tx_some(n, n->txq, k) : 0;
+    if (sent < k)
+        backlog_push(n, n->txq + sent, k - sent);
 }
 
 /* Allocate a frame and write the Ethernet header; returns the offset of the Tasvir header
@@ -997,6 +1041,10 @@ void tasvir__esync_poll(struct tasvir_node *n, uint64_t now, uint64_t *next_ns)
     }
     tasvir__member_poll(n, now, &wake);
     tasvir__esync_flush(n);
+    /* frames wait for room at the port: come back soon (a backend that can tell when its
+     * queue drains kicks the engine earlier) */
+    if (n->nbacklog && now + 10000 < wake)
+        wake = now + 10000;
     if (wake < *next_ns)
         *next_ns = wake;
 }

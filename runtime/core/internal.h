@@ -300,6 +300,8 @@ struct tasvir_node {
     uint32_t ndefer;
     struct tasvir_frame *txq[32];
     uint32_t ntxq;
+    struct tasvir_frame **backlog;     /* ring of frames the port did not take yet */
+    uint32_t backlog_head, nbacklog, backlog_cap;
     uint64_t epoch_end_seq;            /* last epoch whose end esync has processed */
     uint64_t created_ns;
     struct tasvir__pending_peer *pend_peers; /* under lock */

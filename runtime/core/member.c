@@ -614,6 +614,9 @@ void tasvir__member_fini(struct tasvir_node *n)
         n->be.ops->frame_free(n->be.ctx, n->defer, n->ndefer);
     if (n->ntxq)
         n->be.ops->frame_free(n->be.ctx, n->txq, n->ntxq);
+    for (; n->nbacklog; n->nbacklog--, n->backlog_head = (n->backlog_head + 1) % n->backlog_cap)
+        n->be.ops->frame_free(n->be.ctx, &n->backlog[n->backlog_head], 1);
+    free(n->backlog);
     free(n->hbf);
     free(n->defer);
     free(n->peers);

@@ -316,3 +316,97 @@ Test(esync, node_joins_later, .timeout = 30)
         tasvir_node_destroy(node[i]);
     tasvir_loop_net_destroy(net);
 }
+
+/* A backend whose port takes at most 3 frames per tx_burst (a small, full NIC queue). */
+struct stingy {
+    const struct tasvir_backend *inner;
+    struct tasvir_backend be;
+    struct tasvir_backend_ops ops;
+    uint64_t refused;
+};
+static struct stingy *stingy_of(void *ctx) { return ctx; }
+static unsigned st_tx(void *ctx, struct tasvir_frame **f, unsigned n)
+{
+    struct stingy *s = stingy_of(ctx);
+    unsigned k = n < 3 ? n : 3;
+    s->refused += n - k;
+    return s->inner->ops->tx_burst(s->inner->ctx, f, k);
+}
+#define ST_FWD(name, ret, params, args) \
+    static ret st_##name params { return stingy_of(ctx)->inner->ops->name args; }
+ST_FWD(now_ns, uint64_t, (void *ctx), (stingy_of(ctx)->inner->ctx))
+ST_FWD(frame_alloc, unsigned, (void *ctx, struct tasvir_frame **f, unsigned n), (stingy_of(ctx)->inner->ctx, f, n))
+ST_FWD(rx_burst, unsigned, (void *ctx, struct tasvir_frame **f, unsigned n), (stingy_of(ctx)->inner->ctx, f, n))
+ST_FWD(mem_alloc, void *, (void *ctx, size_t l, size_t a), (stingy_of(ctx)->inner->ctx, l, a))
+ST_FWD(identity, int, (void *ctx, struct tasvir_identity *o), (stingy_of(ctx)->inner->ctx, o))
+static void st_frame_free(void *ctx, struct tasvir_frame **f, unsigned n)
+{
+    stingy_of(ctx)->inner->ops->frame_free(stingy_of(ctx)->inner->ctx, f, n);
+}
+static void st_mem_free(void *ctx, void *p, size_t l)
+{
+    stingy_of(ctx)->inner->ops->mem_free(stingy_of(ctx)->inner->ctx, p, l);
+}
+
+Test(esync, full_port_queue_backlogs_instead_of_dropping, .timeout = 60)
+{
+    struct tasvir_loop_net_conf lc;
+    tasvir_loop_net_conf_init(&lc);
+    lc.start_ns = 1000 * MS;
+    struct tasvir_loop_net *net;
+    cr_assert(eq(int, tasvir_loop_net_create(&lc, &net), 0));
+    struct tasvir_peer peers[2];
+    struct tasvir_loop_port *port[2];
+    struct tasvir_node *node[2];
+    struct tasvir_thread *t[2];
+    static struct stingy st;
+    for (uint16_t i = 0; i < 2; i++) {
+        peers[i].node_id = i;
+        tasvir_loop_mac(i, peers[i].mac);
+        cr_assert(eq(int, tasvir_loop_port_create(net, i, &port[i]), 0));
+    }
+    st.inner = tasvir_loop_port_backend(port[0]);
+    st.ops = (struct tasvir_backend_ops){.now_ns = st_now_ns, .frame_alloc = st_frame_alloc,
+                                         .frame_free = st_frame_free, .tx_burst = st_tx,
+                                         .rx_burst = st_rx_burst, .mem_alloc = st_mem_alloc,
+                                         .mem_free = st_mem_free, .identity = st_identity};
+    st.be = (struct tasvir_backend){&st.ops, &st};
+    for (uint16_t i = 0; i < 2; i++) {
+        struct tasvir_node_conf c;
+        tasvir_node_conf_init(&c);
+        c.backend = i == 0 ? &st.be : tasvir_loop_port_backend(port[i]);
+        c.peers = peers;
+        c.n_peers = 2;
+        c.hb_period_us = 1000;
+        cr_assert(eq(int, tasvir_node_create(&c, &node[i]), 0));
+        t[i] = h_thread(node[i]);
+    }
+    struct tasvir_area *a = h_area(t[0], "big", 1 << 20, 100), *r = NULL;
+    uint8_t *w = tasvir_area_writer(a);
+    for (int i = 0; i < 30000 && (!r || memcmp(tasvir_area_reader(r), tasvir_area_reader(a), 1 << 20) ||
+                                  tasvir_area_version(a) < 2);
+         i++) {
+        tasvir_loop_net_advance(net, 10 * US);
+        for (int k = 0; k < 2; k++)
+            tasvir_node_poll(node[k], NULL);
+        if (tasvir_service(t[0]) == 0 && i == 500) { /* one version that changes every line */
+            memset(w, 0x5a, 1 << 20);
+            tasvir_log(a, w, 1 << 20);
+        }
+        tasvir_service(t[1]);
+        if (!r && tasvir_area_attach(t[1], "big", &r) != 0)
+            r = NULL;
+    }
+    cr_assert(not(eq(ptr, r, NULL)));
+    cr_assert(eq(int, memcmp(tasvir_area_reader(r), tasvir_area_reader(a), 1 << 20), 0),
+              "the subscriber did not get the whole version through a 3-frame port");
+    struct tasvir_stats s0;
+    tasvir_node_stats(node[0], &s0);
+    cr_log_info("port refused %lu frames; tx_failed %lu; versions sent %lu", st.refused, s0.tx_failed,
+                s0.versions_sent);
+    cr_assert(gt(u64, st.refused, 1000), "the test did not exercise a full port");
+    cr_assert(eq(u64, s0.tx_failed, 0), "frames were dropped instead of waiting");
+    for (int k = 0; k < 2; k++)
+        tasvir_node_destroy(node[k]);
+    tasvir_loop_net_destroy(net);
+}
