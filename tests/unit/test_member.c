@@ -92,21 +92,9 @@ Test(member, owner_restart_keeps_readers_monotonic, .timeout = 60)
     uint64_t before = tasvir_area_version(w.rd[0].h);
     cr_assert(gt(u64, before, 10));
     /* node 1 restarts: a new node on the same port, same areas in the same order */
-    tasvir_node_destroy(w.h.node[1]);
+    w_node_down(&w, 1);
     w_run(&w, 2 * MS);
-    struct tasvir_node_conf c;
-    tasvir_node_conf_init(&c);
-    struct tasvir_peer peers[2];
-    for (uint16_t i = 0; i < 2; i++) {
-        peers[i].node_id = i;
-        tasvir_loop_mac(i, peers[i].mac);
-    }
-    c.backend = tasvir_loop_port_backend(w.h.port[1]);
-    c.peers = peers;
-    c.n_peers = 2;
-    conf_hb(&c, 1);
-    cr_assert(eq(int, tasvir_node_create(&c, &w.h.node[1]), 0));
-    w.t[1] = h_thread(w.h.node[1]);
+    w_node_up(&w, 1, conf_hb);
     w.wa = h_area(w.t[1], "vers", 64 * 64, 100);
     cr_assert(not(eq(ptr, w.wa, NULL)));
     tasvir_area_set_sync(w.wa, 0, 1000);
@@ -290,22 +278,8 @@ Test(member, restarted_subscriber_resubscribes_while_owner_idle, .timeout = 60)
     w_run(&w, 200 * US);
     cr_assert(ne(u64, w_converge(&w, 20 * MS), UINT64_MAX));
     w_run(&w, 50 * MS); /* everything idle */
-    tasvir_node_destroy(w.h.node[1]);
-    w.attached[1] = false;
-    struct tasvir_node_conf c;
-    tasvir_node_conf_init(&c);
-    struct tasvir_peer peers[2];
-    for (uint16_t i = 0; i < 2; i++) {
-        peers[i].node_id = i;
-        tasvir_loop_mac(i, peers[i].mac);
-    }
-    c.backend = tasvir_loop_port_backend(w.h.port[1]);
-    c.peers = peers;
-    c.n_peers = 2;
-    conf_hb(&c, 1);
-    cr_assert(eq(int, tasvir_node_create(&c, &w.h.node[1]), 0));
-    w.t[1] = h_thread(w.h.node[1]);
-    memset(&w.rd[1], 0, sizeof(w.rd[1]));
+    w_node_down(&w, 1);
+    w_node_up(&w, 1, conf_hb);
     w_attach_all(&w, 100 * MS);
     cr_assert(ne(u64, w_converge(&w, 50 * MS), UINT64_MAX));
     cr_assert(eq(int, memcmp(tasvir_area_reader(w.rd[1].h), tasvir_area_reader(w.wa), 64 * 64), 0));
@@ -318,34 +292,11 @@ Test(member, restarted_subscriber_resubscribes_while_owner_idle, .timeout = 60)
 static void restart_with_gap(struct world *w, unsigned k, uint64_t down_ns, uint64_t gap_ns)
 {
     tasvir_loop_port_set_down(w->h.port[k], 1);
-    tasvir_node_destroy(w->h.node[k]);
-    w->attached[k] = false;
-    for (int phase = 0; phase < 2; phase++) {
-        if (phase == 1)
-            tasvir_loop_port_set_down(w->h.port[k], 0);
-        for (uint64_t t = 0; t < (phase ? gap_ns : down_ns); t += w->dt_ns) {
-            tasvir_loop_net_advance(w->h.net, w->dt_ns);
-            for (unsigned i = 0; i < w->n; i++)
-                if (i != k) {
-                    tasvir_node_poll(w->h.node[i], NULL);
-                    tasvir_service(w->t[i]);
-                }
-        }
-    }
-    struct tasvir_node_conf c;
-    tasvir_node_conf_init(&c);
-    struct tasvir_peer peers[W_MAX];
-    for (uint16_t i = 0; i < w->n; i++) {
-        peers[i].node_id = i;
-        tasvir_loop_mac(i, peers[i].mac);
-    }
-    c.backend = tasvir_loop_port_backend(w->h.port[k]);
-    c.peers = peers;
-    c.n_peers = w->n;
-    conf_hb(&c, k);
-    cr_assert(eq(int, tasvir_node_create(&c, &w->h.node[k]), 0));
-    w->t[k] = h_thread(w->h.node[k]);
-    memset(&w->rd[k], 0, sizeof(w->rd[k]));
+    w_node_down(w, k);
+    w_run(w, down_ns);
+    tasvir_loop_port_set_down(w->h.port[k], 0);
+    w_run(w, gap_ns); /* the port hears heartbeats before the new node exists */
+    w_node_up(w, k, conf_hb);
 }
 
 Test(member, restart_with_heartbeats_queued_before_first_poll, .timeout = 120)

@@ -185,8 +185,11 @@ static inline void w_step(struct world *w)
 {
     tasvir_loop_net_advance(w->h.net, w->dt_ns);
     for (unsigned i = 0; i < w->n; i++)
-        tasvir_node_poll(w->h.node[i], NULL);
+        if (w->h.node[i]) /* NULL: a node that is down (destroyed, not yet restarted) */
+            tasvir_node_poll(w->h.node[i], NULL);
     for (unsigned i = 0; i < w->n; i++) {
+        if (!w->h.node[i])
+            continue;
         int rc = tasvir_service(w->t[i]);
         if (rc == -EAGAIN)
             continue; /* in an epoch: hands off area memory */
@@ -199,7 +202,8 @@ static inline void w_step(struct world *w)
     }
     /* threads that were waiting may finish within the same step */
     for (unsigned i = 0; i < w->n; i++)
-        tasvir_node_poll(w->h.node[i], NULL);
+        if (w->h.node[i])
+            tasvir_node_poll(w->h.node[i], NULL);
 }
 
 static inline void w_run(struct world *w, uint64_t ns)
@@ -224,6 +228,37 @@ static inline uint64_t w_converge(struct world *w, uint64_t limit)
         w_step(w);
     }
     return UINT64_MAX;
+}
+
+/* Node k goes away (its node is destroyed; the world keeps stepping the others). */
+static inline void w_node_down(struct world *w, unsigned k)
+{
+    tasvir_node_destroy(w->h.node[k]);
+    w->h.node[k] = NULL;
+    w->t[k] = NULL;
+    w->attached[k] = false;
+    memset(&w->rd[k], 0, sizeof(w->rd[k]));
+}
+
+/* Node k starts again on its port (a new incarnation) with one active thread. */
+static inline void w_node_up(struct world *w, unsigned k,
+                             void (*conf_fn)(struct tasvir_node_conf *, unsigned))
+{
+    struct tasvir_node_conf c;
+    tasvir_node_conf_init(&c);
+    struct tasvir_peer peers[W_MAX];
+    for (uint16_t i = 0; i < w->n; i++) {
+        peers[i].node_id = i;
+        tasvir_loop_mac(i, peers[i].mac);
+    }
+    c.backend = tasvir_loop_port_backend(w->h.port[k]);
+    c.peers = peers;
+    c.n_peers = w->n;
+    if (conf_fn)
+        conf_fn(&c, k);
+    cr_assert(eq(int, tasvir_node_create(&c, &w->h.node[k]), 0));
+    w->t[k] = h_thread(w->h.node[k]);
+    cr_assert(not(eq(ptr, w->t[k], NULL)));
 }
 
 /* Attach every node except the writer (retrying while the directory propagates). */
