@@ -58,12 +58,15 @@ Test(hwconfig, shipped_files_and_defaults)
     cr_expect(eq(int, c->root_node, 0));
     cr_expect(eq(u32, c->nodes[1].n_lcores, 3));
     cr_expect(eq(str, c->nodes[1].host, "localhost"), "local nodes default to localhost");
+    cr_expect(eq(u32, c->nack_gap_us, 2000));
+    cr_expect(eq(int, c->clock_monotonic, 1));
     tasvir_hwconfig_free(c);
 
     c = load_shipped("local-bridge.ini");
     cr_expect(eq(u32, c->n_nodes, 4));
     cr_expect(eq(int, c->addressing, TASVIR_HWCONFIG_ADDR_MULTICAST));
     cr_expect(eq(u8, c->nodes[3].mac[5], 3));
+    cr_expect(eq(u32, c->nack_gap_us, 200), "default NACK gap");
     tasvir_hwconfig_free(c);
 
     c = load_shipped("example-cluster.ini");
