@@ -623,11 +623,10 @@ static int signal_pending(int fd)
 }
 
 /* Frames that arrived while the port waited for its link, the node was created and the
- * workers started were sent before this incarnation announced itself: not for it.  Among
- * them can be a heartbeat listing this node as a subscriber of an earlier incarnation's
- * areas, which the core takes as a confirmed subscription, so the new incarnation never
- * subscribes (the root directory never arrives: tests/dpdk/repro_restart_hb.c).  Drop
- * them right before the engine's first poll. */
+ * workers started were sent before this incarnation announced itself: not for it (one of
+ * them, a heartbeat listing a predecessor's subscriptions, once made a restarted node skip
+ * subscribing; the core now tells incarnations apart).  Drop them right before the
+ * engine's first poll. */
 static void drop_stale_frames(struct app *a)
 {
     const struct tasvir_backend *be = tasvir_dpdk_port_backend(a->port);
