@@ -397,8 +397,8 @@ int tasvir_plot_cdf(const struct tasvir_analysis *a, const char *outdir,
     }
     write_look(gp, o->title ? o->title
                             : a->vis_metric == TASVIR_METRIC_VISIBILITY_ALL
-                                ? "Visibility delay CDF (all versions, skipped included)"
-                                : "Visibility delay CDF",
+                                ? "Visibility delay CDF (every version, skipped ones included)"
+                                : "Visibility delay CDF (received versions only)",
                cdf_key_place(a, block, o->logx, ax_lo, ax_hi));
     fprintf(gp, "set xlabel 'visibility delay (ms)'\n"
                 "set ylabel 'CDF'\n"
@@ -618,7 +618,7 @@ int tasvir_plot_vs_interval(const struct tasvir_analysis *a, const char *outdir,
         if (paren && !o->x_label)
             *paren = '\0';
         snprintf(title, sizeof(title), "Visibility delay vs %s%s", what,
-                 a->vis_metric == TASVIR_METRIC_VISIBILITY_ALL ? " (all versions)" : "");
+                 a->vis_metric == TASVIR_METRIC_VISIBILITY_ALL ? "" : " (received versions)");
     }
     fprintf(gp, "# staleness-vs-interval.gp: median and p99 visibility delay against the\n"
                 "# manifest parameter %s, written by tasvir-analyze.\n"

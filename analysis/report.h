@@ -20,8 +20,9 @@ struct tasvir_analysis {
     unsigned bootstrap;   /* replicates per interval; 0 = no intervals */
     unsigned long seed;   /* user seed; each curve derives its own (stats.h) */
     size_t cdf_points;    /* max points per ECDF curve, >= 2 */
-    /* Visibility metric of the summary table and the plots: TASVIR_METRIC_VISIBILITY (the
-     * default, versions a subscriber received) or TASVIR_METRIC_VISIBILITY_ALL. */
+    /* Visibility metric of the summary table and the plots: TASVIR_METRIC_VISIBILITY_ALL
+     * (tasvir-analyze's default: every version, DESIGN.md section 6) or
+     * TASVIR_METRIC_VISIBILITY (versions a subscriber received; --received-only). */
     enum tasvir_metric vis_metric;
     struct tasvir_summary (*sum)[TASVIR_METRIC_COUNT]; /* [nruns][metric] */
 };

@@ -25,21 +25,23 @@ struct KeyDef
     double def;
 };
 
-/* Built-in defaults, the values of hw-configs/calibration/default.calib: used with
+/* Built-in defaults, the values of hw-configs/calibration/dev-vm-epyc-2cpu.calib (tasvir-sim's
+ * default file, measured by `tasvir-bench calibrate` on the development machine): used with
  * --calibration=builtin or for keys a file omits. */
 const KeyDef kKeys[] = {
-    {"epoch_fixed_ns", &TasvirCostModel::Params::epoch_fixed_ns, 300},
-    {"checkin_ns", &TasvirCostModel::Params::checkin_ns, 80},
-    {"checkin_jitter_ns", &TasvirCostModel::Params::checkin_jitter_ns, 1000},
-    {"done_notice_ns", &TasvirCostModel::Params::done_notice_ns, 100},
-    {"poll_ns", &TasvirCostModel::Params::poll_ns, 5000},
-    {"engine_wake_ns", &TasvirCostModel::Params::engine_wake_ns, 100},
-    {"scan_ns_per_kib", &TasvirCostModel::Params::scan_ns_per_kib, 0.3},
-    {"copy_ns_per_line", &TasvirCostModel::Params::copy_ns_per_line, 6},
-    {"frame_encode_ns", &TasvirCostModel::Params::frame_encode_ns, 100},
-    {"frame_encode_ns_per_kib", &TasvirCostModel::Params::frame_encode_ns_per_kib, 60},
-    {"frame_decode_ns", &TasvirCostModel::Params::frame_decode_ns, 100},
-    {"frame_decode_ns_per_kib", &TasvirCostModel::Params::frame_decode_ns_per_kib, 60},
+    {"epoch_fixed_ns", &TasvirCostModel::Params::epoch_fixed_ns, 257.3},
+    {"checkin_ns", &TasvirCostModel::Params::checkin_ns, 10.2},
+    {"checkin_jitter_ns", &TasvirCostModel::Params::checkin_jitter_ns, 28.6},
+    {"done_notice_ns", &TasvirCostModel::Params::done_notice_ns, 30.1},
+    {"poll_ns", &TasvirCostModel::Params::poll_ns, 38.5},
+    {"poll_ns_per_peer", &TasvirCostModel::Params::poll_ns_per_peer, 9.01},
+    {"engine_wake_ns", &TasvirCostModel::Params::engine_wake_ns, 64.2},
+    {"scan_ns_per_kib", &TasvirCostModel::Params::scan_ns_per_kib, 0.046},
+    {"copy_ns_per_line", &TasvirCostModel::Params::copy_ns_per_line, 7.60},
+    {"frame_encode_ns", &TasvirCostModel::Params::frame_encode_ns, 72.1},
+    {"frame_encode_ns_per_kib", &TasvirCostModel::Params::frame_encode_ns_per_kib, 36.1},
+    {"frame_decode_ns", &TasvirCostModel::Params::frame_decode_ns, 43.5},
+    {"frame_decode_ns_per_kib", &TasvirCostModel::Params::frame_decode_ns_per_kib, 34.0},
 };
 
 const char* const kTextKeys[] = {"machine", "cpu", "date", "tool", "note"};
@@ -302,9 +304,10 @@ TasvirCostModel::Metadata() const
 uint64_t
 TasvirCostModel::CallCostNs(bool engine,
                             const struct tasvir_stats& b,
-                            const struct tasvir_stats& a) const
+                            const struct tasvir_stats& a,
+                            uint32_t peers) const
 {
-    double ns = engine ? m_p.poll_ns : m_p.checkin_ns;
+    double ns = engine ? m_p.poll_ns + m_p.poll_ns_per_peer * peers : m_p.checkin_ns;
     ns += m_p.scan_ns_per_kib * (double)(a.bytes_scanned - b.bytes_scanned) / 1024.0;
     ns += m_p.copy_ns_per_line * (double)(a.bytes_copied - b.bytes_copied) / TASVIR_LINE_BYTES;
     ns += m_p.epoch_fixed_ns *

@@ -42,7 +42,8 @@ class TasvirCostModel
         double checkin_ns;               //!< per tasvir_service call during an epoch
         double checkin_jitter_ns;        //!< a check-in lands up to this late after its tick
         double done_notice_ns;           //!< a waiting thread sees the epoch end this late
-        double poll_ns;                  //!< per sync-engine poll
+        double poll_ns;                  //!< per sync-engine poll (fixed part)
+        double poll_ns_per_peer;         //!< per sync-engine poll and peer the node knows
         double engine_wake_ns;           //!< the engine notices a kick or a frame this late
         double scan_ns_per_kib;          //!< dirty-log scan, per KiB of area covered
         double copy_ns_per_line;         //!< writer -> reader copy, per 64-byte line
@@ -75,10 +76,12 @@ class TasvirCostModel
     static std::vector<std::string> Keys();
 
     /** Cost of one engine poll or one service call, from the node's counters before and
-     *  after it and the frames it received (sent frames are charged as they are sent). */
+     *  after it (frames are charged separately: EncodeCostNs, DecodeCostNs); `peers` is the
+     *  number of other nodes the node knows (a poll scans them). */
     uint64_t CallCostNs(bool engine,
                         const struct tasvir_stats& before,
-                        const struct tasvir_stats& after) const;
+                        const struct tasvir_stats& after,
+                        uint32_t peers = 0) const;
     uint64_t EncodeCostNs(uint32_t frameBytes) const;
     uint64_t DecodeCostNs(uint32_t frameBytes) const;
 

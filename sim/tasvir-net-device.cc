@@ -256,6 +256,18 @@ TasvirNetDevice::GetWaitingFrames()
     return m_waiting.size();
 }
 
+Time
+TasvirNetDevice::WhenWaitingAtMost(uint32_t frames)
+{
+    Prune(Simulator::Now().GetTimeStep());
+    if (m_waiting.size() <= frames)
+    {
+        return Simulator::Now();
+    }
+    // The frame at this index is the last to leave before only `frames` remain.
+    return TimeStep(m_waiting[m_waiting.size() - frames - 1].first);
+}
+
 bool
 TasvirNetDevice::SendFrame(Ptr<Packet> frame, Time notBefore)
 {

@@ -75,6 +75,9 @@ class TasvirNetDevice : public NetDevice
     bool HasRoom(uint32_t frames, uint32_t bytesEach);
     /** Frames waiting to start right now. */
     uint32_t GetWaitingFrames();
+    /** When at most `frames` frames will be waiting, if nothing more is queued (departure
+     *  times are fixed at enqueue): now if that is already so. */
+    Time WhenWaitingAtMost(uint32_t frames);
     /** Called by the channel when a frame has fully arrived. */
     void Receive(Ptr<Packet> frame);
 

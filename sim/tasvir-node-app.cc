@@ -157,6 +157,7 @@ TasvirNodeApp::TasvirNodeApp()
       m_inCall(false),
       m_heldKicks(0),
       m_callTxCostNs(0),
+      m_nPeers(0),
       m_ctr()
 {
     m_rng = CreateObject<UniformRandomVariable>();
@@ -228,6 +229,7 @@ TasvirNodeApp::Setup(Ptr<TasvirNetDevice> nic,
     nc.log_level = TASVIR_LOG_INFO;
     nc.peers = peers.empty() ? nullptr : peers.data();
     nc.n_peers = peers.size();
+    m_nPeers = (uint32_t)peers.size();
     nc.root_node = m_rootNode;
     nc.addressing = m_addressing;
     nc.hb_period_us = (uint64_t)m_hbPeriod.GetMicroSeconds();
@@ -296,6 +298,7 @@ TasvirNodeApp::StartApplication()
 void
 TasvirNodeApp::StopApplication()
 {
+    m_roomKick.Cancel();
     if (m_engine)
     {
         m_engine->Stop();
@@ -423,7 +426,7 @@ TasvirNodeApp::Call(bool engine, struct tasvir_thread* t)
     const TasvirCostModel::Params& c = m_costs->Get();
     double decode = c.frame_decode_ns * (double)(pa.rx_frames - pb.rx_frames) +
                     c.frame_decode_ns_per_kib * (double)(pa.rx_bytes - pb.rx_bytes) / 1024.0;
-    r.costNs = m_costs->CallCostNs(engine, b, a) + m_callTxCostNs + (uint64_t)(decode + 0.5);
+    r.costNs = m_costs->CallCostNs(engine, b, a, m_nPeers) + m_callTxCostNs + (uint64_t)(decode + 0.5);
     r.kicks = m_heldKicks;
     m_heldKicks = 0;
     m_ctr.cpuNs += r.costNs;
@@ -495,6 +498,16 @@ TasvirNodeApp::HostTransmit(void* ctx, const uint8_t* frame, uint32_t len)
     if (!app->m_nic->HasRoom(1, len))
     {
         app->m_ctr.nicRefused++;
+        // The core keeps what tx_burst did not take for a later poll (its transmit
+        // backlog); a spinning engine would retry at once, so kick the engine when the
+        // queue has drained to half (departure times are known when frames are queued).
+        if (!app->m_roomKick.IsRunning())
+        {
+            QueueSize q = app->m_nic->GetQueueSize();
+            uint32_t half = q.GetUnit() == QueueSizeUnit::PACKETS ? q.GetValue() / 2 : 0;
+            Time at = app->m_nic->WhenWaitingAtMost(half);
+            app->m_roomKick = Simulator::Schedule(at - Simulator::Now(), &TasvirNodeApp::RoomKick, app);
+        }
         return -ENOBUFS;
     }
     Mac48Address dst;
@@ -515,6 +528,13 @@ TasvirNodeApp::HostTransmit(void* ctx, const uint8_t* frame, uint32_t len)
     app->m_frameTxTrace(payload);
     app->m_nic->SendFromAt(payload, src, dst, type, ready);
     return 0;
+}
+
+void
+TasvirNodeApp::RoomKick()
+{
+    m_ctr.roomKicks++;
+    HostKick(this, TASVIR_KICK_ENGINE);
 }
 
 void

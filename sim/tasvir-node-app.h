@@ -29,6 +29,7 @@
 #include "tasvir/tasvir.h"
 
 #include "ns3/application.h"
+#include "ns3/event-id.h"
 #include "ns3/mac48-address.h"
 #include "ns3/net-device.h"
 #include "ns3/nstime.h"
@@ -122,6 +123,7 @@ class TasvirNodeApp : public Application
         uint64_t nicRefused;      //!< frames the NIC queue refused (tx_burst returned less)
         uint64_t logWarnings;     //!< log messages at WARN or worse
         uint64_t relaxCalls;      //!< relax calls (the core retrying a full NIC queue)
+        uint64_t roomKicks;       //!< engine kicks when a refusing NIC queue had room again
     };
     const Counters& GetCounters() const;
 
@@ -144,6 +146,7 @@ class TasvirNodeApp : public Application
     static void HostRelax(void* ctx);
     static void LogSink(void* arg, int level, const char* msg);
 
+    void RoomKick();
     void ReceiveFrame(Ptr<NetDevice> dev,
                       Ptr<const Packet> packet,
                       uint16_t protocol,
@@ -184,6 +187,8 @@ class TasvirNodeApp : public Application
     bool m_inCall;
     unsigned m_heldKicks;
     uint64_t m_callTxCostNs; //!< encode cost of frames sent so far in the current call
+    uint32_t m_nPeers;       //!< other nodes this node knows (a poll's per-peer cost)
+    EventId m_roomKick;      //!< pending kick for when the refusing NIC queue has room
     Counters m_ctr;
 
     TracedCallback<int, uint64_t> m_pollTrace;

@@ -9,10 +9,8 @@
 #include "tasvir-net-device.h"
 #include "tasvir-node-app.h"
 #include "tasvir-raw-traffic.h"
-#include "tasvir-switch.h"
-#ifdef TASVIR_SIM_WITH_STEP_WORKLOADS
 #include "tasvir-step-workload.h"
-#endif
+#include "tasvir-switch.h"
 
 #include "tasvir-sim-gitrev.h"
 #include "tasvir/sim.h"
@@ -30,6 +28,7 @@
 #include "ns3/uinteger.h"
 
 #include <cerrno>
+#include <cmath>
 #include <cinttypes>
 #include <cstdio>
 #include <cstring>
@@ -59,36 +58,17 @@ TasvirScenario::SetTimeResolution()
 std::vector<std::string>
 TasvirScenario::WorkloadNames()
 {
-    std::vector<std::string> v = {"basic"};
-#ifdef TASVIR_SIM_WITH_STEP_WORKLOADS
-    for (const std::string& n : TasvirStepWorkload::Names())
-    {
-        v.push_back(n);
-    }
-#endif
-    return v;
+    return TasvirStepWorkload::Names();
 }
 
 bool
 TasvirScenario::ValidateWorkload(const TasvirSimConfig& cfg, std::string* error)
 {
-    if (cfg.workload == "basic")
-    {
-        if (!cfg.params.empty())
-        {
-            *error = "--param applies to stepped workloads; the basic workload takes the "
-                     "area, write and sample options";
-            return false;
-        }
-        return true;
-    }
-#ifdef TASVIR_SIM_WITH_STEP_WORKLOADS
     const struct tnode_workload* wl = TasvirStepWorkload::Find(cfg.workload);
     if (wl)
     {
-        return TasvirStepWorkload::CheckParams(wl, cfg.params, cfg.threads, error);
+        return TasvirStepWorkload::CheckParams(wl, cfg.WorkloadParams(), cfg.threads, error);
     }
-#endif
     std::string all;
     for (const std::string& n : WorkloadNames())
     {
@@ -100,6 +80,7 @@ TasvirScenario::ValidateWorkload(const TasvirSimConfig& cfg, std::string* error)
 
 TasvirScenario::TasvirScenario(const TasvirSimConfig& cfg)
     : m_cfg(cfg),
+      m_skewNs(0),
       m_durationNs(0),
       m_events(0),
       m_built(false)
@@ -136,7 +117,7 @@ TasvirScenario::Build(std::string* error)
     {
         return false;
     }
-    uint64_t intNs, extNs, winNs, cpNs, linkDelayNs, swDelayNs, rateBps, hbNs, skewNs, stopNs;
+    uint64_t intNs, extNs, winNs, cpNs, linkDelayNs, swDelayNs, rateBps, hbNs;
     std::string e;
     ParseTimeNs(m_cfg.syncInt, &intNs, &e);
     ParseTimeNs(m_cfg.syncExt, &extNs, &e);
@@ -147,8 +128,7 @@ TasvirScenario::Build(std::string* error)
     ParseTimeNs(m_cfg.duration, &m_durationNs, &e);
     ParseRateBps(m_cfg.linkRate, &rateBps, &e);
     ParseTimeNs(m_cfg.hbPeriod, &hbNs, &e);
-    ParseTimeNs(m_cfg.clockSkew, &skewNs, &e);
-    ParseTimeNs(m_cfg.writeStop, &stopNs, &e);
+    m_skewNs = m_cfg.ClockSkewNs();
 
     std::error_code ec;
     std::filesystem::create_directories(m_cfg.out, ec);
@@ -197,6 +177,8 @@ TasvirScenario::Build(std::string* error)
     m_star.AssignStreams(kStreamNet);
 
     // Tasvir nodes: every node knows every other as a peer; node 0 holds the root directory.
+    // Clock offsets uniform in [0, skew): the core aligns syncs to a grid of its own clock,
+    // so equal clocks would put every node's syncs in phase.
     Ptr<UniformRandomVariable> clocks = CreateObject<UniformRandomVariable>();
     clocks->SetStream(kStreamClocks);
     for (uint32_t i = 0; i < m_cfg.nodes; i++)
@@ -212,7 +194,7 @@ TasvirScenario::Build(std::string* error)
                 peers.push_back(p);
             }
         }
-        uint64_t offset = skewNs ? (uint64_t)clocks->GetValue(0, (double)skewNs) : 0;
+        uint64_t offset = m_skewNs ? (uint64_t)clocks->GetValue(0, (double)m_skewNs) : 0;
         Ptr<TasvirNodeApp> app = CreateObject<TasvirNodeApp>();
         app->SetAttribute("TasvirId", UintegerValue(i));
         app->SetAttribute("Threads", UintegerValue(m_cfg.threads));
@@ -261,40 +243,12 @@ TasvirScenario::Build(std::string* error)
         }
     }
 
-    // Workload.
-    TasvirBasicWorkload::Config wc;
-    wc.areasPerNode = m_cfg.areasPerNode;
-    wc.areaBytes = m_cfg.areaBytes;
-    wc.syncIntUs = intNs / 1000;
-    wc.syncExtUs = extNs / 1000;
-    wc.writeRate = m_cfg.writeRate;
-    wc.writeStop = NanoSeconds(stopNs);
-    wc.linesPerWrite = m_cfg.linesPerWrite;
-    wc.randomLines = m_cfg.writePattern == "random";
-    wc.poissonWrites = m_cfg.writeArrival == "poisson";
-    wc.sampleRate = m_cfg.sampleRate;
-    TasvirBasicWorkload::ParseSubscription(m_cfg.subscription, &wc.subscription);
-    wc.subscribeK = m_cfg.subscribeK;
-    if (m_cfg.samples)
-    {
-        wc.samplesPath = m_cfg.out + "/samples.csv";
-    }
-    wc.visibility = m_cfg.visibility;
-    if (m_cfg.workload == "basic")
-    {
-        m_basic = Create<TasvirBasicWorkload>(wc);
-        m_basic->AssignStreams(kStreamWorkload);
-        m_workload = m_basic;
-    }
-#ifdef TASVIR_SIM_WITH_STEP_WORKLOADS
-    else
-    {
-        m_workload = Create<TasvirStepWorkload>(TasvirStepWorkload::Find(m_cfg.workload),
-                                                m_cfg.params,
-                                                wc.samplesPath,
-                                                m_cfg.seed);
-    }
-#endif
+    // Workload: a stepped workload of tasvir-node (default versioned, the shared module).
+    m_workload = Create<TasvirStepWorkload>(TasvirStepWorkload::Find(m_cfg.workload),
+                                            m_cfg.WorkloadParams(),
+                                            m_cfg.samples ? m_cfg.out + "/samples.csv" : "",
+                                            m_cfg.seed,
+                                            m_cfg.visibility);
     if (!m_workload->Install(m_apps, Seconds(0), error))
     {
         return false;
@@ -354,10 +308,33 @@ TasvirScenario::GetWorkload() const
     return m_workload;
 }
 
-Ptr<TasvirBasicWorkload>
-TasvirScenario::GetBasicWorkload() const
+uint64_t
+TasvirScenario::WorkloadCounter(const std::string& name) const
 {
-    return m_basic;
+    std::vector<std::string> names = m_workload->CounterNames();
+    uint64_t sum = 0;
+    for (size_t k = 0; k < names.size(); k++)
+    {
+        if (names[k] == "wl_" + name)
+        {
+            for (uint32_t i = 0; i < m_apps.size(); i++)
+            {
+                sum += m_workload->Counters(i)[k];
+            }
+        }
+    }
+    return sum;
+}
+
+std::vector<uint64_t>
+TasvirScenario::GetClockOffsetsNs() const
+{
+    std::vector<uint64_t> v;
+    for (const Ptr<TasvirNodeApp>& a : m_apps)
+    {
+        v.push_back(a->GetClockOffsetNs());
+    }
+    return v;
 }
 
 const TasvirCostModel&
@@ -488,7 +465,7 @@ TasvirScenario::WriteCounters(const std::string& path, std::string* error) const
         "frames_sent",    "frames_delivered",  "nic_refused",        "log_warnings",
         "port_tx_frames", "port_tx_bytes",     "port_tx_refused",    "port_rx_frames",
         "port_rx_bytes",  "port_rx_overflow",  "port_rx_nobuf",      "port_frames_max",
-        "mem_bytes",      "mcast_joins",       "relax_calls",
+        "mem_bytes",      "mcast_joins",       "relax_calls",        "room_kicks",
         "frames_tx",      "bytes_tx",          "frames_rx",          "bytes_rx",
         "tx_failed",      "data_frames_tx",    "data_payload_tx",    "versions_sent",
         "full_resends",   "nack_resends",      "versions_rx_complete", "versions_rx_superseded",
@@ -529,7 +506,7 @@ TasvirScenario::WriteCounters(const std::string& path, std::string* error) const
             c.framesSent,       c.framesDelivered,    c.nicRefused,          c.logWarnings,
             ps.tx_frames,       ps.tx_bytes,          ps.tx_refused,         ps.rx_frames,
             ps.rx_bytes,        ps.rx_overflow,       ps.rx_nobuf,           ps.frames_max,
-            ps.mem_bytes_now,   ps.mcast_joins,       c.relaxCalls,
+            ps.mem_bytes_now,   ps.mcast_joins,       c.relaxCalls,          c.roomKicks,
             st.frames_tx,       st.bytes_tx,          st.frames_rx,          st.bytes_rx,
             st.tx_failed,       st.data_frames_tx,    st.data_payload_tx,    st.versions_sent,
             st.full_resends,    st.nack_resends,      st.versions_rx_complete,
@@ -652,15 +629,7 @@ TasvirScenario::ContractParams() const
     json_object_set_new(p, "addressing", json_string(m_cfg.addressing.c_str()));
     json_object_set_new(p, "workload", json_string(m_cfg.workload.c_str()));
     json_object_set_new(p, "duration_ns", json_integer((json_int_t)TimeNs(m_cfg.duration)));
-    if (m_basic)
-    {
-        json_object_set_new(p, "subscription", json_string(m_cfg.subscription.c_str()));
-        json_object_set_new(p, "areas_per_node", json_integer(m_cfg.areasPerNode));
-        json_object_set_new(p, "area_bytes", json_integer((json_int_t)m_cfg.areaBytes));
-        json_object_set_new(p, "write_rate_hz", json_real(m_cfg.writeRate));
-        json_object_set_new(p, "lines_per_write", json_integer(m_cfg.linesPerWrite));
-        json_object_set_new(p, "sample_rate_hz", json_real(m_cfg.sampleRate));
-    }
+    json_object_set_new(p, "clock_skew_ns", json_integer((json_int_t)m_skewNs));
     for (const TasvirWorkload::Param& w : m_workload->Params())
     {
         json_object_set_new(p,
@@ -674,27 +643,61 @@ uint64_t
 TasvirScenario::AnalyticBoundNs() const
 {
     // DESIGN.md §6: owner internal + external interval + transmission + one-way delay +
-    // reader internal.  Transmission: the lines one external interval can change (basic
-    // workload), in full frames at the link rate; one-way delay: two hops of propagation
-    // and one frame's serialization each, plus the switch.  Stepped workloads: unknown.
-    if (m_cfg.workload != "basic")
+    // reader internal.  Transmission: one external round of every area of one owner (the
+    // lines its writer can change in one external interval, a header line per write, at
+    // most the whole area, in full frames, plus the end-of-version frame) to each of its
+    // subscribers (one copy per subscriber with unicast, one with multicast) at the link
+    // rate; one-way delay: two hops of propagation and one frame's serialization each, plus
+    // the switch.  Needs the write parameters of the shared workload (versioned); unknown
+    // (0) for other workloads.
+    double areaBytes = -1, writeRate = -1, linesPerWrite = -1, areas = -1;
+    std::string subscription;
+    for (const TasvirWorkload::Param& w : m_workload->Params())
+    {
+        if (w.key == "area_bytes" && w.numeric)
+        {
+            areaBytes = w.num;
+        }
+        else if (w.key == "write_rate_hz" && w.numeric)
+        {
+            writeRate = w.num;
+        }
+        else if (w.key == "lines_per_write" && w.numeric)
+        {
+            linesPerWrite = w.num;
+        }
+        else if (w.key == "areas_per_node" && w.numeric)
+        {
+            areas = w.num;
+        }
+        else if (w.key == "subscription" && !w.numeric)
+        {
+            subscription = w.str;
+        }
+    }
+    if (areaBytes < 0 || writeRate < 0 || linesPerWrite < 0 || areas < 0 || subscription.empty())
     {
         return 0;
     }
     uint64_t intNs = TimeNs(m_cfg.syncInt), extNs = TimeNs(m_cfg.syncExt);
-    uint64_t lines = (m_cfg.areaBytes + 63) / 64;
-    double perExt = m_cfg.writeRate * (double)extNs / 1e9 * m_cfg.linesPerWrite;
-    uint64_t changed = perExt < (double)lines ? (uint64_t)perExt + 1 : lines;
+    uint64_t lines = ((uint64_t)areaBytes + 63) / 64;
+    double writes = std::ceil(writeRate * (double)extNs / 1e9);
+    double perExt = writes * (linesPerWrite + 1);
+    uint64_t changed = perExt < (double)lines ? (uint64_t)perExt : lines;
     // docs/protocol.md: 56-byte Tasvir header, one 8-byte segment header, whole lines
     uint64_t linesPerFrame = (m_cfg.mtu - 56 - 8) / 64;
-    uint64_t frames = (changed + linesPerFrame - 1) / linesPerFrame;
+    uint64_t frames = (uint64_t)areas * ((changed + linesPerFrame - 1) / linesPerFrame);
     uint64_t bps = 0;
     std::string e;
     ParseRateBps(m_cfg.linkRate, &bps, &e);
     double frameNs = (double)(m_cfg.mtu + 14 + 24) * 8e9 / (double)bps;
+    double vendNs = (double)(60 + 24) * 8e9 / (double)bps;
+    uint64_t subscribers = subscription == "none" ? 0 : m_cfg.nodes - 1;
+    uint64_t copies = m_cfg.addressing == "multicast" ? (subscribers ? 1 : 0) : subscribers;
+    double transmission = (double)copies * ((double)frames * frameNs + areas * vendNs);
     uint64_t oneWay = 2 * TimeNs(m_cfg.linkDelay) + TimeNs(m_cfg.switchDelay) +
                       (uint64_t)(2 * frameNs);
-    return intNs + extNs + (uint64_t)(frames * frameNs) + oneWay + intNs;
+    return intNs + extNs + (uint64_t)transmission + oneWay + intNs;
 }
 
 bool
@@ -772,6 +775,15 @@ TasvirScenario::WriteManifest(const std::string& path, std::string* error) const
     ParseRateBps(m_cfg.linkRate, &bps, &e);
     json_object_set_new(resolved, "link_rate_bps", json_integer((json_int_t)bps));
     json_object_set_new(resolved, "time_resolution", json_string("ps"));
+    json_object_set_new(resolved, "clock_skew_ns", json_integer((json_int_t)m_skewNs));
+    json_t* offs = json_array();
+    for (uint64_t o : GetClockOffsetsNs())
+    {
+        json_array_append_new(offs, json_integer((json_int_t)o));
+    }
+    // node i's clock reads simulator time + clock_offsets_ns[i]; every file is in
+    // simulator time
+    json_object_set_new(resolved, "clock_offsets_ns", offs);
     json_object_set_new(root, "resolved", resolved);
 
     json_t* cal = json_object();
@@ -826,13 +838,26 @@ TasvirScenario::WriteManifest(const std::string& path, std::string* error) const
     bool ok = m_workload->Verdict(&verdict);
     json_object_set_new(summary, "workload_verdict_ok", json_boolean(ok));
     json_object_set_new(summary, "workload_verdict", json_string(verdict.c_str()));
-    if (m_basic)
+    for (const std::string& c : m_workload->CounterNames())
     {
-        json_object_set_new(summary, "writes", json_integer((json_int_t)m_basic->TotalWrites()));
-        json_object_set_new(summary, "torn_reads", json_integer((json_int_t)m_basic->TotalTorn()));
-        json_object_set_new(summary,
-                            "non_monotonic_reads",
-                            json_integer((json_int_t)m_basic->TotalNonMonotonic()));
+        // the workload's invariants and volumes at a glance (all of them: counters.csv)
+        static const char* const kShown[] = {"wl_writes",
+                                             "wl_samples",
+                                             "wl_probe_torn",
+                                             "wl_probe_backwards",
+                                             "wl_changed_without_version",
+                                             "wl_targets",
+                                             "wl_targets_attached",
+                                             "wl_targets_converged"};
+        for (const char* k : kShown)
+        {
+            if (c == k)
+            {
+                json_object_set_new(summary,
+                                    k,
+                                    json_integer((json_int_t)WorkloadCounter(c.substr(3))));
+            }
+        }
     }
     Ptr<TasvirSwitch> sw = const_cast<TasvirStarHelper&>(m_star).GetSwitch();
     json_object_set_new(summary, "switch_frames_in", json_integer((json_int_t)sw->GetFramesIn()));

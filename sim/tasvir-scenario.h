@@ -4,7 +4,9 @@
  *
  * Build (at simulated time 0): seed ns-3's RNG, load the calibration, create N hosts and
  * the star network, one TasvirNodeApp per host (node id = host index), optional raw-frame
- * load, the workload, pcap hooks; fix every random stream in a fixed order.  Run: until
+ * load, the workload, pcap hooks; fix every random stream in a fixed order.  Node clocks
+ * get offsets drawn uniformly in [0, clockSkew) (default: the largest sync interval), so
+ * the core's interval grids are not in phase across nodes.  Run: until
  * `duration`.  Outputs (in --out; everything derived from simulated state only, written in
  * node order, so the same config and seed give byte-identical files):
  *
@@ -13,12 +15,14 @@
  *                  resolved, the calibration (path, checksum, values, defaulted keys),
  *                  a summary and the list of files
  *   counters.csv   node,name,value: core, glue, port and workload counters of every node
- *   versions.csv   every version an owner published (basic workload, visibility on)
- *   visibility.csv when each version became visible at each remote subscriber (idem)
+ *   versions-node<N>.csv, visible-node<N>.csv, samples-raw-node<N>.csv
+ *                  the shared workload's per-node files (versioned workload), converted
+ *                  to simulator time; joined (tsv_join, as tasvir-collect does on
+ *                  hardware) into visibility.csv and samples.csv, and versions.csv
  *   links.csv      per host link: host NIC and switch port counters, both directions
  *   raw.csv        per node: synthetic raw-frame counters (when rawRate > 0)
- *   samples.csv    probe reads (workload; when samples is on): the basic workload's schema,
- *                  or the stepped workload's own (the same as tasvir-node writes)
+ *   samples.csv    probe reads: the join's (versioned), or a stepped workload's own
+ *                  write_samples (the same as tasvir-node writes)
  *   pcap/          host-<id>.pcap per node (when pcap is on)
  *
  * Call SetTimeResolution() before creating any ns-3 object: the scenario runs with
@@ -27,10 +31,10 @@
 #ifndef TASVIR_SCENARIO_H
 #define TASVIR_SCENARIO_H
 
-#include "tasvir-basic-workload.h"
 #include "tasvir-cost-model.h"
 #include "tasvir-sim-config.h"
 #include "tasvir-star-helper.h"
+#include "tasvir-workload.h"
 
 #include "ns3/mac48-address.h"
 #include "ns3/net-device-container.h"
@@ -57,7 +61,7 @@ class TasvirScenario
     /** Check the workload choice and its --param list; false with *error (a usage
      *  error: unknown workload, bad parameter, too few threads). */
     static bool ValidateWorkload(const TasvirSimConfig& cfg, std::string* error);
-    /** Names of the workloads tasvir-sim can run ("basic" first). */
+    /** Names of the workloads tasvir-sim can run (the stepped workloads of tasvir-node). */
     static std::vector<std::string> WorkloadNames();
 
     explicit TasvirScenario(const TasvirSimConfig& cfg);
@@ -73,8 +77,11 @@ class TasvirScenario
     const std::vector<Ptr<TasvirRawTrafficApp>>& GetRawApps() const;
     TasvirStarHelper& GetStar();
     Ptr<TasvirWorkload> GetWorkload() const;
-    /** The built-in workload, or null when a stepped workload runs. */
-    Ptr<TasvirBasicWorkload> GetBasicWorkload() const;
+    /** A workload counter (counters.csv name without the "wl_" prefix, e.g. "probe_torn"),
+     *  summed over the nodes; 0 if the workload has no such counter. */
+    uint64_t WorkloadCounter(const std::string& name) const;
+    /** Every node's clock offset (node clock = simulator time + offset), in node order. */
+    std::vector<uint64_t> GetClockOffsetsNs() const;
     const TasvirCostModel& GetCostModel() const;
     uint64_t GetDurationNs() const;
     /** Events executed by Run(). */
@@ -99,7 +106,7 @@ class TasvirScenario
     std::vector<Ptr<TasvirNodeApp>> m_apps;
     std::vector<Ptr<TasvirRawTrafficApp>> m_raw;
     Ptr<TasvirWorkload> m_workload;
-    Ptr<TasvirBasicWorkload> m_basic;
+    uint64_t m_skewNs;
     uint64_t m_durationNs;
     uint64_t m_events;
     bool m_built;

@@ -6,6 +6,7 @@
  */
 #include "tasvir-sim-config.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
@@ -288,8 +289,19 @@ TasvirSimConfig::Options()
         1000);
     tim("clockSkew",
         "node clocks are offset from simulator time by a random amount in [0, clockSkew) "
-        "(0: all clocks equal)",
+        "(drawn from the seed); auto: the largest sync interval, so syncs are not in phase "
+        "across nodes; 0ns: all clocks equal",
         &clockSkew);
+    o.back().set = [this](const std::string& v, std::string* e) {
+        uint64_t ns;
+        if (v != "auto" && !ParseTimeNs(v, &ns, e))
+        {
+            *e = "expected auto or a duration such as '5ms', got '" + v + "'";
+            return false;
+        }
+        clockSkew = v;
+        return true;
+    };
     dbl("writeRate", "writes per second per area (0: none)", &writeRate, 0, 1e9);
     tim("writeStop", "no writes from this time on (0s: write until the end)", &writeStop);
     u32("linesPerWrite", "64-byte lines stamped per write", &linesPerWrite, 1, 1u << 24);
@@ -297,15 +309,20 @@ TasvirSimConfig::Options()
         {"seq", "random"});
     str("writeArrival", "spacing of writes: constant or poisson", &writeArrival,
         {"constant", "poisson"});
+    u32("writeBurst", "writes back to back per burst, same average rate", &writeBurst, 1,
+        1u << 20);
     dbl("sampleRate", "probe reads per second per node (0: none)", &sampleRate, 0, 1e9);
     str("workload",
-        "basic (built in: the area, write and sample options above), or a stepped workload "
-        "of tasvir-node (e.g. local), configured with --param",
+        "versioned (the shared writers and staleness probes of experiments/workload, as "
+        "tasvir-node runs them; configured by the area, write, sample and subscription "
+        "options above) or another stepped workload of tasvir-node (e.g. local), "
+        "configured with --param",
         &workload,
         {});
     o.back().kind = "string";
     o.push_back({"param",
-                 "KEY=VALUE for a stepped workload (repeat for several)",
+                 "KEY=VALUE for the workload (repeat for several; overrides the options "
+                 "above for versioned)",
                  "list",
                  [this]() {
                      std::string all;
@@ -361,10 +378,10 @@ TasvirSimConfig::Options()
         &scheduler,
         {"heap", "map", "calendar", "priority"});
     boo("pcap", "write pcap/host-<id>.pcap per node (DLT_EN10MB)", &pcap);
-    boo("samples", "write samples.csv (probe reads)", &samples);
+    boo("samples", "probe reads (samples-raw-node<N>.csv, joined into samples.csv)", &samples);
     boo("visibility",
-        "write versions.csv and visibility.csv (one row per version and remote subscriber: "
-        "large for big all-to-all runs)",
+        "join the workload's per-node files into visibility.csv (one row per version and "
+        "remote subscriber: large for big all-to-all runs), samples.csv and versions.csv",
         &visibility);
     str("label", "name of the run in the manifest (tables and plot legends)", &label, {});
     o.back().kind = "string";
@@ -480,6 +497,12 @@ TasvirSimConfig::Validate(std::string* error)
                  std::to_string(mtu + 14) + ")";
         return false;
     }
+    uint64_t skewNs = 0;
+    if (clockSkew != "auto" && (!ParseTimeNs(clockSkew, &skewNs, &e) || skewNs > 1000000000000ull))
+    {
+        *error = "clockSkew must be auto or a duration up to 1000s";
+        return false;
+    }
     if (subscription == "random" && subscribeK >= nodes)
     {
         *error = "subscribeK " + std::to_string(subscribeK) + " must be below nodes (" +
@@ -507,16 +530,63 @@ TasvirSimConfig::Validate(std::string* error)
     return true;
 }
 
+uint64_t
+TasvirSimConfig::ClockSkewNs() const
+{
+    uint64_t ns = 0;
+    std::string e;
+    if (clockSkew != "auto")
+    {
+        ParseTimeNs(clockSkew, &ns, &e);
+        return ns;
+    }
+    uint64_t intNs = 0, extNs = 0;
+    ParseTimeNs(syncInt, &intNs, &e);
+    ParseTimeNs(syncExt, &extNs, &e);
+    return std::max(intNs, extNs);
+}
+
+std::vector<std::pair<std::string, std::string>>
+TasvirSimConfig::WorkloadParams() const
+{
+    std::vector<std::pair<std::string, std::string>> p;
+    if (workload == "versioned")
+    {
+        auto num = [](double x) {
+            std::ostringstream os;
+            os << std::setprecision(17) << x;
+            return os.str();
+        };
+        p = {{"threads", std::to_string(threads)},
+             {"areasPerNode", std::to_string(areasPerNode)},
+             {"areaBytes", std::to_string(areaBytes)},
+             {"writeRate", num(writeRate)},
+             {"writeStop", writeStop},
+             {"linesPerWrite", std::to_string(linesPerWrite)},
+             {"writePattern", writePattern},
+             {"writeArrival", writeArrival},
+             {"writeBurst", std::to_string(writeBurst)},
+             {"sampleRate", samples ? num(sampleRate) : std::string("0")},
+             {"subscription", subscription},
+             {"subscribeK", std::to_string(subscribeK)}};
+    }
+    p.insert(p.end(), params.begin(), params.end());
+    return p;
+}
+
 void
 TasvirSimConfig::PrintHelp(std::ostream& os, const std::string& program)
 {
     os << "Usage: " << program << " [--config=FILE] [--key=value ...]\n"
        << "\n"
        << "Run Tasvir nodes (the unchanged runtime core) on an ns-3 network: N hosts on one\n"
-       << "switch with full-duplex links.  Writes a run directory (docs/data-formats.md:\n"
-       << "manifest.json, samples.csv, versions.csv, visibility.csv, counters.csv; also\n"
-       << "links.csv, and raw.csv and pcap/ when enabled) into --out.  The same options and\n"
-       << "seed give byte-identical files.  Details: docs/simulation.md.\n"
+       << "switch with full-duplex links, running the workload tasvir-node runs on hardware\n"
+       << "(default: versioned, the shared writers and staleness probes).  Writes a run\n"
+       << "directory (docs/data-formats.md) into --out: the workload's per-node files\n"
+       << "(versions-node<N>.csv, visible-node<N>.csv, samples-raw-node<N>.csv, in simulator\n"
+       << "time), joined as on hardware into visibility.csv, samples.csv and versions.csv;\n"
+       << "manifest.json, counters.csv, links.csv, and raw.csv and pcap/ when enabled.  The\n"
+       << "same options and seed give byte-identical files.  Details: docs/simulation.md.\n"
        << "\n"
        << "Options (also accepted as 'key = value' lines in --config files; later ones win):\n";
     for (const Option& opt : Options())

@@ -42,14 +42,15 @@ struct TasvirSimConfig
     std::string addressing = "unicast";
     std::string hbPeriod = "10ms";
     uint32_t downAfter = 5;
-    std::string clockSkew = "0ns";
+    std::string clockSkew = "auto"; //!< "auto": the largest sync interval; "0ns": none
     double writeRate = 1000;
     std::string writeStop = "0s";
     uint32_t linesPerWrite = 1;
     std::string writePattern = "seq";
     std::string writeArrival = "constant";
+    uint32_t writeBurst = 1;
     double sampleRate = 100;
-    std::string workload = "basic"; //!< "basic" or a stepped workload (tnode_workload) name
+    std::string workload = "versioned"; //!< a stepped workload (tnode_workload) name
     std::vector<std::pair<std::string, std::string>> params; //!< --param KEY=VALUE, in order
     // network
     std::string linkRate = "10Gbps";
@@ -96,6 +97,13 @@ struct TasvirSimConfig
     bool LoadFile(const std::string& path, std::string* error);
     /** Cross-field checks; false with *error. */
     bool Validate(std::string* error);
+    /** The clock-offset range in ns: clockSkew, or for "auto" the larger of syncInt and
+     *  syncExt (call after Validate). */
+    uint64_t ClockSkewNs() const;
+    /** The --param list the workload gets: for "versioned", the area, write, sample and
+     *  subscription options above as its parameters (sampleRate=0 without samples), then
+     *  the --param pairs (which override them); for another workload, the --param pairs. */
+    std::vector<std::pair<std::string, std::string>> WorkloadParams() const;
     /** --help text. */
     void PrintHelp(std::ostream& os, const std::string& program);
 };

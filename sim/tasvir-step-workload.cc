@@ -4,11 +4,12 @@
 #include "tasvir-step-workload.h"
 
 #include "tasvir-node-app.h"
+#include "tasvir-shared-files.h"
 
 // experiments/node/workload.h is a C header without extern "C" guards.
 extern "C"
 {
-#include "workload.h"
+#include "../experiments/node/workload.h"
 }
 
 #include "ns3/simulator.h"
@@ -26,7 +27,7 @@ namespace
 {
 
 /* Entries added to struct tnode_workload after the first version (conf_check, conf_params,
- * thread_checkin, write_files) are optional (NULL when absent).  These helpers call them
+ * thread_checkin, thread_readmitted, write_files) are optional (NULL when absent).  These helpers call them
  * when the header has them and compile to nothing when it does not (overload resolution
  * prefers the int parameter when the member exists). */
 template <typename W>
@@ -69,6 +70,23 @@ Checkin(const W* wl, void* w, unsigned idx, struct tasvir_thread* t, uint64_t no
 template <typename W>
 void
 Checkin(const W*, void*, unsigned, struct tasvir_thread*, uint64_t, long)
+{
+}
+
+template <typename W>
+auto
+Readmitted(const W* wl, void* w, unsigned idx, struct tasvir_thread* t, int)
+    -> decltype(wl->thread_readmitted, void())
+{
+    if (wl->thread_readmitted)
+    {
+        wl->thread_readmitted(w, idx, t);
+    }
+}
+
+template <typename W>
+void
+Readmitted(const W*, void*, unsigned, struct tasvir_thread*, long)
 {
 }
 
@@ -156,11 +174,13 @@ ConfParams(const W*, const void*, std::vector<TasvirWorkload::Param>*, long)
 TasvirStepWorkload::TasvirStepWorkload(const struct tnode_workload* wl,
                                        std::vector<std::pair<std::string, std::string>> params,
                                        std::string samples,
-                                       uint64_t seed)
+                                       uint64_t seed,
+                                       bool join)
     : m_wl(wl),
       m_params(std::move(params)),
       m_samples(std::move(samples)),
       m_seed(seed),
+      m_join(join),
       m_stopped(false),
       m_finished(false)
 {
@@ -402,12 +422,12 @@ TasvirStepWorkload::OnService(uint32_t node, uint32_t idx, int rc, uint64_t cost
     {
         return;
     }
-    Checkin(m_wl,
-            r.wl,
-            idx,
-            m_apps[node]->GetThreadAgent(idx)->GetThread(),
-            tasvir_node_now_ns(m_apps[node]->GetTasvirNode()),
-            0);
+    struct tasvir_thread* t = m_apps[node]->GetThreadAgent(idx)->GetThread();
+    if (rc == TASVIR_SERVICE_READMITTED)
+    {
+        Readmitted(m_wl, r.wl, idx, t, 0);
+    }
+    Checkin(m_wl, r.wl, idx, t, tasvir_node_now_ns(m_apps[node]->GetTasvirNode()), 0);
 }
 
 std::vector<TasvirWorkload::Param>
@@ -458,7 +478,11 @@ TasvirStepWorkload::Finish()
         }
         for (unsigned i = 0; i < r.threads && m_wl->thread_fini; i++)
         {
-            m_wl->thread_fini(r.wl, i, m_apps[n]->GetThreadAgent(i)->GetThread());
+            TasvirThreadAgent* agent = m_apps[n]->GetThreadAgent(i);
+            if (agent) // null once the simulator has disposed of the application
+            {
+                m_wl->thread_fini(r.wl, i, agent->GetThread());
+            }
         }
         struct tnode_counter_sink sink = {&CollectCounter, &r.counters};
         if (m_wl->counters)
@@ -487,6 +511,7 @@ bool
 TasvirStepWorkload::Write(const std::string& dir, std::string* error)
 {
     Finish();
+    m_files.clear();
     for (uint32_t n = 0; n < m_nodes.size(); n++)
     {
         char msg[256] = "";
@@ -496,6 +521,28 @@ TasvirStepWorkload::Write(const std::string& dir, std::string* error)
                      ": " + (msg[0] ? std::string(msg) : std::string("cannot write its files"));
             return false;
         }
+    }
+    // The shared module's per-node files (node clocks) -> simulator time -> the join.
+    std::vector<uint64_t> offsets;
+    bool shared = false;
+    for (uint32_t n = 0; n < m_apps.size(); n++)
+    {
+        uint16_t id = m_ids[n];
+        if (offsets.size() <= id)
+        {
+            offsets.resize(id + 1, 0);
+        }
+        offsets[id] = m_apps[n]->GetClockOffsetNs();
+        for (const std::string& f : TasvirSharedFilesOfNode(dir, id))
+        {
+            m_files.push_back(f);
+            shared = true;
+        }
+    }
+    if (shared && (!TasvirSharedFilesToSimTime(dir, m_ids, offsets, error) ||
+                   (m_join && !TasvirSharedFilesJoin(dir, m_ids, &m_files, error))))
+    {
+        return false;
     }
     if (m_samples.empty() || !m_wl->write_samples)
     {
@@ -546,6 +593,8 @@ TasvirStepWorkload::Write(const std::string& dir, std::string* error)
     {
         *error = m_samples + ": write failed: " + std::strerror(errno);
     }
+    size_t slash = m_samples.find_last_of('/');
+    m_files.push_back(slash == std::string::npos ? m_samples : m_samples.substr(slash + 1));
     return ok;
 }
 
@@ -590,12 +639,7 @@ TasvirStepWorkload::Counters(uint32_t node) const
 std::vector<std::string>
 TasvirStepWorkload::Files() const
 {
-    if (m_samples.empty())
-    {
-        return {};
-    }
-    size_t slash = m_samples.find_last_of('/');
-    return {slash == std::string::npos ? m_samples : m_samples.substr(slash + 1)};
+    return m_files;
 }
 
 } // namespace ns3

@@ -16,8 +16,11 @@
  *   conf_check/threads             conf_params of node 0 go to the manifest's params
  *   create                         at time 0 (env: node, id, all ids, threads, seed)
  *   thread_init, thread_step...    tasks on thread agents 0 .. threads()-1
- *   thread_checkin                 after every simulated check-in (every epoch end)
- *   write_files                    after the run, into the run directory
+ *   thread_readmitted,             after every simulated check-in (every epoch end);
+ *   thread_checkin                 the first only when tasvir_service said READMITTED
+ *   write_files                    after the run, into the run directory; the shared
+ *                                  module's per-node files (versioned) are converted to
+ *                                  simulator time and joined (tasvir-shared-files.h)
  *   thread_fini, counters,         after the run; counters become counters.csv rows (wl_*)
  *   write_samples, verdict         samples of all nodes go to one file (header once);
  *                                  a failed verdict fails the run
@@ -45,13 +48,16 @@ class TasvirStepWorkload : public TasvirWorkload
     /**
      * @param wl        the workload table
      * @param params    (KEY, VALUE) pairs passed to conf_set, in order
-     * @param samples   path of the samples file ("" : none)
+     * @param samples   path of the samples file write_samples fills ("" : none)
      * @param seed      the run's seed (env.seed)
+     * @param join      join the shared module's per-node files (if the workload wrote
+     *                  them) into visibility.csv, samples.csv and versions.csv
      */
     TasvirStepWorkload(const struct tnode_workload* wl,
                        std::vector<std::pair<std::string, std::string>> params,
                        std::string samples,
-                       uint64_t seed);
+                       uint64_t seed,
+                       bool join = true);
     ~TasvirStepWorkload() override;
 
     /** Names of the stepped workloads built in, for --help and errors. */
@@ -102,6 +108,8 @@ class TasvirStepWorkload : public TasvirWorkload
     std::vector<NodeRun> m_nodes;
     std::vector<std::string> m_counterNames;
     std::vector<Param> m_params_out;
+    std::vector<std::string> m_files; //!< written by Write (names relative to the run dir)
+    bool m_join;
     bool m_stopped;
     bool m_finished;
 };

@@ -16,9 +16,10 @@
  *   Verdict()       did the workload's invariants hold (no torn or regressing reads)?
  *   Counters()      per-node counters for counters.csv, with stable names.
  *
- * Implementations: TasvirBasicWorkload (built in: writers, subscriptions, a probe) and
- * TasvirStepWorkload, which runs the stepped C workloads of the hardware node program
- * (struct tnode_workload) unchanged, by turning each step into a thread-agent task.
+ * Implementation: TasvirStepWorkload, which runs the stepped C workloads of the hardware
+ * node program (struct tnode_workload: "versioned", the shared writers and staleness
+ * probes of experiments/workload, and the others) unchanged, by turning each step into a
+ * thread-agent task.
  */
 #ifndef TASVIR_WORKLOAD_H
 #define TASVIR_WORKLOAD_H
@@ -67,8 +68,7 @@ class TasvirWorkload : public SimpleRefCount<TasvirWorkload>
         double num;
         std::string str;
     };
-    /** The workload's own parameters (none by default: the scenario writes the basic
-     *  workload's). */
+    /** The workload's own parameters for the manifest (none by default). */
     virtual std::vector<Param> Params() const
     {
         return {};

@@ -33,7 +33,8 @@
     X("local", bench_cmd_local,                                                            \
       "single-node benchmark: log/service overheads, sync copy, idle scan, ...")              \
     X("ext", bench_cmd_ext,                                                                \
-      "external sync: wire efficiency, encode/decode cost, bytes per subscriber")
+      "external sync: wire efficiency, encode/decode cost, bytes per subscriber")             \
+    X("calibrate", bench_cmd_calibrate, "CPU costs of the simulator's cost model (calibration file)")
 
 #define BENCH_DECLARE_CMD(name, fn, summary) int fn(int argc, char **argv);
 BENCH_COMMANDS(BENCH_DECLARE_CMD)

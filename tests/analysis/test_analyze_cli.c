@@ -139,7 +139,7 @@ static void expect_pdf(const char *path)
 
 static bool same_file(const char *a, const char *b)
 {
-    size_t la, lb;
+    size_t la = 0, lb = 0;
     char *sa = slurp(a, &la), *sb = slurp(b, &lb);
     bool same = sa && sb && la == lb && memcmp(sa, sb, la) == 0;
     free(sa);
@@ -221,7 +221,10 @@ Test(cli, log_axes, .init = make_tmp, .fini = remove_tmp, .timeout = 120)
 
 /* tiny: non-skipped delays {1,2,9,3,4} ms -> sorted {1,2,3,4,9} ms: mean 3.8 ms,
  * p50 = 3 ms, p90 = 4 + 0.6*5 = 7 ms, p99 = 4 + 0.96*5 = 8.8 ms, p99.9 = 8.98 ms;
- * bound 5 ms (so the summary says NO).  version_lag {1,1,2,2,1,0}: p50 = 1. */
+ * bound 5 ms (so the summary says NO).  version_lag {1,1,2,2,1,0}: p50 = 1.
+ * All versions (DESIGN.md section 6, the default of the summary): the skipped version 3
+ * adds 10 ms -> {1,2,3,4,9,10} ms: mean 29/6 = 4.833 ms, p50 = 3 + 0.5*1 = 3.5 ms,
+ * p90 = 9 + 0.5*1 = 9.5 ms, p99 = 9 + 0.95*1 = 9.95 ms, p99.9 = 9.995 ms, max 10 ms. */
 Test(cli, tiny_run_hand_computed, .init = make_tmp, .fini = remove_tmp, .timeout = 60)
 {
     cr_assert(eq(int, ANALYZE("--out", at("out"), "--bootstrap", "0", TINY), 0));
@@ -237,9 +240,32 @@ Test(cli, tiny_run_hand_computed, .init = make_tmp, .fini = remove_tmp, .timeout
     cr_assert(eq(sz, count_lines(at("out/cdf.csv"), "tiny,visibility_delay_ns,"), 5));
     expect_in_file(at("out/cdf.csv"), "tiny,visibility_delay_ns,1000000,0.2\n");
     expect_in_file(at("out/cdf.csv"), "tiny,visibility_delay_ns,9000000,1\n");
+    cr_assert(not(eq(ptr, csv_line(at("out/quantiles.csv"), "tiny,visibility_delay_all_ns,", buf,
+                                   sizeof(buf)), NULL)));
+    cr_assert(eq(str, buf, "tiny,visibility_delay_all_ns,6,4833333.333,3500000,,,9500000,"
+                           "9950000,,,9995000,10000000,5000000"));
     expect_in_file(at("stdout"), "NO");
+    /* The summary table uses every version by default: n = 6, median 3.5 ms, p99 9.95 ms. */
+    expect_in_file(at("stdout"), "every version, superseded (skipped) ones included");
+    expect_in_file(at("stdout"), "tiny   sim           6      3.500      9.950     10.000");
     /* One run: no ks.csv. */
     cr_assert(eq(int, access(at("out/ks.csv"), F_OK), -1));
+}
+
+/* --received-only: the summary table and the CDF use visibility_delay_ns (n = 5, median
+ * 3 ms, p99 8.8 ms, max 9 ms: see above); the default is every version. */
+Test(cli, received_only_switches_the_summary_metric, .init = make_tmp, .fini = remove_tmp,
+     .timeout = 120)
+{
+    cr_assert(eq(int, ANALYZE("--out", at("out"), "--bootstrap", "0", "--received-only",
+                              "--plot", TINY), 0));
+    expect_in_file(at("stdout"), "versions the subscribers received; skipped versions excluded");
+    expect_in_file(at("stdout"), "tiny   sim           5      3.000      8.800      9.000");
+    expect_in_file(at("out/staleness-cdf.gp"), "received versions only");
+    expect_in_file(at("out/staleness-cdf.dat"), "9 1");
+    cr_assert(eq(int, ANALYZE("--out", at("all"), "--bootstrap", "0", "--plot", TINY), 0));
+    expect_in_file(at("all/staleness-cdf.gp"), "every version, skipped ones included");
+    expect_in_file(at("all/staleness-cdf.dat"), "10 1");
 }
 
 Test(cli, cdf_points_budget, .init = make_tmp, .fini = remove_tmp, .timeout = 60)

@@ -2,7 +2,8 @@
  * test_sim_calib.cc — calibration files, the cost formulas, and tasvir-sim options.
  *
  * Covers: a complete file (values, metadata, nothing defaulted, checksum); the shipped
- * default calibration parses completely; partial files keep defaults and say which;
+ * default calibration parses completely; `tasvir-bench calibrate --quick` writes a file that
+ * this parser reads completely (every key, positive costs, metadata) and its usage errors; partial files keep defaults and say which;
  * every parse error names the file, the line and the key (unknown key, missing '=',
  * bad number, negative cost, duplicate, wrong format version, bad key characters, empty
  * value, missing file); cost formulas from counter deltas; option parsing (times, rates,
@@ -15,9 +16,16 @@
 #include "tasvir-sim-config.h"
 
 #include <criterion/criterion.h>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <string>
+#include <sys/wait.h>
 #include <unistd.h>
+
+#ifndef TASVIR_BENCH_BIN
+#error "TASVIR_BENCH_BIN must name the tasvir-bench executable"
+#endif
 
 using namespace ns3;
 
@@ -67,6 +75,55 @@ Test(sim_calib, shipped_default_parses)
     cr_assert(m.Load(TASVIR_DEFAULT_CALIBRATION, &err), "%s", err.c_str());
     cr_assert_eq(m.Defaulted().size(), 0, "the shipped file sets every key");
     cr_assert(m.Path() == TASVIR_DEFAULT_CALIBRATION);
+}
+
+/* Exit status of a shell command (stdout and stderr to /dev/null). */
+static int
+Sh(const std::string& cmd)
+{
+    int st = std::system((cmd + " >/dev/null 2>&1").c_str());
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
+}
+
+Test(sim_calib, tasvir_bench_calibrate_writes_a_file_the_parser_reads, .timeout = 120)
+{
+    char dir[] = "/tmp/tasvir-calib-XXXXXX";
+    cr_assert_not_null(mkdtemp(dir));
+    std::string out = std::string(dir) + "/this-machine.calib";
+    cr_assert_eq(Sh(std::string(TASVIR_BENCH_BIN) + " calibrate --quick --git-rev test-rev --out " +
+                    out),
+                 0);
+    TasvirCostModel m;
+    std::string err;
+    cr_assert(m.Load(out, &err), "%s", err.c_str());
+    cr_assert_eq(m.Defaulted().size(), 0, "calibrate writes every key");
+    for (const auto& kv : m.Values())
+    {
+        // every cost is measured, and none is absurd (a second per unit)
+        cr_assert(kv.second >= 0 && kv.second < 1e9, "%s = %f", kv.first.c_str(), kv.second);
+    }
+    cr_assert_gt(m.Get().poll_ns + m.Get().poll_ns_per_peer, 0);
+    cr_assert_gt(m.Get().copy_ns_per_line, 0);
+    cr_assert_gt(m.Get().frame_encode_ns + m.Get().frame_encode_ns_per_kib, 0);
+    cr_assert_gt(m.Get().frame_decode_ns + m.Get().frame_decode_ns_per_kib, 0);
+    bool tool = false, date = false, machine = false;
+    for (const auto& kv : m.Metadata())
+    {
+        tool = tool || (kv.first == "tool" && Contains(kv.second, "test-rev"));
+        date = date || kv.first == "date";
+        machine = machine || kv.first == "machine";
+    }
+    cr_assert(tool && date && machine, "tool (with the git revision), date and machine set");
+    // usage errors exit 2; --help exits 0
+    cr_assert_eq(Sh(std::string(TASVIR_BENCH_BIN) + " calibrate --rounds=0"), 2);
+    cr_assert_eq(Sh(std::string(TASVIR_BENCH_BIN) + " calibrate --peers=4,2"), 2);
+    cr_assert_eq(Sh(std::string(TASVIR_BENCH_BIN) + " calibrate --bogus"), 2);
+    cr_assert_eq(Sh(std::string(TASVIR_BENCH_BIN) + " calibrate stray"), 2);
+    cr_assert_eq(Sh(std::string(TASVIR_BENCH_BIN) + " calibrate --help"), 0);
+    // an unwritable output is a failure (exit 1)
+    cr_assert_eq(Sh(std::string(TASVIR_BENCH_BIN) + " calibrate --quick --out /nonexistent/x"), 1);
+    unlink(out.c_str());
+    rmdir(dir);
 }
 
 Test(sim_calib, partial_file_keeps_defaults)

@@ -4,9 +4,12 @@
  * Covers: --help (exit 0); usage errors (unknown option, bad value, stray argument,
  * option without value, bad config file) exit 2 with a message naming the problem; a
  * missing calibration file exits 1; determinism: the same options and seed give
- * byte-identical output files (manifest, counters, samples, raw-frame counters, pcap),
- * and another seed with link loss gives different ones; the manifest records the seed,
- * the parameters (as given, and flat with units for the analysis) and the calibration.
+ * byte-identical output files (manifest, counters, the shared workload's per-node files and
+ * their join, raw-frame counters, pcap), and another seed with link loss gives different
+ * ones; the manifest records the seed, the parameters (as given, and flat with units for
+ * the analysis), the workload, the clock offsets and the calibration; the run directory of
+ * the default workload is what tasvir-analyze reads (it accepts it and reports the
+ * visibility delay against the bound).
  */
 #include <criterion/criterion.h>
 #include <criterion/new/assert.h>
@@ -21,6 +24,9 @@
 
 #ifndef TASVIR_SIM_BIN
 #error "TASVIR_SIM_BIN must name the tasvir-sim executable"
+#endif
+#ifndef TASVIR_ANALYZE_BIN
+#error "TASVIR_ANALYZE_BIN must name the tasvir-analyze executable"
 #endif
 
 struct run {
@@ -38,8 +44,16 @@ static void slurp(int fd, char *buf, size_t cap)
     buf[n] = 0;
 }
 
+/* Run prog with args (NULL-terminated); capture exit status, stdout, stderr. */
+static void run_prog(struct run *r, const char *prog, const char *const *args);
+
 /* Run tasvir-sim with args (NULL-terminated); capture exit status, stdout, stderr. */
 static void run_sim(struct run *r, const char *const *args)
+{
+    run_prog(r, TASVIR_SIM_BIN, args);
+}
+
+static void run_prog(struct run *r, const char *prog, const char *const *args)
 {
     char outp[] = "/tmp/tasvir-cli-out-XXXXXX", errp[] = "/tmp/tasvir-cli-err-XXXXXX";
     int ofd = mkstemp(outp), efd = mkstemp(errp);
@@ -47,7 +61,7 @@ static void run_sim(struct run *r, const char *const *args)
     cr_assert(ge(int, efd, 0));
     const char *argv[64];
     int n = 0;
-    argv[n++] = TASVIR_SIM_BIN;
+    argv[n++] = prog;
     for (; args[n - 1]; n++)
         argv[n] = args[n - 1];
     argv[n] = NULL;
@@ -56,7 +70,7 @@ static void run_sim(struct run *r, const char *const *args)
     if (pid == 0) {
         dup2(ofd, 1);
         dup2(efd, 2);
-        execv(TASVIR_SIM_BIN, (char *const *)argv);
+        execv(prog, (char *const *)argv);
         _exit(127);
     }
     int st = 0;
@@ -148,9 +162,10 @@ static int same_file(const char *a, const char *b)
 }
 
 static const char *const kFiles[] = {
-    "manifest.json",    "counters.csv",     "links.csv",        "raw.csv",
-    "samples.csv",      "versions.csv",     "visibility.csv",   "pcap/host-0.pcap",
-    "pcap/host-1.pcap", "pcap/host-2.pcap"};
+    "manifest.json",         "counters.csv",       "links.csv",          "raw.csv",
+    "samples.csv",           "versions.csv",       "visibility.csv",     "versions-node0.csv",
+    "visible-node1.csv",     "samples-raw-node2.csv", "pcap/host-0.pcap", "pcap/host-1.pcap",
+    "pcap/host-2.pcap"};
 
 static void run_det(const char *dir, const char *seed)
 {
@@ -207,6 +222,9 @@ Test(sim_cli, determinism, .timeout = 120)
     cr_assert(not(eq(ptr, strstr(m, "\"analytic_bound_ns\": "), NULL)), "%s", m);
     cr_assert(not(eq(ptr, strstr(m, "\"fnv1a64\""), NULL)));
     cr_assert(not(eq(ptr, strstr(m, TASVIR_DEFAULT_CALIBRATION), NULL)));
+    cr_assert(not(eq(ptr, strstr(m, "\"workload\": \"versioned\""), NULL)), "%s", m);
+    cr_assert(not(eq(ptr, strstr(m, "\"clock_skew_ns\": 10000000"), NULL)), "%s", m);
+    cr_assert(not(eq(ptr, strstr(m, "\"clock_offsets_ns\": ["), NULL)), "%s", m);
     free(m);
 
     /* Another seed, with loss: different losses, phases and samples. */
@@ -220,6 +238,33 @@ Test(sim_cli, determinism, .timeout = 120)
         snprintf(path_b, sizeof(path_b), "%s/%s", dir, differ[i]);
         cr_assert(not(same_file(path_a, path_b)), "%s identical across seeds", differ[i]);
     }
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", base);
+    cr_assert(eq(int, system(cmd), 0));
+}
+
+/* The default workload writes what a hardware run writes (the shared module's per-node
+ * files and their join), and tasvir-analyze reads it. */
+Test(sim_cli, run_directory_for_tasvir_analyze, .timeout = 120)
+{
+    char base[] = "/tmp/tasvir-cli-an-XXXXXX";
+    cr_assert(not(eq(ptr, mkdtemp(base), NULL)));
+    char out[160], an[200];
+    snprintf(out, sizeof(out), "--out=%s/run", base);
+    snprintf(an, sizeof(an), "%s/analysis", base);
+    const char *a[] = {out, "--nodes=3", "--subscription=all", "--duration=200ms",
+                       "--label=ext 10 ms", NULL};
+    run_sim(&R, a);
+    cr_assert(eq(int, R.status, 0), "exit %d: %s", R.status, R.err);
+    char run[200];
+    snprintf(run, sizeof(run), "%s/run", base);
+    const char *b[] = {"--out", an, "--bootstrap", "100", run, NULL};
+    run_prog(&R, TASVIR_ANALYZE_BIN, b);
+    cr_assert(eq(int, R.status, 0), "tasvir-analyze exit %d: %s", R.status, R.err);
+    cr_assert(not(eq(ptr, strstr(R.out, "ext 10 ms  sim"), NULL)), "%s", R.out);
+    cr_assert(not(eq(ptr, strstr(R.out, "every version, superseded (skipped) ones included"),
+                      NULL)), "%s", R.out);
+    cr_assert(not(eq(ptr, strstr(R.out, "p99<=bound"), NULL)), "%s", R.out);
+    char cmd[300];
     snprintf(cmd, sizeof(cmd), "rm -rf '%s'", base);
     cr_assert(eq(int, system(cmd), 0));
 }

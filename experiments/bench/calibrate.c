@@ -1,0 +1,1022 @@
+/*
+ * calibrate.c — `tasvir-bench calibrate`: measure on this machine the CPU costs the
+ * simulator charges (tasvir-sim's cost model, docs/simulation.md §5) and write them as a
+ * calibration file, one `key = value` line per key of the format.
+ *
+ * Everything runs the real core over the loopback backend, single-threaded (the bench
+ * thread plays the sync engine and the worker threads, as the simulator's agents do), except
+ * the two cross-core figures, which need two threads:
+ *
+ *   poll_ns, poll_ns_per_peer   idle tasvir_node_poll of node 0 of a manual-clock testbed of
+ *                               1 + P nodes, all subscribed to each other's area (nothing
+ *                               due: the pure scan of areas and peers), for two values of P;
+ *                               a line through the two medians
+ *   checkin_ns                  the arrival call of a worker (tasvir_service returning
+ *                               -EAGAIN, another thread still to arrive)
+ *   epoch_fixed_ns              a whole driven epoch of a node with one 4 KiB area and
+ *                               nothing written (start poll, two arrivals, end poll, the
+ *                               waiting thread's leaving call) minus what the model charges
+ *                               for those calls (2 polls, 3 check-ins, the scan)
+ *   scan_ns_per_kib             the same epoch over a 64 MiB and a 1 MiB area, nothing
+ *                               written: time difference per KiB of bytes_scanned difference
+ *   copy_ns_per_line            epochs of an 8 MiB area after writing 512 and 8192 random
+ *                               lines: time difference per line of bytes_copied difference
+ *   frame_encode_ns[_per_kib]   the owner's poll that builds one version of a 1 MiB area,
+ *                               every line written, frames captured instead of sent, per
+ *                               DATA frame, at MTU 1500 and 9000: a line through the two
+ *                               (frame bytes, ns) points
+ *   frame_decode_ns[_per_kib]   the subscriber's receive path fed those frames, per frame,
+ *                               the same fit
+ *   done_notice_ns              half the round trip of a cache line between two threads
+ *                               pinned to two CPUs (the time a spinning thread needs to see
+ *                               another core's store)
+ *   engine_wake_ns              done_notice_ns + half an idle poll (a spinning engine is on
+ *                               average half-way through a poll when a kick or a frame
+ *                               comes)
+ *   checkin_jitter_ns           90th percentile of how late a thread spinning on the TSC
+ *                               for 10 us ticks enters tasvir_service after its tick
+ *                               (interrupts, preemption, the loop itself)
+ *
+ * Each figure is the median of its repetitions; the whole set is measured --rounds times
+ * and the lowest median kept (another process on a shared machine only slows a round
+ * down).  The file starts with comments naming the machine, the date, the git revision of
+ * the source, the load average and every raw figure, then the keys.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../../runtime/core/internal.h"
+#include "bench.h"
+
+#define PROG "tasvir-bench calibrate"
+#define MS 1000000ull
+
+struct cal_opts {
+    unsigned rounds;
+    unsigned reps_poll, reps_epoch, reps_frame, reps_ping, ticks;
+    unsigned peers_lo, peers_hi;
+    const char *out;
+    const char *git_rev;
+    bool quick;
+};
+
+/* One round's figures (ns), NAN when not measured. */
+struct cal_fig {
+    double poll_lo, poll_hi; /* idle poll at peers_lo / peers_hi */
+    double checkin;
+    double epoch_small;      /* whole idle epoch, 4 KiB area */
+    double scan_small_kib;   /* KiB scanned by that epoch */
+    double epoch_scan_lo, epoch_scan_hi, scan_lo_kib, scan_hi_kib;
+    double epoch_copy_lo, epoch_copy_hi, copy_lo_lines, copy_hi_lines;
+    double enc[2], dec[2], frame_bytes[2]; /* MTU 1500, 9000 */
+    double notice;
+    double jitter;
+};
+
+static double *samples(unsigned n)
+{
+    double *v = calloc(n ? n : 1, sizeof(double));
+    if (!v)
+        bench_info("calibrate: out of memory");
+    return v;
+}
+
+/* ---- a capturing decorator over the loop backend (frames kept, not sent) ------------ */
+
+struct cap {
+    const struct tasvir_backend *inner;
+    struct tasvir_backend be;
+    struct tasvir_backend_ops ops;
+    bool on;
+    struct tasvir_frame **frames;
+    uint32_t n, cap;
+};
+
+static unsigned cap_tx(void *ctx, struct tasvir_frame **f, unsigned n)
+{
+    struct cap *c = ctx;
+    if (!c->on)
+        return c->inner->ops->tx_burst(c->inner->ctx, f, n);
+    if (c->n + n > c->cap) {
+        uint32_t cap = c->cap ? c->cap : 1024;
+        while (cap < c->n + n)
+            cap *= 2;
+        struct tasvir_frame **x = realloc(c->frames, cap * sizeof(*x));
+        if (!x)
+            return 0;
+        c->frames = x;
+        c->cap = cap;
+    }
+    memcpy(c->frames + c->n, f, n * sizeof(*f));
+    c->n += n;
+    return n;
+}
+static uint64_t cap_now(void *ctx)
+{
+    struct cap *c = ctx;
+    return c->inner->ops->now_ns(c->inner->ctx);
+}
+static unsigned cap_alloc(void *ctx, struct tasvir_frame **f, unsigned n)
+{
+    struct cap *c = ctx;
+    return c->inner->ops->frame_alloc(c->inner->ctx, f, n);
+}
+static void cap_free(void *ctx, struct tasvir_frame **f, unsigned n)
+{
+    struct cap *c = ctx;
+    c->inner->ops->frame_free(c->inner->ctx, f, n);
+}
+static unsigned cap_rx(void *ctx, struct tasvir_frame **f, unsigned n)
+{
+    struct cap *c = ctx;
+    return c->inner->ops->rx_burst(c->inner->ctx, f, n);
+}
+static void *cap_mem_alloc(void *ctx, size_t len, size_t align)
+{
+    struct cap *c = ctx;
+    return c->inner->ops->mem_alloc(c->inner->ctx, len, align);
+}
+static void cap_mem_free(void *ctx, void *p, size_t len)
+{
+    struct cap *c = ctx;
+    c->inner->ops->mem_free(c->inner->ctx, p, len);
+}
+static int cap_identity(void *ctx, struct tasvir_identity *o)
+{
+    struct cap *c = ctx;
+    return c->inner->ops->identity(c->inner->ctx, o);
+}
+static int cap_mcast(void *ctx, const uint8_t mac[6], int join)
+{
+    struct cap *c = ctx;
+    return c->inner->ops->mcast(c->inner->ctx, mac, join);
+}
+
+static void cap_init(struct cap *c, const struct tasvir_backend *inner)
+{
+    memset(c, 0, sizeof(*c));
+    c->inner = inner;
+    c->ops = (struct tasvir_backend_ops){
+        .now_ns = cap_now, .frame_alloc = cap_alloc, .frame_free = cap_free,
+        .tx_burst = cap_tx, .rx_burst = cap_rx, .mem_alloc = cap_mem_alloc,
+        .mem_free = cap_mem_free, .identity = cap_identity, .mcast = cap_mcast};
+    c->be.ops = &c->ops;
+    c->be.ctx = c;
+}
+
+static void cap_release(struct cap *c)
+{
+    if (c->n)
+        c->inner->ops->frame_free(c->inner->ctx, c->frames, c->n);
+    c->n = 0;
+}
+
+/* ---- a manual-clock testbed of n nodes, one worker thread each ---------------------- */
+
+struct tb {
+    struct tasvir_loop_net *net;
+    struct tasvir_loop_port **port;
+    struct tasvir_node **node;
+    struct tasvir_thread **t;
+    unsigned n;
+    struct cap cap0; /* node 0's backend, captured on demand */
+};
+
+static void tb_destroy(struct tb *b)
+{
+    if (b->cap0.inner) {
+        cap_release(&b->cap0);
+        free(b->cap0.frames);
+    }
+    for (unsigned i = 0; b->node && i < b->n; i++)
+        tasvir_node_destroy(b->node[i]);
+    if (b->net)
+        tasvir_loop_net_destroy(b->net);
+    free(b->port);
+    free(b->node);
+    free(b->t);
+    memset(b, 0, sizeof(*b));
+}
+
+static int tb_create(struct tb *b, unsigned n, uint32_t mtu)
+{
+    memset(b, 0, sizeof(*b));
+    struct tasvir_loop_net_conf lc;
+    tasvir_loop_net_conf_init(&lc);
+    lc.mtu = mtu;
+    lc.seed = 1;
+    lc.start_ns = 1000 * MS;
+    lc.rx_queue_max = 1u << 20;
+    struct tasvir_peer *peers = calloc(n, sizeof(*peers));
+    b->port = calloc(n, sizeof(*b->port));
+    b->node = calloc(n, sizeof(*b->node));
+    b->t = calloc(n, sizeof(*b->t));
+    if (!peers || !b->port || !b->node || !b->t || tasvir_loop_net_create(&lc, &b->net)) {
+        bench_info("calibrate: cannot create a testbed of %u nodes", n);
+        free(peers);
+        return -1;
+    }
+    b->n = n;
+    for (unsigned i = 0; i < n; i++) {
+        peers[i].node_id = (uint16_t)i;
+        tasvir_loop_mac((uint16_t)i, peers[i].mac);
+    }
+    int rc = 0;
+    for (unsigned i = 0; i < n && !rc; i++) {
+        if ((rc = tasvir_loop_port_create(b->net, (uint16_t)i, &b->port[i])))
+            break;
+        struct tasvir_node_conf c;
+        tasvir_node_conf_init(&c);
+        c.backend = tasvir_loop_port_backend(b->port[i]);
+        if (i == 0) {
+            cap_init(&b->cap0, c.backend);
+            c.backend = &b->cap0.be;
+        }
+        c.peers = peers;
+        c.n_peers = n;
+        c.hb_period_us = 1000;
+        c.max_deferred = 1u << 16;
+        if ((rc = tasvir_node_create(&c, &b->node[i])))
+            break;
+        if (!(b->t[i] = bench_thread(b->node[i])))
+            rc = -1;
+    }
+    free(peers);
+    if (rc) {
+        bench_info("calibrate: testbed of %u nodes: %s", n, rc < 0 ? tasvir_strerror(rc) : "failed");
+        return -1;
+    }
+    return 0;
+}
+
+/* Advance the clock by dt, then engines, threads, engines again. */
+static void tb_step(struct tb *b, uint64_t dt)
+{
+    tasvir_loop_net_advance(b->net, dt);
+    for (unsigned i = 0; i < b->n; i++)
+        tasvir_node_poll(b->node[i], NULL);
+    for (unsigned i = 0; i < b->n; i++)
+        tasvir_service(b->t[i]);
+    for (unsigned i = 0; i < b->n; i++)
+        tasvir_node_poll(b->node[i], NULL);
+}
+
+/* ---- poll_ns, poll_ns_per_peer ------------------------------------------------------ */
+
+/* Median idle poll of node 0 in a testbed of 1 + peers nodes, all-to-all subscribed. */
+static double idle_poll(unsigned peers, unsigned reps)
+{
+    unsigned n = peers + 1;
+    struct tb b;
+    double res = NAN;
+    double *v = samples(reps);
+    struct tasvir_area **rd = calloc((size_t)n * n, sizeof(*rd));
+    if (!v || !rd || tb_create(&b, n, 1500)) {
+        free(v);
+        free(rd);
+        tb_destroy(&b);
+        return NAN;
+    }
+    char name[32];
+    for (unsigned i = 0; i < n; i++) {
+        snprintf(name, sizeof(name), "cal-poll-%u", i);
+        if (!bench_area(b.t[i], name, 4096, 1000))
+            goto out;
+    }
+    /* every node attaches every other node's area (the directory spreads them) */
+    bool all = false;
+    for (int s = 0; s < 200000 && !all; s++) {
+        all = true;
+        for (unsigned i = 0; i < n; i++)
+            for (unsigned j = 0; j < n; j++) {
+                if (i == j || rd[i * n + j])
+                    continue;
+                snprintf(name, sizeof(name), "cal-poll-%u", j);
+                if (tasvir_area_attach(b.t[i], name, &rd[i * n + j]))
+                    rd[i * n + j] = NULL;
+                all = all && rd[i * n + j];
+            }
+        tb_step(&b, 10000);
+    }
+    if (!all) {
+        bench_info("calibrate: idle poll, %u peers: subscriptions did not complete", peers);
+        goto out;
+    }
+    for (int s = 0; s < 3000; s++) /* settle: full versions out, heartbeats regular */
+        tb_step(&b, 10000);
+    /* the clock stands still: nothing becomes due, every poll is an idle one */
+    for (unsigned r = 0; r < 100; r++)
+        tasvir_node_poll(b.node[0], NULL);
+    for (unsigned r = 0; r < reps; r++) {
+        uint64_t t0 = bench_ticks();
+        tasvir_node_poll(b.node[0], NULL);
+        uint64_t t1 = bench_ticks();
+        v[r] = bench_ticks_to_ns(t1 - t0);
+    }
+    res = bench_median(v, reps);
+out:
+    free(v);
+    free(rd);
+    tb_destroy(&b);
+    return res;
+}
+
+/* ---- internal-sync epochs: checkin_ns, epoch_fixed_ns, scan, copy ------------------- */
+
+struct epoch_case {
+    uint64_t area_bytes;
+    uint64_t lines;   /* random lines written before each epoch (0: none) */
+    double total_ns;  /* median whole epoch */
+    double arrive_ns; /* median arrival call */
+    double scanned_kib, copied_lines;
+};
+
+/* Drive one epoch with two threads on the calling thread; *arrive gets the arrival call
+ * (t0, not the last), the return value the whole epoch (ns), or NAN on failure. */
+static double drive(struct tasvir_node *n, struct tasvir_thread *t0, struct tasvir_thread *t1,
+                    double *arrive)
+{
+    tasvir_node_sync_now(n);
+    uint64_t a = bench_ticks();
+    (void)tasvir_node_poll(n, NULL); /* starts the epoch */
+    uint64_t b = bench_ticks();
+    int r0 = tasvir_service(t0); /* arrives, t1 still missing: -EAGAIN */
+    uint64_t c = bench_ticks();
+    int r1;
+    unsigned spins = 0;
+    while ((r1 = tasvir_service(t1)) == -EAGAIN && ++spins < 1000000u)
+        (void)tasvir_node_poll(n, NULL); /* t1 is last: it scans, copies and publishes */
+    uint64_t d = bench_ticks();
+    int r2;
+    spins = 0;
+    do /* the engine sees the end, the waiting thread leaves */
+        (void)tasvir_node_poll(n, NULL);
+    while ((r2 = tasvir_service(t0)) == -EAGAIN && ++spins < 1000000u);
+    uint64_t e = bench_ticks();
+    if (r0 != -EAGAIN || r1 < 0 || r2 < 0) {
+        bench_info("calibrate: driven epoch: arrival %d, last %d, leave %d", r0, r1, r2);
+        return NAN;
+    }
+    *arrive = bench_ticks_to_ns(c - b);
+    return bench_ticks_to_ns((b - a) + (c - b) + (d - c) + (e - d));
+}
+
+static int epoch_case(struct epoch_case *ec, unsigned reps, uint64_t seed)
+{
+    struct bench_node bn;
+    struct bench_node_opts o = {0};
+    if (bench_node_create(&bn, &o))
+        return -1;
+    int ret = -1;
+    double *tot = samples(reps), *arr = samples(reps), *sc = samples(reps), *cp = samples(reps);
+    uint64_t nl = ec->area_bytes / TASVIR_LINE_BYTES;
+    uint64_t *lines = ec->lines ? malloc(sizeof(*lines) * ec->lines) : NULL;
+    uint8_t *used = ec->lines ? calloc(nl, 1) : NULL;
+    struct tasvir_thread *t0 = bench_thread(bn.node), *t1 = t0 ? bench_thread(bn.node) : NULL;
+    struct tasvir_area *a = t1 ? bench_area(t0, "cal-epoch", ec->area_bytes, 0) : NULL;
+    if (!tot || !arr || !sc || !cp || !a || (ec->lines && (!lines || !used)))
+        goto out;
+    uint64_t rng = seed | 1;
+    for (uint64_t i = 0; i < ec->lines;) { /* random distinct lines, random order */
+        uint64_t l = bench_rand(&rng) % nl;
+        if (!used[l]) {
+            used[l] = 1;
+            lines[i++] = l;
+        }
+    }
+    uint8_t *w = tasvir_area_writer(a);
+    double dummy;
+    for (unsigned r = 0; r < 3; r++) /* warm-up: pages touched, code paths taken */
+        (void)drive(bn.node, t0, t1, &dummy);
+    unsigned got = 0;
+    for (unsigned r = 0; r < reps; r++) {
+        for (uint64_t i = 0; i < ec->lines; i++) {
+            uint64_t *p = (uint64_t *)(void *)(w + lines[i] * TASVIR_LINE_BYTES);
+            for (int k = 0; k < 8; k++)
+                p[k] = r + 1;
+            (void)tasvir_log(a, p, TASVIR_LINE_BYTES);
+        }
+        struct tasvir_stats s0, s1;
+        tasvir_node_stats(bn.node, &s0);
+        double t = drive(bn.node, t0, t1, &arr[got]);
+        tasvir_node_stats(bn.node, &s1);
+        if (isnan(t) || s1.epochs_ok != s0.epochs_ok + 1) {
+            bench_info("calibrate: a driven epoch did not publish");
+            goto out;
+        }
+        tot[got] = t;
+        sc[got] = (double)(s1.bytes_scanned - s0.bytes_scanned) / 1024.0;
+        cp[got] = (double)(s1.bytes_copied - s0.bytes_copied) / TASVIR_LINE_BYTES;
+        got++;
+    }
+    ec->total_ns = bench_median(tot, got);
+    ec->arrive_ns = bench_median(arr, got);
+    ec->scanned_kib = bench_median(sc, got);
+    ec->copied_lines = bench_median(cp, got);
+    ret = 0;
+out:
+    free(tot);
+    free(arr);
+    free(sc);
+    free(cp);
+    free(lines);
+    free(used);
+    bench_node_destroy(&bn);
+    return ret;
+}
+
+/* ---- frames: encode and decode per frame at one MTU --------------------------------- */
+
+static int frame_case(uint32_t mtu, unsigned reps, double poll_idle, double *enc_ns,
+                      double *dec_ns, double *frame_bytes)
+{
+    const uint64_t len = 1 << 20, nlines = len / 64;
+    double *enc = samples(reps), *dec = samples(reps), *fb = samples(reps);
+    int ret = -1;
+    if (!enc || !dec || !fb)
+        goto done;
+    for (unsigned r = 0; r < reps; r++) {
+        struct tb b;
+        if (tb_create(&b, 2, mtu)) {
+            tb_destroy(&b);
+            goto done;
+        }
+        struct tasvir_area *a = bench_area(b.t[0], "cal-wire", len, 100);
+        struct tasvir_area *rd = NULL;
+        if (!a) {
+            tb_destroy(&b);
+            goto done;
+        }
+        tasvir_area_set_sync(a, 0, 10000);
+        for (int i = 0; i < 100000 && !rd; i++) {
+            tb_step(&b, 10000);
+            if (tasvir_area_attach(b.t[1], "cal-wire", &rd))
+                rd = NULL;
+        }
+        for (int i = 0; i < 3000; i++)
+            tb_step(&b, 10000);
+        if (!rd) {
+            bench_info("calibrate: frames, MTU %u: the subscriber never attached", mtu);
+            tb_destroy(&b);
+            goto done;
+        }
+        uint8_t *w = tasvir_area_writer(a);
+        for (uint64_t l = 0; l < nlines; l++) {
+            memset(w + l * 64, (int)(l * 7 + r + 1), 64);
+            tasvir_log(a, w + l * 64, 64);
+        }
+        for (int i = 0; i < 20; i++) /* published internally, external round not due yet */
+            tb_step(&b, 10000);
+        b.cap0.on = true;
+        struct tasvir_stats s0, s1;
+        tasvir_node_stats(b.node[0], &s0);
+        s1 = s0;
+        uint64_t t0 = 0, t1 = 0;
+        for (int i = 0; i < 2000; i++) {
+            tasvir_loop_net_advance(b.net, 10000);
+            t0 = bench_ticks();
+            tasvir_node_poll(b.node[0], NULL);
+            t1 = bench_ticks();
+            tasvir_node_stats(b.node[0], &s1);
+            if (s1.data_frames_tx > s0.data_frames_tx)
+                break;
+            tasvir_service(b.t[0]);
+        }
+        b.cap0.on = false;
+        uint64_t frames = s1.data_frames_tx - s0.data_frames_tx;
+        if (!frames) {
+            bench_info("calibrate: frames, MTU %u: no external round captured", mtu);
+            tb_destroy(&b);
+            goto done;
+        }
+        uint64_t bytes = 0, nd = 0;
+        for (uint32_t i = 0; i < b.cap0.n; i++) {
+            uint8_t type = b.cap0.frames[i]->data[15];
+            if (type == TASVIR_FT_DATA) {
+                bytes += b.cap0.frames[i]->len;
+                nd++;
+            }
+        }
+        enc[r] = (bench_ticks_to_ns(t1 - t0) - poll_idle) / (double)frames;
+        fb[r] = nd ? (double)bytes / (double)nd : NAN;
+        /* decode: the captured frames straight into the subscriber's receive path */
+        struct tasvir_node *sn = b.node[1];
+        struct tasvir_frame **fs = malloc(b.cap0.n * sizeof(*fs));
+        unsigned got = fs ? sn->be.ops->frame_alloc(sn->be.ctx, fs, b.cap0.n) : 0;
+        for (unsigned i = 0; i < got; i++) {
+            memcpy(fs[i]->data, b.cap0.frames[i]->data, b.cap0.frames[i]->len);
+            fs[i]->len = b.cap0.frames[i]->len;
+        }
+        uint64_t now = tasvir__now(sn);
+        uint64_t d0 = bench_ticks();
+        for (unsigned i = 0; i < got; i++)
+            tasvir__esync_rx_frame(sn, fs[i], now);
+        uint64_t d1 = bench_ticks();
+        free(fs);
+        dec[r] = got ? bench_ticks_to_ns(d1 - d0) / (double)got : NAN;
+        /* the subscriber must end up with exactly the owner's contents */
+        for (int i = 0; i < 100; i++)
+            tb_step(&b, 10000);
+        bool same = memcmp(tasvir_area_reader(rd), tasvir_area_reader(a), len) == 0;
+        bool all = got == b.cap0.n;
+        tb_destroy(&b);
+        if (!all || !same) {
+            bench_info("calibrate: frames, MTU %u: the subscriber did not receive the version",
+                       mtu);
+            goto done;
+        }
+    }
+    *enc_ns = bench_median(enc, reps);
+    *dec_ns = bench_median(dec, reps);
+    *frame_bytes = bench_median(fb, reps);
+    ret = 0;
+done:
+    free(enc);
+    free(dec);
+    free(fb);
+    return ret;
+}
+
+/* ---- cross-core: cache-line round trip, check-in lateness --------------------------- */
+
+struct ping {
+    _Alignas(64) _Atomic uint64_t ball;
+    _Alignas(64) _Atomic int stop;
+    unsigned reps;
+    int cpu;
+};
+
+static void *pong_main(void *arg)
+{
+    struct ping *p = arg;
+    bench_pin_self(p->cpu);
+    uint64_t expect = 1;
+    while (!atomic_load_explicit(&p->stop, memory_order_relaxed)) {
+        if (atomic_load_explicit(&p->ball, memory_order_acquire) == expect) {
+            atomic_store_explicit(&p->ball, expect + 1, memory_order_release);
+            expect += 2;
+        } else {
+            bench_cpu_relax();
+        }
+    }
+    return NULL;
+}
+
+/* Median one-way notice latency (half a round trip) between two CPUs; NAN on failure. */
+static double cache_notice(unsigned reps)
+{
+    struct ping p;
+    memset(&p, 0, sizeof(p));
+    p.reps = reps;
+    p.cpu = bench_ncpus() > 1 ? bench_cpu(1) : -1;
+    double *v = samples(reps);
+    pthread_t tid;
+    if (!v || pthread_create(&tid, NULL, pong_main, &p)) {
+        free(v);
+        return NAN;
+    }
+    bench_pin_self(bench_ncpus() > 1 ? bench_cpu(0) : -1);
+    uint64_t ball = 1;
+    unsigned got = 0;
+    for (unsigned r = 0; r < reps + 100; r++) {
+        uint64_t t0 = bench_ticks();
+        atomic_store_explicit(&p.ball, ball, memory_order_release);
+        uint64_t spins = 0;
+        while (atomic_load_explicit(&p.ball, memory_order_acquire) != ball + 1 &&
+               ++spins < (1ull << 32))
+            bench_cpu_relax();
+        uint64_t t1 = bench_ticks();
+        ball += 2;
+        if (r >= 100) /* the first ones warm up both sides */
+            v[got++] = bench_ticks_to_ns(t1 - t0) / 2;
+    }
+    atomic_store(&p.stop, 1);
+    pthread_join(tid, NULL);
+    bench_unpin_self();
+    double m = bench_median(v, got);
+    free(v);
+    return m;
+}
+
+static int cmp_dbl(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* 90th percentile of a TSC-spinning worker's lateness at its 10 us check-in ticks. */
+static double checkin_lateness(unsigned ticks)
+{
+    struct bench_node bn;
+    struct bench_node_opts o = {0};
+    if (bench_node_create(&bn, &o))
+        return NAN;
+    double *v = samples(ticks), res = NAN;
+    struct tasvir_thread *t = bench_thread(bn.node);
+    if (!v || !t)
+        goto out;
+    bench_pin_self(bench_cpu(0));
+    uint64_t period = bench_ns_to_ticks(10000);
+    uint64_t tick = bench_ticks() + period;
+    for (unsigned i = 0; i < ticks; i++) {
+        uint64_t now;
+        while ((now = bench_ticks()) < tick)
+            bench_cpu_relax();
+        (void)tasvir_service(t);
+        v[i] = bench_ticks_to_ns(now - tick);
+        tick += period;
+        if (tick < bench_ticks()) /* preempted past whole ticks: the next one from now */
+            tick = bench_ticks() + period;
+    }
+    bench_unpin_self();
+    qsort(v, ticks, sizeof(*v), cmp_dbl);
+    res = v[(size_t)(0.9 * (ticks - 1))];
+out:
+    free(v);
+    bench_node_destroy(&bn);
+    return res;
+}
+
+/* ---- one round ------------------------------------------------------------------------ */
+
+static int round_run(const struct cal_opts *o, unsigned round, struct cal_fig *f)
+{
+    for (double *p = (double *)f; p < (double *)(f + 1); p++)
+        *p = NAN;
+    bench_info("calibrate: round %u/%u: idle polls (%u and %u peers)", round + 1, o->rounds,
+               o->peers_lo, o->peers_hi);
+    f->poll_lo = idle_poll(o->peers_lo, o->reps_poll);
+    f->poll_hi = idle_poll(o->peers_hi, o->reps_poll);
+    if (isnan(f->poll_lo) || isnan(f->poll_hi))
+        return -1;
+    bench_info("calibrate: round %u/%u: internal-sync epochs", round + 1, o->rounds);
+    struct epoch_case small = {.area_bytes = 4096};
+    struct epoch_case sc_lo = {.area_bytes = 1u << 20}, sc_hi = {.area_bytes = 64u << 20};
+    struct epoch_case cp_lo = {.area_bytes = 8u << 20, .lines = 512};
+    struct epoch_case cp_hi = {.area_bytes = 8u << 20, .lines = 8192};
+    if (epoch_case(&small, o->reps_epoch, 1) || epoch_case(&sc_lo, o->reps_epoch, 2) ||
+        epoch_case(&sc_hi, o->reps_epoch, 3) || epoch_case(&cp_lo, o->reps_epoch, 4) ||
+        epoch_case(&cp_hi, o->reps_epoch, 5))
+        return -1;
+    f->checkin = small.arrive_ns;
+    f->epoch_small = small.total_ns;
+    f->scan_small_kib = small.scanned_kib;
+    f->epoch_scan_lo = sc_lo.total_ns;
+    f->epoch_scan_hi = sc_hi.total_ns;
+    f->scan_lo_kib = sc_lo.scanned_kib;
+    f->scan_hi_kib = sc_hi.scanned_kib;
+    f->epoch_copy_lo = cp_lo.total_ns;
+    f->epoch_copy_hi = cp_hi.total_ns;
+    f->copy_lo_lines = cp_lo.copied_lines;
+    f->copy_hi_lines = cp_hi.copied_lines;
+    bench_info("calibrate: round %u/%u: frames (MTU 1500, 9000)", round + 1, o->rounds);
+    static const uint32_t mtus[2] = {1500, 9000};
+    for (int m = 0; m < 2; m++)
+        if (frame_case(mtus[m], o->reps_frame, f->poll_lo, &f->enc[m], &f->dec[m],
+                       &f->frame_bytes[m]))
+            return -1;
+    bench_info("calibrate: round %u/%u: cross-core notice and check-in lateness", round + 1,
+               o->rounds);
+    f->notice = cache_notice(o->reps_ping);
+    f->jitter = checkin_lateness(o->ticks);
+    if (isnan(f->notice) || isnan(f->jitter))
+        return -1;
+    return 0;
+}
+
+/* ---- the file ------------------------------------------------------------------------- */
+
+static double pos(double x)
+{
+    return isnan(x) || x < 0 ? 0 : x;
+}
+
+struct cal_values {
+    double epoch_fixed, checkin, jitter, done_notice, poll, poll_per_peer, engine_wake;
+    double scan_per_kib, copy_per_line, enc, enc_per_kib, dec, dec_per_kib;
+};
+
+static void derive(const struct cal_opts *o, const struct cal_fig *f, struct cal_values *v)
+{
+    double dp = (double)(o->peers_hi - o->peers_lo);
+    v->poll_per_peer = pos((f->poll_hi - f->poll_lo) / dp);
+    v->poll = pos(f->poll_lo - v->poll_per_peer * o->peers_lo);
+    v->checkin = pos(f->checkin);
+    v->scan_per_kib = pos((f->epoch_scan_hi - f->epoch_scan_lo) / (f->scan_hi_kib - f->scan_lo_kib));
+    v->copy_per_line =
+        pos((f->epoch_copy_hi - f->epoch_copy_lo) / (f->copy_hi_lines - f->copy_lo_lines));
+    /* the single-node epochs run without peers: their polls are the fixed part */
+    v->epoch_fixed = pos(f->epoch_small - 2 * v->poll - 3 * v->checkin -
+                         v->scan_per_kib * f->scan_small_kib);
+    double kib0 = f->frame_bytes[0] / 1024, kib1 = f->frame_bytes[1] / 1024;
+    v->enc_per_kib = pos((f->enc[1] - f->enc[0]) / (kib1 - kib0));
+    v->enc = pos(f->enc[0] - v->enc_per_kib * kib0);
+    v->dec_per_kib = pos((f->dec[1] - f->dec[0]) / (kib1 - kib0));
+    v->dec = pos(f->dec[0] - v->dec_per_kib * kib0);
+    v->done_notice = pos(f->notice);
+    v->engine_wake = v->done_notice + v->poll / 2;
+    v->jitter = pos(f->jitter);
+}
+
+static void git_revision(char *buf, size_t len)
+{
+    /* the source tree this file was compiled from: experiments/bench/calibrate.c */
+    char root[4096];
+    snprintf(root, sizeof(root), "%s", __FILE__);
+    for (int up = 0; up < 3; up++) {
+        char *s = strrchr(root, '/');
+        if (!s) {
+            snprintf(buf, len, "unknown");
+            return;
+        }
+        *s = '\0';
+    }
+    char cmd[4200];
+    snprintf(cmd, sizeof(cmd), "git -C '%s' describe --always --dirty 2>/dev/null", root);
+    FILE *p = popen(cmd, "r");
+    buf[0] = '\0';
+    if (p) {
+        if (!fgets(buf, (int)len, p))
+            buf[0] = '\0';
+        pclose(p);
+    }
+    buf[strcspn(buf, "\n")] = '\0';
+    if (!buf[0])
+        snprintf(buf, len, "unknown");
+}
+
+static void cpu_model(char *buf, size_t len)
+{
+    snprintf(buf, len, "unknown CPU");
+    FILE *f = fopen("/proc/cpuinfo", "r");
+    if (!f)
+        return;
+    char line[512];
+    while (fgets(line, sizeof(line), f)) {
+        if (!strncmp(line, "model name", 10)) {
+            char *c = strchr(line, ':');
+            if (c) {
+                c++;
+                while (*c == ' ' || *c == '\t')
+                    c++;
+                c[strcspn(c, "\n")] = '\0';
+                snprintf(buf, len, "%s", c);
+            }
+            break;
+        }
+    }
+    fclose(f);
+}
+
+static void loadavg(char *buf, size_t len)
+{
+    double l[3];
+    if (getloadavg(l, 3) == 3)
+        snprintf(buf, len, "%.2f %.2f %.2f", l[0], l[1], l[2]);
+    else
+        snprintf(buf, len, "unknown");
+}
+
+/* Text for a key = value line: no '#' (comment) and one line. */
+static void clean(char *s)
+{
+    for (; *s; s++)
+        if (*s == '#' || *s == '\n' || *s == '\r')
+            *s = ' ';
+}
+
+static int write_file(const struct cal_opts *o, const struct cal_fig *f, const struct cal_values *v,
+                      const char *load0, const char *load1, double secs)
+{
+    char host[256] = "unknown", cpu[256], rev[128], date[64];
+    struct utsname u;
+    if (gethostname(host, sizeof(host)) != 0)
+        snprintf(host, sizeof(host), "unknown");
+    host[sizeof(host) - 1] = '\0';
+    cpu_model(cpu, sizeof(cpu));
+    if (o->git_rev)
+        snprintf(rev, sizeof(rev), "%s", o->git_rev);
+    else
+        git_revision(rev, sizeof(rev));
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%SZ", &tm);
+    clean(host);
+    clean(cpu);
+    clean(rev);
+    char kernel[256] = "unknown";
+    if (uname(&u) == 0)
+        snprintf(kernel, sizeof(kernel), "%s %s %s", u.sysname, u.release, u.machine);
+    clean(kernel);
+
+    FILE *out = stdout;
+    char tmp[4200];
+    if (o->out) {
+        snprintf(tmp, sizeof(tmp), "%s.tmp", o->out);
+        out = fopen(tmp, "w");
+        if (!out) {
+            bench_info("calibrate: %s: %s", tmp, strerror(errno));
+            return -1;
+        }
+    }
+    fprintf(out,
+            "# Tasvir CPU cost calibration (format: docs/simulation.md), written by\n"
+            "# `tasvir-bench calibrate%s` on %s.\n"
+            "#   machine: %s, %s, %u CPUs usable (%s)\n"
+            "#   git revision of the source: %s\n"
+            "#   load average (1, 5, 15 min) before: %s, after: %s; %.0f s\n"
+            "# Real core over the loopback backend, single-threaded except done_notice_ns and\n"
+            "# checkin_jitter_ns; every figure is the median of its repetitions (poll %u, epoch\n"
+            "# %u, frame %u, cache-line round trips %u, check-in ticks %u), the lowest of %u\n"
+            "# round%s.  Raw figures (ns):\n"
+            "#   idle poll: %u peers %.1f, %u peers %.1f\n"
+            "#   idle epoch of a 4 KiB area: %.1f (arrival call %.1f, %.1f KiB scanned)\n"
+            "#   idle epoch: 1 MiB area %.1f (%.0f KiB scanned), 64 MiB area %.1f (%.0f KiB)\n"
+            "#   epoch of an 8 MiB area after %.0f random lines: %.1f; after %.0f: %.1f\n"
+            "#   per DATA frame of %.0f B: encode %.1f, decode %.1f; of %.0f B: encode %.1f, "
+            "decode %.1f\n"
+            "#   cache line one-way %.1f; check-in lateness p90 %.1f\n",
+            o->quick ? " --quick" : "", date, host, cpu, bench_ncpus(), kernel, rev, load0, load1,
+            secs, o->reps_poll, o->reps_epoch, o->reps_frame, o->reps_ping, o->ticks, o->rounds,
+            o->rounds == 1 ? "" : "s", o->peers_lo, f->poll_lo, o->peers_hi, f->poll_hi,
+            f->epoch_small, f->checkin, f->scan_small_kib, f->epoch_scan_lo, f->scan_lo_kib,
+            f->epoch_scan_hi, f->scan_hi_kib, f->copy_lo_lines, f->epoch_copy_lo, f->copy_hi_lines,
+            f->epoch_copy_hi, f->frame_bytes[0], f->enc[0], f->dec[0], f->frame_bytes[1],
+            f->enc[1], f->dec[1], f->notice, f->jitter);
+    fprintf(out, "format = 1\n");
+    fprintf(out, "machine = %s (%u CPUs)\n", host, bench_ncpus());
+    fprintf(out, "cpu = %s\n", cpu);
+    fprintf(out, "date = %s\n", date);
+    fprintf(out, "tool = tasvir-bench calibrate%s, git %s\n", o->quick ? " --quick" : "", rev);
+    fprintf(out, "note = load average %s before, %s after\n", load0, load1);
+    fprintf(out, "\n# internal-sync epochs\n");
+    fprintf(out, "epoch_fixed_ns = %.1f\n", v->epoch_fixed);
+    fprintf(out, "checkin_ns = %.1f\n", v->checkin);
+    fprintf(out, "checkin_jitter_ns = %.1f\n", v->jitter);
+    fprintf(out, "done_notice_ns = %.1f\n", v->done_notice);
+    fprintf(out, "\n# sync engine\n");
+    fprintf(out, "poll_ns = %.1f\n", v->poll);
+    fprintf(out, "poll_ns_per_peer = %.2f\n", v->poll_per_peer);
+    fprintf(out, "engine_wake_ns = %.1f\n", v->engine_wake);
+    fprintf(out, "\n# data movement\n");
+    fprintf(out, "scan_ns_per_kib = %.3f\n", v->scan_per_kib);
+    fprintf(out, "copy_ns_per_line = %.2f\n", v->copy_per_line);
+    fprintf(out, "\n# frames\n");
+    fprintf(out, "frame_encode_ns = %.1f\n", v->enc);
+    fprintf(out, "frame_encode_ns_per_kib = %.1f\n", v->enc_per_kib);
+    fprintf(out, "frame_decode_ns = %.1f\n", v->dec);
+    fprintf(out, "frame_decode_ns_per_kib = %.1f\n", v->dec_per_kib);
+    if (o->out) {
+        bool bad = ferror(out) != 0;
+        bad = fclose(out) != 0 || bad;
+        if (bad || rename(tmp, o->out) != 0) {
+            bench_info("calibrate: %s: cannot write: %s", o->out, strerror(errno));
+            unlink(tmp);
+            return -1;
+        }
+        bench_info("calibrate: wrote %s", o->out);
+    } else if (fflush(stdout) != 0) {
+        bench_info("calibrate: cannot write to stdout");
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- command ------------------------------------------------------------------------ */
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "Usage: tasvir-bench calibrate [OPTIONS]\n"
+            "\n"
+            "Measure on this machine the CPU costs tasvir-sim's cost model charges (idle poll,\n"
+            "check-in, epoch, dirty-log scan, line copy, frame encode and decode, cross-core\n"
+            "notice, check-in lateness) with the real core over the loopback backend, and write\n"
+            "them as a calibration file (format: docs/simulation.md) for tasvir-sim\n"
+            "--calibration=FILE.  Every figure is a median of repetitions; each is measured\n"
+            "--rounds times and the lowest median kept.  Run it on a quiet machine: other\n"
+            "processes only make the figures larger (the file records the load average).\n"
+            "\n"
+            "Options:\n"
+            "  -o, --out FILE     write the file there (default: stdout)\n"
+            "  -r, --rounds N     rounds of the whole set, 1..20 (default 5)\n"
+            "  -p, --peers A,B    peer counts of the two idle-poll testbeds (default 1,31)\n"
+            "  -g, --git-rev TEXT git revision recorded in the file (default: git describe of\n"
+            "                     the source tree the program was built from)\n"
+            "  -q, --quick        one round, few repetitions (seconds; a smoke test)\n"
+            "  -h, --help         this help\n"
+            "\n"
+            "Progress goes to stderr.  Exit status: 0 ok, 1 a measurement failed, 2 usage.\n");
+}
+
+int bench_cmd_calibrate(int argc, char **argv)
+{
+    static const struct option opts[] = {{"out", required_argument, NULL, 'o'},
+                                         {"rounds", required_argument, NULL, 'r'},
+                                         {"peers", required_argument, NULL, 'p'},
+                                         {"git-rev", required_argument, NULL, 'g'},
+                                         {"quick", no_argument, NULL, 'q'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
+    struct cal_opts o = {.rounds = 5, .reps_poll = 5000, .reps_epoch = 500, .reps_frame = 9,
+                         .reps_ping = 200000, .ticks = 50000, .peers_lo = 1, .peers_hi = 31};
+    bool rounds_set = false, peers_set = false;
+    int c;
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":o:r:p:g:qh", opts, NULL)) != -1) {
+        switch (c) {
+        case 'o':
+            if (!optarg[0])
+                bench_usage_error(PROG, "--out: expected a file name");
+            o.out = optarg;
+            break;
+        case 'r':
+            o.rounds = (unsigned)bench_parse_u64(PROG, "--rounds", optarg, 1, 20);
+            rounds_set = true;
+            break;
+        case 'p': {
+            char *comma = strchr(optarg, ',');
+            if (!comma)
+                bench_usage_error(PROG, "--peers: expected two peer counts A,B, got '%s'", optarg);
+            *comma = '\0';
+            o.peers_lo = (unsigned)bench_parse_u64(PROG, "--peers", optarg, 0, 254);
+            o.peers_hi = (unsigned)bench_parse_u64(PROG, "--peers", comma + 1, 1, 254);
+            if (o.peers_hi <= o.peers_lo)
+                bench_usage_error(PROG, "--peers %u,%u: the second count must be larger",
+                                  o.peers_lo, o.peers_hi);
+            peers_set = true;
+            break;
+        }
+        case 'g':
+            if (!optarg[0] || strpbrk(optarg, "#\n"))
+                bench_usage_error(PROG, "--git-rev: expected one line of text without '#'");
+            o.git_rev = optarg;
+            break;
+        case 'q':
+            o.quick = true;
+            break;
+        case 'h':
+            usage(stdout);
+            return 0;
+        default:
+            bench_bad_option(PROG, opts, argv, c);
+        }
+    }
+    if (optind < argc)
+        bench_usage_error(PROG, "unexpected argument '%s'", argv[optind]);
+    if (o.quick) {
+        if (!rounds_set)
+            o.rounds = 1;
+        if (!peers_set)
+            o.peers_hi = 4;
+        o.reps_poll = 200;
+        o.reps_epoch = 15;
+        o.reps_frame = 1;
+        o.reps_ping = 2000;
+        o.ticks = 1000;
+    }
+    bench_cpus_init();
+    bench_calibrate(o.quick ? 20 : 100);
+    char load0[64], load1[64];
+    loadavg(load0, sizeof(load0));
+    uint64_t t0 = bench_mono_ns();
+    struct cal_fig best, f;
+    struct cal_values bv, v;
+    bool have = false;
+    for (unsigned r = 0; r < o.rounds; r++) {
+        if (round_run(&o, r, &f)) {
+            bench_info("calibrate: a measurement failed");
+            return 1;
+        }
+        derive(&o, &f, &v);
+        if (!have) {
+            best = f;
+            bv = v;
+            have = true;
+            continue;
+        }
+        /* keep the lowest figure of each key over the rounds */
+        double *pb = (double *)&bv, *pv = (double *)&v;
+        for (size_t k = 0; k < sizeof(v) / sizeof(double); k++)
+            if (pv[k] < pb[k])
+                pb[k] = pv[k];
+        double *fb = (double *)&best, *fv = (double *)&f;
+        for (size_t k = 0; k < sizeof(f) / sizeof(double); k++)
+            if (fv[k] < fb[k])
+                fb[k] = fv[k];
+    }
+    loadavg(load1, sizeof(load1));
+    double secs = (double)(bench_mono_ns() - t0) / 1e9;
+    return write_file(&o, &best, &bv, load0, load1, secs) ? 1 : 0;
+}
