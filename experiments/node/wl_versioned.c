@@ -68,7 +68,7 @@ struct vconf {
     int subscription;
     uint32_t subscribe_k;
     int require_converged;
-    /* writeNodes (hardware only): which nodes' writers write; the areas exist everywhere */
+    /* writeNodes: which nodes' writers write; the areas exist everywhere */
     int write_all;
     unsigned n_write;
     uint16_t write_nodes[64];
@@ -811,8 +811,7 @@ const struct tnode_workload tnode_wl_versioned = {
         "  subscription=S    remote areas the probe attaches: none, all, one (node 0's),\n"
         "                    random (subscribeK random nodes') (none)\n"
         "  subscribeK=K      nodes per probe with subscription=random (2)\n"
-        "  writeNodes=L      all, or the node ids whose writers write, e.g. 0 (all; not in\n"
-        "                    tasvir-sim: there every node writes)\n"
+        "  writeNodes=L      all, or the node ids whose writers write, e.g. 0 (all)\n"
         "  requireConverged=0|1  fail unless every probe target ends on its owner's newest\n"
         "                    announced version (0)\n",
     .conf_create = conf_create,

@@ -3,9 +3,8 @@
  * they share.
  *
  * "versioned" (wl_versioned.c) needs the shared workload library (tasvir_workload); a
- * build that compiles this table without it (tasvir-sim's stepped-workload adapter builds
- * workloads.c and wl_local.c only) leaves TNODE_HAVE_VERSIONED undefined and gets "local"
- * alone.  tasvir-node always has both.
+ * build without it leaves TNODE_HAVE_VERSIONED undefined and gets "local" alone.
+ * tasvir-node and tasvir-sim (which builds every wl_*.c) define it and have both.
  */
 #include <errno.h>
 #include <stdlib.h>
