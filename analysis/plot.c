@@ -224,11 +224,12 @@ static void write_pdf_replot(FILE *f, const char *base)
 
 /* ---- CDF of visibility delay -------------------------------------------------------- */
 
-/* Legend text of a run: its label, plus the clock error bound when the manifest has one. */
+/* Legend text of a run: its label, plus the clock error bound when the manifest has a
+ * nonzero one (a simulation or one machine's shared clock has none to show). */
 static void curve_title(const struct tasvir_run *r, char *buf, size_t len)
 {
     char err[64];
-    if (r->has_clock_error)
+    if (r->has_clock_error && r->clock_error_ns != 0)
         snprintf(buf, len, "%s (clock ±%s)", r->label,
                  human_ns(r->clock_error_ns, err, sizeof(err)));
     else

@@ -21,8 +21,8 @@
  * probes of experiments/workload, and the others) unchanged, by turning each step into a
  * thread-agent task.
  */
-#ifndef TASVIR_WORKLOAD_H
-#define TASVIR_WORKLOAD_H
+#ifndef TASVIR_SIM_WORKLOAD_H
+#define TASVIR_SIM_WORKLOAD_H
 
 #include "ns3/nstime.h"
 #include "ns3/ptr.h"
@@ -77,4 +77,4 @@ class TasvirWorkload : public SimpleRefCount<TasvirWorkload>
 
 } // namespace ns3
 
-#endif /* TASVIR_WORKLOAD_H */
+#endif /* TASVIR_SIM_WORKLOAD_H */

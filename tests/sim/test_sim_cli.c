@@ -257,13 +257,20 @@ Test(sim_cli, run_directory_for_tasvir_analyze, .timeout = 120)
     cr_assert(eq(int, R.status, 0), "exit %d: %s", R.status, R.err);
     char run[200];
     snprintf(run, sizeof(run), "%s/run", base);
-    const char *b[] = {"--out", an, "--bootstrap", "100", run, NULL};
+    const char *b[] = {"--out", an, "--bootstrap", "100", "--plot", run, NULL};
     run_prog(&R, TASVIR_ANALYZE_BIN, b);
     cr_assert(eq(int, R.status, 0), "tasvir-analyze exit %d: %s", R.status, R.err);
     cr_assert(not(eq(ptr, strstr(R.out, "ext 10 ms  sim"), NULL)), "%s", R.out);
     cr_assert(not(eq(ptr, strstr(R.out, "every version, superseded (skipped) ones included"),
                       NULL)), "%s", R.out);
     cr_assert(not(eq(ptr, strstr(R.out, "p99<=bound"), NULL)), "%s", R.out);
+    /* simulator time is exact: the legend shows no clock error */
+    char gp[260], *text = NULL;
+    snprintf(gp, sizeof(gp), "%s/staleness-cdf.gp", an);
+    cr_assert(gt(long, read_all(gp, &text), 0));
+    cr_assert(not(eq(ptr, strstr(text, "'ext 10 ms'"), NULL)), "%s", text);
+    cr_assert(eq(ptr, strstr(text, "clock ±"), NULL), "%s", text);
+    free(text);
     char cmd[300];
     snprintf(cmd, sizeof(cmd), "rm -rf '%s'", base);
     cr_assert(eq(int, system(cmd), 0));
