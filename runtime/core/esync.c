@@ -278,6 +278,7 @@ void tasvir__owner_add_sub(struct tasvir_node *n, struct tasvir__area *a, uint16
     /* A subscriber states what it has; a claim beyond our version (it saw an earlier
      * incarnation of this node) means it has nothing we can diff against. */
     s->acked = visible <= v ? visible : 0;
+    s->assumed = 0;
     s->inc = inc;
     s->urgent = true;
 }
@@ -417,7 +418,7 @@ static void pack_run(void *ctx, uint64_t first, uint64_t len)
 
 /* Send the published version of owned area a to dst (a node or TASVIR_NODE_GROUP), as a
  * diff from the best pivot <= acked. */
-static void send_version(struct tasvir_node *n, struct tasvir__area *a, uint16_t dst,
+static bool send_version(struct tasvir_node *n, struct tasvir__area *a, uint16_t dst,
                          uint64_t acked, uint64_t now)
 {
     uint64_t v = atomic_load_explicit(&a->version, memory_order_relaxed);
@@ -434,13 +435,13 @@ static void send_version(struct tasvir_node *n, struct tasvir__area *a, uint16_t
     if (dst == TASVIR_NODE_GROUP)
         tasvir__area_group_mac(a->id, mac);
     else if (!tasvir__peer_mac(n, dst, mac))
-        return;
+        return false;
     struct pack p = {.n = n, .a = a, .cap = n->mtu - TASVIR_WIRE_HDR};
     p.used = p.cap;
     for_each_run(log, a->nwords, pack_run, &p);
     uint32_t count = p.frames;
     if (count == 0)
-        return; /* nothing changed since base: cannot happen for base < v, be safe */
+        return false; /* nothing changed since base: cannot happen for base < v, be safe */
     p = (struct pack){.n = n, .a = a, .cap = n->mtu - TASVIR_WIRE_HDR, .emit = true,
                       .dst_mac = mac};
     p.used = p.cap;
@@ -469,9 +470,11 @@ static void send_version(struct tasvir_node *n, struct tasvir__area *a, uint16_t
         tasvir__frame_send(n, f);
     }
     tasvir__stat_add(&n->st.versions_sent, 1);
-    if (log == a->ever && acked > 0)
+    bool full = log == a->ever && acked > 0;
+    if (full)
         tasvir__stat_add(&n->st.full_resends, 1); /* behind every tier: everything again */
     note_tx(n, dst, now);
+    return full;
 }
 
 /* Rotate the tiers after a round that sent version v.  Tier t ages every 2^t rounds by
@@ -550,7 +553,13 @@ static uint64_t owner_poll(struct tasvir_node *n, struct tasvir__area *a, uint64
             continue;
         if (!due || mcast)
             tasvir__stat_add(&n->st.nack_resends, 1);
-        send_version(n, a, s->node, s->acked, now);
+        /* After a full resend, later rounds diff from the version it carried (optimistic:
+         * a subscriber that did not complete it NACKs, which resets this).  Otherwise a
+         * subscriber behind every tier would get the whole area every round and fall
+         * further behind under the load. */
+        uint64_t from = s->assumed > s->acked && s->assumed < v ? s->assumed : s->acked;
+        if (send_version(n, a, s->node, from, now))
+            s->assumed = v;
         s->last_tx_ns = now;
         s->urgent = false;
         sent = true;
@@ -838,6 +847,7 @@ static void rx_owner_ctrl(struct tasvir_node *n, struct tasvir__area *a,
         }
         /* the subscriber knows what it has: trust its visible version */
         s->acked = h->version <= v ? h->version : 0;
+        s->assumed = 0;
         s->urgent = true;
         return;
     case TASVIR_FT_CTRL:
@@ -930,6 +940,83 @@ void tasvir__esync_rx_frame(struct tasvir_node *n, struct tasvir_frame *f, uint6
 /* ------------------------------------------------------------------------------------ */
 /* epoch end, poll                                                                      */
 
+/* A held DATA frame, for finding complete versions among held frames. */
+struct held_key {
+    uint32_t area, idx;
+    uint64_t version, base;
+    uint32_t count, seq;
+};
+
+static int cmp_held(const void *x, const void *y)
+{
+    const struct held_key *a = x, *b = y;
+    if (a->area != b->area)
+        return a->area < b->area ? -1 : 1;
+    if (a->version != b->version)
+        return a->version < b->version ? -1 : 1;
+    if (a->base != b->base)
+        return a->base < b->base ? -1 : 1;
+    if (a->count != b->count)
+        return a->count < b->count ? -1 : 1;
+    return a->seq < b->seq ? -1 : a->seq > b->seq;
+}
+
+/* Free (and NULL) held frames of versions older than the newest version that is complete
+ * among the held frames and applicable (base <= visible) for its replica. */
+static void skip_superseded(struct tasvir_node *n, struct tasvir_frame **held, uint32_t nd)
+{
+    struct held_key *k = malloc(nd * sizeof(*k));
+    if (!k)
+        return;
+    uint32_t nk = 0;
+    for (uint32_t i = 0; i < nd; i++) {
+        struct tasvir_wire_hdr h;
+        const uint8_t *p;
+        uint32_t plen;
+        if (tasvir__wire_decode(held[i]->data, held[i]->len, &h, &p, &plen) >= 0 ||
+            h.type != TASVIR_FT_DATA)
+            continue;
+        k[nk++] = (struct held_key){h.area_id, i, h.version, h.base_version, h.count, h.seq};
+    }
+    qsort(k, nk, sizeof(*k), cmp_held);
+    for (uint32_t i = 0; i < nk;) {
+        uint32_t area_end = i;
+        while (area_end < nk && k[area_end].area == k[i].area)
+            area_end++;
+        struct tasvir__area *a = tasvir__emap_get(n, k[i].area);
+        uint64_t best = 0;
+        if (a && a->rx && !a->rx->ready) {
+            uint64_t vis = rx_vis(a);
+            for (uint32_t g = i; g < area_end;) { /* groups of one (version, base, count) */
+                uint32_t e = g, distinct = 0;
+                while (e < area_end && k[e].version == k[g].version && k[e].base == k[g].base &&
+                       k[e].count == k[g].count) {
+                    distinct += e == g || k[e].seq != k[e - 1].seq;
+                    e++;
+                }
+                if (distinct == k[g].count && k[g].base <= vis && k[g].version > best)
+                    best = k[g].version;
+                g = e;
+            }
+        }
+        if (best) {
+            /* every held frame of this area (DATA or VEND) older than best goes */
+            for (uint32_t x = 0; x < nd; x++) {
+                if (!held[x] || held[x]->len < TASVIR_ETH_HDR + TASVIR_WIRE_HDR)
+                    continue;
+                const uint8_t *q = held[x]->data + TASVIR_ETH_HDR;
+                if (tasvir__get32(q + 8) == k[i].area && tasvir__get64(q + 16) < best) {
+                    drop(n, TASVIR_DROP_OLD);
+                    n->be.ops->frame_free(n->be.ctx, &held[x], 1);
+                    held[x] = NULL;
+                }
+            }
+        }
+        i = area_end;
+    }
+    free(k);
+}
+
 void tasvir__esync_epoch_end(struct tasvir_node *n, bool published, uint64_t now)
 {
     if (published) {
@@ -938,11 +1025,12 @@ void tasvir__esync_epoch_end(struct tasvir_node *n, bool published, uint64_t now
             if (!a->in_epoch || !a->rx || (i > 0 && n->chunks[i - 1].area == a))
                 continue;
             replica_published(a);
-            if (a->rx->vofs == 0 || rx_vis(a) > 0)
-                tasvir__send_ctrl(n, a->owner_node, TASVIR_FT_ACK, 0, a->id, rx_vis(a), 0, NULL, 0);
+            tasvir__send_ctrl(n, a->owner_node, TASVIR_FT_ACK, 0, a->id, rx_vis(a), 0, NULL, 0);
         }
     }
-    /* frames held while versions awaited publication: process them now */
+    /* frames held while versions awaited publication: process them now, skipping versions
+     * that a newer one, complete among the held frames, supersedes (otherwise a subscriber
+     * that fell behind would publish one old version per epoch and stay behind) */
     uint32_t nd = n->ndefer;
     if (nd) {
         struct tasvir_frame **held = malloc(nd * sizeof(*held));
@@ -950,8 +1038,10 @@ void tasvir__esync_epoch_end(struct tasvir_node *n, bool published, uint64_t now
             return; /* retried at the next epoch end */
         memcpy(held, n->defer, nd * sizeof(*held));
         n->ndefer = 0;
+        skip_superseded(n, held, nd);
         for (uint32_t i = 0; i < nd; i++)
-            tasvir__esync_rx_frame(n, held[i], now);
+            if (held[i])
+                tasvir__esync_rx_frame(n, held[i], now);
         free(held);
     }
     tasvir__esync_flush(n);

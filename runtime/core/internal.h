@@ -80,6 +80,8 @@ struct tasvir__sub {
     uint16_t node;
     uint64_t inc;         /* the subscriber's incarnation that subscribed */
     uint64_t acked;       /* newest version it acknowledged (complete there) */
+    uint64_t assumed;     /* version of the last full resend, used as a diff base until
+                             an ACK passes it or a NACK says otherwise */
     uint64_t last_tx_ns;  /* last time a version was sent to it */
     bool urgent;          /* NACKed: resend as soon as nack_gap allows */
 };

@@ -175,7 +175,12 @@ int tasvir_node_poll(struct tasvir_node *n, uint64_t *next_ns)
     uint64_t next = UINT64_MAX;
     /* 1. an epoch in progress: drive it; nothing else touches areas meanwhile */
     int rc = tasvir__isync_drive(n, now, &next);
-    if (rc != -EAGAIN) {
+    if (rc == -EAGAIN) {
+        /* frames already built wait in the backlog: sending them touches no area memory,
+         * so it goes on during the epoch */
+        if (n->nbacklog)
+            tasvir__esync_flush(n);
+    } else {
         /* 2. idle: network (receive, external rounds, membership), then maybe an epoch */
         tasvir__esync_poll(n, now, &next);
         /* the network work took time: an epoch starts (and its window runs) from now */
