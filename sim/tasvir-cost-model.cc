@@ -29,19 +29,19 @@ struct KeyDef
  * default file, measured by `tasvir-bench calibrate` on the development machine): used with
  * --calibration=builtin or for keys a file omits. */
 const KeyDef kKeys[] = {
-    {"epoch_fixed_ns", &TasvirCostModel::Params::epoch_fixed_ns, 257.3},
+    {"epoch_fixed_ns", &TasvirCostModel::Params::epoch_fixed_ns, 361.9},
     {"checkin_ns", &TasvirCostModel::Params::checkin_ns, 10.2},
-    {"checkin_jitter_ns", &TasvirCostModel::Params::checkin_jitter_ns, 28.6},
+    {"checkin_jitter_ns", &TasvirCostModel::Params::checkin_jitter_ns, 27.0},
     {"done_notice_ns", &TasvirCostModel::Params::done_notice_ns, 30.1},
-    {"poll_ns", &TasvirCostModel::Params::poll_ns, 38.5},
-    {"poll_ns_per_peer", &TasvirCostModel::Params::poll_ns_per_peer, 9.01},
-    {"engine_wake_ns", &TasvirCostModel::Params::engine_wake_ns, 64.2},
-    {"scan_ns_per_kib", &TasvirCostModel::Params::scan_ns_per_kib, 0.046},
-    {"copy_ns_per_line", &TasvirCostModel::Params::copy_ns_per_line, 7.60},
-    {"frame_encode_ns", &TasvirCostModel::Params::frame_encode_ns, 72.1},
-    {"frame_encode_ns_per_kib", &TasvirCostModel::Params::frame_encode_ns_per_kib, 36.1},
-    {"frame_decode_ns", &TasvirCostModel::Params::frame_decode_ns, 43.5},
-    {"frame_decode_ns_per_kib", &TasvirCostModel::Params::frame_decode_ns_per_kib, 34.0},
+    {"poll_ns", &TasvirCostModel::Params::poll_ns, 39.0},
+    {"poll_ns_per_peer", &TasvirCostModel::Params::poll_ns_per_peer, 11.34},
+    {"engine_wake_ns", &TasvirCostModel::Params::engine_wake_ns, 49.5},
+    {"scan_ns_per_kib", &TasvirCostModel::Params::scan_ns_per_kib, 0.051},
+    {"copy_ns_per_line", &TasvirCostModel::Params::copy_ns_per_line, 7.88},
+    {"frame_encode_ns", &TasvirCostModel::Params::frame_encode_ns, 56.8},
+    {"frame_encode_ns_per_kib", &TasvirCostModel::Params::frame_encode_ns_per_kib, 59.9},
+    {"frame_decode_ns", &TasvirCostModel::Params::frame_decode_ns, 41.5},
+    {"frame_decode_ns_per_kib", &TasvirCostModel::Params::frame_decode_ns_per_kib, 39.0},
 };
 
 const char* const kTextKeys[] = {"machine", "cpu", "date", "tool", "note"};

@@ -316,10 +316,19 @@ TasvirSimConfig::Options()
         "versioned (the shared writers and staleness probes of experiments/workload, as "
         "tasvir-node runs them; configured by the area, write, sample and subscription "
         "options above) or another stepped workload of tasvir-node (e.g. local), "
-        "configured with --param",
+        "configured with --param (basic, the former built-in workload, is read as versioned)",
         &workload,
         {});
     o.back().kind = "string";
+    o.back().set = [this](const std::string& v, std::string* e) {
+        if (v.empty())
+        {
+            *e = "expected a workload name";
+            return false;
+        }
+        workload = v == "basic" ? "versioned" : v;
+        return true;
+    };
     o.push_back({"param",
                  "KEY=VALUE for the workload (repeat for several; overrides the options "
                  "above for versioned)",

@@ -38,8 +38,8 @@
  *                               (interrupts, preemption, the loop itself)
  *
  * Each figure is the median of its repetitions; the whole set is measured --rounds times
- * and the lowest median kept (another process on a shared machine only slows a round
- * down).  The file starts with comments naming the machine, the date, the git revision of
+ * and the lowest median of each raw figure kept (another process on a shared machine only
+ * slows a round down); the keys are derived from those.  The file starts with comments naming the machine, the date, the git revision of
  * the source, the load average and every raw figure, then the keys.
  */
 #include <errno.h>
@@ -992,30 +992,22 @@ int bench_cmd_calibrate(int argc, char **argv)
     loadavg(load0, sizeof(load0));
     uint64_t t0 = bench_mono_ns();
     struct cal_fig best, f;
-    struct cal_values bv, v;
     bool have = false;
     for (unsigned r = 0; r < o.rounds; r++) {
         if (round_run(&o, r, &f)) {
             bench_info("calibrate: a measurement failed");
             return 1;
         }
-        derive(&o, &f, &v);
-        if (!have) {
-            best = f;
-            bv = v;
-            have = true;
-            continue;
-        }
-        /* keep the lowest figure of each key over the rounds */
-        double *pb = (double *)&bv, *pv = (double *)&v;
-        for (size_t k = 0; k < sizeof(v) / sizeof(double); k++)
-            if (pv[k] < pb[k])
-                pb[k] = pv[k];
+        /* keep the lowest median of each raw figure over the rounds; the keys are derived
+         * from those once (a fitted slope and intercept stay consistent with each other) */
         double *fb = (double *)&best, *fv = (double *)&f;
         for (size_t k = 0; k < sizeof(f) / sizeof(double); k++)
-            if (fv[k] < fb[k])
+            if (!have || fv[k] < fb[k])
                 fb[k] = fv[k];
+        have = true;
     }
+    struct cal_values bv;
+    derive(&o, &best, &bv);
     loadavg(load1, sizeof(load1));
     double secs = (double)(bench_mono_ns() - t0) / 1e9;
     return write_file(&o, &best, &bv, load0, load1, secs) ? 1 : 0;

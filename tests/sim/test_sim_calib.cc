@@ -185,6 +185,48 @@ Test(sim_calib, cost_formulas)
     cr_assert_eq(m.CallCostNs(false, b, b), 20);
     cr_assert_eq(m.EncodeCostNs(1024), 50 + 1024);
     cr_assert_eq(m.DecodeCostNs(2048), 40 + 1024);
+    // a poll also pays per peer the node knows
+    cr_assert(m.Parse("poll_ns = 10\npoll_ns_per_peer = 2.5\n", "d", &err), "%s", err.c_str());
+    cr_assert_eq(m.CallCostNs(true, b, b, 8), 10 + 20);
+    cr_assert_eq(m.CallCostNs(false, b, b, 8), m.CallCostNs(false, b, b, 0),
+                 "check-ins do not pay per peer");
+}
+
+Test(sim_config, workload_clock_skew_and_params)
+{
+    TasvirSimConfig c;
+    std::string err;
+    cr_assert(c.workload == "versioned", "the shared workload is the default");
+    cr_assert(c.Set("workload", "basic", &err));
+    cr_assert(c.workload == "versioned", "basic, the former built-in, is read as versioned");
+    cr_assert_not(c.Set("workload", "", &err));
+    // clockSkew: auto = the largest sync interval; a duration; 0ns = none
+    cr_assert(c.clockSkew == "auto");
+    c.syncInt = "2ms";
+    c.syncExt = "50ms";
+    cr_assert_eq(c.ClockSkewNs(), 50000000);
+    cr_assert(c.Set("clockSkew", "3ms", &err), "%s", err.c_str());
+    cr_assert_eq(c.ClockSkewNs(), 3000000);
+    cr_assert(c.Set("clockSkew", "0ns", &err));
+    cr_assert_eq(c.ClockSkewNs(), 0);
+    cr_assert_not(c.Set("clockSkew", "sometimes", &err));
+    cr_assert(Contains(err, "--clockSkew: expected auto or a duration"), "%s", err.c_str());
+    // the options become the versioned workload's parameters; --param comes last (wins)
+    c.writeRate = 250;
+    c.samples = false;
+    c.params = {{"writeRate", "10"}};
+    auto p = c.WorkloadParams();
+    cr_assert(p.front().first == "threads" && p.front().second == "2");
+    bool rate = false, samples = false;
+    for (const auto& kv : p)
+    {
+        rate = rate || (kv.first == "writeRate" && kv.second == "250");
+        samples = samples || (kv.first == "sampleRate" && kv.second == "0");
+    }
+    cr_assert(rate && samples, "writeRate and sampleRate=0 (samples=false) passed on");
+    cr_assert(p.back().first == "writeRate" && p.back().second == "10");
+    c.workload = "local";
+    cr_assert_eq(c.WorkloadParams().size(), 1, "other workloads get the --param list only");
 }
 
 Test(sim_config, values)
