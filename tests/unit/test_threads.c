@@ -79,6 +79,9 @@ static void *writer_main(void *p)
     c.name = "torn-b";
     c.len_bytes = LINES_B * 64;
     cr_assert(eq(int, tasvir_area_create(t, &c, &x->b), 0));
+    /* an epoch collecting check-ins may have started before torn-b existed (it publishes
+     * torn-a only): check in once so that every generation below goes out in one epoch */
+    tasvir_service_wait(t);
     atomic_store(&x->ready, 1);
     uint8_t *wa = tasvir_area_writer(x->a), *wb = tasvir_area_writer(x->b);
     uint64_t ver = 0;

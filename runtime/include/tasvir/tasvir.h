@@ -428,6 +428,11 @@ int tasvir_area_conf_init(struct tasvir_area_conf *conf);
 /**
  * Create an area owned by thread `owner`; the returned handle is the owner's and may write
  * (tasvir_area_writer, tasvir_log).  Both copies start zeroed at version 0.
+ * An epoch takes the areas that are live when it starts: an area created while an epoch
+ * is collecting check-ins joins the epochs after it.  Writes to areas of equal intervals
+ * between two check-ins are published together from the owner's first check-in after
+ * the creation on; to make the very first writes to a new area and to older ones appear
+ * in one version, check in once (tasvir_service) between creating and writing.
  * @return 0; TASVIR_EBADHANDLE / TASVIR_EDESTROYED (owner); -EINVAL (NULL conf or out,
  *         empty or over-long name, zero length); -E2BIG (length above max_area_bytes);
  *         -EEXIST (name in use); -EBUSY (max_areas reached); -ENOMEM.
