@@ -70,8 +70,8 @@ static struct tasvir_area *new_handle(struct tasvir__area *a, struct tasvir_thre
     if (!h)
         return NULL;
     if (owner) {
-        h->hot.wbase = (uintptr_t)a->wcopy;
-        h->hot.wlen = a->len;
+        h->hot.wbase = a->wcopy;
+        h->hot.wend = a->wcopy + a->len;
         h->hot.log = a->log;
     }
     h->magic = TASVIR__MAGIC_AREA;
@@ -88,8 +88,8 @@ static struct tasvir_area *new_handle(struct tasvir__area *a, struct tasvir_thre
 static void kill_handle(struct tasvir_node *n, struct tasvir_area *h)
 {
     h->magic = TASVIR__MAGIC_DEAD;
-    h->hot.wbase = 0;
-    h->hot.wlen = 0;
+    h->hot.wbase = NULL;
+    h->hot.wend = NULL;
     h->hot.log = NULL;
     h->core = NULL;
     h->next = NULL;
@@ -489,22 +489,8 @@ static void set_bits(uint64_t *log, uint64_t first, uint64_t last)
         log[wl] |= ml;
 }
 
-int tasvir__log_range(struct tasvir_area *h, uint64_t first, uint64_t last)
+static int log_bad(struct tasvir_area *h)
 {
-    set_bits(h->hot.log, first, last);
-    return 0;
-}
-
-void tasvir__log_lines(struct tasvir__area *a, uint64_t off, uint64_t len)
-{
-    if (len)
-        set_bits(a->log, off >> 6, (off + len - 1) >> 6);
-}
-
-int tasvir__log_bad(struct tasvir_area *h, const void *addr, size_t len)
-{
-    (void)addr;
-    (void)len;
     int rc = check_area(h);
     if (rc == TASVIR_EBADHANDLE)
         return rc; /* no node to count on for a garbage handle */
@@ -513,6 +499,27 @@ int tasvir__log_bad(struct tasvir_area *h, const void *addr, size_t len)
     if (rc)
         return rc;
     return h->is_owner ? -ERANGE : TASVIR_ENOTOWNER;
+}
+
+/* Everything tasvir_log's inline fast path does not take: ranges over several lines,
+ * len == 0, and errors. */
+int tasvir__log_slow(struct tasvir_area *h, const void *addr, size_t len)
+{
+    if (!h || !h->hot.wbase)
+        return log_bad(h);
+    uint64_t wlen = (uint64_t)(h->hot.wend - h->hot.wbase);
+    uint64_t off = (uint64_t)((uintptr_t)addr - (uintptr_t)h->hot.wbase);
+    if (off > wlen || (off == wlen && len) || len > wlen - off)
+        return log_bad(h);
+    if (len)
+        set_bits(h->hot.log, off >> 6, (off + len - 1) >> 6);
+    return 0;
+}
+
+void tasvir__log_lines(struct tasvir__area *a, uint64_t off, uint64_t len)
+{
+    if (len)
+        set_bits(a->log, off >> 6, (off + len - 1) >> 6);
 }
 
 int tasvir_log_checked(struct tasvir_thread *t, struct tasvir_area *h, const void *addr,

@@ -184,7 +184,8 @@ Test(threads, no_torn_reads_across_two_areas, .timeout = 600)
     cr_assert(eq(u64, (uint64_t)atomic_load(&x.backwards), 0), "versions went backwards");
     cr_assert(ge(u64, st.epochs_ok, target));
     cr_assert(gt(u64, (uint64_t)atomic_load(&x.checks), target / 10));
-    cr_assert(gt(u64, (uint64_t)atomic_load(&x.max_seen), 1000));
+    /* the writer made progress (a liveness floor, not a speed figure) */
+    cr_assert(gt(u64, (uint64_t)atomic_load(&x.max_seen), target / 100));
     h_net_destroy(&h);
 }
 

@@ -507,15 +507,17 @@ int tasvir_area_get_sync(const struct tasvir_area *a, uint64_t *sync_int_us, uin
 /* Dirty logging (the write fast path)                                                   */
 
 /* Internal: the first member of every struct tasvir_area, exposed only so that
- * tasvir_log() can be inlined.  Do not use these fields. */
+ * tasvir_log() can be inlined.  Do not use these fields.  They are pointers, not integers,
+ * on purpose: the application's stores into its area (through uint64_t * and the like)
+ * then cannot alias them under C's type rules, so a compiler may keep them in registers
+ * across a loop of writes instead of reloading them at every tasvir_log(). */
 struct tasvir__area_hot {
-    uintptr_t wbase; /* writer copy; 0 on handles that may not write */
-    uint64_t wlen;   /* bytes of the writer copy covered by the log; 0 if not writable */
-    uint64_t *log;   /* dirty bitmap: bit i set = line i changed since the last sync */
+    const uint8_t *wbase; /* writer copy; NULL on handles that may not write */
+    const uint8_t *wend;  /* wbase + length; NULL on handles that may not write */
+    uint64_t *log;        /* dirty bitmap: bit i set = line i changed since the last sync */
 };
 
-int tasvir__log_range(struct tasvir_area *a, uint64_t first_line, uint64_t last_line);
-int tasvir__log_bad(struct tasvir_area *a, const void *addr, size_t len);
+int tasvir__log_slow(struct tasvir_area *a, const void *addr, size_t len);
 
 /**
  * Record that the owner wrote [addr, addr+len) of the writer copy.  Marks every 64-byte
@@ -527,23 +529,20 @@ int tasvir__log_bad(struct tasvir_area *a, const void *addr, size_t len);
 static inline int tasvir_log(struct tasvir_area *a, const void *addr, size_t len)
 {
     const struct tasvir__area_hot *h = (const struct tasvir__area_hot *)(const void *)a;
-    uint64_t off = (uint64_t)((uintptr_t)addr - h->wbase);
+    uint64_t off = (uint64_t)((uintptr_t)addr - (uintptr_t)h->wbase);
     uint64_t last = off + len - 1; /* last byte; wraps for len == 0 or addr below wbase */
-    /* fast path: one line, inside the writer copy (a wrapped offset puts first and last
-     * byte in different "lines", so it cannot pass) */
-    if (__builtin_expect((off >> 6) == (last >> 6) && last < h->wlen && len != 0, 1)) {
-        uint64_t line = off >> 6;
-        uint64_t *w = h->log + (line >> 6);
-        uint64_t bit = (uint64_t)1 << (line & 63);
+    /* fast path: one line (first and last byte agree above bit 6; a wrapped offset cannot),
+     * inside the writer copy */
+    if (__builtin_expect(((off ^ last) >> 6) == 0 && last < (uint64_t)((uintptr_t)h->wend - (uintptr_t)h->wbase) &&
+                             len != 0,
+                         1)) {
+        uint64_t *w = h->log + (off >> 12);
+        uint64_t bit = (uint64_t)1 << ((off >> 6) & 63);
         if (!(*w & bit))
             *w |= bit;
         return 0;
     }
-    if (len == 0 && off < h->wlen)
-        return 0;
-    if (off >= h->wlen || len > h->wlen - off)
-        return tasvir__log_bad(a, addr, len);
-    return tasvir__log_range(a, off >> 6, (off + len - 1) >> 6);
+    return tasvir__log_slow(a, addr, len);
 }
 
 /**
