@@ -66,6 +66,7 @@ struct cal_opts {
     unsigned peers_lo, peers_hi;
     const char *out;
     const char *git_rev;
+    const char *note; /* --note: where it ran (e.g. the testbed node), into the note key */
     bool quick;
 };
 
@@ -858,7 +859,8 @@ static int write_file(const struct cal_opts *o, const struct cal_fig *f, const s
     fprintf(out, "cpu = %s\n", cpu);
     fprintf(out, "date = %s\n", date);
     fprintf(out, "tool = tasvir-bench calibrate%s, git %s\n", o->quick ? " --quick" : "", rev);
-    fprintf(out, "note = load average %s before, %s after\n", load0, load1);
+    fprintf(out, "note = load average %s before, %s after%s%s\n", load0, load1,
+            o->note ? "; " : "", o->note ? o->note : "");
     fprintf(out, "\n# internal-sync epochs\n");
     fprintf(out, "epoch_fixed_ns = %.1f\n", v->epoch_fixed);
     fprintf(out, "checkin_ns = %.1f\n", v->checkin);
@@ -913,6 +915,8 @@ static void usage(FILE *f)
             "  -p, --peers A,B    peer counts of the two idle-poll testbeds (default 1,31)\n"
             "  -g, --git-rev TEXT git revision recorded in the file (default: git describe of\n"
             "                     the source tree the program was built from)\n"
+            "  -n, --note TEXT    where it ran (e.g. 'testbed local-bridge, node 0'), added to\n"
+            "                     the file's note (one line, no '#')\n"
             "  -q, --quick        one round, few repetitions (seconds; a smoke test)\n"
             "  -h, --help         this help\n"
             "\n"
@@ -925,6 +929,7 @@ int bench_cmd_calibrate(int argc, char **argv)
                                          {"rounds", required_argument, NULL, 'r'},
                                          {"peers", required_argument, NULL, 'p'},
                                          {"git-rev", required_argument, NULL, 'g'},
+                                         {"note", required_argument, NULL, 'n'},
                                          {"quick", no_argument, NULL, 'q'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
@@ -934,7 +939,7 @@ int bench_cmd_calibrate(int argc, char **argv)
     int c;
     optind = 1;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, ":o:r:p:g:qh", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":o:r:p:g:n:qh", opts, NULL)) != -1) {
         switch (c) {
         case 'o':
             if (!optarg[0])
@@ -962,6 +967,11 @@ int bench_cmd_calibrate(int argc, char **argv)
             if (!optarg[0] || strpbrk(optarg, "#\n"))
                 bench_usage_error(PROG, "--git-rev: expected one line of text without '#'");
             o.git_rev = optarg;
+            break;
+        case 'n':
+            if (!optarg[0] || strpbrk(optarg, "#\n"))
+                bench_usage_error(PROG, "--note: expected one line of text without '#'");
+            o.note = optarg;
             break;
         case 'q':
             o.quick = true;

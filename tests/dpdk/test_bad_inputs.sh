@@ -12,6 +12,7 @@ HW="$BUILD/experiments/testbed/tasvir-hwconfig"
 COLLECT="$BUILD/experiments/testbed/tasvir-collect"
 NODE="$BUILD/experiments/node/tasvir-node"
 LAUNCH="$SRC/experiments/testbed/launch"
+BENCH="$BUILD/experiments/bench/tasvir-bench"
 SETUP="$SRC/experiments/testbed/host-setup"
 BAD="$SRC/tests/dpdk/bad-configs"
 failures=0 checks=0
@@ -127,6 +128,10 @@ expect 2 "--kill soon: expected N@T or N@T+R" "$LAUNCH" --config hw-configs/loca
 expect 2 "--kill: hw-configs/local-bridge.ini has no [node.9]" "$LAUNCH" --config hw-configs/local-bridge.ini --out "$OUTD/a" --kill 9@1 --build "$BUILD"
 expect 2 "--kill 1@8+5: the kill (and restart) must fall inside the 10s run" "$LAUNCH" --config hw-configs/local-bridge.ini --out "$OUTD/a" --duration 10 --kill 1@8+5 --build "$BUILD"
 expect 2 "--kill: only for local testbeds" "$LAUNCH" --config hw-configs/example-cluster.ini --out "$OUTD/a" --kill 1@2 --dry-run --build "$BUILD"
+expect 2 "--calibrate writes a calibration file, not a run: no --out" "$LAUNCH" --config hw-configs/local-bridge.ini --calibrate --out "$OUTD/a" --dry-run --build "$BUILD"
+expect 2 "--rounds 0: expected a whole number in 1..20" "$LAUNCH" --config hw-configs/example-cluster.ini --calibrate --rounds 0 --dry-run --build "$BUILD"
+expect 2 "--calib-out needs --calibrate" "$LAUNCH" --config hw-configs/local-bridge.ini --out "$OUTD/a" --calib-out "$OUTD/c" --dry-run --build "$BUILD"
+expect 2 "--note: expected one line of text without '#'" "$BENCH" calibrate --note 'a#b'
 mkdir -p "$OUTD/full" && touch "$OUTD/full/x"
 expect 2 "exists and is not empty" "$LAUNCH" --config hw-configs/local-memif.ini --out "$OUTD/full" --build "$BUILD"
 

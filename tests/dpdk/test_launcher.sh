@@ -3,9 +3,10 @@
 # with tasvir-node's default workload (versioned: the shared writers and staleness probes)
 # and the run directory collected and joined by tasvir-collect:
 #   dry_run_cluster  --dry-run of example-cluster.ini prints the expected ssh, scp,
-#                    host-setup and collect commands and runs nothing
+#                    host-setup and collect commands and runs nothing; so does --calibrate
+#                    (tasvir-bench calibrate on node 0's host, the file copied back)
 #   dry_run_bridge   --dry-run of local-bridge.ini prints the namespace/veth/bridge commands
-#                    and creates nothing
+#                    and creates nothing; --calibrate runs in node 0's namespace
 #   run_memif        local-memif: the writer on node 0 (writeNodes=0) writes for 2 s, node 1
 #                    reads its area (subscription=one): every version node 1 sees is
 #                    complete (probe_torn 0,
@@ -87,6 +88,17 @@ dry_run_cluster() {
     has "mount -t hugetlbfs -o pagesize=2M nodev /dev/hugepages" "$out"
     has "--bind=vfio-pci 0000:3b:00.0" "$out"
     has "performance" "$out"
+    # --calibrate: tasvir-bench calibrate over ssh on node 0's host, pinned to its lcores,
+    # the file copied back into the testbed's folder (here --calib-out)
+    "$LAUNCH" --config hw-configs/example-cluster.ini --calibrate --dry-run --rounds 3 \
+        --run-id "$rid" --build "$BUILD" --calib-out "$WORK/never/cal.calib" > "$out" 2>&1 ||
+        bad "calibrate dry run exited non-zero: $(cat "$out")"
+    has "$ssh tasvir@node0.example.org 'sudo -n /opt/tasvir/experiments/testbed/host-setup --hugepages 1024" "$out"
+    has "$ssh tasvir@node0.example.org 'taskset -c 2,3,4,5 /opt/tasvir/build/experiments/bench/tasvir-bench calibrate --rounds 3 --note '\''testbed example-cluster (cluster), node 0 on node0.example.org, CPUs 2,3,4,5'\'' --out /tmp/$rid/calibration.calib'" "$out"
+    has "scp -q -r -o BatchMode=yes -o ConnectTimeout=5 tasvir@node0.example.org:/tmp/$rid/calibration.calib $WORK/never/cal.calib.tmp" "$out"
+    has "$ssh tasvir@node0.example.org 'rm -rf /tmp/$rid'" "$out"
+    [ "$(grep -c "node[123].example.org" "$out")" = 0 ] || bad "calibrate touched a node other than 0"
+    [ ! -e "$WORK/never" ] || bad "the calibrate dry run created $WORK/never"
 }
 
 dry_run_bridge() {
@@ -106,6 +118,11 @@ dry_run_bridge() {
         --out "$WORK/nb" --run-id "$rid" --build "$BUILD" > "$out" 2>&1 || bad "dry run with --kill failed"
     has "kill -KILL <pid of node 2>" "$out"
     has "--duration 6 --out $WORK/nb/node2.restart" "$out"
+    "$LAUNCH" --config hw-configs/local-bridge.ini --calibrate --dry-run --run-id "$rid" \
+        --build "$BUILD" > "$out" 2>&1 || bad "calibrate dry run failed"
+    has "ip netns exec ${rid}n0 taskset -c 0,1 $BUILD/experiments/bench/tasvir-bench calibrate --rounds 5" "$out"
+    has "--out $SRC/hw-configs/local-bridge/calibration.calib" "$out"
+    has "ip netns delete ${rid}n0" "$out"
     local left; left=$(leftovers "$WORK/before" "$rid")
     [ -z "$left" ] || bad "the dry run created: $left"
 }
