@@ -56,6 +56,7 @@
 
 #include "../../runtime/core/internal.h"
 #include "bench.h"
+#include "capture.h"
 
 #define PROG "tasvir-bench calibrate"
 #define MS 1000000ull
@@ -93,94 +94,6 @@ static double *samples(unsigned n)
 
 /* ---- a capturing decorator over the loop backend (frames kept, not sent) ------------ */
 
-struct cap {
-    const struct tasvir_backend *inner;
-    struct tasvir_backend be;
-    struct tasvir_backend_ops ops;
-    bool on;
-    struct tasvir_frame **frames;
-    uint32_t n, cap;
-};
-
-static unsigned cap_tx(void *ctx, struct tasvir_frame **f, unsigned n)
-{
-    struct cap *c = ctx;
-    if (!c->on)
-        return c->inner->ops->tx_burst(c->inner->ctx, f, n);
-    if (c->n + n > c->cap) {
-        uint32_t cap = c->cap ? c->cap : 1024;
-        while (cap < c->n + n)
-            cap *= 2;
-        struct tasvir_frame **x = realloc(c->frames, cap * sizeof(*x));
-        if (!x)
-            return 0;
-        c->frames = x;
-        c->cap = cap;
-    }
-    memcpy(c->frames + c->n, f, n * sizeof(*f));
-    c->n += n;
-    return n;
-}
-static uint64_t cap_now(void *ctx)
-{
-    struct cap *c = ctx;
-    return c->inner->ops->now_ns(c->inner->ctx);
-}
-static unsigned cap_alloc(void *ctx, struct tasvir_frame **f, unsigned n)
-{
-    struct cap *c = ctx;
-    return c->inner->ops->frame_alloc(c->inner->ctx, f, n);
-}
-static void cap_free(void *ctx, struct tasvir_frame **f, unsigned n)
-{
-    struct cap *c = ctx;
-    c->inner->ops->frame_free(c->inner->ctx, f, n);
-}
-static unsigned cap_rx(void *ctx, struct tasvir_frame **f, unsigned n)
-{
-    struct cap *c = ctx;
-    return c->inner->ops->rx_burst(c->inner->ctx, f, n);
-}
-static void *cap_mem_alloc(void *ctx, size_t len, size_t align)
-{
-    struct cap *c = ctx;
-    return c->inner->ops->mem_alloc(c->inner->ctx, len, align);
-}
-static void cap_mem_free(void *ctx, void *p, size_t len)
-{
-    struct cap *c = ctx;
-    c->inner->ops->mem_free(c->inner->ctx, p, len);
-}
-static int cap_identity(void *ctx, struct tasvir_identity *o)
-{
-    struct cap *c = ctx;
-    return c->inner->ops->identity(c->inner->ctx, o);
-}
-static int cap_mcast(void *ctx, const uint8_t mac[6], int join)
-{
-    struct cap *c = ctx;
-    return c->inner->ops->mcast(c->inner->ctx, mac, join);
-}
-
-static void cap_init(struct cap *c, const struct tasvir_backend *inner)
-{
-    memset(c, 0, sizeof(*c));
-    c->inner = inner;
-    c->ops = (struct tasvir_backend_ops){
-        .now_ns = cap_now, .frame_alloc = cap_alloc, .frame_free = cap_free,
-        .tx_burst = cap_tx, .rx_burst = cap_rx, .mem_alloc = cap_mem_alloc,
-        .mem_free = cap_mem_free, .identity = cap_identity, .mcast = cap_mcast};
-    c->be.ops = &c->ops;
-    c->be.ctx = c;
-}
-
-static void cap_release(struct cap *c)
-{
-    if (c->n)
-        c->inner->ops->frame_free(c->inner->ctx, c->frames, c->n);
-    c->n = 0;
-}
-
 /* ---- a manual-clock testbed of n nodes, one worker thread each ---------------------- */
 
 struct tb {
@@ -189,15 +102,12 @@ struct tb {
     struct tasvir_node **node;
     struct tasvir_thread **t;
     unsigned n;
-    struct cap cap0; /* node 0's backend, captured on demand */
+    struct bench_cap cap0; /* node 0's backend, captured on demand */
 };
 
 static void tb_destroy(struct tb *b)
 {
-    if (b->cap0.inner) {
-        cap_release(&b->cap0);
-        free(b->cap0.frames);
-    }
+    bench_cap_fini(&b->cap0);
     for (unsigned i = 0; b->node && i < b->n; i++)
         tasvir_node_destroy(b->node[i]);
     if (b->net)
@@ -239,7 +149,7 @@ static int tb_create(struct tb *b, unsigned n, uint32_t mtu)
         tasvir_node_conf_init(&c);
         c.backend = tasvir_loop_port_backend(b->port[i]);
         if (i == 0) {
-            cap_init(&b->cap0, c.backend);
+            bench_cap_init(&b->cap0, c.backend);
             c.backend = &b->cap0.be;
         }
         c.peers = peers;
@@ -477,23 +387,9 @@ static int frame_case(uint32_t mtu, unsigned reps, double poll_idle, double *enc
         }
         for (int i = 0; i < 20; i++) /* published internally, external round not due yet */
             tb_step(&b, 10000);
-        b.cap0.on = true;
-        struct tasvir_stats s0, s1;
-        tasvir_node_stats(b.node[0], &s0);
-        s1 = s0;
-        uint64_t t0 = 0, t1 = 0;
-        for (int i = 0; i < 2000; i++) {
-            tasvir_loop_net_advance(b.net, 10000);
-            t0 = bench_ticks();
-            tasvir_node_poll(b.node[0], NULL);
-            t1 = bench_ticks();
-            tasvir_node_stats(b.node[0], &s1);
-            if (s1.data_frames_tx > s0.data_frames_tx)
-                break;
-            tasvir_service(b.t[0]);
-        }
-        b.cap0.on = false;
-        uint64_t frames = s1.data_frames_tx - s0.data_frames_tx;
+        struct bench_cap_round rd0;
+        bench_cap_round(&b.cap0, b.net, b.node[0], b.t[0], 10000, &rd0);
+        uint64_t frames = rd0.data_frames;
         if (!frames) {
             bench_info("calibrate: frames, MTU %u: no external round captured", mtu);
             tb_destroy(&b);
@@ -507,23 +403,12 @@ static int frame_case(uint32_t mtu, unsigned reps, double poll_idle, double *enc
                 nd++;
             }
         }
-        enc[r] = (bench_ticks_to_ns(t1 - t0) - poll_idle) / (double)frames;
+        enc[r] = (bench_ticks_to_ns(rd0.poll_ticks) - poll_idle) / (double)frames;
         fb[r] = nd ? (double)bytes / (double)nd : NAN;
         /* decode: the captured frames straight into the subscriber's receive path */
-        struct tasvir_node *sn = b.node[1];
-        struct tasvir_frame **fs = malloc(b.cap0.n * sizeof(*fs));
-        unsigned got = fs ? sn->be.ops->frame_alloc(sn->be.ctx, fs, b.cap0.n) : 0;
-        for (unsigned i = 0; i < got; i++) {
-            memcpy(fs[i]->data, b.cap0.frames[i]->data, b.cap0.frames[i]->len);
-            fs[i]->len = b.cap0.frames[i]->len;
-        }
-        uint64_t now = tasvir__now(sn);
-        uint64_t d0 = bench_ticks();
-        for (unsigned i = 0; i < got; i++)
-            tasvir__esync_rx_frame(sn, fs[i], now);
-        uint64_t d1 = bench_ticks();
-        free(fs);
-        dec[r] = got ? bench_ticks_to_ns(d1 - d0) / (double)got : NAN;
+        unsigned got;
+        uint64_t dticks = bench_cap_replay(&b.cap0, b.node[1], &got);
+        dec[r] = got ? bench_ticks_to_ns(dticks) / (double)got : NAN;
         /* the subscriber must end up with exactly the owner's contents */
         for (int i = 0; i < 100; i++)
             tb_step(&b, 10000);

@@ -21,85 +21,9 @@
 
 #include "../../runtime/core/internal.h"
 #include "bench.h"
+#include "capture.h"
 
 #define MS 1000000ull
-
-/* ---- a capturing decorator over the loop backend ------------------------------------ */
-
-struct cap {
-    const struct tasvir_backend *inner;
-    struct tasvir_backend be;
-    struct tasvir_backend_ops ops;
-    bool on;
-    struct tasvir_frame **frames; /* captured frames, still owned (not copied) */
-    uint32_t n, cap;
-};
-
-/* While capturing, transmitted frames are kept as they are (no copy, no delivery), so the
- * owner's timed poll costs what the core spends building them plus the backend's alloc. */
-static unsigned cap_tx(void *ctx, struct tasvir_frame **f, unsigned n)
-{
-    struct cap *c = ctx;
-    if (!c->on)
-        return c->inner->ops->tx_burst(c->inner->ctx, f, n);
-    if (c->n + n > c->cap) {
-        uint32_t cap = c->cap ? c->cap : 1024;
-        while (cap < c->n + n)
-            cap *= 2;
-        struct tasvir_frame **x = realloc(c->frames, cap * sizeof(*x));
-        if (!x)
-            return 0; /* the caller counts them as failed */
-        c->frames = x;
-        c->cap = cap;
-    }
-    memcpy(c->frames + c->n, f, n * sizeof(*f));
-    c->n += n;
-    return n;
-}
-
-#define FWD(name, ret, params, args)                                                       \
-    static ret cap_##name params                                                           \
-    {                                                                                      \
-        struct cap *c = ctx;                                                               \
-        return c->inner->ops->name args;                                                   \
-    }
-FWD(now_ns, uint64_t, (void *ctx), (c->inner->ctx))
-FWD(frame_alloc, unsigned, (void *ctx, struct tasvir_frame **f, unsigned n), (c->inner->ctx, f, n))
-FWD(rx_burst, unsigned, (void *ctx, struct tasvir_frame **f, unsigned n), (c->inner->ctx, f, n))
-FWD(mem_alloc, void *, (void *ctx, size_t len, size_t align), (c->inner->ctx, len, align))
-FWD(identity, int, (void *ctx, struct tasvir_identity *o), (c->inner->ctx, o))
-FWD(mcast, int, (void *ctx, const uint8_t mac[6], int join), (c->inner->ctx, mac, join))
-#undef FWD
-static void cap_frame_free(void *ctx, struct tasvir_frame **f, unsigned n)
-{
-    struct cap *c = ctx;
-    c->inner->ops->frame_free(c->inner->ctx, f, n);
-}
-static void cap_mem_free(void *ctx, void *p, size_t len)
-{
-    struct cap *c = ctx;
-    c->inner->ops->mem_free(c->inner->ctx, p, len);
-}
-
-static void cap_init(struct cap *c, const struct tasvir_backend *inner)
-{
-    memset(c, 0, sizeof(*c));
-    c->inner = inner;
-    c->ops = (struct tasvir_backend_ops){
-        .now_ns = cap_now_ns, .frame_alloc = cap_frame_alloc, .frame_free = cap_frame_free,
-        .tx_burst = cap_tx, .rx_burst = cap_rx_burst, .mem_alloc = cap_mem_alloc,
-        .mem_free = cap_mem_free, .identity = cap_identity, .mcast = cap_mcast};
-    c->be.ops = &c->ops;
-    c->be.ctx = c;
-}
-
-static void cap_fini(struct cap *c)
-{
-    if (c->n)
-        c->inner->ops->frame_free(c->inner->ctx, c->frames, c->n);
-    c->n = 0;
-    free(c->frames);
-}
 
 /* ---- a small manual-clock testbed ----------------------------------------------------- */
 
@@ -109,7 +33,7 @@ struct tb {
     struct tasvir_node *node[8];
     struct tasvir_thread *t[8];
     unsigned n;
-    struct cap cap0; /* node 0's backend is captured */
+    struct bench_cap cap0; /* node 0's backend is captured */
 };
 
 static int tb_create(struct tb *b, unsigned n, uint32_t mtu, int multicast, uint64_t seed)
@@ -136,7 +60,7 @@ static int tb_create(struct tb *b, unsigned n, uint32_t mtu, int multicast, uint
         tasvir_node_conf_init(&c);
         c.backend = tasvir_loop_port_backend(b->port[i]);
         if (i == 0) {
-            cap_init(&b->cap0, c.backend);
+            bench_cap_init(&b->cap0, c.backend);
             c.backend = &b->cap0.be;
         }
         c.peers = peers;
@@ -159,7 +83,7 @@ static int tb_create(struct tb *b, unsigned n, uint32_t mtu, int multicast, uint
 static void tb_destroy(struct tb *b)
 {
     if (b->cap0.inner)
-        cap_fini(&b->cap0); /* captured frames go back to the net before it goes */
+        bench_cap_fini(&b->cap0); /* captured frames go back to the net before it goes */
     for (unsigned i = 0; i < b->n; i++)
         tasvir_node_destroy(b->node[i]);
     tasvir_loop_net_destroy(b->net);
@@ -230,23 +154,15 @@ static int wire_case(struct bench_csv *csv, uint32_t mtu, int sparse, unsigned r
         for (int i = 0; i < 20; i++)
             tb_step(&b, 10000);
         /* capture the round: advance to it, time the owner's poll that builds the frames */
-        b.cap0.on = true;
-        uint64_t t0 = 0, t1 = 0;
-        struct tasvir_stats s0, s1;
-        tasvir_node_stats(b.node[0], &s0);
-        for (int i = 0; i < 2000; i++) {
-            tasvir_loop_net_advance(b.net, 10000);
-            t0 = bench_ticks();
-            tasvir_node_poll(b.node[0], NULL);
-            t1 = bench_ticks();
-            tasvir_node_stats(b.node[0], &s1);
-            if (s1.data_frames_tx > s0.data_frames_tx)
-                break;
-            tasvir_service(b.t[0]);
+        struct bench_cap_round rd0;
+        if (bench_cap_round(&b.cap0, b.net, b.node[0], b.t[0], 10000, &rd0)) {
+            bench_info("ext: no external round captured (mtu %u %s)", mtu,
+                       sparse ? "sparse" : "dense");
+            tb_destroy(&b);
+            return -1;
         }
-        b.cap0.on = false;
-        data_frames = s1.data_frames_tx - s0.data_frames_tx;
-        payload = s1.data_payload_tx - s0.data_payload_tx;
+        data_frames = rd0.data_frames;
+        payload = rd0.payload;
         /* frames of this version (DATA + VEND) among those captured (heartbeats may be too) */
         frames = 0;
         fbytes = 0;
@@ -257,22 +173,16 @@ static int wire_case(struct bench_csv *csv, uint32_t mtu, int sparse, unsigned r
                 fbytes += b.cap0.frames[i]->len;
             }
         }
-        enc[r] = bench_ticks_to_ns(t1 - t0) / (double)data_frames;
+        enc[r] = bench_ticks_to_ns(rd0.poll_ticks) / (double)data_frames;
         /* decode + apply: feed the captured frames straight into the subscriber */
-        struct tasvir_node *sn = b.node[1];
-        struct tasvir_frame **fs = malloc(b.cap0.n * sizeof(*fs));
-        unsigned got = sn->be.ops->frame_alloc(sn->be.ctx, fs, b.cap0.n);
-        for (unsigned i = 0; i < got; i++) {
-            memcpy(fs[i]->data, b.cap0.frames[i]->data, b.cap0.frames[i]->len);
-            fs[i]->len = b.cap0.frames[i]->len;
+        unsigned got;
+        uint64_t dticks = bench_cap_replay(&b.cap0, b.node[1], &got);
+        if (got != b.cap0.n) {
+            bench_info("ext: cannot allocate frames to replay (mtu %u)", mtu);
+            tb_destroy(&b);
+            return -1;
         }
-        uint64_t now = tasvir__now(sn);
-        uint64_t d0 = bench_ticks();
-        for (unsigned i = 0; i < got; i++)
-            tasvir__esync_rx_frame(sn, fs[i], now);
-        uint64_t d1 = bench_ticks();
-        free(fs);
-        dec[r] = bench_ticks_to_ns(d1 - d0) / (double)data_frames;
+        dec[r] = bench_ticks_to_ns(dticks) / (double)data_frames;
         /* and the subscriber must publish exactly the owner's contents */
         for (int i = 0; i < 100; i++)
             tb_step(&b, 10000);
