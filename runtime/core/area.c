@@ -73,6 +73,7 @@ static struct tasvir_area *new_handle(struct tasvir__area *a, struct tasvir_thre
         h->hot.wbase = a->wcopy;
         h->hot.wend = a->wcopy + a->len;
         h->hot.log = a->log;
+        h->hot.sum = a->sum;
     }
     h->magic = TASVIR__MAGIC_AREA;
     h->is_owner = owner;
@@ -91,6 +92,7 @@ static void kill_handle(struct tasvir_node *n, struct tasvir_area *h)
     h->hot.wbase = NULL;
     h->hot.wend = NULL;
     h->hot.log = NULL;
+    h->hot.sum = NULL;
     h->core = NULL;
     h->next = NULL;
     if (n->dead_tail)
@@ -114,6 +116,7 @@ void tasvir__area_free(struct tasvir_node *n, struct tasvir__area *a)
     if (a->rcopy)
         ops->mem_free(n->be.ctx, a->rcopy, a->copy_bytes);
     free(a->log);
+    free(a->sum);
     free(a->ever);
     for (int i = 0; i < TASVIR__TIERS; i++)
         free(a->ext.tier[i]);
@@ -168,7 +171,8 @@ struct tasvir__area *tasvir__area_new(struct tasvir_node *n, const char *name, u
     a->wcopy = ops->mem_alloc(n->be.ctx, a->copy_bytes, align);
     a->rcopy = ops->mem_alloc(n->be.ctx, a->copy_bytes, align);
     a->log = calloc(a->nwords, sizeof(uint64_t));
-    if (!a->wcopy || !a->rcopy || !a->log) {
+    a->sum = calloc(tasvir__sum_words(a->nwords), sizeof(uint64_t));
+    if (!a->wcopy || !a->rcopy || !a->log || !a->sum) {
         tasvir__area_free(n, a);
         *rc = -ENOMEM;
         return NULL;
@@ -468,8 +472,8 @@ int tasvir_area_get_sync(const struct tasvir_area *h, uint64_t *sync_int_us, uin
     return 0;
 }
 
-/* Mark lines [first, last] dirty in a bitmap. */
-static void set_bits(uint64_t *log, uint64_t first, uint64_t last)
+/* Mark lines [first, last] dirty in a bitmap and its summary. */
+static void set_bits(uint64_t *log, uint64_t *sum, uint64_t first, uint64_t last)
 {
     uint64_t wf = first >> 6, wl = last >> 6;
     uint64_t mf = ~(uint64_t)0 << (first & 63);
@@ -478,15 +482,16 @@ static void set_bits(uint64_t *log, uint64_t first, uint64_t last)
         uint64_t m = mf & ml;
         if ((log[wf] & m) != m)
             log[wf] |= m;
-        return;
+    } else {
+        if ((log[wf] & mf) != mf)
+            log[wf] |= mf;
+        for (uint64_t w = wf + 1; w < wl; w++)
+            if (log[w] != ~(uint64_t)0)
+                log[w] = ~(uint64_t)0;
+        if ((log[wl] & ml) != ml)
+            log[wl] |= ml;
     }
-    if ((log[wf] & mf) != mf)
-        log[wf] |= mf;
-    for (uint64_t w = wf + 1; w < wl; w++)
-        if (log[w] != ~(uint64_t)0)
-            log[w] = ~(uint64_t)0;
-    if ((log[wl] & ml) != ml)
-        log[wl] |= ml;
+    tasvir__sum_mark(sum, wf, wl);
 }
 
 static int log_bad(struct tasvir_area *h)
@@ -512,14 +517,14 @@ int tasvir__log_slow(struct tasvir_area *h, const void *addr, size_t len)
     if (off > wlen || (off == wlen && len) || len > wlen - off)
         return log_bad(h);
     if (len)
-        set_bits(h->hot.log, off >> 6, (off + len - 1) >> 6);
+        set_bits(h->hot.log, h->hot.sum, off >> 6, (off + len - 1) >> 6);
     return 0;
 }
 
 void tasvir__log_lines(struct tasvir__area *a, uint64_t off, uint64_t len)
 {
     if (len)
-        set_bits(a->log, off >> 6, (off + len - 1) >> 6);
+        set_bits(a->log, a->sum, off >> 6, (off + len - 1) >> 6);
 }
 
 int tasvir_log_checked(struct tasvir_thread *t, struct tasvir_area *h, const void *addr,

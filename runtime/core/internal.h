@@ -39,6 +39,10 @@
 #define TASVIR__WORD_LINES 64
 /* Lines per copy chunk: work unit handed to one thread during the COPY phase (4 MiB). */
 #define TASVIR__CHUNK_WORDS 1024u
+/* log words per summary bit (512 lines, 32 KiB of area); chunks hold whole summary words */
+#define TASVIR__GROUP_WORDS 8u
+_Static_assert(TASVIR__CHUNK_WORDS % (64 * TASVIR__GROUP_WORDS) == 0,
+               "a chunk must hold whole summary words");
 /* Most chunks per epoch (20-bit fields of chunk_ctl): 4 TiB of areas per node. */
 #define TASVIR__MAX_CHUNKS 0xfffffu
 #define TASVIR__CHUNK_CTL(seq, total, next) \
@@ -145,6 +149,8 @@ struct tasvir__area {
     uint8_t *wcopy;  /* writer copy (owner) */
     uint8_t *rcopy;  /* reader copy: the published snapshot */
     uint64_t *log;   /* dirty bitmap of wcopy, nwords words */
+    uint64_t *sum;   /* summary of log: bit g set whenever a bit of words [8g, 8g+8) may be
+                      * set (TASVIR__GROUP_WORDS); cleared with them by the copy */
     uint64_t copy_bytes; /* allocated bytes of each copy (nlines * 64) */
     struct tasvir_thread *owner; /* owner thread; NULL for engine-owned and replica areas */
     struct tasvir_area *owner_handle;
@@ -371,6 +377,20 @@ void tasvir__log(const struct tasvir_node *n, int level, const char *fmt, ...)
 
 /* Internal syncs happen on a grid: at multiples of the area's interval on the node clock,
  * so areas with equal (or multiple) intervals are always published in the same epochs. */
+/* Summary bitmap words for an area of nwords log words. */
+static inline uint64_t tasvir__sum_words(uint64_t nwords)
+{
+    uint64_t groups = (nwords + TASVIR__GROUP_WORDS - 1) / TASVIR__GROUP_WORDS;
+    return (groups + 63) / 64;
+}
+
+/* Set the summary bits of log words [wf, wl]. */
+static inline void tasvir__sum_mark(uint64_t *sum, uint64_t wf, uint64_t wl)
+{
+    for (uint64_t g = wf / TASVIR__GROUP_WORDS; g <= wl / TASVIR__GROUP_WORDS; g++)
+        sum[g >> 6] |= (uint64_t)1 << (g & 63);
+}
+
 static inline uint64_t tasvir__grid_next(uint64_t t, uint64_t iv)
 {
     return iv ? (t / iv + 1) * iv : t;

@@ -34,11 +34,13 @@ static inline void copy_line(uint8_t *dst, const uint8_t *src)
     memcpy(dst, src, TASVIR_LINE_BYTES);
 }
 
-/* Copy the dirty lines of bitmap words [wb, we) of area a and clear them.
- * Returns the number of dirty lines found.  The scan skips 8 clean words (512 lines) per
- * test.  Runs of lines are copied with memcpy at once; isolated lines (scattered writes)
- * go through a small software pipeline: each is prefetched when found and copied
- * PIPE_DEPTH lines later, so their cache and TLB misses overlap instead of queuing. */
+/* Copy the dirty lines of bitmap words [wb, we) of area a and clear them (wb is a multiple
+ * of 64 groups: chunks own whole summary words).  Returns the number of dirty lines found.
+ * The scan visits only the groups of 8 words (512 lines) whose summary bit is set, so an
+ * idle area costs one summary word per 4096 words of bitmap (16 MiB of area).  Runs of
+ * lines are copied with memcpy at once; isolated lines (scattered writes) go through a
+ * small software pipeline: each is prefetched when found and copied PIPE_DEPTH lines
+ * later, so their cache and TLB misses overlap instead of queuing. */
 #define PIPE_DEPTH 16
 static uint64_t copy_words(struct tasvir__area *a, uint64_t wb, uint64_t we)
 {
@@ -49,56 +51,59 @@ static uint64_t copy_words(struct tasvir__area *a, uint64_t wb, uint64_t we)
     uint32_t n_or = a->n_or_logs;
     uint64_t pipe[PIPE_DEPTH];
     unsigned head = 0, queued = 0;
-    uint64_t w = wb;
-    while (w < we) {
-        if (w + 8 <= we) {
-            const uint64_t *g = log + w;
-            if ((g[0] | g[1] | g[2] | g[3] | g[4] | g[5] | g[6] | g[7]) == 0) {
-                w += 8;
-                continue;
-            }
-        }
-        uint64_t x = log[w];
-        if (x == 0) {
-            w++;
+    uint64_t gb = wb / TASVIR__GROUP_WORDS;
+    uint64_t ge = (we + TASVIR__GROUP_WORDS - 1) / TASVIR__GROUP_WORDS;
+    for (uint64_t sw = gb >> 6; sw < (ge + 63) >> 6; sw++) {
+        uint64_t groups = a->sum[sw];
+        if (!groups)
             continue;
-        }
-        log[w] = 0;
-        /* the external sync's cumulative diff logs learn this version's lines */
-        for (uint32_t k = 0; k < n_or; k++)
-            a->or_logs[k][w] |= x;
-        uint64_t base = w << 12; /* byte offset of the word's first line: w*64 lines*64 B */
-        if (x == ~(uint64_t)0) {
-            memcpy(dst + base, src + base, 64 * TASVIR_LINE_BYTES);
-            changed += 64;
-            w++;
-            continue;
-        }
-        while (x) {
-            unsigned tz = (unsigned)__builtin_ctzll(x);
-            uint64_t off = base + ((uint64_t)tz << TASVIR__LINE_SHIFT);
-            if (!((x >> tz) & 2)) { /* an isolated line: into the pipeline */
-                __builtin_prefetch(src + off, 0, 0);
-                __builtin_prefetch(dst + off, 1, 0);
-                if (queued == PIPE_DEPTH) {
-                    copy_line(dst + pipe[head], src + pipe[head]);
-                    pipe[head] = off;
-                    head = (head + 1) % PIPE_DEPTH;
-                } else {
-                    pipe[(head + queued++) % PIPE_DEPTH] = off;
+        a->sum[sw] = 0;
+        while (groups) {
+            uint64_t g = (sw << 6) + (unsigned)__builtin_ctzll(groups);
+            groups &= groups - 1;
+            uint64_t w = g * TASVIR__GROUP_WORDS;
+            uint64_t wend = w + TASVIR__GROUP_WORDS < we ? w + TASVIR__GROUP_WORDS : we;
+            for (; w < wend; w++) {
+                uint64_t x = log[w];
+                if (x == 0)
+                    continue;
+                log[w] = 0;
+                /* the external sync's cumulative diff logs learn this version's lines */
+                for (uint32_t k = 0; k < n_or; k++)
+                    a->or_logs[k][w] |= x;
+                uint64_t base = w << 12; /* byte offset of the word's first line */
+                if (x == ~(uint64_t)0) {
+                    memcpy(dst + base, src + base, 64 * TASVIR_LINE_BYTES);
+                    changed += 64;
+                    continue;
                 }
-                changed++;
-                x &= x - 1;
-                continue;
+                while (x) {
+                    unsigned tz = (unsigned)__builtin_ctzll(x);
+                    uint64_t off = base + ((uint64_t)tz << TASVIR__LINE_SHIFT);
+                    if (!((x >> tz) & 2)) { /* an isolated line: into the pipeline */
+                        __builtin_prefetch(src + off, 0, 0);
+                        __builtin_prefetch(dst + off, 1, 0);
+                        if (queued == PIPE_DEPTH) {
+                            copy_line(dst + pipe[head], src + pipe[head]);
+                            pipe[head] = off;
+                            head = (head + 1) % PIPE_DEPTH;
+                        } else {
+                            pipe[(head + queued++) % PIPE_DEPTH] = off;
+                        }
+                        changed++;
+                        x &= x - 1;
+                        continue;
+                    }
+                    /* a run of consecutive lines (rest != all-ones unless it reaches bit 63) */
+                    uint64_t rest = x >> tz;
+                    unsigned run = rest == ~(uint64_t)0 >> tz ? 64 - tz
+                                                              : (unsigned)__builtin_ctzll(~rest);
+                    memcpy(dst + off, src + off, (size_t)run * TASVIR_LINE_BYTES);
+                    changed += run;
+                    x = run + tz >= 64 ? 0 : x & ~((((uint64_t)1 << run) - 1) << tz);
+                }
             }
-            /* a run of consecutive lines (rest != all-ones unless it reaches bit 63) */
-            uint64_t rest = x >> tz;
-            unsigned run = rest == ~(uint64_t)0 >> tz ? 64 - tz : (unsigned)__builtin_ctzll(~rest);
-            memcpy(dst + off, src + off, (size_t)run * TASVIR_LINE_BYTES);
-            changed += run;
-            x = run + tz >= 64 ? 0 : x & ~((((uint64_t)1 << run) - 1) << tz);
         }
-        w++;
     }
     for (; queued; queued--, head = (head + 1) % PIPE_DEPTH)
         copy_line(dst + pipe[head], src + pipe[head]);

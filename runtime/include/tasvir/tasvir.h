@@ -515,14 +515,17 @@ struct tasvir__area_hot {
     const uint8_t *wbase; /* writer copy; NULL on handles that may not write */
     const uint8_t *wend;  /* wbase + length; NULL on handles that may not write */
     uint64_t *log;        /* dirty bitmap: bit i set = line i changed since the last sync */
+    uint64_t *sum;        /* summary: bit g set = log words 8g..8g+7 may have bits set */
 };
 
 int tasvir__log_slow(struct tasvir_area *a, const void *addr, size_t len);
 
 /**
  * Record that the owner wrote [addr, addr+len) of the writer copy.  Marks every 64-byte
- * line touched dirty; a single-line call does one load and, only if the bit was clear, one
- * plain store (no atomics: only the owner thread logs its area).  len == 0 does nothing.
+ * line touched dirty; a single-line call does one load and, only if the bit was clear, two
+ * plain stores (the line's bit and its 32 KiB group's summary bit, which lets an epoch skip
+ * clean parts of large areas without reading their bitmap); no atomics: only the owner
+ * thread logs its area.  len == 0 does nothing.
  * @return 0; TASVIR_ENOTOWNER (a reader handle); -ERANGE (outside the writer copy).
  *         Rejections are also counted in tasvir_stats.log_misuse.
  */
@@ -538,8 +541,10 @@ static inline int tasvir_log(struct tasvir_area *a, const void *addr, size_t len
                          1)) {
         uint64_t *w = h->log + (off >> 12);
         uint64_t bit = (uint64_t)1 << ((off >> 6) & 63);
-        if (!(*w & bit))
+        if (!(*w & bit)) {
             *w |= bit;
+            h->sum[off >> 21] |= (uint64_t)1 << ((off >> 15) & 63);
+        }
         return 0;
     }
     return tasvir__log_slow(a, addr, len);
