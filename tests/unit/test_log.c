@@ -4,7 +4,8 @@
  * Covers: first and last byte, unaligned ranges inside a line, line-crossing and
  * word-crossing ranges, multi-word ranges, the whole area, areas whose length is not a
  * multiple of 64, len == 0, repeated logging of one line, out-of-range addresses, reader
- * handles and the wrong thread (errors and the log_misuse counter).  Each case writes a
+ * handles and the wrong thread (errors and the log_misuse counter), and in an 8 MiB area
+ * lines and ranges across the summary's group, word and chunk boundaries.  Each case writes a
  * pattern over the whole writer copy, logs only the range under test, runs one epoch and
  * checks that exactly the lines of that range reached the reader copy.
  */
@@ -85,6 +86,17 @@ LOG_CASE(whole_area, AREA_BYTES, 0, AREA_BYTES, 0, 255)
 LOG_CASE(odd_length_last_byte, 1000, 999, 1, 15, 15)
 LOG_CASE(odd_length_whole, 1000, 0, 1000, 0, 15)
 LOG_CASE(len_zero, AREA_BYTES, 500, 0, -1, -1)
+
+/* Large areas: the copy visits only the 512-line groups whose summary bit is set, and each
+ * 4 MiB chunk owns whole summary words.  Lines past the first group, ranges across group,
+ * summary-word and chunk boundaries, and the last line of a large area. */
+#define BIG_BYTES (8u << 20) /* 131072 lines, 2048 words, 256 groups, 2 chunks */
+LOG_CASE(big_line_in_far_group, BIG_BYTES, 70000 * 64, 64, 70000, 70000)
+LOG_CASE(big_group_crossing, BIG_BYTES, 511 * 64 + 32, 64, 511, 512)
+LOG_CASE(big_summary_word_crossing, BIG_BYTES, (64 * 512 - 2) * 64, 4 * 64, 32766, 32769)
+LOG_CASE(big_chunk_crossing, BIG_BYTES, (65536 - 1) * 64, 2 * 64, 65535, 65536)
+LOG_CASE(big_range_over_groups, BIG_BYTES, 1000 * 64 + 5, 3000 * 64, 1000, 4000)
+LOG_CASE(big_last_line, BIG_BYTES, BIG_BYTES - 1, 1, 131071, 131071)
 
 Test(log, same_line_twice_is_one_line, .timeout = 10)
 {
