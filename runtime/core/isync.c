@@ -38,10 +38,12 @@ static inline void copy_line(uint8_t *dst, const uint8_t *src)
  * of 64 groups: chunks own whole summary words).  Returns the number of dirty lines found.
  * The scan visits only the groups of 8 words (512 lines) whose summary bit is set, so an
  * idle area costs one summary word per 4096 words of bitmap (16 MiB of area).  Runs of
- * lines are copied with memcpy at once; isolated lines (scattered writes) go through a
- * small software pipeline: each is prefetched when found and copied PIPE_DEPTH lines
- * later, so their cache and TLB misses overlap instead of queuing. */
+ * lines are copied with memcpy at once; isolated lines (scattered writes) of areas larger
+ * than PIPE_MIN_BYTES go through a small software pipeline: each is prefetched when found
+ * and copied PIPE_DEPTH lines later, so their cache and TLB misses overlap instead of
+ * queuing. */
 #define PIPE_DEPTH 16
+#define PIPE_MIN_BYTES (8ull << 20)
 static uint64_t copy_words(struct tasvir__area *a, uint64_t wb, uint64_t we)
 {
     uint64_t changed = 0;
@@ -51,6 +53,9 @@ static uint64_t copy_words(struct tasvir__area *a, uint64_t wb, uint64_t we)
     uint32_t n_or = a->n_or_logs;
     uint64_t pipe[PIPE_DEPTH];
     unsigned head = 0, queued = 0;
+    /* the prefetch pipeline pays off only when lines miss the caches; below this size
+     * its bookkeeping costs more than it hides (tasvir-bench local, sync_copy rnd) */
+    bool pipelined = a->copy_bytes > PIPE_MIN_BYTES;
     uint64_t gb = wb / TASVIR__GROUP_WORDS;
     uint64_t ge = (we + TASVIR__GROUP_WORDS - 1) / TASVIR__GROUP_WORDS;
     for (uint64_t sw = gb >> 6; sw < (ge + 63) >> 6; sw++) {
@@ -80,6 +85,12 @@ static uint64_t copy_words(struct tasvir__area *a, uint64_t wb, uint64_t we)
                 while (x) {
                     unsigned tz = (unsigned)__builtin_ctzll(x);
                     uint64_t off = base + ((uint64_t)tz << TASVIR__LINE_SHIFT);
+                    if (!((x >> tz) & 2) && !pipelined) { /* isolated, cache-resident */
+                        copy_line(dst + off, src + off);
+                        changed++;
+                        x &= x - 1;
+                        continue;
+                    }
                     if (!((x >> tz) & 2)) { /* an isolated line: into the pipeline */
                         __builtin_prefetch(src + off, 0, 0);
                         __builtin_prefetch(dst + off, 1, 0);
