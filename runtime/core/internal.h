@@ -40,7 +40,7 @@
 /* Lines per copy chunk: work unit handed to one thread during the COPY phase (4 MiB). */
 #define TASVIR__CHUNK_WORDS 1024u
 /* log words per summary bit (512 lines, 32 KiB of area); chunks hold whole summary words */
-#define TASVIR__GROUP_WORDS 8u
+#define TASVIR__GROUP_WORDS (1u << (TASVIR__SUM_SHIFT - 12))
 _Static_assert(TASVIR__CHUNK_WORDS % (64 * TASVIR__GROUP_WORDS) == 0,
                "a chunk must hold whole summary words");
 /* Most chunks per epoch (20-bit fields of chunk_ctl): 4 TiB of areas per node. */

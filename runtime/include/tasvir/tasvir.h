@@ -511,6 +511,8 @@ int tasvir_area_get_sync(const struct tasvir_area *a, uint64_t *sync_int_us, uin
  * on purpose: the application's stores into its area (through uint64_t * and the like)
  * then cannot alias them under C's type rules, so a compiler may keep them in registers
  * across a loop of writes instead of reloading them at every tasvir_log(). */
+/* log2 of the area bytes one summary bit covers (8 bitmap words: 32 KiB) */
+#define TASVIR__SUM_SHIFT 15
 struct tasvir__area_hot {
     const uint8_t *wbase; /* writer copy; NULL on handles that may not write */
     const uint8_t *wend;  /* wbase + length; NULL on handles that may not write */
@@ -543,7 +545,7 @@ static inline int tasvir_log(struct tasvir_area *a, const void *addr, size_t len
         uint64_t bit = (uint64_t)1 << ((off >> 6) & 63);
         if (!(*w & bit)) {
             *w |= bit;
-            h->sum[off >> 21] |= (uint64_t)1 << ((off >> 15) & 63);
+            h->sum[off >> (TASVIR__SUM_SHIFT + 6)] |= (uint64_t)1 << ((off >> TASVIR__SUM_SHIFT) & 63);
         }
         return 0;
     }
