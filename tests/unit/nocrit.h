@@ -43,8 +43,8 @@ static int nocrit_n;
 #define cr_assert(expr, ...)                                                               \
     do {                                                                                   \
         if (!(expr)) {                                                                     \
-            fprintf(stderr, "%s:%d: assertion failed: %s ", __FILE__, __LINE__, #expr);    \
-            fprintf(stderr, "" __VA_ARGS__);                                               \
+            fprintf(stderr, "%s:%d: assertion failed: %s", __FILE__, __LINE__, #expr);     \
+            fprintf(stderr, " " __VA_ARGS__); /* never an empty format */                  \
             fputc('\n', stderr);                                                           \
             exit(1);                                                                       \
         }                                                                                  \
