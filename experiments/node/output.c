@@ -17,7 +17,7 @@
 #ifndef TASVIR_VERSION
 #define TASVIR_VERSION "unknown"
 #endif
-#include "tnode-gitrev.h" /* TNODE_GIT_REV: git describe --always --dirty of the build */
+#include "tnode-gitrev.h" /* TNODE_GIT_DESCRIBE: git describe --always --dirty of the build */
 
 uint64_t tnode_gaps_quantile(const struct tnode_gaps *g, double q)
 {
@@ -122,7 +122,7 @@ static json_t *manifest(const struct tnode_results *r)
     json_object_set_new(m, "label", json_string(r->label));
     json_object_set_new(m, "mode", json_string("hw"));
     json_object_set_new(m, "seed", json_integer((json_int_t)r->seed));
-    json_object_set_new(m, "git_rev", json_string(TNODE_GIT_REV));
+    json_object_set_new(m, "git_rev", json_string(TNODE_GIT_DESCRIBE));
     json_object_set_new(m, "params", params(r));
     json_t *given = json_array();
     for (unsigned i = 0; i < r->n_params; i++) {

@@ -1,4 +1,11 @@
-# Writes OUT with the git revision of SRC (or "unknown"), touching it only on change.
+# cmake -DSRC=DIR -DOUT=FILE -DPREFIX=NAME -P gitrev.cmake
+# Writes OUT, a header defining NAME_GIT_REV (full commit id of SRC), NAME_GIT_DIRTY (1 if
+# tracked files differ from it) and NAME_GIT_DESCRIBE (`git describe --always --dirty`);
+# "unknown" outside a git checkout.  OUT is rewritten only when its text changes, so an
+# unchanged revision rebuilds nothing.  Used for the git revision in run manifests.
+if(NOT PREFIX)
+  message(FATAL_ERROR "gitrev.cmake: PREFIX is not set")
+endif()
 execute_process(COMMAND git -C "${SRC}" rev-parse HEAD
                 OUTPUT_VARIABLE rev OUTPUT_STRIP_TRAILING_WHITESPACE
                 RESULT_VARIABLE rc ERROR_QUIET)
@@ -18,7 +25,7 @@ execute_process(COMMAND git -C "${SRC}" describe --always --dirty
 if(NOT rc3 EQUAL 0 OR desc STREQUAL "")
   set(desc "unknown")
 endif()
-set(text "#define TASVIR_SIM_GIT_REV \"${rev}\"\n#define TASVIR_SIM_GIT_DIRTY ${dirty}\n#define TASVIR_SIM_GIT_DESCRIBE \"${desc}\"\n")
+set(text "#define ${PREFIX}_GIT_REV \"${rev}\"\n#define ${PREFIX}_GIT_DIRTY ${dirty}\n#define ${PREFIX}_GIT_DESCRIBE \"${desc}\"\n")
 if(EXISTS "${OUT}")
   file(READ "${OUT}" old)
 else()
