@@ -46,18 +46,6 @@ const KeyDef kKeys[] = {
 
 const char* const kTextKeys[] = {"machine", "cpu", "date", "tool", "note"};
 
-std::string
-Trim(const std::string& s)
-{
-    size_t b = s.find_first_not_of(" \t\r");
-    if (b == std::string::npos)
-    {
-        return "";
-    }
-    size_t e = s.find_last_not_of(" \t\r");
-    return s.substr(b, e - b + 1);
-}
-
 uint64_t
 Fnv1a64(const std::string& s)
 {
@@ -144,7 +132,7 @@ TasvirCostModel::Parse(const std::string& text, const std::string& name, std::st
     {
         lineNo++;
         std::string line = raw.substr(0, raw.find('#'));
-        line = Trim(line);
+        line = TasvirTrimBlanks(line);
         if (line.empty())
         {
             continue;
@@ -154,8 +142,8 @@ TasvirCostModel::Parse(const std::string& text, const std::string& name, std::st
         {
             return fail("expected 'key = value', got '" + line + "'");
         }
-        std::string key = Trim(line.substr(0, eq));
-        std::string value = Trim(line.substr(eq + 1));
+        std::string key = TasvirTrimBlanks(line.substr(0, eq));
+        std::string value = TasvirTrimBlanks(line.substr(eq + 1));
         if (key.empty())
         {
             return fail("missing key before '='");
@@ -325,6 +313,18 @@ uint64_t
 TasvirCostModel::DecodeCostNs(uint32_t frameBytes) const
 {
     return Round(m_p.frame_decode_ns + m_p.frame_decode_ns_per_kib * frameBytes / 1024.0);
+}
+
+std::string
+TasvirTrimBlanks(const std::string& s)
+{
+    size_t b = s.find_first_not_of(" \t\r");
+    if (b == std::string::npos)
+    {
+        return "";
+    }
+    size_t e = s.find_last_not_of(" \t\r");
+    return s.substr(b, e - b + 1);
 }
 
 } // namespace ns3

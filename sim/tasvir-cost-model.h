@@ -93,6 +93,12 @@ class TasvirCostModel
     std::vector<std::pair<std::string, std::string>> m_meta;
 };
 
+/**
+ * \brief Strip leading and trailing blanks (space, tab, CR) from a line of a "key = value"
+ * text file (calibration files, tasvir-sim config files).
+ */
+std::string TasvirTrimBlanks(const std::string& s);
+
 } // namespace ns3
 
 #endif /* TASVIR_COST_MODEL_H */

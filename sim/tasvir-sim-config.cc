@@ -6,6 +6,8 @@
  */
 #include "tasvir-sim-config.h"
 
+#include "tasvir-cost-model.h"
+
 #include <algorithm>
 #include <cerrno>
 #include <cmath>
@@ -21,18 +23,6 @@ namespace ns3
 
 namespace
 {
-
-std::string
-Trim(const std::string& s)
-{
-    size_t b = s.find_first_not_of(" \t\r");
-    if (b == std::string::npos)
-    {
-        return "";
-    }
-    size_t e = s.find_last_not_of(" \t\r");
-    return s.substr(b, e - b + 1);
-}
 
 bool
 ParseUint(const std::string& v, uint64_t lo, uint64_t hi, uint64_t* out, std::string* err)
@@ -431,7 +421,7 @@ TasvirSimConfig::LoadFile(const std::string& path, std::string* error)
     while (std::getline(in, raw))
     {
         lineNo++;
-        std::string line = Trim(raw.substr(0, raw.find('#')));
+        std::string line = TasvirTrimBlanks(raw.substr(0, raw.find('#')));
         if (line.empty())
         {
             continue;
@@ -443,8 +433,8 @@ TasvirSimConfig::LoadFile(const std::string& path, std::string* error)
                      line + "'";
             return false;
         }
-        std::string key = Trim(line.substr(0, eq));
-        std::string value = Trim(line.substr(eq + 1));
+        std::string key = TasvirTrimBlanks(line.substr(0, eq));
+        std::string value = TasvirTrimBlanks(line.substr(eq + 1));
         if (key == "config")
         {
             *error = path + ":" + std::to_string(lineNo) + ": config files cannot include others";
