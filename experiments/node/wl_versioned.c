@@ -338,15 +338,6 @@ static bool writes_here(const struct vconf *c, uint16_t node)
 
 /* ---- set-up ------------------------------------------------------------------------- */
 
-static uint64_t mix64(uint64_t x)
-{
-    x ^= x >> 33;
-    x *= 0xff51afd7ed558ccdull;
-    x ^= x >> 33;
-    x *= 0xc4ceb9fe1a85ec53ull;
-    return x ^ (x >> 33);
-}
-
 static void wl_destroy(void *wv);
 
 static int add_targets(struct vwl *w, struct vthread *t)
@@ -381,9 +372,9 @@ static int add_targets(struct vwl *w, struct vthread *t)
         for (unsigned i = 0; i < e->n_nodes; i++)
             if (e->node_ids[i] != e->node_id)
                 others[no++] = e->node_ids[i];
-        uint64_t r = mix64(e->seed * 0x9e3779b97f4a7c15ull + e->node_id + 1);
+        uint64_t r = tsv_mix64(e->seed * 0x9e3779b97f4a7c15ull + e->node_id + 1);
         for (unsigned k = 0; k < c->subscribe_k && k < no; k++) {
-            r = mix64(r + k);
+            r = tsv_mix64(r + k);
             unsigned pick = k + (unsigned)(r % (no - k));
             uint16_t x = others[k];
             others[k] = others[pick];
@@ -479,7 +470,7 @@ static int thread_init(void *wv, unsigned idx, struct tasvir_thread *th)
             wc.rate_hz = w->c.write_rate;
             wc.burst = w->c.burst;
             wc.poisson = w->c.poisson;
-            wc.seed = mix64(w->env.seed + o->j);
+            wc.seed = tsv_mix64(w->env.seed + o->j);
             if ((rc = tsv_writer_init(&o->w, o->a, &wc, w->env.node_id, now)))
                 return rc;
             o->have_writer = true;

@@ -11,18 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-static uint64_t mix64(uint64_t x)
-{
-    x ^= x >> 33;
-    x *= 0xff51afd7ed558ccdull;
-    x ^= x >> 33;
-    x *= 0xc4ceb9fe1a85ec53ull;
-    return x ^ (x >> 33);
-}
-
 static uint64_t line_mix(uint64_t gen, uint64_t idx)
 {
-    return mix64(gen * 0x9e3779b97f4a7c15ull ^ (idx << 32) ^ 0x5bd1e995u);
+    return tsv_mix64(gen * 0x9e3779b97f4a7c15ull ^ (idx << 32) ^ 0x5bd1e995u);
 }
 
 static uint64_t zero_digest(uint64_t nlines)
@@ -39,9 +30,9 @@ static void stamp(uint8_t *line, uint64_t gen, uint64_t write_ns, uint64_t idx)
     w[0] = gen;
     w[1] = write_ns;
     w[2] = idx;
-    uint64_t sum = mix64(gen ^ (idx << 40) ^ write_ns);
+    uint64_t sum = tsv_mix64(gen ^ (idx << 40) ^ write_ns);
     for (int i = 3; i < 7; i++) {
-        w[i] = mix64(gen * 7 + idx * 13 + (uint64_t)i);
+        w[i] = tsv_mix64(gen * 7 + idx * 13 + (uint64_t)i);
         sum ^= w[i];
     }
     w[7] = sum;
@@ -62,9 +53,9 @@ static uint64_t check_stamp(const uint8_t *line, uint64_t idx, uint64_t *write_n
     }
     if (w[2] != idx)
         return UINT64_MAX;
-    uint64_t sum = mix64(w[0] ^ (idx << 40) ^ w[1]);
+    uint64_t sum = tsv_mix64(w[0] ^ (idx << 40) ^ w[1]);
     for (int i = 3; i < 7; i++) {
-        if (w[i] != mix64(w[0] * 7 + idx * 13 + (uint64_t)i))
+        if (w[i] != tsv_mix64(w[0] * 7 + idx * 13 + (uint64_t)i))
             return UINT64_MAX;
         sum ^= w[i];
     }
@@ -74,8 +65,8 @@ static uint64_t check_stamp(const uint8_t *line, uint64_t idx, uint64_t *write_n
 
 static uint64_t header_check(const uint64_t *h)
 {
-    return mix64(h[0] ^ mix64(h[1]) ^ mix64(h[2] + 1) ^ mix64(h[3] + 2) ^ mix64(h[4] + 3) ^
-                 mix64(h[5] + 4));
+    return tsv_mix64(h[0] ^ tsv_mix64(h[1]) ^ tsv_mix64(h[2] + 1) ^ tsv_mix64(h[3] + 2) ^ tsv_mix64(h[4] + 3) ^
+                 tsv_mix64(h[5] + 4));
 }
 
 static uint64_t xorshift(uint64_t *s)
@@ -139,7 +130,7 @@ int tsv_writer_init(struct tsv_writer *w, struct tasvir_area *owner, const struc
         return -ENOMEM;
     w->zero_digest = zero_digest(w->nlines);
     w->digest = w->zero_digest;
-    w->rng = mix64(c->seed ^ ((uint64_t)node << 48)) | 1;
+    w->rng = tsv_mix64(c->seed ^ ((uint64_t)node << 48)) | 1;
     w->node = node;
     struct tasvir_area_info info;
     tasvir_area_info(owner, &info);

@@ -30,6 +30,17 @@
 
 #include "tasvir/tasvir.h"
 
+/* A 64-bit mixing function (a bijection with good avalanche): line stamps, checksums and
+ * seeds derived from a run's seed. */
+static inline uint64_t tsv_mix64(uint64_t x)
+{
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdull;
+    x ^= x >> 33;
+    x *= 0xc4ceb9fe1a85ec53ull;
+    return x ^ (x >> 33);
+}
+
 /* ---- outputs ---- */
 
 struct tsv_out {
