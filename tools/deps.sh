@@ -1,11 +1,14 @@
 # tools/deps.sh — sourced by tests/run and experiments/run: the Debian packages this project
 # needs, and a function that installs the missing ones (as root) or says exactly how.
+# (libxml2-dev, libsqlite3-dev, libpython3.11-dev: ns-3's CMake package names their headers
+# and libraries in its imported targets, but libns3-dev does not depend on them)
 TASVIR_DEBS=(
   build-essential cmake pkg-config git
   libcriterion-dev
   libgsl-dev gnuplot-nox libjansson-dev libinih-dev uthash-dev
   libdpdk-dev dpdk-dev
   libns3-dev ns3
+  libxml2-dev libsqlite3-dev libpython3.11-dev
   iproute2 procps
   clang libclang-rt-14-dev
 )
