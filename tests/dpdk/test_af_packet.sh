@@ -31,7 +31,7 @@ for i in 0 1; do
     ip netns add "${R}n$i"
     ip link add "${R}h$i" type veth peer name "${R}v$i"
     ip link set "${R}v$i" netns "${R}n$i"
-    ip -n "${R}n$i" link set "${R}v$i" address "02:00:00:00:aa:0$i" up
+    nsenter --net="/var/run/netns/${R}n$i" ip link set "${R}v$i" address "02:00:00:00:aa:0$i" up
     ip link set "${R}h$i" master "${R}br" up
 done
 set +e
@@ -40,12 +40,12 @@ set +e
 round() {
     local name=$1 echo_opts=$2 ping_opts=$3
     # shellcheck disable=SC2086
-    ip netns exec "${R}n0" "$PEER" "${EAL[@]}" --file-prefix="${R}e" -l 0 \
+    nsenter --net="/var/run/netns/${R}n0" "$PEER" "${EAL[@]}" --file-prefix="${R}e" -l 0 \
         --vdev="net_af_packet0,iface=${R}v0" -- --mode echo --timeout-ms 30000 $echo_opts \
         > "/tmp/${R}-echo.out" 2>&1 &
     local epid=$!
     # shellcheck disable=SC2086
-    ip netns exec "${R}n1" "$PEER" "${EAL[@]}" --file-prefix="${R}p" -l 1 \
+    nsenter --net="/var/run/netns/${R}n1" "$PEER" "${EAL[@]}" --file-prefix="${R}p" -l 1 \
         --vdev="net_af_packet0,iface=${R}v1" -- --mode ping --timeout-ms 30000 $ping_opts \
         > "/tmp/${R}-ping.out" 2>&1
     local prc=$?

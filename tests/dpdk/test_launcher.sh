@@ -109,9 +109,9 @@ dry_run_bridge() {
     has "ip link add ${rid}br mtu 1500 type bridge" "$out"
     has "ip netns add ${rid}n3" "$out"
     has "ip link add ${rid}h2 mtu 1500 type veth peer name ${rid}v2 mtu 1500" "$out"
-    has "ip -n ${rid}n1 link set ${rid}v1 address 02:00:00:00:01:01" "$out"
+    has "nsenter --net=/var/run/netns/${rid}n1 ip link set ${rid}v1 address 02:00:00:00:01:01" "$out"
     has "ip link set ${rid}h0 master ${rid}br up" "$out"
-    has "ip netns exec ${rid}n3 $BUILD/experiments/node/tasvir-node --no-huge -m 256 --no-pci --no-telemetry --vdev=net_af_packet0,iface=${rid}v3 '--lcores=(0-2)@1' --file-prefix=${rid}-n3 --" "$out"
+    has "nsenter --net=/var/run/netns/${rid}n3 $BUILD/experiments/node/tasvir-node --no-huge -m 256 --no-pci --no-telemetry --vdev=net_af_packet0,iface=${rid}v3 '--lcores=(0-2)@1' --file-prefix=${rid}-n3 --" "$out"
     has "ip netns delete ${rid}n0" "$out"
     has "ip link delete ${rid}br" "$out"
     "$LAUNCH" --config hw-configs/local-bridge.ini --dry-run --duration 10 --kill 2@3+1 \
@@ -120,7 +120,7 @@ dry_run_bridge() {
     has "--duration 6 --out $WORK/nb/node2.restart" "$out"
     "$LAUNCH" --config hw-configs/local-bridge.ini --calibrate --dry-run --run-id "$rid" \
         --build "$BUILD" > "$out" 2>&1 || bad "calibrate dry run failed"
-    has "ip netns exec ${rid}n0 taskset -c 0,1 $BUILD/experiments/bench/tasvir-bench calibrate --rounds 5" "$out"
+    has "nsenter --net=/var/run/netns/${rid}n0 taskset -c 0,1 $BUILD/experiments/bench/tasvir-bench calibrate --rounds 5" "$out"
     has "--out $SRC/hw-configs/local-bridge/calibration.calib" "$out"
     has "ip netns delete ${rid}n0" "$out"
     local left; left=$(leftovers "$WORK/before" "$rid")
