@@ -213,7 +213,10 @@ kill_restart() {
         --run-id "$rid" --build "$BUILD" -- --param subscription=all --param writeStop=2s \
         --param requireConverged=1 > "$WORK/rk.txt" 2>&1
     local rc=$?
-    [ $rc = 0 ] || bad "exit status $rc: $(cat "$WORK/rk.txt")"
+    # on failure, the launcher's timestamped log says when each step happened
+    [ $rc = 0 ] || bad "exit status $rc: $(cat "$WORK/rk.txt")
+launch.log:
+$(tail -n 40 "$out/launch.log" 2>/dev/null)"
     grep -q "^3,localhost,killed after [3-9]s$" "$out/nodes.csv" || bad "node 3 not killed: $(cat "$out/nodes.csv")"
     grep -q "^3.restart,localhost,0$" "$out/nodes.csv" || bad "node 3 not restarted cleanly"
     # requireConverged=1: exit 0 means every probe target ended on its owner's newest version
