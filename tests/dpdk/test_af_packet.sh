@@ -20,7 +20,13 @@ cleanup() {
     ip netns delete "${R}n1" 2>/dev/null
     ip link delete "${R}br" 2>/dev/null
     rm -rf /var/run/dpdk/"${R}"*
+    # the namespace directory's own mount, if this test made it and nothing else uses it
+    if [ "$netns_mounted" = 0 ] && mountpoint -q /var/run/netns && [ -z "$(ip netns list)" ]; then
+        umount /var/run/netns 2>/dev/null
+    fi
 }
+netns_mounted=1
+mountpoint -q /var/run/netns 2>/dev/null || netns_mounted=0
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
