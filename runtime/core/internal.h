@@ -263,7 +263,9 @@ struct tasvir_node {
 
     /* Epoch control, on its own cache line: threads poll it. */
     _Alignas(TASVIR__CACHELINE) _Atomic uint64_t ctl;
-    uint32_t expected;        /* counted threads of the current epoch */
+    _Atomic uint32_t expected; /* counted threads of the current epoch (written before
+                                * the release of ctl; a late arriver may read it while the
+                                * next epoch sets it, then its CAS on ctl fails) */
     uint64_t ep_start_ns;     /* engine, read by copiers for stats after acquire */
     _Atomic uint64_t ep_all_arrived_ns;
 

@@ -203,7 +203,7 @@ int tasvir__isync_arrive(struct tasvir_thread *t, uint64_t seq)
         if (TASVIR__CTL_SEQ(ctl) != seq || TASVIR__CTL_PHASE(ctl) != TASVIR__PH_CHECKIN)
             return 0;
         uint32_t arrived = TASVIR__CTL_ARRIVED(ctl) + 1;
-        bool last = arrived >= n->expected;
+        bool last = arrived >= atomic_load_explicit(&n->expected, memory_order_relaxed);
         uint64_t next = TASVIR__CTL(seq, arrived, last ? TASVIR__PH_COPY : TASVIR__PH_CHECKIN);
         if (last)
             atomic_store_explicit(&n->ep_all_arrived_ns, tasvir__now(n), memory_order_relaxed);
@@ -302,7 +302,7 @@ static int start_epoch(struct tasvir_node *n, uint64_t now, bool force)
         atomic_store_explicit(&t->counted_seq, seq, memory_order_relaxed);
         count++;
     }
-    n->expected = count;
+    atomic_store_explicit(&n->expected, count, memory_order_relaxed);
     n->ep_start_ns = now;
     atomic_store_explicit(&n->ep_all_arrived_ns, now, memory_order_relaxed);
     atomic_store_explicit(&n->chunk_done, 0, memory_order_relaxed);

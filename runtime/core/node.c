@@ -295,7 +295,8 @@ void tasvir_dump(const struct tasvir_node *cn, FILE *f)
     pthread_mutex_lock(&n->lock);
     fprintf(f, "node %u mtu %u epoch seq %" PRIu64 " phase %s arrived %u/%u\n",
             n->ident.node_id, n->ident.mtu, TASVIR__CTL_SEQ(ctl),
-            phase_name(TASVIR__CTL_PHASE(ctl)), TASVIR__CTL_ARRIVED(ctl), n->expected);
+            phase_name(TASVIR__CTL_PHASE(ctl)), TASVIR__CTL_ARRIVED(ctl),
+            atomic_load_explicit(&n->expected, memory_order_relaxed));
     fprintf(f, "  epochs ok %" PRIu64 " failed %" PRIu64 " barrier %" PRIu64 " ns total %" PRIu64
                " ns; scanned %" PRIu64 " changed %" PRIu64 " copied %" PRIu64 " B\n",
             st.epochs_ok, st.epochs_failed, st.barrier_ns, st.epoch_ns, st.bytes_scanned,
