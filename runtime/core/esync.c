@@ -639,11 +639,7 @@ void tasvir__replica_owner_restart(struct tasvir_node *n, struct tasvir__area *a
      * every line will be republished with the first new version. */
     rx->vofs = atomic_load_explicit(&a->version, memory_order_relaxed);
     memset(a->wcopy, 0, a->copy_bytes);
-    for (uint64_t w = 0; w < a->nwords; w++)
-        a->log[w] = ~(uint64_t)0;
-    if (a->nlines % 64)
-        a->log[a->nwords - 1] = ((uint64_t)1 << (a->nlines % 64)) - 1;
-    tasvir__sum_mark(a->sum, 0, a->nwords - 1);
+    tasvir__log_lines(a, 0, a->copy_bytes);
     rx->cur_ver = rx->cur_base = rx->cur_pub = 0;
     rx->cur_count = rx->cur_got = 0;
     rx->latest_ver = rx->latest_pub = rx->next_pub = 0;
