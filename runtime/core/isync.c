@@ -85,21 +85,19 @@ static uint64_t copy_words(struct tasvir__area *a, uint64_t wb, uint64_t we)
                 while (x) {
                     unsigned tz = (unsigned)__builtin_ctzll(x);
                     uint64_t off = base + ((uint64_t)tz << TASVIR__LINE_SHIFT);
-                    if (!((x >> tz) & 2) && !pipelined) { /* isolated, cache-resident */
-                        copy_line(dst + off, src + off);
-                        changed++;
-                        x &= x - 1;
-                        continue;
-                    }
-                    if (!((x >> tz) & 2)) { /* an isolated line: into the pipeline */
-                        __builtin_prefetch(src + off, 0, 0);
-                        __builtin_prefetch(dst + off, 1, 0);
-                        if (queued == PIPE_DEPTH) {
-                            copy_line(dst + pipe[head], src + pipe[head]);
-                            pipe[head] = off;
-                            head = (head + 1) % PIPE_DEPTH;
+                    if (!((x >> tz) & 2)) { /* an isolated line */
+                        if (!pipelined) {
+                            copy_line(dst + off, src + off);
                         } else {
-                            pipe[(head + queued++) % PIPE_DEPTH] = off;
+                            __builtin_prefetch(src + off, 0, 0);
+                            __builtin_prefetch(dst + off, 1, 0);
+                            if (queued == PIPE_DEPTH) {
+                                copy_line(dst + pipe[head], src + pipe[head]);
+                                pipe[head] = off;
+                                head = (head + 1) % PIPE_DEPTH;
+                            } else {
+                                pipe[(head + queued++) % PIPE_DEPTH] = off;
+                            }
                         }
                         changed++;
                         x &= x - 1;
