@@ -514,7 +514,7 @@ int tasvir__log_slow(struct tasvir_area *h, const void *addr, size_t len)
         return log_bad(h);
     uint64_t wlen = (uint64_t)(h->hot.wend - h->hot.wbase);
     uint64_t off = (uint64_t)((uintptr_t)addr - (uintptr_t)h->hot.wbase);
-    if (off > wlen || (off == wlen && len) || len > wlen - off)
+    if (off > wlen || len > wlen - off)
         return log_bad(h);
     if (len)
         set_bits(h->hot.log, h->hot.sum, off >> 6, (off + len - 1) >> 6);

@@ -377,8 +377,6 @@ bool tasvir__peer_mac(struct tasvir_node *n, uint16_t node, uint8_t mac[6]);
 void tasvir__log(const struct tasvir_node *n, int level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-/* Internal syncs happen on a grid: at multiples of the area's interval on the node clock,
- * so areas with equal (or multiple) intervals are always published in the same epochs. */
 /* Summary bitmap words for an area of nwords log words. */
 static inline uint64_t tasvir__sum_words(uint64_t nwords)
 {
@@ -393,6 +391,8 @@ static inline void tasvir__sum_mark(uint64_t *sum, uint64_t wf, uint64_t wl)
         sum[g >> 6] |= (uint64_t)1 << (g & 63);
 }
 
+/* Internal syncs happen on a grid: at multiples of the area's interval on the node clock,
+ * so areas with equal (or multiple) intervals are always published in the same epochs. */
 static inline uint64_t tasvir__grid_next(uint64_t t, uint64_t iv)
 {
     return iv ? (t / iv + 1) * iv : t;
