@@ -35,6 +35,7 @@
 #include <rte_mempool.h>
 #include <rte_pause.h>
 
+#include "../common/pagemem.h"
 #include "dpdk_internal.h"
 #include "tasvir/dpdk.h"
 #include "tasvir/tasvir.h"
@@ -299,13 +300,20 @@ static void *op_mem_alloc(void *ctx, size_t len, size_t align)
         atomic_fetch_add(&p->mem_failed, 1);
         return NULL;
     }
-    size_t rounded = (sz + align - 1) & ~(align - 1);
-    m = aligned_alloc(align, rounded);
+    /* Fallback (no hugepages for EAL, e.g. --no-huge): large copies still ask the kernel
+     * for transparent huge pages. */
+    if (len >= TASVIR_PAGEMEM_HUGE_BYTES) {
+        m = tasvir_pagemem_alloc(len, align, true);
+    } else {
+        size_t rounded = (sz + align - 1) & ~(align - 1);
+        m = aligned_alloc(align, rounded);
+        if (m)
+            memset(m, 0, rounded);
+    }
     if (!m) {
         atomic_fetch_add(&p->mem_failed, 1);
         return NULL;
     }
-    memset(m, 0, rounded);
     atomic_fetch_add(&p->mem_fallback_bytes, len);
     return m;
 }
@@ -320,7 +328,10 @@ static void op_mem_free(void *ctx, void *m, size_t len)
         rte_free(m);
         atomic_fetch_sub(&p->mem_dpdk_bytes, len);
     } else {
-        free(m);
+        if (len >= TASVIR_PAGEMEM_HUGE_BYTES)
+            tasvir_pagemem_free(m, len, true);
+        else
+            free(m);
         atomic_fetch_sub(&p->mem_fallback_bytes, len);
     }
 }

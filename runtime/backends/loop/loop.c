@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../common/pagemem.h"
 #include "tasvir/loop.h"
 #include "tasvir/tasvir.h"
 
@@ -356,11 +357,15 @@ static unsigned op_rx_burst(void *ctx, struct tasvir_frame **out, unsigned n)
     return i;
 }
 
+/* Area copies of 2 MiB and more get transparent huge pages (as DPDK's hugepage memory
+ * would), smaller ones the heap. */
 static void *op_mem_alloc(void *ctx, size_t len, size_t align)
 {
     (void)ctx;
     if (align < 64)
         align = 64;
+    if (len >= TASVIR_PAGEMEM_HUGE_BYTES)
+        return tasvir_pagemem_alloc(len, align, true);
     size_t sz = (len + align - 1) & ~(align - 1);
     if (sz == 0)
         sz = align;
@@ -373,8 +378,10 @@ static void *op_mem_alloc(void *ctx, size_t len, size_t align)
 static void op_mem_free(void *ctx, void *p, size_t len)
 {
     (void)ctx;
-    (void)len;
-    free(p);
+    if (len >= TASVIR_PAGEMEM_HUGE_BYTES)
+        tasvir_pagemem_free(p, len, true);
+    else
+        free(p);
 }
 
 static int op_identity(void *ctx, struct tasvir_identity *out)

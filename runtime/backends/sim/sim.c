@@ -9,10 +9,10 @@
  */
 #include <errno.h>
 #include <stdio.h>
-#include <sys/mman.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "../common/pagemem.h"
 #include "tasvir/sim.h"
 #include "tasvir/tasvir.h"
 
@@ -20,9 +20,9 @@
 /* mem_alloc requests of at least this size get fresh anonymous pages (zero, mapped on
  * first touch) instead of malloc + memset: hundreds of simulated nodes hold replicas of
  * every area, and many of their pages may never be written.  mem_free tells the two kinds
- * apart by the same size rule. */
+ * apart by the same size rule.  Small pages: a huge page would commit 2 MiB per replica
+ * on its first write. */
 #define MMAP_MIN_BYTES (64u * 1024u)
-#define PAGE_BYTES 4096u
 /* relax calls at one simulated instant after which a wait is declared endless */
 #define RELAX_SPIN_LIMIT 1000000u
 
@@ -173,23 +173,9 @@ static void *op_mem_alloc(void *ctx, size_t len, size_t align)
         sz = align;
     void *m;
     if (len >= MMAP_MIN_BYTES) {
-        /* Map len + align, keep the aligned part, unmap the rest: the region is then
-         * exactly [m, m + round_up(len, page)), which mem_free unmaps. */
-        size_t plen = (len + PAGE_BYTES - 1) & ~(size_t)(PAGE_BYTES - 1);
-        size_t extra = align > PAGE_BYTES ? align : 0;
-        uint8_t *base = mmap(NULL, plen + extra, PROT_READ | PROT_WRITE,
-                             MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-        if (base == MAP_FAILED)
+        m = tasvir_pagemem_alloc(len, align, false);
+        if (!m)
             return NULL;
-        uint8_t *a = (uint8_t *)(((uintptr_t)base + align - 1) & ~(uintptr_t)(align - 1));
-        if (extra) {
-            if (a > base)
-                munmap(base, (size_t)(a - base));
-            size_t tail = (size_t)(base + plen + extra - (a + plen));
-            if (tail)
-                munmap(a + plen, tail);
-        }
-        m = a;
     } else {
         m = aligned_alloc(align, sz);
         if (!m)
@@ -207,7 +193,7 @@ static void op_mem_free(void *ctx, void *m, size_t len)
         return;
     p->st.mem_bytes_now -= len;
     if (len >= MMAP_MIN_BYTES)
-        munmap(m, (len + PAGE_BYTES - 1) & ~(size_t)(PAGE_BYTES - 1));
+        tasvir_pagemem_free(m, len, false);
     else
         free(m);
 }
