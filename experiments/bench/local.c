@@ -71,6 +71,8 @@ const char *const local_cols[C_NCOLS] = {
     [C_SYNC_GBPS] = "sync_gbps",
     [C_MEMCPY_GBPS] = "memcpy_gbps",
     [C_RATIO] = "ratio_vs_memcpy",
+    [C_LINE_MEMCPY_GBPS] = "line_memcpy_gbps",
+    [C_LINE_RATIO] = "ratio_vs_line_memcpy",
     [C_IDLE_BEYOND_US] = "idle_beyond_barrier_us",
     [C_SCAN_GBPS] = "scan_gbps",
     [C_EPOCHS_OK] = "epochs_ok",
@@ -165,7 +167,11 @@ static void usage(FILE *f)
 "      median epoch as the core counts it (start to published, including the engine's\n"
 "      poll work before the check-in); sync_gbps = changed_bytes / epoch_us;\n"
 "      memcpy_gbps = plain memcpy of changed_bytes in the same loop (best round);\n"
-"      ratio_vs_memcpy = sync_gbps / memcpy_gbps.\n"
+"      ratio_vs_memcpy = sync_gbps / memcpy_gbps.  alt and rnd also time the ideal\n"
+"      copier, which knows the changed lines: line_memcpy_gbps = one 64-byte memcpy per\n"
+"      changed line, in address order, between two buffers of the area's size whose lines\n"
+"      were written just before (as the area's are); ratio_vs_line_memcpy = sync_gbps /\n"
+"      line_memcpy_gbps, the sync's own overhead over touching the same scattered lines.\n"
 "  bench=idle_scan  epochs with nothing changed.  variant driven (single-threaded,\n"
 "      medians) or threaded (engine thread + a worker servicing, 1 ms interval; means);\n"
 "      the round with the least time beyond the barrier.\n"

@@ -81,6 +81,8 @@ enum local_col {
     C_SYNC_GBPS,
     C_MEMCPY_GBPS,
     C_RATIO,
+    C_LINE_MEMCPY_GBPS,
+    C_LINE_RATIO,
     C_IDLE_BEYOND_US,
     C_SCAN_GBPS,
     C_EPOCHS_OK,

@@ -195,12 +195,19 @@ static inline void write_line(uint8_t *p, uint64_t v)
         q[k] = v;
 }
 
-static void *alloc_zeroed(size_t len)
+/* Baseline buffers come from the node's backend, like the area copies they are compared
+ * with (the loopback backend gives copies of 2 MiB and more transparent huge pages). */
+static void *be_alloc(const struct bench_node *b, size_t len)
 {
-    void *p = aligned_alloc(4096, (len + 4095) & ~(size_t)4095);
+    const struct tasvir_backend *be = tasvir_loop_port_backend(b->port);
+    return be->ops->mem_alloc(be->ctx, len, 4096);
+}
+
+static void be_free(const struct bench_node *b, void *p, size_t len)
+{
+    const struct tasvir_backend *be = tasvir_loop_port_backend(b->port);
     if (p)
-        memset(p, 0, len);
-    return p;
+        be->ops->mem_free(be->ctx, p, len);
 }
 
 /* One sync_copy case: best (lowest) per-round medians of the epoch and of memcpy. */
@@ -208,8 +215,15 @@ struct copy_res {
     double epoch_ns;  /* the copying check-in: arrival to published (bench timer) */
     double full_ns;   /* the core's epoch duration: start to published */
     double memcpy_ns;
+    double line_ns;   /* the ideal copier: a memcpy per changed line (alt, rnd; else 0) */
     unsigned reps;
 };
+
+static int cmp_u64(const void *x, const void *y)
+{
+    uint64_t a = *(const uint64_t *)x, b = *(const uint64_t *)y;
+    return a < b ? -1 : a > b;
+}
 
 static unsigned copy_reps(const struct local_ctx *c, uint64_t changed)
 {
@@ -230,15 +244,25 @@ static int copy_round(struct local_ctx *c, uint64_t changed, enum copy_layout la
     if (bench_node_create(&b, &c->node_opts))
         return -1;
     uint64_t *lines = malloc(sizeof(*lines) * n);
-    uint8_t *src = alloc_zeroed(changed), *dst = alloc_zeroed(changed);
+    uint8_t *src = be_alloc(&b, changed), *dst = be_alloc(&b, changed);
     double *ts = alloc_samples(c, reps), *tm = alloc_samples(c, reps),
-           *tf = alloc_samples(c, reps);
+           *tf = alloc_samples(c, reps), *tl = alloc_samples(c, reps);
+    /* the ideal copier's buffers and its address-ordered line list (scattered layouts) */
+    bool line_base = lay != LAYOUT_DENSE;
+    uint64_t *sorted = line_base ? malloc(sizeof(*sorted) * n) : NULL;
+    uint8_t *lsrc = line_base ? be_alloc(&b, area) : NULL;
+    uint8_t *ldst = line_base ? be_alloc(&b, area) : NULL;
     struct tasvir_thread *t = bench_thread(b.node);
     struct tasvir_area *a = t ? bench_area(t, "copy", area, 0) : NULL;
-    if (!lines || !src || !dst || !ts || !tm || !tf || !a)
+    if (!lines || !src || !dst || !ts || !tm || !tf || !tl || !a ||
+        (line_base && (!sorted || !lsrc || !ldst)))
         goto out;
     if (pick_lines(lay, lines, n, area / TASVIR_LINE_BYTES, c->o.seed + changed + lay))
         goto out;
+    if (line_base) {
+        memcpy(sorted, lines, sizeof(*sorted) * n);
+        qsort(sorted, n, sizeof(*sorted), cmp_u64);
+    }
     uint8_t *w = tasvir_area_writer(a);
     const uint8_t *rd = tasvir_area_reader(a);
     /* rep 0 is a warm-up (first touch of pages, code paths); it is not recorded */
@@ -272,15 +296,31 @@ static int copy_round(struct local_ctx *c, uint64_t changed, enum copy_layout la
         memcpy(dst, src, changed);
         bench_escape(dst);
         uint64_t m1 = bench_ticks();
+        /* the same lines written the same way in a buffer like the writer copy, then
+         * copied one line at a time in address order into one like the reader copy */
+        uint64_t l0 = 0, l1 = 0;
+        if (line_base) {
+            for (uint64_t i = 0; i < n; i++)
+                write_line(lsrc + lines[i] * TASVIR_LINE_BYTES, val);
+            l0 = bench_ticks();
+            for (uint64_t i = 0; i < n; i++)
+                memcpy(ldst + sorted[i] * TASVIR_LINE_BYTES, lsrc + sorted[i] * TASVIR_LINE_BYTES,
+                       TASVIR_LINE_BYTES);
+            bench_escape(ldst);
+            l1 = bench_ticks();
+        }
         if (r > 0) {
             ts[got] = bench_ticks_to_ns(tk.done - tk.started);
             tf[got] = (double)(s1.epoch_ns - s0.epoch_ns);
             tm[got] = bench_ticks_to_ns(m1 - m0);
+            tl[got] = bench_ticks_to_ns(l1 - l0);
             got++;
         }
     }
     double e_ns = bench_median(ts, got), f_ns = bench_median(tf, got);
-    double m_ns = bench_median(tm, got);
+    double m_ns = bench_median(tm, got), l_ns = bench_median(tl, got);
+    if (!res->reps || l_ns < res->line_ns)
+        res->line_ns = l_ns;
     if (!res->reps || e_ns < res->epoch_ns)
         res->epoch_ns = e_ns;
     if (!res->reps || f_ns < res->full_ns)
@@ -291,11 +331,15 @@ static int copy_round(struct local_ctx *c, uint64_t changed, enum copy_layout la
     ret = 0;
 out:
     free(lines);
-    free(src);
-    free(dst);
+    be_free(&b, src, changed);
+    be_free(&b, dst, changed);
     free(ts);
     free(tm);
     free(tf);
+    free(tl);
+    free(sorted);
+    be_free(&b, lsrc, area);
+    be_free(&b, ldst, area);
     bench_node_destroy(&b);
     return ret;
 }
@@ -328,10 +372,16 @@ int local_sync_copy(struct local_ctx *c)
             double ratio = sync_gbps / memcpy_gbps;
             char cb[32];
             bench_fmt_bytes(changed, cb, sizeof(cb));
+            double line_gbps = x->line_ns > 0 ? (double)changed / x->line_ns : NAN;
+            double line_ratio = sync_gbps / line_gbps;
+            char lb[64] = "";
+            if (!isnan(line_gbps))
+                snprintf(lb, sizeof(lb), "; line memcpy %.2f GB/s, ratio %.2f", line_gbps,
+                         line_ratio);
             bench_info("sync_copy %-5s %6s: copy %.1f us (epoch %.1f us), %.2f GB/s; memcpy "
-                       "%.2f GB/s; ratio %.2f",
+                       "%.2f GB/s; ratio %.2f%s",
                        layout_names[lay], cb, x->epoch_ns / 1e3, x->full_ns / 1e3, sync_gbps,
-                       memcpy_gbps, ratio);
+                       memcpy_gbps, ratio, lb);
             struct bench_row row;
             local_row(&row, SEC_SYNC_COPY);
             bench_row_str(&row, C_VARIANT, layout_names[lay]);
@@ -344,6 +394,10 @@ int local_sync_copy(struct local_ctx *c)
             bench_row_f(&row, C_SYNC_GBPS, sync_gbps, 3);
             bench_row_f(&row, C_MEMCPY_GBPS, memcpy_gbps, 3);
             bench_row_f(&row, C_RATIO, ratio, 3);
+            if (!isnan(line_gbps)) {
+                bench_row_f(&row, C_LINE_MEMCPY_GBPS, line_gbps, 3);
+                bench_row_f(&row, C_LINE_RATIO, line_ratio, 3);
+            }
             bench_csv_emit(&c->csv, &row);
             local_target(c, ratio, "x", 1, lay == LAYOUT_DENSE ? 0.6 : 0.5,
                          "sync copy vs memcpy, %s %s", layout_names[lay], cb);

@@ -34,16 +34,46 @@ static inline void copy_line(uint8_t *dst, const uint8_t *src)
     memcpy(dst, src, TASVIR_LINE_BYTES);
 }
 
+/* Copy the lines of one bitmap word's bits x (the word's first line at byte offset base):
+ * runs of consecutive lines with one memcpy each, isolated lines one at a time. */
+static inline void copy_word_lines(uint8_t *dst, const uint8_t *src, uint64_t base, uint64_t x)
+{
+    /* isolated bits: no set neighbour on either side */
+    uint64_t iso = x & ~(x << 1) & ~(x >> 1);
+    for (uint64_t b = iso; b; b &= b - 1) {
+        uint64_t off = base + ((uint64_t)__builtin_ctzll(b) << TASVIR__LINE_SHIFT);
+        copy_line(dst + off, src + off);
+    }
+    for (x &= ~iso; x;) {
+        unsigned tz = (unsigned)__builtin_ctzll(x);
+        uint64_t rest = x >> tz;
+        /* rest != all-ones unless the run reaches bit 63 */
+        unsigned run = rest == ~(uint64_t)0 >> tz ? 64 - tz : (unsigned)__builtin_ctzll(~rest);
+        uint64_t off = base + ((uint64_t)tz << TASVIR__LINE_SHIFT);
+        memcpy(dst + off, src + off, (size_t)run * TASVIR_LINE_BYTES);
+        x = run + tz >= 64 ? 0 : x & ~((((uint64_t)1 << run) - 1) << tz);
+    }
+}
+
+/* Prefetch the isolated lines of a word (runs are left to the hardware prefetcher). */
+static inline void prefetch_word_lines(uint8_t *dst, const uint8_t *src, uint64_t base,
+                                       uint64_t x)
+{
+    for (uint64_t b = x & ~(x << 1) & ~(x >> 1); b; b &= b - 1) {
+        uint64_t off = base + ((uint64_t)__builtin_ctzll(b) << TASVIR__LINE_SHIFT);
+        __builtin_prefetch(src + off, 0, 3);
+        __builtin_prefetch(dst + off, 1, 3);
+    }
+}
+
 /* Copy the dirty lines of bitmap words [wb, we) of area a and clear them (wb is a multiple
  * of 64 groups: chunks own whole summary words).  Returns the number of dirty lines found.
  * The scan visits only the groups of 8 words (512 lines) whose summary bit is set, so an
- * idle area costs one summary word per 4096 words of bitmap (16 MiB of area).  Runs of
- * lines are copied with memcpy at once; isolated lines (scattered writes) of areas larger
- * than PIPE_MIN_BYTES go through a small software pipeline: each is prefetched when found
- * and copied PIPE_DEPTH lines later, so their cache and TLB misses overlap instead of
- * queuing. */
-#define PIPE_DEPTH 16
-#define PIPE_MIN_BYTES (8ull << 20)
+ * idle area costs one summary word per 4096 words of bitmap (16 MiB of area).  It runs one
+ * dirty word ahead of the copy: the isolated lines of the next dirty word are prefetched
+ * before the current word's lines are copied, so scattered lines' cache misses overlap
+ * with the copying instead of queuing behind it. */
+#define PREFETCH_MIN_BYTES (2ull << 20)
 static uint64_t copy_words(struct tasvir__area *a, uint64_t wb, uint64_t we)
 {
     uint64_t changed = 0;
@@ -51,11 +81,8 @@ static uint64_t copy_words(struct tasvir__area *a, uint64_t wb, uint64_t we)
     const uint8_t *src = a->wcopy;
     uint8_t *dst = a->rcopy;
     uint32_t n_or = a->n_or_logs;
-    uint64_t pipe[PIPE_DEPTH];
-    unsigned head = 0, queued = 0;
-    /* the prefetch pipeline pays off only when lines miss the caches; below this size
-     * its bookkeeping costs more than it hides (tasvir-bench local, sync_copy rnd) */
-    bool pipelined = a->copy_bytes > PIPE_MIN_BYTES;
+    uint64_t pend = 0, pend_base = 0; /* the dirty word found last, not yet copied */
+    bool ahead = a->copy_bytes >= PREFETCH_MIN_BYTES;
     uint64_t gb = wb / TASVIR__GROUP_WORDS;
     uint64_t ge = (we + TASVIR__GROUP_WORDS - 1) / TASVIR__GROUP_WORDS;
     for (uint64_t sw = gb >> 6; sw < (ge + 63) >> 6; sw++) {
@@ -76,46 +103,19 @@ static uint64_t copy_words(struct tasvir__area *a, uint64_t wb, uint64_t we)
                 /* the external sync's cumulative diff logs learn this version's lines */
                 for (uint32_t k = 0; k < n_or; k++)
                     a->or_logs[k][w] |= x;
+                changed += (uint64_t)__builtin_popcountll(x);
                 uint64_t base = w << 12; /* byte offset of the word's first line */
-                if (x == ~(uint64_t)0) {
-                    memcpy(dst + base, src + base, 64 * TASVIR_LINE_BYTES);
-                    changed += 64;
-                    continue;
-                }
-                while (x) {
-                    unsigned tz = (unsigned)__builtin_ctzll(x);
-                    uint64_t off = base + ((uint64_t)tz << TASVIR__LINE_SHIFT);
-                    if (!((x >> tz) & 2)) { /* an isolated line */
-                        if (!pipelined) {
-                            copy_line(dst + off, src + off);
-                        } else {
-                            __builtin_prefetch(src + off, 0, 0);
-                            __builtin_prefetch(dst + off, 1, 0);
-                            if (queued == PIPE_DEPTH) {
-                                copy_line(dst + pipe[head], src + pipe[head]);
-                                pipe[head] = off;
-                                head = (head + 1) % PIPE_DEPTH;
-                            } else {
-                                pipe[(head + queued++) % PIPE_DEPTH] = off;
-                            }
-                        }
-                        changed++;
-                        x &= x - 1;
-                        continue;
-                    }
-                    /* a run of consecutive lines (rest != all-ones unless it reaches bit 63) */
-                    uint64_t rest = x >> tz;
-                    unsigned run = rest == ~(uint64_t)0 >> tz ? 64 - tz
-                                                              : (unsigned)__builtin_ctzll(~rest);
-                    memcpy(dst + off, src + off, (size_t)run * TASVIR_LINE_BYTES);
-                    changed += run;
-                    x = run + tz >= 64 ? 0 : x & ~((((uint64_t)1 << run) - 1) << tz);
-                }
+                if (ahead)
+                    prefetch_word_lines(dst, src, base, x);
+                if (pend)
+                    copy_word_lines(dst, src, pend_base, pend);
+                pend = x;
+                pend_base = base;
             }
         }
     }
-    for (; queued; queued--, head = (head + 1) % PIPE_DEPTH)
-        copy_line(dst + pipe[head], src + pipe[head]);
+    if (pend)
+        copy_word_lines(dst, src, pend_base, pend);
     return changed;
 }
 
