@@ -28,21 +28,56 @@
 
 #include "internal.h"
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 /* Copy one 64-byte line; a fixed-size memcpy the compiler turns into vector moves. */
 static inline void copy_line(uint8_t *dst, const uint8_t *src)
 {
     memcpy(dst, src, TASVIR_LINE_BYTES);
 }
 
+/* Copy one 64-byte line with non-temporal stores where the ISA has them: the whole line is
+ * written, so the reader copy's line need not be read first (no read-for-ownership), and
+ * it does not displace the writer's lines from the cache.  Callers end with
+ * stream_fence() before publishing. */
+static inline void stream_line(uint8_t *dst, const uint8_t *src)
+{
+#if defined(__SSE2__)
+    const __m128i *s = (const __m128i *)(const void *)src;
+    __m128i *d = (__m128i *)(void *)dst;
+    __m128i a = _mm_load_si128(s), b = _mm_load_si128(s + 1), c = _mm_load_si128(s + 2),
+            e = _mm_load_si128(s + 3);
+    _mm_stream_si128(d, a);
+    _mm_stream_si128(d + 1, b);
+    _mm_stream_si128(d + 2, c);
+    _mm_stream_si128(d + 3, e);
+#else
+    copy_line(dst, src);
+#endif
+}
+
+static inline void stream_fence(void)
+{
+#if defined(__SSE2__)
+    _mm_sfence();
+#endif
+}
+
 /* Copy the lines of one bitmap word's bits x (the word's first line at byte offset base):
  * runs of consecutive lines with one memcpy each, isolated lines one at a time. */
-static inline void copy_word_lines(uint8_t *dst, const uint8_t *src, uint64_t base, uint64_t x)
+static inline void copy_word_lines(uint8_t *dst, const uint8_t *src, uint64_t base, uint64_t x,
+                                   bool stream)
 {
     /* isolated bits: no set neighbour on either side */
     uint64_t iso = x & ~(x << 1) & ~(x >> 1);
     for (uint64_t b = iso; b; b &= b - 1) {
         uint64_t off = base + ((uint64_t)__builtin_ctzll(b) << TASVIR__LINE_SHIFT);
-        copy_line(dst + off, src + off);
+        if (stream)
+            stream_line(dst + off, src + off);
+        else
+            copy_line(dst + off, src + off);
     }
     for (x &= ~iso; x;) {
         unsigned tz = (unsigned)__builtin_ctzll(x);
@@ -56,24 +91,27 @@ static inline void copy_word_lines(uint8_t *dst, const uint8_t *src, uint64_t ba
 }
 
 /* Prefetch the isolated lines of a word (runs are left to the hardware prefetcher). */
-static inline void prefetch_word_lines(uint8_t *dst, const uint8_t *src, uint64_t base,
-                                       uint64_t x)
+static inline void prefetch_word_lines(const uint8_t *src, uint64_t base, uint64_t x)
 {
     for (uint64_t b = x & ~(x << 1) & ~(x >> 1); b; b &= b - 1) {
         uint64_t off = base + ((uint64_t)__builtin_ctzll(b) << TASVIR__LINE_SHIFT);
         __builtin_prefetch(src + off, 0, 3);
-        __builtin_prefetch(dst + off, 1, 3);
     }
 }
 
 /* Copy the dirty lines of bitmap words [wb, we) of area a and clear them (wb is a multiple
  * of 64 groups: chunks own whole summary words).  Returns the number of dirty lines found.
  * The scan visits only the groups of 8 words (512 lines) whose summary bit is set, so an
- * idle area costs one summary word per 4096 words of bitmap (16 MiB of area).  It runs one
- * dirty word ahead of the copy: the isolated lines of the next dirty word are prefetched
- * before the current word's lines are copied, so scattered lines' cache misses overlap
- * with the copying instead of queuing behind it. */
-#define PREFETCH_MIN_BYTES (2ull << 20)
+ * idle area costs one summary word per 4096 words of bitmap (16 MiB of area).
+ *
+ * Areas of at least AHEAD_MIN_BYTES (larger than a core's L2, so their scattered lines
+ * miss) are copied one dirty word behind the scan: the isolated lines of the next dirty
+ * word are prefetched before the current word's lines are copied, so their cache misses
+ * overlap with the copying instead of queuing behind it, and isolated lines are written
+ * with non-temporal stores (no read of the reader copy's line first).  Below that size the
+ * lines are in cache and the extra pass costs more than it hides (tasvir-bench local,
+ * sync_copy rnd 64 KiB). */
+#define AHEAD_MIN_BYTES (2ull << 20)
 static uint64_t copy_words(struct tasvir__area *a, uint64_t wb, uint64_t we)
 {
     uint64_t changed = 0;
@@ -82,7 +120,7 @@ static uint64_t copy_words(struct tasvir__area *a, uint64_t wb, uint64_t we)
     uint8_t *dst = a->rcopy;
     uint32_t n_or = a->n_or_logs;
     uint64_t pend = 0, pend_base = 0; /* the dirty word found last, not yet copied */
-    bool ahead = a->copy_bytes >= PREFETCH_MIN_BYTES;
+    bool ahead = a->copy_bytes >= AHEAD_MIN_BYTES;
     uint64_t gb = wb / TASVIR__GROUP_WORDS;
     uint64_t ge = (we + TASVIR__GROUP_WORDS - 1) / TASVIR__GROUP_WORDS;
     for (uint64_t sw = gb >> 6; sw < (ge + 63) >> 6; sw++) {
@@ -106,16 +144,18 @@ static uint64_t copy_words(struct tasvir__area *a, uint64_t wb, uint64_t we)
                 changed += (uint64_t)__builtin_popcountll(x);
                 uint64_t base = w << 12; /* byte offset of the word's first line */
                 if (ahead)
-                    prefetch_word_lines(dst, src, base, x);
+                    prefetch_word_lines(src, base, x);
                 if (pend)
-                    copy_word_lines(dst, src, pend_base, pend);
+                    copy_word_lines(dst, src, pend_base, pend, ahead);
                 pend = x;
                 pend_base = base;
             }
         }
     }
     if (pend)
-        copy_word_lines(dst, src, pend_base, pend);
+        copy_word_lines(dst, src, pend_base, pend, ahead);
+    if (ahead)
+        stream_fence();
     return changed;
 }
 
