@@ -118,11 +118,6 @@ static inline void prefetch_word_lines(const uint8_t *src, uint64_t base, uint64
  * overhead_full about 93 % -> 80 %).  Below that size the lines are in cache and the extra
  * pass costs more than it hides (sync_copy rnd 64 KiB). */
 #define AHEAD_MIN_BYTES (1ull << 20)
-/* Built twice, for AVX2 (32-byte moves: half the stores per line) and for the baseline
- * ISA; the loader picks the one the CPU runs. */
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-__attribute__((target_clones("avx2", "default")))
-#endif
 static uint64_t copy_words(struct tasvir__area *a, uint64_t wb, uint64_t we)
 {
     uint64_t changed = 0;
