@@ -67,10 +67,12 @@ static inline void stream_fence(void)
 
 /* Copy the lines of one bitmap word's bits x (the word's first line at byte offset base):
  * isolated lines one at a time, runs of consecutive lines with one memcpy each; with
- * `stream`, every line with non-temporal stores. */
-static inline void copy_word_lines(uint8_t *dst, const uint8_t *src, uint64_t base, uint64_t x,
-                                   bool stream)
+ * `stream`, every line with non-temporal stores.  Returns the number of lines. */
+#define SHORT_RUN_LINES 8u
+static inline uint64_t copy_word_lines(uint8_t *dst, const uint8_t *src, uint64_t base,
+                                       uint64_t x, bool stream)
 {
+    uint64_t lines = 0; /* counted here: baseline x86-64 has no popcnt instruction */
     /* isolated bits: no set neighbour on either side */
     uint64_t iso = x & ~(x << 1) & ~(x >> 1);
     for (uint64_t b = iso; b; b &= b - 1) {
@@ -79,6 +81,7 @@ static inline void copy_word_lines(uint8_t *dst, const uint8_t *src, uint64_t ba
             stream_line(dst + off, src + off);
         else
             copy_line(dst + off, src + off);
+        lines++;
     }
     for (x &= ~iso; x;) {
         unsigned tz = (unsigned)__builtin_ctzll(x);
@@ -89,10 +92,15 @@ static inline void copy_word_lines(uint8_t *dst, const uint8_t *src, uint64_t ba
         if (stream)
             for (unsigned i = 0; i < run; i++)
                 stream_line(dst + off + i * TASVIR_LINE_BYTES, src + off + i * TASVIR_LINE_BYTES);
+        else if (run <= SHORT_RUN_LINES) /* inline moves: cheaper than a call to memcpy */
+            for (unsigned i = 0; i < run; i++)
+                copy_line(dst + off + i * TASVIR_LINE_BYTES, src + off + i * TASVIR_LINE_BYTES);
         else
             memcpy(dst + off, src + off, (size_t)run * TASVIR_LINE_BYTES);
+        lines += run;
         x = run + tz >= 64 ? 0 : x & ~((((uint64_t)1 << run) - 1) << tz);
     }
+    return lines;
 }
 
 /* Prefetch the isolated lines of a word (runs are left to the hardware prefetcher). */
@@ -110,14 +118,16 @@ static inline void prefetch_word_lines(const uint8_t *src, uint64_t base, uint64
  * idle area costs one summary word per 4096 words of bitmap (16 MiB of area).
  *
  * Areas of at least AHEAD_MIN_BYTES (larger than a core's L2, so their scattered lines
- * miss) are copied one dirty word behind the scan: the isolated lines of the next dirty
- * word are prefetched before the current word's lines are copied, so their cache misses
- * overlap with the copying instead of queuing behind it, and lines are written with
+ * miss) are copied AHEAD_WORDS dirty words behind the scan: the isolated lines of a dirty
+ * word are prefetched when the scan finds it and copied when the scan is that many dirty
+ * words further (about 32 lines for 1-in-8 random writes), so their cache misses overlap
+ * with the copying instead of queuing behind it, and lines are written with
  * non-temporal stores: no read of the reader copy's line first, and the copy does not
  * push the writer's lines out of the owner's cache (tasvir-bench local: RND_W100 1 MiB
  * overhead_full about 93 % -> 80 %).  Below that size the lines are in cache and the extra
  * pass costs more than it hides (sync_copy rnd 64 KiB). */
 #define AHEAD_MIN_BYTES (1ull << 20)
+#define AHEAD_WORDS 4u
 static uint64_t copy_words(struct tasvir__area *a, uint64_t wb, uint64_t we)
 {
     uint64_t changed = 0;
@@ -125,7 +135,9 @@ static uint64_t copy_words(struct tasvir__area *a, uint64_t wb, uint64_t we)
     const uint8_t *src = a->wcopy;
     uint8_t *dst = a->rcopy;
     uint32_t n_or = a->n_or_logs;
-    uint64_t pend = 0, pend_base = 0; /* the dirty word found last, not yet copied */
+    /* dirty words found and prefetched, not yet copied: a ring of AHEAD_WORDS */
+    uint64_t ring_x[AHEAD_WORDS], ring_base[AHEAD_WORDS];
+    unsigned ring_n = 0, ring_head = 0;
     bool ahead = a->copy_bytes >= AHEAD_MIN_BYTES;
     uint64_t gb = wb / TASVIR__GROUP_WORDS;
     uint64_t ge = (we + TASVIR__GROUP_WORDS - 1) / TASVIR__GROUP_WORDS;
@@ -147,19 +159,27 @@ static uint64_t copy_words(struct tasvir__area *a, uint64_t wb, uint64_t we)
                 /* the external sync's cumulative diff logs learn this version's lines */
                 for (uint32_t k = 0; k < n_or; k++)
                     a->or_logs[k][w] |= x;
-                changed += (uint64_t)__builtin_popcountll(x);
                 uint64_t base = w << 12; /* byte offset of the word's first line */
-                if (ahead)
-                    prefetch_word_lines(src, base, x);
-                if (pend)
-                    copy_word_lines(dst, src, pend_base, pend, ahead);
-                pend = x;
-                pend_base = base;
+                if (!ahead) {
+                    changed += copy_word_lines(dst, src, base, x, false);
+                    continue;
+                }
+                prefetch_word_lines(src, base, x);
+                if (ring_n == AHEAD_WORDS) {
+                    changed += copy_word_lines(dst, src, ring_base[ring_head], ring_x[ring_head], true);
+                    ring_x[ring_head] = x;
+                    ring_base[ring_head] = base;
+                    ring_head = (ring_head + 1) % AHEAD_WORDS;
+                } else {
+                    unsigned k = (ring_head + ring_n++) % AHEAD_WORDS;
+                    ring_x[k] = x;
+                    ring_base[k] = base;
+                }
             }
         }
     }
-    if (pend)
-        copy_word_lines(dst, src, pend_base, pend, ahead);
+    for (; ring_n; ring_n--, ring_head = (ring_head + 1) % AHEAD_WORDS)
+        changed += copy_word_lines(dst, src, ring_base[ring_head], ring_x[ring_head], true);
     if (ahead)
         stream_fence();
     return changed;
