@@ -311,6 +311,7 @@ static void counters(FILE *f, const struct tnode_results *r)
         N(versions_sent);
         N(full_resends);
         N(nack_resends);
+        N(rounds_postponed);
         N(versions_rx_complete);
         N(versions_rx_superseded);
         N(versions_rx_published);

@@ -514,6 +514,19 @@ static uint64_t owner_poll(struct tasvir_node *n, struct tasvir__area *a, uint64
     if (x->next_ns > now + iv) /* interval lowered */
         x->next_ns = now + iv;
     bool due = now >= x->next_ns;
+    /* A round due while frames of earlier ones still wait for the port is postponed until
+     * they have left: queued behind them it would only supersede the round in flight
+     * (receivers drop frames of versions older than one they started) and grow the
+     * backlog without bound.  The postponed round then diffs from what was acknowledged,
+     * so it carries every change meanwhile; versions go out at the rate the link takes. */
+    if (due && n->nbacklog) {
+        due = false;
+        if (!x->postponed)
+            tasvir__stat_add(&n->st.rounds_postponed, 1);
+        x->postponed = true;
+    } else if (due) {
+        x->postponed = false;
+    }
     uint64_t gap = n->conf.nack_gap_us * 1000;
     uint64_t wake = UINT64_MAX;
     bool sent = false;

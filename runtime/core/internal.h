@@ -99,6 +99,7 @@ struct tasvir__owner_ext {
     uint32_t round;       /* rounds that sent something */
     uint64_t next_ns;     /* next external round */
     uint64_t round_ver;   /* version the tiers were last rotated at */
+    bool postponed;       /* the due round waits for the transmit backlog (counted once) */
 };
 
 struct tasvir__rx {
@@ -216,7 +217,7 @@ struct tasvir__stats_atomic {
     _Atomic uint64_t bytes_scanned, bytes_changed, bytes_copied, versions_published;
     _Atomic uint64_t threads_excluded, threads_readmitted, threads_excluded_now, log_misuse;
     _Atomic uint64_t frames_tx, bytes_tx, frames_rx, bytes_rx, tx_failed, data_frames_tx,
-        data_payload_tx, versions_sent, full_resends, nack_resends, versions_rx_complete,
+        data_payload_tx, versions_sent, full_resends, nack_resends, rounds_postponed, versions_rx_complete,
         versions_rx_superseded, versions_rx_published, frames_deferred, acks_tx, acks_rx,
         nacks_tx, nacks_rx, hb_tx, hb_rx, peers_down, peers_up, owner_restarts;
     _Atomic uint64_t rx_drop[16];

@@ -248,6 +248,7 @@ int tasvir_node_stats(const struct tasvir_node *n, struct tasvir_stats *o)
     LD(versions_sent);
     LD(full_resends);
     LD(nack_resends);
+    LD(rounds_postponed);
     LD(versions_rx_complete);
     LD(versions_rx_superseded);
     LD(versions_rx_published);

@@ -8,7 +8,8 @@
  * intervals after faults stop; non-subscribers receive no data frames; a late subscriber
  * catches up to the full contents; a subscriber far behind gets a full resend; discovery
  * of areas created after the attaching node started; a node that joins later knowing only
- * the root; interval changes; staleness info.
+ * the root; interval changes; staleness info; a port that takes 3 frames per burst: frames
+ * wait in the backlog (none dropped) and rounds due meanwhile wait for it.
  */
 #include <criterion/criterion.h>
 #include <criterion/new/assert.h>
@@ -348,40 +349,76 @@ static void st_mem_free(void *ctx, void *p, size_t l)
     stingy_of(ctx)->inner->ops->mem_free(stingy_of(ctx)->inner->ctx, p, l);
 }
 
-Test(esync, full_port_queue_backlogs_instead_of_dropping, .timeout = 60)
-{
-    struct tasvir_loop_net_conf lc;
-    tasvir_loop_net_conf_init(&lc);
-    lc.start_ns = 1000 * MS;
+/* Two nodes; node 0 sends through a stingy port. */
+struct stingy_pair {
     struct tasvir_loop_net *net;
-    cr_assert(eq(int, tasvir_loop_net_create(&lc, &net), 0));
-    struct tasvir_peer peers[2];
     struct tasvir_loop_port *port[2];
     struct tasvir_node *node[2];
     struct tasvir_thread *t[2];
-    static struct stingy st;
+    struct tasvir_peer peers[2];
+    struct stingy st;
+};
+
+static void stingy_pair_create(struct stingy_pair *p)
+{
+    memset(p, 0, sizeof(*p));
+    struct tasvir_loop_net_conf lc;
+    tasvir_loop_net_conf_init(&lc);
+    lc.start_ns = 1000 * MS;
+    cr_assert(eq(int, tasvir_loop_net_create(&lc, &p->net), 0));
     for (uint16_t i = 0; i < 2; i++) {
-        peers[i].node_id = i;
-        tasvir_loop_mac(i, peers[i].mac);
-        cr_assert(eq(int, tasvir_loop_port_create(net, i, &port[i]), 0));
+        p->peers[i].node_id = i;
+        tasvir_loop_mac(i, p->peers[i].mac);
+        cr_assert(eq(int, tasvir_loop_port_create(p->net, i, &p->port[i]), 0));
     }
-    st.inner = tasvir_loop_port_backend(port[0]);
-    st.ops = (struct tasvir_backend_ops){.now_ns = st_now_ns, .frame_alloc = st_frame_alloc,
-                                         .frame_free = st_frame_free, .tx_burst = st_tx,
-                                         .rx_burst = st_rx_burst, .mem_alloc = st_mem_alloc,
-                                         .mem_free = st_mem_free, .identity = st_identity};
-    st.be = (struct tasvir_backend){&st.ops, &st};
+    struct stingy *st = &p->st;
+    st->inner = tasvir_loop_port_backend(p->port[0]);
+    st->ops = (struct tasvir_backend_ops){.now_ns = st_now_ns, .frame_alloc = st_frame_alloc,
+                                          .frame_free = st_frame_free, .tx_burst = st_tx,
+                                          .rx_burst = st_rx_burst, .mem_alloc = st_mem_alloc,
+                                          .mem_free = st_mem_free, .identity = st_identity};
+    st->be = (struct tasvir_backend){&st->ops, st};
     for (uint16_t i = 0; i < 2; i++) {
         struct tasvir_node_conf c;
         tasvir_node_conf_init(&c);
-        c.backend = i == 0 ? &st.be : tasvir_loop_port_backend(port[i]);
-        c.peers = peers;
+        c.backend = i == 0 ? &st->be : tasvir_loop_port_backend(p->port[i]);
+        c.peers = p->peers;
         c.n_peers = 2;
         c.hb_period_us = 1000;
-        cr_assert(eq(int, tasvir_node_create(&c, &node[i]), 0));
-        t[i] = h_thread(node[i]);
+        cr_assert(eq(int, tasvir_node_create(&c, &p->node[i]), 0));
+        p->t[i] = h_thread(p->node[i]);
     }
-    struct tasvir_area *a = h_area(t[0], "big", 1 << 20, 100), *r = NULL;
+}
+
+static void stingy_pair_destroy(struct stingy_pair *p)
+{
+    for (int k = 0; k < 2; k++)
+        tasvir_node_destroy(p->node[k]);
+    tasvir_loop_net_destroy(p->net);
+}
+
+static struct tasvir_area *area_1mib(struct tasvir_thread *t, const char *name)
+{
+    /* external interval 1 ms; a whole version needs about 7 ms to pass the port */
+    struct tasvir_area_conf ac;
+    tasvir_area_conf_init(&ac);
+    ac.name = name;
+    ac.len_bytes = 1 << 20;
+    ac.sync_int_us = 100;
+    ac.sync_ext_us = 1000;
+    struct tasvir_area *a = NULL;
+    cr_assert(eq(int, tasvir_area_create(t, &ac, &a), 0));
+    return a;
+}
+
+Test(esync, full_port_queue_backlogs_instead_of_dropping, .timeout = 60)
+{
+    static struct stingy_pair p;
+    stingy_pair_create(&p);
+    struct tasvir_loop_net *net = p.net;
+    struct tasvir_node **node = p.node;
+    struct tasvir_thread **t = p.t;
+    struct tasvir_area *a = area_1mib(t[0], "big"), *r = NULL;
     uint8_t *w = tasvir_area_writer(a);
     for (int i = 0; i < 30000 && (!r || memcmp(tasvir_area_reader(r), tasvir_area_reader(a), 1 << 20) ||
                                   tasvir_area_version(a) < 2);
@@ -402,11 +439,57 @@ Test(esync, full_port_queue_backlogs_instead_of_dropping, .timeout = 60)
               "the subscriber did not get the whole version through a 3-frame port");
     struct tasvir_stats s0;
     tasvir_node_stats(node[0], &s0);
-    cr_log_info("port refused %lu frames; tx_failed %lu; versions sent %lu", st.refused, s0.tx_failed,
-                s0.versions_sent);
-    cr_assert(gt(u64, st.refused, 1000), "the test did not exercise a full port");
+    cr_log_info("port refused %lu frames; tx_failed %lu; versions sent %lu", p.st.refused,
+                s0.tx_failed, s0.versions_sent);
+    cr_assert(gt(u64, p.st.refused, 1000), "the test did not exercise a full port");
     cr_assert(eq(u64, s0.tx_failed, 0), "frames were dropped instead of waiting");
-    for (int k = 0; k < 2; k++)
-        tasvir_node_destroy(node[k]);
-    tasvir_loop_net_destroy(net);
+    stingy_pair_destroy(&p);
+}
+
+/* Overload: the owner changes the whole area every millisecond, and a version takes about
+ * 7 ms to pass the port.  Rounds due while earlier frames still wait are postponed until
+ * the backlog drains, so the subscriber keeps receiving versions a few milliseconds old;
+ * queued behind each other, rounds would make the backlog (and the delay) grow without
+ * bound, and then overflow it. */
+Test(esync, overload_postpones_rounds_and_bounds_the_delay, .timeout = 60)
+{
+    static struct stingy_pair p;
+    stingy_pair_create(&p);
+    struct tasvir_thread **t = p.t;
+    struct tasvir_area *a = area_1mib(t[0], "flood"), *r = NULL;
+    uint64_t *w = tasvir_area_writer(a);
+    uint64_t stamp = 0, seen_max_lag = 0, visible_late = 0;
+    for (int i = 0; i < 20000; i++) { /* 200 ms */
+        tasvir_loop_net_advance(p.net, 10 * US);
+        for (int k = 0; k < 2; k++)
+            tasvir_node_poll(p.node[k], NULL);
+        if (tasvir_service(t[0]) == 0 && i % 100 == 0) { /* every line, every millisecond */
+            stamp++;
+            for (uint64_t l = 0; l < (1u << 20) / 64; l++)
+                w[l * 8] = stamp;
+            tasvir_log(a, w, 1 << 20);
+        }
+        tasvir_service(t[1]);
+        if (!r && tasvir_area_attach(t[1], "flood", &r) != 0)
+            r = NULL;
+        if (r && i >= 10000) { /* steady state: the second 100 ms */
+            uint64_t got = ((const uint64_t *)tasvir_area_reader(r))[0];
+            uint64_t lag = stamp - got;
+            if (lag > seen_max_lag)
+                seen_max_lag = lag;
+            if (i == 19999)
+                visible_late = got;
+        }
+    }
+    struct tasvir_stats s0;
+    tasvir_node_stats(p.node[0], &s0);
+    cr_log_info("stamp %lu, subscriber at %lu, max lag %lu ms; versions sent %lu, data frames "
+                "%lu, rounds postponed %lu, tx_failed %lu", stamp, visible_late, seen_max_lag,
+                s0.versions_sent, s0.data_frames_tx, s0.rounds_postponed, s0.tx_failed);
+    cr_assert(not(eq(ptr, r, NULL)));
+    cr_assert(gt(u64, s0.rounds_postponed, 0), "no round waited for the backlog");
+    cr_assert(eq(u64, s0.tx_failed, 0), "the backlog overflowed");
+    /* a version takes ~7 ms through the port; one round may wait for the one before */
+    cr_assert(le(u64, seen_max_lag, 20), "the subscriber fell %lu ms behind", seen_max_lag);
+    stingy_pair_destroy(&p);
 }

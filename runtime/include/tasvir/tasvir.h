@@ -219,6 +219,8 @@ struct tasvir_stats {
     uint64_t full_resends;             /**< of which base-0 resends to a subscriber that was
                                             behind every diff tier (first syncs not counted) */
     uint64_t nack_resends;             /**< of which triggered by a NACK */
+    uint64_t rounds_postponed;         /**< external rounds that, when due, waited for frames
+                                            of earlier ones to leave the transmit backlog */
     uint64_t versions_rx_complete;     /**< versions fully received */
     uint64_t versions_rx_superseded;   /**< incomplete versions abandoned for a newer one */
     uint64_t versions_rx_published;    /**< received versions made visible */
