@@ -331,9 +331,10 @@ Test(isync, large_area_many_chunks, .timeout = 30)
 }
 
 /* Random dirty patterns per bitmap word (empty, isolated lines, runs, all 64 lines, runs
- * reaching bit 0 or 63), over several epochs, in an area below and one above the size at
- * which the copy prefetches ahead: after each epoch the reader copy equals the writer
- * copy line for line, and exactly the logged lines were counted as changed. */
+ * reaching bit 0 or 63), over several epochs, in areas of each of the copy's three ways
+ * (plain; prefetching ahead; prefetching ahead with non-temporal stores): after each epoch
+ * the reader copy equals the writer copy line for line, and exactly the logged lines were
+ * counted as changed. */
 static uint64_t next_rand(uint64_t *s)
 {
     return h_mix(++*s);
@@ -391,7 +392,12 @@ Test(isync, copy_patterns_small_area, .timeout = 30)
     check_patterns(256ull << 10, 11); /* below the copy's prefetch/streaming size (1 MiB) */
 }
 
+Test(isync, copy_patterns_medium_area, .timeout = 30)
+{
+    check_patterns(2ull << 20, 13); /* prefetching ahead, plain stores */
+}
+
 Test(isync, copy_patterns_large_area, .timeout = 60)
 {
-    check_patterns(9ull << 20, 12);
+    check_patterns(9ull << 20, 12); /* prefetching ahead, non-temporal stores */
 }
