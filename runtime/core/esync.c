@@ -556,7 +556,8 @@ static uint64_t owner_poll(struct tasvir_node *n, struct tasvir__area *a, uint64
         /* unicast: each subscriber gets its round; multicast: repairs after a NACK go to
          * the subscriber that asked, not to the whole group */
         bool go = due && !mcast;
-        if (!go && s->urgent) {
+        /* a repair, like a round, waits until earlier frames have left the backlog */
+        if (!go && s->urgent && !n->nbacklog) {
             if (now - s->last_tx_ns >= gap)
                 go = true;
             else if (s->last_tx_ns + gap < wake)
