@@ -10,6 +10,10 @@
  *
  * Time is either a manual clock that the test advances (default) or CLOCK_MONOTONIC
  * (real_clock = 1, for benchmarks and threaded tests).  All calls are thread-safe.
+ *
+ * Area copies (mem_alloc) of 2 MiB and more are anonymous mappings with transparent huge
+ * pages requested (madvise; used when the kernel's THP setting allows), like the hugepage
+ * memory of the DPDK backend; smaller ones come from the heap.
  */
 #ifndef TASVIR_LOOP_H
 #define TASVIR_LOOP_H
