@@ -5,6 +5,8 @@
 
 #include <errno.h>
 #include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -14,18 +16,29 @@ static size_t page_bytes(void)
     return p > 0 ? (size_t)p : 4096u;
 }
 
-/* The mapping unit: its length is len rounded up to it, its alignment at least it. */
+/* The mapping unit: a mapping's length is len rounded up to it, its alignment at least it. */
 static size_t unit_bytes(bool huge)
 {
     return huge ? TASVIR_PAGEMEM_HUGE_BYTES : page_bytes();
 }
 
-void *tasvir_pagemem_alloc(size_t len, size_t align, bool huge)
+static void *heap_alloc(size_t len, size_t align)
 {
-    if (len == 0 || align == 0 || (align & (align - 1))) {
-        errno = EINVAL;
+    size_t sz = (len + align - 1) & ~(align - 1);
+    if (sz < len) { /* overflow */
+        errno = ENOMEM;
         return NULL;
     }
+    if (sz == 0)
+        sz = align;
+    void *m = aligned_alloc(align, sz);
+    if (m)
+        memset(m, 0, sz);
+    return m;
+}
+
+static void *map_alloc(size_t len, size_t align, bool huge)
+{
     size_t page = page_bytes(), unit = unit_bytes(huge);
     size_t mlen = (len + unit - 1) & ~(unit - 1), malign = align > unit ? align : unit;
     if (mlen < len || mlen + malign < mlen) { /* overflow */
@@ -51,10 +64,23 @@ void *tasvir_pagemem_alloc(size_t len, size_t align, bool huge)
     return a;
 }
 
-void tasvir_pagemem_free(void *p, size_t len, bool huge)
+void *tasvir_pagemem_alloc(const struct tasvir_pagemem *pm, size_t len, size_t align)
+{
+    if (align == 0 || (align & (align - 1))) {
+        errno = EINVAL;
+        return NULL;
+    }
+    return len >= pm->map_min ? map_alloc(len, align, pm->huge) : heap_alloc(len, align);
+}
+
+void tasvir_pagemem_free(const struct tasvir_pagemem *pm, void *p, size_t len)
 {
     if (!p)
         return;
-    size_t unit = unit_bytes(huge);
+    if (len < pm->map_min) {
+        free(p);
+        return;
+    }
+    size_t unit = unit_bytes(pm->huge);
     munmap(p, (len + unit - 1) & ~(unit - 1));
 }

@@ -279,6 +279,9 @@ static unsigned op_rx_burst(void *ctx, struct tasvir_frame **out, unsigned n)
     return got;
 }
 
+static const struct tasvir_pagemem fallback_mem = {.map_min = TASVIR_PAGEMEM_HUGE_BYTES,
+                                                     .huge = true};
+
 static void *op_mem_alloc(void *ctx, size_t len, size_t align)
 {
     struct tasvir_dpdk_port *p = ctx;
@@ -302,14 +305,7 @@ static void *op_mem_alloc(void *ctx, size_t len, size_t align)
     }
     /* Fallback (no hugepages for EAL, e.g. --no-huge): large copies still ask the kernel
      * for transparent huge pages. */
-    if (len >= TASVIR_PAGEMEM_HUGE_BYTES) {
-        m = tasvir_pagemem_alloc(len, align, true);
-    } else {
-        size_t rounded = (sz + align - 1) & ~(align - 1);
-        m = aligned_alloc(align, rounded);
-        if (m)
-            memset(m, 0, rounded);
-    }
+    m = tasvir_pagemem_alloc(&fallback_mem, len, align);
     if (!m) {
         atomic_fetch_add(&p->mem_failed, 1);
         return NULL;
@@ -328,10 +324,7 @@ static void op_mem_free(void *ctx, void *m, size_t len)
         rte_free(m);
         atomic_fetch_sub(&p->mem_dpdk_bytes, len);
     } else {
-        if (len >= TASVIR_PAGEMEM_HUGE_BYTES)
-            tasvir_pagemem_free(m, len, true);
-        else
-            free(m);
+        tasvir_pagemem_free(&fallback_mem, m, len);
         atomic_fetch_sub(&p->mem_fallback_bytes, len);
     }
 }

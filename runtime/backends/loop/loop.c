@@ -359,29 +359,18 @@ static unsigned op_rx_burst(void *ctx, struct tasvir_frame **out, unsigned n)
 
 /* Area copies of 2 MiB and more get transparent huge pages (as DPDK's hugepage memory
  * would), smaller ones the heap. */
+static const struct tasvir_pagemem loop_mem = {.map_min = TASVIR_PAGEMEM_HUGE_BYTES, .huge = true};
+
 static void *op_mem_alloc(void *ctx, size_t len, size_t align)
 {
     (void)ctx;
-    if (align < 64)
-        align = 64;
-    if (len >= TASVIR_PAGEMEM_HUGE_BYTES)
-        return tasvir_pagemem_alloc(len, align, true);
-    size_t sz = (len + align - 1) & ~(align - 1);
-    if (sz == 0)
-        sz = align;
-    void *m = aligned_alloc(align, sz);
-    if (m)
-        memset(m, 0, sz);
-    return m;
+    return tasvir_pagemem_alloc(&loop_mem, len, align < 64 ? 64 : align);
 }
 
 static void op_mem_free(void *ctx, void *p, size_t len)
 {
     (void)ctx;
-    if (len >= TASVIR_PAGEMEM_HUGE_BYTES)
-        tasvir_pagemem_free(p, len, true);
-    else
-        free(p);
+    tasvir_pagemem_free(&loop_mem, p, len);
 }
 
 static int op_identity(void *ctx, struct tasvir_identity *out)

@@ -159,30 +159,14 @@ static unsigned op_rx_burst(void *ctx, struct tasvir_frame **out, unsigned n)
     return i;
 }
 
+static const struct tasvir_pagemem sim_mem = {.map_min = MMAP_MIN_BYTES, .huge = false};
+
 static void *op_mem_alloc(void *ctx, size_t len, size_t align)
 {
     struct tasvir_sim_port *p = ctx;
-    if (align < 64)
-        align = 64;
-    if (align & (align - 1))
-        return NULL;
-    size_t sz = (len + align - 1) & ~(align - 1);
-    if (sz < len) /* overflow */
-        return NULL;
-    if (sz == 0)
-        sz = align;
-    void *m;
-    if (len >= MMAP_MIN_BYTES) {
-        m = tasvir_pagemem_alloc(len, align, false);
-        if (!m)
-            return NULL;
-    } else {
-        m = aligned_alloc(align, sz);
-        if (!m)
-            return NULL;
-        memset(m, 0, sz);
-    }
-    p->st.mem_bytes_now += len;
+    void *m = tasvir_pagemem_alloc(&sim_mem, len, align < 64 ? 64 : align);
+    if (m)
+        p->st.mem_bytes_now += len;
     return m;
 }
 
@@ -192,10 +176,7 @@ static void op_mem_free(void *ctx, void *m, size_t len)
     if (!m)
         return;
     p->st.mem_bytes_now -= len;
-    if (len >= MMAP_MIN_BYTES)
-        tasvir_pagemem_free(m, len, false);
-    else
-        free(m);
+    tasvir_pagemem_free(&sim_mem, m, len);
 }
 
 static int op_identity(void *ctx, struct tasvir_identity *out)
