@@ -331,8 +331,10 @@ Test(isync, large_area_many_chunks, .timeout = 30)
 }
 
 /* Random dirty patterns per bitmap word (empty, isolated lines, runs, all 64 lines, runs
- * reaching bit 0 or 63), over several epochs, in areas of each of the copy's three ways
- * (plain; prefetching ahead; prefetching ahead with non-temporal stores): after each epoch
+ * reaching bit 0 or 63), over several epochs, in areas of each of the copy's four ways
+ * (plain; prefetching ahead; prefetching ahead with non-temporal stores; the same keeping
+ * many lines in flight, also with words of one line only, which fill its ring of waiting
+ * words): after each epoch
  * the reader copy equals the writer copy line for line, and exactly the logged lines were
  * counted as changed. */
 static uint64_t next_rand(uint64_t *s)
@@ -340,7 +342,7 @@ static uint64_t next_rand(uint64_t *s)
     return h_mix(++*s);
 }
 
-static void check_patterns(uint64_t len, uint64_t seed)
+static void check_patterns(uint64_t len, uint64_t seed, bool one_line_words)
 {
     struct h_net h;
     cr_assert(eq(int, h_net_create(&h, 1, 0, 1, small_window), 0));
@@ -356,8 +358,9 @@ static void check_patterns(uint64_t len, uint64_t seed)
         uint64_t logged = 0;
         for (uint64_t wd = 0; wd < words; wd++) {
             uint64_t x, k = next_rand(&rng);
-            switch (k % 8) {
+            switch (one_line_words ? 8 - k % 2 * 8 : k % 9) {
             case 0: case 1: case 2: x = 0; break;
+            case 8: x = (uint64_t)1 << (k >> 58); break;                        /* one line */
             case 3: x = next_rand(&rng) & next_rand(&rng) & next_rand(&rng); break; /* sparse */
             case 4: x = next_rand(&rng); break;                                 /* half */
             case 5: x = ~(uint64_t)0; break;
@@ -389,15 +392,21 @@ static void check_patterns(uint64_t len, uint64_t seed)
 
 Test(isync, copy_patterns_small_area, .timeout = 30)
 {
-    check_patterns(256ull << 10, 11); /* below the copy's prefetch/streaming size (1 MiB) */
+    check_patterns(256ull << 10, 11, false); /* below the copy's prefetch/streaming size (1 MiB) */
 }
 
 Test(isync, copy_patterns_medium_area, .timeout = 30)
 {
-    check_patterns(2ull << 20, 13); /* prefetching ahead, plain stores */
+    check_patterns(2ull << 20, 13, false); /* prefetching ahead, plain stores */
 }
 
 Test(isync, copy_patterns_large_area, .timeout = 60)
 {
-    check_patterns(9ull << 20, 12); /* prefetching ahead, non-temporal stores */
+    check_patterns(9ull << 20, 12, false); /* prefetching ahead, non-temporal stores */
+}
+
+Test(isync, copy_patterns_deep_area, .timeout = 120)
+{
+    check_patterns(34ull << 20, 14, false); /* 128 lines in flight, non-temporal stores */
+    check_patterns(34ull << 20, 15, true);  /* words of one line or none: the ring fills */
 }
