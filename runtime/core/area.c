@@ -71,7 +71,7 @@ static struct tasvir_area *new_handle(struct tasvir__area *a, struct tasvir_thre
         return NULL;
     if (owner) {
         h->hot.wbase = a->wcopy;
-        h->hot.wend = a->wcopy + a->len;
+        h->hot.wlen = (const uint8_t *)(uintptr_t)a->len;
         h->hot.log = a->log;
         h->hot.sum = a->sum;
     }
@@ -90,7 +90,7 @@ static void kill_handle(struct tasvir_node *n, struct tasvir_area *h)
 {
     h->magic = TASVIR__MAGIC_DEAD;
     h->hot.wbase = NULL;
-    h->hot.wend = NULL;
+    h->hot.wlen = NULL;
     h->hot.log = NULL;
     h->hot.sum = NULL;
     h->core = NULL;
@@ -512,7 +512,7 @@ int tasvir__log_slow(struct tasvir_area *h, const void *addr, size_t len)
 {
     if (!h || !h->hot.wbase)
         return log_bad(h);
-    uint64_t wlen = (uint64_t)(h->hot.wend - h->hot.wbase);
+    uint64_t wlen = (uint64_t)(uintptr_t)h->hot.wlen;
     uint64_t off = (uint64_t)((uintptr_t)addr - (uintptr_t)h->hot.wbase);
     if (off > wlen || len > wlen - off)
         return log_bad(h);

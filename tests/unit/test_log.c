@@ -117,9 +117,13 @@ Test(log, out_of_range_rejected_and_counted, .timeout = 10)
     cr_assert(eq(int, tasvir_log(f.a, f.w - 1, 1), -ERANGE));
     cr_assert(eq(int, tasvir_log(f.a, f.w, SIZE_MAX), -ERANGE));
     cr_assert(eq(int, tasvir_log(f.a, (void *)8, 8), -ERANGE));
+    /* whole aligned lines: one below the copy, one partly past its end */
+    cr_assert(eq(int, tasvir_log(f.a, f.w - 64, 64), -ERANGE));
+    cr_assert(eq(int, tasvir_log(f.a, f.w + 960, 64), -ERANGE));
+    cr_assert(eq(int, tasvir_log(f.a, f.w - 1, 64), -ERANGE));
     struct tasvir_stats st;
     tasvir_node_stats(f.h.node[0], &st);
-    cr_assert(eq(u64, st.log_misuse, 5));
+    cr_assert(eq(u64, st.log_misuse, 8));
     expect_lines(&f, 1000, -1, -1); /* nothing was marked */
     h_net_destroy(&f.h);
 }

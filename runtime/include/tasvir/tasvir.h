@@ -517,7 +517,8 @@ int tasvir_area_get_sync(const struct tasvir_area *a, uint64_t *sync_int_us, uin
 #define TASVIR__SUM_SHIFT 15
 struct tasvir__area_hot {
     const uint8_t *wbase; /* writer copy; NULL on handles that may not write */
-    const uint8_t *wend;  /* wbase + length; NULL on handles that may not write */
+    const uint8_t *wlen;  /* length of the writer copy, as a pointer-typed integer (see
+                           * above); 0 on handles that may not write */
     uint64_t *log;        /* dirty bitmap: bit i set = line i changed since the last sync */
     uint64_t *sum;        /* summary: bit g set = log words 8g..8g+7 may have bits set */
 };
@@ -537,16 +538,13 @@ static inline int tasvir_log(struct tasvir_area *a, const void *addr, size_t len
 {
     const struct tasvir__area_hot *h = (const struct tasvir__area_hot *)(const void *)a;
     uint64_t off = (uint64_t)((uintptr_t)addr - (uintptr_t)h->wbase);
-    uint64_t last = off + len - 1; /* last byte; wraps for len == 0 or addr below wbase */
-    /* fast path: one line (first and last byte agree above bit 6; a wrapped offset cannot),
-     * inside the writer copy */
-    if (__builtin_expect(((off ^ last) >> 6) == 0 && last < (uint64_t)((uintptr_t)h->wend - (uintptr_t)h->wbase) &&
-                             len != 0,
+    /* fast path: len >= 1 bytes within the first byte's line (a constant len folds this
+     * into one alignment test; the last byte then cannot wrap), and the last byte inside
+     * the writer copy (an addr below wbase wraps to a huge offset) */
+    if (__builtin_expect(len - 1 < 64 - (off & 63) && off + len - 1 < (uint64_t)(uintptr_t)h->wlen,
                          1)) {
-        uint64_t *w = h->log + (off >> 12);
-        uint64_t bit = (uint64_t)1 << ((off >> 6) & 63);
-        if (!(*w & bit)) {
-            *w |= bit;
+        if (!((h->log[off >> 12] >> ((off >> 6) & 63)) & 1)) {
+            h->log[off >> 12] |= (uint64_t)1 << ((off >> 6) & 63);
             h->sum[off >> (TASVIR__SUM_SHIFT + 6)] |= (uint64_t)1 << ((off >> TASVIR__SUM_SHIFT) & 63);
         }
         return 0;
