@@ -69,8 +69,8 @@ static inline void stream_fence(void)
  * isolated lines one at a time, runs of consecutive lines with one memcpy each; with
  * `stream`, every line with non-temporal stores.  Returns the number of lines. */
 #define SHORT_RUN_LINES 8u
-static inline __attribute__((always_inline)) uint64_t copy_word_lines(uint8_t *dst, const uint8_t *src, uint64_t base,
-                                       uint64_t x, bool stream)
+static inline __attribute__((always_inline)) uint64_t
+copy_word_lines(uint8_t *dst, const uint8_t *src, uint64_t base, uint64_t x, bool stream)
 {
     uint64_t lines = 0; /* counted here: baseline x86-64 has no popcnt instruction */
     /* isolated bits: no set neighbour on either side */
@@ -199,8 +199,10 @@ copy_words_as(struct tasvir__area *a, uint64_t wb, uint64_t we, const bool ahead
                 ring_base[k] = base;
                 ring_lines[k] = prefetch_word_lines(dst, src, base, x, stream, deep);
                 pending += ring_lines[k];
+                /* copy the oldest word once enough lines behind it are in flight */
                 while (ring_n == AHEAD_RING ||
-                       (ring_n > AHEAD_MIN_WORDS && pending - ring_lines[ring_head] >= ahead_lines)) {
+                       (ring_n > AHEAD_MIN_WORDS &&
+                        pending - ring_lines[ring_head] >= ahead_lines)) {
                     changed += copy_word_lines(dst, src, ring_base[ring_head], ring_x[ring_head],
                                                stream);
                     pending -= ring_lines[ring_head];

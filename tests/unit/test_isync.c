@@ -334,9 +334,8 @@ Test(isync, large_area_many_chunks, .timeout = 30)
  * reaching bit 0 or 63), over several epochs, in areas of each of the copy's four ways
  * (plain; prefetching ahead; prefetching ahead with non-temporal stores; the same keeping
  * many lines in flight, also with words of one line only, which fill its ring of waiting
- * words): after each epoch
- * the reader copy equals the writer copy line for line, and exactly the logged lines were
- * counted as changed. */
+ * words): after each epoch the reader copy equals the writer copy line for line, and
+ * exactly the logged lines were counted as changed. */
 static uint64_t next_rand(uint64_t *s)
 {
     return h_mix(++*s);
@@ -358,14 +357,15 @@ static void check_patterns(uint64_t len, uint64_t seed, bool one_line_words)
         uint64_t logged = 0;
         for (uint64_t wd = 0; wd < words; wd++) {
             uint64_t x, k = next_rand(&rng);
-            switch (one_line_words ? 8 - k % 2 * 8 : k % 9) {
+            /* one_line_words: half the words empty (case 0), half one line (case 8) */
+            switch (one_line_words ? (k & 1 ? 8 : 0) : k % 9) {
             case 0: case 1: case 2: x = 0; break;
-            case 8: x = (uint64_t)1 << (k >> 58); break;                        /* one line */
             case 3: x = next_rand(&rng) & next_rand(&rng) & next_rand(&rng); break; /* sparse */
             case 4: x = next_rand(&rng); break;                                 /* half */
             case 5: x = ~(uint64_t)0; break;
             case 6: x = ~(uint64_t)0 >> (k >> 58); break; /* a run from bit 0 */
-            default: x = ~(uint64_t)0 << (k >> 58); break; /* a run to bit 63 */
+            case 7: x = ~(uint64_t)0 << (k >> 58); break; /* a run to bit 63 */
+            default: x = (uint64_t)1 << (k >> 58); break;  /* one line */
             }
             for (unsigned b = 0; b < 64; b++) {
                 if (!((x >> b) & 1))
