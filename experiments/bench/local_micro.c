@@ -47,24 +47,42 @@ static inline __attribute__((always_inline)) int log_loop(struct tasvir_area *a,
     return bad;
 }
 
-/* Time `reps` batches of tasvir_log over addrs[0..n) with len bytes each.  With clear,
- * an untimed driven epoch before every batch clears the bitmap. */
+/* State of the dirty bitmap when a batch starts. */
+enum log_bits {
+    BITS_SET,   /* every bit already set (steady state) */
+    BITS_CLEAR, /* every bit clear (just after an epoch) */
+    BITS_HALF,  /* a random half of the bits set: the bitmap refilling after an epoch, when
+                 * whether a line's bit is set cannot be predicted */
+};
+
+/* Time `reps` batches of tasvir_log over addrs[0..n) with len bytes each.  With
+ * BITS_CLEAR and BITS_HALF an untimed driven epoch before every batch clears the bitmap
+ * (and with BITS_HALF untimed calls then set the bits of a random half of the lines). */
 static double log_batches(struct local_ctx *c, struct tasvir_node *node, struct tasvir_thread *t,
                           struct tasvir_area *a, uint8_t **addrs, unsigned n, size_t len,
-                          bool clear, unsigned reps)
+                          enum log_bits bits, unsigned reps)
 {
     double *v = alloc_samples(c, reps);
     if (!v)
         return NAN;
     int bad = 0;
-    if (!clear) /* steady state: every bit already set */
-        bad |= tasvir_log(a, tasvir_area_writer(a), LOG_AREA_BYTES);
+    uint8_t *w = tasvir_area_writer(a);
+    uint64_t rng = c->o.seed * 2 + 1;
+    if (bits == BITS_SET)
+        bad |= tasvir_log(a, w, LOG_AREA_BYTES);
     for (unsigned r = 0; r < reps; r++) {
-        if (clear && bench_drive_epoch(node, t, NULL)) {
+        if (bits != BITS_SET && bench_drive_epoch(node, t, NULL)) {
             free(v);
             c->failed = true;
             return NAN;
         }
+        if (bits == BITS_HALF)
+            for (uint64_t l = 0; l < LOG_AREA_BYTES / TASVIR_LINE_BYTES; l += 64) {
+                uint64_t pick = bench_rand(&rng);
+                for (unsigned k = 0; k < 64; k++)
+                    if (pick >> k & 1)
+                        bad |= tasvir_log(a, w + (l + k) * TASVIR_LINE_BYTES, 1);
+            }
         uint64_t t0 = bench_ticks();
         /* a compile-time length, as at a real call site */
         if (len == TASVIR_LINE_BYTES)
@@ -105,14 +123,15 @@ int local_log_cost(struct local_ctx *c)
     struct {
         const char *name;
         size_t len;
-        bool clear;
+        enum log_bits bits;
         unsigned n, reps;
         double best;
     } v[] = {
-        {"line_set", TASVIR_LINE_BYTES, false, LOG_BATCH, local_reps(c, 2000, 50), NAN},
-        {"line_clear", TASVIR_LINE_BYTES, true, LOG_BATCH, local_reps(c, 500, 20), NAN},
-        {"range4k_set", 4096, false, 256, local_reps(c, 2000, 50), NAN},
-        {"range4k_clear", 4096, true, 256, local_reps(c, 200, 10), NAN},
+        {"line_set", TASVIR_LINE_BYTES, BITS_SET, LOG_BATCH, local_reps(c, 2000, 50), NAN},
+        {"line_clear", TASVIR_LINE_BYTES, BITS_CLEAR, LOG_BATCH, local_reps(c, 500, 20), NAN},
+        {"line_half", TASVIR_LINE_BYTES, BITS_HALF, LOG_BATCH, local_reps(c, 200, 10), NAN},
+        {"range4k_set", 4096, BITS_SET, 256, local_reps(c, 2000, 50), NAN},
+        {"range4k_clear", 4096, BITS_CLEAR, 256, local_reps(c, 200, 10), NAN},
     };
     const unsigned nv = sizeof(v) / sizeof(v[0]);
     for (unsigned r = 0; r < c->o.rounds; r++) {
@@ -125,7 +144,7 @@ int local_log_cost(struct local_ctx *c)
                 c->failed = true;
                 goto out;
             }
-            double ns = log_batches(c, b.node, t, a, addrs, v[k].n, v[k].len, v[k].clear, v[k].reps);
+            double ns = log_batches(c, b.node, t, a, addrs, v[k].n, v[k].len, v[k].bits, v[k].reps);
             if (isnan(v[k].best) || ns < v[k].best)
                 v[k].best = ns;
         }
