@@ -117,6 +117,7 @@ void tasvir__area_free(struct tasvir_node *n, struct tasvir__area *a)
         ops->mem_free(n->be.ctx, a->rcopy, a->copy_bytes);
     free(a->log);
     free(a->sum);
+    free(a->sticky);
     free(a->ever);
     for (int i = 0; i < TASVIR__TIERS; i++)
         free(a->ext.tier[i]);
@@ -172,7 +173,8 @@ struct tasvir__area *tasvir__area_new(struct tasvir_node *n, const char *name, u
     a->rcopy = ops->mem_alloc(n->be.ctx, a->copy_bytes, align);
     a->log = calloc(a->nwords, sizeof(uint64_t));
     a->sum = calloc(tasvir__sum_words(a->nwords), sizeof(uint64_t));
-    if (!a->wcopy || !a->rcopy || !a->log || !a->sum) {
+    a->sticky = calloc((a->nwords + 63) / 64, sizeof(uint64_t));
+    if (!a->wcopy || !a->rcopy || !a->log || !a->sum || !a->sticky) {
         tasvir__area_free(n, a);
         *rc = -ENOMEM;
         return NULL;

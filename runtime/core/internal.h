@@ -152,6 +152,8 @@ struct tasvir__area {
     uint64_t *log;   /* dirty bitmap of wcopy, nwords words */
     uint64_t *sum;   /* summary of log: bit g set whenever a bit of words [8g, 8g+8) may be
                       * set (TASVIR__GROUP_WORDS); cleared with them by the copy */
+    uint64_t *sticky; /* bit w set: log word w was left set by the last epoch (a dense word,
+                       * isync.c), so its lines are compared, not just copied; copiers only */
     uint64_t copy_bytes; /* allocated bytes of each copy (nlines * 64) */
     struct tasvir_thread *owner; /* owner thread; NULL for engine-owned and replica areas */
     struct tasvir_area *owner_handle;

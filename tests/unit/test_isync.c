@@ -6,9 +6,9 @@
  * scheduling and changes in both directions, failed epochs keep their changes and are
  * retried after the retry delay (not a full interval), late-thread exclusion, frozen areas
  * of an excluded owner and readmission, deactivation during check-in, activation during an
- * epoch, forced sync, an epoch with no active thread (the engine copies alone), and the
- * copy of random dirty patterns (isolated lines, runs, full words) below and above the size
- * at which it prefetches ahead.
+ * epoch, forced sync, an epoch with no active thread (the engine copies alone), dense
+ * words left set and compared, and the copy of random dirty patterns (isolated lines, runs,
+ * full words) below and above the size at which it prefetches ahead.
  */
 #include <criterion/criterion.h>
 #include <criterion/new/assert.h>
@@ -327,6 +327,86 @@ Test(isync, large_area_many_chunks, .timeout = 30)
         cr_assert(eq(u64, read_line(a, l), l ^ 0x5555));
     cr_assert(eq(u64, read_line(a, lines - 1), 77));
     cr_assert(eq(u64, read_line(a, 1), 0));
+    h_net_destroy(&h);
+}
+
+/* Dense words: a 64-line word (of an area of 1 MiB or more) of which at least 48 lines were
+ * dirty stays set after the epoch, and the next epoch copies the lines of it whose bytes
+ * differ.  Step by step: versions, the reader copy and bytes_changed; a logged rewrite with
+ * the same bytes is no change in a dense word (documented), and the word is clear again
+ * afterwards (a logged same-bytes rewrite then counts, as everywhere else); a word with 47
+ * lines and a full word of a 64 KiB area stay exact. */
+static uint64_t epoch_changed(struct h_net *h, struct tasvir_thread *t)
+{
+    struct tasvir_stats s0, s1;
+    tasvir_node_stats(h->node[0], &s0);
+    tasvir_node_sync_now(h->node[0]);
+    cr_assert(ge(int, h_settle(h->node[0], &t, 1, 100), 0));
+    tasvir_node_stats(h->node[0], &s1);
+    return s1.bytes_changed - s0.bytes_changed;
+}
+
+static void write_lines(struct tasvir_area *a, uint64_t first, uint64_t n, uint64_t val)
+{
+    for (uint64_t l = first; l < first + n; l++)
+        write_line(a, l, val + l);
+}
+
+Test(isync, dense_words_compared_not_refilled, .timeout = 10)
+{
+    struct h_net h;
+    cr_assert(eq(int, h_net_create(&h, 1, 0, 1, small_window), 0));
+    struct tasvir_thread *t = h_thread(h.node[0]);
+    /* 1 MiB: the smallest area whose dense words are kept (isync.c) */
+    struct tasvir_area *a = h_area(t, "dense", 1 << 20, 1000000);
+    tasvir_node_sync_now(h.node[0]);
+    cr_assert(ge(int, h_settle(h.node[0], &t, 1, 100), 0));
+    uint64_t v = tasvir_area_version(a);
+    /* 1: word 1 fully written (dense: stays set), word 2 with 47 lines (clears) */
+    write_lines(a, 64, 64, 1000);
+    write_lines(a, 128, 47, 2000);
+    cr_assert(eq(u64, epoch_changed(&h, t), 111 * 64));
+    cr_assert(eq(u64, tasvir_area_version(a), ++v));
+    /* 2: word 1 rewritten with new bytes: every line copied though no bit was set anew */
+    write_lines(a, 64, 64, 3000);
+    cr_assert(eq(u64, epoch_changed(&h, t), 64 * 64));
+    cr_assert(eq(u64, tasvir_area_version(a), ++v));
+    for (uint64_t l = 64; l < 128; l++)
+        cr_assert(eq(u64, read_line(a, l), 3000 + l), "line %lu", (unsigned long)l);
+    /* 2b: word 2 was cleared: a logged same-bytes rewrite of its lines counts */
+    write_lines(a, 128, 47, 2000);
+    cr_assert(eq(u64, epoch_changed(&h, t), 47 * 64));
+    cr_assert(eq(u64, tasvir_area_version(a), ++v));
+    /* 3: only 5 lines of word 1 change: exactly they are copied and the word clears */
+    write_lines(a, 70, 5, 4000);
+    cr_assert(eq(u64, epoch_changed(&h, t), 5 * 64));
+    cr_assert(eq(u64, tasvir_area_version(a), ++v));
+    cr_assert(eq(u64, read_line(a, 72), 4072));
+    cr_assert(eq(u64, read_line(a, 69), 3069));
+    /* 4: nothing written: nothing changed (the word was cleared, nothing left to compare) */
+    cr_assert(eq(u64, epoch_changed(&h, t), 0));
+    cr_assert(eq(u64, tasvir_area_version(a), v));
+    /* 5: dense again, then a logged rewrite with the same bytes: no change in a dense word */
+    write_lines(a, 64, 64, 5000);
+    cr_assert(eq(u64, epoch_changed(&h, t), 64 * 64));
+    cr_assert(eq(u64, tasvir_area_version(a), ++v));
+    write_lines(a, 64, 64, 5000);
+    cr_assert(eq(u64, epoch_changed(&h, t), 0));
+    cr_assert(eq(u64, tasvir_area_version(a), v));
+    /* 6: the word is clear again: a logged same-bytes rewrite of one line counts */
+    write_lines(a, 100, 1, 5000);
+    cr_assert(eq(u64, epoch_changed(&h, t), 64));
+    cr_assert(eq(u64, tasvir_area_version(a), ++v));
+    /* the reader copy equals the writer copy throughout */
+    cr_assert(eq(int, memcmp(tasvir_area_reader(a), tasvir_area_writer(a), 1 << 20), 0));
+    /* 7: a small area keeps exact logs: a full word rewritten with the same bytes counts */
+    struct tasvir_area *b = h_area(t, "small", 64 << 10, 1000000);
+    (void)epoch_changed(&h, t); /* the node's directory learns the new area */
+    write_lines(b, 0, 64, 7000);
+    cr_assert(eq(u64, epoch_changed(&h, t), 64 * 64));
+    write_lines(b, 0, 64, 7000);
+    cr_assert(eq(u64, epoch_changed(&h, t), 64 * 64));
+    cr_assert(eq(u64, tasvir_area_version(b), 2));
     h_net_destroy(&h);
 }
 

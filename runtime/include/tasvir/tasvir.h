@@ -22,7 +22,13 @@
  *
  * A *version* is the set of changes the owner made between two internal syncs.  Versions
  * start at 0 (all zero bytes), grow by one each time an internal sync publishes changes,
- * and carry the owner's publish timestamp.
+ * and carry the owner's publish timestamp.  A changed line is a logged one, with one
+ * exception: in a dense part of an area (a group of 64 lines of which at least half were
+ * dirty at the previous sync) the dirty bits are kept across the sync, and the next sync
+ * copies the lines of the group whose bytes differ from the reader copy, so there a line
+ * logged but rewritten with the same bytes is no change (and is not sent to other nodes).
+ * This saves an owner that rewrites most of an area every interval from re-marking every
+ * line after every sync (see tasvir_log).
  *
  * ## Consistency guarantees
  *
@@ -530,7 +536,10 @@ int tasvir__log_slow(struct tasvir_area *a, const void *addr, size_t len);
  * line touched dirty; a single-line call does one load and, only if the bit was clear, two
  * plain stores (the line's bit and its 32 KiB group's summary bit, which lets an epoch skip
  * clean parts of large areas without reading their bitmap); no atomics: only the owner
- * thread logs its area.  len == 0 does nothing.
+ * thread logs its area.  len == 0 does nothing.  The branch on the bit is cheap when it is
+ * predictable (bit mostly set, or mostly clear) and costs a misprediction when the bits of
+ * the lines written are set at random, as while the bitmap refills after a sync; dense
+ * groups keep their bits across syncs (see "version" above) to avoid that refill.
  * @return 0; TASVIR_ENOTOWNER (a reader handle); -ERANGE (outside the writer copy).
  *         Rejections are also counted in tasvir_stats.log_misuse.
  */
