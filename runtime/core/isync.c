@@ -199,20 +199,26 @@ prefetch_word_lines(uint8_t *dst, const uint8_t *src, uint64_t base, uint64_t x,
 /* Dense words are left set.  Every epoch clears the bits it copies, so an owner that
  * rewrites most of an area within an interval then takes the bit-setting branch of
  * tasvir_log for most of its writes, and that branch cannot be predicted while the bitmap
- * refills (tasvir-bench log_cost line_half: 5.7 ns a call against 1.25 with the bit set).
- * So a bitmap word of a thread-owned area of at least AHEAD_MIN_BYTES in which at least
- * STICKY_MIN_LINES of the 64 lines were dirty is left set ("sticky"): the owner's next
- * writes to those lines find their bits set, and the next epoch copies the lines of the
- * word whose bytes differ from the reader copy (reading the reader's line, which a plain
- * copy reads for ownership anyway).  A sticky word with fewer changed lines than that is
- * cleared again, so an area that goes idle costs one compare of its sticky lines.
- * Versions and the external sync's diff logs count the lines that differ: a line logged
- * but rewritten with the same bytes is no change in a sticky word.  The compare costs the
- * copy (sync_copy dense 16 MiB 1.21-1.52 -> 0.85-1.08 of memcpy, dense 64 KiB 0.80-0.84
- * -> 0.64-0.73 when small areas took part too), and refilling a small area costs its owner
- * little (1024 lines of 64 KiB: a few microseconds), hence 1 MiB and up; 40 of 64 lines
- * keeps every-other-line words (sync_copy alt) exact.  RND_W100 at 1 ms, 5 interleaved
- * runs: overhead_full 1 MB median 73 -> 46 %, 4 MiB 266 -> 78 %. */
+ * refills in random order (tasvir-bench log_cost line_half: 5.7 ns a call against 1.25
+ * with the bit set).  So a bitmap word of a thread-owned area of AHEAD_MIN_BYTES to
+ * STICKY_MAX_BYTES in which at least STICKY_MIN_LINES of the 64 lines were dirty is left
+ * set ("sticky"): the owner's next writes to those lines find their bits set, and the next
+ * epoch copies the lines of the word whose bytes differ from the reader copy (reading the
+ * reader's line, which a plain copy reads for ownership anyway).  A sticky word with fewer
+ * changed lines than that is cleared again, so an area that goes idle costs one compare of
+ * its sticky lines.  Versions and the external sync's diff logs count the lines that
+ * differ: a line logged but rewritten with the same bytes is no change in a sticky word.
+ * Why these bounds (interleaved runs against the plain copy):
+ *  - below 1 MiB a refill costs the owner little (1024 lines of 64 KiB: microseconds) and
+ *    the compare would cost the copy (sync_copy dense 64 KiB 0.80-0.84 -> 0.64-0.73);
+ *  - above 4 MiB the two copies leave the caches, the compare reads the reader copy from
+ *    memory instead of streaming into it, and a sequential rewrite (whose refill is
+ *    predictable, so costs nothing) pays for it: SEQ_W100 16 MiB at 1 ms overhead_full
+ *    172-213 -> 376-410 %;
+ *  - 40 of 64 lines keeps every-other-line words (sync_copy alt) exact.
+ * RND_W100 at 1 ms, 5 interleaved runs: overhead_full 1 MB median 73 -> 46 %, 4 MiB 266 ->
+ * 78 %. */
+#define STICKY_MAX_BYTES (4ull << 20)
 #define STICKY_MIN_LINES 40u
 
 /* Copy the dirty lines x of log word w; a sticky word (cmp) copies the lines that changed,
@@ -244,7 +250,7 @@ copy_words_as(struct tasvir__area *a, uint64_t wb, uint64_t we, const bool ahead
     uint64_t changed = 0;
     uint64_t *log = a->log;
     uint64_t *sticky = a->sticky;
-    const bool may_stick = ahead && a->owner != NULL;
+    const bool may_stick = ahead && a->copy_bytes <= STICKY_MAX_BYTES && a->owner != NULL;
     const uint8_t *src = a->wcopy;
     uint8_t *dst = a->rcopy;
     uint32_t n_or = a->n_or_logs;
