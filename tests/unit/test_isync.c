@@ -330,12 +330,12 @@ Test(isync, large_area_many_chunks, .timeout = 30)
     h_net_destroy(&h);
 }
 
-/* Dense words: a 64-line word (of an area of 1 MiB or more) of which at least 48 lines were
+/* Dense words: a 64-line word (of an area of 1 to 4 MiB) of which at least 40 lines were
  * dirty stays set after the epoch, and the next epoch copies the lines of it whose bytes
  * differ.  Step by step: versions, the reader copy and bytes_changed; a logged rewrite with
  * the same bytes is no change in a dense word (documented), and the word is clear again
- * afterwards (a logged same-bytes rewrite then counts, as everywhere else); a word with 47
- * lines and a full word of a 64 KiB area stay exact. */
+ * afterwards (a logged same-bytes rewrite then counts, as everywhere else); a word with 39
+ * lines, and full words of a 64 KiB and an 8 MiB area, stay exact. */
 static uint64_t epoch_changed(struct h_net *h, struct tasvir_thread *t)
 {
     struct tasvir_stats s0, s1;
@@ -362,10 +362,10 @@ Test(isync, dense_words_compared_not_refilled, .timeout = 10)
     tasvir_node_sync_now(h.node[0]);
     cr_assert(ge(int, h_settle(h.node[0], &t, 1, 100), 0));
     uint64_t v = tasvir_area_version(a);
-    /* 1: word 1 fully written (dense: stays set), word 2 with 47 lines (clears) */
+    /* 1: word 1 fully written (dense: stays set), word 2 with 39 lines (clears) */
     write_lines(a, 64, 64, 1000);
-    write_lines(a, 128, 47, 2000);
-    cr_assert(eq(u64, epoch_changed(&h, t), 111 * 64));
+    write_lines(a, 128, 39, 2000);
+    cr_assert(eq(u64, epoch_changed(&h, t), 103 * 64));
     cr_assert(eq(u64, tasvir_area_version(a), ++v));
     /* 2: word 1 rewritten with new bytes: every line copied though no bit was set anew */
     write_lines(a, 64, 64, 3000);
@@ -374,8 +374,8 @@ Test(isync, dense_words_compared_not_refilled, .timeout = 10)
     for (uint64_t l = 64; l < 128; l++)
         cr_assert(eq(u64, read_line(a, l), 3000 + l), "line %lu", (unsigned long)l);
     /* 2b: word 2 was cleared: a logged same-bytes rewrite of its lines counts */
-    write_lines(a, 128, 47, 2000);
-    cr_assert(eq(u64, epoch_changed(&h, t), 47 * 64));
+    write_lines(a, 128, 39, 2000);
+    cr_assert(eq(u64, epoch_changed(&h, t), 39 * 64));
     cr_assert(eq(u64, tasvir_area_version(a), ++v));
     /* 3: only 5 lines of word 1 change: exactly they are copied and the word clears */
     write_lines(a, 70, 5, 4000);
@@ -399,14 +399,19 @@ Test(isync, dense_words_compared_not_refilled, .timeout = 10)
     cr_assert(eq(u64, tasvir_area_version(a), ++v));
     /* the reader copy equals the writer copy throughout */
     cr_assert(eq(int, memcmp(tasvir_area_reader(a), tasvir_area_writer(a), 1 << 20), 0));
-    /* 7: a small area keeps exact logs: a full word rewritten with the same bytes counts */
-    struct tasvir_area *b = h_area(t, "small", 64 << 10, 1000000);
-    (void)epoch_changed(&h, t); /* the node's directory learns the new area */
-    write_lines(b, 0, 64, 7000);
-    cr_assert(eq(u64, epoch_changed(&h, t), 64 * 64));
-    write_lines(b, 0, 64, 7000);
-    cr_assert(eq(u64, epoch_changed(&h, t), 64 * 64));
-    cr_assert(eq(u64, tasvir_area_version(b), 2));
+    /* 7: areas below 1 MiB and above 4 MiB keep exact logs: a full word rewritten with the
+     * same bytes counts */
+    const uint64_t sizes[] = {64 << 10, 8 << 20};
+    for (unsigned k = 0; k < 2; k++) {
+        struct tasvir_area *b = h_area(t, k ? "large" : "small", sizes[k], 1000000);
+        (void)epoch_changed(&h, t); /* the node's directory learns the new area */
+        write_lines(b, 0, 64, 7000);
+        cr_assert(eq(u64, epoch_changed(&h, t), 64 * 64));
+        write_lines(b, 0, 64, 7000);
+        cr_assert(eq(u64, epoch_changed(&h, t), 64 * 64), "area of %lu bytes",
+                  (unsigned long)sizes[k]);
+        cr_assert(eq(u64, tasvir_area_version(b), 2));
+    }
     h_net_destroy(&h);
 }
 
