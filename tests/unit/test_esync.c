@@ -105,14 +105,22 @@ ParameterizedTest(struct fault_case *fc, esync, no_partial_versions, .timeout = 
  * lines every internal interval, so most bitmap words stay set across epochs and each
  * epoch sends only the lines whose bytes differ (isync.c); the lines of a kept word that
  * were not rewritten must not be lost or sent stale.  Under loss, duplication and
- * reordering, readers only ever see complete versions and converge to the owner's bytes. */
+ * reordering, readers only ever see complete versions and converge to the owner's bytes,
+ * and a subscriber attaching afterwards gets them all. */
 Test(esync, dense_words_kept_under_faults, .timeout = 300)
 {
     g_multicast = 0;
     struct world w;
-    w_init(&w, 3, 0, 16384, 1000, 2000, 29, conf_addr);
+    w_init(&w, 4, 0, 16384, 1000, 2000, 29, conf_addr);
     w.lines_per_write = 256; /* 100 writes per interval: ~25 600 line writes over 16 384 */
-    w_attach_all(&w, 200 * MS);
+    /* nodes 1 and 2 read from the start, node 3 attaches after the writes */
+    for (uint64_t t = 0; t < 200 * MS && !(w.attached[1] && w.attached[2]); t += w.dt_ns) {
+        for (unsigned i = 1; i <= 2; i++)
+            if (!w.attached[i])
+                w_attach(&w, i);
+        w_step(&w);
+    }
+    cr_assert(w.attached[1] && w.attached[2]);
     w.writing = true;
     w_run(&w, 5 * MS);
     struct tasvir_loop_faults f = {.loss = 0.02, .dup = 0.05, .delay_ns = 5000,
@@ -143,6 +151,16 @@ Test(esync, dense_words_kept_under_faults, .timeout = 300)
         cr_assert(gt(u64, r->gens_seen, 5), "node %u saw too few versions", i);
         cr_assert(eq(int, memcmp(tasvir_area_reader(r->h), tasvir_area_reader(w.wa), 16384 * 64), 0));
     }
+    /* a late subscriber gets every line ever changed, kept words' lines included */
+    for (uint64_t t = 0; t < 200 * MS && !w.attached[3]; t += w.dt_ns) {
+        w_attach(&w, 3);
+        w_step(&w);
+    }
+    cr_assert(w.attached[3]);
+    cr_assert(ne(u64, w_converge(&w, 100 * MS), UINT64_MAX), "the late subscriber did not converge");
+    cr_assert(eq(u64, w.rd[3].torn, 0));
+    cr_assert(eq(int, memcmp(tasvir_area_reader(w.rd[3].h), tasvir_area_reader(w.wa), 16384 * 64), 0),
+              "the late subscriber lacks lines");
     w_fini(&w);
 }
 
