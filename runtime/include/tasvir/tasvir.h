@@ -23,12 +23,12 @@
  * A *version* is the set of changes the owner made between two internal syncs.  Versions
  * start at 0 (all zero bytes), grow by one each time an internal sync publishes changes,
  * and carry the owner's publish timestamp.  A changed line is a logged one, with one
- * exception: in a dense part of an area (a group of 64 lines of which at least half were
- * dirty at the previous sync) the dirty bits are kept across the sync, and the next sync
- * copies the lines of the group whose bytes differ from the reader copy, so there a line
- * logged but rewritten with the same bytes is no change (and is not sent to other nodes).
- * This saves an owner that rewrites most of an area every interval from re-marking every
- * line after every sync (see tasvir_log).
+ * exception: in areas of 1 to 4 MiB, a dense group of 64 lines (at least 40 of them dirty
+ * at the previous sync) keeps its dirty bits across the sync, and the next sync copies the
+ * lines of the group whose bytes differ from the reader copy; there a line logged but
+ * rewritten with the same bytes is no change (and is not sent to other nodes).  This saves
+ * an owner that rewrites most of such an area every interval from re-marking every line
+ * after every sync (see tasvir_log).
  *
  * ## Consistency guarantees
  *
