@@ -250,7 +250,10 @@ copy_words_as(struct tasvir__area *a, uint64_t wb, uint64_t we, const bool ahead
     uint64_t changed = 0;
     uint64_t *log = a->log;
     uint64_t *sticky = a->sticky;
-    const bool may_stick = ahead && a->copy_bytes <= STICKY_MAX_BYTES && a->owner != NULL;
+    /* kept words exist only in areas of 1-4 MiB (constant false in the plain copy, so
+     * small areas do not read the sticky bitmap); only an owner thread's words get kept */
+    const bool may_keep = ahead && a->copy_bytes <= STICKY_MAX_BYTES;
+    const bool may_stick = may_keep && a->owner != NULL;
     const uint8_t *src = a->wcopy;
     uint8_t *dst = a->rcopy;
     uint32_t n_or = a->n_or_logs;
@@ -276,7 +279,7 @@ copy_words_as(struct tasvir__area *a, uint64_t wb, uint64_t we, const bool ahead
                 uint64_t x = log[w];
                 if (x == 0)
                     continue;
-                bool cmp = (sticky[w >> 6] >> (w & 63)) & 1;
+                bool cmp = may_keep && ((sticky[w >> 6] >> (w & 63)) & 1);
                 if (cmp) {
                     keep |= (uint64_t)1 << gi;
                 } else {

@@ -113,7 +113,6 @@ Test(esync, dense_words_kept_under_faults, .timeout = 300)
     struct world w;
     w_init(&w, 4, 0, 16384, 1000, 1000, 29, conf_addr);
     w.lines_per_write = 256; /* 100 writes per interval: ~25 600 line writes over 16 384 */
-    /* 80 versions, one round each: longer than the oldest diff tier (2^5 rounds) lasts */
     /* nodes 1 and 2 read from the start, node 3 attaches after the writes */
     for (uint64_t t = 0; t < 200 * MS && !(w.attached[1] && w.attached[2]); t += w.dt_ns) {
         for (unsigned i = 1; i <= 2; i++)
@@ -130,6 +129,7 @@ Test(esync, dense_words_kept_under_faults, .timeout = 300)
     struct tasvir_stats s0, s1;
     tasvir_node_stats(w.h.node[0], &s0);
     uint64_t v0 = tasvir_area_version(w.wa);
+    /* 80 versions, one round each: longer than the oldest diff tier (2^5 rounds) lasts */
     while (tasvir_area_version(w.wa) - v0 < 80)
         w_step(&w);
     tasvir_node_stats(w.h.node[0], &s1);

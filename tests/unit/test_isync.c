@@ -352,6 +352,19 @@ static void write_lines(struct tasvir_area *a, uint64_t first, uint64_t n, uint6
         write_line(a, l, val + l);
 }
 
+/* Write lines [first, first + n) with val + line, run an epoch, and check that exactly
+ * `lines` lines changed and that the version (*v) went up by one if any did. */
+static void dense_step(struct h_net *h, struct tasvir_thread *t, struct tasvir_area *a,
+                       uint64_t first, uint64_t n, uint64_t val, uint64_t lines, uint64_t *v)
+{
+    write_lines(a, first, n, val);
+    cr_assert(eq(u64, epoch_changed(h, t), lines * 64), "lines %lu..%lu = %lu", (unsigned long)first,
+              (unsigned long)(first + n), (unsigned long)val);
+    if (lines)
+        ++*v;
+    cr_assert(eq(u64, tasvir_area_version(a), *v));
+}
+
 Test(isync, dense_words_compared_not_refilled, .timeout = 10)
 {
     struct h_net h;
@@ -363,40 +376,25 @@ Test(isync, dense_words_compared_not_refilled, .timeout = 10)
     cr_assert(ge(int, h_settle(h.node[0], &t, 1, 100), 0));
     uint64_t v = tasvir_area_version(a);
     /* 1: word 1 fully written (dense: stays set), word 2 with 39 lines (clears) */
-    write_lines(a, 64, 64, 1000);
     write_lines(a, 128, 39, 2000);
-    cr_assert(eq(u64, epoch_changed(&h, t), 103 * 64));
-    cr_assert(eq(u64, tasvir_area_version(a), ++v));
+    dense_step(&h, t, a, 64, 64, 1000, 103, &v);
     /* 2: word 1 rewritten with new bytes: every line copied though no bit was set anew */
-    write_lines(a, 64, 64, 3000);
-    cr_assert(eq(u64, epoch_changed(&h, t), 64 * 64));
-    cr_assert(eq(u64, tasvir_area_version(a), ++v));
+    dense_step(&h, t, a, 64, 64, 3000, 64, &v);
     for (uint64_t l = 64; l < 128; l++)
         cr_assert(eq(u64, read_line(a, l), 3000 + l), "line %lu", (unsigned long)l);
     /* 2b: word 2 was cleared: a logged same-bytes rewrite of its lines counts */
-    write_lines(a, 128, 39, 2000);
-    cr_assert(eq(u64, epoch_changed(&h, t), 39 * 64));
-    cr_assert(eq(u64, tasvir_area_version(a), ++v));
+    dense_step(&h, t, a, 128, 39, 2000, 39, &v);
     /* 3: only 5 lines of word 1 change: exactly they are copied and the word clears */
-    write_lines(a, 70, 5, 4000);
-    cr_assert(eq(u64, epoch_changed(&h, t), 5 * 64));
-    cr_assert(eq(u64, tasvir_area_version(a), ++v));
+    dense_step(&h, t, a, 70, 5, 4000, 5, &v);
     cr_assert(eq(u64, read_line(a, 72), 4072));
     cr_assert(eq(u64, read_line(a, 69), 3069));
     /* 4: nothing written: nothing changed (the word was cleared, nothing left to compare) */
-    cr_assert(eq(u64, epoch_changed(&h, t), 0));
-    cr_assert(eq(u64, tasvir_area_version(a), v));
+    dense_step(&h, t, a, 0, 0, 0, 0, &v);
     /* 5: dense again, then a logged rewrite with the same bytes: no change in a dense word */
-    write_lines(a, 64, 64, 5000);
-    cr_assert(eq(u64, epoch_changed(&h, t), 64 * 64));
-    cr_assert(eq(u64, tasvir_area_version(a), ++v));
-    write_lines(a, 64, 64, 5000);
-    cr_assert(eq(u64, epoch_changed(&h, t), 0));
-    cr_assert(eq(u64, tasvir_area_version(a), v));
+    dense_step(&h, t, a, 64, 64, 5000, 64, &v);
+    dense_step(&h, t, a, 64, 64, 5000, 0, &v);
     /* 6: the word is clear again: a logged same-bytes rewrite of one line counts */
-    write_lines(a, 100, 1, 5000);
-    cr_assert(eq(u64, epoch_changed(&h, t), 64));
-    cr_assert(eq(u64, tasvir_area_version(a), ++v));
+    dense_step(&h, t, a, 100, 1, 5000, 1, &v);
     /* the reader copy equals the writer copy throughout */
     cr_assert(eq(int, memcmp(tasvir_area_reader(a), tasvir_area_writer(a), 1 << 20), 0));
     /* 7: areas below 1 MiB and above 4 MiB keep exact logs: a full word rewritten with the
@@ -405,12 +403,9 @@ Test(isync, dense_words_compared_not_refilled, .timeout = 10)
     for (unsigned k = 0; k < 2; k++) {
         struct tasvir_area *b = h_area(t, k ? "large" : "small", sizes[k], 1000000);
         (void)epoch_changed(&h, t); /* the node's directory learns the new area */
-        write_lines(b, 0, 64, 7000);
-        cr_assert(eq(u64, epoch_changed(&h, t), 64 * 64));
-        write_lines(b, 0, 64, 7000);
-        cr_assert(eq(u64, epoch_changed(&h, t), 64 * 64), "area of %lu bytes",
-                  (unsigned long)sizes[k]);
-        cr_assert(eq(u64, tasvir_area_version(b), 2));
+        uint64_t vb = 0;
+        dense_step(&h, t, b, 0, 64, 7000, 64, &vb);
+        dense_step(&h, t, b, 0, 64, 7000, 64, &vb);
     }
     h_net_destroy(&h);
 }
