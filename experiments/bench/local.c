@@ -111,6 +111,12 @@ static void usage(FILE *f)
 "  -i, --sync-int-us LIST internal sync intervals for overhead (default 1000,10000)\n"
 "  -c, --configs LIST     overhead configurations to run (default l0s0,l1s0,l0s1,l1s1;\n"
 "                         cells of the others stay empty; for profiling one of them)\n"
+"      --loop NAME        overhead loop (default lean): lean = one op at a time, lines\n"
+"                         drawn with a mask (power-of-two areas); prototype = the original\n"
+"                         prototype's structure (batches of 8 ops: 8 random numbers reduced\n"
+"                         modulo the line count, the 8 lines prefetched in areas > 512 KiB,\n"
+"                         the batch's lines logged, then its ops), for a like-for-like\n"
+"                         comparison with the prototype's figures\n"
 "      --lockstep-steps N steps per lockstep run (default 2000; quick 200)\n"
 "      --time-budget-s N  finish within about N seconds (default 200; 0 = no limit): when\n"
 "                         other processes slow the run down, the overhead section runs\n"
@@ -134,7 +140,8 @@ static void usage(FILE *f)
 "  (rounds for overhead, repetitions per round for log_cost/sync_copy/idle driven,\n"
 "  epochs for idle threaded).\n"
 "\n"
-"  bench=overhead   one row per (workload, area_bytes, sync_int_us).  Workloads:\n"
+"  bench=overhead   one row per (workload, area_bytes, sync_int_us); variant = the loop\n"
+"      (--loop: lean or prototype).  Workloads:\n"
 "      W100 = every op writes one 64-byte line (8 stores + tasvir_log of that line when\n"
 "      logging is on); W12R88 = 1 write per 8 ops, 7 line reads of the reader copy;\n"
 "      SEQ = contiguous lines (wrapping), RND = random lines.  The worker calls\n"
@@ -287,7 +294,8 @@ enum {
     OPT_LOCKSTEP_STEPS,
     OPT_WALL_CLOCK,
     OPT_MAX_AREAS,
-    OPT_TIME_BUDGET
+    OPT_TIME_BUDGET,
+    OPT_LOOP
 };
 
 enum { CFG_L0S0, CFG_L1S0, CFG_L0S1, CFG_L1S1, CFG_COUNT };
@@ -331,6 +339,7 @@ static void parse_opts(struct local_opts *o, int argc, char **argv)
         {"wall-clock", no_argument, NULL, OPT_WALL_CLOCK},
         {"max-areas", required_argument, NULL, OPT_MAX_AREAS},
         {"time-budget-s", required_argument, NULL, OPT_TIME_BUDGET},
+        {"loop", required_argument, NULL, OPT_LOOP},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -390,6 +399,14 @@ static void parse_opts(struct local_opts *o, int argc, char **argv)
             break;
         case OPT_TIME_BUDGET:
             o->time_budget_s = bench_parse_u64(prog, "--time-budget-s", optarg, 0, 86400);
+            break;
+        case OPT_LOOP:
+            if (!strcmp(optarg, "lean"))
+                o->proto_loop = false;
+            else if (!strcmp(optarg, "prototype"))
+                o->proto_loop = true;
+            else
+                bench_usage_error(prog, "--loop: unknown loop '%s' (lean, prototype)", optarg);
             break;
         case OPT_MAX_AREAS:
             o->max_areas = (uint32_t)bench_parse_u64(prog, "--max-areas", optarg, 8, 1u << 20);
@@ -477,6 +494,73 @@ ovh_kernel(struct ovh_ctx *c, uint64_t end, const bool rnd, const bool mixed, co
     return ops;
 }
 
+/* The original prototype's loop structure: ops in batches of 8; a batch draws 8 random
+ * 64-bit numbers and reduces each modulo the number of lines (a division, as the
+ * prototype's `%` by its run-time line count), prefetches the 8 lines in areas larger than
+ * 512 KiB, logs the batch's written lines, then performs its ops (W100: 8 line writes;
+ * W12R88: 1 write, 7 reads).  SEQ batches take 8 consecutive lines.  Unlike the prototype,
+ * which stores one constant vector everywhere, every write stores a new value (kept dirty
+ * words compare bytes, so constant values would cost the sync nothing). */
+static inline __attribute__((always_inline)) uint64_t
+ovh_kernel_proto(struct ovh_ctx *c, uint64_t end, const bool rnd, const bool mixed,
+                 const bool log, const bool srv)
+{
+    uint64_t *const w = c->w;
+    const uint64_t *const r = c->r;
+    const uint64_t lines = c->mask + 1;
+    const bool prefetch = lines * TASVIR_LINE_BYTES > (512u << 10);
+    struct tasvir_area *const a = c->a;
+    uint64_t idx = c->idx, rng = c->rng, acc = 0, ops = 0;
+    uint64_t next_srv = bench_ticks() + c->srv_ticks;
+    for (;;) {
+        for (unsigned b = 0; b < 64; b += 8) {
+            uint64_t off[8];
+            for (unsigned k = 0; k < 8; k++)
+                off[k] = rnd ? bench_rand(&rng) % lines : (idx + k) % lines;
+            idx = (idx + 8) % lines;
+            if (prefetch)
+                for (unsigned k = 0; k < 8; k++)
+                    __builtin_prefetch(w + off[k] * 8, 1, 3);
+            const unsigned nw = mixed ? 1 : 8;
+            if (log)
+                for (unsigned k = 0; k < nw; k++)
+                    (void)tasvir_log(a, w + off[k] * 8, TASVIR_LINE_BYTES);
+            for (unsigned k = 0; k < 8; k++) {
+                if (k < nw) {
+                    uint64_t *p = w + off[k] * 8;
+                    uint64_t v = ops + b + k;
+                    p[0] = v;
+                    p[1] = v;
+                    p[2] = v;
+                    p[3] = v;
+                    p[4] = v;
+                    p[5] = v;
+                    p[6] = v;
+                    p[7] = v;
+                } else {
+                    const uint64_t *q = r + off[k] * 8;
+                    acc += q[0] ^ q[1] ^ q[2] ^ q[3] ^ q[4] ^ q[5] ^ q[6] ^ q[7];
+                }
+            }
+        }
+        ops += 64;
+        uint64_t now = bench_ticks();
+        if (srv && now >= next_srv) {
+            while (tasvir_service(c->t) == -EAGAIN)
+                bench_cpu_relax();
+            uint64_t after = bench_ticks();
+            c->in_service += after - now;
+            next_srv = after + c->srv_ticks;
+        }
+        if (now >= end)
+            break;
+    }
+    c->idx = idx;
+    c->rng = rng;
+    c->sink += acc;
+    return ops;
+}
+
 typedef uint64_t (*ovh_fn)(struct ovh_ctx *c, uint64_t end);
 #define OVH_FN(R, M, L, S)                                                                 \
     static uint64_t ovh_##R##M##L##S(struct ovh_ctx *c, uint64_t end)                      \
@@ -488,6 +572,20 @@ OVH_FN4(0, 0)
 OVH_FN4(0, 1)
 OVH_FN4(1, 0)
 OVH_FN4(1, 1)
+#define OVH_FNP(R, M, L, S)                                                                \
+    static uint64_t ovhp_##R##M##L##S(struct ovh_ctx *c, uint64_t end)                     \
+    {                                                                                      \
+        return ovh_kernel_proto(c, end, R, M, L, S);                                       \
+    }
+#define OVH_FNP4(R, M) OVH_FNP(R, M, 0, 0) OVH_FNP(R, M, 0, 1) OVH_FNP(R, M, 1, 0) OVH_FNP(R, M, 1, 1)
+OVH_FNP4(0, 0)
+OVH_FNP4(0, 1)
+OVH_FNP4(1, 0)
+OVH_FNP4(1, 1)
+static const ovh_fn ovhp_fns[16] = {
+    ovhp_0000, ovhp_0001, ovhp_0010, ovhp_0011, ovhp_0100, ovhp_0101, ovhp_0110, ovhp_0111,
+    ovhp_1000, ovhp_1001, ovhp_1010, ovhp_1011, ovhp_1100, ovhp_1101, ovhp_1110, ovhp_1111,
+};
 /* Indexed by rnd*8 + mixed*4 + log*2 + srv. */
 static const ovh_fn ovh_fns[16] = {
     ovh_0000, ovh_0001, ovh_0010, ovh_0011, ovh_0100, ovh_0101, ovh_0110, ovh_0111,
@@ -499,7 +597,7 @@ struct ovh_job {
     struct tasvir_node *node;
     enum local_workload wl;
     uint64_t area_bytes, sync_int_us, dur_ms, seed;
-    bool log, srv;
+    bool log, srv, proto_loop;
     int cpu;
     pthread_t engine; /* valid if srv */
     /* out */
@@ -551,7 +649,7 @@ static void *ovh_worker(void *arg)
     };
     bool rnd = j->wl == WL_RND_W100 || j->wl == WL_RND_W12R88;
     bool mixed = j->wl == WL_RND_W12R88 || j->wl == WL_SEQ_W12R88;
-    ovh_fn fn = ovh_fns[rnd * 8 + mixed * 4 + j->log * 2 + j->srv];
+    ovh_fn fn = (j->proto_loop ? ovhp_fns : ovh_fns)[rnd * 8 + mixed * 4 + j->log * 2 + j->srv];
 
     /* Warm up (caches, TLB, first epochs), then measure. */
     uint64_t warm_ms = j->dur_ms / 10 < 5 ? 5 : j->dur_ms / 10 > 30 ? 30 : j->dur_ms / 10;
@@ -689,6 +787,7 @@ int local_overhead(struct local_ctx *c)
                             .seed = c->o.seed + r * 7919 + cfg,
                             .log = cfg == CFG_L1S0 || cfg == CFG_L1S1,
                             .srv = cfg == CFG_L0S1 || cfg == CFG_L1S1,
+                            .proto_loop = c->o.proto_loop,
                         };
                         uint64_t run0 = bench_mono_ns();
                         int rc = ovh_run(c, &j);
@@ -723,6 +822,7 @@ int local_overhead(struct local_ctx *c)
                 struct bench_row row;
                 local_row(&row, SEC_OVERHEAD);
                 bench_row_str(&row, C_WORKLOAD, local_workload_names[wl]);
+                bench_row_str(&row, C_VARIANT, c->o.proto_loop ? "prototype" : "lean");
                 bench_row_u64(&row, C_AREA_BYTES, size);
                 bench_row_u64(&row, C_SYNC_INT_US, iv);
                 bench_row_u64(&row, C_THREADS, 1);

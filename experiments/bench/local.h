@@ -35,6 +35,7 @@ struct local_opts {
     bool pin;               /* pin worker / engine threads to the first two CPUs */
     bool verbose;           /* core warnings to stderr */
     bool wall_clock;        /* overhead rates per wall second instead of worker CPU second */
+    bool proto_loop;        /* overhead: the original prototype's loop structure (--loop) */
     uint32_t max_areas;     /* node max_areas; 0 = core default */
     uint64_t time_budget_s; /* whole run; 0 = unlimited */
     uint64_t seed;
