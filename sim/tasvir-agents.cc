@@ -82,6 +82,24 @@ TasvirEngineAgent::DoPoll()
     {
         next = m_busyUntil;
     }
+    if (m_app->Sleeps())
+    {
+        // tasvir-node with relax = sleep: during an epoch's check-in phase the engine sleeps
+        // until the core's deadline (or a kick); with nothing due within IdlePoll it sleeps
+        // IdlePoll (or until a kick); otherwise it polls on, as a spinning engine.  A timed
+        // sleep ends late.
+        uint64_t idle = m_app->GetIdlePollNs();
+        if (r.rc == -EAGAIN && next != UINT64_MAX && next > now)
+        {
+            WakeAt(next + m_app->DrawTimerLateNs());
+            return;
+        }
+        if (next == UINT64_MAX || next > now + idle)
+        {
+            WakeAt(m_busyUntil + idle + m_app->DrawTimerLateNs());
+            return;
+        }
+    }
     if (next == UINT64_MAX)
     {
         return; // idle until kicked
@@ -177,7 +195,8 @@ TasvirThreadAgent::OnEpoch(uint64_t readyNs)
         return; // a waiting thread re-checks on DONE; a pending check-in stays
     }
     uint64_t from = readyNs > m_busyUntil ? readyNs : m_busyUntil;
-    ScheduleCheckin(NextTick(from));
+    // A sleeping worker runs when the kick has woken it; a spinning one at its next tick.
+    ScheduleCheckin(m_app->Sleeps() ? from + m_app->DrawSleepWakeNs() : NextTick(from));
 }
 
 void
@@ -187,7 +206,9 @@ TasvirThreadAgent::OnDone(uint64_t readyNs)
     {
         return;
     }
-    uint64_t at = readyNs + (uint64_t)m_app->GetCostModel().Get().done_notice_ns;
+    uint64_t at = readyNs + (m_app->Sleeps()
+                                 ? m_app->DrawSleepWakeNs()
+                                 : (uint64_t)m_app->GetCostModel().Get().done_notice_ns);
     if (at < m_busyUntil)
     {
         at = m_busyUntil;

@@ -26,7 +26,8 @@ struct KeyDef
 };
 
 /* Built-in defaults, the values of hw-configs/calibration/dev-vm-epyc-2cpu.calib (tasvir-sim's
- * default file, measured by `tasvir-bench calibrate` on the development machine): used with
+ * default file, measured by `tasvir-bench calibrate` on the development machine; the two
+ * sleeping-thread keys were added to it later, from a run of the same machine): used with
  * --calibration=builtin or for keys a file omits. */
 const KeyDef kKeys[] = {
     {"epoch_fixed_ns", &TasvirCostModel::Params::epoch_fixed_ns, 361.9},
@@ -42,6 +43,8 @@ const KeyDef kKeys[] = {
     {"frame_encode_ns_per_kib", &TasvirCostModel::Params::frame_encode_ns_per_kib, 59.9},
     {"frame_decode_ns", &TasvirCostModel::Params::frame_decode_ns, 41.5},
     {"frame_decode_ns_per_kib", &TasvirCostModel::Params::frame_decode_ns_per_kib, 39.0},
+    {"sleep_wake_ns", &TasvirCostModel::Params::sleep_wake_ns, 5190.0},
+    {"timer_late_ns", &TasvirCostModel::Params::timer_late_ns, 34061.0},
 };
 
 const char* const kTextKeys[] = {"machine", "cpu", "date", "tool", "note"};

@@ -51,6 +51,10 @@ class TasvirCostModel
         double frame_encode_ns_per_kib;  //!< build one frame, per KiB of frame
         double frame_decode_ns;          //!< parse one frame (fixed part)
         double frame_decode_ns_per_kib;  //!< parse one frame, per KiB of frame
+        double sleep_wake_ns;            //!< --relax=sleep: a sleeping thread runs this long
+                                         //!< after a wake (median; drawn in [0.5, 1.5] x)
+        double timer_late_ns;            //!< --relax=sleep: a timed sleep ends this much
+                                         //!< late (median; drawn in [0.5, 1.5] x)
     };
 
     TasvirCostModel();

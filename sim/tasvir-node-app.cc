@@ -51,6 +51,18 @@ TasvirNodeApp::GetTypeId()
                           TimeValue(MicroSeconds(10)),
                           MakeTimeAccessor(&TasvirNodeApp::m_checkinPeriod),
                           MakeTimeChecker(NanoSeconds(1)))
+            .AddAttribute("Relax",
+                          "How the node's idle threads wait: spin (dedicated cores) or sleep "
+                          "(woken by kicks after sleep_wake_ns; the idle engine polls every "
+                          "IdlePoll plus timer_late_ns and finds frames only when it polls).",
+                          EnumValue(0),
+                          MakeEnumAccessor(&TasvirNodeApp::m_sleep),
+                          MakeEnumChecker(0, "spin", 1, "sleep"))
+            .AddAttribute("IdlePoll",
+                          "Relax sleep: how long the idle engine sleeps between two polls.",
+                          TimeValue(MicroSeconds(20)),
+                          MakeTimeAccessor(&TasvirNodeApp::m_idlePoll),
+                          MakeTimeChecker(NanoSeconds(1)))
             .AddAttribute("EpochWindow",
                           "Check-in window of an internal-sync epoch.",
                           TimeValue(MicroSeconds(50)),
@@ -282,6 +294,36 @@ TasvirNodeApp::DrawJitterNs()
     return j > 0 ? (uint64_t)m_rng->GetValue(0, j) : 0;
 }
 
+bool
+TasvirNodeApp::Sleeps() const
+{
+    return m_sleep != 0;
+}
+
+uint64_t
+TasvirNodeApp::GetIdlePollNs() const
+{
+    return (uint64_t)m_idlePoll.GetNanoSeconds();
+}
+
+static uint64_t
+DrawAround(Ptr<UniformRandomVariable> rng, double median)
+{
+    return median > 0 ? (uint64_t)rng->GetValue(0.5 * median, 1.5 * median) : 0;
+}
+
+uint64_t
+TasvirNodeApp::DrawSleepWakeNs()
+{
+    return DrawAround(m_rng, m_costs->Get().sleep_wake_ns);
+}
+
+uint64_t
+TasvirNodeApp::DrawTimerLateNs()
+{
+    return DrawAround(m_rng, m_costs->Get().timer_late_ns);
+}
+
 uint64_t
 TasvirNodeApp::GetCheckinPeriodNs() const
 {
@@ -472,7 +514,8 @@ TasvirNodeApp::DispatchKicks(unsigned kicks, uint64_t readyNs)
     }
     if ((kicks & (1u << TASVIR_KICK_ENGINE)) && m_engine)
     {
-        m_engine->WakeAt(readyNs + (uint64_t)m_costs->Get().engine_wake_ns);
+        m_engine->WakeAt(readyNs + (Sleeps() ? DrawSleepWakeNs()
+                                             : (uint64_t)m_costs->Get().engine_wake_ns));
     }
 }
 
@@ -627,7 +670,9 @@ TasvirNodeApp::ReceiveFrame(Ptr<NetDevice> dev,
     tasvir_sim_port_rx_commit(m_port, f);
     m_ctr.framesDelivered++;
     m_frameRxTrace(packet);
-    if (m_engine)
+    // A spinning engine notices the frame at once; a sleeping one (tasvir-node with relax =
+    // sleep waits on a futex that frames do not touch) at its next poll.
+    if (m_engine && !Sleeps())
     {
         m_engine->WakeAt(NowNs() + (uint64_t)m_costs->Get().engine_wake_ns);
     }

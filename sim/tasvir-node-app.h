@@ -94,6 +94,14 @@ class TasvirNodeApp : public Application
      *  check-in lateness in [0, checkin_jitter_ns). */
     uint64_t DrawPhaseNs(uint64_t periodNs);
     uint64_t DrawJitterNs();
+    /** Relax attribute: do the node's idle threads sleep (instead of spinning)? */
+    bool Sleeps() const;
+    /** IdlePoll attribute in ns. */
+    uint64_t GetIdlePollNs() const;
+    /** Draws for sleeping threads: a wake-up latency (sleep_wake_ns) and a timed sleep's
+     *  lateness (timer_late_ns), each uniform in [0.5, 1.5] x the calibrated median. */
+    uint64_t DrawSleepWakeNs();
+    uint64_t DrawTimerLateNs();
 
     /** Result of one call into the core. */
     struct CallResult
@@ -160,6 +168,8 @@ class TasvirNodeApp : public Application
     uint16_t m_tasvirId;
     uint32_t m_nThreads;
     Time m_checkinPeriod;
+    int m_sleep; //!< Relax attribute: 0 spin, 1 sleep
+    Time m_idlePoll;
     Time m_epochWindow;
     Time m_syncInternal;
     Time m_syncExternal;

@@ -123,6 +123,8 @@ TasvirScenario::Build(std::string* error)
     ParseTimeNs(m_cfg.syncExt, &extNs, &e);
     ParseTimeNs(m_cfg.epochWindow, &winNs, &e);
     ParseTimeNs(m_cfg.checkinPeriod, &cpNs, &e);
+    uint64_t idleNs = 0;
+    ParseTimeNs(m_cfg.idlePoll, &idleNs, &e);
     ParseTimeNs(m_cfg.linkDelay, &linkDelayNs, &e);
     ParseTimeNs(m_cfg.switchDelay, &swDelayNs, &e);
     ParseTimeNs(m_cfg.duration, &m_durationNs, &e);
@@ -199,6 +201,8 @@ TasvirScenario::Build(std::string* error)
         app->SetAttribute("TasvirId", UintegerValue(i));
         app->SetAttribute("Threads", UintegerValue(m_cfg.threads));
         app->SetAttribute("CheckinPeriod", TimeValue(NanoSeconds(cpNs)));
+        app->SetAttribute("Relax", StringValue(m_cfg.relax));
+        app->SetAttribute("IdlePoll", TimeValue(NanoSeconds(idleNs)));
         app->SetAttribute("EpochWindow", TimeValue(NanoSeconds(winNs)));
         app->SetAttribute("WaitRecheck", TimeValue(NanoSeconds(winNs)));
         app->SetAttribute("SyncInternal", TimeValue(NanoSeconds(intNs)));
@@ -628,6 +632,7 @@ TasvirScenario::ContractParams() const
     json_object_set_new(p, "switch_delay_ns", json_integer((json_int_t)TimeNs(m_cfg.switchDelay)));
     json_object_set_new(p, "mtu", json_integer(m_cfg.mtu));
     json_object_set_new(p, "addressing", json_string(m_cfg.addressing.c_str()));
+    json_object_set_new(p, "relax", json_string(m_cfg.relax.c_str()));
     json_object_set_new(p, "workload", json_string(m_cfg.workload.c_str()));
     json_object_set_new(p, "duration_ns", json_integer((json_int_t)TimeNs(m_cfg.duration)));
     json_object_set_new(p, "clock_skew_ns", json_integer((json_int_t)m_skewNs));
@@ -768,6 +773,7 @@ TasvirScenario::WriteManifest(const std::string& path, std::string* error) const
     ns("sync_ext_ns", m_cfg.syncExt);
     ns("epoch_window_ns", m_cfg.epochWindow);
     ns("checkin_period_ns", m_cfg.checkinPeriod);
+    ns("idle_poll_ns", m_cfg.idlePoll);
     ns("link_delay_ns", m_cfg.linkDelay);
     ns("switch_delay_ns", m_cfg.switchDelay);
     ns("duration_ns", m_cfg.duration);

@@ -269,6 +269,15 @@ TasvirSimConfig::Options()
     tim("syncExt", "external sync interval of every area (whole us)", &syncExt);
     tim("epochWindow", "epoch check-in window", &epochWindow);
     tim("checkinPeriod", "interval between check-ins of a busy worker thread", &checkinPeriod);
+    str("relax",
+        "how a node's idle threads wait: spin (dedicated cores: workers check in every "
+        "checkinPeriod, the engine polls when due or at once on a kick or a frame) or sleep "
+        "(threads sleep, as tasvir-node with relax = sleep on shared CPUs: a kick wakes a "
+        "thread after the calibration's sleep_wake_ns, the idle engine polls every idlePoll "
+        "plus timer_late_ns and finds frames only then)",
+        &relax,
+        {"spin", "sleep"});
+    tim("idlePoll", "relax=sleep: how long the idle engine sleeps between polls", &idlePoll);
     str("addressing",
         "fan-out of data frames: unicast (one copy per subscriber) or multicast (one per "
         "area group)",
@@ -466,6 +475,13 @@ TasvirSimConfig::Validate(std::string* error)
     ParseTimeNs(epochWindow, &winNs, &e);
     ParseTimeNs(checkinPeriod, &cpNs, &e);
     ParseTimeNs(duration, &durNs, &e);
+    uint64_t idleNs = 0;
+    ParseTimeNs(idlePoll, &idleNs, &e);
+    if (idleNs == 0 || idleNs > 1000000000ull)
+    {
+        *error = "idlePoll must be positive and at most 1s, got " + idlePoll;
+        return false;
+    }
     if (intNs < 1000 || intNs % 1000 || extNs < 1000 || extNs % 1000)
     {
         *error = "syncInt and syncExt must be whole microseconds, at least 1us";

@@ -39,6 +39,8 @@ struct TasvirSimConfig
     std::string syncExt = "10ms";
     std::string epochWindow = "50us";
     std::string checkinPeriod = "10us";
+    std::string relax = "spin";      //!< how idle threads wait: spin or sleep
+    std::string idlePoll = "20us";   //!< relax=sleep: the idle engine's sleep between polls
     std::string addressing = "unicast";
     std::string hbPeriod = "10ms";
     uint32_t downAfter = 5;

@@ -36,6 +36,16 @@
  *   checkin_jitter_ns           90th percentile of how late a thread spinning on the TSC
  *                               for 10 us ticks enters tasvir_service after its tick
  *                               (interrupts, preemption, the loop itself)
+ *   sleep_wake_ns               median time from a futex wake to the sleeping thread
+ *                               running, both threads on one CPU (as a node's lcores share
+ *                               one on the local testbeds), the waker blocking right after
+ *                               the wake (as tasvir-node's engine and workers do), the
+ *                               sleeper asleep for 50 us before; timer slack 1 us
+ *   timer_late_ns               median of how much later than asked a thread sleeping
+ *                               20 us in a timed futex wait (tasvir-node's idle engine)
+ *                               runs again; timer slack 1 us
+ * The last two are what tasvir-sim --relax=sleep charges for nodes whose threads sleep
+ * when idle (docs/simulation.md §3); the others assume spinning threads.
  *
  * Each figure is the median of its repetitions; the whole set is measured --rounds times
  * and the lowest median of each raw figure kept (another process on a shared machine only
@@ -50,6 +60,9 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/futex.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
@@ -63,7 +76,7 @@
 
 struct cal_opts {
     unsigned rounds;
-    unsigned reps_poll, reps_epoch, reps_frame, reps_ping, ticks;
+    unsigned reps_poll, reps_epoch, reps_frame, reps_ping, ticks, reps_sleep;
     unsigned peers_lo, peers_hi;
     const char *out;
     const char *git_rev;
@@ -82,6 +95,8 @@ struct cal_fig {
     double enc[2], dec[2], frame_bytes[2]; /* MTU 1500, 9000 */
     double notice;
     double jitter;
+    double sleep_wake; /* futex wake to running, same CPU */
+    double timer_late; /* lateness of a 20 us timed futex wait */
 };
 
 static double *samples(unsigned n)
@@ -532,6 +547,119 @@ out:
     return res;
 }
 
+/* ---- sleeping threads: futex wake-up and timed-sleep lateness ------------------------ */
+
+#define SLEEP_TIMER_NS 20000ull /* tasvir-node's idle engine sleeps this long */
+
+static void futex_wait_ns(_Atomic uint32_t *w, uint32_t seen, uint64_t ns)
+{
+    struct timespec ts = {(time_t)(ns / 1000000000ull), (long)(ns % 1000000000ull)};
+    syscall(SYS_futex, (uint32_t *)w, FUTEX_WAIT_PRIVATE, seen, &ts, NULL, 0);
+}
+
+static void futex_wake_one(_Atomic uint32_t *w)
+{
+    syscall(SYS_futex, (uint32_t *)w, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+}
+
+struct sleeper {
+    _Alignas(64) _Atomic uint32_t go;  /* bumped by the waker */
+    _Alignas(64) _Atomic uint32_t ack; /* bumped by the sleeper once it ran */
+    _Atomic uint64_t kick_ns;          /* when the waker woke it */
+    _Atomic int stop;
+    double *v;
+    unsigned reps;
+    int cpu;
+};
+
+static void *sleeper_main(void *arg)
+{
+    struct sleeper *s = arg;
+    bench_pin_self(s->cpu);
+    prctl(PR_SET_TIMERSLACK, 1000UL, 0, 0, 0);
+    for (unsigned i = 0; i < s->reps;) {
+        uint32_t seen = atomic_load_explicit(&s->go, memory_order_acquire);
+        if (seen == i) { /* not kicked yet: sleep (bounded, so a lost wake cannot hang) */
+            if (atomic_load(&s->stop))
+                break;
+            futex_wait_ns(&s->go, seen, 100 * MS);
+            continue;
+        }
+        s->v[i] = (double)(bench_mono_ns() - atomic_load(&s->kick_ns));
+        i++;
+        atomic_fetch_add_explicit(&s->ack, 1, memory_order_release);
+        futex_wake_one(&s->ack);
+    }
+    return NULL;
+}
+
+/* Median futex wake-up latency of a sleeping thread on the caller's CPU; NAN on failure. */
+static double sleep_wake(unsigned reps)
+{
+    struct sleeper s;
+    memset(&s, 0, sizeof(s));
+    s.reps = reps;
+    s.cpu = bench_cpu(0);
+    s.v = samples(reps);
+    pthread_t tid;
+    if (!s.v || pthread_create(&tid, NULL, sleeper_main, &s)) {
+        free(s.v);
+        return NAN;
+    }
+    bench_pin_self(s.cpu);
+    int old_slack = prctl(PR_GET_TIMERSLACK, 0, 0, 0, 0);
+    prctl(PR_SET_TIMERSLACK, 1000UL, 0, 0, 0);
+    unsigned done = 0;
+    for (; done < reps; done++) {
+        _Atomic uint32_t idle = 0; /* nobody wakes it: a plain 50 us sleep */
+        futex_wait_ns(&idle, 0, 50000);
+        atomic_store(&s.kick_ns, bench_mono_ns());
+        atomic_fetch_add_explicit(&s.go, 1, memory_order_release);
+        futex_wake_one(&s.go);
+        /* block until the sleeper has run (as the engine blocks after a kick) */
+        uint64_t limit = bench_mono_ns() + 1000 * MS;
+        uint32_t a;
+        while ((a = atomic_load_explicit(&s.ack, memory_order_acquire)) == done &&
+               bench_mono_ns() < limit)
+            futex_wait_ns(&s.ack, a, 10 * MS);
+        if (a == done)
+            break; /* the sleeper did not run within a second */
+    }
+    atomic_store(&s.stop, 1);
+    atomic_fetch_add(&s.go, 0); /* (the sleeper's wait is bounded) */
+    pthread_join(tid, NULL);
+    if (old_slack > 0)
+        prctl(PR_SET_TIMERSLACK, (unsigned long)old_slack, 0, 0, 0);
+    bench_unpin_self();
+    double m = done == reps ? bench_median(s.v, reps) : NAN;
+    free(s.v);
+    return m;
+}
+
+/* Median lateness of a 20 us timed futex wait on the first CPU; NAN on failure. */
+static double timer_lateness(unsigned reps)
+{
+    double *v = samples(reps);
+    if (!v)
+        return NAN;
+    bench_pin_self(bench_cpu(0));
+    int old_slack = prctl(PR_GET_TIMERSLACK, 0, 0, 0, 0);
+    prctl(PR_SET_TIMERSLACK, 1000UL, 0, 0, 0);
+    for (unsigned i = 0; i < reps; i++) {
+        _Atomic uint32_t idle = 0;
+        uint64_t t0 = bench_mono_ns();
+        futex_wait_ns(&idle, 0, SLEEP_TIMER_NS);
+        uint64_t d = bench_mono_ns() - t0;
+        v[i] = d > SLEEP_TIMER_NS ? (double)(d - SLEEP_TIMER_NS) : 0;
+    }
+    if (old_slack > 0)
+        prctl(PR_SET_TIMERSLACK, (unsigned long)old_slack, 0, 0, 0);
+    bench_unpin_self();
+    double m = bench_median(v, reps);
+    free(v);
+    return m;
+}
+
 /* ---- one round ------------------------------------------------------------------------ */
 
 static int round_run(const struct cal_opts *o, unsigned round, struct cal_fig *f)
@@ -576,6 +704,12 @@ static int round_run(const struct cal_opts *o, unsigned round, struct cal_fig *f
     f->jitter = checkin_lateness(o->ticks);
     if (isnan(f->notice) || isnan(f->jitter))
         return -1;
+    bench_info("calibrate: round %u/%u: sleeping threads (futex wake-up, timed sleep)",
+               round + 1, o->rounds);
+    f->sleep_wake = sleep_wake(o->reps_sleep);
+    f->timer_late = timer_lateness(o->reps_sleep);
+    if (isnan(f->sleep_wake) || isnan(f->timer_late))
+        return -1;
     return 0;
 }
 
@@ -588,6 +722,7 @@ static double pos(double x)
 
 struct cal_values {
     double epoch_fixed, checkin, jitter, done_notice, poll, poll_per_peer, engine_wake;
+    double sleep_wake, timer_late;
     double scan_per_kib, copy_per_line, enc, enc_per_kib, dec, dec_per_kib;
 };
 
@@ -611,6 +746,8 @@ static void derive(const struct cal_opts *o, const struct cal_fig *f, struct cal
     v->done_notice = pos(f->notice);
     v->engine_wake = v->done_notice + v->poll / 2;
     v->jitter = pos(f->jitter);
+    v->sleep_wake = pos(f->sleep_wake);
+    v->timer_late = pos(f->timer_late);
 }
 
 static void git_revision(char *buf, size_t len)
@@ -721,24 +858,27 @@ static int write_file(const struct cal_opts *o, const struct cal_fig *f, const s
             "#   machine: %s, %s, %u CPUs usable (%s)\n"
             "#   git revision of the source: %s\n"
             "#   load average (1, 5, 15 min) before: %s, after: %s; %.0f s\n"
-            "# Real core over the loopback backend, single-threaded except done_notice_ns and\n"
-            "# checkin_jitter_ns; every figure is the median of its repetitions (poll %u, epoch\n"
-            "# %u, frame %u, cache-line round trips %u, check-in ticks %u), the lowest of %u\n"
-            "# round%s.  Raw figures (ns):\n"
+            "# Real core over the loopback backend, single-threaded except done_notice_ns,\n"
+            "# checkin_jitter_ns and the sleeping-thread figures; every figure is the median of\n"
+            "# its repetitions (poll %u, epoch %u, frame %u, cache-line round trips %u, check-in\n"
+            "# ticks %u), the lowest of %u round%s.  Raw figures (ns):\n"
             "#   idle poll: %u peers %.1f, %u peers %.1f\n"
             "#   idle epoch of a 4 KiB area: %.1f (arrival call %.1f, %.1f KiB scanned)\n"
             "#   idle epoch: 1 MiB area %.1f (%.0f KiB scanned), 64 MiB area %.1f (%.0f KiB)\n"
             "#   epoch of an 8 MiB area after %.0f random lines: %.1f; after %.0f: %.1f\n"
             "#   per DATA frame of %.0f B: encode %.1f, decode %.1f; of %.0f B: encode %.1f, "
             "decode %.1f\n"
-            "#   cache line one-way %.1f; check-in lateness p90 %.1f\n",
+            "#   cache line one-way %.1f; check-in lateness p90 %.1f\n"
+            "#   sleeping threads (%u repetitions): futex wake-up on one CPU %.1f; a %llu ns\n"
+            "#   timed sleep %.1f late\n",
             o->quick ? " --quick" : "", date, host, cpu, bench_ncpus(), kernel, rev, load0, load1,
             secs, o->reps_poll, o->reps_epoch, o->reps_frame, o->reps_ping, o->ticks, o->rounds,
             o->rounds == 1 ? "" : "s", o->peers_lo, f->poll_lo, o->peers_hi, f->poll_hi,
             f->epoch_small, f->checkin, f->scan_small_kib, f->epoch_scan_lo, f->scan_lo_kib,
             f->epoch_scan_hi, f->scan_hi_kib, f->copy_lo_lines, f->epoch_copy_lo, f->copy_hi_lines,
             f->epoch_copy_hi, f->frame_bytes[0], f->enc[0], f->dec[0], f->frame_bytes[1],
-            f->enc[1], f->dec[1], f->notice, f->jitter);
+            f->enc[1], f->dec[1], f->notice, f->jitter, o->reps_sleep, f->sleep_wake,
+            (unsigned long long)SLEEP_TIMER_NS, f->timer_late);
     fprintf(out, "format = 1\n");
     fprintf(out, "machine = %s (%u CPUs)\n", host, bench_ncpus());
     fprintf(out, "cpu = %s\n", cpu);
@@ -763,6 +903,9 @@ static int write_file(const struct cal_opts *o, const struct cal_fig *f, const s
     fprintf(out, "frame_encode_ns_per_kib = %.1f\n", v->enc_per_kib);
     fprintf(out, "frame_decode_ns = %.1f\n", v->dec);
     fprintf(out, "frame_decode_ns_per_kib = %.1f\n", v->dec_per_kib);
+    fprintf(out, "\n# sleeping threads (tasvir-sim --relax=sleep)\n");
+    fprintf(out, "sleep_wake_ns = %.1f\n", v->sleep_wake);
+    fprintf(out, "timer_late_ns = %.1f\n", v->timer_late);
     if (o->out) {
         bool bad = ferror(out) != 0;
         bad = fclose(out) != 0 || bad;
@@ -788,7 +931,8 @@ static void usage(FILE *f)
             "\n"
             "Measure on this machine the CPU costs tasvir-sim's cost model charges (idle poll,\n"
             "check-in, epoch, dirty-log scan, line copy, frame encode and decode, cross-core\n"
-            "notice, check-in lateness) with the real core over the loopback backend, and write\n"
+            "notice, check-in lateness; for sleeping threads, futex wake-up and timed-sleep\n"
+            "lateness) with the real core over the loopback backend, and write\n"
             "them as a calibration file (format: docs/simulation.md) for tasvir-sim\n"
             "--calibration=FILE.  Every figure is a median of repetitions; each is measured\n"
             "--rounds times and the lowest median kept.  Run it on a quiet machine: other\n"
@@ -819,7 +963,8 @@ int bench_cmd_calibrate(int argc, char **argv)
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     struct cal_opts o = {.rounds = 5, .reps_poll = 5000, .reps_epoch = 500, .reps_frame = 9,
-                         .reps_ping = 200000, .ticks = 50000, .peers_lo = 1, .peers_hi = 31};
+                         .reps_ping = 200000, .ticks = 50000, .reps_sleep = 10000,
+                         .peers_lo = 1, .peers_hi = 31};
     bool rounds_set = false, peers_set = false;
     int c;
     optind = 1;
@@ -880,6 +1025,7 @@ int bench_cmd_calibrate(int argc, char **argv)
         o.reps_frame = 1;
         o.reps_ping = 2000;
         o.ticks = 1000;
+        o.reps_sleep = 200;
     }
     bench_cpus_init();
     bench_calibrate(o.quick ? 20 : 100);
