@@ -12,7 +12,9 @@
  * bound of the manifest (owner internal + external interval + transmission + propagation +
  * reader internal) plus the modelled CPU costs, and the median grows with the external
  * interval (about half of it); node clocks
- * get random offsets by default (recorded in the manifest), none with clockSkew=0; a
+ * get random offsets by default (recorded in the manifest), none with clockSkew=0;
+ * sleeping nodes (--relax=sleep) poll periodically when idle, wait for sleeping workers and
+ * find frames only at their polls, so versions become visible later than with spinning; a
  * stepped workload of tasvir-node ("local", reading every node) runs unchanged and its
  * verdict holds.
  *
@@ -430,4 +432,93 @@ Test(sim_esync, stepped_local_workload, .timeout = 120)
     cr_assert_not(TasvirScenario::ValidateWorkload(c, &err));
     cr_assert(err.find("unknown workload 'nosuch'") != std::string::npos, "%s", err.c_str());
     std::filesystem::remove_all(dir);
+}
+
+namespace
+{
+
+struct SleepRun
+{
+    uint64_t polls = 0;         // node 1's engine polls
+    double barrierUs = 0;       // node 1's mean epoch barrier
+    uint64_t medianDelayNs = 0; // node 1's visibility delay of node 0's versions
+};
+
+SleepRun
+RunRelax(const std::string& dir, const std::string& calibration, const char* relax)
+{
+    TasvirSimConfig c = Config(dir);
+    c.nodes = 2;
+    c.subscription = "one";
+    c.syncExt = "1ms";
+    c.linesPerWrite = 1;
+    c.writeRate = 1000;
+    c.writeStop = "0s";
+    c.duration = "200ms";
+    c.sampleRate = 0;
+    c.clockSkew = "0ns";
+    c.params = {{"writeNodes", "0"}};
+    c.calibration = calibration;
+    c.relax = relax;
+    c.idlePoll = "20us";
+    TasvirScenario s(c);
+    std::string err;
+    cr_assert(s.Build(&err), "%s", err.c_str());
+    s.Run();
+    cr_assert(s.WriteOutputs(&err), "%s", err.c_str());
+    SleepRun r;
+    Ptr<TasvirNodeApp> reader = s.GetApps()[1];
+    r.polls = reader->GetEngineAgent()->GetPolls();
+    struct tasvir_stats st;
+    tasvir_node_stats(reader->GetTasvirNode(), &st);
+    cr_assert_gt(st.epochs_ok, 150, "%s: the reader's epochs ran", relax);
+    r.barrierUs = (double)st.barrier_ns / (double)st.epochs_ok / 1e3;
+    Simulator::Destroy();
+    std::vector<uint64_t> delays;
+    for (const auto& row : ReadCsv(dir + "/visibility.csv"))
+    {
+        if (row.at("node") == "1" && !row.at("delay_ns").empty() && U(row, "pub_ns") >= 20000000)
+        {
+            delays.push_back(U(row, "delay_ns"));
+        }
+    }
+    cr_assert_gt(delays.size(), 150, "%s: versions reached the reader", relax);
+    std::sort(delays.begin(), delays.end());
+    r.medianDelayNs = delays[delays.size() / 2];
+    return r;
+}
+
+} // namespace
+
+/* --relax=sleep: kicks reach threads after sleep_wake_ns (so epochs wait for sleeping workers),
+ * the idle engine polls every idlePoll + timer_late_ns and a frame waits for that poll (so
+ * versions become visible later); --relax=spin ignores both keys. */
+Test(sim_esync, sleeping_nodes_wake_late, .timeout = 120)
+{
+    TasvirScenario::SetTimeResolution();
+    std::string d1 = TempDir(), d2 = TempDir();
+    std::string cal = d1 + "/sleep.calib";
+    {
+        std::ofstream f(cal);
+        f << "format = 1\nsleep_wake_ns = 20000\ntimer_late_ns = 50000\n";
+    }
+    SleepRun spin = RunRelax(d1, cal, "spin");
+    SleepRun sleep = RunRelax(d2, cal, "sleep");
+    // Idle cycles of 20 us + 25..75 us (mean 50): about 200 ms / 70 us = 2860 polls, fewer
+    // where the engine waits through epochs; a spinning engine polls only when due or kicked.
+    cr_assert_gt(sleep.polls, 1700, "sleeping engine: %lu polls", sleep.polls);
+    cr_assert_lt(sleep.polls, 4000, "sleeping engine: %lu polls", sleep.polls);
+    cr_assert_lt(spin.polls * 2, sleep.polls, "spinning engine: %lu polls", spin.polls);
+    // Two workers woken after 10..30 us each: the later one arrives after about 23 us.
+    cr_assert(sleep.barrierUs > 15 && sleep.barrierUs < 35, "sleep barrier %.1f us",
+              sleep.barrierUs);
+    cr_assert_lt(spin.barrierUs, 12, "spin barrier %.1f us", spin.barrierUs);
+    // On its way a version waits for the owner's next poll after the grid point, its
+    // workers, the reader's next poll, the reader's workers: tens of microseconds each.
+    cr_assert_gt(sleep.medianDelayNs, spin.medianDelayNs + 50000, "median %lu vs %lu",
+                 sleep.medianDelayNs, spin.medianDelayNs);
+    cr_assert_lt(sleep.medianDelayNs, spin.medianDelayNs + 400000, "median %lu vs %lu",
+                 sleep.medianDelayNs, spin.medianDelayNs);
+    std::filesystem::remove_all(d1);
+    std::filesystem::remove_all(d2);
 }
