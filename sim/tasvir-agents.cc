@@ -67,11 +67,19 @@ void
 TasvirEngineAgent::DoPoll()
 {
     uint64_t now = TasvirNodeApp::NowNs();
+    uint64_t runAt;
+    if (!m_app->AcquireCpu(this, now, &runAt))
+    {
+        m_eventAt = runAt;
+        m_event = Simulator::Schedule(At(runAt), &TasvirEngineAgent::DoPoll, this);
+        return;
+    }
     m_polls++;
     struct tasvir_sim_port_stats before;
     tasvir_sim_port_stats(m_app->GetPort(), &before);
     TasvirNodeApp::CallResult r = m_app->CallPoll();
     m_busyUntil = now + r.costNs;
+    m_app->ReleaseCpu(now, r.costNs);
     m_app->DispatchKicks(r.kicks, m_busyUntil);
     uint64_t next = r.nextNs;
     // A real engine spins: if this poll drained frames and more are waiting, it polls again
@@ -195,8 +203,11 @@ TasvirThreadAgent::OnEpoch(uint64_t readyNs)
         return; // a waiting thread re-checks on DONE; a pending check-in stays
     }
     uint64_t from = readyNs > m_busyUntil ? readyNs : m_busyUntil;
-    // A sleeping worker runs when the kick has woken it; a spinning one at its next tick.
-    ScheduleCheckin(m_app->Sleeps() ? from + m_app->DrawSleepWakeNs() : NextTick(from));
+    // A sleeping worker runs when the kick has woken it (on a shared CPU: when the CPU has
+    // switched to it); a spinning one at its next tick.
+    ScheduleCheckin(m_app->GetHostCpu() ? from
+                    : m_app->Sleeps()   ? from + m_app->DrawSleepWakeNs()
+                                        : NextTick(from));
 }
 
 void
@@ -206,7 +217,8 @@ TasvirThreadAgent::OnDone(uint64_t readyNs)
     {
         return;
     }
-    uint64_t at = readyNs + (m_app->Sleeps()
+    uint64_t at = readyNs + (m_app->GetHostCpu() ? 0 // the switch is charged when it runs
+                             : m_app->Sleeps()
                                  ? m_app->DrawSleepWakeNs()
                                  : (uint64_t)m_app->GetCostModel().Get().done_notice_ns);
     if (at < m_busyUntil)
@@ -225,9 +237,16 @@ TasvirThreadAgent::DoCheckin()
         ScheduleCheckin(m_busyUntil);
         return;
     }
+    uint64_t runAt;
+    if (!m_app->AcquireCpu(this, now, &runAt))
+    {
+        ScheduleCheckin(runAt);
+        return;
+    }
     m_calls++;
     TasvirNodeApp::CallResult r = m_app->CallService(m_thread, m_index);
     m_busyUntil = now + r.costNs;
+    m_app->ReleaseCpu(now, r.costNs);
     if (r.rc == -EAGAIN)
     {
         if (m_state != WAITING)
@@ -291,10 +310,18 @@ TasvirThreadAgent::RunTasks()
             m_taskEvent = Simulator::Schedule(At(m_busyUntil), &TasvirThreadAgent::RunTasks, this);
             return;
         }
+        uint64_t runAt;
+        if (!m_app->AcquireCpu(this, now, &runAt))
+        {
+            m_taskEvent = Simulator::Schedule(At(runAt), &TasvirThreadAgent::RunTasks, this);
+            return;
+        }
         Task t = std::move(m_tasks.front());
         m_tasks.pop_front();
         m_tasksRun++;
-        m_busyUntil = now + t();
+        uint64_t cost = t();
+        m_busyUntil = now + cost;
+        m_app->ReleaseCpu(now, cost);
     }
 }
 

@@ -37,6 +37,19 @@ namespace ns3
 
 class TasvirNodeApp;
 
+/**
+ * One host CPU shared by the agents of the nodes placed on it (--nodeCpu): it runs one
+ * agent action (poll, check-in, task) at a time, in the order they ask for it, and passing
+ * it from one agent to another first costs a context switch (sleep_wake_ns, drawn).
+ */
+struct TasvirHostCpu
+{
+    uint64_t freeAt = 0;        //!< simulator time the CPU is free again
+    const void* last = nullptr; //!< the agent that ran (or is switched in) last
+    uint64_t busyNs = 0;        //!< actions and switches, in total
+    uint64_t switches = 0;      //!< times the CPU passed to another agent
+};
+
 class TasvirEngineAgent
 {
   public:

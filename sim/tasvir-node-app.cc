@@ -300,6 +300,57 @@ TasvirNodeApp::Sleeps() const
     return m_sleep != 0;
 }
 
+void
+TasvirNodeApp::SetHostCpu(TasvirHostCpu* cpu)
+{
+    m_hostCpu = cpu;
+}
+
+TasvirHostCpu*
+TasvirNodeApp::GetHostCpu() const
+{
+    return m_hostCpu;
+}
+
+bool
+TasvirNodeApp::AcquireCpu(const void* who, uint64_t nowNs, uint64_t* runAtNs)
+{
+    TasvirHostCpu* c = m_hostCpu;
+    if (!c)
+    {
+        return true;
+    }
+    if (nowNs < c->freeAt)
+    {
+        *runAtNs = c->freeAt;
+        return false;
+    }
+    if (c->last != who)
+    {
+        uint64_t sw = DrawSleepWakeNs();
+        c->last = who;
+        c->freeAt = nowNs + sw;
+        c->busyNs += sw;
+        c->switches++;
+        if (sw > 0)
+        {
+            *runAtNs = c->freeAt;
+            return false;
+        }
+    }
+    return true;
+}
+
+void
+TasvirNodeApp::ReleaseCpu(uint64_t nowNs, uint64_t costNs)
+{
+    if (m_hostCpu)
+    {
+        m_hostCpu->freeAt = nowNs + costNs;
+        m_hostCpu->busyNs += costNs;
+    }
+}
+
 uint64_t
 TasvirNodeApp::GetIdlePollNs() const
 {
@@ -514,8 +565,9 @@ TasvirNodeApp::DispatchKicks(unsigned kicks, uint64_t readyNs)
     }
     if ((kicks & (1u << TASVIR_KICK_ENGINE)) && m_engine)
     {
-        m_engine->WakeAt(readyNs + (Sleeps() ? DrawSleepWakeNs()
-                                             : (uint64_t)m_costs->Get().engine_wake_ns));
+        m_engine->WakeAt(readyNs + (m_hostCpu  ? 0 // the switch is charged when it runs
+                                    : Sleeps() ? DrawSleepWakeNs()
+                                               : (uint64_t)m_costs->Get().engine_wake_ns));
     }
 }
 

@@ -96,6 +96,17 @@ class TasvirNodeApp : public Application
     uint64_t DrawJitterNs();
     /** Relax attribute: do the node's idle threads sleep (instead of spinning)? */
     bool Sleeps() const;
+    /** Place the node's agents on a shared host CPU (null: a core per agent).  Before
+     *  the simulation runs; the CPU must outlive the application. */
+    void SetHostCpu(TasvirHostCpu* cpu);
+    TasvirHostCpu* GetHostCpu() const;
+    /** May agent `who` run an action on the node's CPU now?  True with no shared CPU, or
+     *  when the CPU is free and `who` ran on it last.  Otherwise *runAtNs is when to ask
+     *  again: when the CPU is free, or after the context switch to `who`, which this call
+     *  starts when the CPU is free now. */
+    bool AcquireCpu(const void* who, uint64_t nowNs, uint64_t* runAtNs);
+    /** The action of the agent that acquired the CPU at nowNs took costNs. */
+    void ReleaseCpu(uint64_t nowNs, uint64_t costNs);
     /** IdlePoll attribute in ns. */
     uint64_t GetIdlePollNs() const;
     /** Draws for sleeping threads: a wake-up latency (sleep_wake_ns) and a timed sleep's
@@ -169,6 +180,7 @@ class TasvirNodeApp : public Application
     uint32_t m_nThreads;
     Time m_checkinPeriod;
     int m_sleep; //!< Relax attribute: 0 spin, 1 sleep
+    TasvirHostCpu* m_hostCpu = nullptr;
     Time m_idlePoll;
     Time m_epochWindow;
     Time m_syncInternal;

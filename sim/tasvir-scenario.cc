@@ -125,6 +125,11 @@ TasvirScenario::Build(std::string* error)
     ParseTimeNs(m_cfg.checkinPeriod, &cpNs, &e);
     uint64_t idleNs = 0;
     ParseTimeNs(m_cfg.idlePoll, &idleNs, &e);
+    std::vector<uint32_t> cpuList;
+    if (!m_cfg.nodeCpu.empty())
+    {
+        ParseCpuList(m_cfg.nodeCpu, &cpuList, &e);
+    }
     ParseTimeNs(m_cfg.linkDelay, &linkDelayNs, &e);
     ParseTimeNs(m_cfg.switchDelay, &swDelayNs, &e);
     ParseTimeNs(m_cfg.duration, &m_durationNs, &e);
@@ -212,6 +217,17 @@ TasvirScenario::Build(std::string* error)
         app->SetAttribute("HeartbeatPeriod", TimeValue(NanoSeconds(hbNs)));
         app->SetAttribute("DownAfterHeartbeats", UintegerValue(m_cfg.downAfter));
         app->SetAttribute("ClockOffset", TimeValue(NanoSeconds(offset)));
+        if (!cpuList.empty())
+        {
+            uint32_t cpu = cpuList[i % cpuList.size()];
+            m_nodeCpu.push_back(cpu);
+            std::unique_ptr<TasvirHostCpu>& c = m_cpus[cpu];
+            if (!c)
+            {
+                c.reset(new TasvirHostCpu());
+            }
+            app->SetHostCpu(c.get());
+        }
         m_hosts.Get(i)->AddApplication(app);
         int rc = app->Setup(DynamicCast<TasvirNetDevice>(m_nics.Get(i)),
                             m_star.GetSwitch(),
@@ -633,6 +649,7 @@ TasvirScenario::ContractParams() const
     json_object_set_new(p, "mtu", json_integer(m_cfg.mtu));
     json_object_set_new(p, "addressing", json_string(m_cfg.addressing.c_str()));
     json_object_set_new(p, "relax", json_string(m_cfg.relax.c_str()));
+    json_object_set_new(p, "node_cpu", json_string(m_cfg.nodeCpu.c_str()));
     json_object_set_new(p, "workload", json_string(m_cfg.workload.c_str()));
     json_object_set_new(p, "duration_ns", json_integer((json_int_t)TimeNs(m_cfg.duration)));
     json_object_set_new(p, "clock_skew_ns", json_integer((json_int_t)m_skewNs));
@@ -781,6 +798,26 @@ TasvirScenario::WriteManifest(const std::string& path, std::string* error) const
     std::string e;
     ParseRateBps(m_cfg.linkRate, &bps, &e);
     json_object_set_new(resolved, "link_rate_bps", json_integer((json_int_t)bps));
+    // Shared host CPUs (--nodeCpu): which nodes, and how busy they were.
+    json_t* cpus = json_array();
+    for (const auto& c : m_cpus)
+    {
+        json_t* o = json_object();
+        json_t* nodes = json_array();
+        for (size_t i = 0; i < m_nodeCpu.size(); i++)
+        {
+            if (m_nodeCpu[i] == c.first)
+            {
+                json_array_append_new(nodes, json_integer((json_int_t)i));
+            }
+        }
+        json_object_set_new(o, "cpu", json_integer(c.first));
+        json_object_set_new(o, "nodes", nodes);
+        json_object_set_new(o, "busy_ns", json_integer((json_int_t)c.second->busyNs));
+        json_object_set_new(o, "switches", json_integer((json_int_t)c.second->switches));
+        json_array_append_new(cpus, o);
+    }
+    json_object_set_new(resolved, "host_cpus", cpus);
     json_object_set_new(resolved, "time_resolution", json_string("ps"));
     json_object_set_new(resolved, "clock_skew_ns", json_integer((json_int_t)m_skewNs));
     json_t* offs = json_array();

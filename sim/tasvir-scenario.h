@@ -31,6 +31,7 @@
 #ifndef TASVIR_SCENARIO_H
 #define TASVIR_SCENARIO_H
 
+#include "tasvir-agents.h"
 #include "tasvir-cost-model.h"
 #include "tasvir-sim-config.h"
 #include "tasvir-star-helper.h"
@@ -41,6 +42,8 @@
 #include "ns3/node-container.h"
 
 #include <cstdint>
+#include <map>
+#include <memory>
 
 struct json_t;
 #include <string>
@@ -104,6 +107,8 @@ class TasvirScenario
     NetDeviceContainer m_nics;
     std::vector<Mac48Address> m_macs;
     std::vector<Ptr<TasvirNodeApp>> m_apps;
+    std::vector<uint32_t> m_nodeCpu;                      //!< host CPU of node i (--nodeCpu)
+    std::map<uint32_t, std::unique_ptr<TasvirHostCpu>> m_cpus; //!< shared host CPUs by number
     std::vector<Ptr<TasvirRawTrafficApp>> m_raw;
     Ptr<TasvirWorkload> m_workload;
     uint64_t m_skewNs;

@@ -109,6 +109,31 @@ ParseWithUnit(const std::string& v,
 } // namespace
 
 bool
+ParseCpuList(const std::string& v, std::vector<uint32_t>* cpus, std::string* err)
+{
+    cpus->clear();
+    std::istringstream in(v);
+    std::string tok;
+    while (std::getline(in, tok, ','))
+    {
+        uint64_t x;
+        std::string e;
+        if (!ParseUint(tok, 0, 1023, &x, &e))
+        {
+            *err = "expected a comma list of CPU numbers 0..1023, got '" + v + "'";
+            return false;
+        }
+        cpus->push_back((uint32_t)x);
+    }
+    if (cpus->empty() || v.back() == ',')
+    {
+        *err = "expected a comma list of CPU numbers 0..1023, got '" + v + "'";
+        return false;
+    }
+    return true;
+}
+
+bool
 ParseTimeNs(const std::string& v, uint64_t* ns, std::string* err)
 {
     double x;
@@ -278,6 +303,22 @@ TasvirSimConfig::Options()
         &relax,
         {"spin", "sleep"});
     tim("idlePoll", "relax=sleep: how long the idle engine sleeps between polls", &idlePoll);
+    o.push_back({"nodeCpu",
+                 "relax=sleep: the host CPU (0..1023) of each node's engine and threads, a "
+                 "comma list cycled over the nodes (0,1: even nodes on CPU 0, odd on CPU 1, as "
+                 "local-bridge); a CPU runs one of its agents at a time and switching to "
+                 "another costs sleep_wake_ns; empty: every agent has a core of its own",
+                 "list",
+                 [this]() { return nodeCpu; },
+                 [this](const std::string& v, std::string* e) {
+                     std::vector<uint32_t> cpus;
+                     if (!v.empty() && !ParseCpuList(v, &cpus, e))
+                     {
+                         return false;
+                     }
+                     nodeCpu = v;
+                     return true;
+                 }});
     str("addressing",
         "fan-out of data frames: unicast (one copy per subscriber) or multicast (one per "
         "area group)",
@@ -475,6 +516,11 @@ TasvirSimConfig::Validate(std::string* error)
     ParseTimeNs(epochWindow, &winNs, &e);
     ParseTimeNs(checkinPeriod, &cpNs, &e);
     ParseTimeNs(duration, &durNs, &e);
+    if (!nodeCpu.empty() && relax != "sleep")
+    {
+        *error = "nodeCpu needs relax=sleep: threads spinning on a shared CPU are not modelled";
+        return false;
+    }
     uint64_t idleNs = 0;
     ParseTimeNs(idlePoll, &idleNs, &e);
     if (idleNs == 0 || idleNs > 1000000000ull)

@@ -21,6 +21,8 @@ namespace ns3
 
 /** "10us" -> 10000; false with *error for a bad number or unit (ns, us, ms, s). */
 bool ParseTimeNs(const std::string& value, uint64_t* ns, std::string* error);
+/** "0,1,0": CPU numbers 0..1023, at least one; false with *error naming the problem. */
+bool ParseCpuList(const std::string& value, std::vector<uint32_t>* cpus, std::string* error);
 /** "10Gbps" -> 10000000000; false with *error (bps, kbps, Mbps, Gbps, Tbps). */
 bool ParseRateBps(const std::string& value, uint64_t* bps, std::string* error);
 
@@ -41,6 +43,7 @@ struct TasvirSimConfig
     std::string checkinPeriod = "10us";
     std::string relax = "spin";      //!< how idle threads wait: spin or sleep
     std::string idlePoll = "20us";   //!< relax=sleep: the idle engine's sleep between polls
+    std::string nodeCpu;             //!< host CPU of each node's agents ("0,1": cycled); "": own cores
     std::string addressing = "unicast";
     std::string hbPeriod = "10ms";
     uint32_t downAfter = 5;

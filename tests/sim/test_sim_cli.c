@@ -2,7 +2,7 @@
  * test_sim_cli.c — the tasvir-sim program, run as a user runs it.
  *
  * Covers: --help (exit 0); usage errors (unknown option, bad value, stray argument,
- * option without value, bad config file) exit 2 with a message naming the problem; a
+ * option without value, bad config file, bad or inconsistent relax / idlePoll / nodeCpu) exit 2 with a message naming the problem; a
  * missing calibration file exits 1; determinism: the same options and seed give
  * byte-identical output files (manifest, counters, the shared workload's per-node files and
  * their join, raw-frame counters, pcap), and another seed with link loss gives different
@@ -118,6 +118,16 @@ Test(sim_cli, usage_errors, .timeout = 30)
     expect_usage(a5, "/nonexistent/sim.cfg: cannot open config file");
     const char *a6[] = {"--epochWindow=5us", NULL};
     expect_usage(a6, "checkinPeriod (10us) must be shorter than epochWindow (5us)");
+    const char *a7[] = {"--relax=nap", NULL};
+    expect_usage(a7, "--relax: expected one of spin, sleep, got 'nap'");
+    const char *a8[] = {"--relax=sleep", "--idlePoll=0ns", NULL};
+    expect_usage(a8, "idlePoll must be positive and at most 1s, got 0ns");
+    const char *a9[] = {"--relax=sleep", "--nodeCpu=0,x", NULL};
+    expect_usage(a9, "--nodeCpu: expected a comma list of CPU numbers 0..1023, got '0,x'");
+    const char *a10[] = {"--relax=sleep", "--nodeCpu=0,", NULL};
+    expect_usage(a10, "--nodeCpu: expected a comma list of CPU numbers 0..1023, got '0,'");
+    const char *a11[] = {"--nodeCpu=0,1", NULL};
+    expect_usage(a11, "nodeCpu needs relax=sleep");
 }
 
 Test(sim_cli, missing_calibration_fails, .timeout = 30)

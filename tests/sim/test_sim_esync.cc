@@ -14,7 +14,8 @@
  * interval (about half of it); node clocks
  * get random offsets by default (recorded in the manifest), none with clockSkew=0;
  * sleeping nodes (--relax=sleep) poll periodically when idle, wait for sleeping workers and
- * find frames only at their polls, so versions become visible later than with spinning; a
+ * find frames only at their polls, so versions become visible later than with spinning;
+ * nodes sharing a host CPU (--nodeCpu) take turns on it and pay a switch each time; a
  * stepped workload of tasvir-node ("local", reading every node) runs unchanged and its
  * verdict holds.
  *
@@ -442,10 +443,15 @@ struct SleepRun
     uint64_t polls = 0;         // node 1's engine polls
     double barrierUs = 0;       // node 1's mean epoch barrier
     uint64_t medianDelayNs = 0; // node 1's visibility delay of node 0's versions
+    bool oneCpu = false;        // both nodes on the same shared host CPU
+    uint64_t cpuBusyNs = 0, cpuSwitches = 0;
 };
 
 SleepRun
-RunRelax(const std::string& dir, const std::string& calibration, const char* relax)
+RunRelax(const std::string& dir,
+         const std::string& calibration,
+         const char* relax,
+         const char* nodeCpu = "")
 {
     TasvirSimConfig c = Config(dir);
     c.nodes = 2;
@@ -461,6 +467,7 @@ RunRelax(const std::string& dir, const std::string& calibration, const char* rel
     c.calibration = calibration;
     c.relax = relax;
     c.idlePoll = "20us";
+    c.nodeCpu = nodeCpu;
     TasvirScenario s(c);
     std::string err;
     cr_assert(s.Build(&err), "%s", err.c_str());
@@ -473,6 +480,10 @@ RunRelax(const std::string& dir, const std::string& calibration, const char* rel
     tasvir_node_stats(reader->GetTasvirNode(), &st);
     cr_assert_gt(st.epochs_ok, 150, "%s: the reader's epochs ran", relax);
     r.barrierUs = (double)st.barrier_ns / (double)st.epochs_ok / 1e3;
+    TasvirHostCpu* cpu = reader->GetHostCpu();
+    r.oneCpu = cpu && cpu == s.GetApps()[0]->GetHostCpu();
+    r.cpuBusyNs = cpu ? cpu->busyNs : 0;
+    r.cpuSwitches = cpu ? cpu->switches : 0;
     Simulator::Destroy();
     std::vector<uint64_t> delays;
     for (const auto& row : ReadCsv(dir + "/visibility.csv"))
@@ -519,6 +530,36 @@ Test(sim_esync, sleeping_nodes_wake_late, .timeout = 120)
                  sleep.medianDelayNs, spin.medianDelayNs);
     cr_assert_lt(sleep.medianDelayNs, spin.medianDelayNs + 400000, "median %lu vs %lu",
                  sleep.medianDelayNs, spin.medianDelayNs);
+    std::filesystem::remove_all(d1);
+    std::filesystem::remove_all(d2);
+}
+
+/* --nodeCpu: the agents of nodes placed on one host CPU run one at a time and pay a context
+ * switch (sleep_wake_ns) each time the CPU changes hands, so the two workers of an epoch
+ * arrive one after the other and versions take longer; the CPU is never busier than the
+ * time that passed. */
+Test(sim_esync, nodes_sharing_a_cpu_take_turns, .timeout = 120)
+{
+    TasvirScenario::SetTimeResolution();
+    std::string d1 = TempDir(), d2 = TempDir();
+    std::string cal = d1 + "/sleep.calib";
+    {
+        std::ofstream f(cal);
+        f << "format = 1\nsleep_wake_ns = 20000\ntimer_late_ns = 50000\n";
+    }
+    SleepRun own = RunRelax(d1, cal, "sleep");
+    SleepRun shared = RunRelax(d2, cal, "sleep", "0");
+    cr_assert_not(own.oneCpu);
+    cr_assert(shared.oneCpu, "both nodes on host CPU 0");
+    cr_assert_gt(shared.cpuSwitches, 1000, "%lu switches", shared.cpuSwitches);
+    cr_assert_geq(shared.cpuBusyNs, shared.cpuSwitches * 10000, "switches of 10..30 us");
+    cr_assert_leq(shared.cpuBusyNs, 200000000, "busy %lu ns in a 200 ms run", shared.cpuBusyNs);
+    // Own cores: the later of two wake-ups of 10..30 us, about 23 us.  One CPU: the engine
+    // starting the epoch, then each worker switched in after the other, about 40 us or more.
+    cr_assert_gt(shared.barrierUs, own.barrierUs * 1.3, "barrier %.1f us vs %.1f us",
+                 shared.barrierUs, own.barrierUs);
+    cr_assert_gt(shared.medianDelayNs, own.medianDelayNs, "median %lu vs %lu",
+                 shared.medianDelayNs, own.medianDelayNs);
     std::filesystem::remove_all(d1);
     std::filesystem::remove_all(d2);
 }
