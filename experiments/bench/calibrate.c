@@ -36,11 +36,16 @@
  *   checkin_jitter_ns           90th percentile of how late a thread spinning on the TSC
  *                               for 10 us ticks enters tasvir_service after its tick
  *                               (interrupts, preemption, the loop itself)
- *   sleep_wake_ns               median time from a futex wake to the sleeping thread
- *                               running, both threads on one CPU (as a node's lcores share
- *                               one on the local testbeds), the waker blocking right after
- *                               the wake (as tasvir-node's engine and workers do), the
- *                               sleeper asleep for 50 us before; timer slack 1 us
+ *   sleep_wake_ns               what handing the CPU to a woken thread costs in a node whose
+ *                               threads sleep: half the mean check-in barrier (epoch start
+ *                               to last arrival: two hand-offs, engine -> worker -> worker)
+ *                               of a node shaped like tasvir-node with relax = sleep (an
+ *                               engine and two workers on one CPU, as a node's lcores share
+ *                               one on the local testbeds, sleeping on futexes and woken by
+ *                               the core's kicks; 1 ms internal sync, one write a ms).  The
+ *                               bare hand-off (a futex wake, the waker blocking at once, the
+ *                               sleeper asleep 50 us) is recorded too: it is 2-3 times
+ *                               less, the node's own work around each hand-off is not in it
  *   timer_late_ns               median of how much later than asked a thread sleeping
  *                               20 us in a timed futex wait (tasvir-node's idle engine)
  *                               runs again; timer slack 1 us
@@ -57,6 +62,7 @@
 #include <inttypes.h>
 #include <math.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -76,7 +82,7 @@
 
 struct cal_opts {
     unsigned rounds;
-    unsigned reps_poll, reps_epoch, reps_frame, reps_ping, ticks, reps_sleep;
+    unsigned reps_poll, reps_epoch, reps_frame, reps_ping, ticks, reps_sleep, sleep_node_ms;
     unsigned peers_lo, peers_hi;
     const char *out;
     const char *git_rev;
@@ -96,6 +102,7 @@ struct cal_fig {
     double notice;
     double jitter;
     double sleep_wake; /* futex wake to running, same CPU */
+    double node_barrier; /* check-in barrier of a sleeping node's epoch, one CPU */
     double timer_late; /* lateness of a 20 us timed futex wait */
 };
 
@@ -660,6 +667,158 @@ static double timer_lateness(unsigned reps)
     return m;
 }
 
+/* A node shaped like tasvir-node with relax = sleep: the engine (the calling thread) and two
+ * workers, all on the first CPU, sleeping on futexes between their work and woken by the
+ * core's kicks; worker 0 writes one line of its 64 KiB area every millisecond, internal
+ * sync every millisecond.  The kick words are the harness's (one harness at a time). */
+static struct {
+    _Alignas(64) _Atomic uint32_t epoch, done, engine;
+    _Atomic int stop;
+    struct tasvir_node *node;
+    struct tasvir_backend_ops ops;
+    struct tasvir_backend be;
+    _Atomic int failed;
+} sn;
+static _Thread_local bool sn_worker;
+
+static void futex_wake_all(_Atomic uint32_t *w)
+{
+    syscall(SYS_futex, (uint32_t *)w, FUTEX_WAKE_PRIVATE, INT32_MAX, NULL, NULL, 0);
+}
+
+static void sn_kick(void *ctx, enum tasvir_kick what)
+{
+    (void)ctx;
+    _Atomic uint32_t *w = what == TASVIR_KICK_EPOCH ? &sn.epoch
+                          : what == TASVIR_KICK_DONE ? &sn.done
+                                                     : &sn.engine;
+    atomic_fetch_add_explicit(w, 1, memory_order_release);
+    futex_wake_all(w);
+}
+
+static void sn_relax(void *ctx)
+{
+    (void)ctx;
+    if (sn_worker) /* a worker in an epoch waits for its end (bounded) */
+        futex_wait_ns(&sn.done, atomic_load_explicit(&sn.done, memory_order_acquire), 100000);
+    else
+        sched_yield();
+}
+
+static void *sn_worker_main(void *arg)
+{
+    unsigned idx = (unsigned)(uintptr_t)arg;
+    sn_worker = true;
+    bench_pin_self(bench_cpu(0));
+    prctl(PR_SET_TIMERSLACK, 1000UL, 0, 0, 0);
+    struct tasvir_thread *t = bench_thread(sn.node);
+    struct tasvir_area *a = NULL;
+    if (!t || (idx == 0 && !(a = bench_area(t, "cal-sleep", 64u << 10, 1000)))) {
+        atomic_store(&sn.failed, 1);
+        return NULL;
+    }
+    uint64_t next = bench_mono_ns() + 1000000, k = 0;
+    while (!atomic_load_explicit(&sn.stop, memory_order_acquire)) {
+        uint32_t seen = atomic_load_explicit(&sn.epoch, memory_order_acquire);
+        if (tasvir_service_wait(t) < 0) {
+            atomic_store(&sn.failed, 1);
+            break;
+        }
+        uint64_t now = bench_mono_ns();
+        if (a && now >= next) {
+            uint64_t *p = (uint64_t *)tasvir_area_writer(a) + (k % 1024) * 8;
+            p[0] = ++k;
+            (void)tasvir_log(a, p, 8);
+            next = next + 1000000 > now ? next + 1000000 : now + 1000000;
+        } else {
+            uint64_t wait = a ? next - now : 2000000;
+            futex_wait_ns(&sn.epoch, seen, wait < 2000000 ? wait : 2000000);
+        }
+    }
+    tasvir_thread_deactivate(t);
+    return NULL;
+}
+
+/* Mean check-in barrier (epoch start to the last arrival) of that node's epochs over
+ * run_ms after a warm-up; NAN on failure. */
+static double sleeping_node_barrier(unsigned run_ms)
+{
+    struct tasvir_loop_net_conf lc;
+    tasvir_loop_net_conf_init(&lc);
+    lc.real_clock = 1;
+    struct tasvir_loop_net *net = NULL;
+    struct tasvir_loop_port *port = NULL;
+    double res = NAN;
+    pthread_t th[2];
+    unsigned started = 0;
+    memset(&sn, 0, sizeof(sn));
+    if (tasvir_loop_net_create(&lc, &net) || tasvir_loop_port_create(net, 0, &port))
+        goto out;
+    const struct tasvir_backend *base = tasvir_loop_port_backend(port);
+    sn.ops = *base->ops;
+    sn.ops.kick = sn_kick;
+    sn.ops.relax = sn_relax;
+    sn.be.ops = &sn.ops;
+    sn.be.ctx = base->ctx;
+    struct tasvir_node_conf c;
+    tasvir_node_conf_init(&c);
+    c.backend = &sn.be;
+    c.epoch_window_ns = 10 * MS; /* no failed epochs: the barrier is the wait for threads */
+    if (tasvir_node_create(&c, &sn.node))
+        goto out;
+    bench_pin_self(bench_cpu(0));
+    int old_slack = prctl(PR_GET_TIMERSLACK, 0, 0, 0, 0);
+    prctl(PR_SET_TIMERSLACK, 1000UL, 0, 0, 0);
+    for (; started < 2; started++)
+        if (pthread_create(&th[started], NULL, sn_worker_main, (void *)(uintptr_t)started))
+            break;
+    struct tasvir_stats s0 = {0}, s1;
+    uint64_t t0 = bench_mono_ns(), warm_end = t0 + 100 * MS, end = warm_end + run_ms * MS;
+    bool warm = true;
+    while (started == 2 && !atomic_load(&sn.failed)) {
+        uint64_t now = bench_mono_ns();
+        if (warm && now >= warm_end) {
+            tasvir_node_stats(sn.node, &s0);
+            warm = false;
+        }
+        if (now >= end)
+            break;
+        uint64_t next = UINT64_MAX;
+        uint32_t seen = atomic_load_explicit(&sn.engine, memory_order_acquire);
+        int rc = tasvir_node_poll(sn.node, &next);
+        now = tasvir_node_now_ns(sn.node);
+        /* tasvir-node's engine with relax = sleep */
+        if (rc == -EAGAIN && next > now)
+            futex_wait_ns(&sn.engine, seen, next - now);
+        else if (next > now + SLEEP_TIMER_NS)
+            futex_wait_ns(&sn.engine, seen, SLEEP_TIMER_NS);
+    }
+    tasvir_node_stats(sn.node, &s1);
+    uint64_t ep = s1.epochs_ok - s0.epochs_ok;
+    if (started == 2 && !atomic_load(&sn.failed) && !warm && ep > 0)
+        res = (double)(s1.barrier_ns - s0.barrier_ns) / (double)ep;
+    atomic_store(&sn.stop, 1);
+    sn_kick(NULL, TASVIR_KICK_EPOCH);
+    for (unsigned i = 0; i < started; i++) {
+        /* workers may be in an epoch: keep polling until both have left */
+        while (pthread_tryjoin_np(th[i], NULL) == EBUSY) {
+            (void)tasvir_node_poll(sn.node, NULL);
+            sn_kick(NULL, TASVIR_KICK_EPOCH);
+            sn_kick(NULL, TASVIR_KICK_DONE);
+        }
+    }
+    if (old_slack > 0)
+        prctl(PR_SET_TIMERSLACK, (unsigned long)old_slack, 0, 0, 0);
+    bench_unpin_self();
+out:
+    if (sn.node)
+        tasvir_node_destroy(sn.node);
+    sn.node = NULL;
+    if (net)
+        tasvir_loop_net_destroy(net);
+    return res;
+}
+
 /* ---- one round ------------------------------------------------------------------------ */
 
 static int round_run(const struct cal_opts *o, unsigned round, struct cal_fig *f)
@@ -707,8 +866,9 @@ static int round_run(const struct cal_opts *o, unsigned round, struct cal_fig *f
     bench_info("calibrate: round %u/%u: sleeping threads (futex wake-up, timed sleep)",
                round + 1, o->rounds);
     f->sleep_wake = sleep_wake(o->reps_sleep);
+    f->node_barrier = sleeping_node_barrier(o->sleep_node_ms);
     f->timer_late = timer_lateness(o->reps_sleep);
-    if (isnan(f->sleep_wake) || isnan(f->timer_late))
+    if (isnan(f->sleep_wake) || isnan(f->timer_late) || isnan(f->node_barrier))
         return -1;
     return 0;
 }
@@ -746,7 +906,9 @@ static void derive(const struct cal_opts *o, const struct cal_fig *f, struct cal
     v->done_notice = pos(f->notice);
     v->engine_wake = v->done_notice + v->poll / 2;
     v->jitter = pos(f->jitter);
-    v->sleep_wake = pos(f->sleep_wake);
+    /* the last worker checks in after the CPU has passed twice (engine -> worker -> worker):
+     * half the barrier is what handing the CPU to a woken thread costs in a node */
+    v->sleep_wake = pos(f->node_barrier / 2);
     v->timer_late = pos(f->timer_late);
 }
 
@@ -869,8 +1031,9 @@ static int write_file(const struct cal_opts *o, const struct cal_fig *f, const s
             "#   per DATA frame of %.0f B: encode %.1f, decode %.1f; of %.0f B: encode %.1f, "
             "decode %.1f\n"
             "#   cache line one-way %.1f; check-in lateness p90 %.1f\n"
-            "#   sleeping threads (%u repetitions): futex wake-up on one CPU %.1f; a %llu ns\n"
-            "#   timed sleep %.1f late\n",
+            "#   sleeping threads (%u repetitions): bare futex hand-off on one CPU %.1f; a %llu ns\n"
+            "#   timed sleep %.1f late; check-in barrier of a sleeping node's epoch (engine and\n"
+            "#   2 workers on one CPU, %u ms) %.1f\n",
             o->quick ? " --quick" : "", date, host, cpu, bench_ncpus(), kernel, rev, load0, load1,
             secs, o->reps_poll, o->reps_epoch, o->reps_frame, o->reps_ping, o->ticks, o->rounds,
             o->rounds == 1 ? "" : "s", o->peers_lo, f->poll_lo, o->peers_hi, f->poll_hi,
@@ -878,7 +1041,7 @@ static int write_file(const struct cal_opts *o, const struct cal_fig *f, const s
             f->epoch_scan_hi, f->scan_hi_kib, f->copy_lo_lines, f->epoch_copy_lo, f->copy_hi_lines,
             f->epoch_copy_hi, f->frame_bytes[0], f->enc[0], f->dec[0], f->frame_bytes[1],
             f->enc[1], f->dec[1], f->notice, f->jitter, o->reps_sleep, f->sleep_wake,
-            (unsigned long long)SLEEP_TIMER_NS, f->timer_late);
+            (unsigned long long)SLEEP_TIMER_NS, f->timer_late, o->sleep_node_ms, f->node_barrier);
     fprintf(out, "format = 1\n");
     fprintf(out, "machine = %s (%u CPUs)\n", host, bench_ncpus());
     fprintf(out, "cpu = %s\n", cpu);
@@ -963,7 +1126,7 @@ int bench_cmd_calibrate(int argc, char **argv)
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     struct cal_opts o = {.rounds = 5, .reps_poll = 5000, .reps_epoch = 500, .reps_frame = 9,
-                         .reps_ping = 200000, .ticks = 50000, .reps_sleep = 10000,
+                         .reps_ping = 200000, .ticks = 50000, .reps_sleep = 10000, .sleep_node_ms = 500,
                          .peers_lo = 1, .peers_hi = 31};
     bool rounds_set = false, peers_set = false;
     int c;
@@ -1026,6 +1189,7 @@ int bench_cmd_calibrate(int argc, char **argv)
         o.reps_ping = 2000;
         o.ticks = 1000;
         o.reps_sleep = 200;
+        o.sleep_node_ms = 50;
     }
     bench_cpus_init();
     bench_calibrate(o.quick ? 20 : 100);
