@@ -43,8 +43,8 @@ const KeyDef kKeys[] = {
     {"frame_encode_ns_per_kib", &TasvirCostModel::Params::frame_encode_ns_per_kib, 59.9},
     {"frame_decode_ns", &TasvirCostModel::Params::frame_decode_ns, 41.5},
     {"frame_decode_ns_per_kib", &TasvirCostModel::Params::frame_decode_ns_per_kib, 39.0},
-    {"sleep_wake_ns", &TasvirCostModel::Params::sleep_wake_ns, 5190.0},
-    {"timer_late_ns", &TasvirCostModel::Params::timer_late_ns, 34061.0},
+    {"sleep_wake_ns", &TasvirCostModel::Params::sleep_wake_ns, 11109.9},
+    {"timer_late_ns", &TasvirCostModel::Params::timer_late_ns, 33820.0},
 };
 
 const char* const kTextKeys[] = {"machine", "cpu", "date", "tool", "note"};
