@@ -76,6 +76,7 @@
 #include "../../runtime/core/internal.h"
 #include "bench.h"
 #include "capture.h"
+#include "../node/kicks.h"
 
 #define PROG "tasvir-bench calibrate"
 #define MS 1000000ull
@@ -556,13 +557,7 @@ out:
 
 /* ---- sleeping threads: futex wake-up and timed-sleep lateness ------------------------ */
 
-#define SLEEP_TIMER_NS 20000ull /* tasvir-node's idle engine sleeps this long */
-
-static void futex_wait_ns(_Atomic uint32_t *w, uint32_t seen, uint64_t ns)
-{
-    struct timespec ts = {(time_t)(ns / 1000000000ull), (long)(ns % 1000000000ull)};
-    syscall(SYS_futex, (uint32_t *)w, FUTEX_WAIT_PRIVATE, seen, &ts, NULL, 0);
-}
+#define SLEEP_TIMER_NS TNODE_IDLE_SLEEP_NS /* tasvir-node's idle engine sleeps this long */
 
 static void futex_wake_one(_Atomic uint32_t *w)
 {
@@ -589,7 +584,7 @@ static void *sleeper_main(void *arg)
         if (seen == i) { /* not kicked yet: sleep (bounded, so a lost wake cannot hang) */
             if (atomic_load(&s->stop))
                 break;
-            futex_wait_ns(&s->go, seen, 100 * MS);
+            tnode_futex_wait(&s->go, seen, 100 * MS);
             continue;
         }
         s->v[i] = (double)(bench_mono_ns() - atomic_load(&s->kick_ns));
@@ -619,7 +614,7 @@ static double sleep_wake(unsigned reps)
     unsigned done = 0;
     for (; done < reps; done++) {
         _Atomic uint32_t idle = 0; /* nobody wakes it: a plain 50 us sleep */
-        futex_wait_ns(&idle, 0, 50000);
+        tnode_futex_wait(&idle, 0, 50000);
         atomic_store(&s.kick_ns, bench_mono_ns());
         atomic_fetch_add_explicit(&s.go, 1, memory_order_release);
         futex_wake_one(&s.go);
@@ -628,7 +623,7 @@ static double sleep_wake(unsigned reps)
         uint32_t a;
         while ((a = atomic_load_explicit(&s.ack, memory_order_acquire)) == done &&
                bench_mono_ns() < limit)
-            futex_wait_ns(&s.ack, a, 10 * MS);
+            tnode_futex_wait(&s.ack, a, 10 * MS);
         if (a == done)
             break; /* the sleeper did not run within a second */
     }
@@ -655,7 +650,7 @@ static double timer_lateness(unsigned reps)
     for (unsigned i = 0; i < reps; i++) {
         _Atomic uint32_t idle = 0;
         uint64_t t0 = bench_mono_ns();
-        futex_wait_ns(&idle, 0, SLEEP_TIMER_NS);
+        tnode_futex_wait(&idle, 0, SLEEP_TIMER_NS);
         uint64_t d = bench_mono_ns() - t0;
         v[i] = d > SLEEP_TIMER_NS ? (double)(d - SLEEP_TIMER_NS) : 0;
     }
@@ -672,7 +667,7 @@ static double timer_lateness(unsigned reps)
  * core's kicks; worker 0 writes one line of its 64 KiB area every millisecond, internal
  * sync every millisecond.  The kick words are the harness's (one harness at a time). */
 static struct {
-    _Alignas(64) _Atomic uint32_t epoch, done, engine;
+    struct tnode_kicks k;
     _Atomic int stop;
     struct tasvir_node *node;
     struct tasvir_backend_ops ops;
@@ -681,26 +676,17 @@ static struct {
 } sn;
 static _Thread_local bool sn_worker;
 
-static void futex_wake_all(_Atomic uint32_t *w)
-{
-    syscall(SYS_futex, (uint32_t *)w, FUTEX_WAKE_PRIVATE, INT32_MAX, NULL, NULL, 0);
-}
-
 static void sn_kick(void *ctx, enum tasvir_kick what)
 {
     (void)ctx;
-    _Atomic uint32_t *w = what == TASVIR_KICK_EPOCH ? &sn.epoch
-                          : what == TASVIR_KICK_DONE ? &sn.done
-                                                     : &sn.engine;
-    atomic_fetch_add_explicit(w, 1, memory_order_release);
-    futex_wake_all(w);
+    tnode_kick(&sn.k, what);
 }
 
 static void sn_relax(void *ctx)
 {
     (void)ctx;
     if (sn_worker) /* a worker in an epoch waits for its end (bounded) */
-        futex_wait_ns(&sn.done, atomic_load_explicit(&sn.done, memory_order_acquire), 100000);
+        tnode_wait_done(&sn.k);
     else
         sched_yield();
 }
@@ -719,7 +705,7 @@ static void *sn_worker_main(void *arg)
     }
     uint64_t next = bench_mono_ns() + 1000000, k = 0;
     while (!atomic_load_explicit(&sn.stop, memory_order_acquire)) {
-        uint32_t seen = atomic_load_explicit(&sn.epoch, memory_order_acquire);
+        uint32_t seen = atomic_load_explicit(&sn.k.epoch, memory_order_acquire);
         if (tasvir_service_wait(t) < 0) {
             atomic_store(&sn.failed, 1);
             break;
@@ -732,7 +718,7 @@ static void *sn_worker_main(void *arg)
             next = next + 1000000 > now ? next + 1000000 : now + 1000000;
         } else {
             uint64_t wait = a ? next - now : 2000000;
-            futex_wait_ns(&sn.epoch, seen, wait < 2000000 ? wait : 2000000);
+            tnode_futex_wait(&sn.k.epoch, seen, wait < 2000000 ? wait : 2000000);
         }
     }
     tasvir_thread_deactivate(t);
@@ -784,14 +770,12 @@ static double sleeping_node_barrier(unsigned run_ms)
         if (now >= end)
             break;
         uint64_t next = UINT64_MAX;
-        uint32_t seen = atomic_load_explicit(&sn.engine, memory_order_acquire);
+        uint32_t seen = atomic_load_explicit(&sn.k.engine, memory_order_acquire);
         int rc = tasvir_node_poll(sn.node, &next);
         now = tasvir_node_now_ns(sn.node);
-        /* tasvir-node's engine with relax = sleep */
-        if (rc == -EAGAIN && next > now)
-            futex_wait_ns(&sn.engine, seen, next - now);
-        else if (next > now + SLEEP_TIMER_NS)
-            futex_wait_ns(&sn.engine, seen, SLEEP_TIMER_NS);
+        uint64_t sleep = tnode_engine_sleep_ns(rc, now, next); /* tasvir-node's engine */
+        if (sleep)
+            tnode_futex_wait(&sn.k.engine, seen, sleep);
     }
     tasvir_node_stats(sn.node, &s1);
     uint64_t ep = s1.epochs_ok - s0.epochs_ok;

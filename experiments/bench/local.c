@@ -443,6 +443,40 @@ struct ovh_ctx {
     uint64_t in_service; /* ticks spent inside tasvir_service calls */
 };
 
+/* One 64-byte line write (8 stores of v) and one line read, shared by both loops. */
+static inline __attribute__((always_inline)) void ovh_write_line(uint64_t *p, uint64_t v)
+{
+    p[0] = v;
+    p[1] = v;
+    p[2] = v;
+    p[3] = v;
+    p[4] = v;
+    p[5] = v;
+    p[6] = v;
+    p[7] = v;
+}
+
+static inline __attribute__((always_inline)) uint64_t ovh_read_line(const uint64_t *q)
+{
+    return q[0] ^ q[1] ^ q[2] ^ q[3] ^ q[4] ^ q[5] ^ q[6] ^ q[7];
+}
+
+/* After each block of 64 ops: service when due (with service on).  Returns true when the
+ * run is over. */
+static inline __attribute__((always_inline)) bool
+ovh_block_end(struct ovh_ctx *c, uint64_t *next_srv, uint64_t end, const bool srv)
+{
+    uint64_t now = bench_ticks();
+    if (srv && now >= *next_srv) {
+        while (tasvir_service(c->t) == -EAGAIN)
+            bench_cpu_relax();
+        uint64_t after = bench_ticks();
+        c->in_service += after - now;
+        *next_srv = after + c->srv_ticks;
+    }
+    return now >= end;
+}
+
 /* The measured loop, specialised at compile time on its four flags so that every
  * configuration runs the same code except for what it measures. */
 static inline __attribute__((always_inline)) uint64_t
@@ -455,39 +489,20 @@ ovh_kernel(struct ovh_ctx *c, uint64_t end, const bool rnd, const bool mixed, co
     struct tasvir_area *const a = c->a;
     uint64_t idx = c->idx, rng = c->rng, acc = 0, ops = 0;
     uint64_t next_srv = bench_ticks() + c->srv_ticks;
-    for (;;) {
+    do {
         for (unsigned i = 0; i < 64; i++) {
             idx = rnd ? (bench_rand(&rng) & mask) : ((idx + 1) & mask);
             if (!mixed || (i & 7) == 0) {
                 uint64_t *p = w + idx * 8;
-                uint64_t v = ops + i;
-                p[0] = v;
-                p[1] = v;
-                p[2] = v;
-                p[3] = v;
-                p[4] = v;
-                p[5] = v;
-                p[6] = v;
-                p[7] = v;
+                ovh_write_line(p, ops + i);
                 if (log)
                     (void)tasvir_log(a, p, TASVIR_LINE_BYTES);
             } else {
-                const uint64_t *q = r + idx * 8;
-                acc += q[0] ^ q[1] ^ q[2] ^ q[3] ^ q[4] ^ q[5] ^ q[6] ^ q[7];
+                acc += ovh_read_line(r + idx * 8);
             }
         }
         ops += 64;
-        uint64_t now = bench_ticks();
-        if (srv && now >= next_srv) {
-            while (tasvir_service(c->t) == -EAGAIN)
-                bench_cpu_relax();
-            uint64_t after = bench_ticks();
-            c->in_service += after - now;
-            next_srv = after + c->srv_ticks;
-        }
-        if (now >= end)
-            break;
-    }
+    } while (!ovh_block_end(c, &next_srv, end, srv));
     c->idx = idx;
     c->rng = rng;
     c->sink += acc;
@@ -512,7 +527,7 @@ ovh_kernel_proto(struct ovh_ctx *c, uint64_t end, const bool rnd, const bool mix
     struct tasvir_area *const a = c->a;
     uint64_t idx = c->idx, rng = c->rng, acc = 0, ops = 0;
     uint64_t next_srv = bench_ticks() + c->srv_ticks;
-    for (;;) {
+    do {
         for (unsigned b = 0; b < 64; b += 8) {
             uint64_t off[8];
             for (unsigned k = 0; k < 8; k++)
@@ -526,35 +541,14 @@ ovh_kernel_proto(struct ovh_ctx *c, uint64_t end, const bool rnd, const bool mix
                 for (unsigned k = 0; k < nw; k++)
                     (void)tasvir_log(a, w + off[k] * 8, TASVIR_LINE_BYTES);
             for (unsigned k = 0; k < 8; k++) {
-                if (k < nw) {
-                    uint64_t *p = w + off[k] * 8;
-                    uint64_t v = ops + b + k;
-                    p[0] = v;
-                    p[1] = v;
-                    p[2] = v;
-                    p[3] = v;
-                    p[4] = v;
-                    p[5] = v;
-                    p[6] = v;
-                    p[7] = v;
-                } else {
-                    const uint64_t *q = r + off[k] * 8;
-                    acc += q[0] ^ q[1] ^ q[2] ^ q[3] ^ q[4] ^ q[5] ^ q[6] ^ q[7];
-                }
+                if (k < nw)
+                    ovh_write_line(w + off[k] * 8, ops + b + k);
+                else
+                    acc += ovh_read_line(r + off[k] * 8);
             }
         }
         ops += 64;
-        uint64_t now = bench_ticks();
-        if (srv && now >= next_srv) {
-            while (tasvir_service(c->t) == -EAGAIN)
-                bench_cpu_relax();
-            uint64_t after = bench_ticks();
-            c->in_service += after - now;
-            next_srv = after + c->srv_ticks;
-        }
-        if (now >= end)
-            break;
-    }
+    } while (!ovh_block_end(c, &next_srv, end, srv));
     c->idx = idx;
     c->rng = rng;
     c->sink += acc;
@@ -562,35 +556,25 @@ ovh_kernel_proto(struct ovh_ctx *c, uint64_t end, const bool rnd, const bool mix
 }
 
 typedef uint64_t (*ovh_fn)(struct ovh_ctx *c, uint64_t end);
-#define OVH_FN(R, M, L, S)                                                                 \
-    static uint64_t ovh_##R##M##L##S(struct ovh_ctx *c, uint64_t end)                      \
+/* Each loop compiled once per combination of its flags (rnd, mixed, log, srv). */
+#define OVH_FN(K, R, M, L, S)                                                              \
+    static uint64_t K##_##R##M##L##S(struct ovh_ctx *c, uint64_t end)                      \
     {                                                                                      \
-        return ovh_kernel(c, end, R, M, L, S);                                             \
+        return K(c, end, R, M, L, S);                                                      \
     }
-#define OVH_FN4(R, M) OVH_FN(R, M, 0, 0) OVH_FN(R, M, 0, 1) OVH_FN(R, M, 1, 0) OVH_FN(R, M, 1, 1)
-OVH_FN4(0, 0)
-OVH_FN4(0, 1)
-OVH_FN4(1, 0)
-OVH_FN4(1, 1)
-#define OVH_FNP(R, M, L, S)                                                                \
-    static uint64_t ovhp_##R##M##L##S(struct ovh_ctx *c, uint64_t end)                     \
+#define OVH_FN4(K, R, M) OVH_FN(K, R, M, 0, 0) OVH_FN(K, R, M, 0, 1) OVH_FN(K, R, M, 1, 0) \
+    OVH_FN(K, R, M, 1, 1)
+#define OVH_FN16(K) OVH_FN4(K, 0, 0) OVH_FN4(K, 0, 1) OVH_FN4(K, 1, 0) OVH_FN4(K, 1, 1)
+#define OVH_TABLE(K)                                                                       \
     {                                                                                      \
-        return ovh_kernel_proto(c, end, R, M, L, S);                                       \
+        K##_0000, K##_0001, K##_0010, K##_0011, K##_0100, K##_0101, K##_0110, K##_0111,    \
+            K##_1000, K##_1001, K##_1010, K##_1011, K##_1100, K##_1101, K##_1110, K##_1111 \
     }
-#define OVH_FNP4(R, M) OVH_FNP(R, M, 0, 0) OVH_FNP(R, M, 0, 1) OVH_FNP(R, M, 1, 0) OVH_FNP(R, M, 1, 1)
-OVH_FNP4(0, 0)
-OVH_FNP4(0, 1)
-OVH_FNP4(1, 0)
-OVH_FNP4(1, 1)
-static const ovh_fn ovhp_fns[16] = {
-    ovhp_0000, ovhp_0001, ovhp_0010, ovhp_0011, ovhp_0100, ovhp_0101, ovhp_0110, ovhp_0111,
-    ovhp_1000, ovhp_1001, ovhp_1010, ovhp_1011, ovhp_1100, ovhp_1101, ovhp_1110, ovhp_1111,
-};
+OVH_FN16(ovh_kernel)
+OVH_FN16(ovh_kernel_proto)
 /* Indexed by rnd*8 + mixed*4 + log*2 + srv. */
-static const ovh_fn ovh_fns[16] = {
-    ovh_0000, ovh_0001, ovh_0010, ovh_0011, ovh_0100, ovh_0101, ovh_0110, ovh_0111,
-    ovh_1000, ovh_1001, ovh_1010, ovh_1011, ovh_1100, ovh_1101, ovh_1110, ovh_1111,
-};
+static const ovh_fn ovh_fns[16] = OVH_TABLE(ovh_kernel);
+static const ovh_fn ovhp_fns[16] = OVH_TABLE(ovh_kernel_proto);
 
 struct ovh_job {
     /* in */

@@ -24,7 +24,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
-#include <linux/futex.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -32,6 +31,7 @@
 #include <unistd.h>
 
 #include "hwconfig.h"
+#include "kicks.h"
 #include "output.h"
 #include "tasvir/dpdk.h"
 #include "tasvir/tasvir.h"
@@ -472,30 +472,15 @@ static int parse_opts(int argc, char **argv, struct opts *o)
  * Every wait is also bounded (a missed hint costs a timeout, never a hang).  One node per
  * process: the counters are the process's. */
 static struct {
-    _Atomic uint32_t epoch, done, engine;
+    struct tnode_kicks k;     /* kicks.h */
     void (*relax)(void *ctx); /* the port's own relax */
 } kicks;
 static _Thread_local int tl_worker;
 
-static void futex_wait(_Atomic uint32_t *w, uint32_t seen, uint64_t timeout_ns)
-{
-    struct timespec ts = {(time_t)(timeout_ns / 1000000000ull), (long)(timeout_ns % 1000000000ull)};
-    syscall(SYS_futex, (uint32_t *)w, FUTEX_WAIT_PRIVATE, seen, &ts, NULL, 0);
-}
-
-static void futex_wake_all(_Atomic uint32_t *w)
-{
-    syscall(SYS_futex, (uint32_t *)w, FUTEX_WAKE_PRIVATE, INT32_MAX, NULL, NULL, 0);
-}
-
 static void kick(void *ctx, enum tasvir_kick what)
 {
     (void)ctx;
-    _Atomic uint32_t *w = what == TASVIR_KICK_EPOCH  ? &kicks.epoch
-                          : what == TASVIR_KICK_DONE ? &kicks.done
-                                                     : &kicks.engine;
-    atomic_fetch_add_explicit(w, 1, memory_order_release);
-    futex_wake_all(w);
+    tnode_kick(&kicks.k, what);
 }
 
 /* Between two -EAGAIN of tasvir_service_wait: a worker waits for the epoch's end, at
@@ -508,7 +493,7 @@ static void relax(void *ctx)
             kicks.relax(ctx);
         return;
     }
-    futex_wait(&kicks.done, atomic_load_explicit(&kicks.done, memory_order_acquire), 100000);
+    tnode_wait_done(&kicks.k);
 }
 
 /* Nothing to do for a moment: the configuration's relax policy (as the backend's relax). */
@@ -549,7 +534,7 @@ static int worker_main(void *arg)
     uint64_t next = 0;
     bool kicked = a->cfg->relax == 2;
     while (!atomic_load_explicit(&a->stop, memory_order_acquire)) {
-        uint32_t seen = atomic_load_explicit(&kicks.epoch, memory_order_acquire);
+        uint32_t seen = atomic_load_explicit(&kicks.k.epoch, memory_order_acquire);
         int s = tasvir_service_wait(t);
         if (s < 0) {
             rc = s;
@@ -576,7 +561,7 @@ static int worker_main(void *arg)
         } else if (kicked) {
             /* until the next epoch starts or the next step is due (at most 2 ms) */
             uint64_t wait = next - now < 2000000 ? next - now : 2000000;
-            futex_wait(&kicks.epoch, seen, wait);
+            tnode_futex_wait(&kicks.k.epoch, seen, wait);
         } else {
             idle(a);
         }
@@ -650,7 +635,7 @@ static void engine_loop(struct app *a)
     bool kicked = a->cfg->relax == 2;
     for (;;) {
         uint64_t next = UINT64_MAX;
-        uint32_t seen = atomic_load_explicit(&kicks.engine, memory_order_acquire);
+        uint32_t seen = atomic_load_explicit(&kicks.k.engine, memory_order_acquire);
         uint64_t before = tasvir_node_now_ns(a->node);
         if (last_poll)
             tnode_gaps_add(&a->gaps, before - last_poll);
@@ -674,17 +659,13 @@ static void engine_loop(struct app *a)
             watch_peers(a);
             check_at = now + 1000000; /* 1 ms */
         }
-        /* Nothing to do before the next deadline: give shared CPUs away.  That includes
-         * the check-in phase of an epoch (-EAGAIN with a deadline ahead: the workers must
-         * run to check in, and the last one to arrive kicks the copy off); a deadline less
-         * than 20 us away is waited for by polling. */
-        if (kicked && rc == -EAGAIN && next > now) {
-            /* check-in phase: until the last thread arrives, or the window ends */
-            futex_wait(&kicks.engine, seen, next - now);
-        } else if (next > now + 20000 || (rc == -EAGAIN && next > now)) {
-            /* idle: the port must still be polled, every 20 us (or sooner on a kick) */
+        /* Nothing to do before the next deadline: give shared CPUs away (kicks.h: the
+         * check-in phase of an epoch until the last arrival kicks, idle 20 us at a time,
+         * a nearer deadline by polling). */
+        uint64_t sleep = tnode_engine_sleep_ns(rc, now, next);
+        if (sleep) {
             if (kicked)
-                futex_wait(&kicks.engine, seen, 20000);
+                tnode_futex_wait(&kicks.k.engine, seen, sleep);
             else
                 idle(a);
         }
