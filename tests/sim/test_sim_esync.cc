@@ -499,6 +499,16 @@ RunRelax(const std::string& dir,
     return r;
 }
 
+/* A calibration file for the sleeping-node tests: 20 us switches, timed sleeps 50 us late. */
+std::string
+SleepCalibration(const std::string& dir)
+{
+    std::string cal = dir + "/sleep.calib";
+    std::ofstream f(cal);
+    f << "format = 1\nsleep_wake_ns = 20000\ntimer_late_ns = 50000\n";
+    return cal;
+}
+
 } // namespace
 
 /* --relax=sleep: kicks reach threads after sleep_wake_ns (so epochs wait for sleeping workers),
@@ -508,11 +518,7 @@ Test(sim_esync, sleeping_nodes_wake_late, .timeout = 120)
 {
     TasvirScenario::SetTimeResolution();
     std::string d1 = TempDir(), d2 = TempDir();
-    std::string cal = d1 + "/sleep.calib";
-    {
-        std::ofstream f(cal);
-        f << "format = 1\nsleep_wake_ns = 20000\ntimer_late_ns = 50000\n";
-    }
+    std::string cal = SleepCalibration(d1);
     SleepRun spin = RunRelax(d1, cal, "spin");
     SleepRun sleep = RunRelax(d2, cal, "sleep");
     // Idle cycles of 20 us + 25..75 us (mean 50): about 200 ms / 70 us = 2860 polls, fewer
@@ -542,11 +548,7 @@ Test(sim_esync, nodes_sharing_a_cpu_take_turns, .timeout = 120)
 {
     TasvirScenario::SetTimeResolution();
     std::string d1 = TempDir(), d2 = TempDir();
-    std::string cal = d1 + "/sleep.calib";
-    {
-        std::ofstream f(cal);
-        f << "format = 1\nsleep_wake_ns = 20000\ntimer_late_ns = 50000\n";
-    }
+    std::string cal = SleepCalibration(d1);
     SleepRun own = RunRelax(d1, cal, "sleep");
     SleepRun shared = RunRelax(d2, cal, "sleep", "0");
     cr_assert_not(own.oneCpu);
