@@ -27,22 +27,22 @@ struct KeyDef
 
 /* Built-in defaults, the values of hw-configs/calibration/dev-vm-epyc-2cpu.calib (tasvir-sim's
  * default file, measured by `tasvir-bench calibrate` on the development machine; the two
- * sleeping-thread keys were added to it later, from a run of the same machine): used with
- * --calibration=builtin or for keys a file omits. */
+ * sleeping-thread keys were added to it later, from a run of the same machine; test_sim_calib
+ * checks that the two agree): used with --calibration=builtin or for keys a file omits. */
 const KeyDef kKeys[] = {
-    {"epoch_fixed_ns", &TasvirCostModel::Params::epoch_fixed_ns, 361.9},
+    {"epoch_fixed_ns", &TasvirCostModel::Params::epoch_fixed_ns, 352.5},
     {"checkin_ns", &TasvirCostModel::Params::checkin_ns, 10.2},
-    {"checkin_jitter_ns", &TasvirCostModel::Params::checkin_jitter_ns, 27.0},
-    {"done_notice_ns", &TasvirCostModel::Params::done_notice_ns, 30.1},
-    {"poll_ns", &TasvirCostModel::Params::poll_ns, 39.0},
-    {"poll_ns_per_peer", &TasvirCostModel::Params::poll_ns_per_peer, 11.34},
-    {"engine_wake_ns", &TasvirCostModel::Params::engine_wake_ns, 49.5},
-    {"scan_ns_per_kib", &TasvirCostModel::Params::scan_ns_per_kib, 0.051},
-    {"copy_ns_per_line", &TasvirCostModel::Params::copy_ns_per_line, 7.88},
-    {"frame_encode_ns", &TasvirCostModel::Params::frame_encode_ns, 56.8},
-    {"frame_encode_ns_per_kib", &TasvirCostModel::Params::frame_encode_ns_per_kib, 59.9},
-    {"frame_decode_ns", &TasvirCostModel::Params::frame_decode_ns, 41.5},
-    {"frame_decode_ns_per_kib", &TasvirCostModel::Params::frame_decode_ns_per_kib, 39.0},
+    {"checkin_jitter_ns", &TasvirCostModel::Params::checkin_jitter_ns, 26.6},
+    {"done_notice_ns", &TasvirCostModel::Params::done_notice_ns, 24.9},
+    {"poll_ns", &TasvirCostModel::Params::poll_ns, 38.9},
+    {"poll_ns_per_peer", &TasvirCostModel::Params::poll_ns_per_peer, 11.03},
+    {"engine_wake_ns", &TasvirCostModel::Params::engine_wake_ns, 44.4},
+    {"scan_ns_per_kib", &TasvirCostModel::Params::scan_ns_per_kib, 0.003},
+    {"copy_ns_per_line", &TasvirCostModel::Params::copy_ns_per_line, 4.41},
+    {"frame_encode_ns", &TasvirCostModel::Params::frame_encode_ns, 62.9},
+    {"frame_encode_ns_per_kib", &TasvirCostModel::Params::frame_encode_ns_per_kib, 52.5},
+    {"frame_decode_ns", &TasvirCostModel::Params::frame_decode_ns, 31.0},
+    {"frame_decode_ns_per_kib", &TasvirCostModel::Params::frame_decode_ns_per_kib, 40.8},
     {"sleep_wake_ns", &TasvirCostModel::Params::sleep_wake_ns, 11109.9},
     {"timer_late_ns", &TasvirCostModel::Params::timer_late_ns, 33820.0},
 };

@@ -2,7 +2,7 @@
  * test_sim_calib.cc — calibration files, the cost formulas, and tasvir-sim options.
  *
  * Covers: a complete file (values, metadata, nothing defaulted, checksum); the shipped
- * default calibration parses completely; `tasvir-bench calibrate --quick` writes a file that
+ * default calibration parses completely and holds the built-in values; `tasvir-bench calibrate --quick` writes a file that
  * this parser reads completely (every key, positive costs, metadata) and its usage errors; partial files keep defaults and say which;
  * every parse error names the file, the line and the key (unknown key, missing '=',
  * bad number, negative cost, duplicate, wrong format version, bad key characters, empty
@@ -75,6 +75,16 @@ Test(sim_calib, shipped_default_parses)
     cr_assert(m.Load(TASVIR_DEFAULT_CALIBRATION, &err), "%s", err.c_str());
     cr_assert_eq(m.Defaulted().size(), 0, "the shipped file sets every key");
     cr_assert(m.Path() == TASVIR_DEFAULT_CALIBRATION);
+    // --calibration=builtin is documented as the same numbers as the shipped file
+    TasvirCostModel builtin;
+    std::vector<std::pair<std::string, double>> f = m.Values(), b = builtin.Values();
+    cr_assert_eq(f.size(), b.size());
+    for (size_t i = 0; i < f.size(); i++)
+    {
+        cr_assert(f[i].first == b[i].first);
+        cr_assert(f[i].second == b[i].second, "%s: file %g, built-in %g", f[i].first.c_str(),
+                  f[i].second, b[i].second);
+    }
 }
 
 /* Exit status of a shell command (stdout and stderr to /dev/null). */
