@@ -203,11 +203,8 @@ TasvirThreadAgent::OnEpoch(uint64_t readyNs)
         return; // a waiting thread re-checks on DONE; a pending check-in stays
     }
     uint64_t from = readyNs > m_busyUntil ? readyNs : m_busyUntil;
-    // A sleeping worker runs when the kick has woken it (on a shared CPU: when the CPU has
-    // switched to it); a spinning one at its next tick.
-    ScheduleCheckin(m_app->GetHostCpu() ? from
-                    : m_app->Sleeps()   ? from + m_app->DrawSleepWakeNs()
-                                        : NextTick(from));
+    // A sleeping worker runs when the kick has woken it; a spinning one at its next tick.
+    ScheduleCheckin(m_app->Sleeps() ? from + m_app->SleeperWakeNs() : NextTick(from));
 }
 
 void
@@ -217,9 +214,8 @@ TasvirThreadAgent::OnDone(uint64_t readyNs)
     {
         return;
     }
-    uint64_t at = readyNs + (m_app->GetHostCpu() ? 0 // the switch is charged when it runs
-                             : m_app->Sleeps()
-                                 ? m_app->DrawSleepWakeNs()
+    uint64_t at = readyNs + (m_app->Sleeps()
+                                 ? m_app->SleeperWakeNs()
                                  : (uint64_t)m_app->GetCostModel().Get().done_notice_ns);
     if (at < m_busyUntil)
     {

@@ -376,6 +376,12 @@ TasvirNodeApp::DrawTimerLateNs()
 }
 
 uint64_t
+TasvirNodeApp::SleeperWakeNs()
+{
+    return m_hostCpu ? 0 : DrawSleepWakeNs();
+}
+
+uint64_t
 TasvirNodeApp::GetCheckinPeriodNs() const
 {
     return (uint64_t)m_checkinPeriod.GetNanoSeconds();
@@ -565,9 +571,8 @@ TasvirNodeApp::DispatchKicks(unsigned kicks, uint64_t readyNs)
     }
     if ((kicks & (1u << TASVIR_KICK_ENGINE)) && m_engine)
     {
-        m_engine->WakeAt(readyNs + (m_hostCpu  ? 0 // the switch is charged when it runs
-                                    : Sleeps() ? DrawSleepWakeNs()
-                                               : (uint64_t)m_costs->Get().engine_wake_ns));
+        m_engine->WakeAt(readyNs + (Sleeps() ? SleeperWakeNs()
+                                             : (uint64_t)m_costs->Get().engine_wake_ns));
     }
 }
 

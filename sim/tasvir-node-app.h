@@ -113,6 +113,10 @@ class TasvirNodeApp : public Application
      *  lateness (timer_late_ns), each uniform in [0.5, 1.5] x the calibrated median. */
     uint64_t DrawSleepWakeNs();
     uint64_t DrawTimerLateNs();
+    /** Relax sleep: how long after a kick a sleeping agent of this node acts.  On a shared
+     *  host CPU nothing here: the switch is charged when the agent gets the CPU
+     *  (AcquireCpu); otherwise a drawn sleep_wake_ns. */
+    uint64_t SleeperWakeNs();
 
     /** Result of one call into the core. */
     struct CallResult

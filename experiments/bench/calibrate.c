@@ -102,7 +102,7 @@ struct cal_fig {
     double enc[2], dec[2], frame_bytes[2]; /* MTU 1500, 9000 */
     double notice;
     double jitter;
-    double sleep_wake; /* futex wake to running, same CPU */
+    double handoff;    /* bare futex hand-off: wake to running, same CPU */
     double node_barrier; /* check-in barrier of a sleeping node's epoch, one CPU */
     double timer_late; /* lateness of a 20 us timed futex wait */
 };
@@ -557,7 +557,6 @@ out:
 
 /* ---- sleeping threads: futex wake-up and timed-sleep lateness ------------------------ */
 
-#define SLEEP_TIMER_NS TNODE_IDLE_SLEEP_NS /* tasvir-node's idle engine sleeps this long */
 
 static void futex_wake_one(_Atomic uint32_t *w)
 {
@@ -595,8 +594,9 @@ static void *sleeper_main(void *arg)
     return NULL;
 }
 
-/* Median futex wake-up latency of a sleeping thread on the caller's CPU; NAN on failure. */
-static double sleep_wake(unsigned reps)
+/* Median bare futex hand-off on the caller's CPU: from the wake to the sleeping thread
+ * running, the waker blocking at once (recorded in the file's comments); NAN on failure. */
+static double bare_handoff(unsigned reps)
 {
     struct sleeper s;
     memset(&s, 0, sizeof(s));
@@ -650,9 +650,9 @@ static double timer_lateness(unsigned reps)
     for (unsigned i = 0; i < reps; i++) {
         _Atomic uint32_t idle = 0;
         uint64_t t0 = bench_mono_ns();
-        tnode_futex_wait(&idle, 0, SLEEP_TIMER_NS);
+        tnode_futex_wait(&idle, 0, TNODE_IDLE_SLEEP_NS);
         uint64_t d = bench_mono_ns() - t0;
-        v[i] = d > SLEEP_TIMER_NS ? (double)(d - SLEEP_TIMER_NS) : 0;
+        v[i] = d > TNODE_IDLE_SLEEP_NS ? (double)(d - TNODE_IDLE_SLEEP_NS) : 0;
     }
     if (old_slack > 0)
         prctl(PR_SET_TIMERSLACK, (unsigned long)old_slack, 0, 0, 0);
@@ -849,10 +849,10 @@ static int round_run(const struct cal_opts *o, unsigned round, struct cal_fig *f
         return -1;
     bench_info("calibrate: round %u/%u: sleeping threads (futex wake-up, timed sleep)",
                round + 1, o->rounds);
-    f->sleep_wake = sleep_wake(o->reps_sleep);
+    f->handoff = bare_handoff(o->reps_sleep);
     f->node_barrier = sleeping_node_barrier(o->sleep_node_ms);
     f->timer_late = timer_lateness(o->reps_sleep);
-    if (isnan(f->sleep_wake) || isnan(f->timer_late) || isnan(f->node_barrier))
+    if (isnan(f->handoff) || isnan(f->timer_late) || isnan(f->node_barrier))
         return -1;
     return 0;
 }
@@ -1024,8 +1024,8 @@ static int write_file(const struct cal_opts *o, const struct cal_fig *f, const s
             f->epoch_small, f->checkin, f->scan_small_kib, f->epoch_scan_lo, f->scan_lo_kib,
             f->epoch_scan_hi, f->scan_hi_kib, f->copy_lo_lines, f->epoch_copy_lo, f->copy_hi_lines,
             f->epoch_copy_hi, f->frame_bytes[0], f->enc[0], f->dec[0], f->frame_bytes[1],
-            f->enc[1], f->dec[1], f->notice, f->jitter, o->reps_sleep, f->sleep_wake,
-            (unsigned long long)SLEEP_TIMER_NS, f->timer_late, o->sleep_node_ms, f->node_barrier);
+            f->enc[1], f->dec[1], f->notice, f->jitter, o->reps_sleep, f->handoff,
+            (unsigned long long)TNODE_IDLE_SLEEP_NS, f->timer_late, o->sleep_node_ms, f->node_barrier);
     fprintf(out, "format = 1\n");
     fprintf(out, "machine = %s (%u CPUs)\n", host, bench_ncpus());
     fprintf(out, "cpu = %s\n", cpu);
