@@ -45,6 +45,8 @@ const KeyDef kKeys[] = {
     {"frame_decode_ns_per_kib", &TasvirCostModel::Params::frame_decode_ns_per_kib, 40.8},
     {"sleep_wake_ns", &TasvirCostModel::Params::sleep_wake_ns, 11109.9},
     {"timer_late_ns", &TasvirCostModel::Params::timer_late_ns, 33820.0},
+    {"port_tx_ns", &TasvirCostModel::Params::port_tx_ns, 0.0},
+    {"port_tx_ns_per_frame", &TasvirCostModel::Params::port_tx_ns_per_frame, 0.0},
 };
 
 const char* const kTextKeys[] = {"machine", "cpu", "date", "tool", "note"};
@@ -310,6 +312,12 @@ uint64_t
 TasvirCostModel::EncodeCostNs(uint32_t frameBytes) const
 {
     return Round(m_p.frame_encode_ns + m_p.frame_encode_ns_per_kib * frameBytes / 1024.0);
+}
+
+uint64_t
+TasvirCostModel::PortTxCostNs(bool firstOfCall) const
+{
+    return Round(m_p.port_tx_ns_per_frame + (firstOfCall ? m_p.port_tx_ns : 0.0));
 }
 
 uint64_t

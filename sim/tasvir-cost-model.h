@@ -55,6 +55,9 @@ class TasvirCostModel
                                          //!< after a wake (median; drawn in [0.5, 1.5] x)
         double timer_late_ns;            //!< --relax=sleep: a timed sleep ends this much
                                          //!< late (median; drawn in [0.5, 1.5] x)
+        double port_tx_ns;               //!< hand a call's frames to the port (the kernel
+                                         //!< kick of net_af_packet; 0: NIC, memif)
+        double port_tx_ns_per_frame;     //!< the kernel carries one frame (veth, bridge)
     };
 
     TasvirCostModel();
@@ -87,6 +90,9 @@ class TasvirCostModel
                         const struct tasvir_stats& after,
                         uint32_t peers = 0) const;
     uint64_t EncodeCostNs(uint32_t frameBytes) const;
+    /** The sending CPU's time to hand one frame to the port: port_tx_ns_per_frame, plus
+     *  port_tx_ns for the first frame of a call (one kick per burst). */
+    uint64_t PortTxCostNs(bool firstOfCall) const;
     uint64_t DecodeCostNs(uint32_t frameBytes) const;
 
   private:

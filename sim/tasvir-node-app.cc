@@ -169,6 +169,7 @@ TasvirNodeApp::TasvirNodeApp()
       m_inCall(false),
       m_heldKicks(0),
       m_callTxCostNs(0),
+      m_callSent(false),
       m_nPeers(0),
       m_ctr()
 {
@@ -511,6 +512,7 @@ TasvirNodeApp::Call(bool engine, struct tasvir_thread* t)
     m_inCall = true;
     m_heldKicks = 0;
     m_callTxCostNs = 0;
+    m_callSent = false;
     CallResult r;
     r.nextNs = UINT64_MAX;
     r.rc = engine ? tasvir_node_poll(m_tnode, &r.nextNs) : tasvir_service(t);
@@ -620,9 +622,13 @@ TasvirNodeApp::HostTransmit(void* ctx, const uint8_t* frame, uint32_t len)
     Time ready = Simulator::Now();
     if (app->m_inCall)
     {
-        // Frame k of a call is ready after the encode cost of frames 0..k; the NIC starts
-        // it at that time or when the frames before it are out, whichever is later.
-        app->m_callTxCostNs += app->m_costs->EncodeCostNs(len);
+        // Frame k of a call is ready after the encode and port costs of frames 0..k (the
+        // port's: the kernel carrying it on a net_af_packet testbed, one kick per call);
+        // the NIC starts it at that time or when the frames before it are out, whichever
+        // is later.
+        app->m_callTxCostNs += app->m_costs->EncodeCostNs(len) +
+                               app->m_costs->PortTxCostNs(!app->m_callSent);
+        app->m_callSent = true;
         ready += NanoSeconds(app->m_callTxCostNs);
     }
     app->m_frameTxTrace(payload);

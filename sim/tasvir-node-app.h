@@ -212,7 +212,8 @@ class TasvirNodeApp : public Application
 
     bool m_inCall;
     unsigned m_heldKicks;
-    uint64_t m_callTxCostNs; //!< encode cost of frames sent so far in the current call
+    uint64_t m_callTxCostNs; //!< encode and port cost of frames sent so far in the current call
+    bool m_callSent;         //!< the current call has sent a frame (its port kick is charged)
     uint32_t m_nPeers;       //!< other nodes this node knows (a poll's per-peer cost)
     EventId m_roomKick;      //!< pending kick for when the refusing NIC queue has room
     Counters m_ctr;

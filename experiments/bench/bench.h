@@ -110,6 +110,15 @@ const char *bench_fmt_bytes(uint64_t b, char *buf, size_t len);
 /* Info to stderr (prefixed), like printf. */
 void bench_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* The CPU time of handing frames to the kernel-backed port on interface `iface` (an
+ * AF_PACKET socket there; port_tx.c): the median time of one sendmmsg() of 1 frame and of
+ * *burst frames of 1514 bytes, `reps` of each, while a socket on `sink_iface` in the network
+ * namespace `sink_netns` (a path such as /var/run/netns/NAME) receives them.  0, or -1 with
+ * a message naming the problem in err. */
+int bench_port_tx(const char *iface, const char *sink_netns, const char *sink_iface,
+                  unsigned reps, double *one_ns, double *burst_ns, unsigned *burst,
+                  char *err, size_t errlen);
+
 /* ---- option parsing (all report the option name and exit 2 on bad input) ------------ */
 
 /* Print "<prog>: <message>\n" and "Try '<prog> --help'." to stderr, exit 2. */

@@ -52,6 +52,14 @@
  * The last two are what tasvir-sim --relax=sleep charges for nodes whose threads sleep
  * when idle (docs/simulation.md §3); the others assume spinning threads.
  *
+ * Only with --port-iface (a port whose frames the kernel carries, as net_af_packet's on the
+ * local-bridge testbed; port_tx.c):
+ *   port_tx_ns_per_frame        (burst of 8 - burst of 1) / 7: sendmmsg() of 1514-byte
+ *                               frames on that interface, received in the peer namespace
+ *   port_tx_ns                  the single-frame call minus one frame: the kick
+ * Without it the keys are left out (the simulator's default is 0: a NIC or a memif ring
+ * takes frames without the sending CPU carrying them further).
+ *
  * Each figure is the median of its repetitions; the whole set is measured --rounds times
  * and the lowest median of each raw figure kept (another process on a shared machine only
  * slows a round down); the keys are derived from those.  The file starts with comments naming the machine, the date, the git revision of
@@ -67,6 +75,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <linux/futex.h>
+#include <net/if.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
@@ -88,6 +97,9 @@ struct cal_opts {
     const char *out;
     const char *git_rev;
     const char *note; /* --note: where it ran (e.g. the testbed node), into the note key */
+    /* --port-iface, --port-sink-netns, --port-sink-iface: the port-transmit figures */
+    const char *port_iface, *port_sink_netns, *port_sink_iface;
+    unsigned reps_port;
     bool quick;
 };
 
@@ -105,6 +117,8 @@ struct cal_fig {
     double handoff;    /* bare futex hand-off: wake to running, same CPU */
     double node_barrier; /* check-in barrier of a sleeping node's epoch, one CPU */
     double timer_late; /* lateness of a 20 us timed futex wait */
+    double port_one, port_burst; /* sendmmsg of 1 and of port_burst_n frames (--port-iface) */
+    double port_burst_n;
 };
 
 static double *samples(unsigned n)
@@ -854,6 +868,18 @@ static int round_run(const struct cal_opts *o, unsigned round, struct cal_fig *f
     f->timer_late = timer_lateness(o->reps_sleep);
     if (isnan(f->handoff) || isnan(f->timer_late) || isnan(f->node_barrier))
         return -1;
+    if (o->port_iface) {
+        bench_info("calibrate: round %u/%u: port transmit on %s", round + 1, o->rounds,
+                   o->port_iface);
+        char err[256];
+        unsigned burst;
+        if (bench_port_tx(o->port_iface, o->port_sink_netns, o->port_sink_iface, o->reps_port,
+                          &f->port_one, &f->port_burst, &burst, err, sizeof(err))) {
+            bench_info("calibrate: port transmit: %s", err);
+            return -1;
+        }
+        f->port_burst_n = burst;
+    }
     return 0;
 }
 
@@ -867,6 +893,7 @@ static double pos(double x)
 struct cal_values {
     double epoch_fixed, checkin, jitter, done_notice, poll, poll_per_peer, engine_wake;
     double sleep_wake, timer_late;
+    double port_tx, port_tx_per_frame; /* NAN without --port-iface */
     double scan_per_kib, copy_per_line, enc, enc_per_kib, dec, dec_per_kib;
 };
 
@@ -894,6 +921,11 @@ static void derive(const struct cal_opts *o, const struct cal_fig *f, struct cal
      * half the barrier is what handing the CPU to a woken thread costs in a node */
     v->sleep_wake = pos(f->node_barrier / 2);
     v->timer_late = pos(f->timer_late);
+    v->port_tx = v->port_tx_per_frame = NAN;
+    if (!isnan(f->port_one) && !isnan(f->port_burst)) {
+        v->port_tx_per_frame = pos((f->port_burst - f->port_one) / (f->port_burst_n - 1));
+        v->port_tx = pos(f->port_one - v->port_tx_per_frame);
+    }
 }
 
 static void git_revision(char *buf, size_t len)
@@ -1026,6 +1058,12 @@ static int write_file(const struct cal_opts *o, const struct cal_fig *f, const s
             f->epoch_copy_hi, f->frame_bytes[0], f->enc[0], f->dec[0], f->frame_bytes[1],
             f->enc[1], f->dec[1], f->notice, f->jitter, o->reps_sleep, f->handoff,
             (unsigned long long)TNODE_IDLE_SLEEP_NS, f->timer_late, o->sleep_node_ms, f->node_barrier);
+    if (o->port_iface)
+        fprintf(out,
+                "#   port transmit on %s (received in %s), %u repetitions %ld us apart:\n"
+                "#   sendmmsg of 1 frame of 1514 B %.1f, of %.0f frames %.1f\n",
+                o->port_iface, o->port_sink_netns, o->reps_port, 100L, f->port_one,
+                f->port_burst_n, f->port_burst);
     fprintf(out, "format = 1\n");
     fprintf(out, "machine = %s (%u CPUs)\n", host, bench_ncpus());
     fprintf(out, "cpu = %s\n", cpu);
@@ -1053,6 +1091,11 @@ static int write_file(const struct cal_opts *o, const struct cal_fig *f, const s
     fprintf(out, "\n# sleeping threads (tasvir-sim --relax=sleep)\n");
     fprintf(out, "sleep_wake_ns = %.1f\n", v->sleep_wake);
     fprintf(out, "timer_late_ns = %.1f\n", v->timer_late);
+    if (!isnan(v->port_tx)) {
+        fprintf(out, "\n# port transmit through the kernel (--port-iface %s)\n", o->port_iface);
+        fprintf(out, "port_tx_ns = %.1f\n", v->port_tx);
+        fprintf(out, "port_tx_ns_per_frame = %.1f\n", v->port_tx_per_frame);
+    }
     if (o->out) {
         bool bad = ferror(out) != 0;
         bad = fclose(out) != 0 || bad;
@@ -1093,6 +1136,16 @@ static void usage(FILE *f)
             "                     the source tree the program was built from)\n"
             "  -n, --note TEXT    where it ran (e.g. 'testbed local-bridge, node 0'), added to\n"
             "                     the file's note (one line, no '#')\n"
+            "      --port-iface IFACE\n"
+            "                     also measure the CPU time of handing frames to the kernel\n"
+            "                     on this interface (AF_PACKET; the local-bridge testbed's\n"
+            "                     veth), keys port_tx_ns and port_tx_ns_per_frame; needs\n"
+            "                     the two options below and root\n"
+            "      --port-sink-netns PATH\n"
+            "                     network namespace (e.g. /var/run/netns/NAME) where a\n"
+            "                     socket receives those frames\n"
+            "      --port-sink-iface IFACE\n"
+            "                     its interface there\n"
             "  -q, --quick        one round, few repetitions (seconds; a smoke test)\n"
             "  -h, --help         this help\n"
             "\n"
@@ -1107,11 +1160,14 @@ int bench_cmd_calibrate(int argc, char **argv)
                                          {"git-rev", required_argument, NULL, 'g'},
                                          {"note", required_argument, NULL, 'n'},
                                          {"quick", no_argument, NULL, 'q'},
+                                         {"port-iface", required_argument, NULL, 'I'},
+                                         {"port-sink-netns", required_argument, NULL, 'N'},
+                                         {"port-sink-iface", required_argument, NULL, 'S'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     struct cal_opts o = {.rounds = 5, .reps_poll = 5000, .reps_epoch = 500, .reps_frame = 9,
                          .reps_ping = 200000, .ticks = 50000, .reps_sleep = 10000, .sleep_node_ms = 500,
-                         .peers_lo = 1, .peers_hi = 31};
+                         .reps_port = 2000, .peers_lo = 1, .peers_hi = 31};
     bool rounds_set = false, peers_set = false;
     int c;
     optind = 1;
@@ -1153,6 +1209,18 @@ int bench_cmd_calibrate(int argc, char **argv)
         case 'q':
             o.quick = true;
             break;
+        case 'I':
+        case 'S':
+            if (!optarg[0] || strlen(optarg) >= IF_NAMESIZE)
+                bench_usage_error(PROG, "--%s: expected an interface name (1..%d characters), got '%s'",
+                                  c == 'I' ? "port-iface" : "port-sink-iface", IF_NAMESIZE - 1, optarg);
+            *(c == 'I' ? &o.port_iface : &o.port_sink_iface) = optarg;
+            break;
+        case 'N':
+            if (!optarg[0] || strpbrk(optarg, "#\n"))
+                bench_usage_error(PROG, "--port-sink-netns: expected a path without '#'");
+            o.port_sink_netns = optarg;
+            break;
         case 'h':
             usage(stdout);
             return 0;
@@ -1162,6 +1230,9 @@ int bench_cmd_calibrate(int argc, char **argv)
     }
     if (optind < argc)
         bench_usage_error(PROG, "unexpected argument '%s'", argv[optind]);
+    if ((o.port_iface != NULL) != (o.port_sink_netns != NULL) ||
+        (o.port_iface != NULL) != (o.port_sink_iface != NULL))
+        bench_usage_error(PROG, "--port-iface, --port-sink-netns and --port-sink-iface go together");
     if (o.quick) {
         if (!rounds_set)
             o.rounds = 1;
@@ -1174,9 +1245,20 @@ int bench_cmd_calibrate(int argc, char **argv)
         o.ticks = 1000;
         o.reps_sleep = 200;
         o.sleep_node_ms = 50;
+        o.reps_port = 100;
     }
     bench_cpus_init();
     bench_calibrate(o.quick ? 20 : 100);
+    if (o.port_iface) { /* fail before the long measurements if the port cannot be used */
+        char err[256];
+        double one, burst_ns;
+        unsigned burst;
+        if (bench_port_tx(o.port_iface, o.port_sink_netns, o.port_sink_iface, 1, &one, &burst_ns,
+                          &burst, err, sizeof(err))) {
+            bench_info("calibrate: port transmit: %s", err);
+            return 1;
+        }
+    }
     char load0[64], load1[64];
     loadavg(load0, sizeof(load0));
     uint64_t t0 = bench_mono_ns();

@@ -6,7 +6,8 @@
 #                    host-setup and collect commands and runs nothing; so does --calibrate
 #                    (tasvir-bench calibrate on node 0's host, the file copied back)
 #   dry_run_bridge   --dry-run of local-bridge.ini prints the namespace/veth/bridge commands
-#                    and creates nothing; --calibrate runs in node 0's namespace
+#                    and creates nothing; --calibrate runs in node 0's namespace with its
+#                    veth as the port and node 1's namespace receiving
 #   run_memif        local-memif: the writer on node 0 (writeNodes=0) writes for 2 s, node 1
 #                    reads its area (subscription=one): every version node 1 sees is
 #                    complete (probe_torn 0,
@@ -120,9 +121,13 @@ dry_run_bridge() {
     has "--duration 6 --out $WORK/nb/node2.restart" "$out"
     "$LAUNCH" --config hw-configs/local-bridge.ini --calibrate --dry-run --run-id "$rid" \
         --build "$BUILD" > "$out" 2>&1 || bad "calibrate dry run failed"
-    has "nsenter --net=/var/run/netns/${rid}n0 taskset -c 0,1 $BUILD/experiments/bench/tasvir-bench calibrate --rounds 5" "$out"
+    has "nsenter --net=/var/run/netns/${rid}n0 taskset -c 0,1 $BUILD/experiments/bench/tasvir-bench calibrate --rounds 5 --port-iface ${rid}v0 --port-sink-netns /var/run/netns/${rid}n1 --port-sink-iface ${rid}v1" "$out"
     has "--out $SRC/hw-configs/local-bridge/calibration.calib" "$out"
+    # the port's frames need a receiver: nodes 0 and 1 on the bridge, both torn down
+    has "ip link set ${rid}h1 master ${rid}br up" "$out"
     has "ip netns delete ${rid}n0" "$out"
+    has "ip netns delete ${rid}n1" "$out"
+    has "ip link delete ${rid}br" "$out"
     local left; left=$(leftovers "$WORK/before" "$rid")
     [ -z "$left" ] || bad "the dry run created: $left"
 }
