@@ -445,6 +445,8 @@ struct SleepRun
     uint64_t medianDelayNs = 0; // node 1's visibility delay of node 0's versions
     bool oneCpu = false;        // both nodes on the same shared host CPU
     uint64_t cpuBusyNs = 0, cpuSwitches = 0;
+    uint64_t ownerCpuBusyNs = 0; // node 0's host CPU
+    uint64_t ownerFramesTx = 0;  // frames node 0 sent
 };
 
 SleepRun
@@ -484,6 +486,10 @@ RunRelax(const std::string& dir,
     r.oneCpu = cpu && cpu == s.GetApps()[0]->GetHostCpu();
     r.cpuBusyNs = cpu ? cpu->busyNs : 0;
     r.cpuSwitches = cpu ? cpu->switches : 0;
+    TasvirHostCpu* ownerCpu = s.GetApps()[0]->GetHostCpu();
+    r.ownerCpuBusyNs = ownerCpu ? ownerCpu->busyNs : 0;
+    tasvir_node_stats(s.GetApps()[0]->GetTasvirNode(), &st);
+    r.ownerFramesTx = st.frames_tx;
     Simulator::Destroy();
     std::vector<uint64_t> delays;
     for (const auto& row : ReadCsv(dir + "/visibility.csv"))
@@ -499,13 +505,14 @@ RunRelax(const std::string& dir,
     return r;
 }
 
-/* A calibration file for the sleeping-node tests: 20 us switches, timed sleeps 50 us late. */
+/* A calibration file for the sleeping-node tests: 20 us switches, timed sleeps 50 us late;
+ * `extra` adds lines. */
 std::string
-SleepCalibration(const std::string& dir)
+SleepCalibration(const std::string& dir, const std::string& extra = "")
 {
     std::string cal = dir + "/sleep.calib";
     std::ofstream f(cal);
-    f << "format = 1\nsleep_wake_ns = 20000\ntimer_late_ns = 50000\n";
+    f << "format = 1\nsleep_wake_ns = 20000\ntimer_late_ns = 50000\n" << extra;
     return cal;
 }
 
@@ -562,6 +569,39 @@ Test(sim_esync, nodes_sharing_a_cpu_take_turns, .timeout = 120)
                  shared.barrierUs, own.barrierUs);
     cr_assert_gt(shared.medianDelayNs, own.medianDelayNs, "median %lu vs %lu",
                  shared.medianDelayNs, own.medianDelayNs);
+    std::filesystem::remove_all(d1);
+    std::filesystem::remove_all(d2);
+}
+
+/* port_tx_ns / port_tx_ns_per_frame (a kernel-backed port, as net_af_packet's): the sending
+ * CPU carries every frame it sends, and a frame leaves only after the kick and the frames
+ * before it in its call, so the owner's CPU is busier by at least the per-frame cost of
+ * every frame and versions arrive later. */
+Test(sim_esync, port_transmit_costs_the_sender, .timeout = 120)
+{
+    TasvirScenario::SetTimeResolution();
+    std::string d1 = TempDir(), d2 = TempDir();
+    SleepRun free = RunRelax(d1, SleepCalibration(d1), "sleep", "0,1");
+    SleepRun port = RunRelax(
+        d2, SleepCalibration(d2, "port_tx_ns = 20000\nport_tx_ns_per_frame = 10000\n"), "sleep",
+        "0,1");
+    cr_log_info("port cost: owner busy %lu vs %lu ns, %lu frames; median delay %lu vs %lu ns",
+                port.ownerCpuBusyNs, free.ownerCpuBusyNs, port.ownerFramesTx, port.medianDelayNs,
+                free.medianDelayNs);
+    cr_assert_not(port.oneCpu, "nodes on CPUs 0 and 1");
+    cr_assert_gt(port.ownerFramesTx, 200, "%lu frames", port.ownerFramesTx);
+    // Every frame adds at least its 10 us to the owner's CPU (each call's first also the
+    // 20 us kick); without the keys the port costs nothing.
+    cr_assert_geq(port.ownerCpuBusyNs, free.ownerCpuBusyNs + port.ownerFramesTx * 10000,
+                  "busy %lu ns with the port cost, %lu without, %lu frames", port.ownerCpuBusyNs,
+                  free.ownerCpuBusyNs, port.ownerFramesTx);
+    cr_assert_leq(port.ownerCpuBusyNs, 200000000, "busy %lu ns in a 200 ms run",
+                  port.ownerCpuBusyNs);
+    // A version's DATA frame leaves 30 us (kick + its own cost) later than without.
+    cr_assert_gt(port.medianDelayNs, free.medianDelayNs + 20000, "median %lu vs %lu",
+                 port.medianDelayNs, free.medianDelayNs);
+    cr_assert_lt(port.medianDelayNs, free.medianDelayNs + 400000, "median %lu vs %lu",
+                 port.medianDelayNs, free.medianDelayNs);
     std::filesystem::remove_all(d1);
     std::filesystem::remove_all(d2);
 }
