@@ -512,8 +512,19 @@ static uint64_t owner_poll(struct tasvir_node *n, struct tasvir__area *a, uint64
     uint64_t v = atomic_load_explicit(&a->version, memory_order_relaxed);
     uint64_t iv = atomic_load_explicit(&a->sync_ext_ns, memory_order_relaxed);
     if (x->next_ns > now + iv) /* interval lowered */
-        x->next_ns = now + iv;
+        x->next_ns = tasvir__grid_next(now, iv);
     bool due = now >= x->next_ns;
+    /* Rounds are on the grid of the node clock, as internal syncs are.  A round due with
+     * the area's internal sync goes out after that epoch (this poll starts it, the round
+     * follows at the first poll after it, whether it published or failed): sent first, it
+     * would carry the version of an internal interval earlier, and the phase between the
+     * two would be whatever the first subscription made it. */
+    if (due && !x->held && tasvir__isync_publish_due(a, now)) {
+        due = false;
+        x->held = true;
+    } else if (due) {
+        x->held = false;
+    }
     /* A round due while frames of earlier ones still wait for the port is postponed until
      * they have left: queued behind them it would only supersede the round in flight
      * (receivers drop frames of versions older than one they started) and grow the
@@ -580,11 +591,8 @@ static uint64_t owner_poll(struct tasvir_node *n, struct tasvir__area *a, uint64
     }
     if (sent)
         rotate_tiers(a, v);
-    if (due) {
-        x->next_ns += iv;
-        if (x->next_ns <= now)
-            x->next_ns = now + iv;
-    }
+    if (due)
+        x->next_ns = tasvir__grid_next(now, iv);
     return x->next_ns < wake ? x->next_ns : wake;
 }
 

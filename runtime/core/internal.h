@@ -100,6 +100,7 @@ struct tasvir__owner_ext {
     uint64_t next_ns;     /* next external round */
     uint64_t round_ver;   /* version the tiers were last rotated at */
     bool postponed;       /* the due round waits for the transmit backlog (counted once) */
+    bool held;            /* the due round waited for the area's internal sync (once) */
 };
 
 struct tasvir__rx {
@@ -333,6 +334,12 @@ struct tasvir_node {
 int tasvir__isync_drive(struct tasvir_node *n, uint64_t now, uint64_t *next_ns);
 int tasvir__isync_maybe_start(struct tasvir_node *n, uint64_t now, uint64_t *next_ns);
 void tasvir__isync_due_changed(struct tasvir_node *n);
+/* Area a would take part in an epoch starting now (it has something to publish and is not
+ * frozen). */
+bool tasvir__isync_takes_part(const struct tasvir__area *a);
+/* Area a's internal sync is due now and it would take part: an epoch starting now
+ * publishes it. */
+bool tasvir__isync_publish_due(const struct tasvir__area *a, uint64_t now);
 void tasvir__isync_copy_work(struct tasvir_node *n, uint64_t seq);
 int tasvir__isync_arrive(struct tasvir_thread *t, uint64_t seq);
 

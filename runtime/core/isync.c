@@ -465,12 +465,7 @@ static int build_chunks(struct tasvir_node *n, uint64_t now, bool force)
          * together on the grid afterwards */
         if (!force && now + n->conf.epoch_window_ns < a->next_int_due_ns)
             continue;
-        /* A replica takes part only with a complete version to publish, a system area
-         * only with writes (the engine knows: it wrote them). */
-        if ((a->rx && !a->rx->ready) || (a->sys && a->local && !a->sys_dirty))
-            continue;
-        /* Frozen: an excluded owner may be writing right now; copying would tear. */
-        if (a->owner && atomic_load_explicit(&a->owner->excluded, memory_order_relaxed))
+        if (!tasvir__isync_takes_part(a))
             continue;
         a->in_epoch = true;
         a->n_or_logs = 0;
@@ -530,6 +525,22 @@ static int start_epoch(struct tasvir_node *n, uint64_t now, bool force)
     return 1;
 }
 
+bool tasvir__isync_takes_part(const struct tasvir__area *a)
+{
+    /* A replica takes part only with a complete version to publish, a system area only
+     * with writes (the engine knows: it wrote them). */
+    if ((a->rx && !a->rx->ready) || (a->sys && a->local && !a->sys_dirty))
+        return false;
+    /* Frozen: an excluded owner may be writing right now; copying would tear. */
+    return !(a->owner && atomic_load_explicit(&a->owner->excluded, memory_order_relaxed));
+}
+
+bool tasvir__isync_publish_due(const struct tasvir__area *a, uint64_t now)
+{
+    return atomic_load_explicit(&a->due_hint, memory_order_relaxed) == 0 &&
+           a->next_int_due_ns <= now && tasvir__isync_takes_part(a);
+}
+
 void tasvir__isync_due_changed(struct tasvir_node *n)
 {
     atomic_store_explicit(&n->due_stale, 1, memory_order_release);
@@ -551,8 +562,12 @@ static void handle_end(struct tasvir_node *n, uint64_t seq, unsigned phase, uint
             uint64_t iv = atomic_load_explicit(&a->sync_int_ns, memory_order_relaxed);
             /* next grid point after the epoch's start (the grid keeps areas of equal
              * intervals together); if it already passed, the area is due at once, and
-             * the one after is again in the future: an overrun costs one epoch, no more */
-            a->next_int_due_ns = tasvir__grid_next(n->ep_start_ns, iv);
+             * the one after is again in the future: an overrun costs one epoch, no more.
+             * A replica is due again as soon as its next version is complete: the owner's
+             * external interval paces its versions, and the owner sends right after its
+             * own grid epochs, so on the grid every version would arrive just after a grid
+             * point and wait an internal interval for the next one. */
+            a->next_int_due_ns = a->rx ? 0 : tasvir__grid_next(n->ep_start_ns, iv);
         }
         atomic_store_explicit(&n->due_stale, 1, memory_order_relaxed);
         pthread_mutex_lock(&n->lock);

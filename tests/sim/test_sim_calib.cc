@@ -12,6 +12,7 @@
  * (C++ tests use Criterion's classic assertion macros: the typed ones of
  * criterion/new/assert.h do not compile with C++ rvalue arguments in Criterion 2.4.)
  */
+#include <algorithm>
 #include "tasvir-cost-model.h"
 #include "tasvir-sim-config.h"
 
@@ -106,7 +107,11 @@ Test(sim_calib, tasvir_bench_calibrate_writes_a_file_the_parser_reads, .timeout 
     TasvirCostModel m;
     std::string err;
     cr_assert(m.Load(out, &err), "%s", err.c_str());
-    cr_assert_eq(m.Defaulted().size(), 0, "calibrate writes every key");
+    // every key but the port-transmit ones, which need --port-iface (a kernel-backed port)
+    std::vector<std::string> left = m.Defaulted();
+    std::sort(left.begin(), left.end());
+    cr_assert(left == std::vector<std::string>({"port_tx_ns", "port_tx_ns_per_frame"}),
+              "calibrate writes every key but the port's (%zu left to defaults)", left.size());
     for (const auto& kv : m.Values())
     {
         // every cost is measured, and none is absurd (a second per unit)

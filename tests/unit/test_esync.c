@@ -271,6 +271,51 @@ Test(esync, external_interval_changes_both_ways, .timeout = 60)
     w_fini(&w);
 }
 
+/* With equal internal and external intervals, each round goes out right after the owner's
+ * epoch of the same grid point and carries the version it published, whatever the moment
+ * the rounds started (here: the external interval lowered at an odd time; rounds timed from
+ * that moment carried versions 0.25-0.75 ms old).  So every version reaches the reader
+ * (none skipped) within the link delay and a few engine steps of its publication.  (That
+ * the subscriber then publishes at once rather than on its own grid is checked by
+ * test_sim_esync's sleeping_nodes_wake_late, where it makes the difference.) */
+Test(esync, rounds_follow_the_owners_epochs, .timeout = 30)
+{
+    for (uint64_t seed = 1; seed <= 3; seed++) {
+        struct world w;
+        w_init(&w, 2, 0, 64, 1000, 10000, seed, conf_fast_hb);
+        /* the reader's node has an area of its own on the same grid, and frames take 30 us:
+         * its own epochs start before each version arrives */
+        cr_assert(not(eq(ptr, h_area(w.t[1], "own", 4096, 1000), NULL)));
+        struct tasvir_loop_faults fl = {.delay_ns = 30 * US};
+        cr_assert(eq(int, tasvir_loop_net_set_faults(w.h.net, &fl), 0));
+        w_attach_all(&w, 100 * MS);
+        w.writing = true;
+        w_run(&w, 20 * MS + seed * 230 * US);
+        cr_assert(eq(int, tasvir_area_set_sync(w.wa, 0, 1000), 0));
+        w_run(&w, 5 * MS);
+        uint64_t last = tasvir_area_version(w.rd[1].h), seen = 0, skipped = 0, worst = 0;
+        for (uint64_t t = 0; t < 50 * MS; t += w.dt_ns) {
+            w_step(&w);
+            struct tasvir_area_info ri;
+            cr_assert(eq(int, tasvir_area_info(w.rd[1].h, &ri), 0));
+            if (ri.version == last)
+                continue;
+            seen++;
+            skipped += ri.version - last - 1;
+            last = ri.version;
+            uint64_t d = ri.visible_ns - ri.pub_ns;
+            if (d > worst)
+                worst = d;
+        }
+        cr_log_info("seed %lu: %lu versions, %lu skipped, worst delay %lu ns", seed, seen, skipped,
+                    worst);
+        cr_assert(ge(u64, seen, 45), "a version a millisecond reaches the reader");
+        cr_assert(eq(u64, skipped, 0));
+        cr_assert(lt(u64, worst, 200 * US), "published %lu ns after the owner", worst);
+        w_fini(&w);
+    }
+}
+
 Test(esync, staleness_info, .timeout = 30)
 {
     struct world w;
