@@ -48,6 +48,8 @@ struct TasvirHostCpu
     const void* last = nullptr; //!< the agent that ran (or is switched in) last
     uint64_t busyNs = 0;        //!< actions and switches, in total
     uint64_t switches = 0;      //!< times the CPU passed to another agent
+    std::deque<const void*> waiting; //!< agents refused while it was busy, first come first
+    const void* switchedIn = nullptr; //!< the agent the CPU is being switched to (it runs next)
 };
 
 class TasvirEngineAgent

@@ -19,6 +19,7 @@
 #include "ns3/simulator.h"
 #include "ns3/uinteger.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <iostream>
 
@@ -321,10 +322,43 @@ TasvirNodeApp::AcquireCpu(const void* who, uint64_t nowNs, uint64_t* runAtNs)
     {
         return true;
     }
+    // First come, first served: an agent refused while the CPU was busy queues, and when it
+    // frees the first in the queue takes it.  The others retry just after (the first one's
+    // retry may be later in this instant's events) and then wait for it; a first one that
+    // has not come back within kClaimNs (its retry was replaced by a later wake-up) loses
+    // its place.
+    const uint64_t kClaimNs = 1000;
+    if (c->switchedIn == who && nowNs >= c->freeAt)
+    {
+        c->switchedIn = nullptr; // the switch to it is over: it runs now
+        return true;
+    }
+    auto queued = std::find(c->waiting.begin(), c->waiting.end(), who);
     if (nowNs < c->freeAt)
     {
+        if (queued == c->waiting.end())
+        {
+            c->waiting.push_back(who);
+        }
         *runAtNs = c->freeAt;
         return false;
+    }
+    while (!c->waiting.empty() && c->waiting.front() != who && nowNs > c->freeAt + kClaimNs)
+    {
+        c->waiting.pop_front();
+    }
+    if (!c->waiting.empty() && c->waiting.front() != who)
+    {
+        if (queued == c->waiting.end())
+        {
+            c->waiting.push_back(who);
+        }
+        *runAtNs = nowNs > c->freeAt ? c->freeAt + kClaimNs + 1 : nowNs + 1;
+        return false;
+    }
+    if (!c->waiting.empty())
+    {
+        c->waiting.pop_front();
     }
     if (c->last != who)
     {
@@ -335,6 +369,7 @@ TasvirNodeApp::AcquireCpu(const void* who, uint64_t nowNs, uint64_t* runAtNs)
         c->switches++;
         if (sw > 0)
         {
+            c->switchedIn = who;
             *runAtNs = c->freeAt;
             return false;
         }

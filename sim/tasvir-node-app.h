@@ -101,9 +101,10 @@ class TasvirNodeApp : public Application
     void SetHostCpu(TasvirHostCpu* cpu);
     TasvirHostCpu* GetHostCpu() const;
     /** May agent `who` run an action on the node's CPU now?  True with no shared CPU, or
-     *  when the CPU is free and `who` ran on it last.  Otherwise *runAtNs is when to ask
-     *  again: when the CPU is free, or after the context switch to `who`, which this call
-     *  starts when the CPU is free now. */
+     *  when the CPU is free, no agent refused earlier is waiting for it, and `who` ran on
+     *  it last (or the switch to it just ended).  Otherwise *runAtNs is when to ask again:
+     *  when the CPU is free (refused agents queue, first come first served), or after the
+     *  context switch to `who`, which this call starts when `who` may have the CPU now. */
     bool AcquireCpu(const void* who, uint64_t nowNs, uint64_t* runAtNs);
     /** The action of the agent that acquired the CPU at nowNs took costNs. */
     void ReleaseCpu(uint64_t nowNs, uint64_t costNs);
