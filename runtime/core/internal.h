@@ -287,6 +287,7 @@ struct tasvir_node {
     uint64_t excl_log_quiet; /* exclusions not logged since */
     uint64_t handled_seq; /* last epoch whose end the engine has processed */
     uint64_t next_due_ns; /* cached earliest internal-sync due time */
+    uint64_t rx_pub_ns;  /* engine: start of the last epoch that published a replica */
     _Atomic int due_stale; /* set when next_due_ns must be recomputed */
     _Atomic int sync_now;
 

@@ -431,6 +431,19 @@ int tasvir__isync_arrive(struct tasvir_thread *t, uint64_t seq)
     }
 }
 
+/* When an area's internal sync is due.  A replica's is off the grid: half its interval
+ * after the node last published replicas, so that versions of many owners arriving in one
+ * interval share at most about two epochs, while a version that arrives an interval after
+ * the one before is published at once (see handle_end). */
+static uint64_t area_due(const struct tasvir_node *n, const struct tasvir__area *a)
+{
+    if (!a->rx)
+        return a->next_int_due_ns;
+    uint64_t half = atomic_load_explicit(&a->sync_int_ns, memory_order_relaxed) / 2;
+    uint64_t node = n->rx_pub_ns ? n->rx_pub_ns + half : 0;
+    return a->next_int_due_ns > node ? a->next_int_due_ns : node;
+}
+
 /* Build the chunk list of the areas due at `now`.  Under node->lock. */
 static int build_chunks(struct tasvir_node *n, uint64_t now, bool force)
 {
@@ -463,7 +476,7 @@ static int build_chunks(struct tasvir_node *n, uint64_t now, bool force)
         /* areas due within one epoch window are taken along: two areas created (or
          * retimed) a moment apart then share their epochs from the start, and stay
          * together on the grid afterwards */
-        if (!force && now + n->conf.epoch_window_ns < a->next_int_due_ns)
+        if (!force && now + n->conf.epoch_window_ns < area_due(n, a))
             continue;
         if (!tasvir__isync_takes_part(a))
             continue;
@@ -563,10 +576,12 @@ static void handle_end(struct tasvir_node *n, uint64_t seq, unsigned phase, uint
             /* next grid point after the epoch's start (the grid keeps areas of equal
              * intervals together); if it already passed, the area is due at once, and
              * the one after is again in the future: an overrun costs one epoch, no more.
-             * A replica is due again as soon as its next version is complete: the owner's
-             * external interval paces its versions, and the owner sends right after its
-             * own grid epochs, so on the grid every version would arrive just after a grid
-             * point and wait an internal interval for the next one. */
+             * A replica is not on the grid (area_due): the owner's external interval paces
+             * its versions, and the owner sends right after its own grid epochs, so on the
+             * grid every version would arrive just after a grid point and wait an
+             * internal interval for the next one. */
+            if (a->rx)
+                n->rx_pub_ns = n->ep_start_ns;
             a->next_int_due_ns = a->rx ? 0 : tasvir__grid_next(n->ep_start_ns, iv);
         }
         atomic_store_explicit(&n->due_stale, 1, memory_order_relaxed);
@@ -631,8 +646,8 @@ static uint64_t next_due(struct tasvir_node *n)
             a->next_int_due_ns = hint;
         if ((a->rx && !a->rx->ready) || (a->sys && a->local && !a->sys_dirty))
             continue; /* nothing to publish */
-        if (a->next_int_due_ns < due)
-            due = a->next_int_due_ns;
+        if (area_due(n, a) < due)
+            due = area_due(n, a);
     }
     pthread_mutex_unlock(&n->lock);
     n->next_due_ns = due;

@@ -316,6 +316,81 @@ Test(esync, rounds_follow_the_owners_epochs, .timeout = 30)
     }
 }
 
+/* A subscriber of several owners whose versions arrive spread over the interval (links of
+ * 0, 200, 400 and 600 us) publishes them in about two epochs an interval, not one epoch
+ * per arrival, and still within about half an interval plus the link; a single owner's
+ * versions, an interval apart, are published at once (rounds_follow_the_owners_epochs). */
+Test(esync, replicas_of_many_owners_share_epochs, .timeout = 60)
+{
+    enum { OWNERS = 4, R = OWNERS };
+    struct h_net h;
+    cr_assert(eq(int, h_net_create(&h, OWNERS + 1, 0, 7, conf_fast_hb), 0));
+    struct tasvir_thread *t[OWNERS + 1];
+    struct tasvir_area *own[OWNERS], *rd[OWNERS];
+    for (unsigned i = 0; i <= OWNERS; i++)
+        cr_assert(not(eq(ptr, t[i] = h_thread(h.node[i]), NULL)));
+    char name[16];
+    for (unsigned i = 0; i < OWNERS; i++) {
+        snprintf(name, sizeof(name), "own%u", i);
+        cr_assert(not(eq(ptr, own[i] = h_area(t[i], name, 4096, 1000), NULL)));
+        cr_assert(eq(int, tasvir_area_set_sync(own[i], 0, 1000), 0));
+        struct tasvir_loop_faults fl = {.delay_ns = i * 200 * US};
+        cr_assert(eq(int, tasvir_loop_port_set_faults(h.port[i], &fl), 0));
+    }
+    const uint64_t dt = 10 * US;
+    unsigned attached = 0;
+    uint64_t gen = 0, seen[OWNERS] = {0}, worst = 0, epochs0 = 0, versions = 0;
+    struct tasvir_stats st;
+    for (uint64_t now = 0; now < 300 * MS; now += dt) {
+        tasvir_loop_net_advance(h.net, dt);
+        if (now == 250 * MS) {
+            tasvir_node_stats(h.node[R], &st);
+            epochs0 = st.epochs_ok;
+        }
+        for (unsigned i = 0; i <= OWNERS; i++)
+            tasvir_node_poll(h.node[i], NULL);
+        for (unsigned i = 0; i <= OWNERS; i++) {
+            if (tasvir_service(t[i]) == -EAGAIN)
+                continue;
+            if (i < OWNERS) { /* every owner writes a line every step */
+                uint8_t *w = tasvir_area_writer(own[i]);
+                h_stamp(w, ++gen, 0);
+                tasvir_log(own[i], w, 64);
+                continue;
+            }
+            for (unsigned k = 0; k < OWNERS; k++) {
+                if (!(attached & (1u << k))) {
+                    snprintf(name, sizeof(name), "own%u", k);
+                    if (tasvir_area_attach(t[R], name, &rd[k]) == 0)
+                        attached |= 1u << k;
+                    continue;
+                }
+                struct tasvir_area_info ri;
+                cr_assert(eq(int, tasvir_area_info(rd[k], &ri), 0));
+                if (ri.version == seen[k])
+                    continue;
+                seen[k] = ri.version;
+                if (now >= 250 * MS) {
+                    versions++;
+                    uint64_t d = ri.visible_ns - ri.pub_ns;
+                    worst = d > worst ? d : worst;
+                }
+            }
+        }
+        for (unsigned i = 0; i <= OWNERS; i++)
+            tasvir_node_poll(h.node[i], NULL);
+    }
+    tasvir_node_stats(h.node[R], &st);
+    uint64_t epochs = st.epochs_ok - epochs0;
+    cr_log_info("50 ms: %lu reader epochs, %lu versions seen, worst delay %lu ns", epochs,
+                versions, worst);
+    cr_assert(eq(u32, attached, (1u << OWNERS) - 1));
+    cr_assert(ge(u64, versions, OWNERS * 45), "every owner's versions reach the reader");
+    cr_assert(le(u64, epochs, 3 * 50), "replica epochs are shared (%lu in 50 ms)", epochs);
+    cr_assert(lt(u64, worst, 600 * US + 500 * US + 100 * US), "delay %lu ns", worst);
+    h_net_destroy(&h);
+}
+
 Test(esync, staleness_info, .timeout = 30)
 {
     struct world w;

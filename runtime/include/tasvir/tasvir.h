@@ -64,8 +64,10 @@
  * lie on a grid of the node clock, as internal syncs do; a round due together with the
  * area's internal sync goes out right after that epoch, so it carries the version just
  * published.  A subscriber stages the lines and publishes a version to its readers only
- * once the version has fully arrived, in an epoch that starts as soon as it has (the
- * owner's external interval paces a replica's versions, not the subscriber's grid).  Loss, duplication and reordering never show
+ * once the version has fully arrived, in an epoch that starts as soon as it has, or at
+ * most half the area's internal interval after the node last published received
+ * versions (so that versions of many owners share epochs; the subscriber's grid does not
+ * apply to them: the owner's external interval paces them).  Loss, duplication and reordering never show
  * a partial version: the subscriber acknowledges complete versions only, and the owner's
  * next round (or a NACK) resends from an older pivot.  Names are global: a root directory
  * (owned by node `root_node`) lists every area of the testbed, so attaching by name works
