@@ -115,6 +115,7 @@ void bench_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * *burst frames of 1514 bytes, `reps` of each, while a socket on `sink_iface` in the network
  * namespace `sink_netns` (a path such as /var/run/netns/NAME) receives them.  0, or -1 with
  * a message naming the problem in err. */
+#define BENCH_PORT_GAP_US 100 /* bench_port_tx: pause between two timed calls */
 int bench_port_tx(const char *iface, const char *sink_netns, const char *sink_iface,
                   unsigned reps, double *one_ns, double *burst_ns, unsigned *burst,
                   char *err, size_t errlen);

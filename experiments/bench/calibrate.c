@@ -1060,9 +1060,9 @@ static int write_file(const struct cal_opts *o, const struct cal_fig *f, const s
             (unsigned long long)TNODE_IDLE_SLEEP_NS, f->timer_late, o->sleep_node_ms, f->node_barrier);
     if (o->port_iface)
         fprintf(out,
-                "#   port transmit on %s (received in %s), %u repetitions %ld us apart:\n"
+                "#   port transmit on %s (received in %s), %u repetitions %d us apart:\n"
                 "#   sendmmsg of 1 frame of 1514 B %.1f, of %.0f frames %.1f\n",
-                o->port_iface, o->port_sink_netns, o->reps_port, 100L, f->port_one,
+                o->port_iface, o->port_sink_netns, o->reps_port, BENCH_PORT_GAP_US, f->port_one,
                 f->port_burst_n, f->port_burst);
     fprintf(out, "format = 1\n");
     fprintf(out, "machine = %s (%u CPUs)\n", host, bench_ncpus());

@@ -9,8 +9,9 @@
  * queue before the call returns.  That is CPU time of the sender and delay of the frame that
  * no other key covers.  It is measured here from a raw AF_PACKET socket on the same
  * interface: bursts of 1 and of PORT_BURST frames with sendmmsg() (one system call, as the
- * PMD's one kick), each burst timed alone, PORT_GAP_NS apart (a node sends sporadically: its
- * caches are cold for the kernel's path; back to back the same call costs about half),
+ * PMD's one kick), each burst timed alone, BENCH_PORT_GAP_US apart (a node sends
+ * sporadically: its caches are cold for the kernel's path; back to back the same call
+ * costs about half),
  * while a socket in another network namespace (the peer node's) receives them, so that
  * the delivery into a receiving socket is part of the path.  The frames use the IEEE local
  * experimental EtherType 0x88b5 (Tasvir's is 0x88b6; nothing of the testbed reads them)
@@ -36,7 +37,6 @@
 #define PORT_ETHERTYPE 0x88b5
 #define PORT_BURST 8
 #define PORT_FRAME 1514
-#define PORT_GAP_NS 100000L
 
 static int port_socket(const char *iface, char *err, size_t errlen)
 {
@@ -133,7 +133,7 @@ int bench_port_tx(const char *iface, const char *sink_netns, const char *sink_if
     for (int c = 0; c < 2 && rc == 0; c++) {
         unsigned lost = 0;
         for (unsigned r = 0; r < reps && rc == 0; r++) {
-            struct timespec gap = {0, PORT_GAP_NS};
+            struct timespec gap = {0, BENCH_PORT_GAP_US * 1000L};
             nanosleep(&gap, NULL);
             uint64_t t0 = bench_mono_ns();
             int sent = sendmmsg(tx, msg, ks[c], 0);

@@ -132,6 +132,10 @@ expect 2 "--calibrate writes a calibration file, not a run: no --out" "$LAUNCH" 
 expect 2 "--rounds 0: expected a whole number in 1..20" "$LAUNCH" --config hw-configs/example-cluster.ini --calibrate --rounds 0 --dry-run --build "$BUILD"
 expect 2 "--calib-out needs --calibrate" "$LAUNCH" --config hw-configs/local-bridge.ini --out "$OUTD/a" --calib-out "$OUTD/c" --dry-run --build "$BUILD"
 expect 2 "--note: expected one line of text without '#'" "$BENCH" calibrate --note 'a#b'
+expect 2 "--port-iface, --port-sink-netns and --port-sink-iface go together" "$BENCH" calibrate --quick --port-iface lo
+expect 2 "--port-iface: expected an interface name (1..15 characters)" "$BENCH" calibrate --port-iface abcdefghijklmnopq --port-sink-netns /proc/self/ns/net --port-sink-iface lo
+expect 1 "port transmit: no interface 'tsvnope0' here" "$BENCH" calibrate --quick --port-iface tsvnope0 --port-sink-netns /proc/self/ns/net --port-sink-iface lo
+expect 1 "--port-sink-netns /nonexistent-ns: No such file or directory" "$BENCH" calibrate --quick --port-iface lo --port-sink-netns /nonexistent-ns --port-sink-iface lo
 mkdir -p "$OUTD/full" && touch "$OUTD/full/x"
 expect 2 "exists and is not empty" "$LAUNCH" --config hw-configs/local-memif.ini --out "$OUTD/full" --build "$BUILD"
 
