@@ -516,6 +516,16 @@ SleepCalibration(const std::string& dir, const std::string& extra = "")
     return cal;
 }
 
+/* The median delay of `later` exceeds that of `base` by more than lo and less than hi ns. */
+void
+AssertLaterBy(const SleepRun& later, const SleepRun& base, uint64_t lo, uint64_t hi)
+{
+    cr_assert_gt(later.medianDelayNs, base.medianDelayNs + lo, "median %lu vs %lu",
+                 later.medianDelayNs, base.medianDelayNs);
+    cr_assert_lt(later.medianDelayNs, base.medianDelayNs + hi, "median %lu vs %lu",
+                 later.medianDelayNs, base.medianDelayNs);
+}
+
 } // namespace
 
 /* --relax=sleep: kicks reach threads after sleep_wake_ns (so epochs wait for sleeping workers),
@@ -539,10 +549,7 @@ Test(sim_esync, sleeping_nodes_wake_late, .timeout = 120)
     cr_assert_lt(spin.barrierUs, 12, "spin barrier %.1f us", spin.barrierUs);
     // On its way a version waits for the owner's next poll after the grid point, its
     // workers, the reader's next poll, the reader's workers: tens of microseconds each.
-    cr_assert_gt(sleep.medianDelayNs, spin.medianDelayNs + 50000, "median %lu vs %lu",
-                 sleep.medianDelayNs, spin.medianDelayNs);
-    cr_assert_lt(sleep.medianDelayNs, spin.medianDelayNs + 400000, "median %lu vs %lu",
-                 sleep.medianDelayNs, spin.medianDelayNs);
+    AssertLaterBy(sleep, spin, 50000, 400000);
     std::filesystem::remove_all(d1);
     std::filesystem::remove_all(d2);
 }
@@ -598,10 +605,7 @@ Test(sim_esync, port_transmit_costs_the_sender, .timeout = 120)
     cr_assert_leq(port.ownerCpuBusyNs, 200000000, "busy %lu ns in a 200 ms run",
                   port.ownerCpuBusyNs);
     // A version's DATA frame leaves 30 us (kick + its own cost) later than without.
-    cr_assert_gt(port.medianDelayNs, free.medianDelayNs + 20000, "median %lu vs %lu",
-                 port.medianDelayNs, free.medianDelayNs);
-    cr_assert_lt(port.medianDelayNs, free.medianDelayNs + 400000, "median %lu vs %lu",
-                 port.medianDelayNs, free.medianDelayNs);
+    AssertLaterBy(port, free, 20000, 400000);
     std::filesystem::remove_all(d1);
     std::filesystem::remove_all(d2);
 }
