@@ -1152,6 +1152,14 @@ static void usage(FILE *f)
             "Progress goes to stderr.  Exit status: 0 ok, 1 a measurement failed, 2 usage.\n");
 }
 
+/* An option's text that goes into the file: non-empty, one line, no '#' (a comment). */
+static const char *file_text(const char *arg, const char *opt, const char *what)
+{
+    if (!arg[0] || strpbrk(arg, "#\n"))
+        bench_usage_error(PROG, "%s: expected %s without '#'", opt, what);
+    return arg;
+}
+
 int bench_cmd_calibrate(int argc, char **argv)
 {
     static const struct option opts[] = {{"out", required_argument, NULL, 'o'},
@@ -1197,14 +1205,10 @@ int bench_cmd_calibrate(int argc, char **argv)
             break;
         }
         case 'g':
-            if (!optarg[0] || strpbrk(optarg, "#\n"))
-                bench_usage_error(PROG, "--git-rev: expected one line of text without '#'");
-            o.git_rev = optarg;
+            o.git_rev = file_text(optarg, "--git-rev", "one line of text");
             break;
         case 'n':
-            if (!optarg[0] || strpbrk(optarg, "#\n"))
-                bench_usage_error(PROG, "--note: expected one line of text without '#'");
-            o.note = optarg;
+            o.note = file_text(optarg, "--note", "one line of text");
             break;
         case 'q':
             o.quick = true;
@@ -1217,9 +1221,7 @@ int bench_cmd_calibrate(int argc, char **argv)
             *(c == 'I' ? &o.port_iface : &o.port_sink_iface) = optarg;
             break;
         case 'N':
-            if (!optarg[0] || strpbrk(optarg, "#\n"))
-                bench_usage_error(PROG, "--port-sink-netns: expected a path without '#'");
-            o.port_sink_netns = optarg;
+            o.port_sink_netns = file_text(optarg, "--port-sink-netns", "a path");
             break;
         case 'h':
             usage(stdout);

@@ -431,6 +431,13 @@ int tasvir__isync_arrive(struct tasvir_thread *t, uint64_t seq)
     }
 }
 
+/* A replica without a complete version, a system area without writes (the engine knows:
+ * it wrote them): nothing for an epoch to publish. */
+static bool nothing_to_publish(const struct tasvir__area *a)
+{
+    return (a->rx && !a->rx->ready) || (a->sys && a->local && !a->sys_dirty);
+}
+
 /* When an area's internal sync is due.  A replica's is off the grid: half its interval
  * after the node last published replicas, so that versions of many owners arriving in one
  * interval share at most about two epochs, while a version that arrives an interval after
@@ -540,9 +547,7 @@ static int start_epoch(struct tasvir_node *n, uint64_t now, bool force)
 
 bool tasvir__isync_takes_part(const struct tasvir__area *a)
 {
-    /* A replica takes part only with a complete version to publish, a system area only
-     * with writes (the engine knows: it wrote them). */
-    if ((a->rx && !a->rx->ready) || (a->sys && a->local && !a->sys_dirty))
+    if (nothing_to_publish(a))
         return false;
     /* Frozen: an excluded owner may be writing right now; copying would tear. */
     return !(a->owner && atomic_load_explicit(&a->owner->excluded, memory_order_relaxed));
@@ -644,10 +649,11 @@ static uint64_t next_due(struct tasvir_node *n)
         uint64_t hint = atomic_exchange_explicit(&a->due_hint, 0, memory_order_acq_rel);
         if (hint) /* new area or interval changed */
             a->next_int_due_ns = hint;
-        if ((a->rx && !a->rx->ready) || (a->sys && a->local && !a->sys_dirty))
-            continue; /* nothing to publish */
-        if (area_due(n, a) < due)
-            due = area_due(n, a);
+        if (nothing_to_publish(a))
+            continue;
+        uint64_t d = area_due(n, a);
+        if (d < due)
+            due = d;
     }
     pthread_mutex_unlock(&n->lock);
     n->next_due_ns = due;
