@@ -72,6 +72,7 @@ static struct tasvir_area *new_handle(struct tasvir__area *a, struct tasvir_thre
     if (owner) {
         h->hot.wbase = a->wcopy;
         h->hot.wlen = (const uint8_t *)(uintptr_t)a->len;
+        h->hot.wlines = (const uint8_t *)(uintptr_t)(a->len / TASVIR_LINE_BYTES);
         h->hot.log = a->log;
         h->hot.sum = a->sum;
     }
@@ -91,6 +92,7 @@ static void kill_handle(struct tasvir_node *n, struct tasvir_area *h)
     h->magic = TASVIR__MAGIC_DEAD;
     h->hot.wbase = NULL;
     h->hot.wlen = NULL;
+    h->hot.wlines = NULL;
     h->hot.log = NULL;
     h->hot.sum = NULL;
     h->core = NULL;

@@ -86,6 +86,11 @@ LOG_CASE(whole_area, AREA_BYTES, 0, AREA_BYTES, 0, 255)
 LOG_CASE(odd_length_last_byte, 1000, 999, 1, 15, 15)
 LOG_CASE(odd_length_whole, 1000, 0, 1000, 0, 15)
 LOG_CASE(len_zero, AREA_BYTES, 500, 0, -1, -1)
+/* One whole line (a constant 64: tasvir_log's one-comparison path when optimised): the
+ * last line, the last whole line of an odd-length area, and an unaligned one (two lines). */
+LOG_CASE(whole_last_line, AREA_BYTES, AREA_BYTES - 64, 64, 255, 255)
+LOG_CASE(odd_length_last_whole_line, 1000, 896, 64, 14, 14)
+LOG_CASE(whole_line_unaligned, AREA_BYTES, 64 * 64 - 1, 64, 63, 64)
 
 /* Large areas: the copy visits only the 512-line groups whose summary bit is set, and each
  * 4 MiB chunk owns whole summary words.  Lines past the first group, ranges across group,

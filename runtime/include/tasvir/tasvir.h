@@ -530,6 +530,7 @@ struct tasvir__area_hot {
     const uint8_t *wbase; /* writer copy; NULL on handles that may not write */
     const uint8_t *wlen;  /* length of the writer copy, as a pointer-typed integer (see
                            * above); 0 on handles that may not write */
+    const uint8_t *wlines; /* whole 64-byte lines within wlen, the same way */
     uint64_t *log;        /* dirty bitmap: bit i set = line i changed since the last sync */
     uint64_t *sum;        /* summary: bit g set = log words 8g..8g+7 may have bits set */
 };
@@ -541,10 +542,13 @@ int tasvir__log_slow(struct tasvir_area *a, const void *addr, size_t len);
  * line touched dirty; a single-line call does one load and, only if the bit was clear, two
  * plain stores (the line's bit and its 32 KiB group's summary bit, which lets an epoch skip
  * clean parts of large areas without reading their bitmap); no atomics: only the owner
- * thread logs its area.  len == 0 does nothing.  The branch on the bit is cheap when it is
- * predictable (bit mostly set, or mostly clear) and costs a misprediction when the bits of
- * the lines written are set at random, as while the bitmap refills after a sync; dense
- * groups keep their bits across syncs (see "version" above) to avoid that refill.
+ * thread logs its area.  len == 0 does nothing.  Logging one whole line with the constant
+ * length TASVIR_LINE_BYTES is the cheapest call (one comparison checks that the address is
+ * line-aligned and inside the copy; an unaligned one takes the general path).  The branch
+ * on the bit is cheap when it is predictable (bit mostly set, or mostly clear) and costs a
+ * misprediction when the bits of the lines written are set at random, as while the bitmap
+ * refills after a sync; dense groups keep their bits across syncs (see "version" above) to
+ * avoid that refill.
  * @return 0; TASVIR_ENOTOWNER (a reader handle); -ERANGE (outside the writer copy).
  *         Rejections are also counted in tasvir_stats.log_misuse.
  */
@@ -552,6 +556,21 @@ static inline int tasvir_log(struct tasvir_area *a, const void *addr, size_t len
 {
     const struct tasvir__area_hot *h = (const struct tasvir__area_hot *)(const void *)a;
     uint64_t off = (uint64_t)((uintptr_t)addr - (uintptr_t)h->wbase);
+    if (__builtin_constant_p(len) && len == TASVIR_LINE_BYTES) {
+        /* fast path for one whole line: the offset rotated right by 6 bits is the line's
+         * index when it is aligned, and a huge number when it is not (its low bits land on
+         * top), so one comparison checks alignment and range (an addr below wbase wraps) */
+        uint64_t line = (off >> 6) | (off << 58);
+        if (__builtin_expect(line < (uint64_t)(uintptr_t)h->wlines, 1)) {
+            uint64_t *w = &h->log[line >> 6];
+            if (!((*w >> (line & 63)) & 1)) {
+                *w |= (uint64_t)1 << (line & 63);
+                h->sum[line >> TASVIR__SUM_SHIFT] |= (uint64_t)1 << ((line >> (TASVIR__SUM_SHIFT - 6)) & 63);
+            }
+            return 0;
+        }
+        return tasvir__log_slow(a, addr, len);
+    }
     /* fast path: len >= 1 bytes within the first byte's line (a constant len folds this
      * into one alignment test; the last byte then cannot wrap), and the last byte inside
      * the writer copy (an addr below wbase wraps to a huge offset) */
