@@ -27,6 +27,8 @@
 #                    node's area, converged); nothing to join
 #   interrupt        SIGINT during a run: nodes stop cleanly (results flushed), status 130,
 #                    nothing left behind
+#   interrupt_late   SIGINT while the run is already tearing down (its nodes done): the
+#                    teardown finishes, status 130, nothing left behind
 #   node_failure     nodes that fail (bad app argument): status 1, nothing left behind
 #   name_clash       a name the run would create already exists: status 1, and the
 #                    existing device is left alone
@@ -37,7 +39,7 @@ BUILD=$1
 SRC=$2
 shift 2
 CASES=("$@")
-[ ${#CASES[@]} -gt 0 ] || CASES=(dry_run_cluster dry_run_bridge run_memif run_bridge kill_restart local_workload interrupt node_failure name_clash)
+[ ${#CASES[@]} -gt 0 ] || CASES=(dry_run_cluster dry_run_bridge run_memif run_bridge kill_restart local_workload interrupt interrupt_late node_failure name_clash)
 ANALYZE="$BUILD/analysis/tasvir-analyze"
 LAUNCH="$SRC/experiments/testbed/launch"
 WORK=$(mktemp -d /tmp/tsvlt.XXXXXX)
@@ -286,6 +288,25 @@ interrupt() {
         grep -qs '"stop_reason": "signal' "$out/node$n/manifest.json" ||
             bad "node $n did not stop on the signal with its results written"
     done
+    local left; left=$(leftovers "$WORK/before" "$rid")
+    [ -z "$left" ] || bad "left behind: $left"
+}
+
+interrupt_late() {
+    local rid=tsvrl$$ out="$WORK/rl" i
+    snapshot > "$WORK/before"
+    setsid env --default-signal=INT "$LAUNCH" --config hw-configs/local-bridge.ini --duration 2 --out "$out" \
+        --run-id "$rid" --build "$BUILD" > "$WORK/rl.txt" 2>&1 &
+    local lp=$!
+    for i in $(seq 3000); do # the teardown has begun (up to 30 s)
+        grep -qs "teardown" "$out/launch.log" && break
+        sleep 0.01
+    done
+    grep -qs "teardown" "$out/launch.log" || bad "the run never reached its teardown: $(cat "$WORK/rl.txt")"
+    kill -INT "$lp"
+    wait "$lp"
+    local rc=$?
+    [ $rc = 130 ] || bad "exit status $rc after SIGINT (expected 130)"
     local left; left=$(leftovers "$WORK/before" "$rid")
     [ -z "$left" ] || bad "left behind: $left"
 }
