@@ -241,8 +241,9 @@ TasvirThreadAgent::DoCheckin()
     }
     m_calls++;
     TasvirNodeApp::CallResult r = m_app->CallService(m_thread, m_index);
-    m_busyUntil = now + r.costNs;
-    m_app->ReleaseCpu(now, r.costNs);
+    uint64_t callEnd = now + r.costNs; // kicks raised in the call act from here
+    m_busyUntil = callEnd + r.appNs;   // then the application's check-in work
+    m_app->ReleaseCpu(now, r.costNs + r.appNs);
     if (r.rc == -EAGAIN)
     {
         if (m_state != WAITING)
@@ -269,7 +270,7 @@ TasvirThreadAgent::DoCheckin()
             m_taskEvent = Simulator::Schedule(At(m_busyUntil), &TasvirThreadAgent::RunTasks, this);
         }
     }
-    m_app->DispatchKicks(r.kicks, m_busyUntil);
+    m_app->DispatchKicks(r.kicks, callEnd);
 }
 
 void

@@ -27,8 +27,9 @@ struct KeyDef
 
 /* Built-in defaults, the values of hw-configs/calibration/dev-vm-epyc-2cpu.calib (tasvir-sim's
  * default file, measured by `tasvir-bench calibrate` on the development machine; the two
- * sleeping-thread keys were added to it later, from a run of the same machine; test_sim_calib
- * checks that the two agree): used with --calibration=builtin or for keys a file omits. */
+ * sleeping-thread keys and the two application-work keys were added to it later, from runs
+ * of the same machine; test_sim_calib checks that the two agree): used with
+ * --calibration=builtin or for keys a file omits. */
 const KeyDef kKeys[] = {
     {"epoch_fixed_ns", &TasvirCostModel::Params::epoch_fixed_ns, 352.5},
     {"checkin_ns", &TasvirCostModel::Params::checkin_ns, 10.2},
@@ -47,6 +48,8 @@ const KeyDef kKeys[] = {
     {"timer_late_ns", &TasvirCostModel::Params::timer_late_ns, 33820.0},
     {"port_tx_ns", &TasvirCostModel::Params::port_tx_ns, 0.0},
     {"port_tx_ns_per_frame", &TasvirCostModel::Params::port_tx_ns_per_frame, 0.0},
+    {"app_write_ns_per_line", &TasvirCostModel::Params::app_write_ns_per_line, 46.13},
+    {"app_verify_ns_per_line", &TasvirCostModel::Params::app_verify_ns_per_line, 8.94},
 };
 
 const char* const kTextKeys[] = {"machine", "cpu", "date", "tool", "note"};
@@ -318,6 +321,13 @@ uint64_t
 TasvirCostModel::PortTxCostNs(bool firstOfCall) const
 {
     return Round(m_p.port_tx_ns_per_frame + (firstOfCall ? m_p.port_tx_ns : 0.0));
+}
+
+uint64_t
+TasvirCostModel::AppCostNs(uint64_t linesWritten, uint64_t linesVerified) const
+{
+    return Round(m_p.app_write_ns_per_line * (double)linesWritten +
+                 m_p.app_verify_ns_per_line * (double)linesVerified);
 }
 
 uint64_t

@@ -58,6 +58,8 @@ class TasvirCostModel
         double port_tx_ns;               //!< hand a call's frames to the port (the kernel
                                          //!< kick of net_af_packet; 0: NIC, memif)
         double port_tx_ns_per_frame;     //!< the kernel carries one frame (veth, bridge)
+        double app_write_ns_per_line;    //!< the workload writes one line (application work)
+        double app_verify_ns_per_line;   //!< the workload's probe verifies one line
     };
 
     TasvirCostModel();
@@ -94,6 +96,8 @@ class TasvirCostModel
      *  port_tx_ns for the first frame of a call (one kick per burst). */
     uint64_t PortTxCostNs(bool firstOfCall) const;
     uint64_t DecodeCostNs(uint32_t frameBytes) const;
+    /** The application work of a workload call that wrote and verified these many lines. */
+    uint64_t AppCostNs(uint64_t linesWritten, uint64_t linesVerified) const;
 
   private:
     Params m_p;

@@ -308,6 +308,12 @@ TasvirNodeApp::SetHostCpu(TasvirHostCpu* cpu)
     m_hostCpu = cpu;
 }
 
+void
+TasvirNodeApp::AddCallCostNs(uint64_t ns)
+{
+    m_traceCostNs += ns;
+}
+
 TasvirHostCpu*
 TasvirNodeApp::GetHostCpu() const
 {
@@ -550,6 +556,7 @@ TasvirNodeApp::Call(bool engine, struct tasvir_thread* t)
     m_callSent = false;
     CallResult r;
     r.nextNs = UINT64_MAX;
+    r.appNs = 0;
     r.rc = engine ? tasvir_node_poll(m_tnode, &r.nextNs) : tasvir_service(t);
     m_inCall = false;
     if (r.nextNs != UINT64_MAX)
@@ -584,8 +591,11 @@ TasvirNodeApp::CallService(struct tasvir_thread* t, uint32_t agentIndex)
 {
     CallResult r = Call(false, t);
     m_ctr.serviceCalls++;
+    m_traceCostNs = 0;
     m_serviceTrace(agentIndex, r.rc, r.costNs);
     m_afterCallTrace();
+    r.appNs = m_traceCostNs;
+    m_traceCostNs = 0;
     return r;
 }
 

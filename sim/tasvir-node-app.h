@@ -86,6 +86,9 @@ class TasvirNodeApp : public Application
     TasvirThreadAgent* GetThreadAgent(uint32_t i) const;
     TasvirEngineAgent* GetEngineAgent() const;
     const TasvirCostModel& GetCostModel() const;
+    /** From a "Service" trace callback: CPU time the application spends after that call
+     *  (a workload's check-in work), reported as the call's appNs. */
+    void AddCallCostNs(uint64_t ns);
     /** WaitRecheck attribute in ns: how long a waiting thread trusts the DONE kick. */
     uint64_t GetWaitRecheckNs() const;
     /** CheckinPeriod attribute in ns. */
@@ -126,6 +129,8 @@ class TasvirNodeApp : public Application
         uint64_t costNs; //!< modelled CPU time of the call
         unsigned kicks;  //!< kicks raised during the call (bit 1 << enum tasvir_kick)
         uint64_t nextNs; //!< CallPoll only: the core's next_ns
+        uint64_t appNs;  //!< CallService only: the application's check-in work after the
+                         //!< call (AddCallCostNs), on the same thread; kicks come before it
     };
     CallResult CallPoll();
     CallResult CallService(struct tasvir_thread* t, uint32_t agentIndex);
@@ -204,6 +209,7 @@ class TasvirNodeApp : public Application
     Ptr<TasvirSwitch> m_switch;
     uint32_t m_switchPort;
     const TasvirCostModel* m_costs;
+    uint64_t m_traceCostNs = 0; //!< AddCallCostNs during the current call's traces
     struct tasvir_sim_port* m_port;
     struct tasvir_node* m_tnode;
     std::vector<struct tasvir_thread*> m_threads;

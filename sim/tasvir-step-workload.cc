@@ -75,6 +75,26 @@ Checkin(const W*, void*, unsigned, struct tasvir_thread*, uint64_t, long)
 
 template <typename W>
 auto
+Work(const W* wl, void* w, unsigned idx, uint64_t* verified, uint64_t* written, int)
+    -> decltype(wl->thread_work, bool())
+{
+    if (!wl->thread_work)
+    {
+        return false;
+    }
+    wl->thread_work(w, idx, verified, written);
+    return true;
+}
+
+template <typename W>
+bool
+Work(const W*, void*, unsigned, uint64_t*, uint64_t*, long)
+{
+    return false;
+}
+
+template <typename W>
+auto
 Readmitted(const W* wl, void* w, unsigned idx, struct tasvir_thread* t, int)
     -> decltype(wl->thread_readmitted, void())
 {
@@ -323,6 +343,8 @@ TasvirStepWorkload::Install(const std::vector<Ptr<TasvirNodeApp>>& apps,
         }
         r.events.resize(r.threads);
         r.failed.assign(r.threads, false);
+        r.verified.assign(r.threads, 0);
+        r.written.assign(r.threads, 0);
         if (n == 0)
         {
             ConfParams(m_wl, r.conf, &m_params_out, 0);
@@ -409,8 +431,24 @@ TasvirStepWorkload::Step(uint32_t node, unsigned idx, bool init)
         {
             ScheduleStep(node, idx, next);
         }
-        return (uint64_t)0; // application work is not part of the calibrated model
+        return AppWorkNs(node, idx);
     });
+}
+
+uint64_t
+TasvirStepWorkload::AppWorkNs(uint32_t node, unsigned idx)
+{
+    NodeRun& r = m_nodes[node];
+    uint64_t verified = 0, written = 0;
+    if (!Work(m_wl, r.wl, idx, &verified, &written, 0))
+    {
+        return 0;
+    }
+    uint64_t dv = verified > r.verified[idx] ? verified - r.verified[idx] : 0;
+    uint64_t dw = written > r.written[idx] ? written - r.written[idx] : 0;
+    r.verified[idx] = verified;
+    r.written[idx] = written;
+    return m_apps[node]->GetCostModel().AppCostNs(dw, dv);
 }
 
 void
@@ -428,6 +466,9 @@ TasvirStepWorkload::OnService(uint32_t node, uint32_t idx, int rc, uint64_t cost
         Readmitted(m_wl, r.wl, idx, t, 0);
     }
     Checkin(m_wl, r.wl, idx, t, tasvir_node_now_ns(m_apps[node]->GetTasvirNode()), 0);
+    // The check-in's own work (a probe verifying a new version) extends the service call
+    // that this trace reports, on the calling thread's CPU.
+    m_apps[node]->AddCallCostNs(AppWorkNs(node, idx));
 }
 
 std::vector<TasvirWorkload::Param>

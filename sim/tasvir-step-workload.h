@@ -89,6 +89,7 @@ class TasvirStepWorkload : public TasvirWorkload
         unsigned threads = 0;
         std::vector<EventId> events;
         std::vector<bool> failed;
+        std::vector<uint64_t> verified, written; //!< thread_work at its last charge
         std::vector<std::pair<std::string, uint64_t>> counters;
         std::string verdict;
         bool verdictOk = true;
@@ -97,6 +98,9 @@ class TasvirStepWorkload : public TasvirWorkload
     void Step(uint32_t node, unsigned idx, bool init);
     void OnService(uint32_t node, uint32_t idx, int rc, uint64_t costNs);
     void ScheduleStep(uint32_t node, unsigned idx, uint64_t dueNodeNs);
+    /** CPU time of the application work thread idx did since the last call (thread_work
+     *  at the calibrated app_*_ns_per_line; 0 for workloads without it). */
+    uint64_t AppWorkNs(uint32_t node, unsigned idx);
     void Finish();
 
     const struct tnode_workload* m_wl;

@@ -51,6 +51,12 @@
  *                               runs again; timer slack 1 us
  * The last two are what tasvir-sim --relax=sleep charges for nodes whose threads sleep
  * when idle (docs/simulation.md §3); the others assume spinning threads.
+ *   app_write_ns_per_line       the versioned workload's write batch (4 random lines and
+ *                               its header, experiments/workload) per line written
+ *   app_verify_ns_per_line      its probe's check of a new version (every line of a 64 KiB
+ *                               area read back and verified) per line
+ * The application work of the workload that tasvir-node and tasvir-sim both run; the
+ * simulator charges it to the thread that does it.
  *
  * Only with --port-iface (a port whose frames the kernel carries, as net_af_packet's on the
  * local-bridge testbed; port_tx.c):
@@ -86,6 +92,7 @@
 #include "bench.h"
 #include "capture.h"
 #include "../node/kicks.h"
+#include "../workload/workload.h"
 
 #define PROG "tasvir-bench calibrate"
 #define MS 1000000ull
@@ -119,6 +126,8 @@ struct cal_fig {
     double timer_late; /* lateness of a 20 us timed futex wait */
     double port_one, port_burst; /* sendmmsg of 1 and of port_burst_n frames (--port-iface) */
     double port_burst_n;
+    double app_write, app_write_lines;   /* the workload's write batch and its lines */
+    double app_verify, app_verify_lines; /* its probe's check of a new version, lines */
 };
 
 static double *samples(unsigned n)
@@ -817,6 +826,78 @@ out:
     return res;
 }
 
+/* ---- application work: app_write_ns_per_line, app_verify_ns_per_line ---------------- */
+
+/* The versioned workload's own work (experiments/workload, which tasvir-node and tasvir-sim
+ * both run) on an area of its default size: a write batch (4 random lines and the header),
+ * an epoch, then the probe's check-in, which verifies the new version whole.  Medians per
+ * call in *write_ns and *verify_ns, lines per call in *write_lines and *verify_lines. */
+#define APP_AREA_BYTES 65536u
+static int app_work(unsigned reps, double *write_ns, double *write_lines, double *verify_ns,
+                    double *verify_lines)
+{
+    struct bench_node bn;
+    struct bench_node_opts no = {0};
+    if (bench_node_create(&bn, &no))
+        return -1;
+    int ret = -1;
+    bool have_w = false;
+    double *wv = samples(reps), *vv = samples(reps);
+    struct tsv_writer w;
+    struct tsv_probe p;
+    struct tsv_writer_conf wc;
+    const struct tsv_out out = {NULL, NULL, NULL};
+    struct tasvir_thread *t0 = bench_thread(bn.node), *t1 = t0 ? bench_thread(bn.node) : NULL;
+    struct tasvir_area *a = t1 ? bench_area(t0, "cal-app", APP_AREA_BYTES, 0) : NULL, *r = NULL;
+    if (!wv || !vv || !a || tasvir_area_attach(t1, "cal-app", &r) || !r)
+        goto out;
+    tsv_writer_conf_init(&wc);
+    uint64_t now = tasvir_node_now_ns(bn.node);
+    if (tsv_writer_init(&w, a, &wc, 0, now))
+        goto out;
+    have_w = true;
+    if (tsv_probe_init(&p, r, 0, 1))
+        goto out;
+    unsigned got = 0;
+    for (unsigned i = 0; i < reps + 3; i++) { /* the first 3: warm-up */
+        uint64_t ta = bench_ticks();
+        tsv_writer_write(&w, now + i);
+        uint64_t tb = bench_ticks();
+        double arrive;
+        if (isnan(drive(bn.node, t0, t1, &arrive)))
+            goto out;
+        uint64_t checks = p.checks;
+        uint64_t tc = bench_ticks();
+        tsv_probe_checkin(&p, now + i, &out);
+        uint64_t td = bench_ticks();
+        if (p.checks != checks + 1) {
+            bench_info("calibrate: application work: the probe saw no new version");
+            goto out;
+        }
+        if (i >= 3) {
+            wv[got] = bench_ticks_to_ns(tb - ta);
+            vv[got] = bench_ticks_to_ns(td - tc);
+            got++;
+        }
+    }
+    if (p.torn) {
+        bench_info("calibrate: application work: the probe found a torn version");
+        goto out;
+    }
+    *write_ns = bench_median(wv, got);
+    *write_lines = wc.lines_per_write + 1.0;
+    *verify_ns = bench_median(vv, got);
+    *verify_lines = (double)p.nlines;
+    ret = 0;
+out:
+    if (have_w)
+        tsv_writer_fini(&w);
+    free(wv);
+    free(vv);
+    bench_node_destroy(&bn);
+    return ret;
+}
+
 /* ---- one round ------------------------------------------------------------------------ */
 
 static int round_run(const struct cal_opts *o, unsigned round, struct cal_fig *f)
@@ -868,6 +949,11 @@ static int round_run(const struct cal_opts *o, unsigned round, struct cal_fig *f
     f->timer_late = timer_lateness(o->reps_sleep);
     if (isnan(f->handoff) || isnan(f->timer_late) || isnan(f->node_barrier))
         return -1;
+    bench_info("calibrate: round %u/%u: application work (the versioned workload)", round + 1,
+               o->rounds);
+    if (app_work(o->reps_epoch, &f->app_write, &f->app_write_lines, &f->app_verify,
+                 &f->app_verify_lines))
+        return -1;
     if (o->port_iface) {
         bench_info("calibrate: round %u/%u: port transmit on %s", round + 1, o->rounds,
                    o->port_iface);
@@ -895,6 +981,7 @@ struct cal_values {
     double sleep_wake, timer_late;
     double port_tx, port_tx_per_frame; /* NAN without --port-iface */
     double scan_per_kib, copy_per_line, enc, enc_per_kib, dec, dec_per_kib;
+    double app_write_per_line, app_verify_per_line;
 };
 
 static void derive(const struct cal_opts *o, const struct cal_fig *f, struct cal_values *v)
@@ -921,6 +1008,8 @@ static void derive(const struct cal_opts *o, const struct cal_fig *f, struct cal
      * half the barrier is what handing the CPU to a woken thread costs in a node */
     v->sleep_wake = pos(f->node_barrier / 2);
     v->timer_late = pos(f->timer_late);
+    v->app_write_per_line = pos(f->app_write / f->app_write_lines);
+    v->app_verify_per_line = pos(f->app_verify / f->app_verify_lines);
     v->port_tx = v->port_tx_per_frame = NAN;
     if (!isnan(f->port_one) && !isnan(f->port_burst)) {
         v->port_tx_per_frame = pos((f->port_burst - f->port_one) / (f->port_burst_n - 1));
@@ -1049,7 +1138,9 @@ static int write_file(const struct cal_opts *o, const struct cal_fig *f, const s
             "#   cache line one-way %.1f; check-in lateness p90 %.1f\n"
             "#   sleeping threads (%u repetitions): bare futex hand-off on one CPU %.1f; a %llu ns\n"
             "#   timed sleep %.1f late; check-in barrier of a sleeping node's epoch (engine and\n"
-            "#   2 workers on one CPU, %u ms) %.1f\n",
+            "#   2 workers on one CPU, %u ms) %.1f\n"
+            "#   versioned workload on a %u B area: a write batch of %.0f lines %.1f, the\n"
+            "#   probe's check of a new version (%.0f lines) %.1f\n",
             o->quick ? " --quick" : "", date, host, cpu, bench_ncpus(), kernel, rev, load0, load1,
             secs, o->reps_poll, o->reps_epoch, o->reps_frame, o->reps_ping, o->ticks, o->rounds,
             o->rounds == 1 ? "" : "s", o->peers_lo, f->poll_lo, o->peers_hi, f->poll_hi,
@@ -1057,7 +1148,8 @@ static int write_file(const struct cal_opts *o, const struct cal_fig *f, const s
             f->epoch_scan_hi, f->scan_hi_kib, f->copy_lo_lines, f->epoch_copy_lo, f->copy_hi_lines,
             f->epoch_copy_hi, f->frame_bytes[0], f->enc[0], f->dec[0], f->frame_bytes[1],
             f->enc[1], f->dec[1], f->notice, f->jitter, o->reps_sleep, f->handoff,
-            (unsigned long long)TNODE_IDLE_SLEEP_NS, f->timer_late, o->sleep_node_ms, f->node_barrier);
+            (unsigned long long)TNODE_IDLE_SLEEP_NS, f->timer_late, o->sleep_node_ms, f->node_barrier,
+            APP_AREA_BYTES, f->app_write_lines, f->app_write, f->app_verify_lines, f->app_verify);
     if (o->port_iface)
         fprintf(out,
                 "#   port transmit on %s (received in %s), %u repetitions %d us apart:\n"
@@ -1091,6 +1183,9 @@ static int write_file(const struct cal_opts *o, const struct cal_fig *f, const s
     fprintf(out, "\n# sleeping threads (tasvir-sim --relax=sleep)\n");
     fprintf(out, "sleep_wake_ns = %.1f\n", v->sleep_wake);
     fprintf(out, "timer_late_ns = %.1f\n", v->timer_late);
+    fprintf(out, "\n# application work (the versioned workload's writes and probe checks)\n");
+    fprintf(out, "app_write_ns_per_line = %.2f\n", v->app_write_per_line);
+    fprintf(out, "app_verify_ns_per_line = %.2f\n", v->app_verify_per_line);
     if (!isnan(v->port_tx)) {
         fprintf(out, "\n# port transmit through the kernel (--port-iface %s)\n", o->port_iface);
         fprintf(out, "port_tx_ns = %.1f\n", v->port_tx);

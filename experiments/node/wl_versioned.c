@@ -507,6 +507,22 @@ static void thread_checkin(void *wv, unsigned idx, struct tasvir_thread *th, uin
     checkin(w, t, now);
 }
 
+/* Application work so far: every probe check verifies its whole area; every write batch
+ * stamps lines_per_write lines and the header line. */
+static void thread_work(void *wv, unsigned idx, uint64_t *verified, uint64_t *written)
+{
+    const struct vwl *w = wv;
+    const struct vthread *t = &w->th[idx];
+    uint64_t v = 0, wr = 0;
+    for (unsigned k = 0; k < t->n_tg; k++)
+        v += t->tg[k].p.checks * t->tg[k].p.nlines;
+    for (unsigned k = 0; k < t->n_own; k++)
+        if (t->own[k].have_writer)
+            wr += t->own[k].w.writes * ((uint64_t)t->own[k].w.c.lines_per_write + 1);
+    *verified = v;
+    *written = wr;
+}
+
 /* The thread was excluded since its previous check-in: epochs copied into the reader
  * copies while it read them, so a torn or changing view found since then is not a
  * violation (tasvir_service's TASVIR_SERVICE_READMITTED); discard it, and count it. */
@@ -816,6 +832,7 @@ const struct tnode_workload tnode_wl_versioned = {
     .thread_step = thread_step,
     .thread_checkin = thread_checkin,
     .thread_readmitted = thread_readmitted,
+    .thread_work = thread_work,
     .thread_fini = thread_fini,
     .counters = counters,
     .write_files = write_files,

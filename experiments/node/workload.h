@@ -91,6 +91,15 @@ struct tnode_workload {
     void (*thread_readmitted)(void *wl, unsigned idx, struct tasvir_thread *t);
     /** On worker thread idx when the run ends (still active). */
     void (*thread_fini)(void *wl, unsigned idx, struct tasvir_thread *t);
+    /**
+     * Optional: the application work worker thread idx has done so far, cumulative, for a
+     * host that charges it as CPU time (tasvir-sim, at the calibrated app_verify_ns_per_line
+     * and app_write_ns_per_line): 64-byte lines it read back and verified (a probe checking
+     * a whole version), and lines it wrote.  Called on that thread after a step or a
+     * check-in.
+     */
+    void (*thread_work)(void *wl, unsigned idx, uint64_t *lines_verified,
+                        uint64_t *lines_written);
 
     void (*counters)(void *wl, const struct tnode_counter_sink *sink);
     /** Write the samples as CSV (header line first) into samples.csv.  Returns 0 or -errno. */

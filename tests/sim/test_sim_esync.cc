@@ -609,3 +609,28 @@ Test(sim_esync, port_transmit_costs_the_sender, .timeout = 120)
     std::filesystem::remove_all(d1);
     std::filesystem::remove_all(d2);
 }
+
+/* app_verify_ns_per_line / app_write_ns_per_line: the workload's own work (a probe verifying
+ * each new version whole, a writer stamping lines) is CPU time of the thread that does it,
+ * on its host CPU; with both keys 0 it costs nothing, as before the keys existed. */
+Test(sim_esync, application_work_costs_its_thread, .timeout = 120)
+{
+    TasvirScenario::SetTimeResolution();
+    std::string d1 = TempDir(), d2 = TempDir();
+    SleepRun free = RunRelax(
+        d1, SleepCalibration(d1, "app_write_ns_per_line = 0\napp_verify_ns_per_line = 0\n"),
+        "sleep", "0,1");
+    SleepRun app = RunRelax(
+        d2, SleepCalibration(d2, "app_write_ns_per_line = 0\napp_verify_ns_per_line = 100\n"),
+        "sleep", "0,1");
+    cr_log_info("application work: reader CPU busy %lu vs %lu ns; median delay %lu vs %lu ns",
+                app.cpuBusyNs, free.cpuBusyNs, app.medianDelayNs, free.medianDelayNs);
+    cr_assert_not(app.oneCpu, "nodes on CPUs 0 and 1");
+    // The reader verifies each of the ~200 versions it receives in 200 ms, 1024 lines of its
+    // 64 KiB area at 100 ns each: over 100 us a version, at least 15 ms in all.
+    cr_assert_geq(app.cpuBusyNs, free.cpuBusyNs + 15000000,
+                  "busy %lu ns with the cost, %lu without", app.cpuBusyNs, free.cpuBusyNs);
+    cr_assert_leq(app.cpuBusyNs, 200000000, "busy %lu ns in a 200 ms run", app.cpuBusyNs);
+    std::filesystem::remove_all(d1);
+    std::filesystem::remove_all(d2);
+}
