@@ -28,7 +28,8 @@
 #   interrupt        SIGINT during a run: nodes stop cleanly (results flushed), status 130,
 #                    nothing left behind
 #   interrupt_late   SIGINT while the run is already tearing down (its nodes done): the
-#                    teardown finishes, status 130, nothing left behind
+#                    teardown finishes, status 130, the notice printed, nothing left
+#                    behind
 #   node_failure     nodes that fail (bad app argument): status 1, nothing left behind
 #   name_clash       a name the run would create already exists: status 1, and the
 #                    existing device is left alone
@@ -284,6 +285,7 @@ interrupt() {
     wait "$lp"
     local rc=$?
     [ $rc = 130 ] || bad "exit status $rc after SIGINT (expected 130)"
+    grep -q "interrupted; tearing down" "$WORK/ri.txt" || bad "no notice of the interruption"
     for n in 0 1 2 3; do
         grep -qs '"stop_reason": "signal' "$out/node$n/manifest.json" ||
             bad "node $n did not stop on the signal with its results written"
@@ -307,6 +309,7 @@ interrupt_late() {
     wait "$lp"
     local rc=$?
     [ $rc = 130 ] || bad "exit status $rc after SIGINT (expected 130)"
+    grep -q "interrupted; tearing down" "$WORK/rl.txt" || bad "no notice of the interruption"
     local left; left=$(leftovers "$WORK/before" "$rid")
     [ -z "$left" ] || bad "left behind: $left"
 }
