@@ -295,21 +295,22 @@ interrupt() {
 }
 
 interrupt_late() {
-    local rid=tsvrl$$ out="$WORK/rl" i
+    local rid=tsvrt$$ out="$WORK/rt" i
     snapshot > "$WORK/before"
     setsid env --default-signal=INT "$LAUNCH" --config hw-configs/local-bridge.ini --duration 2 --out "$out" \
-        --run-id "$rid" --build "$BUILD" > "$WORK/rl.txt" 2>&1 &
+        --run-id "$rid" --build "$BUILD" > "$WORK/rt.txt" 2>&1 &
     local lp=$!
     for i in $(seq 3000); do # the teardown has begun (up to 30 s)
         grep -qs "teardown" "$out/launch.log" && break
         sleep 0.01
     done
-    grep -qs "teardown" "$out/launch.log" || bad "the run never reached its teardown: $(cat "$WORK/rl.txt")"
+    grep -qs "teardown" "$out/launch.log" || bad "the run never reached its teardown: $(cat "$WORK/rt.txt")"
     kill -INT "$lp"
     wait "$lp"
     local rc=$?
     [ $rc = 130 ] || bad "exit status $rc after SIGINT (expected 130)"
-    grep -q "interrupted; tearing down" "$WORK/rl.txt" || bad "no notice of the interruption"
+    grep -q "interrupted; tearing down" "$WORK/rt.txt" ||
+        bad "no notice of the interruption: $(cat "$WORK/rt.txt"; tail -5 "$out/launch.log")"
     local left; left=$(leftovers "$WORK/before" "$rid")
     [ -z "$left" ] || bad "left behind: $left"
 }
