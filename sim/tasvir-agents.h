@@ -50,6 +50,7 @@ struct TasvirHostCpu
     uint64_t switches = 0;      //!< times the CPU passed to another agent
     std::deque<const void*> waiting; //!< agents refused while it was busy, first come first
     const void* switchedIn = nullptr; //!< the agent the CPU is being switched to (it runs next)
+    uint64_t runStart = 0;            //!< when `last` last got the CPU
 };
 
 class TasvirEngineAgent

@@ -8,7 +8,8 @@
  * that joined through the backend's mcast op, broadcast to all others; raw 0x88B6 frames
  * from one node's tx_burst to another's rx_burst (bytes intact, short frames padded to
  * 60); the NIC refusing frames when its queue is full; pcap output with the Ethernet link
- * type.
+ * type; the order in which a shared host CPU serves agents (first come, first served, the
+ * running agent going on first).
  *
  * (C++ tests use Criterion's classic assertion macros: the typed ones of
  * criterion/new/assert.h do not compile with C++ rvalue arguments in Criterion 2.4.)
@@ -444,4 +445,52 @@ Test(sim_net, pcap_ethernet, .timeout = 30)
     cr_assert_eq(b[40 + 13], 0xB6);
     unlink(path.c_str());
     rmdir(dir);
+}
+
+/* A shared host CPU (--nodeCpu) serves the agents that queue for it in order, except that
+ * the agent holding it goes on first when it asks again at the instant its last action
+ * ended (it did not sleep: Linux lets no woken thread preempt it), for up to a slice of
+ * continuous running (1.5 ms). Context switches cost 0 here. */
+Test(sim_net, shared_cpu_runs_to_block, .timeout = 30)
+{
+    Nodes nodes(1);
+    TasvirCostModel::Params p = nodes.costs.Get();
+    p.sleep_wake_ns = 0;
+    nodes.costs.Set(p);
+    TasvirHostCpu cpu;
+    Ptr<TasvirNodeApp> app = nodes.apps[0];
+    app->SetHostCpu(&cpu);
+    int a = 0, b = 0, c = 0; // three agents
+    uint64_t at = 0;
+    cr_assert(app->AcquireCpu(&a, 0, &at));
+    app->ReleaseCpu(0, 100);
+    cr_assert_not(app->AcquireCpu(&b, 50, &at), "busy until 100");
+    cr_assert_eq(at, 101u, "b retries just after it frees");
+    cr_assert(app->AcquireCpu(&a, 100, &at), "a goes on at once: it keeps the CPU");
+    app->ReleaseCpu(100, 100);
+    cr_assert_not(app->AcquireCpu(&b, 101, &at), "a runs until 200");
+    cr_assert_not(app->AcquireCpu(&c, 150, &at));
+    // a sleeps: the CPU goes to the queue, first come first served
+    cr_assert(app->AcquireCpu(&b, 201, &at), "b queued first");
+    app->ReleaseCpu(201, 100);
+    cr_assert_not(app->AcquireCpu(&a, 250, &at), "a woke up: it queues behind c");
+    cr_assert(app->AcquireCpu(&c, 302, &at), "c before a");
+    app->ReleaseCpu(302, 10);
+    cr_assert(app->AcquireCpu(&a, 313, &at));
+    // a runs on without sleeping: after 1.5 ms of it the waiting b gets its turn
+    uint64_t t = 313;
+    app->ReleaseCpu(t, 100000);
+    t += 100000;
+    bool bQueued = !app->AcquireCpu(&b, 320, &at);
+    cr_assert(bQueued);
+    unsigned turns = 0;
+    while (app->AcquireCpu(&a, t, &at))
+    {
+        app->ReleaseCpu(t, 100000);
+        t += 100000;
+        turns++;
+        cr_assert_lt(turns, 100u, "a never gave the CPU up");
+    }
+    cr_assert(t >= 313 + 1500000 && t <= 313 + 1600000, "a ran on until %lu ns", t);
+    cr_assert(app->AcquireCpu(&b, t + 1, &at), "then b");
 }
