@@ -336,8 +336,7 @@ TasvirNodeApp::AcquireCpu(const void* who, uint64_t nowNs, uint64_t* runAtNs)
     const uint64_t kClaimNs = 1000;
     if (c->switchedIn == who && nowNs >= c->freeAt)
     {
-        c->switchedIn = nullptr; // the switch to it is over: it runs now
-        c->runStart = nowNs;
+        c->switchedIn = nullptr; // the switch to it is over: it runs now (runStart is set)
         return true;
     }
     // An agent that goes on at the instant its last action ended (it did not sleep in
@@ -379,14 +378,15 @@ TasvirNodeApp::AcquireCpu(const void* who, uint64_t nowNs, uint64_t* runAtNs)
     {
         c->waiting.pop_front();
     }
-    if (c->last == who && nowNs > c->freeAt)
+    if (c->last == who)
     {
-        c->runStart = nowNs;
+        c->runStart = nowNs; // a new run of the agent that had it (it slept, or its slice ended)
     }
-    if (c->last != who)
+    else
     {
         uint64_t sw = DrawSleepWakeNs();
         c->last = who;
+        c->runStart = nowNs + sw; // it runs once switched in
         c->freeAt = nowNs + sw;
         c->busyNs += sw;
         c->switches++;

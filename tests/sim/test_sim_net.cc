@@ -475,14 +475,15 @@ Test(sim_net, shared_cpu_runs_to_block, .timeout = 30)
     app->ReleaseCpu(201, 100);
     cr_assert_not(app->AcquireCpu(&a, 250, &at), "a woke up: it queues behind c");
     cr_assert(app->AcquireCpu(&c, 302, &at), "c before a");
-    app->ReleaseCpu(302, 10);
-    cr_assert(app->AcquireCpu(&a, 313, &at));
-    // a runs on without sleeping: after 1.5 ms of it the waiting b gets its turn
-    uint64_t t = 313;
+    app->ReleaseCpu(302, 1000000 - 302); // c runs until 1 ms
+    // a gets it at 1 ms and runs on without sleeping: after 1.5 ms of that (counted from
+    // its own start, not from a's earlier runs) the waiting b gets its turn
+    const uint64_t t0 = 1000000;
+    cr_assert(app->AcquireCpu(&a, t0, &at));
+    uint64_t t = t0;
     app->ReleaseCpu(t, 100000);
     t += 100000;
-    bool bQueued = !app->AcquireCpu(&b, 320, &at);
-    cr_assert(bQueued);
+    cr_assert_not(app->AcquireCpu(&b, t0 + 10, &at));
     unsigned turns = 0;
     while (app->AcquireCpu(&a, t, &at))
     {
@@ -491,6 +492,6 @@ Test(sim_net, shared_cpu_runs_to_block, .timeout = 30)
         turns++;
         cr_assert_lt(turns, 100u, "a never gave the CPU up");
     }
-    cr_assert(t >= 313 + 1500000 && t <= 313 + 1600000, "a ran on until %lu ns", t);
+    cr_assert(t >= t0 + 1500000 && t <= t0 + 1600000, "a ran on until %lu ns", t);
     cr_assert(app->AcquireCpu(&b, t + 1, &at), "then b");
 }
