@@ -526,6 +526,26 @@ AssertLaterBy(const SleepRun& later, const SleepRun& base, uint64_t lo, uint64_t
                  later.medianDelayNs, base.medianDelayNs);
 }
 
+/* Two runs with --relax=sleep, the two nodes on host CPUs 0 and 1: SleepCalibration plus
+ * the keys `base`, then plus the keys `cost` (the cost under test). */
+struct CostRuns
+{
+    SleepRun base, cost;
+};
+
+CostRuns
+RunWithAndWithoutCost(const std::string& base, const std::string& cost)
+{
+    TasvirScenario::SetTimeResolution();
+    std::string d1 = TempDir(), d2 = TempDir();
+    CostRuns r;
+    r.base = RunRelax(d1, SleepCalibration(d1, base), "sleep", "0,1");
+    r.cost = RunRelax(d2, SleepCalibration(d2, cost), "sleep", "0,1");
+    std::filesystem::remove_all(d1);
+    std::filesystem::remove_all(d2);
+    return r;
+}
+
 } // namespace
 
 /* --relax=sleep: kicks reach threads after sleep_wake_ns (so epochs wait for sleeping workers),
@@ -586,12 +606,8 @@ Test(sim_esync, nodes_sharing_a_cpu_take_turns, .timeout = 120)
  * every frame and versions arrive later. */
 Test(sim_esync, port_transmit_costs_the_sender, .timeout = 120)
 {
-    TasvirScenario::SetTimeResolution();
-    std::string d1 = TempDir(), d2 = TempDir();
-    SleepRun free = RunRelax(d1, SleepCalibration(d1), "sleep", "0,1");
-    SleepRun port = RunRelax(
-        d2, SleepCalibration(d2, "port_tx_ns = 20000\nport_tx_ns_per_frame = 10000\n"), "sleep",
-        "0,1");
+    CostRuns r = RunWithAndWithoutCost("", "port_tx_ns = 20000\nport_tx_ns_per_frame = 10000\n");
+    const SleepRun &free = r.base, &port = r.cost;
     cr_log_info("port cost: owner busy %lu vs %lu ns, %lu frames; median delay %lu vs %lu ns",
                 port.ownerCpuBusyNs, free.ownerCpuBusyNs, port.ownerFramesTx, port.medianDelayNs,
                 free.medianDelayNs);
@@ -606,8 +622,6 @@ Test(sim_esync, port_transmit_costs_the_sender, .timeout = 120)
                   port.ownerCpuBusyNs);
     // A version's DATA frame leaves 30 us (kick + its own cost) later than without.
     AssertLaterBy(port, free, 20000, 400000);
-    std::filesystem::remove_all(d1);
-    std::filesystem::remove_all(d2);
 }
 
 /* app_verify_ns_per_line / app_write_ns_per_line: the workload's own work (a probe verifying
@@ -615,14 +629,9 @@ Test(sim_esync, port_transmit_costs_the_sender, .timeout = 120)
  * on its host CPU; with both keys 0 it costs nothing, as before the keys existed. */
 Test(sim_esync, application_work_costs_its_thread, .timeout = 120)
 {
-    TasvirScenario::SetTimeResolution();
-    std::string d1 = TempDir(), d2 = TempDir();
-    SleepRun free = RunRelax(
-        d1, SleepCalibration(d1, "app_write_ns_per_line = 0\napp_verify_ns_per_line = 0\n"),
-        "sleep", "0,1");
-    SleepRun app = RunRelax(
-        d2, SleepCalibration(d2, "app_write_ns_per_line = 0\napp_verify_ns_per_line = 100\n"),
-        "sleep", "0,1");
+    CostRuns r = RunWithAndWithoutCost("app_write_ns_per_line = 0\napp_verify_ns_per_line = 0\n",
+                                       "app_write_ns_per_line = 0\napp_verify_ns_per_line = 100\n");
+    const SleepRun &free = r.base, &app = r.cost;
     cr_log_info("application work: reader CPU busy %lu vs %lu ns; median delay %lu vs %lu ns",
                 app.cpuBusyNs, free.cpuBusyNs, app.medianDelayNs, free.medianDelayNs);
     cr_assert_not(app.oneCpu, "nodes on CPUs 0 and 1");
@@ -631,6 +640,4 @@ Test(sim_esync, application_work_costs_its_thread, .timeout = 120)
     cr_assert_geq(app.cpuBusyNs, free.cpuBusyNs + 15000000,
                   "busy %lu ns with the cost, %lu without", app.cpuBusyNs, free.cpuBusyNs);
     cr_assert_leq(app.cpuBusyNs, 200000000, "busy %lu ns in a 200 ms run", app.cpuBusyNs);
-    std::filesystem::remove_all(d1);
-    std::filesystem::remove_all(d2);
 }

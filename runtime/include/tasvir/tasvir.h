@@ -555,34 +555,32 @@ int tasvir__log_slow(struct tasvir_area *a, const void *addr, size_t len);
 static inline int tasvir_log(struct tasvir_area *a, const void *addr, size_t len)
 {
     const struct tasvir__area_hot *h = (const struct tasvir__area_hot *)(const void *)a;
-    uint64_t off = (uint64_t)((uintptr_t)addr - (uintptr_t)h->wbase);
+    uint64_t off = (uint64_t)((uintptr_t)addr - (uintptr_t)h->wbase), line;
     if (__builtin_constant_p(len) && len == TASVIR_LINE_BYTES) {
-        /* fast path for one whole line: the offset rotated right by 6 bits is the line's
-         * index when it is aligned, and a huge number when it is not (its low bits land on
-         * top), so one comparison checks alignment and range (an addr below wbase wraps) */
-        uint64_t line = (off >> 6) | (off << 58);
-        if (__builtin_expect(line < (uint64_t)(uintptr_t)h->wlines, 1)) {
-            uint64_t *w = &h->log[line >> 6];
-            if (!((*w >> (line & 63)) & 1)) {
-                *w |= (uint64_t)1 << (line & 63);
-                h->sum[line >> TASVIR__SUM_SHIFT] |= (uint64_t)1 << ((line >> (TASVIR__SUM_SHIFT - 6)) & 63);
-            }
-            return 0;
-        }
-        return tasvir__log_slow(a, addr, len);
+        /* one whole line: the offset rotated right by 6 bits is the line's index when it is
+         * aligned, and a huge number when it is not (its low bits land on top), so one
+         * comparison checks alignment and range (an addr below wbase wraps) */
+        line = (off >> 6) | (off << 58);
+        if (__builtin_expect(line >= (uint64_t)(uintptr_t)h->wlines, 0))
+            return tasvir__log_slow(a, addr, len);
+    } else {
+        /* len >= 1 bytes within the first byte's line (a constant len folds this into one
+         * alignment test; the last byte then cannot wrap), and the last byte inside the
+         * writer copy (an addr below wbase wraps to a huge offset) */
+        if (__builtin_expect(!(len - 1 < 64 - (off & 63) &&
+                               off + len - 1 < (uint64_t)(uintptr_t)h->wlen),
+                             0))
+            return tasvir__log_slow(a, addr, len);
+        line = off >> 6;
     }
-    /* fast path: len >= 1 bytes within the first byte's line (a constant len folds this
-     * into one alignment test; the last byte then cannot wrap), and the last byte inside
-     * the writer copy (an addr below wbase wraps to a huge offset) */
-    if (__builtin_expect(len - 1 < 64 - (off & 63) && off + len - 1 < (uint64_t)(uintptr_t)h->wlen,
-                         1)) {
-        if (!((h->log[off >> 12] >> ((off >> 6) & 63)) & 1)) {
-            h->log[off >> 12] |= (uint64_t)1 << ((off >> 6) & 63);
-            h->sum[off >> (TASVIR__SUM_SHIFT + 6)] |= (uint64_t)1 << ((off >> TASVIR__SUM_SHIFT) & 63);
-        }
-        return 0;
+    uint64_t *w = &h->log[line >> 6];
+    if (!((*w >> (line & 63)) & 1)) {
+        *w |= (uint64_t)1 << (line & 63);
+        /* its group's summary bit: a summary word covers 64 groups of 512 lines */
+        h->sum[line >> TASVIR__SUM_SHIFT] |= (uint64_t)1
+                                             << ((line >> (TASVIR__SUM_SHIFT - 6)) & 63);
     }
-    return tasvir__log_slow(a, addr, len);
+    return 0;
 }
 
 /**
