@@ -470,6 +470,7 @@ static bool send_version(struct tasvir_node *n, struct tasvir__area *a, uint16_t
         tasvir__frame_send(n, f);
     }
     tasvir__stat_add(&n->st.versions_sent, 1);
+    tasvir__trace(n, TASVIR_TRACE_SENT, a, v, dst, count, 0);
     bool full = log == a->ever && acked > 0;
     if (full)
         tasvir__stat_add(&n->st.full_resends, 1); /* behind every tier: everything again */
@@ -730,6 +731,7 @@ static bool rx_start(struct tasvir_node *n, struct tasvir__area *a,
     rx->cur_pub = h->pub_ns;
     rx->cur_count = h->count;
     rx->cur_got = 0;
+    tasvir__trace(n, TASVIR_TRACE_RX_FIRST, a, h->version, n->ident.node_id, h->count, 0);
     return true;
 }
 
@@ -740,6 +742,7 @@ static void rx_complete(struct tasvir_node *n, struct tasvir__area *a)
     rx->ready_ver = rx->cur_ver;
     rx->ready_pub = rx->cur_pub;
     tasvir__stat_add(&n->st.versions_rx_complete, 1);
+    tasvir__trace(n, TASVIR_TRACE_RX_COMPLETE, a, rx->cur_ver, n->ident.node_id, 0, 0);
     tasvir__isync_due_changed(n);
 }
 

@@ -414,6 +414,26 @@ static inline uint64_t tasvir__now(const struct tasvir_node *n)
     return n->be.ops->now_ns(n->be.ctx);
 }
 
+/* Report a step of a version's way to the trace sink, if there is one.  ns 0: read the
+ * clock now. */
+static inline void tasvir__trace(const struct tasvir_node *n, int event,
+                                 const struct tasvir__area *a, uint64_t version, uint16_t peer,
+                                 uint64_t aux, uint64_t ns)
+{
+    if (__builtin_expect(!n->conf.trace_fn, 1))
+        return;
+    struct tasvir_trace_rec r = {
+        .ns = ns ? ns : tasvir__now(n),
+        .version = version,
+        .aux = aux,
+        .area_id = a->id,
+        .owner = a->owner_node,
+        .peer = peer,
+        .event = (uint8_t)event,
+    };
+    n->conf.trace_fn(n->conf.trace_arg, &r);
+}
+
 static inline void tasvir__kick(const struct tasvir_node *n, enum tasvir_kick what)
 {
     if (n->be.ops->kick)

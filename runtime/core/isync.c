@@ -360,11 +360,15 @@ static void finalize(struct tasvir_node *n, uint64_t seq)
             rx->ready = false;
             rx->visible_ns = now;
             tasvir__stat_add(&n->st.versions_rx_published, 1);
+            tasvir__trace(n, TASVIR_TRACE_PUBLISH, a, rx->ready_ver, n->ident.node_id,
+                          n->ep_start_ns, now);
         } else if (lines) {
             uint64_t v = atomic_load_explicit(&a->version, memory_order_relaxed);
             atomic_store_explicit(&a->pub_ns, now, memory_order_relaxed);
             atomic_store_explicit(&a->version, v + 1, memory_order_release);
             tasvir__stat_add(&n->st.versions_published, 1);
+            tasvir__trace(n, TASVIR_TRACE_PUBLISH, a, v + 1, n->ident.node_id, n->ep_start_ns,
+                          now);
         }
         i = j;
     }

@@ -680,3 +680,112 @@ Test(esync, overload_postpones_rounds_and_bounds_the_delay, .timeout = 60)
     cr_assert(le(u64, seen_max_lag, 20), "the subscriber fell %lu ms behind", seen_max_lag);
     stingy_pair_destroy(&p);
 }
+
+/* ---- trace sink: the steps of every version's way, in order ---- */
+
+#define TR_MAX 65536
+struct tr_log {
+    unsigned node;
+    size_t n;
+    struct tasvir_trace_rec r[TR_MAX];
+};
+static struct tr_log g_tr[3];
+
+static void tr_sink(void *arg, const struct tasvir_trace_rec *r)
+{
+    struct tr_log *l = arg;
+    cr_assert(lt(sz, l->n, (size_t)TR_MAX));
+    l->r[l->n++] = *r;
+}
+
+static void conf_trace(struct tasvir_node_conf *c, unsigned i)
+{
+    c->hb_period_us = 1000;
+    c->addressing = g_multicast ? TASVIR_ADDR_MULTICAST : TASVIR_ADDR_UNICAST;
+    if (i < 2) { /* node 2 reads without a sink */
+        g_tr[i].node = i;
+        c->trace_fn = tr_sink;
+        c->trace_arg = &g_tr[i];
+    }
+}
+
+/* First event of a kind for (area, version, peer) in a node's log (peer UINT32_MAX: any). */
+static const struct tasvir_trace_rec *tr_find(const struct tr_log *l, int ev, uint32_t area,
+                                              uint64_t v, uint32_t peer)
+{
+    for (size_t k = 0; k < l->n; k++)
+        if (l->r[k].event == ev && l->r[k].area_id == area && l->r[k].version == v &&
+            (peer == UINT32_MAX || l->r[k].peer == peer))
+            return &l->r[k];
+    return NULL;
+}
+
+static void trace_run(int multicast)
+{
+    g_multicast = multicast;
+    struct world w;
+    w_init(&w, 3, 0, 256, 100, 1000, 6, conf_trace);
+    w_attach_all(&w, 100 * MS);
+    w.writing = true;
+    w_run(&w, 30 * MS);
+    w.writing = false;
+    cr_assert(ne(u64, w_converge(&w, 50 * MS), UINT64_MAX));
+    const struct tr_log *o = &g_tr[0], *r = &g_tr[1];
+    /* the owner traced a PUBLISH for each of its versions, in order, after its epoch began */
+    uint64_t owner_pubs = 0, last = 0;
+    for (size_t k = 0; k < o->n; k++) {
+        const struct tasvir_trace_rec *e = &o->r[k];
+        if (e->area_id != w.area_id) /* the root directory, the other nodes' areas */
+            continue;
+        cr_assert(eq(u16, e->owner, 0));
+        cr_assert(le(u64, e->ns, tasvir_node_now_ns(w.h.node[0])));
+        if (e->event == TASVIR_TRACE_PUBLISH) {
+            cr_assert(eq(u64, e->version, last + 1));
+            cr_assert(le(u64, e->aux, e->ns));
+            last = e->version;
+            owner_pubs++;
+        } else {
+            cr_assert(eq(int, e->event, TASVIR_TRACE_SENT));
+            cr_assert(ge(u32, e->aux, 1)); /* DATA frames */
+            cr_assert(eq(u16, e->peer, multicast ? 0xffff : e->peer));
+        }
+    }
+    cr_assert(eq(u64, last, tasvir_area_version(w.wa)));
+    cr_assert(gt(u64, owner_pubs, 100));
+    /* each version node 1 published: sent -> first frame -> complete -> epoch -> visible,
+     * every step at or after the one before (one clock in this world) */
+    uint64_t rx_pubs = 0, prev = 0;
+    for (size_t k = 0; k < r->n; k++) {
+        const struct tasvir_trace_rec *e = &r->r[k];
+        if (e->area_id != w.area_id)
+            continue;
+        cr_assert(eq(u16, e->peer, 1));
+        if (e->event != TASVIR_TRACE_PUBLISH)
+            continue;
+        uint64_t v = e->version;
+        cr_assert(gt(u64, v, prev));
+        prev = v;
+        rx_pubs++;
+        const struct tasvir_trace_rec *pub =
+            tr_find(o, TASVIR_TRACE_PUBLISH, w.area_id, v, UINT32_MAX);
+        const struct tasvir_trace_rec *sent =
+            tr_find(o, TASVIR_TRACE_SENT, w.area_id, v, multicast ? 0xffff : 1);
+        const struct tasvir_trace_rec *first = tr_find(r, TASVIR_TRACE_RX_FIRST, w.area_id, v, 1);
+        const struct tasvir_trace_rec *done = tr_find(r, TASVIR_TRACE_RX_COMPLETE, w.area_id, v, 1);
+        cr_assert(pub && sent && first && done, "version %" PRIu64 ": a step is missing", v);
+        cr_assert(le(u64, pub->ns, sent->ns));
+        cr_assert(le(u64, sent->ns, first->ns));
+        cr_assert(le(u64, first->ns, done->ns));
+        cr_assert(le(u64, done->ns, e->aux));
+        cr_assert(le(u64, e->aux, e->ns));
+        cr_assert(ge(u64, first->aux, 1));
+    }
+    cr_assert(eq(u64, prev, tasvir_area_version(w.wa)));
+    cr_assert(gt(u64, rx_pubs, 20));
+    cr_assert(eq(u64, w.rd[2].torn, 0)); /* the node without a sink is unaffected */
+    cr_assert(eq(u64, tasvir_area_version(w.rd[2].h), tasvir_area_version(w.wa)));
+    w_fini(&w);
+}
+
+Test(esync, trace_follows_every_version_unicast, .timeout = 60) { trace_run(0); }
+Test(esync, trace_follows_every_version_multicast, .timeout = 60) { trace_run(1); }

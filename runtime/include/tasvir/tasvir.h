@@ -154,6 +154,42 @@ enum tasvir_log_level { TASVIR_LOG_ERR = 3, TASVIR_LOG_WARN = 4, TASVIR_LOG_INFO
 /** Log sink: receives abnormal events (never results: those are counters). */
 typedef void (*tasvir_log_fn)(void *arg, int level, const char *msg);
 
+/**
+ * Steps of a version's way from its owner to a subscriber's readers, reported to the
+ * optional trace sink (tasvir_node_conf.trace_fn) so that a visibility delay can be split
+ * into where it was spent.  Times are the node's clock (backend now_ns) at the event.
+ */
+enum tasvir_trace_event {
+    /** A version became visible to this node's readers: on the owner, an internal sync
+     *  published its changes; on a subscriber, an epoch published a received version.
+     *  aux = when that epoch started. */
+    TASVIR_TRACE_PUBLISH = 1,
+    /** Owner: every frame of the version was handed to the backend (or to the node's
+     *  transmit backlog when the port was full) for `peer` (a node, or 0xffff for the
+     *  area's multicast group).  aux = DATA frames of that send. */
+    TASVIR_TRACE_SENT = 2,
+    /** Subscriber: the first frame of the version was accepted.  aux = frames expected. */
+    TASVIR_TRACE_RX_FIRST = 3,
+    /** Subscriber: the version is complete, waiting for an epoch to publish it. */
+    TASVIR_TRACE_RX_COMPLETE = 4,
+};
+
+/** One trace event (valid only during the call to the sink). */
+struct tasvir_trace_rec {
+    uint64_t ns;      /**< node clock at the event */
+    uint64_t version; /**< the owner's version number */
+    uint64_t aux;     /**< event-specific (see enum tasvir_trace_event) */
+    uint32_t area_id;
+    uint16_t owner;   /**< owner node of the area */
+    uint16_t peer;    /**< TASVIR_TRACE_SENT: destination; else this node */
+    uint8_t event;    /**< enum tasvir_trace_event */
+};
+
+/** Trace sink.  Called synchronously, on the thread that caused the event: the sync
+ *  engine (SENT, RX_*), or the thread that finished an epoch (PUBLISH), possibly at the
+ *  same time as each other: it must be thread-safe, and quick (it delays the sync). */
+typedef void (*tasvir_trace_fn)(void *arg, const struct tasvir_trace_rec *r);
+
 /** Node configuration.  Initialise with tasvir_node_conf_init() and override fields. */
 struct tasvir_node_conf {
     /** Required: the backend (clock, frames, memory, identity).  Must outlive the node. */
@@ -178,6 +214,10 @@ struct tasvir_node_conf {
     void *log_arg;
     /** Least severity passed to log_fn (default TASVIR_LOG_WARN). */
     int log_level;
+    /** Optional trace sink for the version path (NULL, the default: no tracing, no cost
+     *  beyond a test per event) and its argument. */
+    tasvir_trace_fn trace_fn;
+    void *trace_arg;
 
     /* ---- external synchronization ---- */
     /** Known members of the testbed (copied; may be empty for a single node).  More can be
