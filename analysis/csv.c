@@ -108,7 +108,9 @@ static int parse_header(struct tasvir_csv *c, struct tasvir_errbuf *e)
             char list[512] = "";
             for (size_t k = 0; k < c->nwant; k++) {
                 size_t used = strlen(list);
-                snprintf(list + used, sizeof(list) - used, "%s%s", k ? "," : "", c->want[k]);
+                if (c->want[k][0] != '?')
+                    snprintf(list + used, sizeof(list) - used, "%s%s", used ? "," : "",
+                             c->want[k]);
             }
             return tasvir_err(e, -EINVAL, "%s: empty file (expected a header line: %s)",
                               c->name, list);
@@ -128,20 +130,24 @@ static int parse_header(struct tasvir_csv *c, struct tasvir_errbuf *e)
                                    i + 1);
     for (size_t k = 0; k < c->nwant; k++) {
         size_t found = SIZE_MAX;
+        bool optional = c->want[k][0] == '?';
+        const char *name = c->want[k] + optional;
         for (size_t i = 0; i < c->ncells; i++) {
-            if (strcmp(c->cells[i], c->want[k]) != 0)
+            if (strcmp(c->cells[i], name) != 0)
                 continue;
             if (found != SIZE_MAX)
                 return tasvir_csv_fail(c, e, -EINVAL,
                                        "bad header: column '%s' appears twice (columns %zu and %zu)",
-                                       c->want[k], found + 1, i + 1);
+                                       name, found + 1, i + 1);
             found = i;
         }
-        if (found == SIZE_MAX) {
+        if (found == SIZE_MAX && !optional) {
             char list[512] = "";
             for (size_t j = 0; j < c->nwant; j++) {
                 size_t used = strlen(list);
-                snprintf(list + used, sizeof(list) - used, "%s%s", j ? "," : "", c->want[j]);
+                if (c->want[j][0] != '?')
+                    snprintf(list + used, sizeof(list) - used, "%s%s", used ? "," : "",
+                             c->want[j]);
             }
             return tasvir_csv_fail(c, e, -EINVAL,
                                    "bad header: missing column '%s' (required columns: %s)",
@@ -215,7 +221,7 @@ int tasvir_csv_next(struct tasvir_csv *c, struct tasvir_errbuf *e)
 
 const char *tasvir_csv_str(const struct tasvir_csv *c, size_t k)
 {
-    return c->cells[c->pos[k]];
+    return c->pos[k] == SIZE_MAX ? "" : c->cells[c->pos[k]]; /* an absent optional column */
 }
 
 int tasvir_csv_i64(struct tasvir_csv *c, size_t k, int64_t *v, struct tasvir_errbuf *e)
@@ -230,12 +236,12 @@ int tasvir_csv_i64(struct tasvir_csv *c, size_t k, int64_t *v, struct tasvir_err
             digits = false;
     if (!digits)
         return tasvir_csv_fail(c, e, -EINVAL, "column '%s': '%.40s' is not an integer",
-                               c->want[k], s);
+                               c->want[k] + (c->want[k][0] == '?'), s);
     errno = 0;
     long long x = strtoll(s, NULL, 10);
     if (errno == ERANGE)
         return tasvir_csv_fail(c, e, -EINVAL, "column '%s': '%.40s' is out of the 64-bit range",
-                               c->want[k], s);
+                               c->want[k] + (c->want[k][0] == '?'), s);
     *v = (int64_t)x;
     return 1;
 }

@@ -8,7 +8,8 @@
  * cell means "unknown".
  *
  * The caller names the columns it wants; the header must contain each of them exactly
- * once, in any order.  Columns the caller did not ask for are ignored (so writers may add
+ * once, in any order, except that a name written "?name" is optional: when the header
+ * lacks it, its cells read as empty.  Columns the caller did not ask for are ignored (so writers may add
  * columns without breaking older readers).  Every row must have as many cells as the
  * header.  Every error message starts with "FILE:LINE: ".
  */

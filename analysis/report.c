@@ -224,6 +224,20 @@ int tasvir_write_summary(const struct tasvir_analysis *a, FILE *f)
             }
             if (a->bootstrap > 0)
                 fprintf(f, "  ([lo, hi]: 95%% bootstrap intervals, %u replicates)\n", a->bootstrap);
+            if (r->n_vis_traced) {
+                /* where a received version's delay went (medians of each stage) */
+                fprintf(f, "  stages of received versions (ms, median; %zu traced rows",
+                        r->n_vis_traced - r->n_vis_trace_bad);
+                if (r->n_vis_trace_bad)
+                    fprintf(f, ", %zu out of order left out", r->n_vis_trace_bad);
+                fprintf(f, "):\n   ");
+                static const char *const stage[] = {"send", "wire", "receive", "ready",
+                                                    "epoch"};
+                for (int k = 0; k < 5; k++)
+                    fprintf(f, " %s %s", stage[k],
+                            ms(a->sum[i][TASVIR_METRIC_STAGE_SEND + k].p50, b1));
+                fputc('\n', f);
+            }
         } else {
             fprintf(f, "  visibility.csv: absent\n");
         }

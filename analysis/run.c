@@ -23,6 +23,11 @@ static const char *const metric_names[TASVIR_METRIC_COUNT] = {
     [TASVIR_METRIC_AGE] = "age_ns",
     [TASVIR_METRIC_LAG] = "version_lag",
     [TASVIR_METRIC_W2V] = "w2v_ns",
+    [TASVIR_METRIC_STAGE_SEND] = "stage_send_ns",
+    [TASVIR_METRIC_STAGE_WIRE] = "stage_wire_ns",
+    [TASVIR_METRIC_STAGE_RECEIVE] = "stage_receive_ns",
+    [TASVIR_METRIC_STAGE_READY] = "stage_ready_ns",
+    [TASVIR_METRIC_STAGE_EPOCH] = "stage_epoch_ns",
 };
 
 const char *tasvir_metric_name(enum tasvir_metric m)
@@ -261,10 +266,37 @@ static int load_samples(struct tasvir_run *run, struct tasvir_csv *c, struct tas
     return rc;
 }
 
-enum { V_AREA, V_OWNER, V_VERSION, V_PUB, V_NODE, V_VISIBLE, V_DELAY, V_SKIPPED, V_NCOLS };
+enum {
+    V_AREA, V_OWNER, V_VERSION, V_PUB, V_NODE, V_VISIBLE, V_DELAY, V_SKIPPED,
+    V_SENT, V_RX_FIRST, V_RX_COMPLETE, V_EPOCH_START, V_NCOLS
+};
 static const char *const visibility_cols[V_NCOLS] = {
     "area", "owner", "version", "pub_ns", "node", "visible_ns", "delay_ns", "skipped",
+    "?sent_ns", "?rx_first_ns", "?rx_complete_ns", "?epoch_start_ns",
 };
+
+/* The stage metrics of a received version whose trace columns are all set.  The owner's
+ * steps (pub, sent) are on its clock and the subscriber's (first frame .. visible) on its
+ * own, so only their order within each clock is checked; a row out of order (e.g. a
+ * trace joined across an owner's restart) is counted and left out. */
+static int push_stages(struct tasvir_run *run, const int64_t *v, const int *present)
+{
+    for (int k = V_SENT; k <= V_EPOCH_START; k++)
+        if (!present[k])
+            return 0;
+    run->n_vis_traced++;
+    if (v[V_SENT] < v[V_PUB] || v[V_RX_COMPLETE] < v[V_RX_FIRST] ||
+        v[V_EPOCH_START] < v[V_RX_COMPLETE] || v[V_VISIBLE] < v[V_EPOCH_START]) {
+        run->n_vis_trace_bad++;
+        return 0;
+    }
+    const int64_t t[] = {v[V_PUB], v[V_SENT], v[V_RX_FIRST], v[V_RX_COMPLETE],
+                         v[V_EPOCH_START], v[V_VISIBLE]};
+    for (int k = 0; k < 5; k++)
+        if (vec_push(&run->metric[TASVIR_METRIC_STAGE_SEND + k], (double)(t[k + 1] - t[k])) < 0)
+            return -ENOMEM;
+    return 0;
+}
 
 static int load_visibility(struct tasvir_run *run, struct tasvir_csv *c,
                            struct tasvir_errbuf *e)
@@ -274,7 +306,7 @@ static int load_visibility(struct tasvir_run *run, struct tasvir_csv *c,
         int64_t v[V_NCOLS];
         int present[V_NCOLS];
         for (int k = 0; k < V_NCOLS; k++) {
-            bool optional = k == V_VISIBLE || k == V_DELAY;
+            bool optional = k == V_VISIBLE || k == V_DELAY || k >= V_SENT;
             present[k] = optional ? tasvir_csv_i64(c, k, &v[k], e)
                                   : tasvir_csv_i64_req(c, k, &v[k], e);
             if (present[k] < 0)
@@ -302,7 +334,8 @@ static int load_visibility(struct tasvir_run *run, struct tasvir_csv *c,
                                    (long long)v[V_PUB]);
         if (vec_push(&run->metric[TASVIR_METRIC_VISIBILITY_ALL], (double)v[V_DELAY]) < 0 ||
             (v[V_SKIPPED] == 0 &&
-             vec_push(&run->metric[TASVIR_METRIC_VISIBILITY], (double)v[V_DELAY]) < 0))
+             (vec_push(&run->metric[TASVIR_METRIC_VISIBILITY], (double)v[V_DELAY]) < 0 ||
+              push_stages(run, v, present) < 0)))
             return tasvir_err(e, -ENOMEM, "out of memory");
     }
     return rc;

@@ -25,6 +25,13 @@ enum tasvir_metric {
     TASVIR_METRIC_AGE,        /* age_ns, samples.csv */
     TASVIR_METRIC_LAG,        /* version_lag, samples.csv */
     TASVIR_METRIC_W2V,        /* w2v_ns, samples.csv */
+    /* The stages of a received version's visibility delay (visibility.csv's trace columns,
+     * docs/data-formats.md); they add up to visibility_delay_ns where all are known. */
+    TASVIR_METRIC_STAGE_SEND,    /* stage_send_ns: owner publish -> sent to the subscriber */
+    TASVIR_METRIC_STAGE_WIRE,    /* stage_wire_ns: sent -> first frame accepted there */
+    TASVIR_METRIC_STAGE_RECEIVE, /* stage_receive_ns: first frame -> version complete */
+    TASVIR_METRIC_STAGE_READY,   /* stage_ready_ns: complete -> its publishing epoch starts */
+    TASVIR_METRIC_STAGE_EPOCH,   /* stage_epoch_ns: epoch start -> visible (barrier, copy) */
     TASVIR_METRIC_COUNT
 };
 
@@ -61,6 +68,8 @@ struct tasvir_run {
     size_t n_vis_rows;        /* rows of visibility.csv */
     size_t n_vis_skipped;     /* ... with skipped = 1 */
     size_t n_vis_never;       /* ... with an empty visible_ns (never visible in the run) */
+    size_t n_vis_traced;      /* received rows with every stage column set */
+    size_t n_vis_trace_bad;   /* ... of which out of order on one node's clock: not used */
     size_t n_versions;        /* rows of versions.csv */
     struct tasvir_counter *counters; /* summed by name, in order of first appearance */
     size_t n_counters;

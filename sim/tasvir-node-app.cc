@@ -10,6 +10,12 @@
 #include "tasvir-net-device.h"
 #include "tasvir-switch.h"
 
+// The shared module's C header (its trace buffer); no extern "C" guards of its own.
+extern "C"
+{
+#include "../experiments/workload/workload.h"
+}
+
 #include "ns3/abort.h"
 #include "ns3/enum.h"
 #include "ns3/log.h"
@@ -181,6 +187,7 @@ TasvirNodeApp::~TasvirNodeApp()
 {
     tasvir_node_destroy(m_tnode);
     tasvir_sim_port_destroy(m_port);
+    tsv_trace_free(m_trace);
 }
 
 uint64_t
@@ -241,6 +248,15 @@ TasvirNodeApp::Setup(Ptr<TasvirNetDevice> nic,
     nc.log_fn = &TasvirNodeApp::LogSink;
     nc.log_arg = this;
     nc.log_level = TASVIR_LOG_INFO;
+    // one thread (the simulator's): the buffer grows instead of dropping
+    tsv_trace_free(m_trace);
+    m_trace = tsv_trace_new(4096, true);
+    if (!m_trace)
+    {
+        return -ENOMEM;
+    }
+    nc.trace_fn = tsv_trace_sink;
+    nc.trace_arg = m_trace;
     nc.peers = peers.empty() ? nullptr : peers.data();
     nc.n_peers = peers.size();
     m_nPeers = (uint32_t)peers.size();
@@ -496,6 +512,12 @@ struct tasvir_node*
 TasvirNodeApp::GetTasvirNode() const
 {
     return m_tnode;
+}
+
+const struct tsv_trace*
+TasvirNodeApp::GetTrace() const
+{
+    return m_trace;
 }
 
 const struct tasvir_backend*

@@ -39,6 +39,8 @@
 #include <memory>
 #include <vector>
 
+struct tsv_trace; // experiments/workload/workload.h
+
 namespace ns3
 {
 
@@ -79,6 +81,8 @@ class TasvirNodeApp : public Application
 
     uint16_t GetTasvirId() const;
     struct tasvir_node* GetTasvirNode() const;
+    /** The core's trace of the version path (trace-node<N>.csv), or nullptr before Setup. */
+    const struct tsv_trace* GetTrace() const;
     const struct tasvir_backend* GetBackend() const;
     struct tasvir_sim_port* GetPort() const;
     Ptr<TasvirNetDevice> GetNic() const;
@@ -212,6 +216,7 @@ class TasvirNodeApp : public Application
     uint64_t m_traceCostNs = 0; //!< AddCallCostNs during the current call's traces
     struct tasvir_sim_port* m_port;
     struct tasvir_node* m_tnode;
+    struct tsv_trace* m_trace = nullptr; //!< the core's trace of the version path
     std::vector<struct tasvir_thread*> m_threads;
     std::unique_ptr<TasvirEngineAgent> m_engine;
     std::vector<std::unique_ptr<TasvirThreadAgent>> m_agents;

@@ -23,7 +23,7 @@ namespace ns3
 namespace
 {
 
-const char* const kKinds[] = {"versions", "visible", "samples-raw"};
+const char* const kKinds[] = {"versions", "visible", "samples-raw", "trace"};
 
 std::string
 PathOf(const std::string& dir, const char* kind, uint16_t id)
@@ -125,10 +125,18 @@ ConvertFile(const std::string& path,
     static const TimeCol kSamples[] = {{"time_ns", "node", nullptr},
                                        {"pub_ns", "owner", "version"},
                                        {"announced_pub_ns", "owner", "announced_version"}};
+    static const TimeCol kTrace[] = {{"ns", "node", nullptr},
+                                     {"epoch_start_ns", "node", nullptr}};
     const TimeCol* cols = kSamples;
     size_t ncols = 3;
     bool w2v = true;
-    if (!std::strcmp(kind, "versions"))
+    if (!std::strcmp(kind, "trace"))
+    {
+        cols = kTrace;
+        ncols = 2;
+        w2v = false;
+    }
+    else if (!std::strcmp(kind, "versions"))
     {
         cols = kVersions;
         ncols = 1;
@@ -290,6 +298,22 @@ ConvertFile(const std::string& path,
 }
 
 } // namespace
+
+bool
+TasvirSharedFilesWriteTrace(const std::string& dir,
+                            uint16_t id,
+                            const struct tsv_trace* trace,
+                            std::string* error)
+{
+    std::string p = PathOf(dir, "trace", id);
+    int rc = trace ? tsv_trace_write(trace, id, p.c_str()) : 0;
+    if (rc)
+    {
+        *error = p + ": " + std::strerror(-rc);
+        return false;
+    }
+    return true;
+}
 
 std::vector<std::string>
 TasvirSharedFilesOfNode(const std::string& dir, uint16_t id)

@@ -8,6 +8,9 @@
  *   visible-node<N>.csv      area,owner,node,version,pub_ns,visible_ns
  *   samples-raw-node<N>.csv  time_ns,node,thread,area,owner,version,pub_ns,
  *                            announced_version,announced_pub_ns,w2v_ns
+ *   trace-node<N>.csv        node,area,owner,version,event,peer,ns,epoch_start_ns,frames
+ *                            (the core's trace, written by the node app: ns and
+ *                            epoch_start_ns are the node's clock)
  * A time stamped by node X reads simulator time + offset(X) (tasvir-sim gives node clocks
  * random offsets so that their sync grids are not in phase).  ToSimTime rewrites the
  * files in simulator time: pub_ns and announced_pub_ns are the owner's clock, time_ns and
@@ -28,8 +31,19 @@
 #include <string>
 #include <vector>
 
+struct tsv_trace; // experiments/workload/workload.h
+
 namespace ns3
 {
+
+/**
+ * Write node id's trace of the version path (trace-node<N>.csv, node clock, converted with
+ * the other files) next to its workload files.  Returns false with *error.
+ */
+bool TasvirSharedFilesWriteTrace(const std::string& dir,
+                                 uint16_t id,
+                                 const struct tsv_trace* trace,
+                                 std::string* error);
 
 /** Names of the per-node files of node `id` (those that exist in dir), in kind order. */
 std::vector<std::string> TasvirSharedFilesOfNode(const std::string& dir, uint16_t id);

@@ -19,6 +19,7 @@ extern "C"
 #include <cstdlib>
 #include <cstring>
 #include <type_traits>
+#include <unistd.h>
 
 namespace ns3
 {
@@ -574,6 +575,12 @@ TasvirStepWorkload::Write(const std::string& dir, std::string* error)
             offsets.resize(id + 1, 0);
         }
         offsets[id] = m_apps[n]->GetClockOffsetNs();
+        // the core's trace goes with the shared module's files (it is joined with them)
+        if (access((dir + "/versions-node" + std::to_string(id) + ".csv").c_str(), F_OK) == 0 &&
+            !TasvirSharedFilesWriteTrace(dir, id, m_apps[n]->GetTrace(), error))
+        {
+            return false;
+        }
         for (const std::string& f : TasvirSharedFilesOfNode(dir, id))
         {
             m_files.push_back(f);

@@ -383,6 +383,8 @@ static void counters(FILE *f, const struct tnode_results *r)
     emit(&s, "worker_steps", r->worker_steps);
     emit(&s, "worker_readmitted", r->worker_readmitted);
     emit(&s, "stale_frames_dropped", r->stale_frames);
+    if (r->trace)
+        emit(&s, "trace_dropped", tsv_trace_dropped(r->trace));
     if (r->wl && r->workload->counters) {
         s.scope = "workload";
         struct tnode_counter_sink sink = {emit, &s};
@@ -416,6 +418,15 @@ int tnode_results_write(const struct tnode_results *r)
                 rc = e;
         } else {
             rc = -EIO;
+        }
+    }
+    if (r->trace && r->wl && r->workload->write_files) {
+        /* next to the workload's files, which tsv_join joins it with */
+        char path[600];
+        snprintf(path, sizeof(path), "%s/trace-node%u.csv", r->out_dir, r->node_id);
+        if ((e = tsv_trace_write(r->trace, (uint16_t)r->node_id, path))) {
+            fprintf(stderr, "tasvir-node: %s: %s\n", path, strerror(-e));
+            rc = e;
         }
     }
     if (r->node && (f = open_tmp(r->out_dir, "dump.txt", tmp, fin, sizeof(tmp)))) {

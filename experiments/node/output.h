@@ -13,6 +13,7 @@
 #include "tasvir/dpdk.h"
 #include "tasvir/tasvir.h"
 #include "workload.h"
+#include "../workload/workload.h" /* struct tsv_trace */
 
 #define TNODE_MAX_WORKERS 128
 
@@ -71,6 +72,7 @@ struct tnode_results {
     unsigned worker_lcore[TNODE_MAX_WORKERS];
     uint64_t worker_steps, worker_readmitted;
     uint64_t stale_frames; /* received before the node's first poll, dropped */
+    const struct tsv_trace *trace; /* may be NULL */
     const uint16_t *node_ids;          /* per testbed node (cfg order): */
     const uint64_t *peer_up_events;    /*   times it was seen coming up */
     const uint64_t *peer_down_events;  /*   times it was seen going down */

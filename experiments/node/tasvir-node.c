@@ -100,6 +100,7 @@ struct app {
     int link_up_at_start;
     struct tnode_gaps gaps; /* time between successive engine polls */
     uint64_t stale_frames;  /* received before the node's first poll, dropped */
+    struct tsv_trace *trace; /* the core's trace of the version path (trace-node<N>.csv) */
 };
 
 /* ---- options ------------------------------------------------------------------------ */
@@ -892,6 +893,13 @@ static int start(struct app *a)
     a->nconf.sync_ext_us = a->o.sync_ext_us;
     a->nconf.log_fn = tasvir_dpdk_log;
     a->nconf.log_level = a->o.log_level;
+    /* The version path's steps, for the stage columns of visibility.csv: a few records per
+     * version and subscriber; the buffer's pages are touched only as records arrive. */
+    a->trace = tsv_trace_new((size_t)1 << 20, false);
+    if (!a->trace)
+        return 1;
+    a->nconf.trace_fn = tsv_trace_sink;
+    a->nconf.trace_arg = a->trace;
     /* External synchronization: the testbed's members, its root, addressing and MTU. */
     a->peers = calloc(c->n_nodes ? c->n_nodes : 1, sizeof(*a->peers));
     if (!a->peers)
@@ -1080,6 +1088,7 @@ int main(int argc, char **argv)
         res.worker_readmitted += a->w[i].readmitted;
     }
     res.stale_frames = a->stale_frames;
+    res.trace = a->trace;
     res.exit_status = status;
     if (tnode_results_write(&res) != 0 && status == 0)
         status = 1;
@@ -1089,6 +1098,8 @@ int main(int argc, char **argv)
         fflush(stdout);
     }
     tasvir_node_destroy(a->node);
+    tsv_trace_free(a->trace);
+    a->trace = NULL;
 port_down:
     if (a->port) {
         /* net_memif (DPDK 22.11) handles a peer's hang-up in EAL's interrupt thread, which

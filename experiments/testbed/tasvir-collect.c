@@ -265,6 +265,29 @@ static int load_incarnation(struct incs *x, const char *path, unsigned owner)
     return rc;
 }
 
+/* Copy a file as it is. */
+static int copy_plain(const char *from, const char *to)
+{
+    FILE *in = fopen(from, "r");
+    if (!in)
+        return fail("%s: %s", from, strerror(errno));
+    FILE *out = fopen(to, "w");
+    if (!out) {
+        fclose(in);
+        return fail("%s: %s", to, strerror(errno));
+    }
+    char buf[65536];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof(buf), in)) > 0)
+        if (fwrite(buf, 1, n, out) != n)
+            break;
+    int bad = ferror(in) || ferror(out);
+    fclose(in);
+    if (fclose(out) || bad)
+        return fail("%s: copy failed", to);
+    return 0;
+}
+
 /* Copy one node file, renumbering rows of restarted owners' new incarnations.  kind: 0
  * versions (own_restart: this file is a new incarnation's), 1 visible, 2 samples-raw. */
 static int copy_file(const char *from, const char *to, int kind, int own_restart,
@@ -625,6 +648,14 @@ int main(int argc, char **argv)
             rc = copy_file(p, q, k, l->restart, &incs, warm_end_ns);
         }
         with_files += have == 3;
+        /* the core's trace (the stage columns of visibility.csv): its versions are the
+         * owners' own numbers, so it is joined only when no owner restarted (the rows of
+         * a new incarnation are renumbered above) */
+        (void)fmt(p, sizeof(p), "%s/%s/trace-node%u.csv", run, l->dir, l->node);
+        if (!rc && have == 3 && !incs.n && !l->restart && access(p, F_OK) == 0) {
+            (void)fmt(q, sizeof(q), "%s/trace-node%u.csv", out, l->node);
+            rc = copy_plain(p, q);
+        }
     }
     if (!rc && !ref)
         rc = fail("%s: no node wrote a manifest.json (did every node fail?)", run);

@@ -8,6 +8,7 @@
 #include <inttypes.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -289,6 +290,95 @@ void tsv_probe_sample(struct tsv_probe *p, uint64_t now_ns, const struct tsv_out
     fputc('\n', o->samples);
 }
 
+/* ---- trace of the version path ---- */
+
+struct tsv_trace {
+    struct tasvir_trace_rec *r;
+    size_t cap;
+    _Atomic size_t n; /* records claimed; beyond cap they were dropped */
+    bool grow;
+};
+
+struct tsv_trace *tsv_trace_new(size_t cap, bool grow)
+{
+    struct tsv_trace *t = calloc(1, sizeof(*t));
+    if (!t)
+        return NULL;
+    t->cap = cap ? cap : 1;
+    t->r = malloc(t->cap * sizeof(*t->r));
+    if (!t->r) {
+        free(t);
+        return NULL;
+    }
+    atomic_init(&t->n, 0);
+    t->grow = grow;
+    return t;
+}
+
+void tsv_trace_free(struct tsv_trace *t)
+{
+    if (t) {
+        free(t->r);
+        free(t);
+    }
+}
+
+void tsv_trace_sink(void *arg, const struct tasvir_trace_rec *r)
+{
+    struct tsv_trace *t = arg;
+    if (t->grow) {
+        size_t n = atomic_load_explicit(&t->n, memory_order_relaxed);
+        if (n == t->cap) {
+            struct tasvir_trace_rec *x = realloc(t->r, 2 * t->cap * sizeof(*x));
+            if (!x) {
+                atomic_store_explicit(&t->n, n + 1, memory_order_relaxed);
+                t->grow = false; /* out of memory: count from now on */
+                return;
+            }
+            t->r = x;
+            t->cap *= 2;
+        }
+        t->r[n] = *r;
+        atomic_store_explicit(&t->n, n + 1, memory_order_relaxed);
+        return;
+    }
+    size_t i = atomic_fetch_add_explicit(&t->n, 1, memory_order_relaxed);
+    if (i < t->cap)
+        t->r[i] = *r;
+}
+
+uint64_t tsv_trace_dropped(const struct tsv_trace *t)
+{
+    size_t n = atomic_load_explicit(&((struct tsv_trace *)t)->n, memory_order_relaxed);
+    return n > t->cap ? n - t->cap : 0;
+}
+
+int tsv_trace_write(const struct tsv_trace *t, uint16_t node, const char *path)
+{
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return -errno;
+    size_t n = atomic_load_explicit(&((struct tsv_trace *)t)->n, memory_order_acquire);
+    if (n > t->cap)
+        n = t->cap;
+    fprintf(f, "node,area,owner,version,event,peer,ns,epoch_start_ns,frames\n");
+    for (size_t i = 0; i < n; i++) {
+        const struct tasvir_trace_rec *r = &t->r[i];
+        fprintf(f, "%u,%" PRIu32 ",%u,%" PRIu64 ",%u,%u,%" PRIu64 ",", node, r->area_id,
+                r->owner, r->version, r->event, r->peer, r->ns);
+        if (r->event == TASVIR_TRACE_PUBLISH)
+            fprintf(f, "%" PRIu64 ",\n", r->aux);
+        else if (r->event == TASVIR_TRACE_SENT || r->event == TASVIR_TRACE_RX_FIRST)
+            fprintf(f, ",%" PRIu64 "\n", r->aux);
+        else
+            fputs(",\n", f);
+    }
+    int rc = ferror(f) ? -EIO : 0;
+    if (fclose(f) && !rc)
+        rc = -errno;
+    return rc;
+}
+
 /* ---- join ---- */
 
 struct ver {
@@ -308,8 +398,18 @@ struct vis {
     uint64_t version, visible_ns;
 };
 
+/* a trace record, as the join needs it */
+struct trec {
+    uint32_t area;
+    uint16_t node, peer;
+    uint8_t event;
+    uint64_t version, ns, epoch_start_ns;
+};
+
 struct joinctx {
     FILE *sout; /* samples.csv being written */
+    struct trec *tr;
+    size_t ntr, captr;
     struct area_vers *areas;
     size_t nareas, capareas;
     struct vis *vis;
@@ -460,6 +560,81 @@ static int row_visible(struct joinctx *j, const uint64_t *v, const char *file, l
     return 0;
 }
 
+static int row_trace(struct joinctx *j, const uint64_t *v, const char *file, long line)
+{
+    if (v[0] > UINT16_MAX || v[1] > UINT32_MAX || v[4] < TASVIR_TRACE_PUBLISH ||
+        v[4] > TASVIR_TRACE_RX_COMPLETE || v[5] > UINT16_MAX || v[6] == UINT64_MAX ||
+        v[2] == UINT64_MAX || v[3] == UINT64_MAX)
+        return jerr(j, "%s:%ld: malformed trace row", file, line);
+    if (j->ntr == j->captr) {
+        size_t cap = j->captr ? j->captr * 2 : 4096;
+        struct trec *x = realloc(j->tr, cap * sizeof(*x));
+        if (!x)
+            return jerr(j, "out of memory");
+        j->tr = x;
+        j->captr = cap;
+    }
+    j->tr[j->ntr++] = (struct trec){(uint32_t)v[1], (uint16_t)v[0], (uint16_t)v[5],
+                                    (uint8_t)v[4], v[3], v[6], v[7]};
+    return 0;
+}
+
+static int cmp_trec(const void *a, const void *b)
+{
+    const struct trec *x = a, *y = b;
+    if (x->area != y->area)
+        return x->area < y->area ? -1 : 1;
+    if (x->node != y->node)
+        return x->node < y->node ? -1 : 1;
+    if (x->event != y->event)
+        return x->event < y->event ? -1 : 1;
+    if (x->version != y->version)
+        return x->version < y->version ? -1 : 1;
+    return x->ns < y->ns ? -1 : x->ns > y->ns;
+}
+
+/* The earliest trace record of (area, node, event, version) whose peer is `peer` or the
+ * multicast group (peer UINT32_MAX: any), or NULL. */
+static const struct trec *trace_first(const struct joinctx *j, uint32_t area, uint16_t node,
+                                      int event, uint64_t version, uint32_t peer)
+{
+    struct trec key = {.area = area, .node = node, .event = (uint8_t)event, .version = version};
+    size_t lo = 0, hi = j->ntr;
+    while (lo < hi) { /* first record not below (area, node, event, version, 0) */
+        size_t mid = (lo + hi) / 2;
+        if (cmp_trec(&j->tr[mid], &key) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    for (; lo < j->ntr; lo++) {
+        const struct trec *r = &j->tr[lo];
+        if (r->area != area || r->node != node || r->event != event || r->version != version)
+            return NULL;
+        if (peer == UINT32_MAX || r->peer == peer || r->peer == 0xffffu)
+            return r;
+    }
+    return NULL;
+}
+
+/* The stage columns of a received version's row (see tsv_join). */
+static void trace_cells(FILE *f, const struct joinctx *j, uint32_t area, uint16_t owner,
+                        uint16_t sub, uint64_t version)
+{
+    const struct trec *r[4] = {
+        trace_first(j, area, owner, TASVIR_TRACE_SENT, version, sub),
+        trace_first(j, area, sub, TASVIR_TRACE_RX_FIRST, version, UINT32_MAX),
+        trace_first(j, area, sub, TASVIR_TRACE_RX_COMPLETE, version, UINT32_MAX),
+        trace_first(j, area, sub, TASVIR_TRACE_PUBLISH, version, UINT32_MAX),
+    };
+    for (int k = 0; k < 4; k++) {
+        fputc(',', f);
+        uint64_t t = !r[k] ? UINT64_MAX : k == 3 ? r[k]->epoch_start_ns : r[k]->ns;
+        if (t != UINT64_MAX)
+            fprintf(f, "%" PRIu64, t);
+    }
+}
+
 static int cmp_vis(const void *a, const void *b)
 {
     const struct vis *x = a, *y = b;
@@ -550,16 +725,22 @@ int tsv_join(const char *dir, char *err, size_t errlen)
     if (!rc)
         rc = read_files(&j, dir, "visible", "area,owner,node,version,pub_ns,visible_ns", 6,
                         row_visible, &nvisf);
+    int ntrf = 0;
+    if (!rc)
+        rc = read_files(&j, dir, "trace", "node,area,owner,version,event,peer,ns", 9, row_trace,
+                        &ntrf);
     FILE *vo = NULL;
     if (!rc) {
         qsort(j.vis, j.nvis, sizeof(*j.vis), cmp_vis);
+        qsort(j.tr, j.ntr, sizeof(*j.tr), cmp_trec);
         snprintf(path, sizeof(path), "%s/visibility.csv", dir);
         vo = fopen(path, "w");
         if (!vo)
             rc = jerr(&j, "%s: %s", path, strerror(errno));
     }
     if (!rc) {
-        fprintf(vo, "area,owner,version,pub_ns,node,visible_ns,delay_ns,skipped\n");
+        fprintf(vo, "area,owner,version,pub_ns,node,visible_ns,delay_ns,skipped,sent_ns,"
+                    "rx_first_ns,rx_complete_ns,epoch_start_ns\n");
         for (size_t i = 0; i < j.nvis;) {
             size_t k = i;
             while (k < j.nvis && j.vis[k].area == j.vis[i].area && j.vis[k].node == j.vis[i].node)
@@ -578,14 +759,23 @@ int tsv_join(const char *dir, char *err, size_t errlen)
                         continue;
                     while (e < k && j.vis[e].version < a->v[x].version)
                         e++;
-                    if (e < k)
-                        fprintf(vo, "%u,%u,%" PRIu64 ",%" PRIu64 ",%u,%" PRIu64 ",%" PRIu64 ",%d\n",
+                    if (e < k) {
+                        bool skipped = j.vis[e].version != a->v[x].version;
+                        fprintf(vo, "%u,%u,%" PRIu64 ",%" PRIu64 ",%u,%" PRIu64 ",%" PRIu64 ",%d",
                                 a->area, a->owner, a->v[x].version, a->v[x].pub_ns, j.vis[i].node,
                                 j.vis[e].visible_ns, j.vis[e].visible_ns - a->v[x].pub_ns,
-                                j.vis[e].version != a->v[x].version);
-                    else
-                        fprintf(vo, "%u,%u,%" PRIu64 ",%" PRIu64 ",%u,,,0\n", a->area, a->owner,
-                                a->v[x].version, a->v[x].pub_ns, j.vis[i].node);
+                                skipped);
+                        if (skipped)
+                            fputs(",,,,\n", vo);
+                        else {
+                            trace_cells(vo, &j, a->area, a->owner, j.vis[i].node,
+                                        a->v[x].version);
+                            fputc('\n', vo);
+                        }
+                    } else {
+                        fprintf(vo, "%u,%u,%" PRIu64 ",%" PRIu64 ",%u,,,0,,,,\n", a->area,
+                                a->owner, a->v[x].version, a->v[x].pub_ns, j.vis[i].node);
+                    }
                 }
             }
             i = k;
@@ -607,5 +797,6 @@ int tsv_join(const char *dir, char *err, size_t errlen)
         free(j.areas[i].v);
     free(j.areas);
     free(j.vis);
+    free(j.tr);
     return rc;
 }

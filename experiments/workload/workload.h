@@ -25,6 +25,7 @@
 #define TASVIR_WORKLOAD_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -120,11 +121,38 @@ void tsv_probe_checkin(struct tsv_probe *p, uint64_t now_ns, const struct tsv_ou
 /* One sample row (at the sample rate). */
 void tsv_probe_sample(struct tsv_probe *p, uint64_t now_ns, const struct tsv_out *o);
 
+/* ---- trace of the version path ---- */
+
+/* The core's trace events (tasvir_node_conf.trace_fn) of one node, kept in memory and
+ * written at the end as trace-node<N>.csv:
+ *   node,area,owner,version,event,peer,ns,epoch_start_ns,frames
+ * event: 1 publish (epoch_start_ns set), 2 sent (peer: destination, 65535 the multicast
+ * group; frames set), 3 first frame received (frames: expected), 4 version complete.
+ * tsv_join() turns them into the stage columns of visibility.csv. */
+struct tsv_trace; /* opaque */
+
+/* A buffer of cap records (its memory is only touched as records arrive), or NULL.  grow:
+ * the sink is only ever called from one thread, so it may grow the buffer (the
+ * simulator); otherwise the sink is lock-free and records beyond cap are counted and
+ * dropped (tasvir-node). */
+struct tsv_trace *tsv_trace_new(size_t cap, bool grow);
+void tsv_trace_free(struct tsv_trace *t);
+/* The trace sink: pass as trace_fn with the struct tsv_trace as trace_arg. */
+void tsv_trace_sink(void *arg, const struct tasvir_trace_rec *r);
+/* Records dropped because the buffer was full. */
+uint64_t tsv_trace_dropped(const struct tsv_trace *t);
+/* Write the records to path (node: this node's id).  Returns 0 or -errno. */
+int tsv_trace_write(const struct tsv_trace *t, uint16_t node, const char *path);
+
 /* ---- join ---- */
 
 /* Read versions.csv, visible.csv and samples-raw.csv from dir and write visibility.csv and
  * samples.csv there.  Several files of each kind may be given as dir/<kind>*.csv (one per
- * node on hardware).  Returns 0, or -1 with a message naming the file and line in err. */
+ * node on hardware).  With trace*.csv files (tsv_trace_write), the rows of received
+ * versions (skipped = 0) get the steps of their way: sent_ns (the owner's first send of
+ * the version to that subscriber or its group), rx_first_ns, rx_complete_ns and
+ * epoch_start_ns (of the subscriber's epoch that published it); empty where unknown.
+ * Returns 0, or -1 with a message naming the file and line in err. */
 int tsv_join(const char *dir, char *err, size_t errlen);
 
 #endif
