@@ -283,6 +283,38 @@ static void expect_error(const char *what)
     cr_assert(not(eq(ptr, strstr(e.msg, what), NULL)), "message '%s' lacks '%s'", e.msg, what);
 }
 
+Test(run, stage_metrics_from_trace_columns, .init = make_dir, .fini = remove_dir)
+{
+    put("manifest.json", MANIFEST);
+    /* received rows with every stage, one with a missing stage, one out of order on the
+     * subscriber's clock (complete after its epoch started), and a skipped one */
+    put("visibility.csv", "area,owner,version,pub_ns,node,visible_ns,delay_ns,skipped,sent_ns,"
+                          "rx_first_ns,rx_complete_ns,epoch_start_ns\n"
+                          "1,0,1,100,1,400,300,0,110,150,160,200\n"
+                          "1,0,2,200,1,600,400,0,230,330,360,500\n"
+                          "1,0,3,300,1,700,400,0,,330,360,500\n"
+                          "1,0,4,400,1,800,400,0,410,450,790,500\n"
+                          "1,0,5,500,1,900,400,1,,,,\n");
+    struct tasvir_run r;
+    struct tasvir_errbuf e;
+    cr_assert(eq(int, load(&r, &e), 0), "%s", e.msg);
+    cr_assert(eq(sz, r.metric[TASVIR_METRIC_VISIBILITY].n, 4));
+    cr_assert(eq(sz, r.n_vis_traced, 3));
+    cr_assert(eq(sz, r.n_vis_trace_bad, 1));
+    static const double want[5][2] = {{10, 30}, {40, 100}, {10, 30}, {40, 140}, {200, 100}};
+    for (int k = 0; k < 5; k++) {
+        const struct tasvir_vec *v = &r.metric[TASVIR_METRIC_STAGE_SEND + k];
+        cr_assert(eq(sz, v->n, 2), "%s", tasvir_metric_name(TASVIR_METRIC_STAGE_SEND + k));
+        cr_assert(eq(dbl, v->v[0], want[k][0]));
+        cr_assert(eq(dbl, v->v[1], want[k][1]));
+    }
+    tasvir_run_free(&r);
+    /* a stage column that is not an integer is named */
+    put("visibility.csv", "area,owner,version,pub_ns,node,visible_ns,delay_ns,skipped,"
+                          "sent_ns\n1,0,1,100,1,400,300,0,x\n");
+    expect_error("visibility.csv:2: column 'sent_ns': 'x' is not an integer");
+}
+
 Test(run, visibility_delay_must_equal_visible_minus_pub, .init = make_dir, .fini = remove_dir)
 {
     put("manifest.json", MANIFEST);

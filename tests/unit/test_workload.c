@@ -17,10 +17,15 @@
 #define US 1000ull
 #define MS 1000000ull
 
+static struct tsv_trace *g_trace[2]; /* per node (Criterion forks per test) */
+
 static void conf(struct tasvir_node_conf *c, unsigned i)
 {
-    (void)i;
     c->hb_period_us = 1000;
+    if (i < 2 && g_trace[i]) {
+        c->trace_fn = tsv_trace_sink;
+        c->trace_arg = g_trace[i];
+    }
 }
 
 static int count_lines(const char *path)
@@ -40,6 +45,9 @@ Test(workload, end_to_end_files_and_join, .timeout = 60)
     char dir[] = "/tmp/tasvir-wl-XXXXXX";
     cr_assert(not(eq(ptr, mkdtemp(dir), NULL)));
     struct h_net h;
+    g_trace[0] = tsv_trace_new(1 << 16, false); /* lock-free, fixed size (tasvir-node) */
+    g_trace[1] = tsv_trace_new(16, true);       /* grows (tasvir-sim) */
+    cr_assert(g_trace[0] && g_trace[1]);
     cr_assert(eq(int, h_net_create(&h, 2, 0, 7, conf), 0));
     struct tasvir_thread *t0 = h_thread(h.node[0]), *t1 = h_thread(h.node[1]);
     struct tasvir_area *a = h_area(t0, "wl", 256 * 64, 100);
@@ -96,6 +104,14 @@ Test(workload, end_to_end_files_and_join, .timeout = 60)
     cr_assert(eq(u64, pr.torn, 0));
     cr_assert(eq(u64, pr.backwards, 0));
     cr_assert(gt(u64, pr.checks, 500));
+    cr_assert(eq(u64, tsv_trace_dropped(g_trace[0]), 0));
+    cr_assert(eq(u64, tsv_trace_dropped(g_trace[1]), 0));
+    for (int k = 0; k < 2; k++) {
+        snprintf(p, sizeof(p), "%s/trace-node%d.csv", dir, k);
+        cr_assert(eq(int, tsv_trace_write(g_trace[k], (uint16_t)k, p), 0));
+        tsv_trace_free(g_trace[k]);
+        g_trace[k] = NULL;
+    }
     char err[512] = "";
     cr_assert(eq(int, tsv_join(dir, err, sizeof(err)), 0), "join: %s", err);
     snprintf(p, sizeof(p), "%s/visibility.csv", dir);
@@ -110,9 +126,10 @@ Test(workload, end_to_end_files_and_join, .timeout = 60)
     FILE *f = fopen(p, "r");
     char line[256];
     cr_assert(not(eq(ptr, fgets(line, sizeof(line), f), NULL)));
-    cr_assert(eq(str, line, "area,owner,version,pub_ns,node,visible_ns,delay_ns,skipped\n"));
-    unsigned long area, owner, ver, pub, node, visn, delay;
-    int skipped, rows = 0, skips = 0;
+    cr_assert(eq(str, line, "area,owner,version,pub_ns,node,visible_ns,delay_ns,skipped,"
+                            "sent_ns,rx_first_ns,rx_complete_ns,epoch_start_ns\n"));
+    unsigned long area, owner, ver, pub, node, visn, delay, st[4];
+    int skipped, rows = 0, skips = 0, traced = 0;
     uint64_t maxd = 0;
     while (fgets(line, sizeof(line), f)) {
         if (sscanf(line, "%lu,%lu,%lu,%lu,%lu,%lu,%lu,%d", &area, &owner, &ver, &pub, &node, &visn,
@@ -121,11 +138,28 @@ Test(workload, end_to_end_files_and_join, .timeout = 60)
         rows++;
         skips += skipped;
         cr_assert(eq(u64, delay, visn - pub));
+        const char *c = line;
+        for (int k = 0; k < 8; k++)
+            c = strchr(c, ',') + 1;
+        if (skipped) {
+            cr_assert(eq(str, (char *)c, ",,,\n"), "a skipped version has no stages: %s", line);
+            continue;
+        }
+        cr_assert(eq(int, sscanf(c, "%lu,%lu,%lu,%lu", &st[0], &st[1], &st[2], &st[3]), 4),
+                  "stages of a received version: %s", line);
+        traced++;
+        cr_assert(le(u64, pub, st[0]));
+        cr_assert(le(u64, st[0], st[1]));
+        cr_assert(le(u64, st[1], st[2]));
+        cr_assert(le(u64, st[2], st[3]));
+        cr_assert(le(u64, st[3], visn));
         if (delay > maxd)
             maxd = delay;
     }
     fclose(f);
     cr_log_info("rows %d skipped %d max delay %lu us", rows, skips, maxd / 1000);
+    cr_assert(gt(int, traced, 100));
+    cr_assert(eq(int, traced, rows - skips));
     cr_assert(gt(int, skips, rows / 2), "ext 1 ms, int 100 us: most versions are skipped");
     /* owner int 0.1 + ext 1 + reader int 0.1 ms + a step or two */
     cr_assert(le(u64, maxd, 1300 * US));
@@ -203,4 +237,35 @@ Test(workload, schedules_keep_rate)
     cr_assert(eq(int, tsv_join("/nonexistent-dir", err, sizeof(err)), -1));
     cr_assert(not(eq(ptr, strstr(err, "/nonexistent-dir"), NULL)));
     h_net_destroy(&h);
+}
+
+Test(workload, trace_buffer_drops_when_full_and_grows_when_allowed)
+{
+    struct tasvir_trace_rec r = {.ns = 5, .version = 2, .aux = 7, .area_id = 3, .owner = 1,
+                                 .peer = 0xffff, .event = TASVIR_TRACE_SENT};
+    struct tsv_trace *fixed = tsv_trace_new(2, false), *grow = tsv_trace_new(1, true);
+    cr_assert(fixed && grow);
+    for (int k = 0; k < 5; k++) {
+        tsv_trace_sink(fixed, &r);
+        tsv_trace_sink(grow, &r);
+    }
+    cr_assert(eq(u64, tsv_trace_dropped(fixed), 3));
+    cr_assert(eq(u64, tsv_trace_dropped(grow), 0));
+    char dir[] = "/tmp/tasvir-tr-XXXXXX", p[256], line[128];
+    cr_assert(not(eq(ptr, mkdtemp(dir), NULL)));
+    snprintf(p, sizeof(p), "%s/trace-node1.csv", dir);
+    cr_assert(eq(int, tsv_trace_write(fixed, 1, p), 0));
+    cr_assert(eq(int, count_lines(p), 3));
+    FILE *f = fopen(p, "r");
+    cr_assert(fgets(line, sizeof(line), f) && fgets(line, sizeof(line), f));
+    cr_assert(eq(str, line, "1,3,1,2,2,65535,5,,7\n"));
+    fclose(f);
+    unlink(p);
+    cr_assert(eq(int, tsv_trace_write(grow, 1, p), 0));
+    cr_assert(eq(int, count_lines(p), 6));
+    unlink(p);
+    cr_assert(eq(int, tsv_trace_write(grow, 1, "/nonexistent-dir/t.csv"), -ENOENT));
+    rmdir(dir);
+    tsv_trace_free(fixed);
+    tsv_trace_free(grow);
 }
