@@ -66,8 +66,11 @@ static void usage(FILE *f)
         "Metrics (DESIGN.md section 6): visibility_delay_all_ns (all visible rows of\n"
         "visibility.csv: the summary and plots by default), visibility_delay_ns (rows with\n"
         "skipped = 0), age_ns,\n"
-        "version_lag and w2v_ns (samples.csv).  Quantiles use linear interpolation between\n"
-        "order statistics (GSL, Hyndman-Fan type 7).\n"
+        "version_lag and w2v_ns (samples.csv); with the trace columns of visibility.csv, the\n"
+        "stages of a received version's delay: stage_send_ns, stage_wire_ns,\n"
+        "stage_receive_ns, stage_ready_ns, stage_epoch_ns (docs/data-formats.md).\n"
+        "Quantiles use linear interpolation between order statistics (GSL, Hyndman-Fan\n"
+        "type 7).\n"
         "\n"
         "Exit status: 0 success, 1 failure (unreadable or malformed input, I/O, gnuplot),\n"
         "2 usage error.\n");

@@ -41,7 +41,7 @@ TasvirEngineAgent::TasvirEngineAgent(TasvirNodeApp* app)
 }
 
 void
-TasvirEngineAgent::WakeAt(uint64_t atNs)
+TasvirEngineAgent::WakeAt(uint64_t atNs, bool timer)
 {
     if (m_stopped)
     {
@@ -60,6 +60,7 @@ TasvirEngineAgent::WakeAt(uint64_t atNs)
         m_event.Cancel();
     }
     m_eventAt = atNs;
+    m_eventTimer = timer;
     m_event = Simulator::Schedule(At(atNs), &TasvirEngineAgent::DoPoll, this);
 }
 
@@ -68,12 +69,13 @@ TasvirEngineAgent::DoPoll()
 {
     uint64_t now = TasvirNodeApp::NowNs();
     uint64_t runAt;
-    if (!m_app->AcquireCpu(this, now, &runAt))
+    if (!m_app->AcquireCpu(this, now, &runAt, m_eventTimer))
     {
-        m_eventAt = runAt;
+        m_eventAt = runAt; // (still the same wake-up: m_eventTimer stays)
         m_event = Simulator::Schedule(At(runAt), &TasvirEngineAgent::DoPoll, this);
         return;
     }
+    m_eventTimer = false;
     m_polls++;
     struct tasvir_sim_port_stats before;
     tasvir_sim_port_stats(m_app->GetPort(), &before);
@@ -99,12 +101,12 @@ TasvirEngineAgent::DoPoll()
         uint64_t idle = m_app->GetIdlePollNs();
         if (r.rc == -EAGAIN && next != UINT64_MAX && next > now)
         {
-            WakeAt(next + m_app->DrawTimerLateNs());
+            WakeAt(next + m_app->DrawTimerLateNs(), true);
             return;
         }
         if (next == UINT64_MAX || next > now + idle)
         {
-            WakeAt(m_busyUntil + idle + m_app->DrawTimerLateNs());
+            WakeAt(m_busyUntil + idle + m_app->DrawTimerLateNs(), true);
             return;
         }
     }

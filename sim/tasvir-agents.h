@@ -57,8 +57,9 @@ class TasvirEngineAgent
 {
   public:
     explicit TasvirEngineAgent(TasvirNodeApp* app);
-    /** Poll no later than `at` (absolute ns); an earlier pending poll stays. */
-    void WakeAt(uint64_t atNs);
+    /** Poll no later than `at` (absolute ns); an earlier pending poll stays.  timer: the
+     *  wake-up is the engine's own timed sleep ending (not a kick). */
+    void WakeAt(uint64_t atNs, bool timer = false);
     void Stop();
     uint64_t GetPolls() const;
 
@@ -68,6 +69,7 @@ class TasvirEngineAgent
     TasvirNodeApp* m_app;
     EventId m_event;
     uint64_t m_eventAt;
+    bool m_eventTimer = false; //!< the pending poll is a timed sleep's end
     uint64_t m_busyUntil;
     uint64_t m_polls;
     bool m_stopped;

@@ -46,6 +46,7 @@ const KeyDef kKeys[] = {
     {"frame_decode_ns_per_kib", &TasvirCostModel::Params::frame_decode_ns_per_kib, 40.8},
     {"sleep_wake_ns", &TasvirCostModel::Params::sleep_wake_ns, 11109.9},
     {"timer_late_ns", &TasvirCostModel::Params::timer_late_ns, 33820.0},
+    {"timer_wake_ns", &TasvirCostModel::Params::timer_wake_ns, 23202.7},
     {"port_tx_ns", &TasvirCostModel::Params::port_tx_ns, 0.0},
     {"port_tx_ns_per_frame", &TasvirCostModel::Params::port_tx_ns_per_frame, 0.0},
     {"app_write_ns_per_line", &TasvirCostModel::Params::app_write_ns_per_line, 46.13},

@@ -337,7 +337,7 @@ TasvirNodeApp::GetHostCpu() const
 }
 
 bool
-TasvirNodeApp::AcquireCpu(const void* who, uint64_t nowNs, uint64_t* runAtNs)
+TasvirNodeApp::AcquireCpu(const void* who, uint64_t nowNs, uint64_t* runAtNs, bool timerWake)
 {
     TasvirHostCpu* c = m_hostCpu;
     if (!c)
@@ -394,13 +394,17 @@ TasvirNodeApp::AcquireCpu(const void* who, uint64_t nowNs, uint64_t* runAtNs)
     {
         c->waiting.pop_front();
     }
-    if (c->last == who)
+    if (c->last == who && nowNs == c->freeAt)
     {
-        c->runStart = nowNs; // a new run of the agent that had it (it slept, or its slice ended)
+        c->runStart = nowNs; // a new slice of the agent that had it: it goes on
     }
     else
     {
-        uint64_t sw = DrawSleepWakeNs();
+        // another agent, or the one that had it after sleeping (the CPU idled meanwhile:
+        // the kernel switches from its idle task to the woken thread, which costs the same)
+        // a thread its own timer woke (the engine's idle poll) costs the CPU more than one
+        // another thread kicked: the timer interrupt, and on a VM the hypervisor's exits
+        uint64_t sw = timerWake ? DrawTimerWakeNs() : DrawSleepWakeNs();
         c->last = who;
         c->runStart = nowNs + sw; // it runs once switched in
         c->freeAt = nowNs + sw;
@@ -442,6 +446,13 @@ uint64_t
 TasvirNodeApp::DrawSleepWakeNs()
 {
     return DrawAround(m_rng, m_costs->Get().sleep_wake_ns);
+}
+
+uint64_t
+TasvirNodeApp::DrawTimerWakeNs()
+{
+    double m = m_costs->Get().timer_wake_ns;
+    return m > 0 ? DrawAround(m_rng, m) : DrawSleepWakeNs();
 }
 
 uint64_t

@@ -111,8 +111,11 @@ class TasvirNodeApp : public Application
      *  when the CPU is free, no agent refused earlier is waiting for it, and `who` ran on
      *  it last (or the switch to it just ended).  Otherwise *runAtNs is when to ask again:
      *  when the CPU is free (refused agents queue, first come first served), or after the
-     *  context switch to `who`, which this call starts when `who` may have the CPU now. */
-    bool AcquireCpu(const void* who, uint64_t nowNs, uint64_t* runAtNs);
+     *  context switch to `who`, which this call starts when `who` may have the CPU now.
+     *  The switch costs sleep_wake_ns, or timer_wake_ns when `who` was woken by its own
+     *  timer (timerWake).  An agent that had the CPU last and slept meanwhile (the CPU
+     *  idled) is switched in again too. */
+    bool AcquireCpu(const void* who, uint64_t nowNs, uint64_t* runAtNs, bool timerWake = false);
     /** The action of the agent that acquired the CPU at nowNs took costNs. */
     void ReleaseCpu(uint64_t nowNs, uint64_t costNs);
     /** IdlePoll attribute in ns. */
@@ -120,6 +123,7 @@ class TasvirNodeApp : public Application
     /** Draws for sleeping threads: a wake-up latency (sleep_wake_ns) and a timed sleep's
      *  lateness (timer_late_ns), each uniform in [0.5, 1.5] x the calibrated median. */
     uint64_t DrawSleepWakeNs();
+    uint64_t DrawTimerWakeNs();
     uint64_t DrawTimerLateNs();
     /** Relax sleep: how long after a kick a sleeping agent of this node acts.  On a shared
      *  host CPU nothing here: the switch is charged when the agent gets the CPU

@@ -49,7 +49,13 @@
  *   timer_late_ns               median of how much later than asked a thread sleeping
  *                               20 us in a timed futex wait (tasvir-node's idle engine)
  *                               runs again; timer slack 1 us
- * The last two are what tasvir-sim --relax=sleep charges for nodes whose threads sleep
+ *   timer_wake_ns               the CPU such a timer wake-up occupies all in: a thread
+ *                               spinning on the first CPU runs alone, then next to a
+ *                               thread there that sleeps 20 us at a time, then alone again;
+ *                               its lost iterations, as time, per wake-up of the sleeper
+ *                               (on this VM 2-3 times sleep_wake_ns: the timer interrupt,
+ *                               both switches and the exits to the hypervisor)
+ * The last three are what tasvir-sim --relax=sleep charges for nodes whose threads sleep
  * when idle (docs/simulation.md §3); the others assume spinning threads.
  *   app_write_ns_per_line       the versioned workload's write batch (4 random lines and
  *                               its header, experiments/workload) per line written
@@ -124,6 +130,7 @@ struct cal_fig {
     double handoff;    /* bare futex hand-off: wake to running, same CPU */
     double node_barrier; /* check-in barrier of a sleeping node's epoch, one CPU */
     double timer_late; /* lateness of a 20 us timed futex wait */
+    double timer_wake; /* CPU a 20 us sleeper's wake-up takes from a spinner on its CPU */
     double port_one, port_burst; /* sendmmsg of 1 and of port_burst_n frames (--port-iface) */
     double port_burst_n;
     double app_write, app_write_lines;   /* the workload's write batch and its lines */
@@ -685,6 +692,106 @@ static double timer_lateness(unsigned reps)
     return m;
 }
 
+/* What a timer wake-up of a sleeping thread takes from the CPU it shares: a thread spinning
+ * on the first CPU (counting loop iterations) runs for `ms`, alone and then next to a
+ * thread on the same CPU that sleeps TNODE_IDLE_SLEEP_NS at a time (tasvir-node's idle
+ * engine); the spinner's lost iterations, as time, per wake-up.  This is the CPU the
+ * wake-up occupies all in (timer interrupt, switches both ways, the sleep's system call;
+ * on a virtual machine also the exits to the hypervisor), where sleep_wake_ns is the
+ * latency of a hand-off between threads that kick each other.  NAN on failure. */
+struct tw_spin {
+    _Atomic int phase; /* 0 wait, 1 spin, 2 stop */
+    _Atomic uint64_t iters;
+    int cpu;
+};
+
+static void *tw_spinner(void *arg)
+{
+    struct tw_spin *s = arg;
+    bench_pin_self(s->cpu);
+    for (;;) {
+        int ph = atomic_load_explicit(&s->phase, memory_order_acquire);
+        if (ph == 2)
+            break;
+        if (ph == 0) {
+            bench_cpu_relax();
+            continue;
+        }
+        uint64_t n = 0;
+        while (atomic_load_explicit(&s->phase, memory_order_relaxed) == 1)
+            for (unsigned k = 0; k < 256; k++, n++)
+                __asm__ volatile("" ::: "memory");
+        atomic_store_explicit(&s->iters, n, memory_order_release);
+    }
+    return NULL;
+}
+
+struct tw_sleeper {
+    _Atomic int stop;
+    uint64_t wakes;
+    int cpu;
+};
+
+static void *tw_sleeper_main(void *arg)
+{
+    struct tw_sleeper *s = arg;
+    bench_pin_self(s->cpu);
+    prctl(PR_SET_TIMERSLACK, 1000UL, 0, 0, 0);
+    while (!atomic_load_explicit(&s->stop, memory_order_acquire)) {
+        _Atomic uint32_t idle = 0;
+        tnode_futex_wait(&idle, 0, TNODE_IDLE_SLEEP_NS);
+        s->wakes++;
+    }
+    return NULL;
+}
+
+/* One spinner run of ms on the spinner's CPU: iterations per ns. */
+static double tw_rate(struct tw_spin *s, unsigned ms)
+{
+    atomic_store(&s->iters, UINT64_MAX);
+    uint64_t t0 = bench_mono_ns();
+    atomic_store_explicit(&s->phase, 1, memory_order_release);
+    while (bench_mono_ns() - t0 < (uint64_t)ms * MS)
+        usleep(1000); /* the caller sleeps on the other CPU */
+    atomic_store_explicit(&s->phase, 0, memory_order_release);
+    uint64_t t1 = bench_mono_ns(), n;
+    while ((n = atomic_load_explicit(&s->iters, memory_order_acquire)) == UINT64_MAX)
+        usleep(100);
+    return (double)n / (double)(t1 - t0);
+}
+
+static double timer_wake_cost(unsigned ms)
+{
+    if (bench_ncpus() < 2)
+        return NAN; /* the caller must time the spinner from another CPU */
+    struct tw_spin sp = {.cpu = bench_cpu(0)};
+    atomic_init(&sp.phase, 0);
+    pthread_t st, zt;
+    if (pthread_create(&st, NULL, tw_spinner, &sp))
+        return NAN;
+    bench_pin_self(bench_cpu(1));
+    double alone0 = tw_rate(&sp, ms);
+    struct tw_sleeper sl = {.cpu = bench_cpu(0)};
+    atomic_init(&sl.stop, 0);
+    double shared = NAN, res = NAN;
+    if (pthread_create(&zt, NULL, tw_sleeper_main, &sl) == 0) {
+        usleep(10000);
+        uint64_t w0 = sl.wakes, t0 = bench_mono_ns();
+        shared = tw_rate(&sp, ms);
+        uint64_t w1 = sl.wakes, t1 = bench_mono_ns();
+        atomic_store(&sl.stop, 1);
+        pthread_join(zt, NULL);
+        double alone1 = tw_rate(&sp, ms);
+        double alone = (alone0 + alone1) / 2;
+        if (w1 > w0 && alone > 0)
+            res = (1 - shared / alone) * (double)(t1 - t0) / (double)(w1 - w0);
+    }
+    atomic_store(&sp.phase, 2);
+    pthread_join(st, NULL);
+    bench_unpin_self();
+    return res;
+}
+
 /* A node shaped like tasvir-node with relax = sleep: the engine (the calling thread) and two
  * workers, all on the first CPU, sleeping on futexes between their work and woken by the
  * core's kicks; worker 0 writes one line of its 64 KiB area every millisecond, internal
@@ -947,7 +1054,9 @@ static int round_run(const struct cal_opts *o, unsigned round, struct cal_fig *f
     f->handoff = bare_handoff(o->reps_sleep);
     f->node_barrier = sleeping_node_barrier(o->sleep_node_ms);
     f->timer_late = timer_lateness(o->reps_sleep);
-    if (isnan(f->handoff) || isnan(f->timer_late) || isnan(f->node_barrier))
+    f->timer_wake = timer_wake_cost(o->sleep_node_ms);
+    if (isnan(f->handoff) || isnan(f->timer_late) || isnan(f->node_barrier) ||
+        isnan(f->timer_wake))
         return -1;
     bench_info("calibrate: round %u/%u: application work (the versioned workload)", round + 1,
                o->rounds);
@@ -978,7 +1087,7 @@ static double pos(double x)
 
 struct cal_values {
     double epoch_fixed, checkin, jitter, done_notice, poll, poll_per_peer, engine_wake;
-    double sleep_wake, timer_late;
+    double sleep_wake, timer_late, timer_wake;
     double port_tx, port_tx_per_frame; /* NAN without --port-iface */
     double scan_per_kib, copy_per_line, enc, enc_per_kib, dec, dec_per_kib;
     double app_write_per_line, app_verify_per_line;
@@ -1008,6 +1117,7 @@ static void derive(const struct cal_opts *o, const struct cal_fig *f, struct cal
      * half the barrier is what handing the CPU to a woken thread costs in a node */
     v->sleep_wake = pos(f->node_barrier / 2);
     v->timer_late = pos(f->timer_late);
+    v->timer_wake = pos(f->timer_wake);
     v->app_write_per_line = pos(f->app_write / f->app_write_lines);
     v->app_verify_per_line = pos(f->app_verify / f->app_verify_lines);
     v->port_tx = v->port_tx_per_frame = NAN;
@@ -1138,7 +1248,8 @@ static int write_file(const struct cal_opts *o, const struct cal_fig *f, const s
             "#   cache line one-way %.1f; check-in lateness p90 %.1f\n"
             "#   sleeping threads (%u repetitions): bare futex hand-off on one CPU %.1f; a %llu ns\n"
             "#   timed sleep %.1f late; check-in barrier of a sleeping node's epoch (engine and\n"
-            "#   2 workers on one CPU, %u ms) %.1f\n"
+            "#   2 workers on one CPU, %u ms) %.1f; a spinner's time lost per wake-up of a\n"
+            "#   thread sleeping %llu ns at a time on its CPU %.1f\n"
             "#   versioned workload on a %u B area: a write batch of %.0f lines %.1f, the\n"
             "#   probe's check of a new version (%.0f lines) %.1f\n",
             o->quick ? " --quick" : "", date, host, cpu, bench_ncpus(), kernel, rev, load0, load1,
@@ -1149,6 +1260,7 @@ static int write_file(const struct cal_opts *o, const struct cal_fig *f, const s
             f->epoch_copy_hi, f->frame_bytes[0], f->enc[0], f->dec[0], f->frame_bytes[1],
             f->enc[1], f->dec[1], f->notice, f->jitter, o->reps_sleep, f->handoff,
             (unsigned long long)TNODE_IDLE_SLEEP_NS, f->timer_late, o->sleep_node_ms, f->node_barrier,
+            (unsigned long long)TNODE_IDLE_SLEEP_NS, f->timer_wake,
             APP_AREA_BYTES, f->app_write_lines, f->app_write, f->app_verify_lines, f->app_verify);
     if (o->port_iface)
         fprintf(out,
@@ -1183,6 +1295,7 @@ static int write_file(const struct cal_opts *o, const struct cal_fig *f, const s
     fprintf(out, "\n# sleeping threads (tasvir-sim --relax=sleep)\n");
     fprintf(out, "sleep_wake_ns = %.1f\n", v->sleep_wake);
     fprintf(out, "timer_late_ns = %.1f\n", v->timer_late);
+    fprintf(out, "timer_wake_ns = %.1f\n", v->timer_wake);
     fprintf(out, "\n# application work (the versioned workload's writes and probe checks)\n");
     fprintf(out, "app_write_ns_per_line = %.2f\n", v->app_write_per_line);
     fprintf(out, "app_verify_ns_per_line = %.2f\n", v->app_verify_per_line);
