@@ -9,6 +9,18 @@
 # appends ",VALUE" to every net_memif vdev argument (e.g. vdev+=rsize=12).  The scripts
 # check the result with tasvir-hwconfig (a bad key or value stops them with its message).
 
+# fresh_out DIR: make DIR the campaign's output directory; one that exists and is not empty
+# is refused (exit 2): its earlier runs would be read back as this campaign's (a launch
+# refuses to write into a run directory that exists, and the script would go on with the
+# old one).
+fresh_out() {
+    if [ -d "$1" ] && [ -n "$(ls -A "$1" 2>/dev/null)" ]; then
+        echo "$PROG: --out $1 exists and is not empty: choose a new directory (its runs would be mixed into this campaign's figures)" >&2
+        exit 2
+    fi
+    mkdir -p "$1" || exit 1
+}
+
 variant_config() {
     local src=$1 dst=$2
     shift 2
