@@ -265,17 +265,24 @@ static int load_incarnation(struct incs *x, const char *path, unsigned owner)
     return rc;
 }
 
+/* Open from for reading and to for writing (both or neither). */
+static int open_pair(const char *from, const char *to, FILE **in, FILE **out)
+{
+    if (!(*in = fopen(from, "r")))
+        return fail("%s: %s", from, strerror(errno));
+    if (!(*out = fopen(to, "w"))) {
+        fclose(*in);
+        return fail("%s: %s", to, strerror(errno));
+    }
+    return 0;
+}
+
 /* Copy a file as it is. */
 static int copy_plain(const char *from, const char *to)
 {
-    FILE *in = fopen(from, "r");
-    if (!in)
-        return fail("%s: %s", from, strerror(errno));
-    FILE *out = fopen(to, "w");
-    if (!out) {
-        fclose(in);
-        return fail("%s: %s", to, strerror(errno));
-    }
+    FILE *in, *out;
+    if (open_pair(from, to, &in, &out))
+        return -1;
     char buf[65536];
     size_t n;
     while ((n = fread(buf, 1, sizeof(buf), in)) > 0)
@@ -293,14 +300,9 @@ static int copy_plain(const char *from, const char *to)
 static int copy_file(const char *from, const char *to, int kind, int own_restart,
                      struct incs *x, uint64_t warm_end_ns)
 {
-    FILE *in = fopen(from, "r");
-    if (!in)
-        return fail("%s: %s", from, strerror(errno));
-    FILE *out = fopen(to, "w");
-    if (!out) {
-        fclose(in);
-        return fail("%s: %s", to, strerror(errno));
-    }
+    FILE *in, *out;
+    if (open_pair(from, to, &in, &out))
+        return -1;
     /* columns: area, owner, version, pub, (samples) announced version and pub */
     static const int col[3][6] = {{0, 1, 2, 3, -1, -1}, {0, 1, 3, 4, -1, -1}, {3, 4, 5, 6, 7, 8}};
     char line[1024], orig[1024], *c[16];
