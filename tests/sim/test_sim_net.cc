@@ -495,3 +495,42 @@ Test(sim_net, shared_cpu_runs_to_block, .timeout = 30)
     cr_assert(t >= t0 + 1500000 && t <= t0 + 1600000, "a ran on until %lu ns", t);
     cr_assert(app->AcquireCpu(&b, t + 1, &at), "then b");
 }
+
+/* The switch to an agent costs sleep_wake_ns, or timer_wake_ns when its own timer woke it;
+ * an agent that had the CPU last pays it again once it has slept (the CPU idled), and
+ * not when it goes on at once. */
+Test(sim_net, shared_cpu_switch_costs, .timeout = 30)
+{
+    Nodes nodes(1);
+    TasvirCostModel::Params p = nodes.costs.Get();
+    p.sleep_wake_ns = 1000;
+    p.timer_wake_ns = 5000;
+    nodes.costs.Set(p);
+    TasvirHostCpu cpu;
+    Ptr<TasvirNodeApp> app = nodes.apps[0];
+    app->SetHostCpu(&cpu);
+    int a = 0;
+    uint64_t at = 0;
+    // a kicked thread: switched in for 0.5..1.5 x 1 us
+    cr_assert_not(app->AcquireCpu(&a, 0, &at));
+    cr_assert(at >= 500 && at <= 1500, "switch %lu ns", at);
+    cr_assert(app->AcquireCpu(&a, at, &at), "it runs once switched in");
+    uint64_t t = at;
+    app->ReleaseCpu(t, 100);
+    t += 100;
+    cr_assert(app->AcquireCpu(&a, t, &at), "it goes on at once: no switch");
+    app->ReleaseCpu(t, 100);
+    t += 100;
+    uint64_t switches = cpu.switches;
+    // it slept 10 us, the CPU idled: switched in again
+    t += 10000;
+    cr_assert_not(app->AcquireCpu(&a, t, &at), "after sleeping it is switched in again");
+    cr_assert(at - t >= 500 && at - t <= 1500, "switch %lu ns", at - t);
+    cr_assert(app->AcquireCpu(&a, at, &at));
+    app->ReleaseCpu(at, 100);
+    t = at + 100 + 10000;
+    // woken by its own timer: 0.5..1.5 x 5 us
+    cr_assert_not(app->AcquireCpu(&a, t, &at, true));
+    cr_assert(at - t >= 2500 && at - t <= 7500, "timer wake-up switch %lu ns", at - t);
+    cr_assert_eq(cpu.switches, switches + 2);
+}
