@@ -903,7 +903,7 @@ static double sleeping_node_barrier(unsigned run_ms)
         uint32_t seen = atomic_load_explicit(&sn.k.engine, memory_order_acquire);
         int rc = tasvir_node_poll(sn.node, &next);
         now = tasvir_node_now_ns(sn.node);
-        uint64_t sleep = tnode_engine_sleep_ns(rc, now, next); /* tasvir-node's engine */
+        uint64_t sleep = tnode_engine_sleep_ns(rc, now, next, TNODE_IDLE_SLEEP_NS); /* tasvir-node's engine */
         if (sleep)
             tnode_futex_wait(&sn.k.engine, seen, sleep);
     }

@@ -26,7 +26,8 @@
 
 #include "tasvir/backend.h"
 
-/* The idle engine sleeps this long between polls (the port must still be polled). */
+/* The idle engine sleeps this long between polls by default (the port must still be
+ * polled; a testbed file's idle_sleep_us sets it). */
 #define TNODE_IDLE_SLEEP_NS 20000ull
 /* A worker inside an epoch waits at most this long for its end before checking again. */
 #define TNODE_DONE_WAIT_NS 100000ull
@@ -64,15 +65,16 @@ static inline void tnode_wait_done(struct tnode_kicks *k)
  * After a poll that returned rc and next (the core's deadline, node clock) at now: how long
  * the engine sleeps on `engine` (0: poll again at once).  During an epoch's check-in phase
  * (-EAGAIN with a deadline ahead) until the deadline: the workers must run to check in, and
- * the last one to arrive kicks the engine; with nothing due within TNODE_IDLE_SLEEP_NS, that
+ * the last one to arrive kicks the engine; with nothing due within idle_ns, that
  * long; a nearer deadline is waited for by polling.
  */
-static inline uint64_t tnode_engine_sleep_ns(int rc, uint64_t now, uint64_t next)
+static inline uint64_t tnode_engine_sleep_ns(int rc, uint64_t now, uint64_t next,
+                                             uint64_t idle_ns)
 {
     if (rc == -EAGAIN && next > now)
         return next - now;
-    if (next > now + TNODE_IDLE_SLEEP_NS)
-        return TNODE_IDLE_SLEEP_NS;
+    if (next > now + idle_ns)
+        return idle_ns;
     return 0;
 }
 

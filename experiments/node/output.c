@@ -58,6 +58,8 @@ static json_t *params(const struct tnode_results *r)
                                                 : c->relax == 1 ? "pause"
                                                                 : "yield"));
     json_object_set_new(p, "clock", json_string(c->clock_monotonic ? "monotonic" : "tsc"));
+    if (c->relax == 2)
+        json_object_set_new(p, "idle_sleep_us", json_integer(c->idle_sleep_us));
     json_object_set_new(p, "hb_period_us", json_integer(c->hb_period_us));
     json_object_set_new(p, "down_after_hb", json_integer(c->down_after_hb));
     json_object_set_new(p, "nack_gap_us", json_integer(c->nack_gap_us));

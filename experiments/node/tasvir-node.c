@@ -501,7 +501,8 @@ static void relax(void *ctx)
 static void idle(const struct app *a)
 {
     if (a->cfg->relax == 2) {
-        struct timespec ts = {0, 20000};
+        uint64_t ns = a->cfg->idle_sleep_us * 1000ull;
+        struct timespec ts = {(time_t)(ns / 1000000000ull), (long)(ns % 1000000000ull)};
         nanosleep(&ts, NULL);
     } else if (a->cfg->relax == 0) {
         sched_yield();
@@ -663,7 +664,7 @@ static void engine_loop(struct app *a)
         /* Nothing to do before the next deadline: give shared CPUs away (kicks.h: the
          * check-in phase of an epoch until the last arrival kicks, idle 20 us at a time,
          * a nearer deadline by polling). */
-        uint64_t sleep = tnode_engine_sleep_ns(rc, now, next);
+        uint64_t sleep = tnode_engine_sleep_ns(rc, now, next, a->cfg->idle_sleep_us * 1000ull);
         if (sleep) {
             if (kicked)
                 tnode_futex_wait(&kicks.k.engine, seen, sleep);

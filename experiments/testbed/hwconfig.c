@@ -33,6 +33,7 @@ static const char *const testbed_keys[] = {
     "relax",       "epoch_window_us", "link_wait_ms", "ssh_user", "ssh_options",
     "remote_dir",  "remote_build", "nic_driver", "cpu_governor", "hugepage_size",
     "sudo",        "root_node",   "hb_period_us", "down_after_hb", "nack_gap_us",
+    "idle_sleep_us",
 };
 #define N_TB_KEYS (sizeof(testbed_keys) / sizeof(testbed_keys[0]))
 static const char *const node_keys[] = {"host", "eal", "lcores", "mac", "hugepages", "port",
@@ -674,6 +675,10 @@ static int set_testbed(struct pctx *x, int k, const char *name, const char *v)
         if (!parse_u32(v, 10, 10000000, &c->nack_gap_us))
             BAD("expected microseconds in 10..10000000", sec, name, v);
         break;
+    case 25:
+        if (!parse_u32(v, 1, 100000, &c->idle_sleep_us))
+            BAD("expected microseconds in 1..100000", sec, name, v);
+        break;
     case 20: /* sudo */
         if (!parse_bool(v, &b))
             BAD("expected yes or no", sec, name, v);
@@ -1027,6 +1032,7 @@ int tasvir_hwconfig_load(const char *path, struct tasvir_hwconfig **out, char *e
     c->mbufs = 8191;
     c->mbuf_cache = 256;
     c->epoch_window_us = 50;
+    c->idle_sleep_us = 20;
     c->link_wait_ms = 10000;
     c->root_node = -1;
     c->hb_period_us = 10000;
@@ -1203,6 +1209,8 @@ void tasvir_hwconfig_print(const struct tasvir_hwconfig *c, FILE *f)
     fprintf(f, "  node: clock %s, relax %s, epoch window %u us, link wait %u ms\n",
             c->clock_monotonic ? "monotonic" : "tsc", c->relax == 1 ? "pause" : c->relax == 2 ? "sleep" : "yield",
             c->epoch_window_us, c->link_wait_ms);
+    if (c->relax == 2)
+        fprintf(f, "  idle engine: sleeps %u us between polls\n", c->idle_sleep_us);
     if (c->topology == TASVIR_HWCONFIG_TOPO_CLUSTER)
         fprintf(f, "  cluster: ssh user %s%s, ssh options '%s', remote dir %s, build %s, "
                 "NIC driver %s, governor %s, hugepage size %s\n",

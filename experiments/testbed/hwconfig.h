@@ -65,6 +65,8 @@ struct tasvir_hwconfig {
     int clock_monotonic;      /**< clock = monotonic (default tsc) */
     int relax;                /**< relax: 0 yield (default), 1 pause, 2 sleep */
     uint32_t epoch_window_us; /**< node epoch window (default 50) */
+    uint32_t idle_sleep_us;   /**< relax = sleep: the idle engine's sleep between two polls
+                                   (default 20: TNODE_IDLE_SLEEP_NS) */
     uint32_t link_wait_ms;    /**< how long a node waits for link up (default 10000) */
     int root_node;            /**< node owning the root directory (default: lowest id);
                                    it must have a mac */

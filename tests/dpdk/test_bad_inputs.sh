@@ -127,6 +127,13 @@ expect 2 "exceed 15 characters" "$LAUNCH" --config hw-configs/local-bridge.ini -
 expect 2 "--kill soon: expected N@T or N@T+R" "$LAUNCH" --config hw-configs/local-bridge.ini --out "$OUTD/a" --kill soon --build "$BUILD"
 expect 2 "--kill: hw-configs/local-bridge.ini has no [node.9]" "$LAUNCH" --config hw-configs/local-bridge.ini --out "$OUTD/a" --kill 9@1 --build "$BUILD"
 expect 2 "--kill 1@8+5: the kill (and restart) must fall inside the 10s run" "$LAUNCH" --config hw-configs/local-bridge.ini --out "$OUTD/a" --duration 10 --kill 1@8+5 --build "$BUILD"
+
+# the figure scripts refuse an output directory holding earlier runs (they would be read
+# back as this campaign's)
+mkdir -p "$OUTD/old/hw-ext1000-1"
+for s in sim-vs-hw staleness goodput knobs; do
+    expect 2 "--out $OUTD/old exists and is not empty" "$SRC/experiments/hw/$s" --build "$BUILD" --out "$OUTD/old"
+done
 expect 2 "--kill: only for local testbeds" "$LAUNCH" --config hw-configs/example-cluster.ini --out "$OUTD/a" --kill 1@2 --dry-run --build "$BUILD"
 expect 2 "--calibrate writes a calibration file, not a run: no --out" "$LAUNCH" --config hw-configs/local-bridge.ini --calibrate --out "$OUTD/a" --dry-run --build "$BUILD"
 expect 2 "--rounds 0: expected a whole number in 1..20" "$LAUNCH" --config hw-configs/example-cluster.ini --calibrate --rounds 0 --dry-run --build "$BUILD"

@@ -67,6 +67,7 @@ Test(hwconfig, shipped_files_and_defaults)
     cr_expect(eq(int, c->addressing, TASVIR_HWCONFIG_ADDR_MULTICAST));
     cr_expect(eq(u8, c->nodes[3].mac[5], 3));
     cr_expect(eq(u32, c->nack_gap_us, 200), "default NACK gap");
+    cr_expect(eq(u32, c->idle_sleep_us, 20), "default idle sleep");
     tasvir_hwconfig_free(c);
 
     c = load_shipped("example-cluster.ini");
@@ -102,6 +103,7 @@ static const char *const bridge_text =
     "[testbed]\n"
     "name = t\n"
     "topology = bridge\n"
+    "idle_sleep_us = 75\n"
     "[node.4]\n"
     "mac = 02:00:00:00:00:04\n"
     "lcores = 0-1\n"
@@ -119,6 +121,7 @@ Test(hwconfig, eal_expansion_and_defaults)
     struct tasvir_hwconfig *c = load_text(bridge_text, err, sizeof(err), &rc);
     cr_assert(eq(int, rc, 0), "%s", err);
     cr_expect(eq(int, c->root_node, 4), "lowest node id by default");
+    cr_expect(eq(u32, c->idle_sleep_us, 75));
     const struct tasvir_hwconfig_node *n = tasvir_hwconfig_node(c, 4);
     cr_assert(not(eq(ptr, (void *)n, NULL)));
     struct tasvir_hwconfig_vars v = {"tsv77", "tsv77v4"};
@@ -148,7 +151,7 @@ Test(hwconfig, eal_expansion_and_defaults)
     struct tasvir_hwconfig_vars nov = {"tsv77", NULL};
     argc = tasvir_hwconfig_eal_argv(c, n, &nov, &a, err, sizeof(err));
     cr_expect(eq(int, argc, -EINVAL));
-    cr_expect(not(eq(ptr, strstr(err, ":10: [node.7] eal: placeholder {iface} has no value"), NULL)),
+    cr_expect(not(eq(ptr, strstr(err, ":11: [node.7] eal: placeholder {iface} has no value"), NULL)),
               "%s", err);
     tasvir_hwconfig_free(c);
 }
