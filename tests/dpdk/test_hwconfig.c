@@ -60,6 +60,7 @@ Test(hwconfig, shipped_files_and_defaults)
     cr_expect(eq(str, c->nodes[1].host, "localhost"), "local nodes default to localhost");
     cr_expect(eq(u32, c->nack_gap_us, 2000));
     cr_expect(eq(int, c->clock_monotonic, 1));
+    cr_expect(eq(u32, c->idle_sleep_us, 20), "default idle sleep");
     tasvir_hwconfig_free(c);
 
     c = load_shipped("local-bridge.ini");
@@ -67,7 +68,7 @@ Test(hwconfig, shipped_files_and_defaults)
     cr_expect(eq(int, c->addressing, TASVIR_HWCONFIG_ADDR_MULTICAST));
     cr_expect(eq(u8, c->nodes[3].mac[5], 3));
     cr_expect(eq(u32, c->nack_gap_us, 200), "default NACK gap");
-    cr_expect(eq(u32, c->idle_sleep_us, 20), "default idle sleep");
+    cr_expect(eq(u32, c->idle_sleep_us, 100), "idle_sleep_us = 100");
     tasvir_hwconfig_free(c);
 
     c = load_shipped("example-cluster.ini");
