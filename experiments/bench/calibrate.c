@@ -585,6 +585,14 @@ out:
     return res;
 }
 
+/* A thread that sleeps as tasvir-node's do: on `cpu`, with a 1 us timer slack (short sleeps
+ * must stay short). */
+static void sleeper_setup(int cpu)
+{
+    bench_pin_self(cpu);
+    prctl(PR_SET_TIMERSLACK, 1000UL, 0, 0, 0);
+}
+
 /* ---- sleeping threads: futex wake-up and timed-sleep lateness ------------------------ */
 
 
@@ -606,8 +614,7 @@ struct sleeper {
 static void *sleeper_main(void *arg)
 {
     struct sleeper *s = arg;
-    bench_pin_self(s->cpu);
-    prctl(PR_SET_TIMERSLACK, 1000UL, 0, 0, 0);
+    sleeper_setup(s->cpu);
     for (unsigned i = 0; i < s->reps;) {
         uint32_t seen = atomic_load_explicit(&s->go, memory_order_acquire);
         if (seen == i) { /* not kicked yet: sleep (bounded, so a lost wake cannot hang) */
@@ -735,8 +742,7 @@ struct tw_sleeper {
 static void *tw_sleeper_main(void *arg)
 {
     struct tw_sleeper *s = arg;
-    bench_pin_self(s->cpu);
-    prctl(PR_SET_TIMERSLACK, 1000UL, 0, 0, 0);
+    sleeper_setup(s->cpu);
     while (!atomic_load_explicit(&s->stop, memory_order_acquire)) {
         _Atomic uint32_t idle = 0;
         tnode_futex_wait(&idle, 0, TNODE_IDLE_SLEEP_NS);
@@ -825,8 +831,7 @@ static void *sn_worker_main(void *arg)
 {
     unsigned idx = (unsigned)(uintptr_t)arg;
     sn_worker = true;
-    bench_pin_self(bench_cpu(0));
-    prctl(PR_SET_TIMERSLACK, 1000UL, 0, 0, 0);
+    sleeper_setup(bench_cpu(0));
     struct tasvir_thread *t = bench_thread(sn.node);
     struct tasvir_area *a = NULL;
     if (!t || (idx == 0 && !(a = bench_area(t, "cal-sleep", 64u << 10, 1000)))) {
