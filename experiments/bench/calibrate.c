@@ -585,6 +585,8 @@ out:
     return res;
 }
 
+/* ---- sleeping threads: futex wake-up and timed-sleep lateness ------------------------ */
+
 /* A thread that sleeps as tasvir-node's do: on `cpu`, with a 1 us timer slack (short sleeps
  * must stay short). */
 static void sleeper_setup(int cpu)
@@ -592,9 +594,6 @@ static void sleeper_setup(int cpu)
     bench_pin_self(cpu);
     prctl(PR_SET_TIMERSLACK, 1000UL, 0, 0, 0);
 }
-
-/* ---- sleeping threads: futex wake-up and timed-sleep lateness ------------------------ */
-
 
 static void futex_wake_one(_Atomic uint32_t *w)
 {
