@@ -400,10 +400,10 @@ TasvirNodeApp::AcquireCpu(const void* who, uint64_t nowNs, uint64_t* runAtNs, bo
     }
     else
     {
-        // another agent, or the one that had it after sleeping (the CPU idled meanwhile:
-        // the kernel switches from its idle task to the woken thread, which costs the same)
-        // a thread its own timer woke (the engine's idle poll) costs the CPU more than one
-        // another thread kicked: the timer interrupt, and on a VM the hypervisor's exits
+        // Another agent, or the one that had it after sleeping (the CPU idled meanwhile:
+        // the kernel switches from its idle task to the woken thread, which costs the
+        // same).  A thread its own timer woke (the engine's idle poll) costs the CPU more
+        // than one another thread kicked: the timer interrupt, on a VM the exits.
         uint64_t sw = timerWake ? DrawTimerWakeNs() : DrawSleepWakeNs();
         c->last = who;
         c->runStart = nowNs + sw; // it runs once switched in
