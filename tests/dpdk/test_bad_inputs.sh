@@ -131,7 +131,9 @@ expect 2 "--kill 1@8+5: the kill (and restart) must fall inside the 10s run" "$L
 # the figure scripts refuse an output directory holding earlier runs (they would be read
 # back as this campaign's)
 mkdir -p "$OUTD/old/hw-ext1000-1"
-for s in sim-vs-hw staleness goodput knobs; do
+scripts="staleness goodput knobs"
+[ -x "$BUILD/sim/tasvir-sim" ] && scripts="$scripts sim-vs-hw" # (a build without ns-3 has none)
+for s in $scripts; do
     expect 2 "--out $OUTD/old exists and is not empty" "$SRC/experiments/hw/$s" --build "$BUILD" --out "$OUTD/old"
 done
 expect 2 "--kill: only for local testbeds" "$LAUNCH" --config hw-configs/example-cluster.ini --out "$OUTD/a" --kill 1@2 --dry-run --build "$BUILD"
