@@ -230,6 +230,11 @@ void
 TasvirThreadAgent::DoCheckin()
 {
     uint64_t now = TasvirNodeApp::NowNs();
+    if (m_pendingWorkNs)
+    {
+        m_checkinAfterWork = true; // after the preempted check-in work
+        return;
+    }
     if (now < m_busyUntil)
     {
         ScheduleCheckin(m_busyUntil);
@@ -244,8 +249,22 @@ TasvirThreadAgent::DoCheckin()
     m_calls++;
     TasvirNodeApp::CallResult r = m_app->CallService(m_thread, m_index);
     uint64_t callEnd = now + r.costNs; // kicks raised in the call act from here
-    m_busyUntil = callEnd + r.appNs;   // then the application's check-in work
-    m_app->ReleaseCpu(now, r.costNs + r.appNs);
+    // A kick wakes a thread of this node, on this CPU: on Linux (EEVDF) it mostly runs at
+    // once, inside the kicker's wake-up call (docs/testbed.md §7c); the kicker's own
+    // check-in work then waits for the CPU behind it.
+    bool preempted = m_app->GetHostCpu() && r.kicks && r.appNs > 0 && r.rc != -EAGAIN;
+    if (preempted)
+    {
+        m_busyUntil = callEnd;
+        m_pendingWorkNs = r.appNs;
+        m_app->ReleaseCpu(now, r.costNs);
+        m_app->PreemptCpu();
+    }
+    else
+    {
+        m_busyUntil = callEnd + r.appNs; // then the application's check-in work
+        m_app->ReleaseCpu(now, r.costNs + r.appNs);
+    }
     if (r.rc == -EAGAIN)
     {
         if (m_state != WAITING)
@@ -273,6 +292,39 @@ TasvirThreadAgent::DoCheckin()
         }
     }
     m_app->DispatchKicks(r.kicks, callEnd);
+    if (preempted) // (scheduled after the woken agents: they ask for the CPU first)
+    {
+        m_workEvent = Simulator::Schedule(At(callEnd), &TasvirThreadAgent::RunCheckinWork, this);
+    }
+}
+
+void
+TasvirThreadAgent::RunCheckinWork()
+{
+    if (m_stopped || !m_pendingWorkNs)
+    {
+        return;
+    }
+    uint64_t now = TasvirNodeApp::NowNs();
+    uint64_t runAt;
+    if (!m_app->AcquireCpu(this, now, &runAt))
+    {
+        m_workEvent = Simulator::Schedule(At(runAt), &TasvirThreadAgent::RunCheckinWork, this);
+        return;
+    }
+    uint64_t cost = m_pendingWorkNs;
+    m_pendingWorkNs = 0;
+    m_busyUntil = now + cost;
+    m_app->ReleaseCpu(now, cost);
+    if (m_checkinAfterWork)
+    {
+        m_checkinAfterWork = false;
+        ScheduleCheckin(m_busyUntil);
+    }
+    if (!m_tasks.empty() && !m_taskEvent.IsRunning())
+    {
+        m_taskEvent = Simulator::Schedule(At(m_busyUntil), &TasvirThreadAgent::RunTasks, this);
+    }
 }
 
 void
@@ -300,9 +352,9 @@ TasvirThreadAgent::RunTasks()
     while (!m_tasks.empty() && !m_stopped)
     {
         uint64_t now = TasvirNodeApp::NowNs();
-        if (m_state != RUNNING)
+        if (m_state != RUNNING || m_pendingWorkNs)
         {
-            return;
+            return; // (RunCheckinWork goes on with the tasks)
         }
         if (now < m_busyUntil)
         {
@@ -330,13 +382,14 @@ TasvirThreadAgent::Stop()
     m_stopped = true;
     m_checkinEvent.Cancel();
     m_taskEvent.Cancel();
+    m_workEvent.Cancel();
     m_tasks.clear();
 }
 
 bool
 TasvirThreadAgent::IsFree() const
 {
-    return m_state == RUNNING && TasvirNodeApp::NowNs() >= m_busyUntil;
+    return m_state == RUNNING && !m_pendingWorkNs && TasvirNodeApp::NowNs() >= m_busyUntil;
 }
 
 struct tasvir_thread*

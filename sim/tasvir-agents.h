@@ -114,6 +114,7 @@ class TasvirThreadAgent
     void ScheduleCheckin(uint64_t atNs);
     void DoCheckin();
     void RunTasks();
+    void RunCheckinWork();
     uint64_t NextTick(uint64_t fromNs);
 
     TasvirNodeApp* m_app;
@@ -126,6 +127,9 @@ class TasvirThreadAgent
     bool m_stopped;
     EventId m_checkinEvent;
     EventId m_taskEvent;
+    EventId m_workEvent;              //!< RunCheckinWork
+    uint64_t m_pendingWorkNs = 0;     //!< check-in work waiting for the CPU (preempted)
+    bool m_checkinAfterWork = false;  //!< a check-in came due meanwhile
     uint64_t m_busyUntil;
     uint64_t m_waitSince;
     std::deque<Task> m_tasks;

@@ -430,6 +430,15 @@ TasvirNodeApp::ReleaseCpu(uint64_t nowNs, uint64_t costNs)
     }
 }
 
+void
+TasvirNodeApp::PreemptCpu()
+{
+    if (m_hostCpu)
+    {
+        m_hostCpu->last = nullptr;
+    }
+}
+
 uint64_t
 TasvirNodeApp::GetIdlePollNs() const
 {

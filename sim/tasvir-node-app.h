@@ -118,6 +118,9 @@ class TasvirNodeApp : public Application
     bool AcquireCpu(const void* who, uint64_t nowNs, uint64_t* runAtNs, bool timerWake = false);
     /** The action of the agent that acquired the CPU at nowNs took costNs. */
     void ReleaseCpu(uint64_t nowNs, uint64_t costNs);
+    /** The agent that ran last was preempted (it kicked a thread of its CPU): it goes on
+     *  only after a switch back, behind the agents queued for the CPU. */
+    void PreemptCpu();
     /** IdlePoll attribute in ns. */
     uint64_t GetIdlePollNs() const;
     /** Draws for sleeping threads: a wake-up latency (sleep_wake_ns) and a timed sleep's
