@@ -53,6 +53,9 @@ static void usage(FILE *f)
         "\n"
         "Plots (need gnuplot; each also writes its .gp script and .dat data for editing):\n"
         "  -p, --plot              staleness-cdf.png/.pdf: CDF of visibility delay per run\n"
+        "  -S, --plot-stages       staleness-stages.png/.pdf: where a received version's delay\n"
+        "                          goes (median of each stage, stacked, per run; needs the\n"
+        "                          trace columns of visibility.csv)\n"
         "  -i, --plot-vs-interval  staleness-vs-interval.png/.pdf: median and p99 visibility\n"
         "                          delay against a manifest parameter, with the analytic bound\n"
         "      --x-param NAME      manifest params key for that x axis (default sync_ext_us)\n"
@@ -170,6 +173,7 @@ int main(int argc, char **argv)
         {"received-only", no_argument, NULL, 'R'},
         {"plot", no_argument, NULL, 'p'},
         {"plot-vs-interval", no_argument, NULL, 'i'},
+        {"plot-stages", no_argument, NULL, 'S'},
         {"x-param", required_argument, NULL, OPT_X_PARAM},
         {"x-label", required_argument, NULL, OPT_X_LABEL},
         {"logx", no_argument, NULL, OPT_LOGX},
@@ -187,7 +191,7 @@ int main(int argc, char **argv)
     size_t nin = 0;
     const char *outdir = NULL;
     unsigned long long boot = 1000, seed = 1, cdf_points = 500;
-    bool quiet = false, plot = false, plot_vs = false, all_versions = true;
+    bool quiet = false, plot = false, plot_vs = false, plot_st = false, all_versions = true;
     struct tasvir_plot_opts po = {0};
     int rc = EXIT_SUCCESS;
 
@@ -195,7 +199,7 @@ int main(int argc, char **argv)
     int c;
     /* Leading '-': operands come back in order as option 1, so RUN_DIR and --run mix;
      * then ':': a missing argument is reported as ':' rather than '?'. */
-    while ((c = getopt_long(argc, argv, "-:r:o:b:s:c:qaRpih", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "-:r:o:b:s:c:qaRpiSh", longopts, NULL)) != -1) {
         switch (c) {
         case 1:
             in[nin++] = (struct input){.dir = optarg};
@@ -249,6 +253,9 @@ int main(int argc, char **argv)
         case 'i':
             plot_vs = true;
             break;
+        case 'S':
+            plot_st = true;
+            break;
         case OPT_X_PARAM:
             if (!optarg[0]) {
                 rc = usage_error("--x-param expects a manifest params key%s", "");
@@ -300,9 +307,13 @@ int main(int argc, char **argv)
         rc = usage_error("--x-param, --x-label and --logy only apply to --plot-vs-interval%s", "");
         goto done;
     }
-    if ((po.logx || po.title || po.gnuplot) && !plot && !plot_vs) {
-        rc = usage_error("--logx, --title and --gnuplot only apply with --plot or "
-                         "--plot-vs-interval%s", "");
+    if ((po.title || po.gnuplot) && !plot && !plot_vs && !plot_st) {
+        rc = usage_error("--title and --gnuplot only apply with --plot, --plot-vs-interval "
+                         "or --plot-stages%s", "");
+        goto done;
+    }
+    if (po.logx && !plot && !plot_vs) {
+        rc = usage_error("--logx only applies to --plot or --plot-vs-interval%s", "");
         goto done;
     }
     for (size_t i = 0; i < nin; i++) {
@@ -359,6 +370,10 @@ int main(int argc, char **argv)
         goto cleanup;
     }
     if (plot_vs && tasvir_plot_vs_interval(&a, outdir, &po, stderr, &e) < 0) {
+        fprintf(stderr, "tasvir-analyze: %s\n", e.msg);
+        goto cleanup;
+    }
+    if (plot_st && tasvir_plot_stages(&a, outdir, &po, stderr, &e) < 0) {
         fprintf(stderr, "tasvir-analyze: %s\n", e.msg);
         goto cleanup;
     }

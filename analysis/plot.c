@@ -719,3 +719,84 @@ out:
     free(pts);
     return rc;
 }
+
+/* ---- where the delay goes: stage medians per run ---------------------------------- */
+
+int tasvir_plot_stages(const struct tasvir_analysis *a, const char *outdir,
+                       const struct tasvir_plot_opts *o, FILE *warn, struct tasvir_errbuf *e)
+{
+    static const char base[] = "staleness-stages";
+    static const char *const stage[5] = {"send", "wire", "receive", "ready", "epoch"};
+    FILE *dat = NULL, *gp = NULL;
+    int rc = 0;
+    if (!(dat = open_out(outdir, "staleness-stages.dat", e)))
+        return -EIO;
+    fprintf(dat, "# stages of a received version's visibility delay: median of each, per run,\n"
+                 "# written by tasvir-analyze (docs/data-formats.md; the medians of the stages\n"
+                 "# need not add up to the median delay)\n"
+                 "# columns: label send_us wire_us receive_us ready_us epoch_us delay_us\n");
+    size_t bars = 0;
+    for (size_t i = 0; i < a->nruns; i++) {
+        const struct tasvir_run *r = &a->runs[i];
+        if (a->sum[i][TASVIR_METRIC_STAGE_SEND].n == 0) {
+            if (warn)
+                fprintf(warn, "tasvir-analyze: warning: run '%s' has no stage columns (no "
+                              "trace); left out of %s.png\n", r->label, base);
+            continue;
+        }
+        fprintf(dat, "\"%s\"", r->label); /* labels hold no '"' (tasvir_label_check) */
+        for (int k = 0; k < 5; k++)
+            fprintf(dat, " %.6g", a->sum[i][TASVIR_METRIC_STAGE_SEND + k].p50 / 1e3);
+        fprintf(dat, " %.6g\n", a->sum[i][TASVIR_METRIC_VISIBILITY].p50 / 1e3);
+        bars++;
+    }
+    if (bars == 0) {
+        rc = tasvir_err(e, -EINVAL, "no run has the stage columns of visibility.csv (runs "
+                                    "record them with the core's trace: tasvir-sim, "
+                                    "tasvir-node)");
+        goto out;
+    }
+    if ((rc = close_out(dat, outdir, "staleness-stages.dat", e)) < 0) {
+        dat = NULL;
+        goto out;
+    }
+    dat = NULL;
+    if (!(gp = open_out(outdir, "staleness-stages.gp", e))) {
+        rc = -EIO;
+        goto out;
+    }
+    fprintf(gp, "# Where a received version's visibility delay goes, per run: the median of each\n"
+                "# stage stacked (docs/data-formats.md), and the median delay itself as a\n"
+                "# point.  Written by tasvir-analyze; edit and run `gnuplot %s.gp` here.\n",
+            base);
+    write_look(gp, o->title ? o->title : "Where the visibility delay goes (medians)",
+               "outside right top vertical");
+    fprintf(gp, "set style data histograms\n"
+                "set style histogram rowstacked\n"
+                "set style fill solid 0.85 border rgb '#333333'\n"
+                "set boxwidth 0.7\n"
+                "set ylabel 'median per stage (µs)'\n"
+                "set yrange [0:*]\n"
+                "set xtics rotate by -25 noenhanced\n"
+                "set grid noxtics\n");
+    write_png_terminal(gp, base);
+    fprintf(gp, "plot ");
+    for (int k = 0; k < 5; k++)
+        fprintf(gp, "%s'staleness-stages.dat' using %d%s title '%s'", k ? ", \\\n     " : "",
+                k + 2, k == 0 ? ":xtic(1)" : "", stage[k]);
+    fprintf(gp, ", \\\n     'staleness-stages.dat' using 0:7 with points pt 7 ps 1.2 lc rgb "
+                "'#000000' title 'median delay'\n");
+    write_pdf_replot(gp, base);
+    if ((rc = close_out(gp, outdir, "staleness-stages.gp", e)) < 0) {
+        gp = NULL;
+        goto out;
+    }
+    gp = NULL;
+    rc = render(outdir, base, o, warn, e);
+out:
+    if (dat)
+        fclose(dat);
+    if (gp)
+        fclose(gp);
+    return rc;
+}

@@ -12,6 +12,9 @@
  *                                           visibility delay against a manifest parameter,
  *                                           one series pair per mode (sim/hw), plus the
  *                                           analytic bound
+ *   staleness-stages.{dat,gp,png,pdf}       per run, the medians of the stages of a
+ *                                           received version's delay, stacked, and the
+ *                                           median delay
  */
 #ifndef TASVIR_ANALYSIS_PLOT_H
 #define TASVIR_ANALYSIS_PLOT_H
@@ -41,6 +44,11 @@ int tasvir_plot_cdf(const struct tasvir_analysis *a, const char *outdir,
 int tasvir_plot_vs_interval(const struct tasvir_analysis *a, const char *outdir,
                             const struct tasvir_plot_opts *o, FILE *warn,
                             struct tasvir_errbuf *e);
+
+/* Write and render staleness-stages.*.  Errors: -EINVAL (no run has stage columns), -EIO,
+ * -ENOMEM. */
+int tasvir_plot_stages(const struct tasvir_analysis *a, const char *outdir,
+                       const struct tasvir_plot_opts *o, FILE *warn, struct tasvir_errbuf *e);
 
 /* Axis label for a parameter name: "sync_ext_us" -> "sync ext (µs)".  buf holds len bytes. */
 const char *tasvir_param_label(const char *param, char *buf, size_t len);

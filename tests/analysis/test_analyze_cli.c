@@ -363,3 +363,45 @@ Test(cli, missing_gnuplot_exit_1, .init = make_tmp, .fini = remove_tmp, .timeout
     cr_assert(eq(int, access(at("o/quantiles.csv"), F_OK), 0));
     cr_assert(eq(int, access(at("o/staleness-cdf.gp"), F_OK), 0));
 }
+
+/* A run directory with the trace's stage columns, written into tmp. */
+static void write_traced_run(const char *dir)
+{
+    char p[512];
+    mkdir(dir, 0755);
+    snprintf(p, sizeof(p), "%s/manifest.json", dir);
+    FILE *f = fopen(p, "w");
+    cr_assert(not(eq(ptr, f, NULL)));
+    fputs("{\"label\": \"traced\", \"mode\": \"hw\", \"seed\": 1, \"git_rev\": \"t\",\n"
+          " \"params\": {\"sync_ext_us\": 1000}}\n", f);
+    fclose(f);
+    snprintf(p, sizeof(p), "%s/visibility.csv", dir);
+    f = fopen(p, "w");
+    cr_assert(not(eq(ptr, f, NULL)));
+    fputs("area,owner,version,pub_ns,node,visible_ns,delay_ns,skipped,sent_ns,rx_first_ns,"
+          "rx_complete_ns,epoch_start_ns\n", f);
+    /* stages 10, 40, 0, 5, 30 us, then 20, 60, 0, 5, 30 us */
+    fputs("1,0,1,1000000,1,1085000,85000,0,1010000,1050000,1050000,1055000\n"
+          "1,0,2,2000000,1,2115000,115000,0,2020000,2080000,2080000,2085000\n"
+          "1,0,3,3000000,1,3100000,100000,0,3015000,3065000,3065000,3070000\n", f);
+    fclose(f);
+}
+
+Test(cli, plot_stages, .init = make_tmp, .fini = remove_tmp, .timeout = 60)
+{
+    write_traced_run(at("traced"));
+    cr_assert(eq(int, ANALYZE("-q", "--out", at("o"), "--plot-stages", at("traced"), SIM_1), 0),
+              "%s", slurp(at("stderr"), NULL));
+    expect_png(at("o/staleness-stages.png"));
+    expect_pdf(at("o/staleness-stages.pdf"));
+    /* medians: send 15, wire 50, receive 0, ready 5, epoch 30 us; the delay 100 us */
+    expect_in_file(at("o/staleness-stages.dat"), "\"traced\" 15 50 0 5 30 100\n");
+    expect_in_file(at("o/staleness-stages.gp"), "set style histogram rowstacked");
+    /* the fixture without a trace is left out, and said so */
+    expect_in_file(at("stderr"), "run 'ext 1 ms' has no stage columns");
+    expect_in_file(at("o/summary.txt"), "send 0.015 wire 0.050 receive 0.000 ready 0.005 "
+                                        "epoch 0.030");
+    /* no run with a trace: an error naming what is missing */
+    cr_assert(eq(int, ANALYZE("-q", "--out", at("o2"), "--plot-stages", SIM_1), 1));
+    expect_in_file(at("stderr"), "no run has the stage columns of visibility.csv");
+}
