@@ -777,7 +777,8 @@ int tasvir_plot_stages(const struct tasvir_analysis *a, const char *outdir,
                 "set boxwidth 0.7\n"
                 "set ylabel 'median per stage (µs)'\n"
                 "set yrange [0:*]\n"
-                "set xtics rotate by -25 noenhanced\n"
+                "set xtics rotate by 30 right noenhanced\n"
+                "set bmargin 8\n"
                 "set grid noxtics\n");
     write_png_terminal(gp, base);
     fprintf(gp, "plot ");
