@@ -222,6 +222,17 @@ static void write_pdf_replot(FILE *f, const char *base)
             base, base);
 }
 
+/* End base.gp with the PDF replot, close it (whatever happens) and render it. */
+static int finish_script(FILE *gp, const char *outdir, const char *base,
+                         const struct tasvir_plot_opts *o, FILE *warn, struct tasvir_errbuf *e)
+{
+    char name[256];
+    snprintf(name, sizeof(name), "%s.gp", base);
+    write_pdf_replot(gp, base);
+    int rc = close_out(gp, outdir, name, e);
+    return rc < 0 ? rc : render(outdir, base, o, warn, e);
+}
+
 /* ---- CDF of visibility delay -------------------------------------------------------- */
 
 /* Legend text of a run: its label, plus the clock error bound when the manifest has a
@@ -446,13 +457,8 @@ int tasvir_plot_cdf(const struct tasvir_analysis *a, const char *outdir,
     if (any_bound)
         fprintf(gp, ", \\\n  NaN with lines lc rgb '#555555' lw 1.5 dt 3 title 'analytic bound'");
     fprintf(gp, "\n");
-    write_pdf_replot(gp, base);
-    if ((rc = close_out(gp, outdir, "staleness-cdf.gp", e)) < 0) {
-        gp = NULL;
-        goto out;
-    }
+    rc = finish_script(gp, outdir, base, o, warn, e);
     gp = NULL;
-    rc = render(outdir, base, o, warn, e);
 out:
     if (dat)
         fclose(dat);
@@ -704,13 +710,8 @@ int tasvir_plot_vs_interval(const struct tasvir_analysis *a, const char *outdir,
         fprintf(gp, ", \\\n  'staleness-vs-interval.dat' index %d using 1:2 with lines "
                     "lc rgb '#000000' lw 1.5 dt 2 title 'analytic bound'", bound_block);
     fprintf(gp, "\n");
-    write_pdf_replot(gp, base);
-    if ((rc = close_out(gp, outdir, "staleness-vs-interval.gp", e)) < 0) {
-        gp = NULL;
-        goto out;
-    }
+    rc = finish_script(gp, outdir, base, o, warn, e);
     gp = NULL;
-    rc = render(outdir, base, o, warn, e);
 out:
     if (dat)
         fclose(dat);
@@ -787,13 +788,8 @@ int tasvir_plot_stages(const struct tasvir_analysis *a, const char *outdir,
                 k + 2, k == 0 ? ":xtic(1)" : "", stage[k]);
     fprintf(gp, ", \\\n     'staleness-stages.dat' using 0:7 with points pt 7 ps 1.2 lc rgb "
                 "'#000000' title 'median delay'\n");
-    write_pdf_replot(gp, base);
-    if ((rc = close_out(gp, outdir, "staleness-stages.gp", e)) < 0) {
-        gp = NULL;
-        goto out;
-    }
+    rc = finish_script(gp, outdir, base, o, warn, e);
     gp = NULL;
-    rc = render(outdir, base, o, warn, e);
 out:
     if (dat)
         fclose(dat);
