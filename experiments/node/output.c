@@ -422,7 +422,7 @@ int tnode_results_write(const struct tnode_results *r)
             rc = -EIO;
         }
     }
-    if (r->trace && r->wl && r->workload->write_files) {
+    if (r->trace && r->wl) {
         /* next to the workload's files, which tsv_join joins it with */
         char path[600];
         snprintf(path, sizeof(path), "%s/trace-node%u.csv", r->out_dir, r->node_id);

@@ -662,7 +662,7 @@ static void engine_loop(struct app *a)
             check_at = now + 1000000; /* 1 ms */
         }
         /* Nothing to do before the next deadline: give shared CPUs away (kicks.h: the
-         * check-in phase of an epoch until the last arrival kicks, idle 20 us at a time,
+         * check-in phase of an epoch until the last arrival kicks, idle idle_sleep_us at a time,
          * a nearer deadline by polling). */
         uint64_t sleep = tnode_engine_sleep_ns(rc, now, next, a->cfg->idle_sleep_us * 1000ull);
         if (sleep) {
@@ -894,13 +894,16 @@ static int start(struct app *a)
     a->nconf.sync_ext_us = a->o.sync_ext_us;
     a->nconf.log_fn = tasvir_dpdk_log;
     a->nconf.log_level = a->o.log_level;
-    /* The version path's steps, for the stage columns of visibility.csv: a few records per
+    /* The version path's steps, for the stage columns of visibility.csv (joined with the
+     * workload's files, so only for a workload that writes them): a few records per
      * version and subscriber; the buffer's pages are touched only as records arrive. */
-    a->trace = tsv_trace_new((size_t)1 << 20, false);
-    if (!a->trace)
-        return 1;
-    a->nconf.trace_fn = tsv_trace_sink;
-    a->nconf.trace_arg = a->trace;
+    if (a->wl_ops->write_files) {
+        a->trace = tsv_trace_new((size_t)1 << 20, false);
+        if (!a->trace)
+            return 1;
+        a->nconf.trace_fn = tsv_trace_sink;
+        a->nconf.trace_arg = a->trace;
+    }
     /* External synchronization: the testbed's members, its root, addressing and MTU. */
     a->peers = calloc(c->n_nodes ? c->n_nodes : 1, sizeof(*a->peers));
     if (!a->peers)
