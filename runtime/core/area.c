@@ -3,7 +3,7 @@
  * interval changes, and the slow paths of tasvir_log.
  *
  * An area (struct tasvir__area) exists once per node; handles (struct tasvir_area) are
- * per attachment.  The owner's handle carries the writer copy and the dirty bitmap in its
+ * per attachment.  The owner's handle carries the writer copy and the dirty log in its
  * hot prefix so that tasvir_log() inlines; reader handles carry none, so logging through
  * them fails.  Destroyed areas are unlinked from the name table at once and reclaimed by
  * the engine between epochs (tasvir__area_reap); their handles are kept, marked dead, so
@@ -110,6 +110,16 @@ static void kill_handle(struct tasvir_node *n, struct tasvir_area *h)
     }
 }
 
+/* Zeroed memory of len bytes (a multiple of 64), 64-byte aligned: dirty-log words and
+ * summary blocks are read as whole cache lines.  Freed with free(). */
+static void *zalloc64(uint64_t len)
+{
+    void *p = aligned_alloc(64, len ? len : 64);
+    if (p)
+        memset(p, 0, len ? len : 64);
+    return p;
+}
+
 void tasvir__area_free(struct tasvir_node *n, struct tasvir__area *a)
 {
     const struct tasvir_backend_ops *ops = n->be.ops;
@@ -173,8 +183,8 @@ struct tasvir__area *tasvir__area_new(struct tasvir_node *n, const char *name, u
     const struct tasvir_backend_ops *ops = n->be.ops;
     a->wcopy = ops->mem_alloc(n->be.ctx, a->copy_bytes, align);
     a->rcopy = ops->mem_alloc(n->be.ctx, a->copy_bytes, align);
-    a->log = calloc(a->nwords, sizeof(uint64_t));
-    a->sum = calloc(tasvir__sum_words(a->nwords), sizeof(uint64_t));
+    a->log = zalloc64(a->nwords * TASVIR__WORD_LINES);
+    a->sum = zalloc64(tasvir__sum_bytes(a->nwords));
     a->sticky = calloc((a->nwords + 63) / 64, sizeof(uint64_t));
     if (!a->wcopy || !a->rcopy || !a->log || !a->sum || !a->sticky) {
         tasvir__area_free(n, a);
@@ -476,26 +486,25 @@ int tasvir_area_get_sync(const struct tasvir_area *h, uint64_t *sync_int_us, uin
     return 0;
 }
 
-/* Mark lines [first, last] dirty in a bitmap and its summary. */
-static void set_bits(uint64_t *log, uint64_t *sum, uint64_t first, uint64_t last)
+/* Mark lines [first, last] dirty in a dirty map and its summary, storing only where a
+ * byte is still clear (8 lines at a time in the middle of a range). */
+static void set_lines(uint8_t *log, uint8_t *sum, uint64_t first, uint64_t last)
 {
-    uint64_t wf = first >> 6, wl = last >> 6;
-    uint64_t mf = ~(uint64_t)0 << (first & 63);
-    uint64_t ml = ~(uint64_t)0 >> (63 - (last & 63));
-    if (wf == wl) {
-        uint64_t m = mf & ml;
-        if ((log[wf] & m) != m)
-            log[wf] |= m;
-    } else {
-        if ((log[wf] & mf) != mf)
-            log[wf] |= mf;
-        for (uint64_t w = wf + 1; w < wl; w++)
-            if (log[w] != ~(uint64_t)0)
-                log[w] = ~(uint64_t)0;
-        if ((log[wl] & ml) != ml)
-            log[wl] |= ml;
+    const uint64_t ones = 0x0101010101010101ull;
+    uint64_t l = first;
+    for (; l <= last && (l & 7); l++)
+        if (!log[l])
+            log[l] = 1;
+    for (; l + 7 <= last; l += 8) {
+        uint64_t x;
+        memcpy(&x, log + l, sizeof(x));
+        if (x != ones)
+            memcpy(log + l, &ones, sizeof(ones));
     }
-    tasvir__sum_mark(sum, wf, wl);
+    for (; l <= last; l++)
+        if (!log[l])
+            log[l] = 1;
+    tasvir__sum_mark(sum, first >> 6, last >> 6);
 }
 
 static int log_bad(struct tasvir_area *h)
@@ -521,14 +530,14 @@ int tasvir__log_slow(struct tasvir_area *h, const void *addr, size_t len)
     if (off > wlen || len > wlen - off)
         return log_bad(h);
     if (len)
-        set_bits(h->hot.log, h->hot.sum, off >> 6, (off + len - 1) >> 6);
+        set_lines(h->hot.log, h->hot.sum, off >> 6, (off + len - 1) >> 6);
     return 0;
 }
 
 void tasvir__log_lines(struct tasvir__area *a, uint64_t off, uint64_t len)
 {
     if (len)
-        set_bits(a->log, a->sum, off >> 6, (off + len - 1) >> 6);
+        set_lines(a->log, a->sum, off >> 6, (off + len - 1) >> 6);
 }
 
 int tasvir_log_checked(struct tasvir_thread *t, struct tasvir_area *h, const void *addr,

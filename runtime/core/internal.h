@@ -18,7 +18,7 @@
  *    the engine when no epoch is in progress.  Everything the engine prepares for an epoch
  *    (chunk list, expected count, counted_seq of threads) is written before the release
  *    store that publishes the new seq; threads read it after an acquire load of ctl.
- *  - Dirty bitmaps and writer copies are written by owner threads between check-ins and
+ *  - Dirty logs and writer copies are written by owner threads between check-ins and
  *    read/cleared by copiers during the COPY phase; the arrival CAS chain orders the two.
  *  - Fields marked "engine" are touched only by the thread running tasvir_node_poll().
  */
@@ -29,6 +29,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "tasvir/backend.h"
 #include "tasvir/tasvir.h"
@@ -147,12 +148,14 @@ struct tasvir__area {
     uint32_t id;
     uint64_t len;    /* as created */
     uint64_t nlines; /* len rounded up to lines */
-    uint64_t nwords; /* bitmap words (64 lines each) */
+    uint64_t nwords; /* log words: groups of 64 lines (a 64-bit mask in the engine) */
     uint8_t *wcopy;  /* writer copy (owner) */
     uint8_t *rcopy;  /* reader copy: the published snapshot */
-    uint64_t *log;   /* dirty bitmap of wcopy, nwords words */
-    uint64_t *sum;   /* summary of log: bit g set whenever a bit of words [8g, 8g+8) may be
-                      * set (TASVIR__GROUP_WORDS); cleared with them by the copy */
+    uint8_t *log;    /* dirty map of wcopy: byte i is 1 when line i changed (0 otherwise);
+                      * nwords * 64 bytes, 64-byte aligned: word w is bytes [64w, 64w+64) */
+    uint8_t *sum;    /* summary of log: byte g is 1 whenever a byte of words [8g, 8g+8)
+                      * may be set (TASVIR__GROUP_WORDS); cleared with them by the copy;
+                      * tasvir__sum_bytes(nwords) bytes, 64-byte aligned */
     uint64_t *sticky; /* bit w set: log word w was left set by the last epoch (a dense word,
                        * isync.c), so its lines are compared, not just copied; copiers only */
     uint64_t copy_bytes; /* allocated bytes of each copy (nlines * 64) */
@@ -388,18 +391,38 @@ bool tasvir__peer_mac(struct tasvir_node *n, uint16_t node, uint8_t mac[6]);
 void tasvir__log(const struct tasvir_node *n, int level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-/* Summary bitmap words for an area of nwords log words. */
-static inline uint64_t tasvir__sum_words(uint64_t nwords)
+/* Summary bytes for an area of nwords log words: one per group, rounded up to whole
+ * 64-byte blocks (a block: 64 groups, read as one mask by the copy's scan). */
+static inline uint64_t tasvir__sum_bytes(uint64_t nwords)
 {
     uint64_t groups = (nwords + TASVIR__GROUP_WORDS - 1) / TASVIR__GROUP_WORDS;
-    return (groups + 63) / 64;
+    return (groups + 63) / 64 * 64;
 }
 
-/* Set the summary bits of log words [wf, wl]. */
-static inline void tasvir__sum_mark(uint64_t *sum, uint64_t wf, uint64_t wl)
+/* Set the summary bytes of log words [wf, wl]. */
+static inline void tasvir__sum_mark(uint8_t *sum, uint64_t wf, uint64_t wl)
 {
     for (uint64_t g = wf / TASVIR__GROUP_WORDS; g <= wl / TASVIR__GROUP_WORDS; g++)
-        sum[g >> 6] |= (uint64_t)1 << (g & 63);
+        if (!sum[g])
+            sum[g] = 1;
+}
+
+/* The 64 bytes at p (each 0 or 1: a dirty-log word or a summary block) as a mask: bit i is
+ * byte i.  Per 8 bytes, one multiply gathers the low bit of each byte into the top byte. */
+static inline uint64_t tasvir__mask64(const uint8_t *p)
+{
+    uint64_t m = 0;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    for (unsigned k = 0; k < 8; k++) {
+        uint64_t x;
+        memcpy(&x, p + 8 * k, sizeof(x));
+        m |= ((x * 0x0102040810204080ull) >> 56) << (8 * k);
+    }
+#else
+    for (unsigned i = 0; i < 64; i++)
+        m |= (uint64_t)(p[i] & 1) << i;
+#endif
+    return m;
 }
 
 /* Internal syncs happen on a grid: at multiples of the area's interval on the node clock,

@@ -10,16 +10,17 @@
  *            that makes arrived == expected also switches the phase to COPY, so the last
  *            thread to arrive can start copying at once without waiting for the engine.
  *  copy      (every arrived thread and the engine) grab chunks with fetch_add; each chunk
- *            scans its bitmap words, copies runs of dirty lines writer -> reader and clears
- *            the bits.  The copier finishing the last chunk finalizes: bumps versions of
+ *            scans its dirty-log words, copies runs of dirty lines writer -> reader and
+ *            clears their bytes.  The copier finishing the last chunk finalizes: bumps versions of
  *            changed areas, stamps publish time, stores ctl = (seq, n, DONE).
  *  abort     (engine) if the window expires in CHECKIN, one CAS to ABORT; nothing was
- *            copied, the dirty bits are untouched, the epoch is retried after retry_ns.
+ *            copied, the dirty log is untouched, the epoch is retried after retry_ns.
  *            Counted threads that did not show up accumulate misses; at
  *            exclude_after_misses they are excluded (and their areas frozen).
  *
- * The cost of an epoch is proportional to the bitmap (1/512 of the areas, scanned a word
- * at a time) plus the dirty lines copied.
+ * The cost of an epoch is proportional to the summary of the dirty log (a byte per 32 KiB
+ * of area), the log words of the groups it marks (a byte per line, read 64 lines at a
+ * time as one mask) and the dirty lines copied.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -108,7 +109,7 @@ copy_word_changed(uint8_t *dst, const uint8_t *src, uint64_t base, uint64_t x)
     return changed;
 }
 
-/* Copy the lines of one bitmap word's bits x (the word's first line at byte offset base):
+/* Copy the lines of one log word's mask x (the word's first line at byte offset base):
  * isolated lines one at a time, runs of consecutive lines with one memcpy each; with
  * `stream`, every line with non-temporal stores.  Returns the number of lines. */
 #define SHORT_RUN_LINES 8u
@@ -146,7 +147,7 @@ copy_word_lines(uint8_t *dst, const uint8_t *src, uint64_t base, uint64_t x, boo
     return lines;
 }
 
-/* Prefetch lines of a bitmap word's dirty lines x: the isolated ones (the hardware
+/* Prefetch lines of a log word's dirty lines x: the isolated ones (the hardware
  * prefetcher follows runs), and with `deep` every line of a sparse word.  When the copy will
  * not stream, the reader copy's lines are prefetched for writing as well, so their
  * read-for-ownership overlaps too.  Returns the word's number of dirty lines with `deep`
@@ -168,10 +169,10 @@ prefetch_word_lines(uint8_t *dst, const uint8_t *src, uint64_t base, uint64_t x,
     return n;
 }
 
-/* Copy the dirty lines of bitmap words [wb, we) of area a and clear them (wb is a multiple
- * of 64 groups: chunks own whole summary words).  Returns the number of dirty lines found.
- * The scan visits only the groups of 8 words (512 lines) whose summary bit is set, so an
- * idle area costs one summary word per 4096 words of bitmap (16 MiB of area).
+/* Copy the dirty lines of log words [wb, we) of area a and clear them (wb is a multiple
+ * of 64 groups: chunks own whole summary blocks).  Returns the number of dirty lines found.
+ * The scan visits only the groups of 8 words (512 lines) whose summary byte is set, so an
+ * idle area costs one 64-byte summary block per 4096 log words (16 MiB of area).
  *
  * Areas of at least AHEAD_MIN_BYTES (larger than a core's L2, so their scattered lines
  * miss) are copied behind the scan: a word's lines are prefetched when the scan finds it
@@ -198,11 +199,11 @@ prefetch_word_lines(uint8_t *dst, const uint8_t *src, uint64_t base, uint64_t x,
 #define AHEAD_RING 32u /* power of two */
 /* Dense words are left set.  Every epoch clears the bits it copies, so an owner that
  * rewrites most of an area within an interval then takes the bit-setting branch of
- * tasvir_log for most of its writes, and that branch cannot be predicted while the bitmap
+ * tasvir_log for most of its writes, and that branch cannot be predicted while the log
  * refills in random order (tasvir-bench log_cost line_half: 5.7 ns a call against 1.25
- * with the bit set).  So a bitmap word of a thread-owned area of AHEAD_MIN_BYTES to
+ * with the line marked).  So a log word of a thread-owned area of AHEAD_MIN_BYTES to
  * STICKY_MAX_BYTES in which at least STICKY_MIN_LINES of the 64 lines were dirty is left
- * set ("sticky"): the owner's next writes to those lines find their bits set, and the next
+ * set ("sticky"): the owner's next writes to those lines find them marked, and the next
  * epoch copies the lines of the word whose bytes differ from the reader copy (reading the
  * reader's line, which a plain copy reads for ownership anyway).  A sticky word with fewer
  * changed lines than that is cleared again, so an area that goes idle costs one compare of
@@ -235,7 +236,7 @@ copy_word(struct tasvir__area *a, uint8_t *dst, const uint8_t *src, uint64_t w, 
         a->or_logs[k][w] |= d;
     unsigned nd = (unsigned)__builtin_popcountll(d);
     if (nd < STICKY_MIN_LINES) {
-        a->log[w] = 0;
+        memset(a->log + (w << 6), 0, TASVIR__WORD_LINES);
         a->sticky[w >> 6] &= ~((uint64_t)1 << (w & 63));
     }
     return nd;
@@ -248,7 +249,7 @@ copy_words_as(struct tasvir__area *a, uint64_t wb, uint64_t we, const bool ahead
               const bool stream, const bool deep)
 {
     uint64_t changed = 0;
-    uint64_t *log = a->log;
+    uint8_t *log = a->log;
     uint64_t *sticky = a->sticky;
     /* kept words exist only in areas of 1-4 MiB (constant false in the plain copy, so
      * small areas do not read the sticky bitmap); only an owner thread's words get kept */
@@ -266,9 +267,11 @@ copy_words_as(struct tasvir__area *a, uint64_t wb, uint64_t we, const bool ahead
     uint64_t gb = wb / TASVIR__GROUP_WORDS;
     uint64_t ge = (we + TASVIR__GROUP_WORDS - 1) / TASVIR__GROUP_WORDS;
     for (uint64_t sw = gb >> 6; sw < (ge + 63) >> 6; sw++) {
-        uint64_t groups = a->sum[sw];
+        uint8_t *sblock = a->sum + (sw << 6);
+        uint64_t groups = tasvir__mask64(sblock);
         if (!groups)
             continue;
+        const uint64_t marked = groups;
         uint64_t keep = 0; /* groups with a word left set (a summary bit may be stale) */
         while (groups) {
             unsigned gi = (unsigned)__builtin_ctzll(groups);
@@ -276,7 +279,7 @@ copy_words_as(struct tasvir__area *a, uint64_t wb, uint64_t we, const bool ahead
             uint64_t w = ((sw << 6) + gi) * TASVIR__GROUP_WORDS;
             uint64_t wend = w + TASVIR__GROUP_WORDS < we ? w + TASVIR__GROUP_WORDS : we;
             for (; w < wend; w++) {
-                uint64_t x = log[w];
+                uint64_t x = tasvir__mask64(log + (w << 6));
                 if (x == 0)
                     continue;
                 bool cmp = may_keep && ((sticky[w >> 6] >> (w & 63)) & 1);
@@ -290,7 +293,7 @@ copy_words_as(struct tasvir__area *a, uint64_t wb, uint64_t we, const bool ahead
                         sticky[w >> 6] |= (uint64_t)1 << (w & 63);
                         keep |= (uint64_t)1 << gi;
                     } else {
-                        log[w] = 0;
+                        memset(log + (w << 6), 0, TASVIR__WORD_LINES);
                     }
                 }
                 if (!ahead) {
@@ -315,7 +318,9 @@ copy_words_as(struct tasvir__area *a, uint64_t wb, uint64_t we, const bool ahead
                 }
             }
         }
-        a->sum[sw] = keep;
+        /* clear the summary bytes of the groups left with no word set */
+        for (uint64_t clear = marked & ~keep; clear; clear &= clear - 1)
+            sblock[__builtin_ctzll(clear)] = 0;
     }
     for (; ring_n; ring_n--, ring_head = (ring_head + 1) % AHEAD_RING)
         changed += copy_word(a, dst, src, ring_w[ring_head], ring_x[ring_head], ring_cmp[ring_head],
