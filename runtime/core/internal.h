@@ -30,6 +30,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "tasvir/backend.h"
 #include "tasvir/tasvir.h"
@@ -38,12 +41,19 @@
 #define TASVIR__CACHELINE 64
 #define TASVIR__LINE_SHIFT 6
 #define TASVIR__WORD_LINES 64
-/* Lines per copy chunk: work unit handed to one thread during the COPY phase (4 MiB). */
+/* Log words per copy chunk, the work unit handed to one thread during the COPY phase: 4 MiB
+ * of area; an area smaller than two of them is cut in two halves of at least
+ * TASVIR__CHUNK_MIN_WORDS (isync.c, chunk_words), so that two copiers share it. */
 #define TASVIR__CHUNK_WORDS 1024u
-/* log words per summary bit (512 lines, 32 KiB of area); chunks hold whole summary words */
+#define TASVIR__CHUNK_MIN_WORDS 64u
+/* log words per summary byte (512 lines, 32 KiB of area) */
 #define TASVIR__GROUP_WORDS (1u << (TASVIR__SUM_SHIFT - 12))
-_Static_assert(TASVIR__CHUNK_WORDS % (64 * TASVIR__GROUP_WORDS) == 0,
-               "a chunk must hold whole summary words");
+/* chunks hold whole groups, and whole words of the sticky bitmap (64 log words), which
+ * copiers update with read-modify-writes */
+_Static_assert(TASVIR__CHUNK_MIN_WORDS % TASVIR__GROUP_WORDS == 0 &&
+                   TASVIR__CHUNK_MIN_WORDS % 64 == 0 &&
+                   TASVIR__CHUNK_WORDS % TASVIR__CHUNK_MIN_WORDS == 0,
+               "a chunk must hold whole groups and sticky words");
 /* Most chunks per epoch (20-bit fields of chunk_ctl): 4 TiB of areas per node. */
 #define TASVIR__MAX_CHUNKS 0xfffffu
 #define TASVIR__CHUNK_CTL(seq, total, next) \
@@ -407,12 +417,20 @@ static inline void tasvir__sum_mark(uint8_t *sum, uint64_t wf, uint64_t wl)
             sum[g] = 1;
 }
 
-/* The 64 bytes at p (each 0 or 1: a dirty-log word or a summary block) as a mask: bit i is
- * byte i.  Per 8 bytes, one multiply gathers the low bit of each byte into the top byte. */
+/* The 64 bytes at p (each 0 or 1: a dirty-log word or a summary block; 16-byte aligned)
+ * as a mask: bit i is byte i.  SSE2: four compares with zero and byte-sign masks; else per
+ * 8 bytes, one multiply gathers the low bit of each byte into the top byte. */
 static inline uint64_t tasvir__mask64(const uint8_t *p)
 {
     uint64_t m = 0;
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#if defined(__SSE2__)
+    const __m128i z = _mm_setzero_si128();
+    for (unsigned k = 0; k < 4; k++) {
+        __m128i v = _mm_load_si128((const __m128i *)(const void *)(p + 16 * k));
+        unsigned zero = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, z));
+        m |= (uint64_t)(~zero & 0xffffu) << (16 * k);
+    }
+#elif defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
     for (unsigned k = 0; k < 8; k++) {
         uint64_t x;
         memcpy(&x, p + 8 * k, sizeof(x));
