@@ -169,8 +169,8 @@ prefetch_word_lines(uint8_t *dst, const uint8_t *src, uint64_t base, uint64_t x,
     return n;
 }
 
-/* Copy the dirty lines of log words [wb, we) of area a and clear them (wb and we are
- * multiples of TASVIR__CHUNK_MIN_WORDS, or we the area's end: chunks own whole groups).  Returns the number of dirty lines found.
+/* Copy the dirty lines of log words [wb, we) of area a and clear them (wb is a multiple
+ * of 64 groups: chunks own whole summary blocks).  Returns the number of dirty lines found.
  * The scan visits only the groups of 8 words (512 lines) whose summary byte is set, so an
  * idle area costs one 64-byte summary block per 4096 log words (16 MiB of area).
  *
@@ -269,11 +269,6 @@ copy_words_as(struct tasvir__area *a, uint64_t wb, uint64_t we, const bool ahead
     for (uint64_t sw = gb >> 6; sw < (ge + 63) >> 6; sw++) {
         uint8_t *sblock = a->sum + (sw << 6);
         uint64_t groups = tasvir__mask64(sblock);
-        /* only this chunk's groups [gb, ge) of the block: another copier may hold the rest */
-        if (gb > sw << 6)
-            groups &= ~(uint64_t)0 << (gb - (sw << 6));
-        if (ge < (sw << 6) + 64)
-            groups &= ((uint64_t)1 << (ge - (sw << 6))) - 1;
         if (!groups)
             continue;
         const uint64_t marked = groups;
@@ -465,17 +460,6 @@ static uint64_t area_due(const struct tasvir_node *n, const struct tasvir__area 
     return a->next_int_due_ns > node ? a->next_int_due_ns : node;
 }
 
-/* Log words per chunk of area a: TASVIR__CHUNK_WORDS, or half the area (rounded up to
- * TASVIR__CHUNK_MIN_WORDS) when it is smaller than two chunks, so that the engine and a
- * checked-in thread copy a mid-sized area together. */
-static uint64_t chunk_words(const struct tasvir__area *a)
-{
-    if (a->nwords >= 2 * TASVIR__CHUNK_WORDS)
-        return TASVIR__CHUNK_WORDS;
-    uint64_t half = (a->nwords + 1) / 2;
-    return (half + TASVIR__CHUNK_MIN_WORDS - 1) / TASVIR__CHUNK_MIN_WORDS * TASVIR__CHUNK_MIN_WORDS;
-}
-
 /* Build the chunk list of the areas due at `now`.  Under node->lock. */
 static int build_chunks(struct tasvir_node *n, uint64_t now, bool force)
 {
@@ -483,7 +467,7 @@ static int build_chunks(struct tasvir_node *n, uint64_t now, bool force)
     for (uint32_t i = 0; i < n->areas_hwm; i++) {
         struct tasvir__area *a = n->areas[i];
         if (a)
-            need += (a->nwords + chunk_words(a) - 1) / chunk_words(a);
+            need += (a->nwords + TASVIR__CHUNK_WORDS - 1) / TASVIR__CHUNK_WORDS;
     }
     if (need > TASVIR__MAX_CHUNKS)
         return -E2BIG;
@@ -520,12 +504,11 @@ static int build_chunks(struct tasvir_node *n, uint64_t now, bool force)
                 for (int t = 0; t < TASVIR__TIERS; t++)
                     a->or_logs[a->n_or_logs++] = a->ext.tier[t];
         }
-        uint64_t cw = chunk_words(a);
-        for (uint64_t w = 0; w < a->nwords; w += cw) {
+        for (uint64_t w = 0; w < a->nwords; w += TASVIR__CHUNK_WORDS) {
             struct tasvir__chunk *c = &n->chunks[k++];
             c->area = a;
             c->word_begin = w;
-            c->word_end = w + cw < a->nwords ? w + cw : a->nwords;
+            c->word_end = w + TASVIR__CHUNK_WORDS < a->nwords ? w + TASVIR__CHUNK_WORDS : a->nwords;
             c->changed_lines = 0;
         }
     }
