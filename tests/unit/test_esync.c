@@ -10,7 +10,7 @@
  * of areas created after the attaching node started; a node that joins later knowing only
  * the root; interval changes; staleness info; a port that takes 3 frames per burst: frames
  * wait in the backlog (none dropped) and rounds due meanwhile wait for it; a 1 MiB area
- * whose bitmap words are kept across epochs (dense rewrites) under faults.
+ * whose dirty-log words are kept across epochs (dense rewrites) under faults.
  */
 #include <criterion/criterion.h>
 #include <criterion/new/assert.h>
@@ -101,8 +101,8 @@ ParameterizedTest(struct fault_case *fc, esync, no_partial_versions, .timeout = 
     w_fini(&w);
 }
 
-/* Kept bitmap words on the wire: the owner of a 1 MiB area rewrites about 80 % of its
- * lines every internal interval, so most bitmap words stay set across epochs and each
+/* Kept dirty-log words on the wire: the owner of a 1 MiB area rewrites about 80 % of its
+ * lines every internal interval, so most log words stay set across epochs and each
  * epoch sends only the lines whose bytes differ (isync.c); the lines of a kept word that
  * were not rewritten must not be lost or sent stale.  Under loss, duplication and
  * reordering, readers only ever see complete versions and converge to the owner's bytes,

@@ -410,7 +410,7 @@ Test(isync, dense_words_compared_not_refilled, .timeout = 10)
     h_net_destroy(&h);
 }
 
-/* Random dirty patterns per bitmap word (empty, isolated lines, runs, all 64 lines, runs
+/* Random dirty patterns per dirty-log word (empty, isolated lines, runs, all 64 lines, runs
  * reaching bit 0 or 63), over several epochs, in areas of each of the copy's four ways
  * (plain; prefetching ahead; prefetching ahead with non-temporal stores; the same keeping
  * many lines in flight, also with words of one line only, which fill its ring of waiting

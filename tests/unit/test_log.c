@@ -14,7 +14,7 @@
 
 #include "harness.h"
 
-#define AREA_BYTES (16 * 1024) /* 256 lines, 4 bitmap words */
+#define AREA_BYTES (16 * 1024) /* 256 lines, 4 log words of 64 lines */
 
 struct fx {
     struct h_net h;
@@ -92,8 +92,21 @@ LOG_CASE(whole_last_line, AREA_BYTES, AREA_BYTES - 64, 64, 255, 255)
 LOG_CASE(odd_length_last_whole_line, 1000, 896, 64, 14, 14)
 LOG_CASE(whole_line_unaligned, AREA_BYTES, 64 * 64 - 1, 64, 63, 64)
 
-/* Large areas: the copy visits only the 512-line groups whose summary bit is set, and each
- * 4 MiB chunk owns whole summary words.  Lines past the first group, ranges across group,
+/* A range over lines already dirty: the range marks 8 lines at a time where it can, and
+ * must neither skip a block of 8 with some lines still clean nor lose the ones set. */
+Test(log, range_over_partly_dirty_lines, .timeout = 10)
+{
+    struct fx f;
+    fx_init(&f, AREA_BYTES);
+    cr_assert(eq(int, tasvir_log(f.a, f.w + 5 * 64, 64), 0));
+    cr_assert(eq(int, tasvir_log(f.a, f.w + 17 * 64 + 3, 1), 0));
+    cr_assert(eq(int, tasvir_log(f.a, f.w + 2 * 64 + 10, 19 * 64), 0)); /* lines 2..21 */
+    expect_lines(&f, AREA_BYTES, 2, 21);
+    h_net_destroy(&f.h);
+}
+
+/* Large areas: the copy visits only the 512-line groups whose summary byte is set, and each
+ * 4 MiB chunk owns whole summary blocks (64 groups).  Lines past the first group, ranges across group,
  * summary-word and chunk boundaries, and the last line of a large area. */
 #define BIG_BYTES (8u << 20) /* 131072 lines, 2048 words, 256 groups, 2 chunks */
 LOG_CASE(big_line_in_far_group, BIG_BYTES, 70000 * 64, 64, 70000, 70000)
