@@ -579,9 +579,9 @@ int tasvir__log_slow(struct tasvir_area *a, const void *addr, size_t len);
 
 /**
  * Record that the owner wrote [addr, addr+len) of the writer copy.  Marks every 64-byte
- * line touched dirty.  The dirty log keeps one byte per line (not one bit: a byte is
- * tested and set without shifting or masking, which in tasvir-bench's write loop costs a
- * third less than a bitmap).  A single-line call does one load and, only if the line was
+ * line touched dirty.  The dirty log keeps one byte per line (1/64 of the area's size; not
+ * one bit: a byte is tested and set without shifting or masking, which in tasvir-bench's
+ * write loop costs about a third less than a bitmap).  A single-line call does one load and, only if the line was
  * clean, two plain byte stores (the line's byte and its 32 KiB group's summary byte, which
  * lets an epoch skip clean parts of large areas without reading their map); no atomics:
  * only the owner thread logs its area.  len == 0 does nothing.  Logging one whole line with
