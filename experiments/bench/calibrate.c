@@ -706,8 +706,10 @@ static double timer_lateness(unsigned reps)
  * on a virtual machine also the exits to the hypervisor), where sleep_wake_ns is the
  * latency of a hand-off between threads that kick each other.  NAN on failure. */
 struct tw_spin {
-    _Atomic int phase; /* 0 wait, 1 spin, 2 stop */
-    _Atomic uint64_t iters;
+    _Atomic int phase;       /* 0 wait, 1 spin, 2 stop */
+    _Atomic uint32_t round;  /* the measurement asked for (set before phase 1) */
+    _Atomic uint32_t started, reported; /* the last round the spinner began / reported */
+    _Atomic uint64_t iters;  /* iterations of the round reported */
     int cpu;
 };
 
@@ -723,18 +725,21 @@ static void *tw_spinner(void *arg)
             bench_cpu_relax();
             continue;
         }
+        uint32_t r = atomic_load_explicit(&s->round, memory_order_relaxed);
+        atomic_store_explicit(&s->started, r, memory_order_release);
         uint64_t n = 0;
         while (atomic_load_explicit(&s->phase, memory_order_relaxed) == 1)
             for (unsigned k = 0; k < 256; k++, n++)
                 __asm__ volatile("" ::: "memory");
-        atomic_store_explicit(&s->iters, n, memory_order_release);
+        atomic_store_explicit(&s->iters, n, memory_order_relaxed);
+        atomic_store_explicit(&s->reported, r, memory_order_release);
     }
     return NULL;
 }
 
 struct tw_sleeper {
     _Atomic int stop;
-    uint64_t wakes;
+    _Atomic uint64_t wakes;
     int cpu;
 };
 
@@ -745,24 +750,45 @@ static void *tw_sleeper_main(void *arg)
     while (!atomic_load_explicit(&s->stop, memory_order_acquire)) {
         _Atomic uint32_t idle = 0;
         tnode_futex_wait(&idle, 0, TNODE_IDLE_SLEEP_NS);
-        s->wakes++;
+        atomic_fetch_add_explicit(&s->wakes, 1, memory_order_relaxed);
     }
     return NULL;
 }
 
-/* One spinner run of ms on the spinner's CPU: iterations per ns. */
+/* Wait (sleeping 100 us at a time, at most 5 s) until *w == want. */
+static bool tw_await(_Atomic uint32_t *w, uint32_t want)
+{
+    uint64_t limit = bench_mono_ns() + 5000 * MS;
+    while (atomic_load_explicit(w, memory_order_acquire) != want)
+        if (bench_mono_ns() > limit)
+            return false;
+        else
+            usleep(100);
+    return true;
+}
+
+/* One spinner run of ms on the spinner's CPU: iterations per ns; NAN if the spinner did not
+ * run (the machine is that busy).  The window is timed from the spinner's start: a spinner
+ * not yet scheduled when the window ends must neither hang the caller nor count as idle. */
 static double tw_rate(struct tw_spin *s, unsigned ms)
 {
-    atomic_store(&s->iters, UINT64_MAX);
-    uint64_t t0 = bench_mono_ns();
+    uint32_t r = atomic_load_explicit(&s->round, memory_order_relaxed) + 1;
+    atomic_store_explicit(&s->round, r, memory_order_relaxed);
     atomic_store_explicit(&s->phase, 1, memory_order_release);
-    while (bench_mono_ns() - t0 < (uint64_t)ms * MS)
+    bool ok = tw_await(&s->started, r);
+    uint64_t t0 = bench_mono_ns();
+    while (ok && bench_mono_ns() - t0 < (uint64_t)ms * MS)
         usleep(1000); /* the caller sleeps on the other CPU */
     atomic_store_explicit(&s->phase, 0, memory_order_release);
-    uint64_t t1 = bench_mono_ns(), n;
-    while ((n = atomic_load_explicit(&s->iters, memory_order_acquire)) == UINT64_MAX)
-        usleep(100);
-    return (double)n / (double)(t1 - t0);
+    uint64_t t1 = bench_mono_ns();
+    /* a spinner that starts after all reports a round that is over at once */
+    if (!tw_await(&s->reported, r) || !ok) {
+        bench_info("calibrate: timer wake-up cost: the spinning thread on CPU %d did not run "
+                   "within 5 s",
+                   s->cpu);
+        return NAN;
+    }
+    return (double)atomic_load_explicit(&s->iters, memory_order_relaxed) / (double)(t1 - t0);
 }
 
 static double timer_wake_cost(unsigned ms)
@@ -778,6 +804,7 @@ static double timer_wake_cost(unsigned ms)
     double alone0 = tw_rate(&sp, ms);
     struct tw_sleeper sl = {.cpu = bench_cpu(0)};
     atomic_init(&sl.stop, 0);
+    atomic_init(&sl.wakes, 0);
     double shared = NAN, res = NAN;
     if (pthread_create(&zt, NULL, tw_sleeper_main, &sl) == 0) {
         usleep(10000);
@@ -1055,13 +1082,29 @@ static int round_run(const struct cal_opts *o, unsigned round, struct cal_fig *f
         return -1;
     bench_info("calibrate: round %u/%u: sleeping threads (futex wake-up, timed sleep)",
                round + 1, o->rounds);
-    f->handoff = bare_handoff(o->reps_sleep);
-    f->node_barrier = sleeping_node_barrier(o->sleep_node_ms);
-    f->timer_late = timer_lateness(o->reps_sleep);
-    f->timer_wake = timer_wake_cost(o->sleep_node_ms);
-    if (isnan(f->handoff) || isnan(f->timer_late) || isnan(f->node_barrier) ||
-        isnan(f->timer_wake))
-        return -1;
+    /* These need threads to be scheduled within bounds (a sleeper within a second, a
+     * node's epochs within its run): on a machine busy with other work a run can come
+     * back empty, so each is tried up to three times. */
+    for (unsigned attempt = 1;; attempt++) {
+        f->handoff = bare_handoff(o->reps_sleep);
+        f->node_barrier = sleeping_node_barrier(o->sleep_node_ms);
+        f->timer_late = timer_lateness(o->reps_sleep);
+        f->timer_wake = timer_wake_cost(o->sleep_node_ms);
+        const char *empty = isnan(f->handoff)        ? "futex hand-off"
+                            : isnan(f->node_barrier) ? "sleeping node's barrier"
+                            : isnan(f->timer_late)   ? "timed-sleep lateness"
+                            : isnan(f->timer_wake)   ? "timer wake-up cost"
+                                                     : NULL;
+        if (!empty)
+            break;
+        if (attempt == 3) {
+            bench_info("calibrate: %s: no measurement in 3 attempts (threads were not "
+                       "scheduled in time: is the machine that busy?)",
+                       empty);
+            return -1;
+        }
+        bench_info("calibrate: %s: no measurement, trying again", empty);
+    }
     bench_info("calibrate: round %u/%u: application work (the versioned workload)", round + 1,
                o->rounds);
     if (app_work(o->reps_epoch, &f->app_write, &f->app_write_lines, &f->app_verify,
