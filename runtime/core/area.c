@@ -486,24 +486,33 @@ int tasvir_area_get_sync(const struct tasvir_area *h, uint64_t *sync_int_us, uin
     return 0;
 }
 
-/* Mark lines [first, last] dirty in a dirty map and its summary, storing only where a
- * byte is still clear (8 lines at a time in the middle of a range). */
-static void set_lines(uint8_t *log, uint8_t *sum, uint64_t first, uint64_t last)
+/* The bytes [from, to] (0 <= from <= to <= 7, in memory order) of an 8-byte block of the
+ * dirty log set to 1, as the value of a uint64_t loaded from it. */
+static inline uint64_t block_mask(unsigned from, unsigned to)
 {
     const uint64_t ones = 0x0101010101010101ull;
-    uint64_t l = first;
-    for (; l <= last && (l & 7); l++)
-        if (!log[l])
-            log[l] = 1;
-    for (; l + 7 <= last; l += 8) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    return (ones >> (8 * from)) & (ones << (8 * (7 - to)));
+#else
+    return (ones << (8 * from)) & (ones >> (8 * (7 - to)));
+#endif
+}
+
+/* Mark lines [first, last] dirty in a dirty log and its summary, 8 lines at a time (the
+ * log is allocated in whole 64-line words, so a block never passes its end), storing only
+ * into a block with a line still clean. */
+static void set_lines(uint8_t *log, uint8_t *sum, uint64_t first, uint64_t last)
+{
+    for (uint64_t b = first >> 3; b <= last >> 3; b++) {
+        uint64_t m = block_mask(b == first >> 3 ? (unsigned)(first & 7) : 0,
+                                b == last >> 3 ? (unsigned)(last & 7) : 7);
         uint64_t x;
-        memcpy(&x, log + l, sizeof(x));
-        if (x != ones)
-            memcpy(log + l, &ones, sizeof(ones));
+        memcpy(&x, log + 8 * b, sizeof(x));
+        if ((x & m) != m) {
+            x |= m;
+            memcpy(log + 8 * b, &x, sizeof(x));
+        }
     }
-    for (; l <= last; l++)
-        if (!log[l])
-            log[l] = 1;
     tasvir__sum_mark(sum, first >> 6, last >> 6);
 }
 
