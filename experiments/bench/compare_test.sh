@@ -1,0 +1,27 @@
+#!/bin/bash
+# compare_test.sh TASVIR-BENCH SCRIPT WORKDIR — ctest of compare-builds: usage errors exit
+# 2 with a message; one run of the same binary as "old" and "new" writes both builds' rows
+# to the CSV and prints a median line per figure of the rows it ran.  Measures nothing.
+set -u
+BENCH=$1 SCRIPT=$2 WORK=$3
+fail() { echo "FAIL: $*" >&2; exit 1; }
+rm -rf "$WORK" && mkdir -p "$WORK" || exit 1
+"$SCRIPT" --help | grep -q "compare-builds" || fail "--help does not describe the tool"
+"$SCRIPT" "$BENCH" 2>"$WORK/e1"; [ $? -eq 2 ] || fail "one executable: expected exit 2"
+grep -q "two tasvir-bench executables" "$WORK/e1" || fail "no message for one executable"
+"$SCRIPT" --runs 0 "$BENCH" "$BENCH" 2>"$WORK/e2"; [ $? -eq 2 ] || fail "--runs 0: expected exit 2"
+"$SCRIPT" "$BENCH" "$WORK/nonexistent" 2>"$WORK/e3"; [ $? -eq 2 ] || fail "missing binary: exit 2"
+grep -q "nonexistent" "$WORK/e3" || fail "the missing binary is not named"
+"$SCRIPT" "$BENCH" "$BENCH" stray 2>"$WORK/e4"; [ $? -eq 2 ] || fail "stray argument: exit 2"
+# a failing tasvir-bench run (a bad option) is exit 1, with its message
+"$SCRIPT" --runs 1 --csv "$WORK/bad.csv" "$BENCH" "$BENCH" -- --bogus 2>"$WORK/e5"
+[ $? -eq 1 ] || fail "a failing run: expected exit 1"
+grep -q "failed" "$WORK/e5" || fail "a failing run is not reported"
+"$SCRIPT" --runs 1 --csv "$WORK/c.csv" "$BENCH" "$BENCH" -- --quick -o log_cost -r 1 \
+    >"$WORK/summary.txt" 2>"$WORK/err.txt" || fail "a run of log_cost failed: $(tail -3 "$WORK/err.txt")"
+head -n 1 "$WORK/c.csv" | grep -q "^build,run,bench," || fail "CSV header: $(head -n 1 "$WORK/c.csv")"
+[ "$(grep -c '^old,1,log_cost' "$WORK/c.csv")" -ge 3 ] || fail "old rows missing from the CSV"
+[ "$(grep -c '^new,1,log_cost' "$WORK/c.csv")" -ge 3 ] || fail "new rows missing from the CSV"
+grep -Eq "^log_cost line_set area=1048576 changed=64 +ns_per_call: +old [0-9.e+-]+ \([0-9.e+-]+-[0-9.e+-]+, n=1\) +new [0-9.e+-]+ " \
+    "$WORK/summary.txt" || fail "no median line for line_set: $(cat "$WORK/summary.txt")"
+echo "compare-builds ok: $(wc -l <"$WORK/summary.txt") summary lines"
