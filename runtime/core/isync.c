@@ -272,7 +272,7 @@ copy_words_as(struct tasvir__area *a, uint64_t wb, uint64_t we, const bool ahead
         if (!groups)
             continue;
         const uint64_t marked = groups;
-        uint64_t keep = 0; /* groups with a word left set (a summary bit may be stale) */
+        uint64_t keep = 0; /* groups with a word left set (a summary byte may be stale) */
         while (groups) {
             unsigned gi = (unsigned)__builtin_ctzll(groups);
             groups &= groups - 1;

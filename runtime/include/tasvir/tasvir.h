@@ -563,7 +563,8 @@ int tasvir_area_get_sync(const struct tasvir_area *a, uint64_t *sync_int_us, uin
  * tasvir_log() can be inlined.  Do not use these fields.  They are pointers, not integers,
  * on purpose: the application's stores into its area (through uint64_t * and the like)
  * then cannot alias them under C's type rules, so a compiler may keep them in registers
- * across a loop of writes instead of reloading them at every tasvir_log(). */
+ * across a loop of writes instead of reloading them at every tasvir_log() (the log's own
+ * byte stores may alias anything, but happen only when a line is first marked). */
 /* log2 of the area bytes one summary byte covers (512 lines: 32 KiB) */
 #define TASVIR__SUM_SHIFT 15
 struct tasvir__area_hot {
