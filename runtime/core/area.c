@@ -110,16 +110,6 @@ static void kill_handle(struct tasvir_node *n, struct tasvir_area *h)
     }
 }
 
-/* Zeroed memory of len bytes (a multiple of 64), 64-byte aligned: dirty-log words and
- * summary blocks are read as whole cache lines.  Freed with free(). */
-static void *zalloc64(uint64_t len)
-{
-    void *p = aligned_alloc(64, len ? len : 64);
-    if (p)
-        memset(p, 0, len ? len : 64);
-    return p;
-}
-
 void tasvir__area_free(struct tasvir_node *n, struct tasvir__area *a)
 {
     const struct tasvir_backend_ops *ops = n->be.ops;
@@ -183,8 +173,9 @@ struct tasvir__area *tasvir__area_new(struct tasvir_node *n, const char *name, u
     const struct tasvir_backend_ops *ops = n->be.ops;
     a->wcopy = ops->mem_alloc(n->be.ctx, a->copy_bytes, align);
     a->rcopy = ops->mem_alloc(n->be.ctx, a->copy_bytes, align);
-    a->log = zalloc64(a->nwords * TASVIR__WORD_LINES);
-    a->sum = zalloc64(tasvir__sum_bytes(a->nwords));
+    /* line-aligned: log words and summary blocks are read as whole cache lines */
+    a->log = tasvir__zalloc_lines(a->nwords * TASVIR__WORD_LINES);
+    a->sum = tasvir__zalloc_lines(tasvir__sum_bytes(a->nwords));
     a->sticky = calloc((a->nwords + 63) / 64, sizeof(uint64_t));
     if (!a->wcopy || !a->rcopy || !a->log || !a->sum || !a->sticky) {
         tasvir__area_free(n, a);
@@ -487,15 +478,14 @@ int tasvir_area_get_sync(const struct tasvir_area *h, uint64_t *sync_int_us, uin
 }
 
 /* The bytes [from, to] (0 <= from <= to <= 7, in memory order) of an 8-byte block of the
- * dirty log set to 1, as the value of a uint64_t loaded from it. */
+ * dirty log set to 1, as the value of a uint64_t loaded from it (any byte order). */
 static inline uint64_t block_mask(unsigned from, unsigned to)
 {
-    const uint64_t ones = 0x0101010101010101ull;
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-    return (ones >> (8 * from)) & (ones << (8 * (7 - to)));
-#else
-    return (ones << (8 * from)) & (ones >> (8 * (7 - to)));
-#endif
+    uint8_t b[8] = {0};
+    memset(b + from, 1, to - from + 1);
+    uint64_t m;
+    memcpy(&m, b, sizeof(m));
+    return m;
 }
 
 /* Mark lines [first, last] dirty in a dirty log and its summary, 8 lines at a time (the

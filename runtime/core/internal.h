@@ -29,6 +29,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #if defined(__SSE2__)
 #include <emmintrin.h>
@@ -399,6 +400,19 @@ bool tasvir__peer_mac(struct tasvir_node *n, uint16_t node, uint8_t mac[6]);
 void tasvir__log(const struct tasvir_node *n, int level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* Zeroed heap memory of at least len bytes, cache-line aligned (the size rounded up to
+ * whole lines, as aligned_alloc wants); freed with free().  NULL when out of memory. */
+static inline void *tasvir__zalloc_lines(size_t len)
+{
+    size_t sz = (len + TASVIR__CACHELINE - 1) & ~(size_t)(TASVIR__CACHELINE - 1);
+    if (!sz)
+        sz = TASVIR__CACHELINE;
+    void *p = aligned_alloc(TASVIR__CACHELINE, sz);
+    if (p)
+        memset(p, 0, sz);
+    return p;
+}
+
 /* Summary bytes for an area of nwords log words: one per group, rounded up to whole
  * 64-byte blocks (a block: 64 groups, read as one mask by the copy's scan). */
 static inline uint64_t tasvir__sum_bytes(uint64_t nwords)
@@ -416,8 +430,7 @@ static inline void tasvir__sum_mark(uint8_t *sum, uint64_t wf, uint64_t wl)
 }
 
 /* The 64 bytes at p (each 0 or 1: a dirty-log word or a summary block; 16-byte aligned)
- * as a mask: bit i is byte i.  SSE2: four compares with zero and byte-sign masks; else per
- * 8 bytes, one multiply gathers the low bit of each byte into the top byte. */
+ * as a mask: bit i is byte i.  SSE2: four compares with zero and byte-sign masks. */
 static inline uint64_t tasvir__mask64(const uint8_t *p)
 {
     uint64_t m = 0;
@@ -427,12 +440,6 @@ static inline uint64_t tasvir__mask64(const uint8_t *p)
         __m128i v = _mm_load_si128((const __m128i *)(const void *)(p + 16 * k));
         unsigned zero = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, z));
         m |= (uint64_t)(~zero & 0xffffu) << (16 * k);
-    }
-#elif defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    for (unsigned k = 0; k < 8; k++) {
-        uint64_t x;
-        memcpy(&x, p + 8 * k, sizeof(x));
-        m |= ((x * 0x0102040810204080ull) >> 56) << (8 * k);
     }
 #else
     for (unsigned i = 0; i < 64; i++)

@@ -79,12 +79,9 @@ int tasvir_node_create(const struct tasvir_node_conf *conf, struct tasvir_node *
     int rc = check_conf(conf);
     if (rc)
         return rc;
-    struct tasvir_node *n = aligned_alloc(TASVIR__CACHELINE,
-                                          (sizeof(*n) + TASVIR__CACHELINE - 1) &
-                                              ~(size_t)(TASVIR__CACHELINE - 1));
+    struct tasvir_node *n = tasvir__zalloc_lines(sizeof(*n));
     if (!n)
         return -ENOMEM;
-    memset(n, 0, sizeof(*n));
     n->conf = *conf;
     if (!n->conf.epoch_retry_ns)
         n->conf.epoch_retry_ns = n->conf.epoch_window_ns;
@@ -99,14 +96,12 @@ int tasvir_node_create(const struct tasvir_node_conf *conf, struct tasvir_node *
         rc = TASVIR_EBACKEND;
         goto fail;
     }
-    size_t tbytes = sizeof(struct tasvir_thread) * n->conf.max_threads;
-    n->threads = aligned_alloc(TASVIR__CACHELINE, tbytes);
+    n->threads = tasvir__zalloc_lines(sizeof(struct tasvir_thread) * n->conf.max_threads);
     n->areas = calloc(n->conf.max_areas, sizeof(*n->areas));
     if (!n->threads || !n->areas) {
         rc = -ENOMEM;
         goto fail;
     }
-    memset(n->threads, 0, tbytes);
     for (uint32_t i = 0; i < n->conf.max_threads; i++) {
         n->threads[i].idx = i;
         n->threads[i].node = n;
