@@ -782,7 +782,7 @@ static double tw_rate(struct tw_spin *s, unsigned ms)
     atomic_store_explicit(&s->phase, 0, memory_order_release);
     uint64_t t1 = bench_mono_ns();
     /* a spinner that starts after all reports a round that is over at once */
-    if (!tw_await(&s->reported, r) || !ok) {
+    if (!ok || !tw_await(&s->reported, r)) {
         bench_info("calibrate: timer wake-up cost: the spinning thread on CPU %d did not run "
                    "within 5 s",
                    s->cpu);
@@ -1038,6 +1038,25 @@ out:
 
 /* ---- one round ------------------------------------------------------------------------ */
 
+/* A sleeping-thread measurement needs its threads scheduled within bounds (a sleeper within
+ * a second, a node's epochs within its run): on a machine busy with other work a run can
+ * come back empty (NAN), so it is tried up to three times.  Returns the figure or NAN. */
+static double measure3(double (*fn)(unsigned), unsigned arg, const char *what)
+{
+    for (unsigned attempt = 1;; attempt++) {
+        double v = fn(arg);
+        if (!isnan(v))
+            return v;
+        if (attempt == 3) {
+            bench_info("calibrate: %s: no measurement in 3 attempts (threads were not "
+                       "scheduled in time: is the machine that busy?)",
+                       what);
+            return NAN;
+        }
+        bench_info("calibrate: %s: no measurement, trying again", what);
+    }
+}
+
 static int round_run(const struct cal_opts *o, unsigned round, struct cal_fig *f)
 {
     for (double *p = (double *)f; p < (double *)(f + 1); p++)
@@ -1082,29 +1101,12 @@ static int round_run(const struct cal_opts *o, unsigned round, struct cal_fig *f
         return -1;
     bench_info("calibrate: round %u/%u: sleeping threads (futex wake-up, timed sleep)",
                round + 1, o->rounds);
-    /* These need threads to be scheduled within bounds (a sleeper within a second, a
-     * node's epochs within its run): on a machine busy with other work a run can come
-     * back empty, so each is tried up to three times. */
-    for (unsigned attempt = 1;; attempt++) {
-        f->handoff = bare_handoff(o->reps_sleep);
-        f->node_barrier = sleeping_node_barrier(o->sleep_node_ms);
-        f->timer_late = timer_lateness(o->reps_sleep);
-        f->timer_wake = timer_wake_cost(o->sleep_node_ms);
-        const char *empty = isnan(f->handoff)        ? "futex hand-off"
-                            : isnan(f->node_barrier) ? "sleeping node's barrier"
-                            : isnan(f->timer_late)   ? "timed-sleep lateness"
-                            : isnan(f->timer_wake)   ? "timer wake-up cost"
-                                                     : NULL;
-        if (!empty)
-            break;
-        if (attempt == 3) {
-            bench_info("calibrate: %s: no measurement in 3 attempts (threads were not "
-                       "scheduled in time: is the machine that busy?)",
-                       empty);
-            return -1;
-        }
-        bench_info("calibrate: %s: no measurement, trying again", empty);
-    }
+    if (isnan(f->handoff = measure3(bare_handoff, o->reps_sleep, "futex hand-off")) ||
+        isnan(f->node_barrier =
+                  measure3(sleeping_node_barrier, o->sleep_node_ms, "sleeping node's barrier")) ||
+        isnan(f->timer_late = measure3(timer_lateness, o->reps_sleep, "timed-sleep lateness")) ||
+        isnan(f->timer_wake = measure3(timer_wake_cost, o->sleep_node_ms, "timer wake-up cost")))
+        return -1;
     bench_info("calibrate: round %u/%u: application work (the versioned workload)", round + 1,
                o->rounds);
     if (app_work(o->reps_epoch, &f->app_write, &f->app_write_lines, &f->app_verify,
