@@ -47,6 +47,7 @@ const KeyDef kKeys[] = {
     {"sleep_wake_ns", &TasvirCostModel::Params::sleep_wake_ns, 11109.9},
     {"timer_late_ns", &TasvirCostModel::Params::timer_late_ns, 33820.0},
     {"timer_wake_ns", &TasvirCostModel::Params::timer_wake_ns, 23202.7},
+    {"timer_sleep_ns", &TasvirCostModel::Params::timer_sleep_ns, 20000.0},
     {"port_tx_ns", &TasvirCostModel::Params::port_tx_ns, 0.0},
     {"port_tx_ns_per_frame", &TasvirCostModel::Params::port_tx_ns_per_frame, 0.0},
     {"app_write_ns_per_line", &TasvirCostModel::Params::app_write_ns_per_line, 46.13},

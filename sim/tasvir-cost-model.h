@@ -57,6 +57,8 @@ class TasvirCostModel
                                          //!< late (median; drawn in [0.5, 1.5] x)
         double timer_wake_ns;            //!< --nodeCpu: the CPU a timer wake-up of a
                                          //!< sleeping engine occupies (0: sleep_wake_ns)
+        double timer_sleep_ns;           //!< the timed sleep the two keys above were
+                                         //!< measured with (an idle engine's; not a cost)
         double port_tx_ns;               //!< hand a call's frames to the port (the kernel
                                          //!< kick of net_af_packet; 0: NIC, memif)
         double port_tx_ns_per_frame;     //!< the kernel carries one frame (veth, bridge)

@@ -125,6 +125,19 @@ TasvirScenario::Build(std::string* error)
     ParseTimeNs(m_cfg.checkinPeriod, &cpNs, &e);
     uint64_t idleNs = 0;
     ParseTimeNs(m_cfg.idlePoll, &idleNs, &e);
+    // timer_late_ns and timer_wake_ns depend on how long the sleep is (on a virtual machine
+    // an idle CPU halts, and a longer sleep lets it halt deeper): say so when the calibration
+    // measured another sleep than the idle engine's
+    uint64_t calSleepNs = (uint64_t)m_costs.Get().timer_sleep_ns;
+    if (m_cfg.relax == "sleep" && calSleepNs != idleNs)
+    {
+        m_warnings.push_back("the calibration (" + m_cfg.calibration +
+                             ") measured timed sleeps of " + std::to_string(calSleepNs) +
+                             " ns (timer_sleep_ns), but --idlePoll is " +
+                             std::to_string(idleNs) +
+                             " ns: its timer_late_ns and timer_wake_ns may not hold for the idle "
+                             "engine (tasvir-bench calibrate --idle-sleep-us measures them)");
+    }
     std::vector<uint32_t> cpuList;
     if (!m_cfg.nodeCpu.empty())
     {
@@ -373,6 +386,12 @@ uint64_t
 TasvirScenario::GetEvents() const
 {
     return m_events;
+}
+
+const std::vector<std::string>&
+TasvirScenario::GetWarnings() const
+{
+    return m_warnings;
 }
 
 std::vector<std::string>

@@ -91,6 +91,9 @@ class TasvirScenario
     uint64_t GetEvents() const;
     /** Files written into the output directory (names relative to it). */
     std::vector<std::string> GetFiles() const;
+    /** What Build() found questionable but not wrong (e.g. a calibration measured for
+     *  another idle poll), one sentence each, for the user. */
+    const std::vector<std::string>& GetWarnings() const;
 
   private:
     bool WriteCounters(const std::string& path, std::string* error) const;
@@ -115,6 +118,7 @@ class TasvirScenario
     uint64_t m_durationNs;
     uint64_t m_events;
     bool m_built;
+    std::vector<std::string> m_warnings;
 };
 
 } // namespace ns3

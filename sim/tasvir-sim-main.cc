@@ -151,6 +151,10 @@ main(int argc, char** argv)
         Simulator::Destroy();
         return 1;
     }
+    for (const std::string& w : scenario.GetWarnings())
+    {
+        std::cerr << kProgram << ": warning: " << w << "\n";
+    }
     auto t0 = std::chrono::steady_clock::now();
     scenario.Run();
     double wallS =

@@ -1278,6 +1278,8 @@ void tasvir_hwconfig_print_shell(const struct tasvir_hwconfig *c, FILE *f)
     shvar(f, "TB_CPU_GOVERNOR", c->cpu_governor);
     shvar(f, "TB_HUGEPAGE_SIZE", c->hugepage_size);
     shvar(f, "TB_SUDO", c->sudo ? "1" : "0");
+    snprintf(b, sizeof(b), "%u", c->idle_sleep_us);
+    shvar(f, "TB_IDLE_SLEEP_US", b);
     fprintf(f, "TB_NODES='");
     for (unsigned i = 0; i < c->n_nodes; i++)
         fprintf(f, "%s%u", i ? " " : "", c->nodes[i].id);

@@ -101,8 +101,8 @@ Test(sim_calib, tasvir_bench_calibrate_writes_a_file_the_parser_reads, .timeout 
     char dir[] = "/tmp/tasvir-calib-XXXXXX";
     cr_assert_not_null(mkdtemp(dir));
     std::string out = std::string(dir) + "/this-machine.calib";
-    cr_assert_eq(Sh(std::string(TASVIR_BENCH_BIN) + " calibrate --quick --git-rev test-rev --out " +
-                    out),
+    cr_assert_eq(Sh(std::string(TASVIR_BENCH_BIN) +
+                    " calibrate --quick --git-rev test-rev --idle-sleep-us 50 --out " + out),
                  0);
     TasvirCostModel m;
     std::string err;
@@ -117,6 +117,9 @@ Test(sim_calib, tasvir_bench_calibrate_writes_a_file_the_parser_reads, .timeout 
         // every cost is measured, and none is absurd (a second per unit)
         cr_assert(kv.second >= 0 && kv.second < 1e9, "%s = %f", kv.first.c_str(), kv.second);
     }
+    // the sleeping-thread figures were measured with the idle sleep asked for, and say so
+    cr_assert_eq(m.Get().timer_sleep_ns, 50000.0);
+    cr_assert_gt(m.Get().timer_late_ns, 0);
     cr_assert_gt(m.Get().poll_ns + m.Get().poll_ns_per_peer, 0);
     cr_assert_gt(m.Get().copy_ns_per_line, 0);
     cr_assert_gt(m.Get().frame_encode_ns + m.Get().frame_encode_ns_per_kib, 0);
@@ -132,6 +135,8 @@ Test(sim_calib, tasvir_bench_calibrate_writes_a_file_the_parser_reads, .timeout 
     // usage errors exit 2; --help exits 0
     cr_assert_eq(Sh(std::string(TASVIR_BENCH_BIN) + " calibrate --rounds=0"), 2);
     cr_assert_eq(Sh(std::string(TASVIR_BENCH_BIN) + " calibrate --peers=4,2"), 2);
+    cr_assert_eq(Sh(std::string(TASVIR_BENCH_BIN) + " calibrate --idle-sleep-us=0"), 2);
+    cr_assert_eq(Sh(std::string(TASVIR_BENCH_BIN) + " calibrate --idle-sleep-us=100001"), 2);
     cr_assert_eq(Sh(std::string(TASVIR_BENCH_BIN) + " calibrate --bogus"), 2);
     cr_assert_eq(Sh(std::string(TASVIR_BENCH_BIN) + " calibrate stray"), 2);
     cr_assert_eq(Sh(std::string(TASVIR_BENCH_BIN) + " calibrate --help"), 0);

@@ -145,6 +145,38 @@ Test(sim_cli, missing_calibration_fails, .timeout = 30)
     rmdir(dir);
 }
 
+/* A calibration measured for another idle sleep than --idlePoll (relax=sleep) is used, with a
+ * warning that names both; with the same sleep, or spinning threads, no warning. */
+Test(sim_cli, calibration_for_another_idle_sleep_warns, .timeout = 60)
+{
+    char dir[] = "/tmp/tasvir-cli-XXXXXX";
+    cr_assert(not(eq(ptr, mkdtemp(dir), NULL)));
+    char out[128];
+    snprintf(out, sizeof(out), "--out=%s/run", dir);
+    /* the built-in calibration was measured with 20 us sleeps (timer_sleep_ns = 20000) */
+    const char *a[] = {out, "--calibration=builtin", "--duration=2ms", "--relax=sleep",
+                       "--idlePoll=100us", NULL};
+    run_sim(&R, a);
+    cr_assert(eq(int, R.status, 0), "exit %d: %s", R.status, R.err);
+    cr_assert(not(eq(ptr, strstr(R.err, "tasvir-sim: warning: the calibration (builtin) measured "
+                                        "timed sleeps of 20000 ns (timer_sleep_ns), but "
+                                        "--idlePoll is 100000 ns"),
+                     NULL)),
+              "%s", R.err);
+    const char *b[] = {out, "--calibration=builtin", "--duration=2ms", "--relax=sleep",
+                       "--idlePoll=20us", NULL};
+    run_sim(&R, b);
+    cr_assert(eq(int, R.status, 0), "exit %d: %s", R.status, R.err);
+    cr_assert(eq(ptr, strstr(R.err, "warning"), NULL), "%s", R.err);
+    const char *c[] = {out, "--calibration=builtin", "--duration=2ms", "--idlePoll=100us", NULL};
+    run_sim(&R, c);
+    cr_assert(eq(int, R.status, 0), "exit %d: %s", R.status, R.err);
+    cr_assert(eq(ptr, strstr(R.err, "warning"), NULL), "spinning threads: %s", R.err);
+    char cmd[256];
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+    cr_assert(eq(int, system(cmd), 0));
+}
+
 /* Read a whole file; returns its length or -1. */
 static long read_all(const char *path, char **buf)
 {
