@@ -40,9 +40,10 @@
  *                               threads sleep: half the mean check-in barrier (epoch start
  *                               to last arrival: two hand-offs, engine -> worker -> worker)
  *                               of a node shaped like tasvir-node with relax = sleep (an
- *                               engine and two workers on one CPU, as a node's lcores share
- *                               one on the local testbeds, sleeping on futexes and woken by
- *                               the core's kicks; 1 ms internal sync, one write a ms).  The
+ *                               engine idling timer_sleep_ns at a time and two workers on
+ *                               one CPU, as a node's lcores share one on the local
+ *                               testbeds, sleeping on futexes and woken by the core's
+ *                               kicks; 1 ms internal sync, one write a ms).  The
  *                               bare hand-off (a futex wake, the waker blocking at once, the
  *                               sleeper asleep 50 us) is recorded too: it is 2-3 times
  *                               less, the node's own work around each hand-off is not in it
