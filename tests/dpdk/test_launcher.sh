@@ -93,12 +93,13 @@ dry_run_cluster() {
     has "--bind=vfio-pci 0000:3b:00.0" "$out"
     has "performance" "$out"
     # --calibrate: tasvir-bench calibrate over ssh on node 0's host, pinned to its lcores,
-    # the file copied back into the testbed's folder (here --calib-out)
+    # with the testbed's idle sleep (the default 20 us here), the file copied back into the
+    # testbed's folder (here --calib-out)
     "$LAUNCH" --config hw-configs/example-cluster.ini --calibrate --dry-run --rounds 3 \
         --run-id "$rid" --build "$BUILD" --calib-out "$WORK/never/cal.calib" > "$out" 2>&1 ||
         bad "calibrate dry run exited non-zero: $(cat "$out")"
     has "$ssh tasvir@node0.example.org 'sudo -n /opt/tasvir/experiments/testbed/host-setup --hugepages 1024" "$out"
-    has "$ssh tasvir@node0.example.org 'taskset -c 2,3,4,5 /opt/tasvir/build/experiments/bench/tasvir-bench calibrate --rounds 3 --note '\''testbed example-cluster (cluster), node 0 on node0.example.org, CPUs 2,3,4,5'\'' --out /tmp/$rid/calibration.calib'" "$out"
+    has "$ssh tasvir@node0.example.org 'taskset -c 2,3,4,5 /opt/tasvir/build/experiments/bench/tasvir-bench calibrate --rounds 3 --idle-sleep-us 20 --note '\''testbed example-cluster (cluster), node 0 on node0.example.org, CPUs 2,3,4,5'\'' --out /tmp/$rid/calibration.calib'" "$out"
     has "scp -q -r -o BatchMode=yes -o ConnectTimeout=5 tasvir@node0.example.org:/tmp/$rid/calibration.calib $WORK/never/cal.calib.tmp" "$out"
     has "$ssh tasvir@node0.example.org 'rm -rf /tmp/$rid'" "$out"
     [ "$(grep -c "node[123].example.org" "$out")" = 0 ] || bad "calibrate touched a node other than 0"
@@ -124,7 +125,7 @@ dry_run_bridge() {
     has "--duration 6 --out $WORK/nb/node2.restart" "$out"
     "$LAUNCH" --config hw-configs/local-bridge.ini --calibrate --dry-run --run-id "$rid" \
         --build "$BUILD" > "$out" 2>&1 || bad "calibrate dry run failed"
-    has "nsenter --net=/var/run/netns/${rid}n0 taskset -c 0,1 $BUILD/experiments/bench/tasvir-bench calibrate --rounds 5 --port-iface ${rid}v0 --port-sink-netns /var/run/netns/${rid}n1 --port-sink-iface ${rid}v1" "$out"
+    has "nsenter --net=/var/run/netns/${rid}n0 taskset -c 0,1 $BUILD/experiments/bench/tasvir-bench calibrate --rounds 5 --idle-sleep-us 100 --port-iface ${rid}v0 --port-sink-netns /var/run/netns/${rid}n1 --port-sink-iface ${rid}v1" "$out"
     has "--out $SRC/hw-configs/local-bridge/calibration.calib" "$out"
     # the port's frames need a receiver: nodes 0 and 1 on the bridge, both torn down
     has "ip link set ${rid}h1 master ${rid}br up" "$out"
