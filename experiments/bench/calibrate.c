@@ -59,9 +59,10 @@
  *                               interrupt, both switches and the exits to the hypervisor)
  *   timer_sleep_ns              the idle engine's sleep these figures were measured with
  *                               (--idle-sleep-us, the testbed file's idle_sleep_us; default
- *                               20 us).  Both depend on it on a virtual machine: a 100 us
- *                               sleep ended 46 us late here, a 20 us one 31 us (the idle
- *                               virtual CPU halts, and waking it goes through the host)
+ *                               20 us).  They depend on it on a virtual machine, and so
+ *                               does sleep_wake_ns: on the development VM a 100 us sleep
+ *                               ended 50-57 us late, a 20 us one 31-41 us (the idle virtual
+ *                               CPU halts, and waking it goes through the host)
  * The sleeping-thread keys are what tasvir-sim --relax=sleep charges for nodes whose
  * threads sleep when idle (docs/simulation.md §3); the others assume spinning threads.
  *   app_write_ns_per_line       the versioned workload's write batch (4 random lines and
@@ -712,9 +713,9 @@ static double timer_lateness(unsigned reps, uint64_t idle_ns)
 }
 
 /* What a timer wake-up of a sleeping thread takes from the CPU it shares: a thread spinning
- * on the first CPU (counting loop iterations) runs for `ms`, alone and then next to a
- * thread on the same CPU that sleeps idle_ns at a time (tasvir-node's idle
- * engine); the spinner's lost iterations, as time, per wake-up.  This is the CPU the
+ * on the first CPU (counting loop iterations) runs for `ms` in windows, alone and next to
+ * a thread on the same CPU that sleeps idle_ns at a time (tasvir-node's idle engine), in
+ * turns; the spinner's lost iterations, as time, per wake-up.  This is the CPU the
  * wake-up occupies all in (timer interrupt, switches both ways, the sleep's system call;
  * on a virtual machine also the exits to the hypervisor), where sleep_wake_ns is the
  * latency of a hand-off between threads that kick each other.  NAN on failure. */
