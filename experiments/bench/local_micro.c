@@ -1,8 +1,9 @@
 /*
  * local_micro.c — micro benchmarks of `tasvir-bench local`, all single-threaded:
  *
- *  log_cost   tasvir_log per call: one line (dirty bit already set / clear) and 4 KiB
- *             ranges, over precomputed random addresses in a 1 MiB area.
+ *  log_cost   tasvir_log per call: one line (dirty byte already set / clear / half) and
+ *             4 KiB ranges, over precomputed random addresses in a 1 MiB area; one line
+ *             also through a log cursor (tasvir_log_cur).
  *  sync_copy  internal-sync copy throughput: the bench thread dirties changed_bytes
  *             (dense, every other line, or random single lines), then drives one epoch
  *             itself (sync_now, poll, service, poll) and times it; plain memcpy of the
@@ -47,6 +48,19 @@ static inline __attribute__((always_inline)) int log_loop(struct tasvir_area *a,
     return bad;
 }
 
+/* The same through a log cursor (a local copy of what tasvir_log reads from the area). */
+static inline __attribute__((always_inline)) int log_loop_cur(struct tasvir_area *a,
+                                                              uint8_t **addrs, unsigned n,
+                                                              const size_t len)
+{
+    struct tasvir_log_cursor c;
+    tasvir_log_cursor_init(&c, a);
+    int bad = 0;
+    for (unsigned i = 0; i < n; i++)
+        bad |= tasvir_log_cur(&c, addrs[i], len);
+    return bad;
+}
+
 /* State of the dirty bitmap when a batch starts. */
 enum log_bits {
     BITS_SET,   /* every bit already set (steady state) */
@@ -60,7 +74,7 @@ enum log_bits {
  * (and with BITS_HALF untimed calls then set the bits of a random half of the lines). */
 static double log_batches(struct local_ctx *c, struct tasvir_node *node, struct tasvir_thread *t,
                           struct tasvir_area *a, uint8_t **addrs, unsigned n, size_t len,
-                          enum log_bits bits, unsigned reps)
+                          enum log_bits bits, bool cursor, unsigned reps)
 {
     double *v = alloc_samples(c, reps);
     if (!v)
@@ -85,7 +99,9 @@ static double log_batches(struct local_ctx *c, struct tasvir_node *node, struct 
             }
         uint64_t t0 = bench_ticks();
         /* a compile-time length, as at a real call site */
-        if (len == TASVIR_LINE_BYTES)
+        if (cursor)
+            bad |= log_loop_cur(a, addrs, n, TASVIR_LINE_BYTES);
+        else if (len == TASVIR_LINE_BYTES)
             bad |= log_loop(a, addrs, n, TASVIR_LINE_BYTES);
         else
             bad |= log_loop(a, addrs, n, 4096);
@@ -124,14 +140,18 @@ int local_log_cost(struct local_ctx *c)
         const char *name;
         size_t len;
         enum log_bits bits;
+        bool cursor; /* through a log cursor (tasvir_log_cur), single lines only */
         unsigned n, reps;
         double best;
     } v[] = {
-        {"line_set", TASVIR_LINE_BYTES, BITS_SET, LOG_BATCH, local_reps(c, 2000, 50), NAN},
-        {"line_clear", TASVIR_LINE_BYTES, BITS_CLEAR, LOG_BATCH, local_reps(c, 500, 20), NAN},
-        {"line_half", TASVIR_LINE_BYTES, BITS_HALF, LOG_BATCH, local_reps(c, 200, 10), NAN},
-        {"range4k_set", 4096, BITS_SET, 256, local_reps(c, 2000, 50), NAN},
-        {"range4k_clear", 4096, BITS_CLEAR, 256, local_reps(c, 200, 10), NAN},
+        {"line_set", TASVIR_LINE_BYTES, BITS_SET, false, LOG_BATCH, local_reps(c, 2000, 50), NAN},
+        {"line_clear", TASVIR_LINE_BYTES, BITS_CLEAR, false, LOG_BATCH, local_reps(c, 500, 20), NAN},
+        {"line_half", TASVIR_LINE_BYTES, BITS_HALF, false, LOG_BATCH, local_reps(c, 200, 10), NAN},
+        {"range4k_set", 4096, BITS_SET, false, 256, local_reps(c, 2000, 50), NAN},
+        {"range4k_clear", 4096, BITS_CLEAR, false, 256, local_reps(c, 200, 10), NAN},
+        {"cursor_line_set", TASVIR_LINE_BYTES, BITS_SET, true, LOG_BATCH, local_reps(c, 2000, 50), NAN},
+        {"cursor_line_clear", TASVIR_LINE_BYTES, BITS_CLEAR, true, LOG_BATCH, local_reps(c, 500, 20), NAN},
+        {"cursor_line_half", TASVIR_LINE_BYTES, BITS_HALF, true, LOG_BATCH, local_reps(c, 200, 10), NAN},
     };
     const unsigned nv = sizeof(v) / sizeof(v[0]);
     for (unsigned r = 0; r < c->o.rounds; r++) {
@@ -144,7 +164,8 @@ int local_log_cost(struct local_ctx *c)
                 c->failed = true;
                 goto out;
             }
-            double ns = log_batches(c, b.node, t, a, addrs, v[k].n, v[k].len, v[k].bits, v[k].reps);
+            double ns = log_batches(c, b.node, t, a, addrs, v[k].n, v[k].len, v[k].bits,
+                                    v[k].cursor, v[k].reps);
             if (isnan(v[k].best) || ns < v[k].best)
                 v[k].best = ns;
         }
@@ -162,7 +183,8 @@ int local_log_cost(struct local_ctx *c)
         bench_row_f(&row, C_NS_PER_CALL, ns, 3);
         bench_csv_emit(&c->csv, &row);
         if (v[k].len == TASVIR_LINE_BYTES)
-            local_target(c, ns, "ns", -1, 2, "tasvir_log single line, %s", v[k].name);
+            local_target(c, ns, "ns", -1, 2, "%s single line, %s",
+                         v[k].cursor ? "tasvir_log_cur" : "tasvir_log", v[k].name);
     }
     ret = 0;
 out:

@@ -1,6 +1,8 @@
 /*
  * test_log.c — dirty logging (tasvir_log / tasvir_log_checked).
  *
+ * Every single-range case runs twice: through tasvir_log and through a log cursor
+ * (tasvir_log_cur), plus the cursor's own errors.
  * Covers: first and last byte, unaligned ranges inside a line, line-crossing and
  * word-crossing ranges, multi-word ranges, the whole area, areas whose length is not a
  * multiple of 64, len == 0, repeated logging of one line, out-of-range addresses, reader
@@ -64,15 +66,24 @@ static void expect_lines(struct fx *f, uint64_t len, int64_t first, int64_t last
     cr_assert(eq(u64, tasvir_area_version(f->a), lines ? 1 : 0));
 }
 
-#define LOG_CASE(name, len, off, n, first, last)                                      \
+/* Each case twice: through tasvir_log, and through a log cursor (name_cursor), which must
+ * do exactly the same. */
+#define LOG_CASE_AS(name, len, off, n, first, last, cursor)                          \
     Test(log, name, .timeout = 10)                                                   \
     {                                                                                \
         struct fx f;                                                                 \
         fx_init(&f, len);                                                            \
-        cr_assert(eq(int, tasvir_log(f.a, f.w + (off), (n)), 0));                    \
+        struct tasvir_log_cursor c;                                                  \
+        tasvir_log_cursor_init(&c, f.a);                                             \
+        int rc = (cursor) ? tasvir_log_cur(&c, f.w + (off), (n))                     \
+                          : tasvir_log(f.a, f.w + (off), (n));                       \
+        cr_assert(eq(int, rc, 0));                                                   \
         expect_lines(&f, len, first, last);                                          \
         h_net_destroy(&f.h);                                                         \
     }
+#define LOG_CASE(name, len, off, n, first, last)                                      \
+    LOG_CASE_AS(name, len, off, n, first, last, false)                               \
+    LOG_CASE_AS(name##_cursor, len, off, n, first, last, true)
 
 LOG_CASE(first_byte, AREA_BYTES, 0, 1, 0, 0)
 LOG_CASE(last_byte, AREA_BYTES, AREA_BYTES - 1, 1, 255, 255)
@@ -162,6 +173,34 @@ Test(log, reader_handle_may_not_log, .timeout = 10)
     struct tasvir_stats st;
     tasvir_node_stats(f.h.node[0], &st);
     cr_assert(eq(u64, st.log_misuse, 2));
+    h_net_destroy(&f.h);
+}
+
+/* A cursor does what tasvir_log does: several lines through one cursor, and the same
+ * errors (counted) for addresses outside the writer copy and for a reader handle. */
+Test(log, cursor_marks_lines_and_rejects_misuse, .timeout = 10)
+{
+    struct fx f;
+    fx_init(&f, 1000);
+    struct tasvir_log_cursor c;
+    tasvir_log_cursor_init(&c, f.a);
+    cr_assert(eq(int, tasvir_log_cur(&c, f.w + 64, 64), 0));
+    cr_assert(eq(int, tasvir_log_cur(&c, f.w + 64 + 5, 1), 0)); /* the same line again */
+    cr_assert(eq(int, tasvir_log_cur(&c, f.w + 2 * 64 + 1, 64), 0)); /* unaligned: lines 2, 3 */
+    cr_assert(eq(int, tasvir_log_cur(&c, f.w + 960, 64), -ERANGE));
+    cr_assert(eq(int, tasvir_log_cur(&c, f.w - 64, 64), -ERANGE));
+    cr_assert(eq(int, tasvir_log_cur(&c, f.w + 999, 2), -ERANGE));
+    struct tasvir_thread *t2 = h_thread(f.h.node[0]);
+    struct tasvir_area *r = NULL;
+    cr_assert(eq(int, tasvir_area_attach(t2, "log", &r), 0));
+    struct tasvir_log_cursor rc;
+    tasvir_log_cursor_init(&rc, r);
+    cr_assert(eq(int, tasvir_log_cur(&rc, f.w, 64), TASVIR_ENOTOWNER));
+    struct tasvir_stats st;
+    tasvir_node_stats(f.h.node[0], &st);
+    cr_assert(eq(u64, st.log_misuse, 4));
+    cr_assert(eq(int, tasvir_thread_deactivate(t2), 0)); /* the epoch does not wait for it */
+    expect_lines(&f, 1000, 1, 3);
     h_net_destroy(&f.h);
 }
 
