@@ -204,6 +204,18 @@ Test(log, cursor_marks_lines_and_rejects_misuse, .timeout = 10)
     h_net_destroy(&f.h);
 }
 
+/* A NULL handle is an error, not a crash, through tasvir_log and through a cursor. */
+Test(log, null_handle_is_an_error, .timeout = 10)
+{
+    uint8_t buf[64];
+    cr_assert(eq(int, tasvir_log(NULL, buf, 64), TASVIR_EBADHANDLE));
+    cr_assert(eq(int, tasvir_log(NULL, buf + 1, 3), TASVIR_EBADHANDLE));
+    struct tasvir_log_cursor c;
+    tasvir_log_cursor_init(&c, NULL);
+    cr_assert(eq(int, tasvir_log_cur(&c, buf, 64), TASVIR_EBADHANDLE));
+    cr_assert(eq(int, tasvir_log_cur(&c, buf, 0), TASVIR_EBADHANDLE));
+}
+
 Test(log, checked_variant_verifies_thread, .timeout = 10)
 {
     struct fx f;

@@ -622,11 +622,15 @@ static inline int tasvir__log_hot(const struct tasvir__area_hot *h, struct tasvi
  * mostly clean) and costs a misprediction when the lines written are dirty at random, as
  * while the map refills after a sync; dense groups stay dirty across syncs (see "version"
  * above) to avoid that refill.
- * @return 0; TASVIR_ENOTOWNER (a reader handle); -ERANGE (outside the writer copy).
- *         Rejections are also counted in tasvir_stats.log_misuse.
+ * @return 0; TASVIR_ENOTOWNER (a reader handle); -ERANGE (outside the writer copy);
+ *         TASVIR_EDESTROYED (a destroyed area's handle); TASVIR_EBADHANDLE (NULL).
+ *         Rejections of live or destroyed handles are also counted in
+ *         tasvir_stats.log_misuse.
  */
 static inline int tasvir_log(struct tasvir_area *a, const void *addr, size_t len)
 {
+    if (__builtin_expect(a == NULL, 0)) /* the slow path reports it (TASVIR_EBADHANDLE) */
+        return tasvir__log_slow(a, addr, len);
     return tasvir__log_hot((const struct tasvir__area_hot *)(const void *)a, a, addr, len);
 }
 
@@ -640,7 +644,8 @@ static inline int tasvir_log(struct tasvir_area *a, const void *addr, size_t len
  * registers across the loop (cursor_line_clear: about 1.3 ns; a marked line costs the same
  * either way).  tasvir_log_cur(&c, addr,
  * len) does exactly what tasvir_log(area, addr, len) does, with the same errors (a cursor
- * of a reader handle logs nothing: TASVIR_ENOTOWNER), as long as the area exists: like the
+ * of a reader handle logs nothing: TASVIR_ENOTOWNER; of NULL: TASVIR_EBADHANDLE), as long
+ * as the area exists: like the
  * writer-copy pointer, a cursor must not be used after tasvir_area_destroy() (tasvir_log()
  * detects that; a cursor cannot).  Initialise it with tasvir_log_cursor_init(); it needs
  * no clean-up.
@@ -652,7 +657,15 @@ struct tasvir_log_cursor {
 
 static inline void tasvir_log_cursor_init(struct tasvir_log_cursor *c, struct tasvir_area *a)
 {
-    c->hot = *(const struct tasvir__area_hot *)(const void *)a;
+    if (a) {
+        c->hot = *(const struct tasvir__area_hot *)(const void *)a;
+    } else { /* every call takes the slow path, which reports TASVIR_EBADHANDLE */
+        c->hot.wbase = NULL;
+        c->hot.wlen = NULL;
+        c->hot.wlines = NULL;
+        c->hot.log = NULL;
+        c->hot.sum = NULL;
+    }
     c->area = a;
 }
 
