@@ -657,15 +657,9 @@ struct tasvir_log_cursor {
 
 static inline void tasvir_log_cursor_init(struct tasvir_log_cursor *c, struct tasvir_area *a)
 {
-    if (a) {
-        c->hot = *(const struct tasvir__area_hot *)(const void *)a;
-    } else { /* every call takes the slow path, which reports TASVIR_EBADHANDLE */
-        c->hot.wbase = NULL;
-        c->hot.wlen = NULL;
-        c->hot.wlines = NULL;
-        c->hot.log = NULL;
-        c->hot.sum = NULL;
-    }
+    /* for NULL, no writer copy: every call takes the slow path (TASVIR_EBADHANDLE) */
+    static const struct tasvir__area_hot none = {NULL, NULL, NULL, NULL, NULL};
+    c->hot = a ? *(const struct tasvir__area_hot *)(const void *)a : none;
     c->area = a;
 }
 
