@@ -135,6 +135,9 @@ Test(misuse, use_after_destroy_detected)
     cr_assert(eq(int, tasvir_area_destroy(own), 0));
     cr_assert(eq(int, tasvir_area_destroy(own), TASVIR_EDESTROYED));
     cr_assert(eq(int, tasvir_log(own, w, 8), TASVIR_EDESTROYED));
+    struct tasvir_log_cursor cur; /* a cursor made after the destroy */
+    tasvir_log_cursor_init(&cur, own);
+    cr_assert(eq(int, tasvir_log_cur(&cur, w, 64), TASVIR_EDESTROYED));
     cr_assert(eq(int, tasvir_area_set_sync(own, 1, 1), TASVIR_EDESTROYED));
     cr_assert(eq(int, tasvir_area_detach(r), TASVIR_EDESTROYED));
     cr_assert(eq(ptr, (void *)tasvir_area_reader(r), NULL));

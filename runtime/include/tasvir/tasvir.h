@@ -642,13 +642,12 @@ static inline int tasvir_log(struct tasvir_area *a, const void *addr, size_t len
  * then waits for the previous call's stores (tasvir-bench local log_cost line_clear: about
  * 2.0-2.5 ns).  A cursor kept in a local variable lets the compiler hold those values in
  * registers across the loop (cursor_line_clear: about 1.3 ns; a marked line costs the same
- * either way).  tasvir_log_cur(&c, addr,
- * len) does exactly what tasvir_log(area, addr, len) does, with the same errors (a cursor
- * of a reader handle logs nothing: TASVIR_ENOTOWNER; of NULL: TASVIR_EBADHANDLE), as long
- * as the area exists: like the
- * writer-copy pointer, a cursor must not be used after tasvir_area_destroy() (tasvir_log()
- * detects that; a cursor cannot).  Initialise it with tasvir_log_cursor_init(); it needs
- * no clean-up.
+ * either way).  tasvir_log_cur(&c, addr, len) does exactly what tasvir_log(area, addr, len)
+ * does, with the same errors (a cursor of a reader handle logs nothing: TASVIR_ENOTOWNER;
+ * of NULL: TASVIR_EBADHANDLE; made after tasvir_area_destroy(): TASVIR_EDESTROYED).  A
+ * cursor made before tasvir_area_destroy() must not be used after it, as the writer-copy
+ * pointer must not: tasvir_log() detects that, such a cursor cannot.  Initialise it with
+ * tasvir_log_cursor_init(); it needs no clean-up.
  */
 struct tasvir_log_cursor {
     struct tasvir__area_hot hot; /* internal: the area's, copied */
