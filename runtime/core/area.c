@@ -23,9 +23,9 @@ static int check_area(const struct tasvir_area *a)
 {
     if (!a)
         return TASVIR_EBADHANDLE;
-    if (a->magic == TASVIR__MAGIC_AREA)
+    if (a->hot.magic == TASVIR__MAGIC_AREA)
         return 0;
-    return a->magic == TASVIR__MAGIC_DEAD ? TASVIR_EDESTROYED : TASVIR_EBADHANDLE;
+    return a->hot.magic == TASVIR__MAGIC_DEAD ? TASVIR_EDESTROYED : TASVIR_EBADHANDLE;
 }
 
 static int check_thread(const struct tasvir_thread *t)
@@ -73,10 +73,12 @@ static struct tasvir_area *new_handle(struct tasvir__area *a, struct tasvir_thre
         h->hot.wbase = a->wcopy;
         h->hot.wlen = (const uint8_t *)(uintptr_t)a->len;
         h->hot.wlines = (const uint8_t *)(uintptr_t)(a->len / TASVIR_LINE_BYTES);
-        h->hot.log = a->log;
-        h->hot.sum = a->sum;
+        h->hot.log = (tasvir__mark *)(void *)a->log;
+        h->hot.sum = (tasvir__mark *)(void *)a->sum;
     }
-    h->magic = TASVIR__MAGIC_AREA;
+    h->hot.misuse = (uint64_t *)(void *)&t->node->st.log_misuse;
+    h->hot.magic = TASVIR__MAGIC_AREA;
+    h->hot.err = owner ? -ERANGE : TASVIR_ENOTOWNER;
     h->is_owner = owner;
     h->core = a;
     h->node = t->node;
@@ -89,7 +91,8 @@ static struct tasvir_area *new_handle(struct tasvir__area *a, struct tasvir_thre
 /* Under node->lock: mark a handle dead and park it on the node's dead list. */
 static void kill_handle(struct tasvir_node *n, struct tasvir_area *h)
 {
-    h->magic = TASVIR__MAGIC_DEAD;
+    h->hot.magic = TASVIR__MAGIC_DEAD;
+    h->hot.err = TASVIR_EDESTROYED; /* hot.misuse stays: the node outlives its dead handles */
     h->hot.wbase = NULL;
     h->hot.wlen = NULL;
     h->hot.wlines = NULL;
@@ -518,6 +521,9 @@ static int log_bad(struct tasvir_area *h)
     return h->is_owner ? -ERANGE : TASVIR_ENOTOWNER;
 }
 
+/* What tasvir_log() reads for a NULL handle (tasvir.h): no writer copy, no magic. */
+const struct tasvir__area_hot tasvir__no_hot = {NULL, NULL, NULL, NULL, NULL, NULL, 0, 0};
+
 /* Everything tasvir_log's inline fast path does not take: ranges over several lines,
  * len == 0, and errors. */
 int tasvir__log_slow(struct tasvir_area *h, const void *addr, size_t len)
@@ -529,7 +535,8 @@ int tasvir__log_slow(struct tasvir_area *h, const void *addr, size_t len)
     if (off > wlen || len > wlen - off)
         return log_bad(h);
     if (len)
-        set_lines(h->hot.log, h->hot.sum, off >> 6, (off + len - 1) >> 6);
+        set_lines((uint8_t *)(void *)h->hot.log, (uint8_t *)(void *)h->hot.sum, off >> 6,
+                  (off + len - 1) >> 6);
     return 0;
 }
 

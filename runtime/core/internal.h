@@ -60,8 +60,7 @@ _Static_assert(TASVIR__CHUNK_WORDS % (64 * TASVIR__GROUP_WORDS) == 0,
 
 #define TASVIR__MAGIC_NODE 0x7a5e0001u
 #define TASVIR__MAGIC_THREAD 0x7a5e0002u
-#define TASVIR__MAGIC_AREA 0x7a5e0003u
-#define TASVIR__MAGIC_DEAD 0xdeadbeefu
+/* TASVIR__MAGIC_AREA and TASVIR__MAGIC_DEAD: in tasvir.h (tasvir_log() reads them) */
 
 /* Epoch phases (low 4 bits of ctl). */
 enum {
@@ -133,10 +132,14 @@ struct tasvir__rx {
     bool have_data;       /* the owner is sending to us: subscription confirmed */
 };
 
+/* tasvir_log() writes dirty-log bytes as tasvir__mark and counts rejections with a plain
+ * 64-bit locked increment of tasvir_stats.log_misuse. */
+_Static_assert(sizeof(tasvir__mark) == 1, "a dirty-log byte is one byte");
+_Static_assert(sizeof(_Atomic uint64_t) == sizeof(uint64_t), "log_misuse is a plain 64-bit word");
+
 /* A handle: what tasvir_area_create/attach return.  hot must be the first member. */
 struct tasvir_area {
-    struct tasvir__area_hot hot;
-    uint32_t magic;
+    struct tasvir__area_hot hot; /* with the handle's magic */
     bool is_owner;
     struct tasvir_node *node;
     struct tasvir__area *core; /* NULL once dead */

@@ -2,7 +2,9 @@
  * test_log.c — dirty logging (tasvir_log / tasvir_log_checked).
  *
  * Every single-range case runs twice: through tasvir_log and through a log cursor
- * (tasvir_log_cur), plus the cursor's own errors.
+ * (tasvir_log_cur), plus the cursor's own errors; and calls of at most a line, for owner,
+ * reader, destroyed and bogus handles, must get the same result and count from the inline
+ * path as from the library's (tasvir__log_slow).
  * Covers: first and last byte, unaligned ranges inside a line, line-crossing and
  * word-crossing ranges, multi-word ranges, the whole area, areas whose length is not a
  * multiple of 64, len == 0, repeated logging of one line, out-of-range addresses, reader
@@ -11,6 +13,8 @@
  * pattern over the whole writer copy, logs only the range under test, runs one epoch and
  * checks that exactly the lines of that range reached the reader copy.
  */
+#include <inttypes.h>
+
 #include <criterion/criterion.h>
 #include <criterion/new/assert.h>
 
@@ -214,6 +218,75 @@ Test(log, null_handle_is_an_error, .timeout = 10)
     tasvir_log_cursor_init(&c, NULL);
     cr_assert(eq(int, tasvir_log_cur(&c, buf, 64), TASVIR_EBADHANDLE));
     cr_assert(eq(int, tasvir_log_cur(&c, buf, 0), TASVIR_EBADHANDLE));
+}
+
+/* With a compile-time length of at most a line, tasvir_log() decides everything inline
+ * (x86-64: unaligned lines, len == 0 and rejections without a call); tasvir__log_slow()
+ * is the library's path for every call.  Both must return the same code, count the same
+ * rejections and mark the same lines, for every kind of handle.  Each SAME() call site has
+ * a literal length, as a real call site does. */
+static uint64_t misuse_of(struct tasvir_node *n)
+{
+    struct tasvir_stats st;
+    tasvir_node_stats(n, &st);
+    return st.log_misuse;
+}
+
+#define SAME(node, h, addr, len)                                                               do {                                                                                           uint64_t m0 = misuse_of(node);                                                             int inl = tasvir_log((h), (addr), (len));                                                  uint64_t m1 = misuse_of(node);                                                             int lib = tasvir__log_slow((h), (addr), (len));                                            uint64_t m2 = misuse_of(node);                                                             cr_assert(eq(int, inl, lib), "tasvir_log(%s, %s, %s): inline %d, library %d", #h,                     #addr, #len, inl, lib);                                                          cr_assert(eq(u64, m1 - m0, m2 - m1), "%s, %s, %s: counted %" PRIu64 " inline, "                       "%" PRIu64 " by the library", #h, #addr, #len, m1 - m0, m2 - m1);             } while (0)
+
+Test(log, inline_and_library_paths_agree, .timeout = 10)
+{
+    struct fx f;
+    fx_init(&f, 1000); /* 15 whole lines and 40 bytes of a 16th */
+    struct tasvir_node *n = f.h.node[0];
+    /* the owner's handle: inside, unaligned, crossing, len 0, at and past the end */
+    SAME(n, f.a, f.w + 64, 64);
+    SAME(n, f.a, f.w + 3 * 64 + 7, 64); /* lines 3 and 4 */
+    SAME(n, f.a, f.w + 6 * 64 + 60, 8); /* lines 6 and 7 */
+    SAME(n, f.a, f.w + 9 * 64 + 1, 1);
+    SAME(n, f.a, f.w + 500, 0);
+    SAME(n, f.a, f.w + 1000, 0); /* len 0 at the very end: nothing, no error */
+    SAME(n, f.a, f.w + 1001, 0);
+    SAME(n, f.a, f.w + 936, 64); /* the last 64 bytes: lines 14 and 15 */
+    SAME(n, f.a, f.w + 937, 64);
+    SAME(n, f.a, f.w + 960, 64);
+    SAME(n, f.a, f.w + 999, 1);
+    SAME(n, f.a, f.w + 999, 2);
+    SAME(n, f.a, f.w - 1, 1);
+    SAME(n, f.a, f.w - 64, 64);
+    SAME(n, f.a, (void *)64, 64);
+    /* a reader handle, for every kind of call */
+    struct tasvir_thread *t2 = h_thread(n);
+    struct tasvir_area *r = NULL;
+    cr_assert(eq(int, tasvir_area_attach(t2, "log", &r), 0));
+    SAME(n, r, f.w, 64);
+    SAME(n, r, f.w + 1, 64);
+    SAME(n, r, f.w + 5, 1);
+    SAME(n, r, f.w, 0);
+    /* not a handle: a zeroed one and one with another object's magic */
+    uint64_t fake[16] = {0};
+    struct tasvir_area *g = (struct tasvir_area *)(void *)fake;
+    SAME(n, g, f.w, 64);
+    SAME(n, g, f.w + 3, 8);
+    fake[6] = 0x7a5e0001u; /* the field after the six pointers: the magic */
+    SAME(n, g, f.w, 64);
+    cr_assert(eq(int, tasvir_thread_deactivate(t2), 0));
+    /* every call above that marked lines marked them twice: 1, 3-4, 6-7, 9, 14-15 */
+    tasvir_node_sync_now(n);
+    cr_assert(ge(int, h_settle(n, &f.t, 1, 100), 0));
+    const uint8_t *rd = tasvir_area_reader(f.a);
+    for (unsigned l = 0; l < 16; l++) {
+        int want = l == 1 || l == 3 || l == 4 || l == 6 || l == 7 || l == 9 || l >= 14;
+        cr_assert(eq(int, rd[l * 64] == 0xab, want), "line %u %s", l,
+                  want ? "not published" : "published");
+    }
+    /* a destroyed handle */
+    struct tasvir_area *own = f.a;
+    cr_assert(eq(int, tasvir_area_destroy(own), 0));
+    SAME(n, own, f.w, 64);
+    SAME(n, own, f.w + 1, 8);
+    SAME(n, own, f.w, 0);
+    h_net_destroy(&f.h);
 }
 
 Test(log, checked_variant_verifies_thread, .timeout = 10)

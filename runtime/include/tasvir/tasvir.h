@@ -562,26 +562,95 @@ int tasvir_area_get_sync(const struct tasvir_area *a, uint64_t *sync_int_us, uin
 /* Internal: the first member of every struct tasvir_area, exposed only so that
  * tasvir_log() can be inlined.  Do not use these fields.  They are pointers, not integers,
  * on purpose: the application's stores into its area (through uint64_t * and the like)
- * then cannot alias them under C's type rules, so a compiler may keep them in registers
- * across a loop of writes instead of reloading them at every tasvir_log() (the log's own
- * byte stores may alias anything, but happen only when a line is first marked). */
+ * then cannot alias them under C's type rules.  The log's bytes are, for the same reason,
+ * not a character type (a character store may alias anything).  And the single-line fast
+ * path, errors included, makes no call (on x86-64).  So a compiler may keep these fields in
+ * registers across a loop of writes instead of reloading them at every tasvir_log(). */
 /* log2 of the area bytes one summary byte covers (512 lines: 32 KiB) */
 #define TASVIR__SUM_SHIFT 15
+#define TASVIR__MAGIC_AREA 0x7a5e0003u
+#define TASVIR__MAGIC_DEAD 0xdeadbeefu
+/* A dirty-log or summary byte as tasvir_log() reads and writes it: 0 or 1, one byte. */
+#ifdef __cplusplus
+typedef bool tasvir__mark;
+#else
+typedef _Bool tasvir__mark;
+#endif
 struct tasvir__area_hot {
     const uint8_t *wbase; /* writer copy; NULL on handles that may not write */
     const uint8_t *wlen;  /* length of the writer copy, as a pointer-typed integer (see
                            * above); 0 on handles that may not write */
     const uint8_t *wlines; /* whole 64-byte lines within wlen, the same way */
-    uint8_t *log;         /* dirty map: byte i nonzero = line i changed since the last sync */
-    uint8_t *sum;         /* summary: byte g nonzero = lines 512g..512g+511 may be dirty */
+    tasvir__mark *log;    /* dirty map: byte i set = line i changed since the last sync */
+    tasvir__mark *sum;    /* summary: byte g set = lines 512g..512g+511 may be dirty */
+    uint64_t *misuse;     /* the node's tasvir_stats.log_misuse (updated atomically) */
+    uint32_t magic;       /* TASVIR__MAGIC_AREA; TASVIR__MAGIC_DEAD once destroyed */
+    int32_t err;          /* what a rejected call returns: -ERANGE for the owner's handle,
+                           * TASVIR_ENOTOWNER for a reader's, TASVIR_EDESTROYED */
 };
 
 int tasvir__log_slow(struct tasvir_area *a, const void *addr, size_t len);
 
-/* Internal: tasvir_log()'s body, over the area's hot fields or a cursor's copy of them. */
-static inline int tasvir__log_hot(const struct tasvir__area_hot *h, struct tasvir_area *a,
-                                  const void *addr, size_t len)
+/* Internal: mark line `line` in a dirty log and its summary, storing only if it is clean. */
+static inline __attribute__((always_inline)) void tasvir__mark_line(tasvir__mark *log,
+                                                                   tasvir__mark *sum,
+                                                                   uint64_t line)
 {
+    tasvir__mark *d = &log[line];
+    if (!*d) {
+        *d = 1;
+        sum[line >> (TASVIR__SUM_SHIFT - 6)] = 1; /* its group of 512 lines */
+    }
+}
+
+/* Internal: what the single-line fast path does not take, for a compile-time len <= 64:
+ * an unaligned line (two lines at most), len == 0, and rejections, all without a call on
+ * x86-64, so that a loop around tasvir_log() contains no call (any call could change the
+ * fields above as far as the compiler knows).  The same checks and results as
+ * tasvir__log_slow(), which other machines call. */
+static inline __attribute__((always_inline)) int
+tasvir__log_short(const struct tasvir__area_hot *h, struct tasvir_area *a, const void *addr,
+                  size_t len)
+{
+#if defined(__x86_64__) && defined(__GNUC__)
+    (void)a;
+    uint64_t wlen = (uint64_t)(uintptr_t)h->wlen;
+    uint64_t off = (uint64_t)((uintptr_t)addr - (uintptr_t)h->wbase);
+    if (__builtin_expect(h->wbase != NULL && off <= wlen && len <= wlen - off, 1)) {
+        if (len) {
+            tasvir__mark_line(h->log, h->sum, off >> 6);
+            tasvir__mark_line(h->log, h->sum, (off + len - 1) >> 6);
+        }
+        return 0;
+    }
+    if (h->magic != TASVIR__MAGIC_AREA && h->magic != TASVIR__MAGIC_DEAD)
+        return TASVIR_EBADHANDLE; /* not a handle: no node to count on */
+    /* an atomic increment that the compiler knows touches this counter only */
+    __asm__ __volatile__("lock incq %0" : "+m"(*h->misuse));
+    return h->err;
+#else
+    return tasvir__log_slow(a, addr, len);
+#endif
+}
+
+/* Internal: an area's hot fields; for NULL, tasvir__no_hot (a constant in the library:
+ * no writer copy, no magic), on which every call returns TASVIR_EBADHANDLE.  The compiler
+ * cannot see its fields, so it keeps this a select instead of splitting a loop of
+ * tasvir_log() calls into a path for NULL and one whose reads of the fields are
+ * conditional (and so read again at every call). */
+extern const struct tasvir__area_hot tasvir__no_hot;
+static inline const struct tasvir__area_hot *tasvir__hot_of(const struct tasvir_area *a)
+{
+    return a ? (const struct tasvir__area_hot *)(const void *)a : &tasvir__no_hot;
+}
+
+/* Internal: tasvir_log()'s body, over the area's hot fields or a cursor's copy of them. */
+static inline __attribute__((always_inline)) int
+tasvir__log_hot(const struct tasvir__area_hot *h, struct tasvir_area *a, const void *addr,
+                size_t len)
+{
+    /* read before the first branch, so that a loop may keep them in registers */
+    tasvir__mark *log = h->log, *sum = h->sum;
     uint64_t off = (uint64_t)((uintptr_t)addr - (uintptr_t)h->wbase), line;
     if (__builtin_constant_p(len) && len == TASVIR_LINE_BYTES) {
         /* one whole line: the offset rotated right by 6 bits is the line's index when it is
@@ -589,22 +658,21 @@ static inline int tasvir__log_hot(const struct tasvir__area_hot *h, struct tasvi
          * comparison checks alignment and range (an addr below wbase wraps) */
         line = (off >> 6) | (off << 58);
         if (__builtin_expect(line >= (uint64_t)(uintptr_t)h->wlines, 0))
-            return tasvir__log_slow(a, addr, len);
+            return tasvir__log_short(h, a, addr, len);
     } else {
         /* len >= 1 bytes within the first byte's line (a constant len folds this into one
          * alignment test; the last byte then cannot wrap), and the last byte inside the
          * writer copy (an addr below wbase wraps to a huge offset) */
         if (__builtin_expect(!(len - 1 < 64 - (off & 63) &&
                                off + len - 1 < (uint64_t)(uintptr_t)h->wlen),
-                             0))
+                             0)) {
+            if (__builtin_constant_p(len) && len <= TASVIR_LINE_BYTES)
+                return tasvir__log_short(h, a, addr, len);
             return tasvir__log_slow(a, addr, len);
+        }
         line = off >> 6;
     }
-    uint8_t *d = &h->log[line];
-    if (!*d) {
-        *d = 1;
-        h->sum[line >> (TASVIR__SUM_SHIFT - 6)] = 1; /* its group of 512 lines */
-    }
+    tasvir__mark_line(log, sum, line);
     return 0;
 }
 
@@ -612,16 +680,19 @@ static inline int tasvir__log_hot(const struct tasvir__area_hot *h, struct tasvi
  * Record that the owner wrote [addr, addr+len) of the writer copy.  Marks every 64-byte
  * line touched dirty.  The dirty log keeps one byte per line (1/64 of the area's size; not
  * one bit: a byte is tested and set without shifting or masking, which in tasvir-bench's
- * write loop costs about a third less than a bitmap).  A single-line call does one load and, only if the line was
- * clean, two plain byte stores (the line's byte and its 32 KiB group's summary byte, which
- * lets an epoch skip clean parts of large areas without reading their map); no atomics:
- * only the owner thread logs its area.  len == 0 does nothing.  Logging one whole line with
- * the constant length TASVIR_LINE_BYTES is the cheapest call (one comparison checks that
- * the address is line-aligned and inside the copy; an unaligned one takes the general
- * path).  The branch on the byte is cheap when it is predictable (lines mostly dirty, or
- * mostly clean) and costs a misprediction when the lines written are dirty at random, as
- * while the map refills after a sync; dense groups stay dirty across syncs (see "version"
- * above) to avoid that refill.
+ * write loop costs about a third less than a bitmap).  A single-line call does one load
+ * and, only if the line was clean, two plain byte stores (the line's byte and its 32 KiB
+ * group's summary byte, which lets an epoch skip clean parts of large areas without reading
+ * their map); no atomics: only the owner thread logs its area.  len == 0 does nothing.
+ * Logging one whole line with the constant length TASVIR_LINE_BYTES is the cheapest call
+ * (one comparison checks that the address is line-aligned and inside the copy).  With a
+ * compile-time len of at most TASVIR_LINE_BYTES (unaligned lines and errors included), a
+ * call makes no function call on x86-64, so a loop of writes and such calls can keep the
+ * area's fields in registers; longer or run-time lengths that cross a line are marked by a
+ * call into the library.  The branch on the byte is cheap when it is predictable (lines
+ * mostly dirty, or mostly clean) and costs a misprediction when the lines written are
+ * dirty at random, as while the map refills after a sync; dense groups stay dirty across
+ * syncs (see "version" above) to avoid that refill.
  * @return 0; TASVIR_ENOTOWNER (a reader handle); -ERANGE (outside the writer copy);
  *         TASVIR_EDESTROYED (a destroyed area's handle); TASVIR_EBADHANDLE (NULL).
  *         Rejections of live or destroyed handles are also counted in
@@ -629,25 +700,24 @@ static inline int tasvir__log_hot(const struct tasvir__area_hot *h, struct tasvi
  */
 static inline int tasvir_log(struct tasvir_area *a, const void *addr, size_t len)
 {
-    if (__builtin_expect(a == NULL, 0)) /* the slow path reports it (TASVIR_EBADHANDLE) */
-        return tasvir__log_slow(a, addr, len);
-    return tasvir__log_hot((const struct tasvir__area_hot *)(const void *)a, a, addr, len);
+    return tasvir__log_hot(tasvir__hot_of(a), a, addr, len);
 }
 
 /**
  * A log cursor: a copy of what tasvir_log() reads from the area at every call, for a loop
- * of writes.  tasvir_log() must read the writer copy's bounds and the log's address from
- * the area each time, because its own byte stores (and its error path) could change them
- * as far as the compiler knows; on this development machine a call that marks a clean line
- * then waits for the previous call's stores (tasvir-bench local log_cost line_clear: about
- * 2.0-2.5 ns).  A cursor kept in a local variable lets the compiler hold those values in
- * registers across the loop (cursor_line_clear: about 1.3 ns; a marked line costs the same
- * either way).  tasvir_log_cur(&c, addr, len) does exactly what tasvir_log(area, addr, len)
- * does, with the same errors (a cursor of a reader handle logs nothing: TASVIR_ENOTOWNER;
- * of NULL: TASVIR_EBADHANDLE; made after tasvir_area_destroy(): TASVIR_EDESTROYED).  A
- * cursor made before tasvir_area_destroy() must not be used after it, as the writer-copy
- * pointer must not: tasvir_log() detects that, such a cursor cannot.  Initialise it with
- * tasvir_log_cursor_init(); it needs no clean-up.
+ * of writes.  tasvir_log() reads the writer copy's bounds and the log's address from the
+ * area; a compiler can keep them in registers across a loop only when nothing in the loop
+ * could change them as far as it knows: no call to a function it cannot see, no atomic
+ * operation, no store through a character type (writing the area through uint8_t * or
+ * memcpy does that).  Otherwise each call reloads them after the previous call's stores,
+ * which on this development machine costs about 0.7 ns a call that marks a clean line.  A
+ * cursor kept in a local variable stays in registers whatever the loop does (a marked line
+ * costs the same either way).  tasvir_log_cur(&c, addr, len) does exactly what
+ * tasvir_log(area, addr, len) does, with the same errors (a cursor of a reader handle logs
+ * nothing: TASVIR_ENOTOWNER; of NULL: TASVIR_EBADHANDLE; made after tasvir_area_destroy():
+ * TASVIR_EDESTROYED).  A cursor made before tasvir_area_destroy() must not be used after
+ * it, as the writer-copy pointer must not: tasvir_log() detects that, such a cursor cannot.
+ * Initialise it with tasvir_log_cursor_init(); it needs no clean-up.
  */
 struct tasvir_log_cursor {
     struct tasvir__area_hot hot; /* internal: the area's, copied */
@@ -656,9 +726,7 @@ struct tasvir_log_cursor {
 
 static inline void tasvir_log_cursor_init(struct tasvir_log_cursor *c, struct tasvir_area *a)
 {
-    /* for NULL, no writer copy: every call takes the slow path (TASVIR_EBADHANDLE) */
-    static const struct tasvir__area_hot none = {NULL, NULL, NULL, NULL, NULL};
-    c->hot = a ? *(const struct tasvir__area_hot *)(const void *)a : none;
+    c->hot = *tasvir__hot_of(a); /* for NULL: every call returns TASVIR_EBADHANDLE */
     c->area = a;
 }
 
