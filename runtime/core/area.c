@@ -484,10 +484,12 @@ int tasvir_area_get_sync(const struct tasvir_area *h, uint64_t *sync_int_us, uin
  * dirty log set to 1, as the value of a uint64_t loaded from it (any byte order). */
 static inline uint64_t block_mask(unsigned from, unsigned to)
 {
-    uint8_t b[8] = {0};
-    memset(b + from, 1, to - from + 1);
-    uint64_t m;
-    memcpy(&m, b, sizeof(m));
+    const uint64_t ones = 0x0101010101010101ull; /* byte k of the value: 1 */
+    /* bytes from..to of the value: shifts, not a memset of a variable length (a call) */
+    uint64_t m = (ones >> (8 * (7 - to))) & (ones << (8 * from));
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    m = __builtin_bswap64(m); /* value bytes to memory order */
+#endif
     return m;
 }
 
