@@ -518,9 +518,7 @@ static int log_bad(struct tasvir_area *h)
         return rc; /* no node to count on for a garbage handle */
     /* live or dead handles still know their node (dead ones are kept until it goes) */
     tasvir__stat_add(&h->node->st.log_misuse, 1);
-    if (rc)
-        return rc;
-    return h->is_owner ? -ERANGE : TASVIR_ENOTOWNER;
+    return h->hot.err; /* set with the magic: -ERANGE, TASVIR_ENOTOWNER, TASVIR_EDESTROYED */
 }
 
 /* What tasvir_log() reads for a NULL handle (tasvir.h): no writer copy, no magic. */

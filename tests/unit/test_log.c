@@ -232,7 +232,19 @@ static uint64_t misuse_of(struct tasvir_node *n)
     return st.log_misuse;
 }
 
-#define SAME(node, h, addr, len)                                                               do {                                                                                           uint64_t m0 = misuse_of(node);                                                             int inl = tasvir_log((h), (addr), (len));                                                  uint64_t m1 = misuse_of(node);                                                             int lib = tasvir__log_slow((h), (addr), (len));                                            uint64_t m2 = misuse_of(node);                                                             cr_assert(eq(int, inl, lib), "tasvir_log(%s, %s, %s): inline %d, library %d", #h,                     #addr, #len, inl, lib);                                                          cr_assert(eq(u64, m1 - m0, m2 - m1), "%s, %s, %s: counted %" PRIu64 " inline, "                       "%" PRIu64 " by the library", #h, #addr, #len, m1 - m0, m2 - m1);             } while (0)
+#define SAME(node, h, addr, len)                                                           \
+    do {                                                                                   \
+        uint64_t m0 = misuse_of(node);                                                     \
+        int inl = tasvir_log((h), (addr), (len));                                          \
+        uint64_t m1 = misuse_of(node);                                                     \
+        int lib = tasvir__log_slow((h), (addr), (len));                                    \
+        uint64_t m2 = misuse_of(node);                                                     \
+        cr_assert(eq(int, inl, lib), "tasvir_log(%s, %s, %s): inline %d, library %d", #h,  \
+                  #addr, #len, inl, lib);                                                  \
+        cr_assert(eq(u64, m1 - m0, m2 - m1),                                               \
+                  "%s, %s, %s: counted %" PRIu64 " inline, %" PRIu64 " by the library", #h, \
+                  #addr, #len, m1 - m0, m2 - m1);                                          \
+    } while (0)
 
 Test(log, inline_and_library_paths_agree, .timeout = 10)
 {
