@@ -556,7 +556,8 @@ static int build_chunks(struct tasvir_node *n, uint64_t now, bool force)
          * copiers that read them next (changed_lines is set by the chunk's copier) */
         for (uint64_t w = 0; w < a->nwords; w += TASVIR__CHUNK_WORDS) {
             struct tasvir__chunk *c = &n->chunks[k++];
-            uint64_t end = w + TASVIR__CHUNK_WORDS < a->nwords ? w + TASVIR__CHUNK_WORDS : a->nwords;
+            uint64_t end =
+                w + TASVIR__CHUNK_WORDS < a->nwords ? w + TASVIR__CHUNK_WORDS : a->nwords;
             if (c->area != a || c->word_begin != w || c->word_end != end) {
                 c->area = a;
                 c->word_begin = w;

@@ -8,7 +8,8 @@
  * of an excluded owner and readmission, deactivation during check-in, activation during an
  * epoch, forced sync, an epoch with no active thread (the engine copies alone), dense
  * words left set and compared, and the copy of random dirty patterns (isolated lines, runs,
- * full words) below and above the size at which it prefetches ahead.
+ * full words) below and above the size at which it prefetches ahead, and chunk claims
+ * over idle, sparse and busy 4 MiB chunks of a 40 MiB area.
  */
 #include <criterion/criterion.h>
 #include <criterion/new/assert.h>
@@ -327,6 +328,56 @@ Test(isync, large_area_many_chunks, .timeout = 30)
         cr_assert(eq(u64, read_line(a, l), l ^ 0x5555));
     cr_assert(eq(u64, read_line(a, lines - 1), 77));
     cr_assert(eq(u64, read_line(a, 1), 0));
+    h_net_destroy(&h);
+}
+
+/* One copier claims consecutive chunks until their summaries mark 16 groups (isync.c
+ * claim_span): idle chunks are taken along with the next busy one, busy chunks alone.
+ * Every pattern of idle, sparse and busy chunks must still copy every logged line exactly
+ * once per epoch, with one version bump, and an idle epoch must copy nothing. */
+Test(isync, chunk_claims_over_idle_and_busy_chunks, .timeout = 60)
+{
+    struct h_net h;
+    cr_assert(eq(int, h_net_create(&h, 1, 0, 1, small_window), 0));
+    struct tasvir_thread *t = h_thread(h.node[0]);
+    const uint64_t chunk_lines = (4ull << 20) / 64, nchunks = 10;
+    struct tasvir_area *a = h_area(t, "claims", nchunks * chunk_lines * 64, 1000);
+    cr_assert(not(eq(ptr, a, NULL)));
+    /* per epoch: lines written in each chunk (0 idle; 1 one line; 64 lines spread over 64
+     * groups, i.e. busy) */
+    static const unsigned pattern[][10] = {
+        {0, 0, 0, 0, 0, 0, 0, 0, 0, 1},           /* all idle but the last */
+        {64, 0, 0, 1, 0, 64, 0, 0, 0, 1},         /* busy, idle run, sparse, busy, ... */
+        {64, 64, 64, 64, 64, 64, 64, 64, 64, 64}, /* all busy */
+        {1, 1, 1, 1, 1, 1, 1, 1, 1, 1},           /* sparse: under 16 groups each */
+        {0, 0, 0, 0, 0, 0, 0, 0, 0, 0},           /* idle */
+    };
+    uint64_t stamp = 1;
+    for (unsigned e = 0; e < sizeof(pattern) / sizeof(pattern[0]); e++) {
+        uint64_t v0 = tasvir_area_version(a), written = 0;
+        for (uint64_t c = 0; c < nchunks; c++)
+            for (unsigned k = 0; k < pattern[e][c]; k++) {
+                /* one line per group of 512 lines, at a different offset each epoch */
+                uint64_t l = c * chunk_lines + (uint64_t)k * 512 + (e * 37 + k) % 512;
+                write_line(a, l, stamp + l);
+                written++;
+            }
+        tasvir_loop_net_advance(h.net, 1 * MS);
+        cr_assert(ge(int, h_settle(h.node[0], &t, 1, 100), 0));
+        cr_assert(eq(u64, tasvir_area_version(a), v0 + (written ? 1 : 0)), "epoch %u", e);
+        for (uint64_t c = 0; c < nchunks; c++)
+            for (unsigned k = 0; k < pattern[e][c]; k++) {
+                uint64_t l = c * chunk_lines + (uint64_t)k * 512 + (e * 37 + k) % 512;
+                cr_assert(eq(u64, read_line(a, l), stamp + l), "epoch %u chunk %lu line %lu", e,
+                          (unsigned long)c, (unsigned long)l);
+            }
+        cr_assert(eq(int,
+                     memcmp(tasvir_area_reader(a), tasvir_area_writer(a),
+                            nchunks * chunk_lines * 64),
+                     0),
+                  "epoch %u: reader copy differs from the writer's", e);
+        stamp += 1000000;
+    }
     h_net_destroy(&h);
 }
 
