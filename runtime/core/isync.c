@@ -332,7 +332,7 @@ copy_words_as(struct tasvir__area *a, uint64_t wb, uint64_t we, const bool ahead
         }
         /* clear the summary bytes of the groups left with no word set */
         for (uint64_t clear = marked & ~keep; clear; clear &= clear - 1)
-            sblock[__builtin_ctzll(clear)] = 0;
+            __atomic_store_n(&sblock[__builtin_ctzll(clear)], 0, __ATOMIC_RELAXED); /* claim_span */
     }
     for (; ring_n; ring_n--, ring_head = (ring_head + 1) % AHEAD_RING)
         changed += copy_word(a, dst, src, ring_w[ring_head], ring_x[ring_head], ring_cmp[ring_head],
@@ -402,15 +402,21 @@ static void finalize(struct tasvir_node *n, uint64_t seq)
     tasvir__kick(n, TASVIR_KICK_DONE);
 }
 
-/* The groups of chunk ch that its summary marks: the work a copier can expect from it. */
+/* The groups of chunk ch that its summary marks: the work a copier can expect from it.
+ * A copier reads this before its claim, so possibly while another copier that claimed the
+ * chunk meanwhile clears its summary bytes: both sides use relaxed atomic accesses (plain
+ * moves on x86-64).  Summary bytes are 0 or 1, so a word's byte sum (the multiply) is its
+ * count of marked groups. */
 static unsigned chunk_marked_groups(const struct tasvir__chunk *ch)
 {
     const struct tasvir__area *a = ch->area;
     uint64_t gb = ch->word_begin / TASVIR__GROUP_WORDS;
     uint64_t ge = (ch->word_end + TASVIR__GROUP_WORDS - 1) / TASVIR__GROUP_WORDS;
+    const uint64_t *sw = (const uint64_t *)(const void *)(a->sum + ((gb >> 6) << 6));
+    const uint64_t *end = (const uint64_t *)(const void *)(a->sum + (((ge + 63) >> 6) << 6));
     unsigned marked = 0;
-    for (uint64_t sw = gb >> 6; sw < (ge + 63) >> 6; sw++)
-        marked += (unsigned)__builtin_popcountll(tasvir__mask64(a->sum + (sw << 6)));
+    for (; sw < end; sw++)
+        marked += (unsigned)((__atomic_load_n(sw, __ATOMIC_RELAXED) * 0x0101010101010101ull) >> 56);
     return marked;
 }
 

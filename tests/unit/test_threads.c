@@ -189,6 +189,69 @@ Test(threads, no_torn_reads_across_two_areas, .timeout = 600)
     h_net_destroy(&h);
 }
 
+/* A 24 MiB area is 6 copy chunks: the owner (this thread, after its check-in) and the
+ * engine thread claim them concurrently, a claim taking idle chunks along with the next
+ * busy one (isync.c claim_span).  Whatever the pattern, the epoch after the owner's writes
+ * shows every one of them, and at the end the reader copy equals the writer copy. */
+Test(threads, multi_chunk_area_two_copiers, .timeout = 300)
+{
+    struct h_net h;
+    cr_assert(eq(int, h_net_create(&h, 1, 1, 1, wide_window), 0));
+    struct tasvir_thread *t;
+    cr_assert(eq(int, tasvir_thread_register(h.node[0], &t), 0));
+    cr_assert(eq(int, tasvir_thread_activate(t), 0));
+    const uint64_t chunk_lines = (4u << 20) / 64, nchunks = 6;
+    const uint64_t len = nchunks * chunk_lines * 64;
+    struct tasvir_area *a = h_area(t, "chunks", len, 1);
+    cr_assert(not(eq(ptr, a, NULL)));
+    struct engine_arg e = {.node = h.node[0]};
+    pthread_t eng;
+    pthread_create(&eng, NULL, engine_main, &e);
+    uint8_t *w = tasvir_area_writer(a);
+    const uint8_t *r = tasvir_area_reader(a);
+    /* lines written per chunk, by step % 4: one idle-but-last, busy/idle/sparse mixed, one
+     * line everywhere, nothing */
+    static const unsigned pattern[4][6] = {
+        {0, 0, 0, 0, 0, 1}, {64, 0, 0, 64, 1, 0}, {1, 1, 1, 1, 1, 1}, {0, 0, 0, 0, 0, 0}};
+    unsigned steps = 2000 / scale();
+    uint64_t bad = 0;
+    for (uint64_t s = 1; s <= steps; s++) {
+        const unsigned *p = pattern[s % 4];
+        uint64_t v0 = tasvir_area_version(a), written = 0;
+        for (uint64_t c = 0; c < nchunks; c++)
+            for (unsigned k = 0; k < p[c]; k++) {
+                uint64_t l = c * chunk_lines + (uint64_t)k * 512 + (s * 7 + k) % 512;
+                memcpy(w + l * 64, &s, sizeof(s));
+                tasvir_log(a, w + l * 64, sizeof(s));
+                written++;
+            }
+        if (!written) {
+            cr_assert(eq(int, tasvir_service_wait(t), 0));
+            continue;
+        }
+        while (tasvir_area_version(a) == v0) {
+            cr_assert(eq(int, tasvir_service_wait(t), 0));
+            sched_yield();
+        }
+        for (uint64_t c = 0; c < nchunks; c++)
+            for (unsigned k = 0; k < p[c]; k++) {
+                uint64_t l = c * chunk_lines + (uint64_t)k * 512 + (s * 7 + k) % 512;
+                uint64_t got;
+                memcpy(&got, r + l * 64, sizeof(got));
+                bad += got != s;
+            }
+    }
+    atomic_store(&e.stop, 1);
+    pthread_join(eng, NULL);
+    /* the last steps' epochs are over: one more, driven here, settles nothing new */
+    tasvir_node_sync_now(h.node[0]);
+    cr_assert(ge(int, h_settle(h.node[0], &t, 1, 1000), 0));
+    cr_assert(eq(u64, bad, 0), "lines missing from the epoch after their write");
+    cr_assert(eq(int, memcmp(r, w, len), 0), "reader copy differs from the writer copy");
+    tasvir_thread_deactivate(t);
+    h_net_destroy(&h);
+}
+
 static void short_window(struct tasvir_node_conf *c, unsigned i)
 {
     (void)i;
