@@ -403,10 +403,10 @@ static void finalize(struct tasvir_node *n, uint64_t seq)
 }
 
 /* The groups of chunk ch that its summary marks: the work a copier can expect from it.
- * A copier reads this before its claim, so possibly while another copier that claimed the
- * chunk meanwhile clears its summary bytes: both sides use relaxed atomic accesses (plain
- * moves on x86-64).  Summary bytes are 0 or 1, so a word's byte sum (the multiply) is its
- * count of marked groups. */
+ * A copier reads this for chunks beyond its claim, possibly while another copier that
+ * claimed one of them clears its summary bytes: both sides use relaxed atomic accesses
+ * (plain moves on x86-64).  Summary bytes are 0 or 1, so a word's byte sum (the multiply)
+ * is its count of marked groups. */
 static unsigned chunk_marked_groups(const struct tasvir__chunk *ch)
 {
     const struct tasvir__area *a = ch->area;
@@ -420,7 +420,7 @@ static unsigned chunk_marked_groups(const struct tasvir__chunk *ch)
     return marked;
 }
 
-/* How many chunks from i (of total) one claim takes: consecutive chunks until their
+/* How many chunks from i (of total) a claim should take: consecutive chunks until their
  * summaries mark CLAIM_MIN_GROUPS groups.  Every claim and every completion moves the
  * claim word's cache line between the copiers' cores (230-250 ns one way between the two
  * vCPUs of the test machine), while an idle chunk costs tens of nanoseconds: claimed one
@@ -443,7 +443,7 @@ void tasvir__isync_copy_work(struct tasvir_node *n, uint64_t seq)
 {
     for (;;) {
         uint64_t c = atomic_load_explicit(&n->chunk_ctl, memory_order_acquire);
-        uint32_t i, k, total;
+        uint32_t i, total;
         for (;;) {
             if ((c >> 40) != (seq & 0xffffffu))
                 return; /* our epoch is over: never touch another's chunks */
@@ -451,10 +451,22 @@ void tasvir__isync_copy_work(struct tasvir_node *n, uint64_t seq)
             i = (uint32_t)c & TASVIR__MAX_CHUNKS;
             if (i >= total)
                 return;
-            k = claim_span(n, i, total);
-            if (atomic_compare_exchange_weak_explicit(&n->chunk_ctl, &c, c + k,
+            if (atomic_compare_exchange_weak_explicit(&n->chunk_ctl, &c, c + 1,
                                                       memory_order_acq_rel, memory_order_acquire))
                 break;
+        }
+        /* Chunk i is ours, so the epoch cannot end (and the owners cannot log again) before
+         * we report it done: only now may the summaries be read.  Take the chunks after it
+         * along if they hold little work and nobody claimed them meanwhile. */
+        uint32_t k = 1;
+        if (i + 1 < total) {
+            uint32_t want = claim_span(n, i, total);
+            uint64_t mine = c + 1;
+            if (want > 1 &&
+                atomic_compare_exchange_strong_explicit(&n->chunk_ctl, &mine, c + want,
+                                                        memory_order_acq_rel,
+                                                        memory_order_relaxed))
+                k = want;
         }
         for (uint32_t j = i; j < i + k; j++) {
             struct tasvir__chunk *ch = &n->chunks[j];

@@ -243,9 +243,8 @@ Test(threads, multi_chunk_area_two_copiers, .timeout = 300)
     }
     atomic_store(&e.stop, 1);
     pthread_join(eng, NULL);
-    /* the last steps' epochs are over: one more, driven here, settles nothing new */
-    tasvir_node_sync_now(h.node[0]);
-    cr_assert(ge(int, h_settle(h.node[0], &t, 1, 1000), 0));
+    /* every write was published above; an epoch cut short by the engine's stop copies
+     * lines whose two copies are already equal */
     cr_assert(eq(u64, bad, 0), "lines missing from the epoch after their write");
     cr_assert(eq(int, memcmp(r, w, len), 0), "reader copy differs from the writer copy");
     tasvir_thread_deactivate(t);
