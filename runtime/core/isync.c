@@ -9,10 +9,12 @@
  *  arrive    (each counted thread, in tasvir_service) CASes the arrived count up; the CAS
  *            that makes arrived == expected also switches the phase to COPY, so the last
  *            thread to arrive can start copying at once without waiting for the engine.
- *  copy      (every arrived thread and the engine) grab chunks with fetch_add; each chunk
- *            scans its dirty-log words, copies runs of dirty lines writer -> reader and
- *            clears their bytes.  The copier finishing the last chunk finalizes: bumps versions of
- *            changed areas, stamps publish time, stores ctl = (seq, n, DONE).
+ *  copy      (every arrived thread and the engine) grab chunks with a CAS, taking the
+ *            chunks after the one grabbed along while their summaries show little work
+ *            (claim_span); each chunk scans its dirty-log words, copies runs of dirty lines
+ *            writer -> reader and clears their bytes.  The copier finishing the last
+ *            chunk finalizes: bumps versions of changed areas, stamps publish time,
+ *            stores ctl = (seq, n, DONE).
  *  abort     (engine) if the window expires in CHECKIN, one CAS to ABORT; nothing was
  *            copied, the dirty log is untouched, the epoch is retried after retry_ns.
  *            Counted threads that did not show up accumulate misses; at
