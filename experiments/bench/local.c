@@ -212,6 +212,7 @@ unsigned local_reps(const struct local_ctx *c, unsigned full, unsigned min)
 void local_target(struct local_ctx *c, double value, const char *unit, int cmp, double limit,
                   const char *fmt, ...)
 {
+    c->last_target = NULL;
     if (isnan(value) || c->ntargets == LOCAL_MAX_TARGETS)
         return;
     struct local_target *t = &c->targets[c->ntargets++];
@@ -223,6 +224,18 @@ void local_target(struct local_ctx *c, double value, const char *unit, int cmp, 
     snprintf(t->unit, sizeof(t->unit), "%s", unit);
     t->cmp = cmp;
     t->limit = limit;
+    t->note[0] = '\0';
+    c->last_target = t;
+}
+
+void local_target_note(struct local_ctx *c, const char *fmt, ...)
+{
+    if (!c->last_target)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(c->last_target->note, sizeof(c->last_target->note), fmt, ap);
+    va_end(ap);
 }
 
 void local_row(struct bench_row *r, enum local_section s)
@@ -865,8 +878,9 @@ static void summary(const struct local_ctx *c)
     for (unsigned i = 0; i < c->ntargets; i++) {
         const struct local_target *t = &c->targets[i];
         bool met = t->cmp < 0 ? t->value <= t->limit : t->value >= t->limit;
-        fprintf(stderr, "  %-50s %10.2f %-4s %s %7.2f  %s\n", t->what, t->value, t->unit,
-                t->cmp < 0 ? "<=" : ">=", t->limit, met ? "met" : "MISSED");
+        fprintf(stderr, "  %-50s %10.2f %-4s %s %7.2f  %s%s%s\n", t->what, t->value, t->unit,
+                t->cmp < 0 ? "<=" : ">=", t->limit, met ? "met" : "MISSED",
+                t->note[0] ? "  " : "", t->note);
     }
 }
 

@@ -105,6 +105,7 @@ struct local_target {
     char unit[8];
     int cmp;      /* -1: value <= limit is met; +1: value >= limit is met */
     double limit;
+    char note[48]; /* context printed after the verdict (local_target_note), or empty */
 };
 
 #define LOCAL_MAX_TARGETS 64
@@ -116,6 +117,7 @@ struct local_ctx {
     struct bench_node_opts node_opts; /* every node of the run starts from these */
     struct local_target targets[LOCAL_MAX_TARGETS];
     unsigned ntargets;
+    struct local_target *last_target; /* the last local_target() call's, or NULL */
     int cpu_worker; /* CPU for the measured worker (-1: unpinned) */
     int cpu_engine; /* CPU for the engine thread (-1: unpinned) */
     bool failed;    /* a section could not run or a correctness check failed */
@@ -128,6 +130,9 @@ unsigned local_reps(const struct local_ctx *c, unsigned full, unsigned min);
 /* Record a figure against its target (printed in the summary; NaN values are skipped). */
 void local_target(struct local_ctx *c, double value, const char *unit, int cmp, double limit,
                   const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+/* Context for the summary line of the last target recorded (if it was recorded). */
+void local_target_note(struct local_ctx *c, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 /* A new row with the bench column set. */
 void local_row(struct bench_row *r, enum local_section s);
 

@@ -442,6 +442,8 @@ int local_sync_copy(struct local_ctx *c)
             bench_csv_emit(&c->csv, &row);
             local_target(c, ratio, "x", 1, lay == LAYOUT_DENSE ? 0.6 : 0.5,
                          "sync copy vs memcpy, %s %s", layout_names[lay], cb);
+            if (!isnan(line_gbps)) /* what a per-line copier reaches on this machine */
+                local_target_note(c, "(ideal line copier: %.2f)", line_gbps / memcpy_gbps);
         }
     }
     return 0;
