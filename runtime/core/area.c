@@ -142,6 +142,12 @@ void tasvir__area_reap(struct tasvir_node *n)
         struct tasvir__area *a = n->areas[i];
         if (a && atomic_load_explicit(&a->state, memory_order_relaxed) == TASVIR__AREA_DYING &&
             !a->want_unsub) {
+            if (atomic_load_explicit(&a->oc_listed, memory_order_acquire)) {
+                /* still on its owner's list of log clears (isync.c owner_clears): the
+                 * owner takes it off at its next check-in or deactivation */
+                atomic_store_explicit(&n->reap_pending, 1, memory_order_relaxed);
+                continue;
+            }
             n->areas[i] = NULL;
             n->n_areas--;
             atomic_fetch_add_explicit(&n->areas_gen, 1, memory_order_release);

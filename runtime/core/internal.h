@@ -201,6 +201,11 @@ struct tasvir__area {
      * after the chunk_done acquire. */
     bool in_epoch;           /* engine, before publish */
     uint32_t slot;           /* index in node->areas */
+    /* Log clears left to the owner thread (isync.c, "owner_clears"): set while copiers
+     * have left marked log words of this area for its owner to clear, and so while it is
+     * on the owner's list of such areas (owner->oc_head, linked through oc_next). */
+    _Atomic int oc_listed;
+    struct tasvir__area *oc_next;
 };
 
 /* Work unit of the COPY phase. */
@@ -226,6 +231,9 @@ struct tasvir_thread {
     uint64_t wait_seq;  /* epoch it must wait out without being counted (0: none) */
     bool readmit_pending;
     uint32_t owned_areas; /* under node->lock */
+    /* areas whose log clears the copiers left to this thread (pushed by copiers, taken by
+     * the thread once their epoch is over: tasvir__isync_owner_clear) */
+    _Atomic(struct tasvir__area *) oc_head;
     /* engine-private */
     uint32_t misses;
 } __attribute__((aligned(TASVIR__CACHELINE)));
@@ -356,7 +364,14 @@ bool tasvir__isync_takes_part(const struct tasvir__area *a);
 /* Area a's internal sync is due now and it would take part: an epoch starting now
  * publishes it. */
 bool tasvir__isync_publish_due(const struct tasvir__area *a, uint64_t now);
-void tasvir__isync_copy_work(struct tasvir_node *n, uint64_t seq);
+/* Copy chunks of epoch seq until none is left to claim; self is the calling thread (NULL
+ * for the engine). */
+void tasvir__isync_copy_work(struct tasvir_node *n, struct tasvir_thread *self, uint64_t seq);
+/* Clear the log words that copiers left to thread t (its areas of more than 4 MiB copied
+ * by others), if the epoch that left them is over.  Called by t before it arrives in an
+ * epoch and before it returns to writing; with `wait`, first waits out a COPY phase (a
+ * thread on its way out). */
+void tasvir__isync_owner_settle(struct tasvir_thread *t, bool wait);
 int tasvir__isync_arrive(struct tasvir_thread *t, uint64_t seq);
 
 /* area.c */

@@ -57,6 +57,7 @@ int tasvir_thread_register(struct tasvir_node *n, struct tasvir_thread **out)
     t->wait_seq = 0;
     t->readmit_pending = false;
     t->owned_areas = 0;
+    atomic_store_explicit(&t->oc_head, NULL, memory_order_relaxed);
     t->misses = 0;
     t->magic = TASVIR__MAGIC_THREAD;
     pthread_mutex_unlock(&n->lock);
@@ -93,6 +94,9 @@ int tasvir_thread_deactivate(struct tasvir_thread *t)
     int rc = check_thread(t);
     if (rc)
         return rc;
+    /* Log clears left to us, while we are still active: an epoch that counts us cannot
+     * copy our areas again before we arrive. */
+    tasvir__isync_owner_settle(t, true);
     pthread_mutex_lock(&t->node->lock);
     uint64_t owe = deactivate_locked(t);
     pthread_mutex_unlock(&t->node->lock);
@@ -108,6 +112,7 @@ int tasvir_thread_unregister(struct tasvir_thread *t)
     if (rc)
         return rc;
     struct tasvir_node *n = t->node;
+    tasvir__isync_owner_settle(t, true); /* as in tasvir_thread_deactivate */
     pthread_mutex_lock(&n->lock);
     if (t->owned_areas) {
         pthread_mutex_unlock(&n->lock);
@@ -163,6 +168,7 @@ struct tasvir_node *tasvir_thread_node(const struct tasvir_thread *t)
 
 static int finish(struct tasvir_thread *t, uint64_t s)
 {
+    tasvir__isync_owner_settle(t, false); /* before the thread writes again */
     t->seen_seq = s;
     if (t->readmit_pending) {
         t->readmit_pending = false;
@@ -206,15 +212,17 @@ static int service_slow(struct tasvir_thread *t)
             }
             return finish(t, s);
         }
-        if (atomic_load_explicit(&t->arrive_seq, memory_order_relaxed) != s &&
-            !tasvir__isync_arrive(t, s)) {
-            /* s was aborted (or superseded) before we arrived: done with it. */
-            t->seen_seq = s;
-            continue;
+        if (atomic_load_explicit(&t->arrive_seq, memory_order_relaxed) != s) {
+            tasvir__isync_owner_settle(t, false); /* before s can copy our areas */
+            if (!tasvir__isync_arrive(t, s)) {
+                /* s was aborted (or superseded) before we arrived: done with it. */
+                t->seen_seq = s;
+                continue;
+            }
         }
         ctl = atomic_load_explicit(&n->ctl, memory_order_acquire);
         if (TASVIR__CTL_SEQ(ctl) == s && TASVIR__CTL_PHASE(ctl) == TASVIR__PH_COPY) {
-            tasvir__isync_copy_work(n, s);
+            tasvir__isync_copy_work(n, t, s);
             ctl = atomic_load_explicit(&n->ctl, memory_order_acquire);
         }
         if (TASVIR__CTL_SEQ(ctl) != s || !tasvir__ph_in_progress(TASVIR__CTL_PHASE(ctl)))

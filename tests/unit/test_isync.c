@@ -541,3 +541,147 @@ Test(isync, copy_patterns_deep_area, .timeout = 120)
     check_patterns(34ull << 20, 14, false); /* 128 lines in flight, non-temporal stores */
     check_patterns(34ull << 20, 15, true);  /* words of one line or none: the ring fills */
 }
+
+/* Log clears left to the owner (isync.c owner_clears): when a thread other than the owner
+ * of an area above 4 MiB copies its chunks, it leaves the copied log words set, and the
+ * owner clears them at its next check-in, before it can write again.  Driven here so that
+ * the other thread (u), arriving last, copies every chunk.  If the owner did not clear
+ * them, the next epoch would copy the same lines again and bump the version with nothing
+ * changed. */
+#define OC_CHUNKS 3
+static const uint64_t oc_chunk_lines = (4ull << 20) / 64;
+
+/* One line in each of `groups` groups of every chunk, stamped with val. */
+static void oc_write(struct tasvir_area *a, unsigned groups, uint64_t val)
+{
+    for (uint64_t c = 0; c < OC_CHUNKS; c++)
+        for (unsigned g = 0; g < groups; g++)
+            write_line(a, c * oc_chunk_lines + (uint64_t)g * 512 + (val + g) % 512, val);
+}
+
+static void oc_check(struct tasvir_area *a, unsigned groups, uint64_t val)
+{
+    for (uint64_t c = 0; c < OC_CHUNKS; c++)
+        for (unsigned g = 0; g < groups; g++)
+            cr_assert(eq(u64, read_line(a, c * oc_chunk_lines + (uint64_t)g * 512 + (val + g) % 512),
+                         val),
+                      "chunk %lu group %u", (unsigned long)c, g);
+}
+
+/* An epoch in which the owner t arrives first and u, arriving last, copies all chunks;
+ * t has not checked in again when it returns.  Returns bytes changed. */
+static uint64_t oc_epoch_copied_by(struct h_net *h, struct tasvir_thread *t,
+                                   struct tasvir_thread *u)
+{
+    struct tasvir_stats s0, s1;
+    tasvir_node_stats(h->node[0], &s0);
+    tasvir_loop_net_advance(h->net, 1 * MS);
+    cr_assert(eq(int, tasvir_node_poll(h->node[0], NULL), -EAGAIN));
+    cr_assert(eq(int, tasvir_service(t), -EAGAIN));
+    cr_assert(eq(int, tasvir_service(u), 0), "the last to arrive copies the whole epoch");
+    tasvir_node_stats(h->node[0], &s1);
+    cr_assert(eq(u64, s1.epochs_ok, s0.epochs_ok + 1));
+    return s1.bytes_changed - s0.bytes_changed;
+}
+
+Test(isync, owner_clears_log_words_other_copiers_left, .timeout = 30)
+{
+    struct h_net h;
+    cr_assert(eq(int, h_net_create(&h, 1, 0, 1, small_window), 0));
+    struct tasvir_thread *t = h_thread(h.node[0]);
+    struct tasvir_thread *u = h_thread(h.node[0]);
+    struct tasvir_area *a = h_area(t, "oc", OC_CHUNKS * oc_chunk_lines * 64, 1000);
+    cr_assert(not(eq(ptr, a, NULL)));
+    for (uint64_t e = 1; e <= 4; e++) {
+        uint64_t v0 = tasvir_area_version(a);
+        unsigned groups = e % 2 ? 64 : 1; /* busy and sparse chunks */
+        oc_write(a, groups, e);
+        cr_assert(eq(u64, oc_epoch_copied_by(&h, t, u), OC_CHUNKS * groups * 64ull), "epoch %lu",
+                  (unsigned long)e);
+        cr_assert(eq(u64, tasvir_area_version(a), v0 + 1));
+        oc_check(a, groups, e);
+        cr_assert(eq(int, tasvir_service(t), 0)); /* the owner clears what u left */
+        /* nothing written: nothing copied, no version */
+        cr_assert(eq(u64, oc_epoch_copied_by(&h, t, u), 0), "epoch %lu copied lines again",
+                  (unsigned long)e);
+        cr_assert(eq(int, tasvir_service(t), 0));
+        cr_assert(eq(u64, tasvir_area_version(a), v0 + 1), "idle epoch after %lu bumped the version",
+                  (unsigned long)e);
+    }
+    cr_assert(eq(int, memcmp(tasvir_area_reader(a), tasvir_area_writer(a),
+                             OC_CHUNKS * oc_chunk_lines * 64),
+                 0));
+    h_net_destroy(&h);
+}
+
+/* An owner that deactivates instead of checking in again clears on its way out; epochs
+ * without it (the other thread copying, the owner inactive) then find nothing to copy. */
+Test(isync, owner_clears_on_deactivation, .timeout = 30)
+{
+    struct h_net h;
+    cr_assert(eq(int, h_net_create(&h, 1, 0, 1, small_window), 0));
+    struct tasvir_thread *t = h_thread(h.node[0]);
+    struct tasvir_thread *u = h_thread(h.node[0]);
+    struct tasvir_area *a = h_area(t, "oc", OC_CHUNKS * oc_chunk_lines * 64, 1000);
+    cr_assert(not(eq(ptr, a, NULL)));
+    oc_write(a, 64, 7);
+    cr_assert(gt(u64, oc_epoch_copied_by(&h, t, u), 0));
+    uint64_t v = tasvir_area_version(a);
+    cr_assert(eq(int, tasvir_thread_deactivate(t), 0));
+    for (int e = 0; e < 3; e++) {
+        tasvir_loop_net_advance(h.net, 1 * MS);
+        cr_assert(ge(int, h_settle(h.node[0], &u, 1, 100), 0));
+    }
+    cr_assert(eq(u64, tasvir_area_version(a), v), "epochs without the owner copied again");
+    oc_check(a, 64, 7);
+    int rc = tasvir_thread_activate(t);
+    cr_assert(rc == 0 || rc == -EAGAIN);
+    struct tasvir_thread *both[2] = {t, u};
+    cr_assert(ge(int, h_settle(h.node[0], both, 2, 100), 0));
+    oc_write(a, 1, 8);
+    tasvir_loop_net_advance(h.net, 1 * MS);
+    cr_assert(ge(int, h_settle(h.node[0], both, 2, 100), 0));
+    cr_assert(eq(u64, tasvir_area_version(a), v + 1));
+    oc_check(a, 1, 8);
+    h_net_destroy(&h);
+}
+
+/* An area destroyed while its owner still has to clear its log is not freed before the
+ * owner has: here epochs abort without the owner, so the engine reaps while the clears
+ * are still pending, and the owner's clear after that would be a use after free (which
+ * the ASan build of the unit tests reports). */
+Test(isync, destroyed_area_waits_for_owner_clears, .timeout = 30)
+{
+    struct h_net h;
+    cr_assert(eq(int, h_net_create(&h, 1, 0, 1, small_window), 0));
+    struct tasvir_thread *t = h_thread(h.node[0]);
+    struct tasvir_thread *u = h_thread(h.node[0]);
+    struct tasvir_area *a = h_area(t, "oc", OC_CHUNKS * oc_chunk_lines * 64, 1000);
+    struct tasvir_area *keep = h_area(u, "keep", 4096, 1000); /* keeps epochs coming */
+    cr_assert(not(eq(ptr, a, NULL)));
+    cr_assert(not(eq(ptr, keep, NULL)));
+    oc_write(a, 64, 3);
+    cr_assert(gt(u64, oc_epoch_copied_by(&h, t, u), 0));
+    cr_assert(eq(int, tasvir_area_destroy(a), 0));
+    /* two epochs the owner misses: each aborts, and the engine reaps after it */
+    struct tasvir_stats s0, s1;
+    tasvir_node_stats(h.node[0], &s0);
+    for (int e = 0; e < 2; e++) {
+        write_line(keep, 0, (uint64_t)e + 1);
+        tasvir_loop_net_advance(h.net, 1 * MS);
+        cr_assert(eq(int, tasvir_node_poll(h.node[0], NULL), -EAGAIN));
+        cr_assert(eq(int, tasvir_service(u), -EAGAIN));
+        tasvir_loop_net_advance(h.net, 60 * US); /* past the window */
+        (void)tasvir_node_poll(h.node[0], NULL);
+        (void)tasvir_service(u);
+    }
+    tasvir_node_stats(h.node[0], &s1);
+    cr_assert(ge(u64, s1.epochs_failed, s0.epochs_failed + 2));
+    /* the owner checks in: it clears, and the next epoch's end frees the area */
+    struct tasvir_thread *both[2] = {t, u};
+    write_line(keep, 0, 9);
+    tasvir_loop_net_advance(h.net, 1 * MS);
+    cr_assert(ge(int, h_settle(h.node[0], both, 2, 100), 0));
+    cr_assert(eq(u64, read_line(keep, 0), 9));
+    h_net_destroy(&h);
+}

@@ -191,8 +191,10 @@ Test(threads, no_torn_reads_across_two_areas, .timeout = 600)
 
 /* A 24 MiB area is 6 copy chunks: the owner (this thread, after its check-in) and the
  * engine thread claim them concurrently, a claim taking idle chunks along with the next
- * busy one (isync.c claim_span).  Whatever the pattern, the epoch after the owner's writes
- * shows every one of them, and at the end the reader copy equals the writer copy. */
+ * busy one (isync.c claim_span), and the engine leaving the log clears of its chunks to
+ * the owner (owner_clears).  Whatever the pattern, the epoch after the owner's writes
+ * shows every one of them, idle epochs publish nothing, and at the end the reader copy
+ * equals the writer copy. */
 Test(threads, multi_chunk_area_two_copiers, .timeout = 300)
 {
     struct h_net h;
@@ -239,6 +241,33 @@ Test(threads, multi_chunk_area_two_copiers, .timeout = 300)
                 memcpy(&got, r + l * 64, sizeof(got));
                 bad += got != s;
             }
+    }
+    /* After a busy epoch (every chunk claimed alone, the engine taking some), idle epochs
+     * must publish nothing.  The engine leaves the log words of the chunks it copies for
+     * this thread to clear (isync.c owner_clears); a word not cleared would be copied
+     * again, with a new version. */
+    for (uint64_t r = 0; r < 40 / scale() + 2; r++) {
+        uint64_t v0 = tasvir_area_version(a), stamp = steps + 1 + r;
+        for (uint64_t c = 0; c < nchunks; c++)
+            for (unsigned k = 0; k < 64; k++) {
+                uint64_t l = c * chunk_lines + (uint64_t)k * 512 + (r * 11 + k) % 512;
+                memcpy(w + l * 64, &stamp, sizeof(stamp));
+                tasvir_log(a, w + l * 64, sizeof(stamp));
+            }
+        while (tasvir_area_version(a) == v0) {
+            cr_assert(eq(int, tasvir_service_wait(t), 0));
+            sched_yield();
+        }
+        uint64_t v1 = tasvir_area_version(a);
+        struct tasvir_stats st0, st1;
+        tasvir_node_stats(h.node[0], &st0);
+        do {
+            cr_assert(eq(int, tasvir_service_wait(t), 0));
+            sched_yield();
+            tasvir_node_stats(h.node[0], &st1);
+        } while (st1.epochs_ok < st0.epochs_ok + 3);
+        cr_assert(eq(u64, tasvir_area_version(a), v1), "round %lu: idle epochs published a version",
+                  (unsigned long)r);
     }
     atomic_store(&e.stop, 1);
     pthread_join(eng, NULL);
