@@ -12,7 +12,9 @@
  *  copy      (every arrived thread and the engine) grab chunks with a CAS, taking the
  *            chunks after the one grabbed along while their summaries show little work
  *            (claim_span); each chunk scans its dirty-log words, copies runs of dirty lines
- *            writer -> reader and clears their bytes.  The copier finishing the last
+ *            writer -> reader and clears their bytes, or, in a large area of another
+ *            thread, leaves the clears to that owner (owner_clears), which does them
+ *            before it writes or arrives again.  The copier finishing the last
  *            chunk finalizes: bumps versions of changed areas, stamps publish time,
  *            stores ctl = (seq, n, DONE).
  *  abort     (engine) if the window expires in CHECKIN, one CAS to ABORT; nothing was

@@ -442,7 +442,10 @@ int tasvir_thread_activate(struct tasvir_thread *t);
 
 /**
  * Mark the thread inactive: epochs no longer wait for it.  It must not touch areas until
- * it is active again.  Writes it logged before are published by later epochs.
+ * it is active again.  Writes it logged before are published by later epochs.  If other
+ * threads are still copying an epoch the thread checked in to, it first waits for that
+ * copy to end (no longer than the copy itself), to clear the dirty-log words they left to
+ * it (see tasvir_service).
  * @return 0; TASVIR_EBADHANDLE; TASVIR_EDESTROYED.
  */
 int tasvir_thread_deactivate(struct tasvir_thread *t);
@@ -454,7 +457,10 @@ struct tasvir_node *tasvir_thread_node(const struct tasvir_thread *t);
  * Check in.  The non-blocking core of internal synchronization: if no epoch is pending it
  * returns at once; otherwise it checks the thread in, helps copy, and returns -EAGAIN
  * ("epoch in progress, call again") until the epoch is over.  While it returns -EAGAIN the
- * thread must not touch area memory.
+ * thread must not touch area memory.  The dirty-log words of an owner's areas larger than
+ * 4 MiB that other threads (the engine) copied are left for the owner to clear: the call
+ * that ends its epoch clears them (a few microseconds per MiB of log marked), so that the
+ * log's cache lines stay with the core that writes them.
  * @return TASVIR_SERVICE_OK; TASVIR_SERVICE_READMITTED (excluded thread back: its reads
  *         since the previous check-in may have been inconsistent); -EAGAIN;
  *         TASVIR_ENOTACTIVE (thread inactive); TASVIR_EBADHANDLE; TASVIR_EDESTROYED.
