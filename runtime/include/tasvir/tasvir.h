@@ -459,8 +459,8 @@ struct tasvir_node *tasvir_thread_node(const struct tasvir_thread *t);
  * ("epoch in progress, call again") until the epoch is over.  While it returns -EAGAIN the
  * thread must not touch area memory.  The dirty-log words of an owner's areas larger than
  * 4 MiB that other threads (the engine) copied are left for the owner to clear: the call
- * that ends its epoch clears them (a few microseconds per MiB of log marked), so that the
- * log's cache lines stay with the core that writes them.
+ * that ends its epoch clears them (a memset of the log words marked: at most 1/64 of the
+ * area), so that the log's cache lines stay with the core that writes them.
  * @return TASVIR_SERVICE_OK; TASVIR_SERVICE_READMITTED (excluded thread back: its reads
  *         since the previous check-in may have been inconsistent); -EAGAIN;
  *         TASVIR_ENOTACTIVE (thread inactive); TASVIR_EBADHANDLE; TASVIR_EDESTROYED.
