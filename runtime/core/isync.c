@@ -548,7 +548,8 @@ void tasvir__isync_copy_work(struct tasvir_node *n, struct tasvir_thread *self, 
             k = 1;
         for (uint32_t j = i; j < i + k; j++) {
             struct tasvir__chunk *ch = &n->chunks[j];
-            bool defer = owner_clears(ch->area, self, seq);
+            /* an idle chunk has nothing to clear: no need to read the owner's state */
+            bool defer = chunk_marked_groups(ch) && owner_clears(ch->area, self, seq);
             ch->changed_lines = copy_words(ch->area, ch->word_begin, ch->word_end, defer);
             if (defer && ch->changed_lines)
                 defer_clears(ch->area);
