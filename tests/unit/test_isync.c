@@ -551,6 +551,18 @@ Test(isync, copy_patterns_deep_area, .timeout = 120)
 #define OC_CHUNKS 3
 static const uint64_t oc_chunk_lines = (4ull << 20) / 64;
 
+/* A node with two threads, t owning a 12 MiB area (3 chunks) and u. */
+static struct tasvir_area *oc_setup(struct h_net *h, struct tasvir_thread **t,
+                                    struct tasvir_thread **u)
+{
+    cr_assert(eq(int, h_net_create(h, 1, 0, 1, small_window), 0));
+    *t = h_thread(h->node[0]);
+    *u = h_thread(h->node[0]);
+    struct tasvir_area *a = h_area(*t, "oc", OC_CHUNKS * oc_chunk_lines * 64, 1000);
+    cr_assert(not(eq(ptr, a, NULL)));
+    return a;
+}
+
 /* One line in each of `groups` groups of every chunk, stamped with val. */
 static void oc_write(struct tasvir_area *a, unsigned groups, uint64_t val)
 {
@@ -587,11 +599,8 @@ static uint64_t oc_epoch_copied_by(struct h_net *h, struct tasvir_thread *t,
 Test(isync, owner_clears_log_words_other_copiers_left, .timeout = 30)
 {
     struct h_net h;
-    cr_assert(eq(int, h_net_create(&h, 1, 0, 1, small_window), 0));
-    struct tasvir_thread *t = h_thread(h.node[0]);
-    struct tasvir_thread *u = h_thread(h.node[0]);
-    struct tasvir_area *a = h_area(t, "oc", OC_CHUNKS * oc_chunk_lines * 64, 1000);
-    cr_assert(not(eq(ptr, a, NULL)));
+    struct tasvir_thread *t, *u;
+    struct tasvir_area *a = oc_setup(&h, &t, &u);
     for (uint64_t e = 1; e <= 4; e++) {
         uint64_t v0 = tasvir_area_version(a);
         unsigned groups = e % 2 ? 64 : 1; /* busy and sparse chunks */
@@ -619,11 +628,8 @@ Test(isync, owner_clears_log_words_other_copiers_left, .timeout = 30)
 Test(isync, owner_clears_on_deactivation, .timeout = 30)
 {
     struct h_net h;
-    cr_assert(eq(int, h_net_create(&h, 1, 0, 1, small_window), 0));
-    struct tasvir_thread *t = h_thread(h.node[0]);
-    struct tasvir_thread *u = h_thread(h.node[0]);
-    struct tasvir_area *a = h_area(t, "oc", OC_CHUNKS * oc_chunk_lines * 64, 1000);
-    cr_assert(not(eq(ptr, a, NULL)));
+    struct tasvir_thread *t, *u;
+    struct tasvir_area *a = oc_setup(&h, &t, &u);
     oc_write(a, 64, 7);
     cr_assert(gt(u64, oc_epoch_copied_by(&h, t, u), 0));
     uint64_t v = tasvir_area_version(a);
@@ -653,12 +659,9 @@ Test(isync, owner_clears_on_deactivation, .timeout = 30)
 Test(isync, destroyed_area_waits_for_owner_clears, .timeout = 30)
 {
     struct h_net h;
-    cr_assert(eq(int, h_net_create(&h, 1, 0, 1, small_window), 0));
-    struct tasvir_thread *t = h_thread(h.node[0]);
-    struct tasvir_thread *u = h_thread(h.node[0]);
-    struct tasvir_area *a = h_area(t, "oc", OC_CHUNKS * oc_chunk_lines * 64, 1000);
+    struct tasvir_thread *t, *u;
+    struct tasvir_area *a = oc_setup(&h, &t, &u);
     struct tasvir_area *keep = h_area(u, "keep", 4096, 1000); /* keeps epochs coming */
-    cr_assert(not(eq(ptr, a, NULL)));
     cr_assert(not(eq(ptr, keep, NULL)));
     oc_write(a, 64, 3);
     cr_assert(gt(u64, oc_epoch_copied_by(&h, t, u), 0));
