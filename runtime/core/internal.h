@@ -232,7 +232,7 @@ struct tasvir_thread {
     bool readmit_pending;
     uint32_t owned_areas; /* under node->lock */
     /* areas whose log clears the copiers left to this thread (pushed by copiers, taken by
-     * the thread once their epoch is over: tasvir__isync_owner_clear) */
+     * the thread once their epoch is over: tasvir__isync_owner_settle) */
     _Atomic(struct tasvir__area *) oc_head;
     /* engine-private */
     uint32_t misses;
@@ -370,8 +370,9 @@ void tasvir__isync_copy_work(struct tasvir_node *n, struct tasvir_thread *self, 
 /* Clear the log words that copiers left to thread t (its areas of more than 4 MiB copied
  * by others), if the epoch that left them is over.  Called by t before it arrives in an
  * epoch and before it returns to writing; with `wait`, first waits out a COPY phase (a
- * thread on its way out). */
-void tasvir__isync_owner_settle(struct tasvir_thread *t, bool wait);
+ * thread on its way out).  Returns false if clears are still pending (a COPY phase is in
+ * progress and `wait` is false). */
+bool tasvir__isync_owner_settle(struct tasvir_thread *t, bool wait);
 int tasvir__isync_arrive(struct tasvir_thread *t, uint64_t seq);
 
 /* area.c */

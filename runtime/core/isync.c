@@ -372,11 +372,15 @@ static uint64_t copy_words(struct tasvir__area *a, uint64_t wb, uint64_t we, boo
  * through tasvir_service, or leaves through deactivation, which waits the COPY phase out.
  * Only areas above STICKY_MAX_BYTES: the sticky words of smaller ones are decided by the
  * copier, and their logs are small. */
-static bool owner_clears(const struct tasvir__area *a, const struct tasvir_thread *self,
+static unsigned chunk_marked_groups(const struct tasvir__chunk *ch);
+static bool owner_clears(const struct tasvir__chunk *ch, const struct tasvir_thread *self,
                          uint64_t seq)
 {
+    const struct tasvir__area *a = ch->area;
     struct tasvir_thread *o = a->owner;
     return o && o != self && a->copy_bytes > STICKY_MAX_BYTES &&
+           /* an idle chunk has nothing to clear: no need to read the owner's state */
+           chunk_marked_groups(ch) &&
            atomic_load_explicit(&o->counted_seq, memory_order_relaxed) == seq &&
            atomic_load_explicit(&o->active, memory_order_relaxed);
 }
@@ -397,17 +401,17 @@ static void defer_clears(struct tasvir__area *a)
                                                   memory_order_relaxed));
 }
 
-void tasvir__isync_owner_settle(struct tasvir_thread *t, bool wait)
+bool tasvir__isync_owner_settle(struct tasvir_thread *t, bool wait)
 {
     if (!atomic_load_explicit(&t->oc_head, memory_order_relaxed))
-        return;
+        return true;
     struct tasvir_node *n = t->node;
     /* Copiers read the logs until the COPY phase is over (the epoch that left clears to t
      * is this one, in COPY, or an earlier one: t clears before it arrives in another). */
     while (TASVIR__CTL_PHASE(atomic_load_explicit(&n->ctl, memory_order_acquire)) ==
            TASVIR__PH_COPY) {
         if (!wait)
-            return;
+            return false;
         if (n->be.ops->relax)
             n->be.ops->relax(n->be.ctx);
         else
@@ -433,6 +437,7 @@ void tasvir__isync_owner_settle(struct tasvir_thread *t, bool wait)
         atomic_store_explicit(&a->oc_listed, 0, memory_order_release);
         a = next;
     }
+    return true;
 }
 
 static void finalize(struct tasvir_node *n, uint64_t seq)
@@ -548,8 +553,7 @@ void tasvir__isync_copy_work(struct tasvir_node *n, struct tasvir_thread *self, 
             k = 1;
         for (uint32_t j = i; j < i + k; j++) {
             struct tasvir__chunk *ch = &n->chunks[j];
-            /* an idle chunk has nothing to clear: no need to read the owner's state */
-            bool defer = chunk_marked_groups(ch) && owner_clears(ch->area, self, seq);
+            bool defer = owner_clears(ch, self, seq);
             ch->changed_lines = copy_words(ch->area, ch->word_begin, ch->word_end, defer);
             if (defer && ch->changed_lines)
                 defer_clears(ch->area);

@@ -96,7 +96,7 @@ int tasvir_thread_deactivate(struct tasvir_thread *t)
         return rc;
     /* Log clears left to us, while we are still active: an epoch that counts us cannot
      * copy our areas again before we arrive. */
-    tasvir__isync_owner_settle(t, true);
+    (void)tasvir__isync_owner_settle(t, true);
     pthread_mutex_lock(&t->node->lock);
     uint64_t owe = deactivate_locked(t);
     pthread_mutex_unlock(&t->node->lock);
@@ -112,7 +112,7 @@ int tasvir_thread_unregister(struct tasvir_thread *t)
     if (rc)
         return rc;
     struct tasvir_node *n = t->node;
-    tasvir__isync_owner_settle(t, true); /* as in tasvir_thread_deactivate */
+    (void)tasvir__isync_owner_settle(t, true); /* as in tasvir_thread_deactivate */
     pthread_mutex_lock(&n->lock);
     if (t->owned_areas) {
         pthread_mutex_unlock(&n->lock);
@@ -168,7 +168,11 @@ struct tasvir_node *tasvir_thread_node(const struct tasvir_thread *t)
 
 static int finish(struct tasvir_thread *t, uint64_t s)
 {
-    tasvir__isync_owner_settle(t, false); /* before the thread writes again */
+    /* Before the thread writes again.  A thread with clears pending is not released
+     * during a COPY phase (it arrived in that epoch, or waits it out uncounted), so this
+     * only guards: writes logged before the clear would be lost. */
+    if (!tasvir__isync_owner_settle(t, false))
+        return -EAGAIN;
     t->seen_seq = s;
     if (t->readmit_pending) {
         t->readmit_pending = false;
@@ -213,7 +217,8 @@ static int service_slow(struct tasvir_thread *t)
             return finish(t, s);
         }
         if (atomic_load_explicit(&t->arrive_seq, memory_order_relaxed) != s) {
-            tasvir__isync_owner_settle(t, false); /* before s can copy our areas */
+            /* before s can copy our areas (s is collecting check-ins: no COPY phase) */
+            (void)tasvir__isync_owner_settle(t, false);
             if (!tasvir__isync_arrive(t, s)) {
                 /* s was aborted (or superseded) before we arrived: done with it. */
                 t->seen_seq = s;
