@@ -7,7 +7,9 @@
  * both areas come from one version, versions never go backwards, for >= 1e5 epochs
  * (divided by TASVIR_TEST_SCALE in sanitizer builds); a stalled thread is excluded without
  * stalling the node and is readmitted when it comes back; threads that register and
- * activate while epochs run.
+ * activate while epochs run; large areas copied by the owner and the engine, and by two
+ * owners for each other, with the log clears left to their owners (no line lost, idle
+ * epochs publish nothing).
  */
 #ifdef TASVIR_NO_CRITERION
 #include "nocrit.h" /* ThreadSanitizer builds: Criterion cannot run under TSan */
@@ -276,6 +278,89 @@ Test(threads, multi_chunk_area_two_copiers, .timeout = 300)
     cr_assert(eq(u64, bad, 0), "lines missing from the epoch after their write");
     cr_assert(eq(int, memcmp(r, w, len), 0), "reader copy differs from the writer copy");
     tasvir_thread_deactivate(t);
+    h_net_destroy(&h);
+}
+
+/* Two owner threads, each with an 8 MiB area (2 copy chunks), and the engine: each worker
+ * also copies the other's chunks when it checks in, and leaves their log clears to that
+ * owner (isync.c owner_clears).  Each worker checks that every round's writes are
+ * published and that idle epochs after them publish nothing for its area. */
+struct two_owner_arg {
+    struct tasvir_node *node;
+    struct tasvir_thread *t;
+    struct tasvir_area *a;
+    uint64_t id, rounds, bad, idle_bumps;
+};
+
+static void *two_owner_main(void *p)
+{
+    struct two_owner_arg *o = p;
+    const uint64_t chunk_lines = (4u << 20) / 64;
+    uint8_t *w = tasvir_area_writer(o->a);
+    const uint8_t *r = tasvir_area_reader(o->a);
+    for (uint64_t k = 1; k <= o->rounds; k++) {
+        uint64_t stamp = (o->id << 32) | k, v0 = tasvir_area_version(o->a);
+        for (uint64_t c = 0; c < 2; c++)
+            for (uint64_t g = 0; g < 64; g++) {
+                uint64_t l = c * chunk_lines + g * 512 + (k * 13 + g) % 512;
+                memcpy(w + l * 64, &stamp, sizeof(stamp));
+                tasvir_log(o->a, w + l * 64, sizeof(stamp));
+            }
+        while (tasvir_area_version(o->a) == v0)
+            if (tasvir_service_wait(o->t) != 0)
+                return NULL;
+        for (uint64_t c = 0; c < 2; c++)
+            for (uint64_t g = 0; g < 64; g++) {
+                uint64_t l = c * chunk_lines + g * 512 + (k * 13 + g) % 512, got;
+                memcpy(&got, r + l * 64, sizeof(got));
+                o->bad += got != stamp;
+            }
+        uint64_t v1 = tasvir_area_version(o->a);
+        struct tasvir_stats s0, s1;
+        tasvir_node_stats(o->node, &s0);
+        do {
+            if (tasvir_service_wait(o->t) != 0)
+                return NULL;
+            tasvir_node_stats(o->node, &s1);
+        } while (s1.epochs_ok < s0.epochs_ok + 3);
+        o->idle_bumps += tasvir_area_version(o->a) != v1;
+    }
+    tasvir_thread_deactivate(o->t); /* the other owner's epochs go on without us */
+    return NULL;
+}
+
+Test(threads, two_owners_copy_each_others_large_areas, .timeout = 300)
+{
+    struct h_net h;
+    cr_assert(eq(int, h_net_create(&h, 1, 1, 1, wide_window), 0));
+    struct two_owner_arg o[2];
+    for (unsigned i = 0; i < 2; i++) {
+        struct tasvir_thread *t = h_thread(h.node[0]);
+        cr_assert(not(eq(ptr, t, NULL)));
+        char name[16];
+        snprintf(name, sizeof(name), "owner%u", i);
+        struct tasvir_area *a = h_area(t, name, 8u << 20, 1);
+        cr_assert(not(eq(ptr, a, NULL)));
+        o[i] = (struct two_owner_arg){
+            .node = h.node[0], .t = t, .a = a, .id = i + 1, .rounds = 200 / scale() + 2};
+    }
+    struct engine_arg e = {.node = h.node[0]};
+    pthread_t eng, w[2];
+    pthread_create(&eng, NULL, engine_main, &e);
+    for (unsigned i = 0; i < 2; i++)
+        pthread_create(&w[i], NULL, two_owner_main, &o[i]);
+    for (unsigned i = 0; i < 2; i++)
+        pthread_join(w[i], NULL);
+    atomic_store(&e.stop, 1);
+    pthread_join(eng, NULL);
+    for (unsigned i = 0; i < 2; i++) {
+        cr_assert(eq(u64, o[i].bad, 0), "owner %u: lines missing from their epoch", i);
+        cr_assert(eq(u64, o[i].idle_bumps, 0), "owner %u: idle epochs published a version", i);
+        cr_assert(eq(int,
+                     memcmp(tasvir_area_reader(o[i].a), tasvir_area_writer(o[i].a), 8u << 20),
+                     0),
+                  "owner %u: reader copy differs from the writer copy", i);
+    }
     h_net_destroy(&h);
 }
 
