@@ -421,6 +421,15 @@ void tasvir__log(const struct tasvir_node *n, int level, const char *fmt, ...)
 
 /* Zeroed heap memory of at least len bytes, cache-line aligned (the size rounded up to
  * whole lines, as aligned_alloc wants); freed with free().  NULL when out of memory. */
+/* Let other threads run while this one waits for them (the backend's relax, or a pause). */
+static inline void tasvir__relax(const struct tasvir_node *n)
+{
+    if (n->be.ops->relax)
+        n->be.ops->relax(n->be.ctx);
+    else
+        __builtin_ia32_pause();
+}
+
 static inline void *tasvir__zalloc_lines(size_t len)
 {
     size_t sz = (len + TASVIR__CACHELINE - 1) & ~(size_t)(TASVIR__CACHELINE - 1);

@@ -412,10 +412,7 @@ bool tasvir__isync_owner_settle(struct tasvir_thread *t, bool wait)
            TASVIR__PH_COPY) {
         if (!wait)
             return false;
-        if (n->be.ops->relax)
-            n->be.ops->relax(n->be.ctx);
-        else
-            __builtin_ia32_pause();
+        tasvir__relax(n);
     }
     struct tasvir__area *a = atomic_exchange_explicit(&t->oc_head, NULL, memory_order_acquire);
     while (a) {

@@ -255,10 +255,6 @@ int tasvir_service_wait(struct tasvir_thread *t)
         int rc = tasvir_service(t);
         if (rc != -EAGAIN)
             return rc;
-        const struct tasvir_backend *be = &t->node->be;
-        if (be->ops->relax)
-            be->ops->relax(be->ctx);
-        else
-            __builtin_ia32_pause();
+        tasvir__relax(t->node);
     }
 }
