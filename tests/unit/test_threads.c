@@ -191,6 +191,51 @@ Test(threads, no_torn_reads_across_two_areas, .timeout = 600)
     h_net_destroy(&h);
 }
 
+/* One busy round then idle epochs, for an owner thread t of area a (nchunks chunks of
+ * 4 MiB): write `stamp` into one line of each of the first 64 groups of every chunk (the
+ * line within the group set by `salt`), check in until the epoch publishes them, count in
+ * *bad the lines the reader copy lacks, then check in over 3 more epochs and count in
+ * *idle_bumps whether they published a version of a.  Returns 0, or the failing
+ * tasvir_service_wait() result. */
+static int busy_then_idle(struct tasvir_node *node, struct tasvir_thread *t,
+                          struct tasvir_area *a, uint64_t nchunks, uint64_t stamp,
+                          uint64_t salt, uint64_t *bad, uint64_t *idle_bumps)
+{
+    const uint64_t chunk_lines = (4u << 20) / 64;
+    uint8_t *w = tasvir_area_writer(a);
+    const uint8_t *r = tasvir_area_reader(a);
+    uint64_t v0 = tasvir_area_version(a);
+    for (uint64_t c = 0; c < nchunks; c++)
+        for (uint64_t g = 0; g < 64; g++) {
+            uint64_t l = c * chunk_lines + g * 512 + (salt * 13 + g) % 512;
+            memcpy(w + l * 64, &stamp, sizeof(stamp));
+            tasvir_log(a, w + l * 64, sizeof(stamp));
+        }
+    int rc;
+    while (tasvir_area_version(a) == v0) {
+        if ((rc = tasvir_service_wait(t)) != 0)
+            return rc;
+        sched_yield();
+    }
+    for (uint64_t c = 0; c < nchunks; c++)
+        for (uint64_t g = 0; g < 64; g++) {
+            uint64_t l = c * chunk_lines + g * 512 + (salt * 13 + g) % 512, got;
+            memcpy(&got, r + l * 64, sizeof(got));
+            *bad += got != stamp;
+        }
+    uint64_t v1 = tasvir_area_version(a);
+    struct tasvir_stats s0, s1;
+    tasvir_node_stats(node, &s0);
+    do {
+        if ((rc = tasvir_service_wait(t)) != 0)
+            return rc;
+        sched_yield();
+        tasvir_node_stats(node, &s1);
+    } while (s1.epochs_ok < s0.epochs_ok + 3);
+    *idle_bumps += tasvir_area_version(a) != v1;
+    return 0;
+}
+
 /* A 24 MiB area is 6 copy chunks: the owner (this thread, after its check-in) and the
  * engine thread claim them concurrently, a claim taking idle chunks along with the next
  * busy one (isync.c claim_span), and the engine leaving the log clears of its chunks to
@@ -248,29 +293,11 @@ Test(threads, multi_chunk_area_two_copiers, .timeout = 300)
      * must publish nothing.  The engine leaves the log words of the chunks it copies for
      * this thread to clear (isync.c owner_clears); a word not cleared would be copied
      * again, with a new version. */
-    for (uint64_t r = 0; r < 40 / scale() + 2; r++) {
-        uint64_t v0 = tasvir_area_version(a), stamp = steps + 1 + r;
-        for (uint64_t c = 0; c < nchunks; c++)
-            for (unsigned k = 0; k < 64; k++) {
-                uint64_t l = c * chunk_lines + (uint64_t)k * 512 + (r * 11 + k) % 512;
-                memcpy(w + l * 64, &stamp, sizeof(stamp));
-                tasvir_log(a, w + l * 64, sizeof(stamp));
-            }
-        while (tasvir_area_version(a) == v0) {
-            cr_assert(eq(int, tasvir_service_wait(t), 0));
-            sched_yield();
-        }
-        uint64_t v1 = tasvir_area_version(a);
-        struct tasvir_stats st0, st1;
-        tasvir_node_stats(h.node[0], &st0);
-        do {
-            cr_assert(eq(int, tasvir_service_wait(t), 0));
-            sched_yield();
-            tasvir_node_stats(h.node[0], &st1);
-        } while (st1.epochs_ok < st0.epochs_ok + 3);
-        cr_assert(eq(u64, tasvir_area_version(a), v1), "round %lu: idle epochs published a version",
-                  (unsigned long)r);
-    }
+    uint64_t idle_bumps = 0;
+    for (uint64_t k = 0; k < 40 / scale() + 2; k++)
+        cr_assert(eq(int, busy_then_idle(h.node[0], t, a, nchunks, steps + 1 + k, k, &bad, &idle_bumps),
+                     0));
+    cr_assert(eq(u64, idle_bumps, 0), "idle epochs published a version");
     atomic_store(&e.stop, 1);
     pthread_join(eng, NULL);
     /* every write was published above; an epoch cut short by the engine's stop copies
@@ -289,42 +316,18 @@ struct two_owner_arg {
     struct tasvir_node *node;
     struct tasvir_thread *t;
     struct tasvir_area *a;
-    uint64_t id, rounds, bad, idle_bumps;
+    uint64_t id, rounds, done, bad, idle_bumps;
 };
 
 static void *two_owner_main(void *p)
 {
     struct two_owner_arg *o = p;
-    const uint64_t chunk_lines = (4u << 20) / 64;
-    uint8_t *w = tasvir_area_writer(o->a);
-    const uint8_t *r = tasvir_area_reader(o->a);
-    for (uint64_t k = 1; k <= o->rounds; k++) {
-        uint64_t stamp = (o->id << 32) | k, v0 = tasvir_area_version(o->a);
-        for (uint64_t c = 0; c < 2; c++)
-            for (uint64_t g = 0; g < 64; g++) {
-                uint64_t l = c * chunk_lines + g * 512 + (k * 13 + g) % 512;
-                memcpy(w + l * 64, &stamp, sizeof(stamp));
-                tasvir_log(o->a, w + l * 64, sizeof(stamp));
-            }
-        while (tasvir_area_version(o->a) == v0)
-            if (tasvir_service_wait(o->t) != 0)
-                return NULL;
-        for (uint64_t c = 0; c < 2; c++)
-            for (uint64_t g = 0; g < 64; g++) {
-                uint64_t l = c * chunk_lines + g * 512 + (k * 13 + g) % 512, got;
-                memcpy(&got, r + l * 64, sizeof(got));
-                o->bad += got != stamp;
-            }
-        uint64_t v1 = tasvir_area_version(o->a);
-        struct tasvir_stats s0, s1;
-        tasvir_node_stats(o->node, &s0);
-        do {
-            if (tasvir_service_wait(o->t) != 0)
-                return NULL;
-            tasvir_node_stats(o->node, &s1);
-        } while (s1.epochs_ok < s0.epochs_ok + 3);
-        o->idle_bumps += tasvir_area_version(o->a) != v1;
-    }
+    for (uint64_t k = 1; k <= o->rounds; k++)
+        if (busy_then_idle(o->node, o->t, o->a, 2, (o->id << 32) | k, k, &o->bad,
+                           &o->idle_bumps) != 0)
+            return NULL;
+        else
+            o->done++;
     tasvir_thread_deactivate(o->t); /* the other owner's epochs go on without us */
     return NULL;
 }
@@ -354,6 +357,7 @@ Test(threads, two_owners_copy_each_others_large_areas, .timeout = 300)
     atomic_store(&e.stop, 1);
     pthread_join(eng, NULL);
     for (unsigned i = 0; i < 2; i++) {
+        cr_assert(eq(u64, o[i].done, o[i].rounds), "owner %u: a check-in failed", i);
         cr_assert(eq(u64, o[i].bad, 0), "owner %u: lines missing from their epoch", i);
         cr_assert(eq(u64, o[i].idle_bumps, 0), "owner %u: idle epochs published a version", i);
         cr_assert(eq(int,
