@@ -313,6 +313,8 @@ struct tasvir_node {
     uint64_t rx_pub_ns;  /* engine: start of the last epoch that published a replica */
     _Atomic int due_stale; /* set when next_due_ns must be recomputed */
     _Atomic int sync_now;
+    bool ep_forced;   /* the epoch in progress was forced (tasvir_node_sync_now) */
+    bool force_retry; /* a forced epoch failed: the retry is forced too */
 
     /* ---- external synchronization (engine-private unless noted) ---- */
     uint32_t mtu;

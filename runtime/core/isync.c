@@ -762,9 +762,11 @@ static void handle_end(struct tasvir_node *n, uint64_t seq, unsigned phase, uint
         pthread_mutex_unlock(&n->lock);
         return;
     }
-    /* ABORT: areas stay due; retry soon. */
+    /* ABORT: areas stay due; retry soon (forced again if this one was: epoch_due). */
     tasvir__stat_add(&n->st.epochs_failed, 1);
     n->retry_at_ns = now + n->conf.epoch_retry_ns;
+    if (n->ep_forced)
+        n->force_retry = true;
     pthread_mutex_lock(&n->lock);
     for (uint32_t i = 0; i < n->conf.max_threads; i++) {
         struct tasvir_thread *t = &n->threads[i];
@@ -866,15 +868,30 @@ int tasvir__isync_drive(struct tasvir_node *n, uint64_t now, uint64_t *next_ns)
     return 0;
 }
 
+/* When the next epoch may start: the earliest due area, but not before the retry delay
+ * after a failed epoch.  A forced epoch that failed is retried, forced again, at the end
+ * of that delay: the areas it was forced for may not be due for a long time, and the
+ * caller of tasvir_node_sync_now is waiting for them. */
+static uint64_t epoch_due(struct tasvir_node *n)
+{
+    uint64_t due = next_due(n);
+    if (n->force_retry || n->retry_at_ns > due)
+        due = n->retry_at_ns;
+    return due;
+}
+
 /* Idle: start the next epoch if one is due.  Returns -EAGAIN if one is now in progress. */
 int tasvir__isync_maybe_start(struct tasvir_node *n, uint64_t now, uint64_t *next_ns)
 {
     bool force = atomic_exchange_explicit(&n->sync_now, 0, memory_order_acq_rel) != 0;
-    uint64_t due = next_due(n);
-    if (n->retry_at_ns > due)
-        due = n->retry_at_ns;
+    uint64_t due = epoch_due(n);
+    if (n->force_retry && now >= due)
+        force = true;
     if (force || now >= due) {
         if (start_epoch(n, now, force)) {
+            n->ep_forced = force;
+            if (force)
+                n->force_retry = false;
             uint64_t c = atomic_load_explicit(&n->ctl, memory_order_acquire);
             if (TASVIR__CTL_PHASE(c) == TASVIR__PH_COPY) {
                 /* No thread to wait for: the engine copies alone. */
@@ -890,9 +907,7 @@ int tasvir__isync_maybe_start(struct tasvir_node *n, uint64_t now, uint64_t *nex
             *next_ns = now + n->conf.epoch_window_ns;
             return -EAGAIN;
         }
-        due = next_due(n);
-        if (n->retry_at_ns > due)
-            due = n->retry_at_ns;
+        due = epoch_due(n);
     }
     *next_ns = due;
     return 0;

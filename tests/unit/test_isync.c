@@ -6,7 +6,7 @@
  * scheduling and changes in both directions, failed epochs keep their changes and are
  * retried after the retry delay (not a full interval), late-thread exclusion, frozen areas
  * of an excluded owner and readmission, deactivation during check-in, activation during an
- * epoch, forced sync, an epoch with no active thread (the engine copies alone), dense
+ * epoch, forced sync (and its retry, forced again, when it fails), an epoch with no active thread (the engine copies alone), dense
  * words left set and compared, and the copy of random dirty patterns (isolated lines, runs,
  * full words) below and above the size at which it prefetches ahead, and chunk claims
  * over idle, sparse and busy 4 MiB chunks of a 40 MiB area.
@@ -184,6 +184,48 @@ Test(isync, failed_epoch_keeps_changes_and_retries_promptly, .timeout = 10)
     cr_assert(eq(u64, tasvir_area_version(a), 1));
     for (uint64_t l = 0; l < 1024; l++)
         cr_assert(eq(u64, read_line(a, l), l % 7 == 0 ? l + 1 : 0));
+    h_net_destroy(&h);
+}
+
+/* A forced epoch (tasvir_node_sync_now) for an area that is not due for a long time
+ * fails: the retry after the retry delay must be forced too, or the area would wait for
+ * its interval (here 1 s) and the caller of sync_now for nothing. */
+Test(isync, failed_forced_epoch_is_retried_forced, .timeout = 10)
+{
+    struct h_net h;
+    cr_assert(eq(int, h_net_create(&h, 1, 0, 1, small_window), 0));
+    struct tasvir_thread *t = h_thread(h.node[0]);
+    struct tasvir_thread *late = h_thread(h.node[0]);
+    struct tasvir_thread *both[2] = {t, late};
+    /* publish the node area's first heartbeat write so that nothing is due for 10 ms */
+    tasvir_node_sync_now(h.node[0]);
+    cr_assert(ge(int, h_settle(h.node[0], both, 2, 100), 0));
+    struct tasvir_area *a = h_area(t, "a", 64 * 1024, 1000000);
+    write_line(a, 5, 55);
+    cr_assert(eq(int, tasvir_node_sync_now(h.node[0]), 0));
+    cr_assert(eq(int, tasvir_node_poll(h.node[0], NULL), -EAGAIN)); /* forced epoch starts */
+    cr_assert(eq(int, tasvir_service(t), -EAGAIN));                  /* t waits for late */
+    tasvir_loop_net_advance(h.net, 51 * US);                          /* window expires */
+    tasvir_node_poll(h.node[0], NULL);
+    cr_assert(eq(int, tasvir_service(t), 0), "aborted epoch must release t");
+    struct tasvir_stats st;
+    tasvir_node_stats(h.node[0], &st);
+    cr_assert(eq(u64, st.epochs_failed, 1));
+    cr_assert(eq(u64, tasvir_area_version(a), 0));
+    /* the engine's next work is the retry, 20 us on (not the heartbeat 10 ms on) */
+    uint64_t next = 0;
+    cr_assert(eq(int, tasvir_node_poll(h.node[0], &next), 0));
+    cr_assert(eq(u64, next, tasvir_loop_net_now(h.net) + 20 * US));
+    tasvir_loop_net_advance(h.net, 19 * US);
+    cr_assert(eq(int, tasvir_node_poll(h.node[0], NULL), 0), "no retry before the delay");
+    tasvir_loop_net_advance(h.net, 1 * US);
+    cr_assert(eq(int, tasvir_node_poll(h.node[0], NULL), -EAGAIN), "the retry starts");
+    cr_assert(ge(int, h_settle(h.node[0], both, 2, 100), 0));
+    cr_assert(eq(u64, tasvir_area_version(a), 1), "the retry was forced: the area synced");
+    cr_assert(eq(u64, read_line(a, 5), 55));
+    /* one retry, no more: the next epoch waits for a due area again */
+    cr_assert(eq(int, tasvir_node_poll(h.node[0], &next), 0));
+    cr_assert(gt(u64, next, tasvir_loop_net_now(h.net) + 1 * MS));
     h_net_destroy(&h);
 }
 
