@@ -6,10 +6,11 @@
  * scheduling and changes in both directions, failed epochs keep their changes and are
  * retried after the retry delay (not a full interval), late-thread exclusion, frozen areas
  * of an excluded owner and readmission, deactivation during check-in, activation during an
- * epoch, forced sync (and its retry, forced again, when it fails), an epoch with no active thread (the engine copies alone), dense
- * words left set and compared, and the copy of random dirty patterns (isolated lines, runs,
- * full words) below and above the size at which it prefetches ahead, and chunk claims
- * over idle, sparse and busy 4 MiB chunks of a 40 MiB area.
+ * epoch, forced sync (and its retry, forced again, when it fails), an epoch with no active
+ * thread (the engine copies alone), dense words left set and compared, and the copy of
+ * random dirty patterns (isolated lines, runs, full words) below and above the size at
+ * which it prefetches ahead, and chunk claims over idle, sparse and busy 4 MiB chunks of a
+ * 40 MiB area.
  */
 #include <criterion/criterion.h>
 #include <criterion/new/assert.h>
