@@ -1,13 +1,14 @@
 /*
- * local_micro.c — micro benchmarks of `tasvir-bench local`, all single-threaded:
+ * local_micro.c — micro benchmarks of `tasvir-bench local`:
  *
  *  log_cost   tasvir_log per call: one line (dirty byte already set / clear / half) and
  *             4 KiB ranges, over precomputed random addresses in a 1 MiB area; one line
  *             also through a log cursor (tasvir_log_cur).
  *  sync_copy  internal-sync copy throughput: the bench thread dirties changed_bytes
  *             (dense, every other line, or random single lines), then drives one epoch
- *             itself (sync_now, poll, service, poll) and times it; plain memcpy of the
- *             same number of bytes is timed in the same loop for comparison.
+ *             itself (sync_now, poll, service, poll) and times it, or, with 2 copiers,
+ *             requests one from an engine thread that copies chunks alongside it; plain
+ *             memcpy of the same number of bytes is timed in the same loop for comparison.
  *  idle_scan  epochs with nothing changed: driven (medians of per-epoch counter deltas)
  *             and threaded (an engine thread and a servicing worker; means).
  *
@@ -273,9 +274,42 @@ static unsigned copy_reps(const struct local_ctx *c, uint64_t changed)
                                    : local_reps(c, 8, 3);
 }
 
-/* Measure one round of one case; updates res with this round's medians if better. */
+/* The epoch of a two-copier round: the bench thread checks in like a worker whose
+ * service loop notices the request at once, and the engine thread (on the other CPU)
+ * copies chunks alongside it.  Returns the epoch's copy time (ns: start to published
+ * minus start to all checked in, as the core counts them), 0 if another epoch ran in the
+ * same interval (the sample is dropped), or -1 on error (reported). */
+static double pair_epoch(struct tasvir_node *n, struct tasvir_thread *t, struct tasvir_area *a,
+                         struct tasvir_stats *s0, struct tasvir_stats *s1)
+{
+    uint64_t v0 = tasvir_area_version(a);
+    tasvir_node_stats(n, s0);
+    tasvir_node_sync_now(n);
+    uint64_t limit = bench_ticks() + bench_ns_to_ticks(5e9);
+    /* the version moves when the epoch publishes; the engine then accounts for it; the
+     * thread may write again once its check-in returned >= 0 */
+    int rc;
+    do {
+        rc = tasvir_service(t);
+        if (rc < 0 && rc != -EAGAIN) {
+            bench_info("sync_copy: tasvir_service: %s", tasvir_strerror(rc));
+            return -1;
+        }
+        tasvir_node_stats(n, s1);
+        if (bench_ticks() > limit) {
+            bench_info("sync_copy: a two-copier epoch did not complete within 5 s");
+            return -1;
+        }
+    } while (rc < 0 || tasvir_area_version(a) == v0 || s1->epochs_ok == s0->epochs_ok);
+    if (s1->epochs_ok - s0->epochs_ok != 1 || s1->epochs_failed != s0->epochs_failed)
+        return 0;
+    return (double)((s1->epoch_ns - s0->epoch_ns) - (s1->barrier_ns - s0->barrier_ns));
+}
+
+/* Measure one round of one case with 1 copier (the bench thread drives the epoch alone)
+ * or 2 (plus an engine thread); updates res with this round's medians if better. */
 static int copy_round(struct local_ctx *c, uint64_t changed, enum copy_layout lay,
-                      struct copy_res *res)
+                      unsigned copiers, struct copy_res *res)
 {
     uint64_t area = lay == LAYOUT_RND ? 8 * changed : 2 * changed;
     uint64_t n = changed / TASVIR_LINE_BYTES;
@@ -293,8 +327,11 @@ static int copy_round(struct local_ctx *c, uint64_t changed, enum copy_layout la
     uint64_t *sorted = line_base ? malloc(sizeof(*sorted) * n) : NULL;
     uint8_t *lsrc = line_base ? be_alloc(&b, area) : NULL;
     uint8_t *ldst = line_base ? be_alloc(&b, area) : NULL;
+    struct bench_engine e = {0};
     struct tasvir_thread *t = bench_thread(b.node);
-    struct tasvir_area *a = t ? bench_area(t, "copy", area, 0) : NULL;
+    /* with an engine running, the area's own interval must not start epochs mid-write:
+     * only tasvir_node_sync_now does */
+    struct tasvir_area *a = t ? bench_area(t, "copy", area, copiers > 1 ? 1000000000u : 0) : NULL;
     if (!lines || !src || !dst || !ts || !tm || !tf || !tl || !a ||
         (line_base && (!sorted || !lsrc || !ldst)))
         goto out;
@@ -304,6 +341,8 @@ static int copy_round(struct local_ctx *c, uint64_t changed, enum copy_layout la
         memcpy(sorted, lines, sizeof(*sorted) * n);
         qsort(sorted, n, sizeof(*sorted), cmp_u64);
     }
+    if (copiers > 1 && bench_engine_start(&e, &b, c->cpu_engine, false))
+        goto out;
     uint8_t *w = tasvir_area_writer(a);
     const uint8_t *rd = tasvir_area_reader(a);
     /* rep 0 is a warm-up (first touch of pages, code paths); it is not recorded */
@@ -314,13 +353,23 @@ static int copy_round(struct local_ctx *c, uint64_t changed, enum copy_layout la
             uint8_t *p = w + lines[i] * TASVIR_LINE_BYTES;
             write_line(p, val);
             (void)tasvir_log(a, p, TASVIR_LINE_BYTES);
+            /* a worker's check-ins while it writes (the node's system areas have epochs
+             * of their own when an engine runs) */
+            if (copiers > 1 && (i & 255) == 255 && tasvir_service_wait(t) < 0)
+                goto out;
         }
         struct tasvir_stats s0, s1;
         struct bench_epoch_ticks tk;
-        tasvir_node_stats(b.node, &s0);
-        if (bench_drive_epoch(b.node, t, &tk))
-            goto out;
-        tasvir_node_stats(b.node, &s1);
+        double pair_ns = 0;
+        if (copiers > 1) {
+            if ((pair_ns = pair_epoch(b.node, t, a, &s0, &s1)) < 0)
+                goto out;
+        } else {
+            tasvir_node_stats(b.node, &s0);
+            if (bench_drive_epoch(b.node, t, &tk))
+                goto out;
+            tasvir_node_stats(b.node, &s1);
+        }
         /* >=: the node's own system areas may have changed in the same epoch */
         if (s1.bytes_copied - s0.bytes_copied < changed ||
             *(const uint64_t *)(const void *)(rd + lines[0] * TASVIR_LINE_BYTES) != val ||
@@ -350,13 +399,17 @@ static int copy_round(struct local_ctx *c, uint64_t changed, enum copy_layout la
             bench_escape(ldst);
             l1 = bench_ticks();
         }
-        if (r > 0) {
-            ts[got] = bench_ticks_to_ns(tk.done - tk.started);
+        if (r > 0 && (copiers == 1 || pair_ns > 0)) {
+            ts[got] = copiers > 1 ? pair_ns : bench_ticks_to_ns(tk.done - tk.started);
             tf[got] = (double)(s1.epoch_ns - s0.epoch_ns);
             tm[got] = bench_ticks_to_ns(m1 - m0);
             tl[got] = bench_ticks_to_ns(l1 - l0);
             got++;
         }
+    }
+    if (!got) {
+        bench_info("sync_copy: no epoch of the round ran alone");
+        goto out;
     }
     double e_ns = bench_median(ts, got), f_ns = bench_median(tf, got);
     double m_ns = bench_median(tm, got), l_ns = bench_median(tl, got);
@@ -371,6 +424,7 @@ static int copy_round(struct local_ctx *c, uint64_t changed, enum copy_layout la
     res->reps = got;
     ret = 0;
 out:
+    bench_engine_stop(&e);
     free(lines);
     be_free(&b, src, changed);
     be_free(&b, dst, changed);
@@ -388,62 +442,69 @@ out:
 int local_sync_copy(struct local_ctx *c)
 {
     static const uint64_t sizes[] = {64u << 10, 1u << 20, 16u << 20};
-    enum { NS = sizeof(sizes) / sizeof(sizes[0]), NL = LAYOUT_RND + 1 };
-    struct copy_res res[NS][NL];
+    enum { NS = sizeof(sizes) / sizeof(sizes[0]), NL = LAYOUT_RND + 1, NC = 2 };
+    struct copy_res res[NC][NS][NL];
     memset(res, 0, sizeof(res));
     bench_pin_self(c->cpu_worker);
     int ret = 0;
     for (unsigned r = 0; r < c->o.rounds && !ret; r++)
-        for (unsigned s = 0; s < NS && !ret; s++)
-            for (unsigned lay = LAYOUT_DENSE; lay < NL && !ret; lay++)
-                if (copy_round(c, sizes[s], (enum copy_layout)lay, &res[s][lay]))
-                    ret = -1;
+        for (unsigned k = 0; k < NC && !ret; k++)
+            for (unsigned s = 0; s < NS && !ret; s++)
+                for (unsigned lay = LAYOUT_DENSE; lay < NL && !ret; lay++)
+                    if (copy_round(c, sizes[s], (enum copy_layout)lay, k + 1, &res[k][s][lay]))
+                        ret = -1;
     bench_unpin_self();
     if (ret) {
         c->failed = true;
         return ret;
     }
-    for (unsigned s = 0; s < NS; s++) {
-        for (unsigned lay = LAYOUT_DENSE; lay < NL; lay++) {
-            const struct copy_res *x = &res[s][lay];
-            uint64_t changed = sizes[s];
-            uint64_t area = lay == LAYOUT_RND ? 8 * changed : 2 * changed;
-            double sync_gbps = (double)changed / x->epoch_ns;
-            double memcpy_gbps = (double)changed / x->memcpy_ns;
-            double ratio = sync_gbps / memcpy_gbps;
-            char cb[32];
-            bench_fmt_bytes(changed, cb, sizeof(cb));
-            double line_gbps = x->line_ns > 0 ? (double)changed / x->line_ns : NAN;
-            double line_ratio = sync_gbps / line_gbps;
-            char lb[64] = "";
-            if (!isnan(line_gbps))
-                snprintf(lb, sizeof(lb), "; line memcpy %.2f GB/s, ratio %.2f", line_gbps,
-                         line_ratio);
-            bench_info("sync_copy %-5s %6s: copy %.1f us (epoch %.1f us), %.2f GB/s; memcpy "
-                       "%.2f GB/s; ratio %.2f%s",
-                       layout_names[lay], cb, x->epoch_ns / 1e3, x->full_ns / 1e3, sync_gbps,
-                       memcpy_gbps, ratio, lb);
-            struct bench_row row;
-            local_row(&row, SEC_SYNC_COPY);
-            bench_row_str(&row, C_VARIANT, layout_names[lay]);
-            bench_row_u64(&row, C_AREA_BYTES, area);
-            bench_row_u64(&row, C_CHANGED_BYTES, changed);
-            bench_row_u64(&row, C_THREADS, 1);
-            bench_row_u64(&row, C_REPS, x->reps);
-            bench_row_f(&row, C_ISYNC_US, x->full_ns / 1e3, 3);
-            bench_row_f(&row, C_EPOCH_US, x->epoch_ns / 1e3, 3);
-            bench_row_f(&row, C_SYNC_GBPS, sync_gbps, 3);
-            bench_row_f(&row, C_MEMCPY_GBPS, memcpy_gbps, 3);
-            bench_row_f(&row, C_RATIO, ratio, 3);
-            if (!isnan(line_gbps)) {
-                bench_row_f(&row, C_LINE_MEMCPY_GBPS, line_gbps, 3);
-                bench_row_f(&row, C_LINE_RATIO, line_ratio, 3);
+    for (unsigned k = 0; k < NC; k++) {
+        unsigned copiers = k + 1;
+        for (unsigned s = 0; s < NS; s++) {
+            for (unsigned lay = LAYOUT_DENSE; lay < NL; lay++) {
+                const struct copy_res *x = &res[k][s][lay];
+                uint64_t changed = sizes[s];
+                uint64_t area = lay == LAYOUT_RND ? 8 * changed : 2 * changed;
+                double sync_gbps = (double)changed / x->epoch_ns;
+                double memcpy_gbps = (double)changed / x->memcpy_ns;
+                double ratio = sync_gbps / memcpy_gbps;
+                char cb[32];
+                bench_fmt_bytes(changed, cb, sizeof(cb));
+                double line_gbps = x->line_ns > 0 ? (double)changed / x->line_ns : NAN;
+                double line_ratio = sync_gbps / line_gbps;
+                char lb[64] = "";
+                if (!isnan(line_gbps))
+                    snprintf(lb, sizeof(lb), "; line memcpy %.2f GB/s, ratio %.2f", line_gbps,
+                             line_ratio);
+                bench_info("sync_copy %u copier%s %-5s %6s: copy %.1f us (epoch %.1f us), "
+                           "%.2f GB/s; memcpy %.2f GB/s; ratio %.2f%s",
+                           copiers, copiers > 1 ? "s" : "", layout_names[lay], cb,
+                           x->epoch_ns / 1e3, x->full_ns / 1e3, sync_gbps, memcpy_gbps, ratio,
+                           lb);
+                struct bench_row row;
+                local_row(&row, SEC_SYNC_COPY);
+                bench_row_str(&row, C_VARIANT, layout_names[lay]);
+                bench_row_u64(&row, C_AREA_BYTES, area);
+                bench_row_u64(&row, C_CHANGED_BYTES, changed);
+                bench_row_u64(&row, C_THREADS, copiers);
+                bench_row_u64(&row, C_REPS, x->reps);
+                bench_row_f(&row, C_ISYNC_US, x->full_ns / 1e3, 3);
+                bench_row_f(&row, C_EPOCH_US, x->epoch_ns / 1e3, 3);
+                bench_row_f(&row, C_SYNC_GBPS, sync_gbps, 3);
+                bench_row_f(&row, C_MEMCPY_GBPS, memcpy_gbps, 3);
+                bench_row_f(&row, C_RATIO, ratio, 3);
+                if (!isnan(line_gbps)) {
+                    bench_row_f(&row, C_LINE_MEMCPY_GBPS, line_gbps, 3);
+                    bench_row_f(&row, C_LINE_RATIO, line_ratio, 3);
+                }
+                bench_csv_emit(&c->csv, &row);
+                if (copiers > 1)
+                    continue; /* the targets compare one copier with one memcpy */
+                local_target(c, ratio, "x", 1, lay == LAYOUT_DENSE ? 0.6 : 0.5,
+                             "sync copy vs memcpy, %s %s", layout_names[lay], cb);
+                if (!isnan(line_gbps)) /* what a per-line copier reaches on this machine */
+                    local_target_note(c, "(ideal line copier: %.2f)", line_gbps / memcpy_gbps);
             }
-            bench_csv_emit(&c->csv, &row);
-            local_target(c, ratio, "x", 1, lay == LAYOUT_DENSE ? 0.6 : 0.5,
-                         "sync copy vs memcpy, %s %s", layout_names[lay], cb);
-            if (!isnan(line_gbps)) /* what a per-line copier reaches on this machine */
-                local_target_note(c, "(ideal line copier: %.2f)", line_gbps / memcpy_gbps);
         }
     }
     return 0;
