@@ -317,6 +317,52 @@ Test(isync, activate_during_epoch_waits_it_out, .timeout = 10)
     h_net_destroy(&h);
 }
 
+/* The engine leaves an area of one chunk to its checked-in owner for the first 2 us after
+ * the last check-in (isync.c leave_to_owner), and copies larger areas' chunks at once.
+ * Here the last thread to arrive, u, arrives on its way out (deactivation) and copies
+ * nothing, so the engine's poll is the first to see the chunks. */
+static void leave_case(uint64_t len, bool engine_copies_at_once, bool owner_copies)
+{
+    struct h_net h;
+    cr_assert(eq(int, h_net_create(&h, 1, 0, 1, small_window), 0));
+    struct tasvir_thread *t = h_thread(h.node[0]);
+    struct tasvir_thread *u = h_thread(h.node[0]);
+    struct tasvir_area *a = h_area(t, "a", len, 1000);
+    write_line(a, 1, 11);
+    write_line(a, len / 64 - 1, 12);
+    tasvir_loop_net_advance(h.net, 1 * MS);
+    cr_assert(eq(int, tasvir_node_poll(h.node[0], NULL), -EAGAIN)); /* the epoch starts */
+    cr_assert(eq(int, tasvir_service(t), -EAGAIN));                  /* t arrives */
+    cr_assert(eq(int, tasvir_thread_deactivate(u), 0));               /* u arrives: COPY */
+    if (engine_copies_at_once) {
+        cr_assert(eq(int, tasvir_node_poll(h.node[0], NULL), 0), "the engine copies at once");
+    } else {
+        cr_assert(eq(int, tasvir_node_poll(h.node[0], NULL), -EAGAIN), "left to the owner");
+        cr_assert(eq(u64, tasvir_area_version(a), 0));
+        cr_assert(eq(u64, read_line(a, 1), 0));
+        if (owner_copies) {
+            cr_assert(eq(int, tasvir_service(t), 0), "the owner copies its area");
+        } else {
+            tasvir_loop_net_advance(h.net, 1 * US);
+            cr_assert(eq(int, tasvir_node_poll(h.node[0], NULL), -EAGAIN), "still left at 1 us");
+            tasvir_loop_net_advance(h.net, 1 * US);
+            cr_assert(eq(int, tasvir_node_poll(h.node[0], NULL), 0), "the engine copies at 2 us");
+        }
+    }
+    cr_assert(eq(u64, tasvir_area_version(a), 1));
+    cr_assert(eq(u64, read_line(a, 1), 11));
+    cr_assert(eq(u64, read_line(a, len / 64 - 1), 12));
+    cr_assert(ge(int, tasvir_service(t), 0));
+    h_net_destroy(&h);
+}
+
+Test(isync, engine_leaves_one_chunk_area_to_its_owner_briefly, .timeout = 10)
+{
+    leave_case(64 * 1024, false, true);  /* the owner copies */
+    leave_case(4ull << 20, false, false); /* one chunk; the owner does not come: the engine */
+    leave_case(8ull << 20, true, false);  /* two chunks: the engine copies at once */
+}
+
 Test(isync, sync_now_and_engine_alone, .timeout = 10)
 {
     struct h_net h;
