@@ -341,7 +341,9 @@ static int copy_round(struct local_ctx *c, uint64_t changed, enum copy_layout la
         memcpy(sorted, lines, sizeof(*sorted) * n);
         qsort(sorted, n, sizeof(*sorted), cmp_u64);
     }
-    if (copiers > 1 && bench_engine_start(&e, &b, c->cpu_engine, false))
+    /* on one CPU the engine must yield, or the bench thread would wait for its slices */
+    if (copiers > 1 && bench_engine_start(&e, &b, c->cpu_engine,
+                                          c->cpu_engine >= 0 && c->cpu_engine == c->cpu_worker))
         goto out;
     uint8_t *w = tasvir_area_writer(a);
     const uint8_t *rd = tasvir_area_reader(a);
