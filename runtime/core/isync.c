@@ -551,12 +551,19 @@ static uint32_t claim_span(const struct tasvir_node *n, uint32_t i, uint32_t tot
  * 16 MiB in a 128 MiB area, whose lines come from memory wherever they are copied, two
  * copiers halve the epoch (2.8 against 6.8 ms). */
 #define LEAVE_NS 2000u
+
+/* An owner thread's area of one chunk: the kind its owner copies (leave_to_owner), put
+ * at the front of the chunk list (build_chunks). */
+static bool owned_one_chunk(const struct tasvir__area *a)
+{
+    return a->owner && a->nwords <= TASVIR__CHUNK_WORDS;
+}
+
 static bool leave_to_owner(struct tasvir_node *n, const struct tasvir__chunk *ch, uint64_t seq)
 {
     const struct tasvir__area *a = ch->area;
     const struct tasvir_thread *o = a->owner;
-    if (!o || a->nwords > TASVIR__CHUNK_WORDS ||
-        atomic_load_explicit(&o->counted_seq, memory_order_relaxed) != seq ||
+    if (!owned_one_chunk(a) || atomic_load_explicit(&o->counted_seq, memory_order_relaxed) != seq ||
         !atomic_load_explicit(&o->active, memory_order_relaxed))
         return false;
     return tasvir__now(n) - atomic_load_explicit(&n->ep_all_arrived_ns, memory_order_relaxed) <
@@ -712,16 +719,12 @@ static int build_chunks(struct tasvir_node *n, uint64_t now, bool force)
         n->chunk_cap = cap;
     }
     /* owner threads' areas of one chunk first (their owners copy them: leave_to_owner),
-     * then the owners' larger areas, then the others (the engine's system areas,
-     * replicas) */
+     * then the others */
     uint32_t k = 0;
-    for (int pass = 0; pass < 3; pass++)
+    for (int pass = 0; pass < 2; pass++)
         for (uint32_t i = 0; i < n->areas_hwm; i++) {
             struct tasvir__area *a = n->areas[i];
-            if (!a)
-                continue;
-            int kind = !a->owner ? 2 : a->nwords > TASVIR__CHUNK_WORDS ? 1 : 0;
-            if (kind == pass)
+            if (a && owned_one_chunk(a) == (pass == 0))
                 k = add_chunks(n, a, now, force, k);
         }
     n->nchunks = k;
