@@ -168,7 +168,7 @@ int tasvir_area_conf_init(struct tasvir_area_conf *conf)
 struct tasvir__area *tasvir__area_new(struct tasvir_node *n, const char *name, uint64_t len,
                                       uint64_t int_us, uint64_t ext_us, int *rc)
 {
-    struct tasvir__area *a = calloc(1, sizeof(*a));
+    struct tasvir__area *a = tasvir__zalloc_lines(sizeof(*a)); /* it has line-aligned fields */
     if (!a) {
         *rc = -ENOMEM;
         return NULL;

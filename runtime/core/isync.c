@@ -602,8 +602,10 @@ void tasvir__isync_copy_work(struct tasvir_node *n, struct tasvir_thread *self, 
         for (uint32_t j = i; j < i + k; j++) {
             struct tasvir__chunk *ch = &n->chunks[j];
             bool defer = owner_clears(ch, self, seq);
-            ch->changed_lines = copy_words(ch->area, ch->word_begin, ch->word_end, defer);
-            if (defer && ch->changed_lines)
+            uint64_t lines = copy_words(ch->area, ch->word_begin, ch->word_end, defer);
+            if (ch->changed_lines != lines)
+                ch->changed_lines = lines;
+            if (defer && lines)
                 defer_clears(ch->area);
         }
         /* the epoch cannot end while a chunk is being copied, so chunk_done is this epoch's */
@@ -674,13 +676,20 @@ static uint32_t add_chunks(struct tasvir_node *n, struct tasvir__area *a, uint64
     if (!tasvir__isync_takes_part(a))
         return k;
     a->in_epoch = true;
-    a->n_or_logs = 0;
+    uint32_t n_or = 0;
+    uint64_t *or_logs[TASVIR__TIERS + 1];
     if (a->ever) {
-        a->or_logs[a->n_or_logs++] = a->ever;
+        or_logs[n_or++] = a->ever;
         if (a->ext.tiers_on)
             for (int t = 0; t < TASVIR__TIERS; t++)
-                a->or_logs[a->n_or_logs++] = a->ext.tier[t];
+                or_logs[n_or++] = a->ext.tier[t];
     }
+    /* stored only when they change, like the chunks below */
+    if (a->n_or_logs != n_or)
+        a->n_or_logs = n_or;
+    for (uint32_t i = 0; i < n_or; i++)
+        if (a->or_logs[i] != or_logs[i])
+            a->or_logs[i] = or_logs[i];
     /* written only where they differ from the last epoch's: the list usually repeats, and a
      * store would move its cache lines to the engine's core, away from the copiers that
      * read them next (changed_lines is set by the chunk's copier) */
@@ -727,7 +736,8 @@ static int build_chunks(struct tasvir_node *n, uint64_t now, bool force)
             if (a && owned_one_chunk(a) == (pass == 0))
                 k = add_chunks(n, a, now, force, k);
         }
-    n->nchunks = k;
+    if (n->nchunks != k)
+        n->nchunks = k;
     return (int)k;
 }
 
