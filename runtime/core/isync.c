@@ -187,16 +187,20 @@ prefetch_word_lines(uint8_t *dst, const uint8_t *src, uint64_t base, uint64_t x,
  * The scan visits only the groups of 8 words (512 lines) whose summary byte is set, so an
  * idle area costs one 64-byte summary block per 4096 log words (16 MiB of area).
  *
- * Areas of at least AHEAD_MIN_BYTES (larger than a core's L2, so their scattered lines
- * miss) are copied behind the scan: a word's lines are prefetched when the scan finds it
- * and the word is copied AHEAD_MIN_WORDS dirty words later, so the cache misses overlap
- * with the copying instead of queuing behind it.  Areas of at least DEEP_MIN_BYTES (the
- * size of a last-level cache, so scattered lines come from DRAM) prefetch more lines and
- * keep at least AHEAD_LINES of them in flight, whatever the density (sync_copy rnd 16 MiB,
- * a 128 MiB area, interleaved runs: 0.30-0.42 -> 0.50-0.62 of memcpy; doing the same in
- * smaller areas, whose lines are in L3, made rnd 1 MiB and dense copies slower).  Below
- * AHEAD_MIN_BYTES the lines are in cache and the extra pass costs more than it hides
- * (sync_copy rnd 64 KiB).
+ * Areas of at least STREAM_MIN_BYTES (the two copies of such an area fill a last-level
+ * cache, so their scattered lines miss) are copied behind the scan: a word's lines are
+ * prefetched when the scan finds it and the word is copied AHEAD_MIN_WORDS dirty words
+ * later, so the cache misses overlap with the copying instead of queuing behind it.  Areas
+ * of at least DEEP_MIN_BYTES (scattered lines come from DRAM) prefetch more lines and keep
+ * at least AHEAD_LINES of them in flight, whatever the density (sync_copy rnd 16 MiB, a
+ * 128 MiB area, interleaved runs: 0.30-0.42 -> 0.50-0.62 of memcpy; doing the same in
+ * smaller areas, whose lines are in L3, made rnd 1 MiB and dense copies slower).  Smaller
+ * areas are copied in one pass: their lines are in the caches and the extra pass costs
+ * more than it hides.  (Areas of 1-4 MiB were copied behind the scan too until the test
+ * machine moved to a CPU with a 1 MiB L2 and 4-8 MiB of L3: the one pass is faster there,
+ * sync_copy alt 1 MiB (a 2 MiB area) 0.567 -> 0.711 of memcpy, the other cells and RND_W100
+ * and SEQ_W100 at 1 and 2 MiB unchanged within the noise, medians of 6 alternating runs,
+ * 2026-11-30 15:26 UTC.)
  *
  * Areas of at least STREAM_MIN_BYTES are written to the reader copy with non-temporal
  * stores: no read of the reader line first (scattered lines: sync_copy rnd 16 MiB about
@@ -204,7 +208,6 @@ prefetch_word_lines(uint8_t *dst, const uint8_t *src, uint64_t base, uint64_t x,
  * cache.  Smaller areas keep the reader copy in the caches, where the node's readers find
  * it after the epoch (and a dense copy of cached lines is faster with plain stores:
  * sync_copy dense 1 MiB 0.88 of memcpy against 0.58-0.70 streamed). */
-#define AHEAD_MIN_BYTES (1ull << 20)
 #define STREAM_MIN_BYTES (4ull << 20)
 #define DEEP_MIN_BYTES (32ull << 20)
 #define AHEAD_LINES 128u
@@ -214,7 +217,7 @@ prefetch_word_lines(uint8_t *dst, const uint8_t *src, uint64_t base, uint64_t x,
  * rewrites most of an area within an interval then takes the bit-setting branch of
  * tasvir_log for most of its writes, and that branch cannot be predicted while the log
  * refills in random order (tasvir-bench log_cost line_half: 5.7 ns a call against 1.25
- * with the line marked).  So a log word of a thread-owned area of AHEAD_MIN_BYTES to
+ * with the line marked).  So a log word of a thread-owned area of STICKY_MIN_BYTES to
  * STICKY_MAX_BYTES in which at least STICKY_MIN_LINES of the 64 lines were dirty is left
  * set ("sticky"): the owner's next writes to those lines find them marked, and the next
  * epoch copies the lines of the word whose bytes differ from the reader copy (reading the
@@ -232,6 +235,7 @@ prefetch_word_lines(uint8_t *dst, const uint8_t *src, uint64_t base, uint64_t x,
  *  - 40 of 64 lines keeps every-other-line words (sync_copy alt) exact.
  * RND_W100 at 1 ms, 5 interleaved runs: overhead_full 1 MB median 73 -> 46 %, 4 MiB 266 ->
  * 78 %. */
+#define STICKY_MIN_BYTES (1ull << 20)
 #define STICKY_MAX_BYTES (4ull << 20)
 #define STICKY_MIN_LINES 40u
 
@@ -256,17 +260,20 @@ copy_word(struct tasvir__area *a, uint8_t *dst, const uint8_t *src, uint64_t w, 
 }
 
 /* The scan and copy, specialised by the compiler on its three constant flags (the copy_words
- * dispatch below), so that each path runs without the others' tests. */
+ * dispatch below), so that each path runs without the others' tests: `keepable` (areas of
+ * at least STICKY_MIN_BYTES), `stream` (at least STREAM_MIN_BYTES: non-temporal stores,
+ * copied behind the scan) and `deep` (at least DEEP_MIN_BYTES). */
 static inline __attribute__((always_inline)) uint64_t
-copy_words_as(struct tasvir__area *a, uint64_t wb, uint64_t we, const bool ahead,
+copy_words_as(struct tasvir__area *a, uint64_t wb, uint64_t we, const bool keepable,
               const bool stream, const bool deep, bool defer)
 {
     uint64_t changed = 0;
     uint8_t *log = a->log;
     uint64_t *sticky = a->sticky;
-    /* kept words exist only in areas of 1-4 MiB (constant false in the plain copy, so
-     * small areas do not read the sticky bitmap); only an owner thread's words get kept */
-    const bool may_keep = ahead && a->copy_bytes <= STICKY_MAX_BYTES;
+    const bool ahead = stream;
+    /* kept words exist only in areas of 1-4 MiB (constant false below 1 MiB, so small
+     * areas do not read the sticky bitmap); only an owner thread's words get kept */
+    const bool may_keep = keepable && a->copy_bytes <= STICKY_MAX_BYTES;
     const bool may_stick = may_keep && a->owner != NULL;
     const uint8_t *src = a->wcopy;
     uint8_t *dst = a->rcopy;
@@ -349,7 +356,7 @@ copy_words_as(struct tasvir__area *a, uint64_t wb, uint64_t we, const bool ahead
  * the owner to clear (owner_clears). */
 static uint64_t copy_words(struct tasvir__area *a, uint64_t wb, uint64_t we, bool defer)
 {
-    if (a->copy_bytes < AHEAD_MIN_BYTES)
+    if (a->copy_bytes < STICKY_MIN_BYTES)
         return copy_words_as(a, wb, we, false, false, false, false);
     if (a->copy_bytes < STREAM_MIN_BYTES)
         return copy_words_as(a, wb, we, true, false, false, false);
