@@ -187,6 +187,7 @@ struct bench_node {
 struct bench_node_opts {
     uint64_t sync_int_us; /* node default internal sync interval */
     uint32_t max_areas;
+    int copy_isa;         /* tasvir_node_conf.copy_isa */
     bool verbose;         /* core warnings and notices go to stderr */
 };
 

@@ -126,6 +126,10 @@ static void usage(FILE *f)
 "      --no-pin           do not pin threads\n"
 "      --max-areas N      node max_areas (default: the core's default); the engine's\n"
 "                         idle poll may cost time in proportion to it\n"
+"      --copy-isa NAME    the internal sync's line copies: auto (default: 64-byte AVX-512\n"
+"                         moves where the CPU has them), baseline (16-byte SSE2 moves),\n"
+"                         avx512 (an error where the CPU has none); the one in use is\n"
+"                         printed on stderr\n"
 "      --wall-clock       overhead rates per wall-clock second (default: per second of\n"
 "                         CPU time the worker got, robust to other processes)\n"
 "  -v, --verbose          print the core's warnings (exclusions, ...) to stderr\n"
@@ -314,6 +318,7 @@ enum {
     OPT_LOCKSTEP_STEPS,
     OPT_WALL_CLOCK,
     OPT_MAX_AREAS,
+    OPT_COPY_ISA,
     OPT_TIME_BUDGET,
     OPT_LOOP
 };
@@ -358,6 +363,7 @@ static void parse_opts(struct local_opts *o, int argc, char **argv)
         {"no-pin", no_argument, NULL, OPT_NO_PIN},
         {"wall-clock", no_argument, NULL, OPT_WALL_CLOCK},
         {"max-areas", required_argument, NULL, OPT_MAX_AREAS},
+        {"copy-isa", required_argument, NULL, OPT_COPY_ISA},
         {"time-budget-s", required_argument, NULL, OPT_TIME_BUDGET},
         {"loop", required_argument, NULL, OPT_LOOP},
         {"verbose", no_argument, NULL, 'v'},
@@ -430,6 +436,17 @@ static void parse_opts(struct local_opts *o, int argc, char **argv)
             break;
         case OPT_MAX_AREAS:
             o->max_areas = (uint32_t)bench_parse_u64(prog, "--max-areas", optarg, 8, 1u << 20);
+            break;
+        case OPT_COPY_ISA:
+            if (!strcmp(optarg, "auto"))
+                o->copy_isa = TASVIR_COPY_AUTO;
+            else if (!strcmp(optarg, "baseline"))
+                o->copy_isa = TASVIR_COPY_BASELINE;
+            else if (!strcmp(optarg, "avx512"))
+                o->copy_isa = TASVIR_COPY_AVX512;
+            else
+                bench_usage_error(prog, "--copy-isa: unknown '%s' (auto, baseline, avx512)",
+                                  optarg);
             break;
         case 'v':
             o->verbose = true;
@@ -903,6 +920,34 @@ static void note_load(const char *when)
     fclose(f);
 }
 
+/* Say which line copies the run's nodes use (--copy-isa); fails if they cannot have the
+ * ones asked for. */
+static int report_copy_isa(const struct local_ctx *c)
+{
+    struct bench_node b;
+    struct bench_node_opts o = c->node_opts;
+    o.verbose = false;
+    if (c->o.copy_isa == TASVIR_COPY_AVX512) {
+        o.copy_isa = TASVIR_COPY_AUTO;
+        if (bench_node_create(&b, &o))
+            return -1;
+        int isa = tasvir_node_copy_isa(b.node);
+        bench_node_destroy(&b);
+        if (isa != TASVIR_COPY_AVX512) {
+            bench_info("--copy-isa avx512: this CPU (or build) has no AVX-512F moves");
+            return -1;
+        }
+    }
+    if (bench_node_create(&b, &o))
+        return -1;
+    int isa = tasvir_node_copy_isa(b.node);
+    bench_node_destroy(&b);
+    bench_info("local: internal sync copies lines with %s",
+               isa == TASVIR_COPY_AVX512 ? "64-byte AVX-512 moves (--copy-isa auto/avx512)"
+                                         : "the baseline moves (16-byte SSE2 on x86-64)");
+    return 0;
+}
+
 int bench_cmd_local(int argc, char **argv)
 {
     struct local_ctx c;
@@ -912,6 +957,7 @@ int bench_cmd_local(int argc, char **argv)
     c.csv.ncols = C_NCOLS;
     c.csv.out = stdout;
     c.node_opts.max_areas = c.o.max_areas;
+    c.node_opts.copy_isa = c.o.copy_isa;
     c.node_opts.verbose = c.o.verbose;
 
     bench_cpus_init();
@@ -923,6 +969,8 @@ int bench_cmd_local(int argc, char **argv)
                bench_ncpus(), c.cpu_worker, c.cpu_engine, bench_ticks_per_ns(), c.o.rounds,
                c.o.duration_ms, c.o.quick ? " (quick)" : "");
     note_load("at start");
+    if (report_copy_isa(&c))
+        return 1;
     bench_csv_header(&c.csv);
 
     static int (*const sections[SEC_COUNT])(struct local_ctx *) = {

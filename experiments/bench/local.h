@@ -37,6 +37,7 @@ struct local_opts {
     bool wall_clock;        /* overhead rates per wall second instead of worker CPU second */
     bool proto_loop;        /* overhead: the original prototype's loop structure (--loop) */
     uint32_t max_areas;     /* node max_areas; 0 = core default */
+    int copy_isa;           /* node copy_isa (--copy-isa) */
     uint64_t time_budget_s; /* whole run; 0 = unlimited */
     uint64_t seed;
     uint64_t sizes[LOCAL_MAX_LIST]; /* area sizes of overhead / idle_scan */

@@ -321,6 +321,7 @@ int bench_node_create(struct bench_node *b, const struct bench_node_opts *o)
         c.sync_int_us = o->sync_int_us;
     if (o->max_areas)
         c.max_areas = o->max_areas;
+    c.copy_isa = o->copy_isa;
     if (o->verbose) {
         c.log_fn = log_to_stderr;
         c.log_level = TASVIR_LOG_INFO;

@@ -325,6 +325,7 @@ struct tasvir_node {
     _Atomic int sync_now;
     bool ep_forced;   /* the epoch in progress was forced (tasvir_node_sync_now) */
     bool force_retry; /* a forced epoch failed: the retry is forced too */
+    bool wide_copy;   /* copy lines with 64-byte moves (conf.copy_isa; isync.c copy_words) */
 
     /* ---- external synchronization (engine-private unless noted) ---- */
     uint32_t mtu;
@@ -440,6 +441,24 @@ static inline void tasvir__relax(const struct tasvir_node *n)
         n->be.ops->relax(n->be.ctx);
     else
         __builtin_ia32_pause();
+}
+
+/* Whether this build can copy lines with 64-byte AVX-512F moves chosen at run time
+ * (isync.c copy_words_wide). */
+#if defined(__x86_64__) && defined(__GNUC__)
+#define TASVIR__HAVE_WIDE_COPY 1
+#else
+#define TASVIR__HAVE_WIDE_COPY 0
+#endif
+/* Whether the CPU running us has them (for tasvir_node_conf.copy_isa). */
+static inline bool tasvir__cpu_has_wide_copy(void)
+{
+#if TASVIR__HAVE_WIDE_COPY
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512f");
+#else
+    return false;
+#endif
 }
 
 static inline void *tasvir__zalloc_lines(size_t len)

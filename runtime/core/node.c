@@ -69,6 +69,11 @@ static int check_conf(const struct tasvir_node_conf *c)
         c->down_after_hb == 0 || c->max_deferred == 0 || c->dir_entries == 0 ||
         c->dir_entries > (1u << 20))
         return -EINVAL;
+    if (c->copy_isa != TASVIR_COPY_AUTO && c->copy_isa != TASVIR_COPY_BASELINE &&
+        c->copy_isa != TASVIR_COPY_AVX512)
+        return -EINVAL;
+    if (c->copy_isa == TASVIR_COPY_AVX512 && !tasvir__cpu_has_wide_copy())
+        return -ENOTSUP;
     return 0;
 }
 
@@ -83,6 +88,8 @@ int tasvir_node_create(const struct tasvir_node_conf *conf, struct tasvir_node *
     if (!n)
         return -ENOMEM;
     n->conf = *conf;
+    n->wide_copy = conf->copy_isa == TASVIR_COPY_AVX512 ||
+                   (conf->copy_isa == TASVIR_COPY_AUTO && tasvir__cpu_has_wide_copy());
     if (!n->conf.epoch_retry_ns)
         n->conf.epoch_retry_ns = n->conf.epoch_window_ns;
     n->be = *conf->backend;
@@ -204,6 +211,13 @@ int tasvir_node_id(const struct tasvir_node *n)
     if (!n || n->magic != TASVIR__MAGIC_NODE)
         return -1;
     return n->ident.node_id;
+}
+
+int tasvir_node_copy_isa(const struct tasvir_node *n)
+{
+    if (!n || n->magic != TASVIR__MAGIC_NODE)
+        return TASVIR_EBADHANDLE;
+    return n->wide_copy ? TASVIR_COPY_AVX512 : TASVIR_COPY_BASELINE;
 }
 
 uint64_t tasvir_node_now_ns(const struct tasvir_node *n)

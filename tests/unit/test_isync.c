@@ -8,9 +8,9 @@
  * of an excluded owner and readmission, deactivation during check-in, activation during an
  * epoch, forced sync (and its retry, forced again, when it fails), an epoch with no active
  * thread (the engine copies alone), dense words left set and compared, and the copy of
- * random dirty patterns (isolated lines, runs, full words) below and above the size at
- * which it prefetches ahead, and chunk claims over idle, sparse and busy 4 MiB chunks of a
- * 40 MiB area.
+ * random dirty patterns (isolated lines, runs, full words) in areas of each size band of
+ * the copy, with the default and the baseline line copies, and chunk claims over idle,
+ * sparse and busy 4 MiB chunks of a 40 MiB area.
  */
 #include <criterion/criterion.h>
 #include <criterion/new/assert.h>
@@ -26,6 +26,14 @@ static void small_window(struct tasvir_node_conf *c, unsigned i)
     c->epoch_window_ns = 50 * US;
     c->epoch_retry_ns = 20 * US;
     c->exclude_after_misses = 3;
+}
+
+/* small_window with the baseline line copies (16-byte moves on x86-64), for the copy
+ * tests to run both ways on a machine whose default is AVX-512 */
+static void small_window_baseline(struct tasvir_node_conf *c, unsigned i)
+{
+    small_window(c, i);
+    c->copy_isa = TASVIR_COPY_BASELINE;
 }
 
 static void write_line(struct tasvir_area *a, uint64_t line, uint64_t val)
@@ -554,19 +562,26 @@ Test(isync, dense_words_compared_not_refilled, .timeout = 10)
 
 /* Random dirty patterns per dirty-log word (empty, isolated lines, runs, all 64 lines, runs
  * reaching bit 0 or 63), over several epochs, in areas of each of the copy's four ways
- * (plain; prefetching ahead; prefetching ahead with non-temporal stores; the same keeping
- * many lines in flight, also with words of one line only, which fill its ring of waiting
- * words): after each epoch the reader copy equals the writer copy line for line, and
- * exactly the logged lines were counted as changed. */
+ * (plain; plain with dense words kept set; prefetching ahead with non-temporal stores; the
+ * same keeping many lines in flight, also with words of one line only, which fill its
+ * ring of waiting words), each with the node's default line copies (64-byte moves where
+ * the CPU has AVX-512) and with the baseline ones: after each epoch the reader copy equals
+ * the writer copy line for line, and exactly the logged lines were counted as changed. */
 static uint64_t next_rand(uint64_t *s)
 {
     return h_mix(++*s);
 }
 
-static void check_patterns(uint64_t len, uint64_t seed, bool one_line_words)
+static void check_patterns_isa(uint64_t len, uint64_t seed, bool one_line_words, bool baseline)
 {
     struct h_net h;
-    cr_assert(eq(int, h_net_create(&h, 1, 0, 1, small_window), 0));
+    cr_assert(eq(int, h_net_create(&h, 1, 0, 1, baseline ? small_window_baseline : small_window),
+                 0));
+    int isa = tasvir_node_copy_isa(h.node[0]);
+    if (baseline)
+        cr_assert(eq(int, isa, TASVIR_COPY_BASELINE));
+    else
+        cr_assert(isa == TASVIR_COPY_BASELINE || isa == TASVIR_COPY_AVX512);
     struct tasvir_thread *t = h_thread(h.node[0]);
     struct tasvir_area *a = h_area(t, "pat", len, 1000);
     cr_assert(not(eq(ptr, a, NULL)));
@@ -612,14 +627,20 @@ static void check_patterns(uint64_t len, uint64_t seed, bool one_line_words)
     h_net_destroy(&h);
 }
 
+static void check_patterns(uint64_t len, uint64_t seed, bool one_line_words)
+{
+    check_patterns_isa(len, seed, one_line_words, false);
+    check_patterns_isa(len, seed, one_line_words, true);
+}
+
 Test(isync, copy_patterns_small_area, .timeout = 30)
 {
-    check_patterns(256ull << 10, 11, false); /* below the copy's prefetch/streaming size (1 MiB) */
+    check_patterns(256ull << 10, 11, false); /* below the sticky-word size (1 MiB) */
 }
 
 Test(isync, copy_patterns_medium_area, .timeout = 30)
 {
-    check_patterns(2ull << 20, 13, false); /* prefetching ahead, plain stores */
+    check_patterns(2ull << 20, 13, false); /* one pass, dense words kept set */
 }
 
 Test(isync, copy_patterns_large_area, .timeout = 60)

@@ -41,11 +41,34 @@ Test(misuse, node_conf_errors)
     tasvir_node_conf_init(&c);
     c.backend = &be;
     cr_assert(eq(int, tasvir_node_create(&c, &n), TASVIR_EBACKEND));
+    /* copy_isa: unknown values; AVX-512 moves only where auto finds them */
+    tasvir_node_conf_init(&c);
+    c.backend = tasvir_loop_port_backend(p);
+    c.copy_isa = 3;
+    cr_assert(eq(int, tasvir_node_create(&c, &n), -EINVAL), "unknown copy_isa");
+    c.copy_isa = -1;
+    cr_assert(eq(int, tasvir_node_create(&c, &n), -EINVAL), "negative copy_isa");
+    c.copy_isa = TASVIR_COPY_AUTO;
+    cr_assert(eq(int, tasvir_node_create(&c, &n), 0));
+    int isa = tasvir_node_copy_isa(n);
+    cr_assert(isa == TASVIR_COPY_AVX512 || isa == TASVIR_COPY_BASELINE);
+    tasvir_node_destroy(n);
+    c.copy_isa = TASVIR_COPY_AVX512;
+    cr_assert(eq(int, tasvir_node_create(&c, &n), isa == TASVIR_COPY_AVX512 ? 0 : -ENOTSUP));
+    if (isa == TASVIR_COPY_AVX512) {
+        cr_assert(eq(int, tasvir_node_copy_isa(n), TASVIR_COPY_AVX512));
+        tasvir_node_destroy(n);
+    }
+    c.copy_isa = TASVIR_COPY_BASELINE;
+    cr_assert(eq(int, tasvir_node_create(&c, &n), 0));
+    cr_assert(eq(int, tasvir_node_copy_isa(n), TASVIR_COPY_BASELINE));
+    tasvir_node_destroy(n);
     tasvir_loop_net_destroy(net);
     /* bad handles to node functions */
     cr_assert(eq(int, tasvir_node_poll(NULL, NULL), TASVIR_EBADHANDLE));
     cr_assert(eq(int, tasvir_node_sync_now(NULL), TASVIR_EBADHANDLE));
     cr_assert(eq(int, tasvir_node_id(NULL), -1));
+    cr_assert(eq(int, tasvir_node_copy_isa(NULL), TASVIR_EBADHANDLE));
     cr_assert(eq(int, tasvir_node_stats(NULL, NULL), TASVIR_EBADHANDLE));
     tasvir_node_destroy(NULL);
     tasvir_dump(NULL, stdout);

@@ -142,6 +142,19 @@ enum tasvir_addressing {
     TASVIR_ADDR_MULTICAST = 1,
 };
 
+/** The instructions the internal sync copies lines with (tasvir_node_conf.copy_isa). */
+enum tasvir_copy_isa {
+    /** 64-byte vector moves where the CPU has them (x86-64 with AVX-512F), else
+     *  TASVIR_COPY_BASELINE.  The default. */
+    TASVIR_COPY_AUTO = 0,
+    /** The moves of the ISA the library was built for (16-byte SSE2 moves on baseline
+     *  x86-64): for comparisons. */
+    TASVIR_COPY_BASELINE = 1,
+    /** 64-byte AVX-512F moves; tasvir_node_create fails with -ENOTSUP where the CPU (or the
+     *  build: x86-64 with GCC or Clang only) has none. */
+    TASVIR_COPY_AVX512 = 2,
+};
+
 /** Non-error results of tasvir_service(). */
 enum tasvir_service_result {
     TASVIR_SERVICE_OK = 0,         /**< no epoch pending, or the epoch is over: go on */
@@ -218,6 +231,10 @@ struct tasvir_node_conf {
      *  beyond a test per event) and its argument. */
     tasvir_trace_fn trace_fn;
     void *trace_arg;
+    /** enum tasvir_copy_isa (default TASVIR_COPY_AUTO).  The copies publish the same bytes
+     *  either way; on the test machine (AMD EPYC, AVX-512) the 64-byte moves copy scattered
+     *  lines of small areas about 1.7 times as fast (docs/benchmarks.md). */
+    int copy_isa;
 
     /* ---- external synchronization ---- */
     /** Known members of the testbed (copied; may be empty for a single node).  More can be
@@ -357,7 +374,7 @@ int tasvir_node_conf_init(struct tasvir_node_conf *conf);
  * @param out   receives the node handle
  * @return 0; -EINVAL for a NULL argument, an out-of-range field or a zero window;
  *         TASVIR_EBACKEND if the ops table lacks a required operation or identity fails;
- *         -ENOMEM.
+ *         -ENOTSUP if copy_isa asks for moves this CPU or build does not have; -ENOMEM.
  */
 int tasvir_node_create(const struct tasvir_node_conf *conf, struct tasvir_node **out);
 
@@ -390,6 +407,10 @@ int tasvir_node_sync_now(struct tasvir_node *node);
 
 /** This node's id (from the backend identity), or -1 for a bad handle. */
 int tasvir_node_id(const struct tasvir_node *node);
+
+/** The line copies the node's internal sync uses: TASVIR_COPY_AVX512 or
+ *  TASVIR_COPY_BASELINE (what TASVIR_COPY_AUTO became), or TASVIR_EBADHANDLE. */
+int tasvir_node_copy_isa(const struct tasvir_node *node);
 
 /** Current time on the node's clock (the backend's), in ns. */
 uint64_t tasvir_node_now_ns(const struct tasvir_node *node);
