@@ -208,6 +208,12 @@ static json_t *manifest(const struct tnode_results *r)
         json_object_set_new(n, "max_threads", json_integer(r->nconf->max_threads));
         json_object_set_new(n, "max_areas", json_integer(r->nconf->max_areas));
         json_object_set_new(n, "exclude_after_misses", json_integer(r->nconf->exclude_after_misses));
+        /* the line copies the internal sync used (tasvir_node_conf.copy_isa, auto) */
+        int isa = r->node ? tasvir_node_copy_isa(r->node) : -1;
+        json_object_set_new(n, "copy_isa",
+                            json_string(isa == TASVIR_COPY_AVX512     ? "avx512"
+                                        : isa == TASVIR_COPY_BASELINE ? "baseline"
+                                                                      : "unknown"));
         json_object_set_new(m, "node_conf", n);
     }
 

@@ -182,6 +182,8 @@ run_memif() {
     [ $rc = 0 ] || bad "exit status $rc: $(cat "$WORK/rm.txt")"
     check_results "$out" 0 1
     grep -q '"link_up_at_start": true' "$out/node1/manifest.json" || bad "memif link never came up"
+    grep -Eq '"copy_isa": "(avx512|baseline)"' "$out/node1/manifest.json" ||
+        bad "manifest: no copy_isa in node_conf"
     local c="$out/node1/counters.csv"
     [ "$(counter "$c" workload targets_remote)" = 1 ] || bad "node 1 does not read node 0's area"
     [ "$(counter "$c" workload targets_converged)" = 2 ] || bad "node 1: not every area converged"
