@@ -58,6 +58,7 @@ static json_t *params(const struct tnode_results *r)
                                                 : c->relax == 1 ? "pause"
                                                                 : "yield"));
     json_object_set_new(p, "clock", json_string(c->clock_monotonic ? "monotonic" : "tsc"));
+    json_object_set_new(p, "copy_isa", json_string(tasvir_hwconfig_copy_isa_name(c->copy_isa)));
     if (c->relax == 2)
         json_object_set_new(p, "idle_sleep_us", json_integer(c->idle_sleep_us));
     json_object_set_new(p, "hb_period_us", json_integer(c->hb_period_us));

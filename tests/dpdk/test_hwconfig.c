@@ -61,6 +61,7 @@ Test(hwconfig, shipped_files_and_defaults)
     cr_expect(eq(u32, c->nack_gap_us, 2000));
     cr_expect(eq(int, c->clock_monotonic, 1));
     cr_expect(eq(u32, c->idle_sleep_us, 20), "default idle sleep");
+    cr_expect(eq(int, c->copy_isa, TASVIR_HWCONFIG_COPY_AUTO), "default copy_isa");
     tasvir_hwconfig_free(c);
 
     c = load_shipped("local-bridge.ini");
@@ -105,6 +106,7 @@ static const char *const bridge_text =
     "name = t\n"
     "topology = bridge\n"
     "idle_sleep_us = 75\n"
+    "copy_isa = baseline\n"
     "[node.4]\n"
     "mac = 02:00:00:00:00:04\n"
     "lcores = 0-1\n"
@@ -123,6 +125,7 @@ Test(hwconfig, eal_expansion_and_defaults)
     cr_assert(eq(int, rc, 0), "%s", err);
     cr_expect(eq(int, c->root_node, 4), "lowest node id by default");
     cr_expect(eq(u32, c->idle_sleep_us, 75));
+    cr_expect(eq(int, c->copy_isa, TASVIR_HWCONFIG_COPY_BASELINE));
     const struct tasvir_hwconfig_node *n = tasvir_hwconfig_node(c, 4);
     cr_assert(not(eq(ptr, (void *)n, NULL)));
     struct tasvir_hwconfig_vars v = {"tsv77", "tsv77v4"};
@@ -152,7 +155,7 @@ Test(hwconfig, eal_expansion_and_defaults)
     struct tasvir_hwconfig_vars nov = {"tsv77", NULL};
     argc = tasvir_hwconfig_eal_argv(c, n, &nov, &a, err, sizeof(err));
     cr_expect(eq(int, argc, -EINVAL));
-    cr_expect(not(eq(ptr, strstr(err, ":11: [node.7] eal: placeholder {iface} has no value"), NULL)),
+    cr_expect(not(eq(ptr, strstr(err, ":12: [node.7] eal: placeholder {iface} has no value"), NULL)),
               "%s", err);
     tasvir_hwconfig_free(c);
 }
@@ -192,6 +195,7 @@ Test(hwconfig, shell_output_quotes)
     cr_expect(not(eq(ptr, strstr(buf, "TB_SSH_OPTIONS='-o '\\''ProxyCommand=x y'\\'''\n"), NULL)),
               "%s", buf);
     cr_expect(not(eq(ptr, strstr(buf, "TB_NODES='0'\n"), NULL)));
+    cr_expect(not(eq(ptr, strstr(buf, "TB_COPY_ISA='auto'\n"), NULL)), "%s", buf);
     cr_expect(not(eq(ptr, strstr(buf, "NODE_0_EAL='-a 0000:01:00.0'\n"), NULL)));
     free(buf);
     tasvir_hwconfig_free(c);
