@@ -438,13 +438,7 @@ static void parse_opts(struct local_opts *o, int argc, char **argv)
             o->max_areas = (uint32_t)bench_parse_u64(prog, "--max-areas", optarg, 8, 1u << 20);
             break;
         case OPT_COPY_ISA:
-            if (!strcmp(optarg, "auto"))
-                o->copy_isa = TASVIR_COPY_AUTO;
-            else if (!strcmp(optarg, "baseline"))
-                o->copy_isa = TASVIR_COPY_BASELINE;
-            else if (!strcmp(optarg, "avx512"))
-                o->copy_isa = TASVIR_COPY_AVX512;
-            else
+            if ((o->copy_isa = tasvir_copy_isa_from_name(optarg)) < 0)
                 bench_usage_error(prog, "--copy-isa: unknown '%s' (auto, baseline, avx512)",
                                   optarg);
             break;

@@ -58,7 +58,7 @@ static json_t *params(const struct tnode_results *r)
                                                 : c->relax == 1 ? "pause"
                                                                 : "yield"));
     json_object_set_new(p, "clock", json_string(c->clock_monotonic ? "monotonic" : "tsc"));
-    json_object_set_new(p, "copy_isa", json_string(tasvir_hwconfig_copy_isa_name(c->copy_isa)));
+    json_object_set_new(p, "copy_isa", json_string(tasvir_copy_isa_name(c->copy_isa)));
     if (c->relax == 2)
         json_object_set_new(p, "idle_sleep_us", json_integer(c->idle_sleep_us));
     json_object_set_new(p, "hb_period_us", json_integer(c->hb_period_us));
@@ -210,11 +210,8 @@ static json_t *manifest(const struct tnode_results *r)
         json_object_set_new(n, "max_areas", json_integer(r->nconf->max_areas));
         json_object_set_new(n, "exclude_after_misses", json_integer(r->nconf->exclude_after_misses));
         /* the line copies the internal sync used (tasvir_node_conf.copy_isa, auto) */
-        int isa = r->node ? tasvir_node_copy_isa(r->node) : -1;
-        json_object_set_new(n, "copy_isa",
-                            json_string(isa == TASVIR_COPY_AVX512     ? "avx512"
-                                        : isa == TASVIR_COPY_BASELINE ? "baseline"
-                                                                      : "unknown"));
+        const char *isa = r->node ? tasvir_copy_isa_name(tasvir_node_copy_isa(r->node)) : NULL;
+        json_object_set_new(n, "copy_isa", json_string(isa ? isa : "unknown"));
         json_object_set_new(m, "node_conf", n);
     }
 

@@ -924,15 +924,11 @@ static int start(struct app *a)
     a->nconf.hb_period_us = c->hb_period_us;
     a->nconf.down_after_hb = c->down_after_hb;
     a->nconf.nack_gap_us = c->nack_gap_us;
-    _Static_assert((int)TASVIR_HWCONFIG_COPY_AUTO == (int)TASVIR_COPY_AUTO &&
-                       (int)TASVIR_HWCONFIG_COPY_BASELINE == (int)TASVIR_COPY_BASELINE &&
-                       (int)TASVIR_HWCONFIG_COPY_AVX512 == (int)TASVIR_COPY_AVX512,
-                   "the testbed file's copy_isa values are the core's");
-    a->nconf.copy_isa = (int)c->copy_isa;
+    a->nconf.copy_isa = c->copy_isa;
     if (a->n_workers + 1 > a->nconf.max_threads)
         a->nconf.max_threads = a->n_workers + 1;
     if ((rc = tasvir_node_create(&a->nconf, &a->node))) {
-        if (rc == -ENOTSUP && c->copy_isa == TASVIR_HWCONFIG_COPY_AVX512)
+        if (rc == -ENOTSUP && c->copy_isa == TASVIR_COPY_AVX512)
             fprintf(stderr, "tasvir-node: node %u: copy_isa = avx512 in %s, but this CPU has no "
                     "AVX-512 (use auto or baseline)\n", a->o.node, c->path);
         else

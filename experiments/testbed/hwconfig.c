@@ -17,6 +17,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <ini.h>
+#include <tasvir/tasvir.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -680,13 +681,7 @@ static int set_testbed(struct pctx *x, int k, const char *name, const char *v)
             BAD("expected microseconds in 1..100000", sec, name, v);
         break;
     case 26: /* copy_isa */
-        if (!strcmp(v, "auto"))
-            c->copy_isa = TASVIR_HWCONFIG_COPY_AUTO;
-        else if (!strcmp(v, "baseline"))
-            c->copy_isa = TASVIR_HWCONFIG_COPY_BASELINE;
-        else if (!strcmp(v, "avx512"))
-            c->copy_isa = TASVIR_HWCONFIG_COPY_AVX512;
-        else
+        if ((c->copy_isa = tasvir_copy_isa_from_name(v)) < 0)
             BAD("expected auto, baseline or avx512", sec, name, v);
         break;
     case 20: /* sudo */
@@ -1203,13 +1198,6 @@ const char *tasvir_hwconfig_addressing_name(enum tasvir_hwconfig_addressing a)
     return a == TASVIR_HWCONFIG_ADDR_UNICAST ? "unicast" : "multicast";
 }
 
-const char *tasvir_hwconfig_copy_isa_name(enum tasvir_hwconfig_copy_isa i)
-{
-    return i == TASVIR_HWCONFIG_COPY_BASELINE ? "baseline"
-           : i == TASVIR_HWCONFIG_COPY_AVX512 ? "avx512"
-                                              : "auto";
-}
-
 void tasvir_hwconfig_print(const struct tasvir_hwconfig *c, FILE *f)
 {
     fprintf(f, "testbed %s (%s)\n", c->name, c->path);
@@ -1228,8 +1216,8 @@ void tasvir_hwconfig_print(const struct tasvir_hwconfig *c, FILE *f)
             c->epoch_window_us, c->link_wait_ms);
     if (c->relax == 2)
         fprintf(f, "  idle engine: sleeps %u us between polls\n", c->idle_sleep_us);
-    if (c->copy_isa != TASVIR_HWCONFIG_COPY_AUTO)
-        fprintf(f, "  internal sync line copies: %s\n", tasvir_hwconfig_copy_isa_name(c->copy_isa));
+    if (c->copy_isa != TASVIR_COPY_AUTO)
+        fprintf(f, "  internal sync line copies: %s\n", tasvir_copy_isa_name(c->copy_isa));
     if (c->topology == TASVIR_HWCONFIG_TOPO_CLUSTER)
         fprintf(f, "  cluster: ssh user %s%s, ssh options '%s', remote dir %s, build %s, "
                 "NIC driver %s, governor %s, hugepage size %s\n",
@@ -1299,7 +1287,7 @@ void tasvir_hwconfig_print_shell(const struct tasvir_hwconfig *c, FILE *f)
     shvar(f, "TB_SUDO", c->sudo ? "1" : "0");
     snprintf(b, sizeof(b), "%u", c->idle_sleep_us);
     shvar(f, "TB_IDLE_SLEEP_US", b);
-    shvar(f, "TB_COPY_ISA", tasvir_hwconfig_copy_isa_name(c->copy_isa));
+    shvar(f, "TB_COPY_ISA", tasvir_copy_isa_name(c->copy_isa));
     fprintf(f, "TB_NODES='");
     for (unsigned i = 0; i < c->n_nodes; i++)
         fprintf(f, "%s%u", i ? " " : "", c->nodes[i].id);

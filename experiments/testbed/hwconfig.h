@@ -40,14 +40,6 @@ enum tasvir_hwconfig_addressing {
     TASVIR_HWCONFIG_ADDR_UNICAST = 1,   /**< unicast copies to each subscriber */
 };
 
-/** The internal sync's line copies on every node (tasvir_node_conf.copy_isa; the same
- *  values as enum tasvir_copy_isa). */
-enum tasvir_hwconfig_copy_isa {
-    TASVIR_HWCONFIG_COPY_AUTO = 0,     /**< 64-byte AVX-512 moves where the CPU has them */
-    TASVIR_HWCONFIG_COPY_BASELINE = 1, /**< the build's baseline moves (16-byte SSE2) */
-    TASVIR_HWCONFIG_COPY_AVX512 = 2,   /**< AVX-512 moves; a node without them fails */
-};
-
 struct tasvir_hwconfig_node {
     uint16_t id;
     unsigned line;      /**< line of the [node.N] header */
@@ -75,7 +67,8 @@ struct tasvir_hwconfig {
     uint32_t epoch_window_us; /**< node epoch window (default 50) */
     uint32_t idle_sleep_us;   /**< relax = sleep: the idle engine's sleep between two polls
                                    (default 20: TNODE_IDLE_SLEEP_NS) */
-    enum tasvir_hwconfig_copy_isa copy_isa; /**< copy_isa (default auto) */
+    int copy_isa;             /**< copy_isa: enum tasvir_copy_isa, the internal sync's line
+                                   copies on every node (default TASVIR_COPY_AUTO) */
     uint32_t link_wait_ms;    /**< how long a node waits for link up (default 10000) */
     int root_node;            /**< node owning the root directory (default: lowest id);
                                    it must have a mac */
@@ -142,7 +135,6 @@ int tasvir_hwconfig_lcores_count(const char *map, char *err, size_t errlen);
 /** Names for the enums. */
 const char *tasvir_hwconfig_topology_name(enum tasvir_hwconfig_topology t);
 const char *tasvir_hwconfig_addressing_name(enum tasvir_hwconfig_addressing a);
-const char *tasvir_hwconfig_copy_isa_name(enum tasvir_hwconfig_copy_isa i);
 
 /** Print the parsed testbed for people. */
 void tasvir_hwconfig_print(const struct tasvir_hwconfig *c, FILE *f);

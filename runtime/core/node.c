@@ -220,6 +220,30 @@ int tasvir_node_copy_isa(const struct tasvir_node *n)
     return n->wide_copy ? TASVIR_COPY_AVX512 : TASVIR_COPY_BASELINE;
 }
 
+const char *tasvir_copy_isa_name(int isa)
+{
+    switch (isa) {
+    case TASVIR_COPY_AUTO:
+        return "auto";
+    case TASVIR_COPY_BASELINE:
+        return "baseline";
+    case TASVIR_COPY_AVX512:
+        return "avx512";
+    default:
+        return NULL;
+    }
+}
+
+int tasvir_copy_isa_from_name(const char *name)
+{
+    if (!name)
+        return -EINVAL;
+    for (int isa = TASVIR_COPY_AUTO; isa <= TASVIR_COPY_AVX512; isa++)
+        if (!strcmp(name, tasvir_copy_isa_name(isa)))
+            return isa;
+    return -EINVAL;
+}
+
 uint64_t tasvir_node_now_ns(const struct tasvir_node *n)
 {
     if (!n || n->magic != TASVIR__MAGIC_NODE)

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <tasvir/tasvir.h>
 #include <unistd.h>
 
 #include "hwconfig.h"
@@ -61,7 +62,7 @@ Test(hwconfig, shipped_files_and_defaults)
     cr_expect(eq(u32, c->nack_gap_us, 2000));
     cr_expect(eq(int, c->clock_monotonic, 1));
     cr_expect(eq(u32, c->idle_sleep_us, 20), "default idle sleep");
-    cr_expect(eq(int, c->copy_isa, TASVIR_HWCONFIG_COPY_AUTO), "default copy_isa");
+    cr_expect(eq(int, c->copy_isa, TASVIR_COPY_AUTO), "default copy_isa");
     tasvir_hwconfig_free(c);
 
     c = load_shipped("local-bridge.ini");
@@ -125,7 +126,7 @@ Test(hwconfig, eal_expansion_and_defaults)
     cr_assert(eq(int, rc, 0), "%s", err);
     cr_expect(eq(int, c->root_node, 4), "lowest node id by default");
     cr_expect(eq(u32, c->idle_sleep_us, 75));
-    cr_expect(eq(int, c->copy_isa, TASVIR_HWCONFIG_COPY_BASELINE));
+    cr_expect(eq(int, c->copy_isa, TASVIR_COPY_BASELINE));
     const struct tasvir_hwconfig_node *n = tasvir_hwconfig_node(c, 4);
     cr_assert(not(eq(ptr, (void *)n, NULL)));
     struct tasvir_hwconfig_vars v = {"tsv77", "tsv77v4"};

@@ -69,6 +69,16 @@ Test(misuse, node_conf_errors)
     cr_assert(eq(int, tasvir_node_sync_now(NULL), TASVIR_EBADHANDLE));
     cr_assert(eq(int, tasvir_node_id(NULL), -1));
     cr_assert(eq(int, tasvir_node_copy_isa(NULL), TASVIR_EBADHANDLE));
+    /* copy_isa names, for command lines and testbed files */
+    for (int isa = TASVIR_COPY_AUTO; isa <= TASVIR_COPY_AVX512; isa++)
+        cr_assert(eq(int, tasvir_copy_isa_from_name(tasvir_copy_isa_name(isa)), isa));
+    cr_assert(eq(str, (char *)tasvir_copy_isa_name(TASVIR_COPY_BASELINE), "baseline"));
+    cr_assert(eq(ptr, (void *)tasvir_copy_isa_name(3), NULL));
+    cr_assert(eq(ptr, (void *)tasvir_copy_isa_name(-1), NULL));
+    cr_assert(eq(int, tasvir_copy_isa_from_name(NULL), -EINVAL));
+    cr_assert(eq(int, tasvir_copy_isa_from_name(""), -EINVAL));
+    cr_assert(eq(int, tasvir_copy_isa_from_name("AVX512"), -EINVAL));
+    cr_assert(eq(int, tasvir_copy_isa_from_name("sse"), -EINVAL));
     cr_assert(eq(int, tasvir_node_stats(NULL, NULL), TASVIR_EBADHANDLE));
     tasvir_node_destroy(NULL);
     tasvir_dump(NULL, stdout);

@@ -412,6 +412,14 @@ int tasvir_node_id(const struct tasvir_node *node);
  *  TASVIR_COPY_BASELINE (what TASVIR_COPY_AUTO became), or TASVIR_EBADHANDLE. */
 int tasvir_node_copy_isa(const struct tasvir_node *node);
 
+/** The name of an enum tasvir_copy_isa value ("auto", "baseline", "avx512"), for command
+ *  lines and configuration files; NULL for any other value. */
+const char *tasvir_copy_isa_name(int isa);
+
+/** The enum tasvir_copy_isa value of a name given by tasvir_copy_isa_name(), or -EINVAL
+ *  (NULL or any other name). */
+int tasvir_copy_isa_from_name(const char *name);
+
 /** Current time on the node's clock (the backend's), in ns. */
 uint64_t tasvir_node_now_ns(const struct tasvir_node *node);
 
