@@ -921,18 +921,10 @@ static int report_copy_isa(const struct local_ctx *c)
     struct bench_node b;
     struct bench_node_opts o = c->node_opts;
     o.verbose = false;
-    if (c->o.copy_isa == TASVIR_COPY_AVX512) {
-        o.copy_isa = TASVIR_COPY_AUTO;
-        if (bench_node_create(&b, &o))
-            return -1;
-        int isa = tasvir_node_copy_isa(b.node);
-        bench_node_destroy(&b);
-        if (isa != TASVIR_COPY_AVX512) {
-            bench_info("--copy-isa avx512: this CPU (or build) has no AVX-512F moves");
-            return -1;
-        }
-    }
-    if (bench_node_create(&b, &o))
+    int rc = bench_node_create(&b, &o);
+    if (rc == -ENOTSUP && o.copy_isa == TASVIR_COPY_AVX512)
+        bench_info("--copy-isa avx512: this CPU (or build) has no AVX-512F moves");
+    if (rc)
         return -1;
     int isa = tasvir_node_copy_isa(b.node);
     bench_node_destroy(&b);

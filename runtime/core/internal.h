@@ -444,22 +444,22 @@ static inline void tasvir__relax(const struct tasvir_node *n)
 }
 
 /* Whether this build can copy lines with 64-byte AVX-512F moves chosen at run time
- * (isync.c copy_words_wide). */
+ * (isync.c copy_words_wide; node.c decides per node). */
 #if defined(__x86_64__) && defined(__GNUC__)
 #define TASVIR__HAVE_WIDE_COPY 1
 #else
 #define TASVIR__HAVE_WIDE_COPY 0
 #endif
-/* Whether the CPU running us has them (for tasvir_node_conf.copy_isa). */
-static inline bool tasvir__cpu_has_wide_copy(void)
-{
-#if TASVIR__HAVE_WIDE_COPY
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx512f");
-#else
-    return false;
-#endif
-}
+
+/* Store v into *p only if it differs.  For fields the engine sets at every epoch and
+ * copiers on other cores read: a store moves the field's cache line to the engine's core
+ * even when the value repeats, and each copier then fetches it back (230-250 ns between
+ * the test machine's vCPUs; see struct tasvir_node's chunk_ctl). */
+#define TASVIR__SET_IF_CHANGED(p, v)                                                          \
+    do {                                                                                     \
+        if (*(p) != (v))                                                                     \
+            *(p) = (v);                                                                      \
+    } while (0)
 
 static inline void *tasvir__zalloc_lines(size_t len)
 {

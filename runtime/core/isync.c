@@ -397,11 +397,6 @@ copy_words_by_size(struct tasvir__area *a, uint64_t wb, uint64_t we, bool defer,
     return copy_words_as(a, wb, we, true, streamed, true, defer);
 }
 
-static uint64_t copy_words_base(struct tasvir__area *a, uint64_t wb, uint64_t we, bool defer)
-{
-    return copy_words_by_size(a, wb, we, defer, STORE_STREAM);
-}
-
 #if TASVIR__HAVE_WIDE_COPY
 /* The same code compiled for AVX-512F, for CPUs that have it (tasvir_node_conf.copy_isa):
  * the compiler turns the 64-byte line copies (copy_line, and the clears of log words) into
@@ -425,7 +420,7 @@ static uint64_t copy_words(const struct tasvir_node *n, struct tasvir__area *a, 
 #else
     (void)n;
 #endif
-    return copy_words_base(a, wb, we, defer);
+    return copy_words_by_size(a, wb, we, defer, STORE_STREAM);
 }
 
 /* Whether a copier (self; NULL for the engine) of a chunk of area a in epoch seq leaves
@@ -673,8 +668,7 @@ void tasvir__isync_copy_work(struct tasvir_node *n, struct tasvir_thread *self, 
             struct tasvir__chunk *ch = &n->chunks[j];
             bool defer = owner_clears(ch, self, seq);
             uint64_t lines = copy_words(n, ch->area, ch->word_begin, ch->word_end, defer);
-            if (ch->changed_lines != lines)
-                ch->changed_lines = lines;
+            TASVIR__SET_IF_CHANGED(&ch->changed_lines, lines); /* the engine reads it too */
             if (defer && lines)
                 defer_clears(ch->area);
         }
@@ -754,23 +748,17 @@ static uint32_t add_chunks(struct tasvir_node *n, struct tasvir__area *a, uint64
             for (int t = 0; t < TASVIR__TIERS; t++)
                 or_logs[n_or++] = a->ext.tier[t];
     }
-    /* stored only when they change, like the chunks below */
-    if (a->n_or_logs != n_or)
-        a->n_or_logs = n_or;
+    /* the copiers read these and the chunks: written only where they differ from the last
+     * epoch's, as they usually repeat (changed_lines is set by the chunk's copier) */
+    TASVIR__SET_IF_CHANGED(&a->n_or_logs, n_or);
     for (uint32_t i = 0; i < n_or; i++)
-        if (a->or_logs[i] != or_logs[i])
-            a->or_logs[i] = or_logs[i];
-    /* written only where they differ from the last epoch's: the list usually repeats, and a
-     * store would move its cache lines to the engine's core, away from the copiers that
-     * read them next (changed_lines is set by the chunk's copier) */
+        TASVIR__SET_IF_CHANGED(&a->or_logs[i], or_logs[i]);
     for (uint64_t w = 0; w < a->nwords; w += TASVIR__CHUNK_WORDS) {
         struct tasvir__chunk *c = &n->chunks[k++];
         uint64_t end = w + TASVIR__CHUNK_WORDS < a->nwords ? w + TASVIR__CHUNK_WORDS : a->nwords;
-        if (c->area != a || c->word_begin != w || c->word_end != end) {
-            c->area = a;
-            c->word_begin = w;
-            c->word_end = end;
-        }
+        TASVIR__SET_IF_CHANGED(&c->area, a);
+        TASVIR__SET_IF_CHANGED(&c->word_begin, w);
+        TASVIR__SET_IF_CHANGED(&c->word_end, end);
     }
     return k;
 }
@@ -806,8 +794,7 @@ static int build_chunks(struct tasvir_node *n, uint64_t now, bool force)
             if (a && owned_one_chunk(a) == (pass == 0))
                 k = add_chunks(n, a, now, force, k);
         }
-    if (n->nchunks != k)
-        n->nchunks = k;
+    TASVIR__SET_IF_CHANGED(&n->nchunks, k);
     return (int)k;
 }
 

@@ -50,6 +50,17 @@ void tasvir__log(const struct tasvir_node *n, int level, const char *fmt, ...)
     n->conf.log_fn(n->conf.log_arg, level, buf);
 }
 
+/* Whether the CPU running us has the moves of TASVIR_COPY_AVX512. */
+static bool cpu_has_wide_copy(void)
+{
+#if TASVIR__HAVE_WIDE_COPY
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512f");
+#else
+    return false;
+#endif
+}
+
 static int check_conf(const struct tasvir_node_conf *c)
 {
     if (!c->backend || !c->backend->ops)
@@ -69,10 +80,9 @@ static int check_conf(const struct tasvir_node_conf *c)
         c->down_after_hb == 0 || c->max_deferred == 0 || c->dir_entries == 0 ||
         c->dir_entries > (1u << 20))
         return -EINVAL;
-    if (c->copy_isa != TASVIR_COPY_AUTO && c->copy_isa != TASVIR_COPY_BASELINE &&
-        c->copy_isa != TASVIR_COPY_AVX512)
+    if (!tasvir_copy_isa_name(c->copy_isa))
         return -EINVAL;
-    if (c->copy_isa == TASVIR_COPY_AVX512 && !tasvir__cpu_has_wide_copy())
+    if (c->copy_isa == TASVIR_COPY_AVX512 && !cpu_has_wide_copy())
         return -ENOTSUP;
     return 0;
 }
@@ -89,7 +99,7 @@ int tasvir_node_create(const struct tasvir_node_conf *conf, struct tasvir_node *
         return -ENOMEM;
     n->conf = *conf;
     n->wide_copy = conf->copy_isa == TASVIR_COPY_AVX512 ||
-                   (conf->copy_isa == TASVIR_COPY_AUTO && tasvir__cpu_has_wide_copy());
+                   (conf->copy_isa == TASVIR_COPY_AUTO && cpu_has_wide_copy());
     if (!n->conf.epoch_retry_ns)
         n->conf.epoch_retry_ns = n->conf.epoch_window_ns;
     n->be = *conf->backend;
