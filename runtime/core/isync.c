@@ -211,6 +211,141 @@ prefetch_word_lines(uint8_t *dst, const uint8_t *src, uint64_t base, uint64_t x,
     return n;
 }
 
+/* Scattered lines, in the AVX-512 copy: the dirty lines of a log word with at most
+ * FLAT_MAX of them are listed (line numbers from the chunk's first line, in a queue of
+ * FLAT_CAP) and copied FLAT_BATCH at a time, each line prefetched `dist` places ahead of
+ * its copy.  Listing a word takes the same few instructions whatever it holds (one
+ * vpcompressd per 16 lines of the word), and a batch the same FLAT_BATCH lines, so
+ * neither ends in a mispredicted branch, where a loop over each word's few lines ends in
+ * one per word; and the prefetches run a fixed number of lines ahead of the copy
+ * whatever the density. */
+#define FLAT_MAX 32u
+#define FLAT_BATCH 64u
+#define FLAT_COMPACT 256u /* the queue moves its entries to the front from this head */
+/* a push writes 64 entries from the tail, at most head + dist + FLAT_BATCH - 1 */
+#define FLAT_CAP (FLAT_COMPACT + FLAT_DIST_DEEP + FLAT_BATCH + 64)
+#define FLAT_DIST_STREAM 64u /* lines prefetched ahead: areas of 4-32 MiB */
+#define FLAT_DIST_DEEP 128u  /* and larger */
+
+_Static_assert(FLAT_DIST_STREAM <= FLAT_DIST_DEEP, "FLAT_CAP holds the larger distance");
+
+struct flat_queue {
+    uint32_t line[FLAT_CAP];
+    unsigned head, pf, tail; /* copied, prefetched, listed */
+};
+
+#if TASVIR__HAVE_WIDE_COPY
+static const uint32_t flat_iota[64] __attribute__((aligned(64))) = {
+    0,  1,  2,  3,  4,  5,  6,  7,  8,  9,  10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21,
+    22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40, 41, 42, 43,
+    44, 45, 46, 47, 48, 49, 50, 51, 52, 53, 54, 55, 56, 57, 58, 59, 60, 61, 62, 63};
+#endif
+
+/* List the dirty lines x of the log word whose first line is line0; returns their number.
+ * An asm, for the reason given at stream_line_as; reached only from copy_words_wide. */
+static inline __attribute__((always_inline)) unsigned flat_push(struct flat_queue *q,
+                                                               uint32_t line0, uint64_t x)
+{
+    uint32_t *o = q->line + q->tail;
+    unsigned n0 = (unsigned)__builtin_popcountll(x & 0xffff);
+    unsigned n1 = n0 + (unsigned)__builtin_popcountll(x & 0xffff0000u);
+    unsigned n2 = n1 + (unsigned)__builtin_popcountll(x & 0xffff00000000ull);
+    unsigned n = n2 + (unsigned)__builtin_popcountll(x >> 48);
+#if TASVIR__HAVE_WIDE_COPY
+    uint64_t m = x;
+    __asm__("vpbroadcastd %k[l0], %%zmm2\n\t"
+            "kmovw %k[m], %%k1\n\t"
+            "shr $16, %[m]\n\t"
+            "vpaddd %[iota], %%zmm2, %%zmm0\n\t"
+            "vpcompressd %%zmm0, %%zmm1%{%%k1%}%{z%}\n\t"
+            "vmovdqu32 %%zmm1, (%[o])\n\t"
+            "kmovw %k[m], %%k1\n\t"
+            "shr $16, %[m]\n\t"
+            "vpaddd 64+%[iota], %%zmm2, %%zmm0\n\t"
+            "vpcompressd %%zmm0, %%zmm1%{%%k1%}%{z%}\n\t"
+            "vmovdqu32 %%zmm1, (%[o],%q[n0],4)\n\t"
+            "kmovw %k[m], %%k1\n\t"
+            "shr $16, %[m]\n\t"
+            "vpaddd 128+%[iota], %%zmm2, %%zmm0\n\t"
+            "vpcompressd %%zmm0, %%zmm1%{%%k1%}%{z%}\n\t"
+            "vmovdqu32 %%zmm1, (%[o],%q[n1],4)\n\t"
+            "kmovw %k[m], %%k1\n\t"
+            "vpaddd 192+%[iota], %%zmm2, %%zmm0\n\t"
+            "vpcompressd %%zmm0, %%zmm1%{%%k1%}%{z%}\n\t"
+            "vmovdqu32 %%zmm1, (%[o],%q[n2],4)"
+            : [m] "+r"(m), "=m"(*(uint32_t(*)[64])(void *)o)
+            : [l0] "r"(line0), [iota] "m"(flat_iota), [o] "r"(o), [n0] "r"((uint64_t)n0),
+              [n1] "r"((uint64_t)n1), [n2] "r"((uint64_t)n2)
+            : "xmm0", "xmm1", "xmm2", "k1");
+#else
+    (void)line0;
+    (void)o;
+#endif
+    q->tail += n;
+    return n;
+}
+
+static inline __attribute__((always_inline)) void flat_prefetch(uint8_t *dst, const uint8_t *src,
+                                                                const struct flat_queue *q,
+                                                                unsigned i, enum copy_store how)
+{
+    uint64_t off = (uint64_t)q->line[i] << TASVIR__LINE_SHIFT;
+    __builtin_prefetch(src + off, 0, 3);
+    if (how == STORE_PLAIN) /* the reader's line is read for ownership */
+        __builtin_prefetch(dst + off, 1, 3);
+}
+
+static inline __attribute__((always_inline)) void flat_line(uint8_t *dst, const uint8_t *src,
+                                                            const struct flat_queue *q, unsigned i,
+                                                            enum copy_store how)
+{
+    uint64_t off = (uint64_t)q->line[i] << TASVIR__LINE_SHIFT;
+    if (how != STORE_PLAIN)
+        stream_line_as(dst + off, src + off, how);
+    else
+        copy_line(dst + off, src + off);
+}
+
+/* Copy FLAT_BATCH listed lines once dist + FLAT_BATCH are listed (dst and src: the copies'
+ * bytes at the chunk's first line). */
+static inline __attribute__((always_inline)) void flat_batch(uint8_t *dst, const uint8_t *src,
+                                                             struct flat_queue *q,
+                                                             const unsigned dist,
+                                                             enum copy_store how)
+{
+    if (q->tail - q->head < dist + FLAT_BATCH)
+        return;
+    if (dist)
+        for (; q->pf < q->head + dist; q->pf++) /* the queue's first lines */
+            flat_prefetch(dst, src, q, q->pf, how);
+    for (unsigned i = 0; i < FLAT_BATCH; i++) {
+        if (dist)
+            flat_prefetch(dst, src, q, q->head + dist + i, how);
+        flat_line(dst, src, q, q->head + i, how);
+    }
+    q->head += FLAT_BATCH;
+    q->pf = q->head + dist;
+    if (q->head >= FLAT_COMPACT) {
+        memmove(q->line, q->line + q->head, (q->tail - q->head) * sizeof(q->line[0]));
+        q->tail -= q->head;
+        q->pf -= q->head;
+        q->head = 0;
+    }
+}
+
+/* Copy the lines still listed. */
+static inline __attribute__((always_inline)) void flat_drain(uint8_t *dst, const uint8_t *src,
+                                                             struct flat_queue *q,
+                                                             const unsigned dist,
+                                                             enum copy_store how)
+{
+    if (dist)
+        for (; q->pf < q->tail; q->pf++)
+            flat_prefetch(dst, src, q, q->pf, how);
+    for (; q->head < q->tail; q->head++)
+        flat_line(dst, src, q, q->head, how);
+}
+
 /* Copy the dirty lines of log words [wb, we) of area a and clear them (wb is a multiple
  * of 64 groups: chunks own whole summary blocks).  Returns the number of dirty lines found.
  * The scan visits only the groups of 8 words (512 lines) whose summary byte is set, so an
@@ -294,8 +429,11 @@ copy_word(struct tasvir__area *a, uint8_t *dst, const uint8_t *src, uint64_t w, 
  * copied behind the scan) and `deep` (at least DEEP_MIN_BYTES). */
 static inline __attribute__((always_inline)) uint64_t
 copy_words_as(struct tasvir__area *a, uint64_t wb, uint64_t we, const bool keepable,
-              const enum copy_store stream, const bool deep, bool defer)
+              const enum copy_store stream, const bool deep, const bool flat,
+              const unsigned flat_dist, bool defer)
 {
+    struct flat_queue fq;
+    fq.head = fq.pf = fq.tail = 0;
     uint64_t changed = 0;
     uint8_t *log = a->log;
     uint64_t *sticky = a->sticky;
@@ -347,6 +485,11 @@ copy_words_as(struct tasvir__area *a, uint64_t wb, uint64_t we, const bool keepa
                         memset(log + (w << 6), 0, TASVIR__WORD_LINES);
                     }
                 }
+                if (flat && !cmp && (unsigned)__builtin_popcountll(x) <= FLAT_MAX) {
+                    changed += flat_push(&fq, (uint32_t)((w - wb) << 6), x);
+                    flat_batch(dst + (wb << 12), src + (wb << 12), &fq, flat_dist, stream);
+                    continue;
+                }
                 if (!ahead) {
                     changed += copy_word(a, dst, src, w, x, cmp, STORE_PLAIN);
                     continue;
@@ -377,24 +520,32 @@ copy_words_as(struct tasvir__area *a, uint64_t wb, uint64_t we, const bool keepa
     for (; ring_n; ring_n--, ring_head = (ring_head + 1) % AHEAD_RING)
         changed += copy_word(a, dst, src, ring_w[ring_head], ring_x[ring_head], ring_cmp[ring_head],
                              stream);
+    if (flat)
+        flat_drain(dst + (wb << 12), src + (wb << 12), &fq, flat_dist, stream);
     if (stream != STORE_PLAIN)
         stream_fence();
     return changed;
 }
 
-/* With `defer`, the log words copied are left set, and so are their summary bytes, for
- * the owner to clear (owner_clears).  `streamed`: how areas from STREAM_MIN_BYTES store. */
-static inline __attribute__((always_inline)) uint64_t
-copy_words_by_size(struct tasvir__area *a, uint64_t wb, uint64_t we, bool defer,
-                   const enum copy_store streamed)
+/* Areas below STREAM_MIN_BYTES: copied in one pass, into the caches. */
+static inline __attribute__((always_inline)) uint64_t copy_words_cached(struct tasvir__area *a,
+                                                                        uint64_t wb, uint64_t we)
 {
     if (a->copy_bytes < STICKY_MIN_BYTES)
-        return copy_words_as(a, wb, we, false, STORE_PLAIN, false, false);
-    if (a->copy_bytes < STREAM_MIN_BYTES)
-        return copy_words_as(a, wb, we, true, STORE_PLAIN, false, false);
+        return copy_words_as(a, wb, we, false, STORE_PLAIN, false, false, 0, false);
+    return copy_words_as(a, wb, we, true, STORE_PLAIN, false, false, 0, false);
+}
+
+/* Areas from STREAM_MIN_BYTES: stored as `how`, copied behind the scan, scattered lines
+ * listed with `flat` (the AVX-512 copy only).  With `defer`, the log words copied are left
+ * set, and so are their summary bytes, for the owner to clear (owner_clears). */
+static inline __attribute__((always_inline)) uint64_t
+copy_words_streamed(struct tasvir__area *a, uint64_t wb, uint64_t we, bool defer,
+                    const enum copy_store how, const bool flat)
+{
     if (a->copy_bytes < DEEP_MIN_BYTES)
-        return copy_words_as(a, wb, we, true, streamed, false, defer);
-    return copy_words_as(a, wb, we, true, streamed, true, defer);
+        return copy_words_as(a, wb, we, true, how, false, flat, FLAT_DIST_STREAM, defer);
+    return copy_words_as(a, wb, we, true, how, true, flat, FLAT_DIST_DEEP, defer);
 }
 
 #if TASVIR__HAVE_WIDE_COPY
@@ -403,24 +554,34 @@ copy_words_by_size(struct tasvir__area *a, uint64_t wb, uint64_t we, bool defer,
  * one 64-byte move each instead of four 16-byte ones.  The scan and copy of small areas
  * issues fewer instructions, and far fewer stores, per line (sync_copy rnd 64 KiB: 0.29 ->
  * 0.51 of memcpy on the test machine's AMD EPYC, see docs/benchmarks.md).  Non-temporal
- * stores are one 64-byte move too (stream_line_as); compares keep their SSE2 intrinsics. */
+ * stores are one 64-byte move too (stream_line_as); compares keep their SSE2 intrinsics.
+ * Two functions, so that the code of each size band is compiled on its own. */
 __attribute__((target("avx512f"))) static uint64_t
-copy_words_wide(struct tasvir__area *a, uint64_t wb, uint64_t we, bool defer)
+copy_words_wide_cached(struct tasvir__area *a, uint64_t wb, uint64_t we)
 {
-    return copy_words_by_size(a, wb, we, defer, STORE_STREAM_WIDE);
+    return copy_words_cached(a, wb, we);
+}
+
+__attribute__((target("avx512f"))) static uint64_t
+copy_words_wide_streamed(struct tasvir__area *a, uint64_t wb, uint64_t we, bool defer)
+{
+    return copy_words_streamed(a, wb, we, defer, STORE_STREAM_WIDE, true);
 }
 #endif
 
 static uint64_t copy_words(const struct tasvir_node *n, struct tasvir__area *a, uint64_t wb,
                            uint64_t we, bool defer)
 {
+    const bool streamed = a->copy_bytes >= STREAM_MIN_BYTES;
 #if TASVIR__HAVE_WIDE_COPY
     if (n->wide_copy)
-        return copy_words_wide(a, wb, we, defer);
+        return streamed ? copy_words_wide_streamed(a, wb, we, defer)
+                        : copy_words_wide_cached(a, wb, we);
 #else
     (void)n;
 #endif
-    return copy_words_by_size(a, wb, we, defer, STORE_STREAM);
+    return streamed ? copy_words_streamed(a, wb, we, defer, STORE_STREAM, false)
+                    : copy_words_cached(a, wb, we);
 }
 
 /* Whether a copier (self; NULL for the engine) of a chunk of area a in epoch seq leaves
