@@ -444,7 +444,7 @@ static inline void tasvir__relax(const struct tasvir_node *n)
 }
 
 /* Whether this build can copy lines with 64-byte AVX-512F moves chosen at run time
- * (isync.c copy_words_wide; node.c decides per node). */
+ * (isync.c copy_words_wide_*; node.c decides per node). */
 #if defined(__x86_64__) && defined(__GNUC__)
 #define TASVIR__HAVE_WIDE_COPY 1
 #else

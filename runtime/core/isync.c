@@ -66,12 +66,12 @@ static inline void stream_line(uint8_t *dst, const uint8_t *src)
 }
 
 /* How the copy stores lines into the reader copy: plain moves, non-temporal 16-byte ones,
- * or (copy_words_wide only: the CPU has AVX-512F) one non-temporal 64-byte move. */
+ * or (copy_words_wide_* only: the CPU has AVX-512F) one non-temporal 64-byte move. */
 enum copy_store { STORE_PLAIN = 0, STORE_STREAM = 1, STORE_STREAM_WIDE = 2 };
 
 /* stream_line with one 64-byte move.  An asm, because it is inlined into code compiled
  * both for the baseline ISA, which has no 64-byte vector type, and for AVX-512F
- * (copy_words_wide), the only code that reaches it.  The wide clone's compiled copies
+ * (copy_words_wide_*), the only code that reaches it.  The wide clone's compiled copies
  * (copy_line) need no such help.  sync_copy, 8 alternating runs against 16-byte
  * non-temporal stores: dense 16 MiB 0.82 -> 0.95 of memcpy, alt 16 MiB 0.43 -> 0.46, rnd
  * 1 MiB 0.36 -> 0.41. */
@@ -242,7 +242,7 @@ static const uint32_t flat_iota[64] __attribute__((aligned(64))) = {
 #endif
 
 /* List the dirty lines x of the log word whose first line is line0; returns their number.
- * An asm, for the reason given at stream_line_as; reached only from copy_words_wide. */
+ * An asm, for the reason given at stream_line_as; reached only from copy_words_wide_streamed. */
 static inline __attribute__((always_inline)) unsigned flat_push(struct flat_queue *q,
                                                                uint32_t line0, uint64_t x)
 {
@@ -278,7 +278,7 @@ static inline __attribute__((always_inline)) unsigned flat_push(struct flat_queu
               [n1] "r"((uint64_t)n1), [n2] "r"((uint64_t)n2)
             : "xmm0", "xmm1", "xmm2", "k1");
 #else
-    (void)line0;
+    (void)line0; /* not reached: only STORE_STREAM_WIDE copies list lines */
     (void)o;
 #endif
     q->tail += n;
@@ -429,9 +429,11 @@ copy_word(struct tasvir__area *a, uint8_t *dst, const uint8_t *src, uint64_t w, 
  * copied behind the scan) and `deep` (at least DEEP_MIN_BYTES). */
 static inline __attribute__((always_inline)) uint64_t
 copy_words_as(struct tasvir__area *a, uint64_t wb, uint64_t we, const bool keepable,
-              const enum copy_store stream, const bool deep, const bool flat,
-              const unsigned flat_dist, bool defer)
+              const enum copy_store stream, const bool deep, const unsigned flat_dist,
+              bool defer)
 {
+    /* scattered lines are listed by the AVX-512 copy (flat_push) */
+    const bool flat = stream == STORE_STREAM_WIDE;
     struct flat_queue fq;
     fq.head = fq.pf = fq.tail = 0;
     uint64_t changed = 0;
@@ -532,20 +534,19 @@ static inline __attribute__((always_inline)) uint64_t copy_words_cached(struct t
                                                                         uint64_t wb, uint64_t we)
 {
     if (a->copy_bytes < STICKY_MIN_BYTES)
-        return copy_words_as(a, wb, we, false, STORE_PLAIN, false, false, 0, false);
-    return copy_words_as(a, wb, we, true, STORE_PLAIN, false, false, 0, false);
+        return copy_words_as(a, wb, we, false, STORE_PLAIN, false, 0, false);
+    return copy_words_as(a, wb, we, true, STORE_PLAIN, false, 0, false);
 }
 
-/* Areas from STREAM_MIN_BYTES: stored as `how`, copied behind the scan, scattered lines
- * listed with `flat` (the AVX-512 copy only).  With `defer`, the log words copied are left
+/* Areas from STREAM_MIN_BYTES: stored as `how`, copied behind the scan.  With `defer`, the log words copied are left
  * set, and so are their summary bytes, for the owner to clear (owner_clears). */
 static inline __attribute__((always_inline)) uint64_t
 copy_words_streamed(struct tasvir__area *a, uint64_t wb, uint64_t we, bool defer,
-                    const enum copy_store how, const bool flat)
+                    const enum copy_store how)
 {
     if (a->copy_bytes < DEEP_MIN_BYTES)
-        return copy_words_as(a, wb, we, true, how, false, flat, FLAT_DIST_STREAM, defer);
-    return copy_words_as(a, wb, we, true, how, true, flat, FLAT_DIST_DEEP, defer);
+        return copy_words_as(a, wb, we, true, how, false, FLAT_DIST_STREAM, defer);
+    return copy_words_as(a, wb, we, true, how, true, FLAT_DIST_DEEP, defer);
 }
 
 #if TASVIR__HAVE_WIDE_COPY
@@ -565,7 +566,7 @@ copy_words_wide_cached(struct tasvir__area *a, uint64_t wb, uint64_t we)
 __attribute__((target("avx512f"))) static uint64_t
 copy_words_wide_streamed(struct tasvir__area *a, uint64_t wb, uint64_t we, bool defer)
 {
-    return copy_words_streamed(a, wb, we, defer, STORE_STREAM_WIDE, true);
+    return copy_words_streamed(a, wb, we, defer, STORE_STREAM_WIDE);
 }
 #endif
 
@@ -580,7 +581,7 @@ static uint64_t copy_words(const struct tasvir_node *n, struct tasvir__area *a, 
 #else
     (void)n;
 #endif
-    return streamed ? copy_words_streamed(a, wb, we, defer, STORE_STREAM, false)
+    return streamed ? copy_words_streamed(a, wb, we, defer, STORE_STREAM)
                     : copy_words_cached(a, wb, we);
 }
 
