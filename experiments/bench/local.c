@@ -73,6 +73,8 @@ const char *const local_cols[C_NCOLS] = {
     [C_RATIO] = "ratio_vs_memcpy",
     [C_LINE_MEMCPY_GBPS] = "line_memcpy_gbps",
     [C_LINE_RATIO] = "ratio_vs_line_memcpy",
+    [C_LINE_STREAM_GBPS] = "line_stream_gbps",
+    [C_LINE_STREAM_RATIO] = "ratio_vs_line_stream",
     [C_IDLE_BEYOND_US] = "idle_beyond_barrier_us",
     [C_SCAN_GBPS] = "scan_gbps",
     [C_EPOCHS_OK] = "epochs_ok",
@@ -192,6 +194,10 @@ static void usage(FILE *f)
 "      changed line, in address order, between two buffers of the area's size whose lines\n"
 "      were written just before (as the area's are); ratio_vs_line_memcpy = sync_gbps /\n"
 "      line_memcpy_gbps, the sync's own overhead over touching the same scattered lines.\n"
+"      line_stream_gbps = the same lines copied with non-temporal stores, each line\n"
+"      prefetched 64 lines ahead (one 64-byte move per line when the node copies with\n"
+"      AVX-512, else four 16-byte SSE2 ones): near the most a line copier gets from the\n"
+"      memory here; ratio_vs_line_stream = sync_gbps / line_stream_gbps.\n"
 "  bench=idle_scan  epochs with nothing changed.  variant driven (single-threaded,\n"
 "      medians) or threaded (engine thread + a worker servicing, 1 ms interval; means);\n"
 "      the round with the least time beyond the barrier.\n"

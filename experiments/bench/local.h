@@ -85,6 +85,8 @@ enum local_col {
     C_RATIO,
     C_LINE_MEMCPY_GBPS,
     C_LINE_RATIO,
+    C_LINE_STREAM_GBPS,
+    C_LINE_STREAM_RATIO,
     C_IDLE_BEYOND_US,
     C_SCAN_GBPS,
     C_EPOCHS_OK,
@@ -106,7 +108,7 @@ struct local_target {
     char unit[8];
     int cmp;      /* -1: value <= limit is met; +1: value >= limit is met */
     double limit;
-    char note[48]; /* context printed after the verdict (local_target_note), or empty */
+    char note[80]; /* context printed after the verdict (local_target_note), or empty */
 };
 
 #define LOCAL_MAX_TARGETS 64
