@@ -223,7 +223,13 @@ prefetch_word_lines(uint8_t *dst, const uint8_t *src, uint64_t base, uint64_t x,
  * as dist more were listed, in a 128 MiB area: sync_copy rnd 16 MiB 0.578 -> 0.726 of the
  * streamed ideal copier (tasvir-bench line_stream_gbps), 0.254 -> 0.336 of memcpy; alt 16
  * MiB (a 32 MiB area) 0.694 -> 0.737 (6 alternating runs); blocks of 1024 to 32768 lines
- * did about as well (4 runs each), and 2048 lines keep the list at 8 KiB of stack. */
+ * did about as well (4 runs each), and 2048 lines keep the list at 8 KiB of stack.
+ * Only streamed areas (STREAM_MIN_BYTES) list their lines: listing the cached lines of
+ * smaller areas was slower than the word loop (sync_copy rnd 64 KiB 0.49 -> 0.30, 4 runs);
+ * and listed lines are streamed: plain stores with the reader's line prefetched for
+ * writing made the sync_copy figures better (rnd 1 MiB 0.38 -> 0.415), by leaving the
+ * write-back of the reader copy to later, but RND_W100 at 16 MiB no better (isync 234 ->
+ * 267 us). */
 #define FLAT_MAX 32u
 #define FLAT_BLOCK 2048u
 #define FLAT_DIST_STREAM 64u /* lines prefetched ahead: areas of 4-32 MiB */
@@ -286,14 +292,11 @@ static inline __attribute__((always_inline)) unsigned flat_push(struct flat_list
     return n;
 }
 
-static inline __attribute__((always_inline)) void flat_prefetch(uint8_t *dst, const uint8_t *src,
+static inline __attribute__((always_inline)) void flat_prefetch(const uint8_t *src,
                                                                 const struct flat_list *q,
-                                                                unsigned i, enum copy_store how)
+                                                                unsigned i)
 {
-    uint64_t off = (uint64_t)q->line[i] << TASVIR__LINE_SHIFT;
-    __builtin_prefetch(src + off, 0, 3);
-    if (how == STORE_PLAIN) /* the reader's line is read for ownership */
-        __builtin_prefetch(dst + off, 1, 3);
+    __builtin_prefetch(src + ((uint64_t)q->line[i] << TASVIR__LINE_SHIFT), 0, 3);
 }
 
 static inline __attribute__((always_inline)) void flat_line(uint8_t *dst, const uint8_t *src,
@@ -301,27 +304,22 @@ static inline __attribute__((always_inline)) void flat_line(uint8_t *dst, const 
                                                             enum copy_store how)
 {
     uint64_t off = (uint64_t)q->line[i] << TASVIR__LINE_SHIFT;
-    if (how != STORE_PLAIN)
-        stream_line_as(dst + off, src + off, how);
-    else
-        copy_line(dst + off, src + off);
+    stream_line_as(dst + off, src + off, how);
 }
 
-/* Copy the listed lines (dst and src: the copies' bytes at the chunk's first line) and
- * empty the list. */
+/* Stream the listed lines into the reader copy, each prefetched dist lines ahead (dst
+ * and src: the copies' bytes at the chunk's first line), and empty the list. */
 static inline __attribute__((always_inline)) void flat_copy(uint8_t *dst, const uint8_t *src,
                                                             struct flat_list *q,
                                                             const unsigned dist,
                                                             enum copy_store how)
 {
     unsigned n = q->n, i = 0;
-    if (dist) {
-        for (unsigned k = 0; k < dist && k < n; k++)
-            flat_prefetch(dst, src, q, k, how);
-        for (; i + dist < n; i++) {
-            flat_prefetch(dst, src, q, i + dist, how);
-            flat_line(dst, src, q, i, how);
-        }
+    for (unsigned k = 0; k < dist && k < n; k++)
+        flat_prefetch(src, q, k);
+    for (; i + dist < n; i++) {
+        flat_prefetch(src, q, i + dist);
+        flat_line(dst, src, q, i, how);
     }
     for (; i < n; i++)
         flat_line(dst, src, q, i, how);
@@ -347,6 +345,9 @@ static inline __attribute__((always_inline)) void flat_copy(uint8_t *dst, const 
  * sync_copy alt 1 MiB (a 2 MiB area) 0.567 -> 0.711 of memcpy, the other cells and RND_W100
  * and SEQ_W100 at 1 and 2 MiB unchanged within the noise, medians of 6 alternating runs,
  * 2026-11-30 15:26 UTC.)
+ *
+ * The AVX-512 copy lists the lines of the scattered words instead (flat_push, above) and
+ * keeps the ring for words of more than FLAT_MAX lines.
  *
  * Areas of at least STREAM_MIN_BYTES are written to the reader copy with non-temporal
  * stores: no read of the reader line first (scattered lines: sync_copy rnd 16 MiB about
@@ -405,10 +406,12 @@ copy_word(struct tasvir__area *a, uint8_t *dst, const uint8_t *src, uint64_t w, 
     return nd;
 }
 
-/* The scan and copy, specialised by the compiler on its three constant flags (the copy_words
+/* The scan and copy, specialised by the compiler on its constant arguments (the copy_words
  * dispatch below), so that each path runs without the others' tests: `keepable` (areas of
  * at least STICKY_MIN_BYTES), `stream` (at least STREAM_MIN_BYTES: non-temporal stores,
- * copied behind the scan) and `deep` (at least DEEP_MIN_BYTES). */
+ * copied behind the scan; with STORE_STREAM_WIDE, the AVX-512 copy, scattered lines are
+ * listed instead, flat_push, and prefetched flat_dist lines ahead) and `deep` (at least
+ * DEEP_MIN_BYTES). */
 static inline __attribute__((always_inline)) uint64_t
 copy_words_as(struct tasvir__area *a, uint64_t wb, uint64_t we, const bool keepable,
               const enum copy_store stream, const bool deep, const unsigned flat_dist,
@@ -521,8 +524,9 @@ static inline __attribute__((always_inline)) uint64_t copy_words_cached(struct t
     return copy_words_as(a, wb, we, true, STORE_PLAIN, false, 0, false);
 }
 
-/* Areas from STREAM_MIN_BYTES: stored as `how`, copied behind the scan.  With `defer`, the log words copied are left
- * set, and so are their summary bytes, for the owner to clear (owner_clears). */
+/* Areas from STREAM_MIN_BYTES: stored as `how`, copied behind the scan.  With `defer`,
+ * the log words copied are left set, and so are their summary bytes, for the owner to
+ * clear (owner_clears). */
 static inline __attribute__((always_inline)) uint64_t
 copy_words_streamed(struct tasvir__area *a, uint64_t wb, uint64_t we, bool defer,
                     const enum copy_store how)
@@ -539,7 +543,9 @@ copy_words_streamed(struct tasvir__area *a, uint64_t wb, uint64_t we, bool defer
  * issues fewer instructions, and far fewer stores, per line (sync_copy rnd 64 KiB: 0.29 ->
  * 0.51 of memcpy on the test machine's AMD EPYC, see docs/benchmarks.md).  Non-temporal
  * stores are one 64-byte move too (stream_line_as); compares keep their SSE2 intrinsics.
- * Two functions, so that the code of each size band is compiled on its own. */
+ * Two functions, so that the code of the cached and the streamed size bands is compiled
+ * apart: compiled as one with the listing of scattered lines (flat_push), the cached
+ * bands' code came out slower (sync_copy alt 1 MiB 0.8155 -> 0.761 of memcpy, 4 runs). */
 __attribute__((target("avx512f"))) static uint64_t
 copy_words_wide_cached(struct tasvir__area *a, uint64_t wb, uint64_t we)
 {
