@@ -225,11 +225,15 @@ prefetch_word_lines(uint8_t *dst, const uint8_t *src, uint64_t base, uint64_t x,
  * MiB (a 32 MiB area) 0.694 -> 0.737 (6 alternating runs); blocks of 1024 to 32768 lines
  * did about as well (4 runs each), and 2048 lines keep the list at 8 KiB of stack.
  * Only streamed areas (STREAM_MIN_BYTES) list their lines: listing the cached lines of
- * smaller areas was slower than the word loop (sync_copy rnd 64 KiB 0.49 -> 0.30, 4 runs);
- * and listed lines are streamed: plain stores with the reader's line prefetched for
- * writing made the sync_copy figures better (rnd 1 MiB 0.38 -> 0.415), by leaving the
- * write-back of the reader copy to later, but RND_W100 at 16 MiB no better (isync 234 ->
- * 267 us). */
+ * smaller areas was slower than the word loop (sync_copy rnd 64 KiB 0.49 -> 0.30, 4 runs).
+ * Areas below DEEP_MIN_BYTES store the listed lines with plain moves, the reader's line
+ * prefetched for writing: its lines are often in the last-level cache,
+ * and the copy need not wait for the memory as streamed stores do (sync_copy rnd 1 MiB, an
+ * 8 MiB area: 0.42 -> 0.58 of memcpy; RND_W100 at 1 ms unchanged within the noise at 8 and
+ * 16 MiB, 447 -> 444 % and 134.6 -> 129.3 %; RND_W12R88 16 MiB 41.7 -> 33.0 %; 4-6
+ * alternating runs).  Larger areas stream them: there a plain store first reads the
+ * reader's line from memory (sync_copy alt 16 MiB, a 32 MiB area: 0.556 -> 0.506 with
+ * plain stores). */
 #define FLAT_MAX 32u
 #define FLAT_BLOCK 2048u
 #define FLAT_DIST_STREAM 64u /* lines prefetched ahead: areas of 4-32 MiB */
@@ -292,11 +296,14 @@ static inline __attribute__((always_inline)) unsigned flat_push(struct flat_list
     return n;
 }
 
-static inline __attribute__((always_inline)) void flat_prefetch(const uint8_t *src,
+static inline __attribute__((always_inline)) void flat_prefetch(uint8_t *dst, const uint8_t *src,
                                                                 const struct flat_list *q,
-                                                                unsigned i)
+                                                                unsigned i, enum copy_store how)
 {
-    __builtin_prefetch(src + ((uint64_t)q->line[i] << TASVIR__LINE_SHIFT), 0, 3);
+    uint64_t off = (uint64_t)q->line[i] << TASVIR__LINE_SHIFT;
+    __builtin_prefetch(src + off, 0, 3);
+    if (how == STORE_PLAIN) /* the reader's line is read for ownership */
+        __builtin_prefetch(dst + off, 1, 3);
 }
 
 static inline __attribute__((always_inline)) void flat_line(uint8_t *dst, const uint8_t *src,
@@ -304,11 +311,15 @@ static inline __attribute__((always_inline)) void flat_line(uint8_t *dst, const 
                                                             enum copy_store how)
 {
     uint64_t off = (uint64_t)q->line[i] << TASVIR__LINE_SHIFT;
-    stream_line_as(dst + off, src + off, how);
+    if (how == STORE_PLAIN)
+        copy_line(dst + off, src + off);
+    else
+        stream_line_as(dst + off, src + off, how);
 }
 
-/* Stream the listed lines into the reader copy, each prefetched dist lines ahead (dst
- * and src: the copies' bytes at the chunk's first line), and empty the list. */
+/* Copy the listed lines into the reader copy with stores `how`, each prefetched dist
+ * lines ahead (dst and src: the copies' bytes at the chunk's first line), and empty the
+ * list. */
 static inline __attribute__((always_inline)) void flat_copy(uint8_t *dst, const uint8_t *src,
                                                             struct flat_list *q,
                                                             const unsigned dist,
@@ -316,9 +327,9 @@ static inline __attribute__((always_inline)) void flat_copy(uint8_t *dst, const 
 {
     unsigned n = q->n, i = 0;
     for (unsigned k = 0; k < dist && k < n; k++)
-        flat_prefetch(src, q, k);
+        flat_prefetch(dst, src, q, k, how);
     for (; i + dist < n; i++) {
-        flat_prefetch(src, q, i + dist);
+        flat_prefetch(dst, src, q, i + dist, how);
         flat_line(dst, src, q, i, how);
     }
     for (; i < n; i++)
@@ -419,6 +430,7 @@ copy_words_as(struct tasvir__area *a, uint64_t wb, uint64_t we, const bool keepa
 {
     /* scattered lines are listed by the AVX-512 copy (flat_push) */
     const bool flat = stream == STORE_STREAM_WIDE;
+    const enum copy_store flat_how = deep ? stream : STORE_PLAIN;
     struct flat_list fl;
     fl.n = 0;
     uint64_t changed = 0;
@@ -475,7 +487,7 @@ copy_words_as(struct tasvir__area *a, uint64_t wb, uint64_t we, const bool keepa
                 if (flat && !cmp && (unsigned)__builtin_popcountll(x) <= FLAT_MAX) {
                     changed += flat_push(&fl, (uint32_t)((w - wb) << 6), x);
                     if (fl.n >= FLAT_BLOCK)
-                        flat_copy(dst + (wb << 12), src + (wb << 12), &fl, flat_dist, stream);
+                        flat_copy(dst + (wb << 12), src + (wb << 12), &fl, flat_dist, flat_how);
                     continue;
                 }
                 if (!ahead) {
@@ -509,7 +521,7 @@ copy_words_as(struct tasvir__area *a, uint64_t wb, uint64_t we, const bool keepa
         changed += copy_word(a, dst, src, ring_w[ring_head], ring_x[ring_head], ring_cmp[ring_head],
                              stream);
     if (flat)
-        flat_copy(dst + (wb << 12), src + (wb << 12), &fl, flat_dist, stream);
+        flat_copy(dst + (wb << 12), src + (wb << 12), &fl, flat_dist, flat_how);
     if (stream != STORE_PLAIN)
         stream_fence();
     return changed;
