@@ -150,8 +150,9 @@ enum tasvir_copy_isa {
     /** The moves of the ISA the library was built for (16-byte SSE2 moves on baseline
      *  x86-64): for comparisons. */
     TASVIR_COPY_BASELINE = 1,
-    /** 64-byte AVX-512F moves; tasvir_node_create fails with -ENOTSUP where the CPU (or the
-     *  build: x86-64 with GCC or Clang only) has none. */
+    /** 64-byte AVX-512F moves, and the scattered lines of areas from 4 MiB listed with
+     *  AVX-512F compress instructions and copied in blocks; tasvir_node_create fails with
+     *  -ENOTSUP where the CPU (or the build: x86-64 with GCC or Clang only) has none. */
     TASVIR_COPY_AVX512 = 2,
 };
 
@@ -232,8 +233,9 @@ struct tasvir_node_conf {
     tasvir_trace_fn trace_fn;
     void *trace_arg;
     /** enum tasvir_copy_isa (default TASVIR_COPY_AUTO).  The copies publish the same bytes
-     *  either way; on the test machine (AMD EPYC, AVX-512) the 64-byte moves copy scattered
-     *  lines of small areas about 1.7 times as fast (docs/benchmarks.md). */
+     *  either way; on the test machine (AMD EPYC, AVX-512) the AVX-512 copy moves the
+     *  scattered lines of small areas about 1.7 times as fast, and those of areas from
+     *  4 MiB 1.5-2 times (docs/benchmarks.md). */
     int copy_isa;
 
     /* ---- external synchronization ---- */
