@@ -565,14 +565,38 @@ Test(isync, dense_words_compared_not_refilled, .timeout = 10)
  * (plain; plain with dense words kept set; prefetching ahead with non-temporal stores; the
  * same keeping many lines in flight, also with words of one line only, which fill its
  * ring of waiting words), each with the node's default line copies (64-byte moves where
- * the CPU has AVX-512) and with the baseline ones: after each epoch the reader copy equals
- * the writer copy line for line, and exactly the logged lines were counted as changed. */
+ * the CPU has AVX-512, and from 4 MiB the list of scattered lines, also with patterns at
+ * its edges) and with the baseline ones: after each epoch the reader copy equals the
+ * writer copy line for line, and exactly the logged lines were counted as changed. */
 static uint64_t next_rand(uint64_t *s)
 {
     return h_mix(++*s);
 }
 
-static void check_patterns_isa(uint64_t len, uint64_t seed, bool one_line_words, bool baseline)
+/* The patterns of check_patterns_isa: random ones; words of one line or none; and, for
+ * the AVX-512 copy's list of scattered lines (isync.c flat_push: words of up to 32 lines,
+ * copied 2048 lines at a time, per chunk of 1024 words), its edges. */
+enum pattern { PAT_RANDOM, PAT_ONE_LINE, PAT_LIST_EDGES };
+
+/* PAT_LIST_EDGES: word wd's dirty lines in epoch ep. */
+static uint64_t list_edge_word(uint64_t wd, unsigned ep)
+{
+    uint64_t alt = ep & 1 ? 0x5555555555555555ull : 0xaaaaaaaaaaaaaaaaull;
+    uint64_t c = wd % 1024; /* the word within its chunk */
+    if (c < 64)
+        return alt; /* 64 words of 32 lines, listed: one full block at the 64th */
+    if (c == 64)
+        return alt | (alt & 1 ? 2 : 1); /* 33 lines: not listed */
+    if (c == 65)
+        return (uint64_t)1 << (ep * 13 % 64); /* one line, the first of a new block */
+    if (c == 1023)
+        return 1 | (uint64_t)1 << 63; /* the chunk's last word: first and last line */
+    if (c % 7 == 0)
+        return 0x0101010101010101ull << (ep % 8); /* 8 lines */
+    return 0;
+}
+
+static void check_patterns_isa(uint64_t len, uint64_t seed, enum pattern pat, bool baseline)
 {
     struct h_net h;
     cr_assert(eq(int, h_net_create(&h, 1, 0, 1, baseline ? small_window_baseline : small_window),
@@ -594,15 +618,16 @@ static void check_patterns_isa(uint64_t len, uint64_t seed, bool one_line_words,
         uint64_t logged = 0;
         for (uint64_t wd = 0; wd < words; wd++) {
             uint64_t x, k = next_rand(&rng);
-            /* one_line_words: half the words empty (case 0), half one line (case 8) */
-            switch (one_line_words ? (k & 1 ? 8 : 0) : k % 9) {
+            /* PAT_ONE_LINE: half the words empty (case 0), half one line (case 8) */
+            switch (pat == PAT_LIST_EDGES ? 9 : pat == PAT_ONE_LINE ? (k & 1 ? 8 : 0) : k % 9) {
             case 0: case 1: case 2: x = 0; break;
             case 3: x = next_rand(&rng) & next_rand(&rng) & next_rand(&rng); break; /* sparse */
             case 4: x = next_rand(&rng); break;                                 /* half */
             case 5: x = ~(uint64_t)0; break;
             case 6: x = ~(uint64_t)0 >> (k >> 58); break; /* a run from bit 0 */
             case 7: x = ~(uint64_t)0 << (k >> 58); break; /* a run to bit 63 */
-            default: x = (uint64_t)1 << (k >> 58); break;  /* one line */
+            case 8: x = (uint64_t)1 << (k >> 58); break;   /* one line */
+            default: x = list_edge_word(wd, ep); break;
             }
             for (unsigned b = 0; b < 64; b++) {
                 if (!((x >> b) & 1))
@@ -627,31 +652,33 @@ static void check_patterns_isa(uint64_t len, uint64_t seed, bool one_line_words,
     h_net_destroy(&h);
 }
 
-static void check_patterns(uint64_t len, uint64_t seed, bool one_line_words)
+static void check_patterns(uint64_t len, uint64_t seed, enum pattern pat)
 {
-    check_patterns_isa(len, seed, one_line_words, false);
-    check_patterns_isa(len, seed, one_line_words, true);
+    check_patterns_isa(len, seed, pat, false);
+    check_patterns_isa(len, seed, pat, true);
 }
 
 Test(isync, copy_patterns_small_area, .timeout = 30)
 {
-    check_patterns(256ull << 10, 11, false); /* below the sticky-word size (1 MiB) */
+    check_patterns(256ull << 10, 11, PAT_RANDOM); /* below the sticky-word size (1 MiB) */
 }
 
 Test(isync, copy_patterns_medium_area, .timeout = 30)
 {
-    check_patterns(2ull << 20, 13, false); /* one pass, dense words kept set */
+    check_patterns(2ull << 20, 13, PAT_RANDOM); /* one pass, dense words kept set */
 }
 
 Test(isync, copy_patterns_large_area, .timeout = 60)
 {
-    check_patterns(9ull << 20, 12, false); /* prefetching ahead, non-temporal stores */
+    check_patterns(9ull << 20, 12, PAT_RANDOM); /* prefetching ahead, non-temporal stores */
+    check_patterns(9ull << 20, 16, PAT_LIST_EDGES); /* listed lines, plain stores */
 }
 
 Test(isync, copy_patterns_deep_area, .timeout = 120)
 {
-    check_patterns(34ull << 20, 14, false); /* 128 lines in flight, non-temporal stores */
-    check_patterns(34ull << 20, 15, true);  /* words of one line or none: the ring fills */
+    check_patterns(34ull << 20, 14, PAT_RANDOM); /* 128 lines in flight, non-temporal stores */
+    check_patterns(34ull << 20, 15, PAT_ONE_LINE); /* words of one line or none */
+    check_patterns(34ull << 20, 17, PAT_LIST_EDGES); /* listed lines, streamed */
 }
 
 /* Log clears left to the owner (isync.c owner_clears): when a thread other than the owner
