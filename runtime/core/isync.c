@@ -99,6 +99,26 @@ static inline void stream_fence(void)
 #endif
 }
 
+/* Store one line into the reader copy as `how` says. */
+static inline __attribute__((always_inline)) void put_line(uint8_t *dst, const uint8_t *src,
+                                                           enum copy_store how)
+{
+    if (how != STORE_PLAIN)
+        stream_line_as(dst, src, how);
+    else
+        copy_line(dst, src);
+}
+
+/* Prefetch the writer's line at off, and with `rfo` the reader's for writing (a plain
+ * store reads it for ownership first). */
+static inline __attribute__((always_inline)) void prefetch_line(uint8_t *dst, const uint8_t *src,
+                                                                uint64_t off, bool rfo)
+{
+    __builtin_prefetch(src + off, 0, 3);
+    if (rfo)
+        __builtin_prefetch(dst + off, 1, 3);
+}
+
 /* Copy one line if its bytes differ between the copies.  Returns whether it did. */
 static inline __attribute__((always_inline)) bool copy_line_if_changed(uint8_t *dst,
                                                                         const uint8_t *src)
@@ -162,10 +182,7 @@ copy_word_lines(uint8_t *dst, const uint8_t *src, uint64_t base, uint64_t x,
     uint64_t single = sparse ? x : x & ~(x << 1) & ~(x >> 1);
     for (uint64_t b = single; b; b &= b - 1) {
         uint64_t off = base + ((uint64_t)__builtin_ctzll(b) << TASVIR__LINE_SHIFT);
-        if (stream != STORE_PLAIN)
-            stream_line_as(dst + off, src + off, stream);
-        else
-            copy_line(dst + off, src + off);
+        put_line(dst + off, src + off, stream);
         lines++;
     }
     for (x &= ~single; x;) {
@@ -203,10 +220,8 @@ prefetch_word_lines(uint8_t *dst, const uint8_t *src, uint64_t base, uint64_t x,
     unsigned n = deep ? (unsigned)__builtin_popcountll(x) : 0;
     uint64_t b = deep && n <= PREFETCH_ALL_MAX ? x : x & ~(x << 1) & ~(x >> 1);
     for (; b; b &= b - 1) {
-        uint64_t off = base + ((uint64_t)__builtin_ctzll(b) << TASVIR__LINE_SHIFT);
-        __builtin_prefetch(src + off, 0, 3);
-        if (!stream)
-            __builtin_prefetch(dst + off, 1, 3);
+        prefetch_line(dst, src, base + ((uint64_t)__builtin_ctzll(b) << TASVIR__LINE_SHIFT),
+                      !stream);
     }
     return n;
 }
@@ -227,11 +242,11 @@ prefetch_word_lines(uint8_t *dst, const uint8_t *src, uint64_t base, uint64_t x,
  * Only streamed areas (STREAM_MIN_BYTES) list their lines: listing the cached lines of
  * smaller areas was slower than the word loop (sync_copy rnd 64 KiB 0.49 -> 0.30, 4 runs).
  * Areas below DEEP_MIN_BYTES store the listed lines with plain moves, the reader's line
- * prefetched for writing: its lines are often in the last-level cache,
- * and the copy need not wait for the memory as streamed stores do (sync_copy rnd 1 MiB, an
- * 8 MiB area: 0.42 -> 0.58 of memcpy; RND_W100 at 1 ms unchanged within the noise at 8 and
- * 16 MiB, 447 -> 444 % and 134.6 -> 129.3 %; RND_W12R88 16 MiB 41.7 -> 33.0 %; 4-6
- * alternating runs).  Larger areas stream them: there a plain store first reads the
+ * prefetched for writing: its lines are often in the last-level cache, and the copy need
+ * not wait for the memory as streamed stores do (sync_copy rnd 1 MiB, an 8 MiB area:
+ * 0.42 -> 0.58 of memcpy; RND_W100 at 1 ms unchanged within the noise at 8 and 16 MiB,
+ * 447 -> 444 % and 134.6 -> 129.3 %; RND_W12R88 16 MiB 41.7 -> 33.0 %; 4-6 alternating
+ * runs).  Larger areas stream them: there a plain store first reads the
  * reader's line from memory (sync_copy alt 16 MiB, a 32 MiB area: 0.556 -> 0.506 with
  * plain stores). */
 #define FLAT_MAX 32u
@@ -260,7 +275,7 @@ static inline __attribute__((always_inline)) unsigned flat_push(struct flat_list
     unsigned n0 = (unsigned)__builtin_popcountll(x & 0xffff);
     unsigned n1 = n0 + (unsigned)__builtin_popcountll(x & 0xffff0000u);
     unsigned n2 = n1 + (unsigned)__builtin_popcountll(x & 0xffff00000000ull);
-    unsigned n = n2 + (unsigned)__builtin_popcountll(x >> 48);
+    unsigned n = (unsigned)__builtin_popcountll(x); /* as the caller's test: computed once */
 #if TASVIR__HAVE_WIDE_COPY
     /* per 16 bits of x: the line numbers of the set bits, packed, stored at o + n_k */
     uint64_t m = x;
@@ -300,10 +315,7 @@ static inline __attribute__((always_inline)) void flat_prefetch(uint8_t *dst, co
                                                                 const struct flat_list *q,
                                                                 unsigned i, enum copy_store how)
 {
-    uint64_t off = (uint64_t)q->line[i] << TASVIR__LINE_SHIFT;
-    __builtin_prefetch(src + off, 0, 3);
-    if (how == STORE_PLAIN) /* the reader's line is read for ownership */
-        __builtin_prefetch(dst + off, 1, 3);
+    prefetch_line(dst, src, (uint64_t)q->line[i] << TASVIR__LINE_SHIFT, how == STORE_PLAIN);
 }
 
 static inline __attribute__((always_inline)) void flat_line(uint8_t *dst, const uint8_t *src,
@@ -311,10 +323,7 @@ static inline __attribute__((always_inline)) void flat_line(uint8_t *dst, const 
                                                             enum copy_store how)
 {
     uint64_t off = (uint64_t)q->line[i] << TASVIR__LINE_SHIFT;
-    if (how == STORE_PLAIN)
-        copy_line(dst + off, src + off);
-    else
-        stream_line_as(dst + off, src + off, how);
+    put_line(dst + off, src + off, how);
 }
 
 /* Copy the listed lines into the reader copy with stores `how`, each prefetched dist
@@ -421,16 +430,16 @@ copy_word(struct tasvir__area *a, uint8_t *dst, const uint8_t *src, uint64_t w, 
  * dispatch below), so that each path runs without the others' tests: `keepable` (areas of
  * at least STICKY_MIN_BYTES), `stream` (at least STREAM_MIN_BYTES: non-temporal stores,
  * copied behind the scan; with STORE_STREAM_WIDE, the AVX-512 copy, scattered lines are
- * listed instead, flat_push, and prefetched flat_dist lines ahead) and `deep` (at least
- * DEEP_MIN_BYTES). */
+ * listed instead, flat_push) and `deep` (at least DEEP_MIN_BYTES). */
 static inline __attribute__((always_inline)) uint64_t
 copy_words_as(struct tasvir__area *a, uint64_t wb, uint64_t we, const bool keepable,
-              const enum copy_store stream, const bool deep, const unsigned flat_dist,
-              bool defer)
+              const enum copy_store stream, const bool deep, bool defer)
 {
-    /* scattered lines are listed by the AVX-512 copy (flat_push) */
+    /* scattered lines are listed by the AVX-512 copy (flat_push), and copied from the
+     * chunk's first line (fsrc, fdst) */
     const bool flat = stream == STORE_STREAM_WIDE;
     const enum copy_store flat_how = deep ? stream : STORE_PLAIN;
+    const unsigned flat_dist = deep ? FLAT_DIST_DEEP : FLAT_DIST_STREAM;
     struct flat_list fl;
     fl.n = 0;
     uint64_t changed = 0;
@@ -443,6 +452,8 @@ copy_words_as(struct tasvir__area *a, uint64_t wb, uint64_t we, const bool keepa
     const bool may_stick = may_keep && a->owner != NULL;
     const uint8_t *src = a->wcopy;
     uint8_t *dst = a->rcopy;
+    const uint8_t *fsrc = src + (wb << 12);
+    uint8_t *fdst = dst + (wb << 12);
     uint32_t n_or = a->n_or_logs;
     /* dirty words found and prefetched, not yet copied: a ring of up to AHEAD_RING words
      * holding `pending` lines */
@@ -487,7 +498,7 @@ copy_words_as(struct tasvir__area *a, uint64_t wb, uint64_t we, const bool keepa
                 if (flat && !cmp && (unsigned)__builtin_popcountll(x) <= FLAT_MAX) {
                     changed += flat_push(&fl, (uint32_t)((w - wb) << 6), x);
                     if (fl.n >= FLAT_BLOCK)
-                        flat_copy(dst + (wb << 12), src + (wb << 12), &fl, flat_dist, flat_how);
+                        flat_copy(fdst, fsrc, &fl, flat_dist, flat_how);
                     continue;
                 }
                 if (!ahead) {
@@ -521,7 +532,7 @@ copy_words_as(struct tasvir__area *a, uint64_t wb, uint64_t we, const bool keepa
         changed += copy_word(a, dst, src, ring_w[ring_head], ring_x[ring_head], ring_cmp[ring_head],
                              stream);
     if (flat)
-        flat_copy(dst + (wb << 12), src + (wb << 12), &fl, flat_dist, flat_how);
+        flat_copy(fdst, fsrc, &fl, flat_dist, flat_how);
     if (stream != STORE_PLAIN)
         stream_fence();
     return changed;
@@ -532,8 +543,8 @@ static inline __attribute__((always_inline)) uint64_t copy_words_cached(struct t
                                                                         uint64_t wb, uint64_t we)
 {
     if (a->copy_bytes < STICKY_MIN_BYTES)
-        return copy_words_as(a, wb, we, false, STORE_PLAIN, false, 0, false);
-    return copy_words_as(a, wb, we, true, STORE_PLAIN, false, 0, false);
+        return copy_words_as(a, wb, we, false, STORE_PLAIN, false, false);
+    return copy_words_as(a, wb, we, true, STORE_PLAIN, false, false);
 }
 
 /* Areas from STREAM_MIN_BYTES: stored as `how`, copied behind the scan.  With `defer`,
@@ -544,8 +555,8 @@ copy_words_streamed(struct tasvir__area *a, uint64_t wb, uint64_t we, bool defer
                     const enum copy_store how)
 {
     if (a->copy_bytes < DEEP_MIN_BYTES)
-        return copy_words_as(a, wb, we, true, how, false, FLAT_DIST_STREAM, defer);
-    return copy_words_as(a, wb, we, true, how, true, FLAT_DIST_DEEP, defer);
+        return copy_words_as(a, wb, we, true, how, false, defer);
+    return copy_words_as(a, wb, we, true, how, true, defer);
 }
 
 #if TASVIR__HAVE_WIDE_COPY
