@@ -584,8 +584,9 @@ copy_words_streamed(struct tasvir__area *a, uint64_t wb, uint64_t we, bool defer
  * bands' code came out slower (sync_copy alt 1 MiB 0.8155 -> 0.761 of memcpy, 4 runs).
  * The cached bands' function starts on a 64-byte boundary: where it starts decides where
  * its word loop falls in the fetch windows, and it had started wherever the code before it
- * ended (sync_copy alt 64 KiB: 0.46 -> 0.54-0.55 of memcpy, 6 alternating runs twice; the
- * same alignment for the streamed function and the baseline copy changed nothing). */
+ * ended (sync_copy alt 64 KiB: 0.457 -> 0.540 of memcpy, 6 alternating runs; 0.46 -> 0.55
+ * with a build whose function landed on the boundary by chance; aligning the streamed
+ * function and the baseline copy as well brought no gain, see docs/benchmarks.md). */
 __attribute__((target("avx512f"), aligned(64))) static uint64_t
 copy_words_wide_cached(struct tasvir__area *a, uint64_t wb, uint64_t we)
 {
