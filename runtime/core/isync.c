@@ -582,9 +582,9 @@ copy_words_streamed(struct tasvir__area *a, uint64_t wb, uint64_t we, bool defer
  * Two functions, so that the code of the cached and the streamed size bands is compiled
  * apart: compiled as one with the listing of scattered lines (flat_push), the cached
  * bands' code came out slower (sync_copy alt 1 MiB 0.8155 -> 0.761 of memcpy, 4 runs).
- * The cached bands' function starts on a 64-byte boundary: where it starts decides where
- * its word loop falls in the fetch windows, and it had started wherever the code before it
- * ended (sync_copy alt 64 KiB: 0.457 -> 0.540 of memcpy, 6 alternating runs; 0.46 -> 0.55
+ * The cached bands' function starts on a 64-byte boundary: it had started wherever the
+ * code before it ended, and its loops' place in the fetch windows with it (the likeliest
+ * reason; the VM has no performance counters to tell) (sync_copy alt 64 KiB: 0.457 -> 0.540 of memcpy, 6 alternating runs; 0.46 -> 0.55
  * with a build whose function landed on the boundary by chance; aligning the streamed
  * function and the baseline copy as well brought no gain, see docs/benchmarks.md). */
 __attribute__((target("avx512f"), aligned(64))) static uint64_t
