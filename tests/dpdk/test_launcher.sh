@@ -49,6 +49,13 @@ fail=0
 cd "$SRC" || exit 1
 
 bad() { echo "FAIL: $CASE: $*"; fail=1; case_failed=1; }
+# The last lines each node of run directory $1 wrote to stderr (for a failed run's report).
+node_logs() {
+    local f
+    for f in "$1"/node*/stderr.log; do
+        [ -s "$f" ] && printf '%s:\n%s\n' "${f#$1/}" "$(tail -n 15 "$f")"
+    done
+}
 has() { grep -qF -- "$1" "$2" || bad "output lacks: $1"; }
 
 snapshot() {
@@ -179,7 +186,8 @@ run_memif() {
         --build "$BUILD" -- --param subscription=one --param writeNodes=0 --param writeStop=2s \
         --param requireConverged=1 > "$WORK/rm.txt" 2>&1
     local rc=$?
-    [ $rc = 0 ] || bad "exit status $rc: $(cat "$WORK/rm.txt")"
+    [ $rc = 0 ] || bad "exit status $rc: $(cat "$WORK/rm.txt")
+$(node_logs "$out")"
     check_results "$out" 0 1
     grep -q '"link_up_at_start": true' "$out/node1/manifest.json" || bad "memif link never came up"
     grep -Eq '"copy_isa": "(avx512|baseline)"' "$out/node1/manifest.json" ||
@@ -204,7 +212,8 @@ run_bridge() {
         --build "$BUILD" -- --param subscription=all --param writeStop=2s \
         --param requireConverged=1 > "$WORK/rb.txt" 2>&1
     local rc=$?
-    [ $rc = 0 ] || bad "exit status $rc: $(cat "$WORK/rb.txt")"
+    [ $rc = 0 ] || bad "exit status $rc: $(cat "$WORK/rb.txt")
+$(node_logs "$out")"
     check_results "$out" 0 1 2 3
     grep -q '"driver": "net_af_packet"' "$out/node2/manifest.json" || bad "node 2 not on af_packet"
     for n in 0 1 2 3; do
@@ -227,7 +236,8 @@ kill_restart() {
     # on failure, the launcher's timestamped log says when each step happened
     [ $rc = 0 ] || bad "exit status $rc: $(cat "$WORK/rk.txt")
 launch.log:
-$(tail -n 40 "$out/launch.log" 2>/dev/null)"
+$(tail -n 40 "$out/launch.log" 2>/dev/null)
+$(node_logs "$out")"
     grep -q "^3,localhost,killed after [3-9]s$" "$out/nodes.csv" || bad "node 3 not killed: $(cat "$out/nodes.csv")"
     grep -q "^3.restart,localhost,0$" "$out/nodes.csv" || bad "node 3 not restarted cleanly"
     # requireConverged=1: exit 0 means every probe target ended on its owner's newest version
@@ -257,7 +267,8 @@ local_workload() {
         --build "$BUILD" -- --workload local --param read_nodes=all --param write_for_ms=1500 \
         --param read_us=200 --param require_converged=1 > "$WORK/rl.txt" 2>&1
     local rc=$?
-    [ $rc = 0 ] || bad "exit status $rc: $(cat "$WORK/rl.txt")"
+    [ $rc = 0 ] || bad "exit status $rc: $(cat "$WORK/rl.txt")
+$(node_logs "$out")"
     for n in 0 1; do
         grep -q '"ok": true' "$out/node$n/manifest.json" || bad "node $n: verdict not ok"
         [ -s "$out/node$n/samples.csv" ] || bad "node $n: no samples.csv"
