@@ -71,10 +71,12 @@ const char *const local_cols[C_NCOLS] = {
     [C_SYNC_GBPS] = "sync_gbps",
     [C_MEMCPY_GBPS] = "memcpy_gbps",
     [C_RATIO] = "ratio_vs_memcpy",
+    [C_RATIO_PAIRED] = "ratio_vs_memcpy_paired",
     [C_LINE_MEMCPY_GBPS] = "line_memcpy_gbps",
     [C_LINE_RATIO] = "ratio_vs_line_memcpy",
     [C_LINE_STREAM_GBPS] = "line_stream_gbps",
     [C_LINE_STREAM_RATIO] = "ratio_vs_line_stream",
+    [C_LINE_STREAM_RATIO_PAIRED] = "ratio_vs_line_stream_paired",
     [C_IDLE_BEYOND_US] = "idle_beyond_barrier_us",
     [C_SCAN_GBPS] = "scan_gbps",
     [C_EPOCHS_OK] = "epochs_ok",
@@ -189,7 +191,10 @@ static void usage(FILE *f)
 "      median epoch as the core counts it (start to published, including the engine's\n"
 "      poll work before the check-in); sync_gbps = changed_bytes / epoch_us;\n"
 "      memcpy_gbps = plain memcpy of changed_bytes in the same loop (best round);\n"
-"      ratio_vs_memcpy = sync_gbps / memcpy_gbps.  alt and rnd also time the ideal\n"
+"      ratio_vs_memcpy = sync_gbps / memcpy_gbps (best rounds, which may be two\n"
+"      different ones); ratio_vs_memcpy_paired = median over every rep of every round\n"
+"      of memcpy time / epoch time of that rep (the figure the target takes: the two\n"
+"      are timed back to back).  alt and rnd also time the ideal\n"
 "      copier, which knows the changed lines: line_memcpy_gbps = one 64-byte memcpy per\n"
 "      changed line, in address order, between two buffers of the area's size whose lines\n"
 "      were written just before (as the area's are); ratio_vs_line_memcpy = sync_gbps /\n"
@@ -197,7 +202,8 @@ static void usage(FILE *f)
 "      line_stream_gbps = the same lines copied with non-temporal stores, each line\n"
 "      prefetched 64 lines ahead (one 64-byte move per line when the node copies with\n"
 "      AVX-512, else four 16-byte SSE2 ones): near the most a line copier gets from the\n"
-"      memory here; ratio_vs_line_stream = sync_gbps / line_stream_gbps.\n"
+"      memory here; ratio_vs_line_stream = sync_gbps / line_stream_gbps;\n"
+"      ratio_vs_line_stream_paired = median per rep as ratio_vs_memcpy_paired.\n"
 "  bench=idle_scan  epochs with nothing changed.  variant driven (single-threaded,\n"
 "      medians) or threaded (engine thread + a worker servicing, 1 ms interval; means);\n"
 "      the round with the least time beyond the barrier.\n"
