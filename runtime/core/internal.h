@@ -489,16 +489,18 @@ static inline void tasvir__sum_mark(uint8_t *sum, uint64_t wf, uint64_t wl)
 }
 
 /* The 64 bytes at p (each 0 or 1: a dirty-log word or a summary block; 16-byte aligned)
- * as a mask: bit i is byte i.  SSE2: four compares with zero and byte-sign masks. */
+ * as a mask: bit i is byte i.  SSE2: four shifts and byte-sign masks (sync_copy rnd 64
+ * KiB 1.05-1.08 times as fast as four compares with zero, 16 alternating runs, every one
+ * faster). */
 static inline uint64_t tasvir__mask64(const uint8_t *p)
 {
     uint64_t m = 0;
 #if defined(__SSE2__)
-    const __m128i z = _mm_setzero_si128();
     for (unsigned k = 0; k < 4; k++) {
         __m128i v = _mm_load_si128((const __m128i *)(const void *)(p + 16 * k));
-        unsigned zero = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, z));
-        m |= (uint64_t)(~zero & 0xffffu) << (16 * k);
+        /* each byte's bit 0 moved to its sign bit (bits shifted in from the byte below
+         * land in bits 0-6, which are clear anyway) */
+        m |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_slli_epi64(v, 7)) << (16 * k);
     }
 #else
     for (unsigned i = 0; i < 64; i++)

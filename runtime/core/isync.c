@@ -180,9 +180,14 @@ copy_word_lines(uint8_t *dst, const uint8_t *src, uint64_t base, uint64_t x,
      * 0.338, 16 MiB 0.161 -> 0.170, 6 runs). */
     bool sparse = (x & (x >> 1) & (x >> 2) & (x >> 3)) == 0;
     uint64_t single = sparse ? x : x & ~(x << 1) & ~(x >> 1);
+    /* the word's first line in each copy, kept opaque so that the compiler does not fold
+     * the base back into every line's address (an add per line) */
+    uint8_t *wdst = dst + base;
+    const uint8_t *wsrc = src + base;
+    __asm__("" : "+r"(wdst), "+r"(wsrc));
     for (uint64_t b = single; b; b &= b - 1) {
-        uint64_t off = base + ((uint64_t)__builtin_ctzll(b) << TASVIR__LINE_SHIFT);
-        put_line(dst + off, src + off, stream);
+        uint64_t off = (uint64_t)__builtin_ctzll(b) << TASVIR__LINE_SHIFT;
+        put_line(wdst + off, wsrc + off, stream);
         lines++;
     }
     for (x &= ~single; x;) {
@@ -586,14 +591,19 @@ copy_words_streamed(struct tasvir__area *a, uint64_t wb, uint64_t we, bool defer
  * code before it ended, and its loops' place in the fetch windows with it (the likeliest
  * reason; the VM has no performance counters to tell) (sync_copy alt 64 KiB: 0.457 -> 0.540 of memcpy, 6 alternating runs; 0.46 -> 0.55
  * with a build whose function landed on the boundary by chance; aligning the streamed
- * function and the baseline copy as well brought no gain, see docs/benchmarks.md). */
-__attribute__((target("avx512f"), aligned(64))) static uint64_t
+ * function and the baseline copy as well brought no gain, see docs/benchmarks.md).
+ * Both are compiled with BMI1 and BMI2 too (every CPU with AVX-512F has them; node.c
+ * checks): a word's line loop takes one instruction (blsr) to drop the line it copied
+ * instead of two, and shifts by a variable take no flags (sync_copy, 8 alternating runs
+ * against AVX-512F alone: rnd 64 KiB 1.04 times as fast, every other line 1.02-1.04, the
+ * other cells within the noise). */
+__attribute__((target("avx512f,bmi,bmi2"), aligned(64))) static uint64_t
 copy_words_wide_cached(struct tasvir__area *a, uint64_t wb, uint64_t we)
 {
     return copy_words_cached(a, wb, we);
 }
 
-__attribute__((target("avx512f"))) static uint64_t
+__attribute__((target("avx512f,bmi,bmi2"))) static uint64_t
 copy_words_wide_streamed(struct tasvir__area *a, uint64_t wb, uint64_t we, bool defer)
 {
     return copy_words_streamed(a, wb, we, defer, STORE_STREAM_WIDE);

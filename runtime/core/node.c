@@ -55,7 +55,8 @@ static bool cpu_has_wide_copy(void)
 {
 #if TASVIR__HAVE_WIDE_COPY
     __builtin_cpu_init();
-    return __builtin_cpu_supports("avx512f");
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("bmi") &&
+           __builtin_cpu_supports("bmi2");
 #else
     return false;
 #endif

@@ -151,8 +151,9 @@ enum tasvir_copy_isa {
      *  x86-64): for comparisons. */
     TASVIR_COPY_BASELINE = 1,
     /** 64-byte AVX-512F moves, and the scattered lines of areas from 4 MiB listed with
-     *  AVX-512F compress instructions and copied in blocks; tasvir_node_create fails with
-     *  -ENOTSUP where the CPU (or the build: x86-64 with GCC or Clang only) has none. */
+     *  AVX-512F compress instructions and copied in blocks (the code also uses BMI1 and
+     *  BMI2, which every CPU with AVX-512F has); tasvir_node_create fails with -ENOTSUP
+     *  where the CPU (or the build: x86-64 with GCC or Clang only) lacks any of them. */
     TASVIR_COPY_AVX512 = 2,
 };
 
