@@ -130,10 +130,11 @@ static void usage(FILE *f)
 "      --no-pin           do not pin threads\n"
 "      --max-areas N      node max_areas (default: the core's default); the engine's\n"
 "                         idle poll may cost time in proportion to it\n"
-"      --copy-isa NAME    the internal sync's line copies: auto (default: 64-byte AVX-512\n"
-"                         moves where the CPU has them), baseline (16-byte SSE2 moves),\n"
-"                         avx512 (an error where the CPU has none); the one in use is\n"
-"                         printed on stderr\n"
+"      --copy-isa NAME    the internal sync's line copies: auto (default: the best the\n"
+"                         CPU has), baseline (16-byte SSE2 moves), avx512 (64-byte\n"
+"                         AVX-512F moves), avx512-vbmi2 (and lines listed with VBMI2);\n"
+"                         an error where the CPU lacks them; the one in use is printed\n"
+"                         on stderr\n"
 "      --wall-clock       overhead rates per wall-clock second (default: per second of\n"
 "                         CPU time the worker got, robust to other processes)\n"
 "  -v, --verbose          print the core's warnings (exclusions, ...) to stderr\n"
@@ -451,7 +452,8 @@ static void parse_opts(struct local_opts *o, int argc, char **argv)
             break;
         case OPT_COPY_ISA:
             if ((o->copy_isa = tasvir_copy_isa_from_name(optarg)) < 0)
-                bench_usage_error(prog, "--copy-isa: unknown '%s' (auto, baseline, avx512)",
+                bench_usage_error(prog, "--copy-isa: unknown '%s' (auto, baseline, avx512, "
+                                  "avx512-vbmi2)",
                                   optarg);
             break;
         case 'v':
@@ -934,15 +936,19 @@ static int report_copy_isa(const struct local_ctx *c)
     struct bench_node_opts o = c->node_opts;
     o.verbose = false;
     int rc = bench_node_create(&b, &o);
-    if (rc == -ENOTSUP && o.copy_isa == TASVIR_COPY_AVX512)
-        bench_info("--copy-isa avx512: this CPU (or build) has no AVX-512F moves");
+    if (rc == -ENOTSUP)
+        bench_info("--copy-isa %s: this CPU (or build) lacks its instructions",
+                   tasvir_copy_isa_name(o.copy_isa));
     if (rc)
         return -1;
     int isa = tasvir_node_copy_isa(b.node);
     bench_node_destroy(&b);
-    bench_info("local: internal sync copies lines with %s",
-               isa == TASVIR_COPY_AVX512 ? "64-byte AVX-512 moves (--copy-isa auto/avx512)"
-                                         : "the baseline moves (16-byte SSE2 on x86-64)");
+    bench_info("local: internal sync copies lines with %s (--copy-isa %s)",
+               isa == TASVIR_COPY_AVX512_VBMI2
+                   ? "64-byte AVX-512 moves, scattered lines listed with VBMI2"
+               : isa == TASVIR_COPY_AVX512 ? "64-byte AVX-512 moves"
+                                           : "the baseline moves (16-byte SSE2 on x86-64)",
+               tasvir_copy_isa_name(isa));
     return 0;
 }
 

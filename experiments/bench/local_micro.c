@@ -414,7 +414,8 @@ static int copy_round(struct local_ctx *c, uint64_t changed, enum copy_layout la
     uint8_t *ldst = line_base ? be_alloc(&b, area) : NULL;
     uint8_t *ndst = line_base ? be_alloc(&b, area) : NULL;
     struct bench_engine e = {0};
-    const bool wide = tasvir_node_copy_isa(b.node) == TASVIR_COPY_AVX512;
+    const int isa = tasvir_node_copy_isa(b.node);
+    const bool wide = isa == TASVIR_COPY_AVX512 || isa == TASVIR_COPY_AVX512_VBMI2;
     struct tasvir_thread *t = bench_thread(b.node);
     /* with an engine running, the area's own interval must not start epochs mid-write:
      * only tasvir_node_sync_now does */

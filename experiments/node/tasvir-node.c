@@ -939,9 +939,10 @@ static int start(struct app *a)
     if (a->n_workers + 1 > a->nconf.max_threads)
         a->nconf.max_threads = a->n_workers + 1;
     if ((rc = tasvir_node_create(&a->nconf, &a->node))) {
-        if (rc == -ENOTSUP && c->copy_isa == TASVIR_COPY_AVX512)
-            fprintf(stderr, "tasvir-node: node %u: copy_isa = avx512 in %s, but this CPU has no "
-                    "AVX-512 (use auto or baseline)\n", a->o.node, c->path);
+        if (rc == -ENOTSUP)
+            fprintf(stderr, "tasvir-node: node %u: copy_isa = %s in %s, but this CPU lacks "
+                    "its instructions (use auto or baseline)\n", a->o.node,
+                    tasvir_copy_isa_name(c->copy_isa), c->path);
         else
             fprintf(stderr, "tasvir-node: node %u: tasvir_node_create: %s\n", a->o.node,
                     tasvir_strerror(rc));

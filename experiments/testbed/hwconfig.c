@@ -682,7 +682,7 @@ static int set_testbed(struct pctx *x, int k, const char *name, const char *v)
         break;
     case 26: /* copy_isa */
         if ((c->copy_isa = tasvir_copy_isa_from_name(v)) < 0)
-            BAD("expected auto, baseline or avx512", sec, name, v);
+            BAD("expected auto, baseline, avx512 or avx512-vbmi2", sec, name, v);
         break;
     case 20: /* sudo */
         if (!parse_bool(v, &b))

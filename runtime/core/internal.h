@@ -326,6 +326,7 @@ struct tasvir_node {
     bool ep_forced;   /* the epoch in progress was forced (tasvir_node_sync_now) */
     bool force_retry; /* a forced epoch failed: the retry is forced too */
     bool wide_copy;   /* copy lines with 64-byte moves (conf.copy_isa; isync.c copy_words) */
+    bool wide_list;   /* and list scattered lines with VBMI2 (TASVIR_COPY_AVX512_VBMI2) */
 
     /* ---- external synchronization (engine-private unless noted) ---- */
     uint32_t mtu;

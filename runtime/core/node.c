@@ -50,13 +50,24 @@ void tasvir__log(const struct tasvir_node *n, int level, const char *fmt, ...)
     n->conf.log_fn(n->conf.log_arg, level, buf);
 }
 
-/* Whether the CPU running us has the moves of TASVIR_COPY_AVX512. */
+/* Whether the CPU running us has the instructions of TASVIR_COPY_AVX512. */
 static bool cpu_has_wide_copy(void)
 {
 #if TASVIR__HAVE_WIDE_COPY
     __builtin_cpu_init();
     return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("bmi") &&
            __builtin_cpu_supports("bmi2");
+#else
+    return false;
+#endif
+}
+
+/* And those TASVIR_COPY_AVX512_VBMI2 adds. */
+static bool cpu_has_wide_list(void)
+{
+#if TASVIR__HAVE_WIDE_COPY
+    return cpu_has_wide_copy() && __builtin_cpu_supports("avx512bw") &&
+           __builtin_cpu_supports("avx512vbmi2");
 #else
     return false;
 #endif
@@ -83,7 +94,8 @@ static int check_conf(const struct tasvir_node_conf *c)
         return -EINVAL;
     if (!tasvir_copy_isa_name(c->copy_isa))
         return -EINVAL;
-    if (c->copy_isa == TASVIR_COPY_AVX512 && !cpu_has_wide_copy())
+    if ((c->copy_isa == TASVIR_COPY_AVX512 && !cpu_has_wide_copy()) ||
+        (c->copy_isa == TASVIR_COPY_AVX512_VBMI2 && !cpu_has_wide_list()))
         return -ENOTSUP;
     return 0;
 }
@@ -99,8 +111,10 @@ int tasvir_node_create(const struct tasvir_node_conf *conf, struct tasvir_node *
     if (!n)
         return -ENOMEM;
     n->conf = *conf;
-    n->wide_copy = conf->copy_isa == TASVIR_COPY_AVX512 ||
-                   (conf->copy_isa == TASVIR_COPY_AUTO && cpu_has_wide_copy());
+    bool autoisa = conf->copy_isa == TASVIR_COPY_AUTO;
+    n->wide_list = conf->copy_isa == TASVIR_COPY_AVX512_VBMI2 || (autoisa && cpu_has_wide_list());
+    n->wide_copy = n->wide_list || conf->copy_isa == TASVIR_COPY_AVX512 ||
+                   (autoisa && cpu_has_wide_copy());
     if (!n->conf.epoch_retry_ns)
         n->conf.epoch_retry_ns = n->conf.epoch_window_ns;
     n->be = *conf->backend;
@@ -228,7 +242,9 @@ int tasvir_node_copy_isa(const struct tasvir_node *n)
 {
     if (!n || n->magic != TASVIR__MAGIC_NODE)
         return TASVIR_EBADHANDLE;
-    return n->wide_copy ? TASVIR_COPY_AVX512 : TASVIR_COPY_BASELINE;
+    return n->wide_list   ? TASVIR_COPY_AVX512_VBMI2
+           : n->wide_copy ? TASVIR_COPY_AVX512
+                          : TASVIR_COPY_BASELINE;
 }
 
 const char *tasvir_copy_isa_name(int isa)
@@ -240,6 +256,8 @@ const char *tasvir_copy_isa_name(int isa)
         return "baseline";
     case TASVIR_COPY_AVX512:
         return "avx512";
+    case TASVIR_COPY_AVX512_VBMI2:
+        return "avx512-vbmi2";
     default:
         return NULL;
     }
@@ -249,7 +267,7 @@ int tasvir_copy_isa_from_name(const char *name)
 {
     if (!name)
         return -EINVAL;
-    for (int isa = TASVIR_COPY_AUTO; isa <= TASVIR_COPY_AVX512; isa++)
+    for (int isa = TASVIR_COPY_AUTO; isa <= TASVIR_COPY_AVX512_VBMI2; isa++)
         if (!strcmp(name, tasvir_copy_isa_name(isa)))
             return isa;
     return -EINVAL;

@@ -36,6 +36,14 @@ static void small_window_baseline(struct tasvir_node_conf *c, unsigned i)
     c->copy_isa = TASVIR_COPY_BASELINE;
 }
 
+/* small_window with the AVX-512F listing, for the copy tests to run it too on a machine
+ * whose default lists with VBMI2 */
+static void small_window_avx512(struct tasvir_node_conf *c, unsigned i)
+{
+    small_window(c, i);
+    c->copy_isa = TASVIR_COPY_AVX512;
+}
+
 static void write_line(struct tasvir_area *a, uint64_t line, uint64_t val)
 {
     uint64_t *w = (uint64_t *)((uint8_t *)tasvir_area_writer(a) + line * 64);
@@ -575,7 +583,8 @@ static uint64_t next_rand(uint64_t *s)
 
 /* The patterns of check_patterns_isa: random ones; words of one line or none; and, for
  * the AVX-512 copy's list of scattered lines (isync.c flat_push: words of up to 32 lines,
- * copied 2048 lines at a time, per chunk of 1024 words), its edges. */
+ * 16 per store with VBMI2, copied 2048 lines at a time, per chunk of 1024 words), its
+ * edges. */
 enum pattern { PAT_RANDOM, PAT_ONE_LINE, PAT_LIST_EDGES };
 
 /* PAT_LIST_EDGES: word wd's dirty lines in epoch ep. */
@@ -593,19 +602,29 @@ static uint64_t list_edge_word(uint64_t wd, unsigned ep)
         return 1 | (uint64_t)1 << 63; /* the chunk's last word: first and last line */
     if (c % 7 == 0)
         return 0x0101010101010101ull << (ep % 8); /* 8 lines */
+    if (c % 11 == 1)
+        return 0x55555555ull << (ep % 33); /* 16 lines: one VBMI2 store */
+    if (c % 11 == 2)
+        return 0x155555555ull << (ep % 31); /* 17 lines: two */
     return 0;
 }
 
-static void check_patterns_isa(uint64_t len, uint64_t seed, enum pattern pat, bool baseline)
+/* One node with copy_isa `want` (TASVIR_COPY_AUTO: whatever the CPU has). */
+static void check_patterns_isa(uint64_t len, uint64_t seed, enum pattern pat, int want)
 {
     struct h_net h;
-    cr_assert(eq(int, h_net_create(&h, 1, 0, 1, baseline ? small_window_baseline : small_window),
+    cr_assert(eq(int,
+                 h_net_create(&h, 1, 0, 1,
+                              want == TASVIR_COPY_BASELINE ? small_window_baseline
+                              : want == TASVIR_COPY_AVX512 ? small_window_avx512
+                                                           : small_window),
                  0));
     int isa = tasvir_node_copy_isa(h.node[0]);
-    if (baseline)
-        cr_assert(eq(int, isa, TASVIR_COPY_BASELINE));
+    if (want != TASVIR_COPY_AUTO)
+        cr_assert(eq(int, isa, want));
     else
-        cr_assert(isa == TASVIR_COPY_BASELINE || isa == TASVIR_COPY_AVX512);
+        cr_assert(isa == TASVIR_COPY_BASELINE || isa == TASVIR_COPY_AVX512 ||
+                  isa == TASVIR_COPY_AVX512_VBMI2);
     struct tasvir_thread *t = h_thread(h.node[0]);
     struct tasvir_area *a = h_area(t, "pat", len, 1000);
     cr_assert(not(eq(ptr, a, NULL)));
@@ -652,10 +671,18 @@ static void check_patterns_isa(uint64_t len, uint64_t seed, enum pattern pat, bo
     h_net_destroy(&h);
 }
 
+/* Each copy the CPU has: the default, the baseline, and the AVX-512F listing where the
+ * default lists with VBMI2. */
 static void check_patterns(uint64_t len, uint64_t seed, enum pattern pat)
 {
-    check_patterns_isa(len, seed, pat, false);
-    check_patterns_isa(len, seed, pat, true);
+    check_patterns_isa(len, seed, pat, TASVIR_COPY_AUTO);
+    check_patterns_isa(len, seed, pat, TASVIR_COPY_BASELINE);
+    struct h_net h;
+    cr_assert(eq(int, h_net_create(&h, 1, 0, 1, small_window), 0));
+    bool vbmi2 = tasvir_node_copy_isa(h.node[0]) == TASVIR_COPY_AVX512_VBMI2;
+    h_net_destroy(&h);
+    if (vbmi2)
+        check_patterns_isa(len, seed, pat, TASVIR_COPY_AVX512);
 }
 
 Test(isync, copy_patterns_small_area, .timeout = 30)

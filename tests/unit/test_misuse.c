@@ -41,22 +41,31 @@ Test(misuse, node_conf_errors)
     tasvir_node_conf_init(&c);
     c.backend = &be;
     cr_assert(eq(int, tasvir_node_create(&c, &n), TASVIR_EBACKEND));
-    /* copy_isa: unknown values; AVX-512 moves only where auto finds them */
+    /* copy_isa: unknown values; AVX-512 moves, and VBMI2 listing, only where auto finds
+     * them */
     tasvir_node_conf_init(&c);
     c.backend = tasvir_loop_port_backend(p);
-    c.copy_isa = 3;
+    c.copy_isa = 4;
     cr_assert(eq(int, tasvir_node_create(&c, &n), -EINVAL), "unknown copy_isa");
     c.copy_isa = -1;
     cr_assert(eq(int, tasvir_node_create(&c, &n), -EINVAL), "negative copy_isa");
     c.copy_isa = TASVIR_COPY_AUTO;
     cr_assert(eq(int, tasvir_node_create(&c, &n), 0));
     int isa = tasvir_node_copy_isa(n);
-    cr_assert(isa == TASVIR_COPY_AVX512 || isa == TASVIR_COPY_BASELINE);
+    cr_assert(isa == TASVIR_COPY_AVX512_VBMI2 || isa == TASVIR_COPY_AVX512 ||
+              isa == TASVIR_COPY_BASELINE);
     tasvir_node_destroy(n);
+    bool wide = isa != TASVIR_COPY_BASELINE, vbmi2 = isa == TASVIR_COPY_AVX512_VBMI2;
     c.copy_isa = TASVIR_COPY_AVX512;
-    cr_assert(eq(int, tasvir_node_create(&c, &n), isa == TASVIR_COPY_AVX512 ? 0 : -ENOTSUP));
-    if (isa == TASVIR_COPY_AVX512) {
+    cr_assert(eq(int, tasvir_node_create(&c, &n), wide ? 0 : -ENOTSUP));
+    if (wide) {
         cr_assert(eq(int, tasvir_node_copy_isa(n), TASVIR_COPY_AVX512));
+        tasvir_node_destroy(n);
+    }
+    c.copy_isa = TASVIR_COPY_AVX512_VBMI2;
+    cr_assert(eq(int, tasvir_node_create(&c, &n), vbmi2 ? 0 : -ENOTSUP));
+    if (vbmi2) {
+        cr_assert(eq(int, tasvir_node_copy_isa(n), TASVIR_COPY_AVX512_VBMI2));
         tasvir_node_destroy(n);
     }
     c.copy_isa = TASVIR_COPY_BASELINE;
@@ -70,10 +79,11 @@ Test(misuse, node_conf_errors)
     cr_assert(eq(int, tasvir_node_id(NULL), -1));
     cr_assert(eq(int, tasvir_node_copy_isa(NULL), TASVIR_EBADHANDLE));
     /* copy_isa names, for command lines and testbed files */
-    for (int isa = TASVIR_COPY_AUTO; isa <= TASVIR_COPY_AVX512; isa++)
+    for (int isa = TASVIR_COPY_AUTO; isa <= TASVIR_COPY_AVX512_VBMI2; isa++)
         cr_assert(eq(int, tasvir_copy_isa_from_name(tasvir_copy_isa_name(isa)), isa));
     cr_assert(eq(str, (char *)tasvir_copy_isa_name(TASVIR_COPY_BASELINE), "baseline"));
-    cr_assert(eq(ptr, (void *)tasvir_copy_isa_name(3), NULL));
+    cr_assert(eq(str, (char *)tasvir_copy_isa_name(TASVIR_COPY_AVX512_VBMI2), "avx512-vbmi2"));
+    cr_assert(eq(ptr, (void *)tasvir_copy_isa_name(4), NULL));
     cr_assert(eq(ptr, (void *)tasvir_copy_isa_name(-1), NULL));
     cr_assert(eq(int, tasvir_copy_isa_from_name(NULL), -EINVAL));
     cr_assert(eq(int, tasvir_copy_isa_from_name(""), -EINVAL));

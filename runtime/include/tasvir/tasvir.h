@@ -144,8 +144,8 @@ enum tasvir_addressing {
 
 /** The instructions the internal sync copies lines with (tasvir_node_conf.copy_isa). */
 enum tasvir_copy_isa {
-    /** 64-byte vector moves where the CPU has them (x86-64 with AVX-512F), else
-     *  TASVIR_COPY_BASELINE.  The default. */
+    /** The first of TASVIR_COPY_AVX512_VBMI2, TASVIR_COPY_AVX512 and
+     *  TASVIR_COPY_BASELINE that the CPU has.  The default. */
     TASVIR_COPY_AUTO = 0,
     /** The moves of the ISA the library was built for (16-byte SSE2 moves on baseline
      *  x86-64): for comparisons. */
@@ -155,6 +155,10 @@ enum tasvir_copy_isa {
      *  BMI2, which every CPU with AVX-512F has); tasvir_node_create fails with -ENOTSUP
      *  where the CPU (or the build: x86-64 with GCC or Clang only) lacks any of them. */
     TASVIR_COPY_AVX512 = 2,
+    /** TASVIR_COPY_AVX512, with the scattered lines listed with one AVX-512 VBMI2 byte
+     *  compress per 64 lines instead of four AVX-512F ones (CPUs with AVX-512BW and
+     *  AVX-512 VBMI2 as well); -ENOTSUP where the CPU lacks them. */
+    TASVIR_COPY_AVX512_VBMI2 = 3,
 };
 
 /** Non-error results of tasvir_service(). */
@@ -411,12 +415,13 @@ int tasvir_node_sync_now(struct tasvir_node *node);
 /** This node's id (from the backend identity), or -1 for a bad handle. */
 int tasvir_node_id(const struct tasvir_node *node);
 
-/** The line copies the node's internal sync uses: TASVIR_COPY_AVX512 or
- *  TASVIR_COPY_BASELINE (what TASVIR_COPY_AUTO became), or TASVIR_EBADHANDLE. */
+/** The line copies the node's internal sync uses: TASVIR_COPY_AVX512_VBMI2,
+ *  TASVIR_COPY_AVX512 or TASVIR_COPY_BASELINE (what TASVIR_COPY_AUTO became), or
+ *  TASVIR_EBADHANDLE. */
 int tasvir_node_copy_isa(const struct tasvir_node *node);
 
-/** The name of an enum tasvir_copy_isa value ("auto", "baseline", "avx512"), for command
- *  lines and configuration files; NULL for any other value. */
+/** The name of an enum tasvir_copy_isa value ("auto", "baseline", "avx512",
+ *  "avx512-vbmi2"), for command lines and configuration files; NULL for any other value. */
 const char *tasvir_copy_isa_name(int isa);
 
 /** The enum tasvir_copy_isa value of a name given by tasvir_copy_isa_name(), or -EINVAL
