@@ -643,11 +643,11 @@ copy_words_streamed(struct tasvir__area *a, uint64_t wb, uint64_t we, bool defer
  * 0.540 of memcpy, 6 alternating runs; 0.46 -> 0.55 with a build whose function landed on
  * the boundary by chance; aligning the streamed function and the baseline copy as well
  * brought no gain, see docs/benchmarks.md).
- * Both are compiled with BMI1 and BMI2 too (every CPU with AVX-512F has them; node.c
- * checks): a word's line loop takes one instruction (blsr) to drop the line it copied
- * instead of two, and shifts by a variable take no flags (sync_copy, 8 alternating runs
- * against AVX-512F alone: rnd 64 KiB 1.04 times as fast, every other line 1.02-1.04, the
- * other cells within the noise). */
+ * Both are compiled with BMI1 and BMI2 too (node.c checks for them as well): a word's
+ * line loop takes one instruction (blsr) to drop the line it copied instead of two, and
+ * shifts by a variable take no flags (sync_copy, 8 alternating runs against AVX-512F
+ * alone: rnd 64 KiB 1.04 times as fast, every other line 1.02-1.04, the other cells
+ * within the noise). */
 __attribute__((target("avx512f,bmi,bmi2"), aligned(64))) static uint64_t
 copy_words_wide_cached(struct tasvir__area *a, uint64_t wb, uint64_t we)
 {

@@ -112,7 +112,8 @@ int tasvir_node_create(const struct tasvir_node_conf *conf, struct tasvir_node *
         return -ENOMEM;
     n->conf = *conf;
     bool autoisa = conf->copy_isa == TASVIR_COPY_AUTO;
-    n->wide_list = conf->copy_isa == TASVIR_COPY_AVX512_VBMI2 || (autoisa && cpu_has_wide_list());
+    n->wide_list =
+        conf->copy_isa == TASVIR_COPY_AVX512_VBMI2 || (autoisa && cpu_has_wide_list());
     n->wide_copy = n->wide_list || conf->copy_isa == TASVIR_COPY_AVX512 ||
                    (autoisa && cpu_has_wide_copy());
     if (!n->conf.epoch_retry_ns)

@@ -152,8 +152,8 @@ enum tasvir_copy_isa {
     TASVIR_COPY_BASELINE = 1,
     /** 64-byte AVX-512F moves, and the scattered lines of areas from 4 MiB listed with
      *  AVX-512F compress instructions and copied in blocks (the code also uses BMI1 and
-     *  BMI2, which every CPU with AVX-512F has); tasvir_node_create fails with -ENOTSUP
-     *  where the CPU (or the build: x86-64 with GCC or Clang only) lacks any of them. */
+     *  BMI2); tasvir_node_create fails with -ENOTSUP where the CPU (or the build: x86-64
+     *  with GCC or Clang only) lacks any of them. */
     TASVIR_COPY_AVX512 = 2,
     /** TASVIR_COPY_AVX512, with the scattered lines listed with one AVX-512 VBMI2 byte
      *  compress per 64 lines instead of four AVX-512F ones (CPUs with AVX-512BW and
