@@ -270,17 +270,13 @@ struct flat_list {
 };
 
 #if TASVIR__HAVE_WIDE_COPY
-static const uint32_t flat_iota[64] __attribute__((aligned(64))) = {
-    0,  1,  2,  3,  4,  5,  6,  7,  8,  9,  10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21,
-    22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40, 41, 42, 43,
-    44, 45, 46, 47, 48, 49, 50, 51, 52, 53, 54, 55, 56, 57, 58, 59, 60, 61, 62, 63};
-#endif
-
-#if TASVIR__HAVE_WIDE_COPY
-static const uint8_t flat_iota8[64] __attribute__((aligned(64))) = {
-    0,  1,  2,  3,  4,  5,  6,  7,  8,  9,  10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21,
-    22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40, 41, 42, 43,
-    44, 45, 46, 47, 48, 49, 50, 51, 52, 53, 54, 55, 56, 57, 58, 59, 60, 61, 62, 63};
+/* The line numbers of a word, as 32-bit lanes (flat_push) and as bytes (flat_push_vbmi2). */
+#define FLAT_IOTA                                                                             \
+    0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, \
+        25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40, 41, 42, 43, 44, 45,   \
+        46, 47, 48, 49, 50, 51, 52, 53, 54, 55, 56, 57, 58, 59, 60, 61, 62, 63
+static const uint32_t flat_iota[64] __attribute__((aligned(64))) = {FLAT_IOTA};
+static const uint8_t flat_iota8[64] __attribute__((aligned(64))) = {FLAT_IOTA};
 #endif
 
 /* flat_push with AVX-512 VBMI2: one byte compress packs the numbers of the set bits of x
