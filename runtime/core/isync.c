@@ -312,7 +312,6 @@ static inline __attribute__((always_inline)) unsigned flat_push_vbmi2(struct fla
 #else
     (void)line0;
     (void)o;
-    (void)x;
 #endif
     q->n += n;
     return n;
