@@ -86,6 +86,8 @@ const char *const local_cols[C_NCOLS] = {
     [C_STEPS] = "steps",
     [C_US_PER_STEP] = "us_per_step",
     [C_COMPLETED] = "completed",
+    [C_LINE_STORE_GBPS] = "line_store_gbps",
+    [C_LINE_STORE_RATIO_PAIRED] = "ratio_vs_line_store_paired",
 };
 
 static void usage(FILE *f)
@@ -205,6 +207,10 @@ static void usage(FILE *f)
 "      AVX-512, else four 16-byte SSE2 ones): near the most a line copier gets from the\n"
 "      memory here; ratio_vs_line_stream = sync_gbps / line_stream_gbps;\n"
 "      ratio_vs_line_stream_paired = median per rep as ratio_vs_memcpy_paired.\n"
+"      line_store_gbps = the same lines only stored, a register's bytes, nothing read\n"
+"      (per rep the faster of non-temporal and plain stores): a bound on any copier of\n"
+"      them, since a copy reads them as well; ratio_vs_line_store_paired = median per\n"
+"      rep of stores time / epoch time.  These two are the last columns.\n"
 "  bench=idle_scan  epochs with nothing changed.  variant driven (single-threaded,\n"
 "      medians) or threaded (engine thread + a worker servicing, 1 ms interval; means);\n"
 "      the round with the least time beyond the barrier.\n"

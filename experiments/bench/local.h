@@ -98,6 +98,8 @@ enum local_col {
     C_STEPS,
     C_US_PER_STEP,
     C_COMPLETED,
+    C_LINE_STORE_GBPS, /* appended, so that the columns before keep their places */
+    C_LINE_STORE_RATIO_PAIRED,
     C_NCOLS
 };
 
@@ -110,7 +112,7 @@ struct local_target {
     char unit[8];
     int cmp;      /* -1: value <= limit is met; +1: value >= limit is met */
     double limit;
-    char note[80]; /* context printed after the verdict (local_target_note), or empty */
+    char note[128]; /* context printed after the verdict (local_target_note), or empty */
 };
 
 #define LOCAL_MAX_TARGETS 64

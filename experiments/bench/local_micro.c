@@ -294,6 +294,50 @@ static void line_stream(uint8_t *dst, const uint8_t *src, const uint64_t *sorted
     else
         line_stream_base(dst, src, sorted, n);
 }
+
+/* The bound under every line copier: the same lines only stored, a register's bytes,
+ * nothing read; with `nt` non-temporal stores, else plain ones (which read each line for
+ * ownership first).  A copy of those lines reads them as well, so it cannot be faster than
+ * the faster of the two. */
+__attribute__((target("avx512f"))) static void line_store_wide(uint8_t *dst,
+                                                              const uint64_t *sorted,
+                                                              uint64_t n, uint64_t v, bool nt)
+{
+    const __m512i x = _mm512_set1_epi64((long long)v);
+    if (nt) {
+        for (uint64_t i = 0; i < n; i++)
+            _mm512_stream_si512((void *)(dst + sorted[i] * TASVIR_LINE_BYTES), x);
+        _mm_sfence();
+    } else {
+        for (uint64_t i = 0; i < n; i++)
+            _mm512_store_si512((void *)(dst + sorted[i] * TASVIR_LINE_BYTES), x);
+    }
+}
+
+static void line_store_base(uint8_t *dst, const uint64_t *sorted, uint64_t n, uint64_t v,
+                            bool nt)
+{
+    const __m128i x = _mm_set1_epi64x((long long)v);
+    for (uint64_t i = 0; i < n; i++) {
+        __m128i *dp = (__m128i *)(void *)(dst + sorted[i] * TASVIR_LINE_BYTES);
+        for (int k = 0; k < 4; k++) {
+            if (nt)
+                _mm_stream_si128(dp + k, x);
+            else
+                _mm_store_si128(dp + k, x);
+        }
+    }
+    _mm_sfence();
+}
+
+static void line_store(uint8_t *dst, const uint64_t *sorted, uint64_t n, uint64_t v, bool wide,
+                       bool nt)
+{
+    if (wide)
+        line_store_wide(dst, sorted, n, v, nt);
+    else
+        line_store_base(dst, sorted, n, v, nt);
+}
 #else /* no non-temporal stores to name here: a memcpy per line */
 static void line_stream(uint8_t *dst, const uint8_t *src, const uint64_t *sorted, uint64_t n,
                         bool wide)
@@ -303,41 +347,52 @@ static void line_stream(uint8_t *dst, const uint8_t *src, const uint64_t *sorted
         memcpy(dst + sorted[i] * TASVIR_LINE_BYTES, src + sorted[i] * TASVIR_LINE_BYTES,
                TASVIR_LINE_BYTES);
 }
+
+static void line_store(uint8_t *dst, const uint64_t *sorted, uint64_t n, uint64_t v, bool wide,
+                       bool nt)
+{
+    (void)wide;
+    (void)nt;
+    for (uint64_t i = 0; i < n; i++)
+        write_line(dst + sorted[i] * TASVIR_LINE_BYTES, v);
+}
 #endif
 
 /* One sync_copy case: best (lowest) per-round medians of the epoch and of memcpy. */
+enum { PAIR_MEMCPY, PAIR_STREAM, PAIR_STORE, PAIR_N };
 struct copy_res {
     double epoch_ns;  /* the copying check-in: arrival to published (bench timer) */
     double full_ns;   /* the core's epoch duration: start to published */
     double memcpy_ns;
     double line_ns;   /* the ideal copier: a memcpy per changed line (alt, rnd; else 0) */
     double stream_ns; /* the streamed ideal copier (line_stream; alt, rnd; else 0) */
+    double store_ns;  /* the lines' stores alone (line_store; alt, rnd; else 0) */
     unsigned reps;
-    /* every recorded rep of every round, paired: memcpy_ns / epoch_ns and stream_ns /
-     * epoch_ns of the same rep (the ratios the targets take the median of) */
-    double *pair_memcpy, *pair_stream;
+    /* every recorded rep of every round, paired: memcpy_ns, stream_ns and store_ns over
+     * epoch_ns of the same rep (PAIR_*: the ratios the targets and notes take the median
+     * of) */
+    double *pair[PAIR_N];
     unsigned n_pair, cap_pair;
 };
 
-/* Append one rep's paired ratios to res (stream 0: no ideal copier). */
-static int copy_res_pair(struct copy_res *res, double memcpy_ratio, double stream_ratio)
+/* Append one rep's paired ratios r[PAIR_*] to res (0: no ideal copier). */
+static int copy_res_pair(struct copy_res *res, const double r[PAIR_N])
 {
     if (res->n_pair == res->cap_pair) {
         unsigned cap = res->cap_pair ? 2 * res->cap_pair : 256;
-        double *m = realloc(res->pair_memcpy, sizeof(double) * cap);
-        if (m)
-            res->pair_memcpy = m;
-        double *t = m ? realloc(res->pair_stream, sizeof(double) * cap) : NULL;
-        if (t)
-            res->pair_stream = t;
-        if (!m || !t) {
-            bench_info("out of memory");
-            return -1;
+        for (unsigned k = 0; k < PAIR_N; k++) {
+            double *m = realloc(res->pair[k], sizeof(double) * cap);
+            if (!m) {
+                bench_info("out of memory");
+                return -1;
+            }
+            res->pair[k] = m;
         }
         res->cap_pair = cap;
     }
-    res->pair_memcpy[res->n_pair] = memcpy_ratio;
-    res->pair_stream[res->n_pair++] = stream_ratio;
+    for (unsigned k = 0; k < PAIR_N; k++)
+        res->pair[k][res->n_pair] = r[k];
+    res->n_pair++;
     return 0;
 }
 
@@ -406,7 +461,7 @@ static int copy_round(struct local_ctx *c, uint64_t changed, enum copy_layout la
     uint8_t *src = be_alloc(&b, changed), *dst = be_alloc(&b, changed);
     double *ts = alloc_samples(c, reps), *tm = alloc_samples(c, reps),
            *tf = alloc_samples(c, reps), *tl = alloc_samples(c, reps),
-           *tn = alloc_samples(c, reps);
+           *tn = alloc_samples(c, reps), *to = alloc_samples(c, reps);
     /* the ideal copier's buffers and its address-ordered line list (scattered layouts) */
     bool line_base = lay != LAYOUT_DENSE;
     uint64_t *sorted = line_base ? malloc(sizeof(*sorted) * n) : NULL;
@@ -420,7 +475,7 @@ static int copy_round(struct local_ctx *c, uint64_t changed, enum copy_layout la
     /* with an engine running, the area's own interval must not start epochs mid-write:
      * only tasvir_node_sync_now does */
     struct tasvir_area *a = t ? bench_area(t, "copy", area, copiers > 1 ? 1000000000u : 0) : NULL;
-    if (!lines || !src || !dst || !ts || !tm || !tf || !tl || !tn || !a ||
+    if (!lines || !src || !dst || !ts || !tm || !tf || !tl || !tn || !to || !a ||
         (line_base && (!sorted || !lsrc || !ldst || !ndst)))
         goto out;
     if (pick_lines(lay, lines, n, area / TASVIR_LINE_BYTES, c->o.seed + changed + lay))
@@ -499,13 +554,33 @@ static int copy_round(struct local_ctx *c, uint64_t changed, enum copy_layout la
             bench_escape(ndst);
             n1 = bench_ticks();
         }
+        /* and written again before each of two runs that only store the lines: with
+         * non-temporal stores into the streamed copy's buffer (which has none of its
+         * lines in the caches), and with plain ones into the per-line memcpy's buffer
+         * (whose lines its plain stores left there); the faster of the two counts */
+        double store_ns = 0;
+        for (int nt = 1; line_base && nt >= 0; nt--) {
+            for (uint64_t i = 0; i < n; i++)
+                write_line(lsrc + lines[i] * TASVIR_LINE_BYTES, val);
+            uint8_t *to_buf = nt ? ndst : ldst;
+            uint64_t o0 = bench_ticks();
+            line_store(to_buf, sorted, n, val, wide, nt);
+            bench_escape(to_buf);
+            double o_ns = bench_ticks_to_ns(bench_ticks() - o0);
+            if (nt || o_ns < store_ns)
+                store_ns = o_ns;
+        }
         if (r > 0 && (copiers == 1 || pair_ns > 0)) {
             ts[got] = copiers > 1 ? pair_ns : bench_ticks_to_ns(tk.done - tk.started);
             tf[got] = (double)(s1.epoch_ns - s0.epoch_ns);
             tm[got] = bench_ticks_to_ns(m1 - m0);
             tl[got] = bench_ticks_to_ns(l1 - l0);
             tn[got] = bench_ticks_to_ns(n1 - n0);
-            if (copy_res_pair(res, tm[got] / ts[got], line_base ? tn[got] / ts[got] : 0))
+            to[got] = store_ns;
+            const double pr[PAIR_N] = {[PAIR_MEMCPY] = tm[got] / ts[got],
+                                       [PAIR_STREAM] = line_base ? tn[got] / ts[got] : 0,
+                                       [PAIR_STORE] = line_base ? to[got] / ts[got] : 0};
+            if (copy_res_pair(res, pr))
                 goto out;
             got++;
         }
@@ -516,11 +591,13 @@ static int copy_round(struct local_ctx *c, uint64_t changed, enum copy_layout la
     }
     double e_ns = bench_median(ts, got), f_ns = bench_median(tf, got);
     double m_ns = bench_median(tm, got), l_ns = bench_median(tl, got);
-    double n_ns = bench_median(tn, got);
+    double n_ns = bench_median(tn, got), o_ns = bench_median(to, got);
     if (!res->reps || l_ns < res->line_ns)
         res->line_ns = l_ns;
     if (!res->reps || n_ns < res->stream_ns)
         res->stream_ns = n_ns;
+    if (!res->reps || o_ns < res->store_ns)
+        res->store_ns = o_ns;
     if (!res->reps || e_ns < res->epoch_ns)
         res->epoch_ns = e_ns;
     if (!res->reps || f_ns < res->full_ns)
@@ -539,6 +616,7 @@ out:
     free(tf);
     free(tl);
     free(tn);
+    free(to);
     free(sorted);
     be_free(&b, lsrc, area);
     be_free(&b, ldst, area);
@@ -578,15 +656,18 @@ int local_sync_copy(struct local_ctx *c)
                 double line_ratio = sync_gbps / line_gbps;
                 double stream_gbps = x->stream_ns > 0 ? (double)changed / x->stream_ns : NAN;
                 double stream_ratio = sync_gbps / stream_gbps;
-                double paired = bench_median(x->pair_memcpy, x->n_pair);
+                double store_gbps = x->store_ns > 0 ? (double)changed / x->store_ns : NAN;
+                double paired = bench_median(x->pair[PAIR_MEMCPY], x->n_pair);
                 double stream_paired =
-                    isnan(line_gbps) ? NAN : bench_median(x->pair_stream, x->n_pair);
-                char lb[128] = "";
+                    isnan(line_gbps) ? NAN : bench_median(x->pair[PAIR_STREAM], x->n_pair);
+                double store_paired =
+                    isnan(line_gbps) ? NAN : bench_median(x->pair[PAIR_STORE], x->n_pair);
+                char lb[160] = "";
                 if (!isnan(line_gbps))
                     snprintf(lb, sizeof(lb),
                              "; line memcpy %.2f GB/s, ratio %.2f; line stream %.2f GB/s, "
-                             "ratio %.2f",
-                             line_gbps, line_ratio, stream_gbps, stream_ratio);
+                             "ratio %.2f; stores alone %.2f GB/s",
+                             line_gbps, line_ratio, stream_gbps, stream_ratio, store_gbps);
                 bench_info("sync_copy %u copier%s %-5s %6s: copy %.1f us (epoch %.1f us), "
                            "%.2f GB/s; memcpy %.2f GB/s; ratio %.2f (paired %.2f)%s",
                            copiers, copiers > 1 ? "s" : "", layout_names[lay], cb,
@@ -611,6 +692,8 @@ int local_sync_copy(struct local_ctx *c)
                     bench_row_f(&row, C_LINE_STREAM_GBPS, stream_gbps, 3);
                     bench_row_f(&row, C_LINE_STREAM_RATIO, stream_ratio, 3);
                     bench_row_f(&row, C_LINE_STREAM_RATIO_PAIRED, stream_paired, 3);
+                    bench_row_f(&row, C_LINE_STORE_GBPS, store_gbps, 3);
+                    bench_row_f(&row, C_LINE_STORE_RATIO_PAIRED, store_paired, 3);
                 }
                 bench_csv_emit(&c->csv, &row);
                 if (copiers > 1)
@@ -622,16 +705,17 @@ int local_sync_copy(struct local_ctx *c)
                 else /* what a per-line copier reaches on this machine */
                     local_target_note(c,
                                       "(best rounds: %.2f; ideal line copiers: memcpy %.2f, "
-                                      "streamed %.2f)",
-                                      ratio, line_gbps / memcpy_gbps, stream_gbps / memcpy_gbps);
+                                      "streamed %.2f; stores alone %.2f)",
+                                      ratio, line_gbps / memcpy_gbps, stream_gbps / memcpy_gbps,
+                                      store_gbps / memcpy_gbps);
             }
         }
     }
     for (unsigned k = 0; k < NC; k++)
         for (unsigned s = 0; s < NS; s++)
             for (unsigned lay = LAYOUT_DENSE; lay < NL; lay++) {
-                free(res[k][s][lay].pair_memcpy);
-                free(res[k][s][lay].pair_stream);
+                for (unsigned q = 0; q < PAIR_N; q++)
+                    free(res[k][s][lay].pair[q]);
             }
     if (ret)
         c->failed = true;
