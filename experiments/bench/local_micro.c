@@ -295,10 +295,10 @@ static void line_stream(uint8_t *dst, const uint8_t *src, const uint64_t *sorted
         line_stream_base(dst, src, sorted, n);
 }
 
-/* The bound under every line copier: the same lines only stored, a register's bytes,
- * nothing read; with `nt` non-temporal stores, else plain ones (which read each line for
- * ownership first).  A copy of those lines reads them as well, so it cannot be faster than
- * the faster of the two. */
+/* A bound under the line copiers: the same lines only stored, a register's bytes, nothing
+ * read; with `nt` non-temporal stores, else plain ones (which read each line for ownership
+ * first).  A copy that stores those lines either way reads them as well, so it cannot be
+ * faster than the faster of the two. */
 __attribute__((target("avx512f"))) static void line_store_wide(uint8_t *dst,
                                                               const uint64_t *sorted,
                                                               uint64_t n, uint64_t v, bool nt)
@@ -358,8 +358,11 @@ static void line_store(uint8_t *dst, const uint64_t *sorted, uint64_t n, uint64_
 }
 #endif
 
-/* One sync_copy case: best (lowest) per-round medians of the epoch and of memcpy. */
+/* The paired ratios a sync_copy case keeps per rep: memcpy, the streamed ideal copier and
+ * the stores alone, each over the epoch. */
 enum { PAIR_MEMCPY, PAIR_STREAM, PAIR_STORE, PAIR_N };
+
+/* One sync_copy case: best (lowest) per-round medians of the epoch and of memcpy. */
 struct copy_res {
     double epoch_ns;  /* the copying check-in: arrival to published (bench timer) */
     double full_ns;   /* the core's epoch duration: start to published */
