@@ -1,7 +1,10 @@
 #!/bin/bash
 # compare_test.sh TASVIR-BENCH SCRIPT WORKDIR — ctest of compare-builds: usage errors exit
 # 2 with a message; one run of the same binary as "old" and "new" writes both builds' rows
-# to the CSV and prints a median line per figure of the rows it ran.  Measures nothing.
+# to the CSV and prints a median line per figure of the rows it ran; a build that prints
+# fewer columns at the end (an older tasvir-bench, played by a wrapper) is compared on the
+# columns both print, in either order; any other difference in the columns is exit 1.
+# Measures nothing.
 set -u
 BENCH=$1 SCRIPT=$2 WORK=$3
 fail() { echo "FAIL: $*" >&2; exit 1; }
@@ -24,4 +27,28 @@ head -n 1 "$WORK/c.csv" | grep -q "^build,run,bench," || fail "CSV header: $(hea
 [ "$(grep -c '^new,1,log_cost' "$WORK/c.csv")" -ge 3 ] || fail "new rows missing from the CSV"
 grep -Eq "^log_cost line_set area=1048576 changed=64 +ns_per_call: +old [0-9.e+-]+ \([0-9.e+-]+-[0-9.e+-]+, n=1\) +new [0-9.e+-]+ " \
     "$WORK/summary.txt" || fail "no median line for line_set: $(cat "$WORK/summary.txt")"
+
+# an "older" build: the same CSV without its last two columns; a "different" one: without
+# its fourth column
+printf '#!/bin/bash\nset -o pipefail\n"%s" "$@" | rev | cut -d, -f3- | rev\n' "$BENCH" >"$WORK/older"
+printf '#!/bin/bash\nset -o pipefail\n"%s" "$@" | cut -d, -f1-3,5-\n' "$BENCH" >"$WORK/other"
+chmod +x "$WORK/older" "$WORK/other"
+full=$(( $(head -n 1 "$WORK/c.csv" | tr ',' '\n' | wc -l) - 2 ))
+for pair in "older $BENCH" "$BENCH older"; do
+    set -- $pair
+    [ "$1" = older ] && set -- "$WORK/older" "$2"
+    [ "$2" = older ] && set -- "$1" "$WORK/older"
+    "$SCRIPT" --runs 1 --csv "$WORK/o.csv" "$1" "$2" -- --quick -o log_cost -r 1 \
+        >"$WORK/o.txt" 2>"$WORK/o.err" || fail "older and newer columns: $(tail -3 "$WORK/o.err")"
+    grep -q "2 more CSV column(s)" "$WORK/o.err" || fail "no note on the extra columns: $(cat "$WORK/o.err")"
+    [ "$(awk -F, '{print NF}' "$WORK/o.csv" | sort -u)" = "$full" ] ||
+        fail "rows of other widths than the $((full - 2)) common columns + build, run"
+    [ "$(grep -c '^old,1,log_cost' "$WORK/o.csv")" -ge 3 ] &&
+        [ "$(grep -c '^new,1,log_cost' "$WORK/o.csv")" -ge 3 ] || fail "rows missing: $pair"
+    grep -Eq "ns_per_call: +old" "$WORK/o.txt" || fail "no summary with an older build"
+done
+"$SCRIPT" --runs 1 --csv "$WORK/x.csv" "$BENCH" "$WORK/other" -- --quick -o log_cost -r 1 \
+    >/dev/null 2>"$WORK/x.err"
+[ $? -eq 1 ] || fail "different columns: expected exit 1"
+grep -q "different CSV columns" "$WORK/x.err" || fail "different columns are not reported"
 echo "compare-builds ok: $(wc -l <"$WORK/summary.txt") summary lines"
