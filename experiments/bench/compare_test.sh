@@ -33,19 +33,18 @@ grep -Eq "^log_cost line_set area=1048576 changed=64 +ns_per_call: +old [0-9.e+-
 printf '#!/bin/bash\nset -o pipefail\n"%s" "$@" | rev | cut -d, -f3- | rev\n' "$BENCH" >"$WORK/older"
 printf '#!/bin/bash\nset -o pipefail\n"%s" "$@" | cut -d, -f1-3,5-\n' "$BENCH" >"$WORK/other"
 chmod +x "$WORK/older" "$WORK/other"
-full=$(( $(head -n 1 "$WORK/c.csv" | tr ',' '\n' | wc -l) - 2 ))
-for pair in "older $BENCH" "$BENCH older"; do
-    set -- $pair
-    [ "$1" = older ] && set -- "$WORK/older" "$2"
-    [ "$2" = older ] && set -- "$1" "$WORK/older"
-    "$SCRIPT" --runs 1 --csv "$WORK/o.csv" "$1" "$2" -- --quick -o log_cost -r 1 \
-        >"$WORK/o.txt" 2>"$WORK/o.err" || fail "older and newer columns: $(tail -3 "$WORK/o.err")"
-    grep -q "2 more CSV column(s)" "$WORK/o.err" || fail "no note on the extra columns: $(cat "$WORK/o.err")"
-    [ "$(awk -F, '{print NF}' "$WORK/o.csv" | sort -u)" = "$full" ] ||
-        fail "rows of other widths than the $((full - 2)) common columns + build, run"
+# rows of the common columns, with build and run in front
+width=$(( $(head -n 1 "$WORK/c.csv" | tr ',' '\n' | wc -l) - 2 ))
+for order in older-first newer-first; do
+    if [ $order = older-first ]; then a=$WORK/older b=$BENCH; else a=$BENCH b=$WORK/older; fi
+    "$SCRIPT" --runs 1 --csv "$WORK/o.csv" "$a" "$b" -- --quick -o log_cost -r 1 \
+        >"$WORK/o.txt" 2>"$WORK/o.err" || fail "$order: $(tail -3 "$WORK/o.err")"
+    grep -q "2 more CSV column(s)" "$WORK/o.err" || fail "$order: no note on the extra columns"
+    [ "$(awk -F, '{print NF}' "$WORK/o.csv" | sort -u)" = "$width" ] ||
+        fail "$order: rows of other widths than the $((width - 2)) common columns + build, run"
     [ "$(grep -c '^old,1,log_cost' "$WORK/o.csv")" -ge 3 ] &&
-        [ "$(grep -c '^new,1,log_cost' "$WORK/o.csv")" -ge 3 ] || fail "rows missing: $pair"
-    grep -Eq "ns_per_call: +old" "$WORK/o.txt" || fail "no summary with an older build"
+        [ "$(grep -c '^new,1,log_cost' "$WORK/o.csv")" -ge 3 ] || fail "$order: rows missing"
+    grep -Eq "ns_per_call: +old" "$WORK/o.txt" || fail "$order: no summary"
 done
 "$SCRIPT" --runs 1 --csv "$WORK/x.csv" "$BENCH" "$WORK/other" -- --quick -o log_cost -r 1 \
     >/dev/null 2>"$WORK/x.err"

@@ -241,6 +241,13 @@ static inline void write_line(uint8_t *p, uint64_t v)
         q[k] = v;
 }
 
+/* write_line on lines[0..n) of buf, in the order given */
+static void write_lines(uint8_t *buf, const uint64_t *lines, uint64_t n, uint64_t v)
+{
+    for (uint64_t i = 0; i < n; i++)
+        write_line(buf + lines[i] * TASVIR_LINE_BYTES, v);
+}
+
 /* Baseline buffers come from the node's backend, like the area copies they are compared
  * with (the loopback backend gives copies of 2 MiB and more transparent huge pages). */
 static void *be_alloc(const struct bench_node *b, size_t len)
@@ -357,6 +364,18 @@ static void line_store(uint8_t *dst, const uint64_t *sorted, uint64_t n, uint64_
         write_line(dst + sorted[i] * TASVIR_LINE_BYTES, v);
 }
 #endif
+
+/* The lines written into src as before the epoch, then only stored into dst (line_store);
+ * returns the ns of the stores. */
+static double time_line_store(uint8_t *dst, uint8_t *src, const uint64_t *lines,
+                              const uint64_t *sorted, uint64_t n, uint64_t v, bool wide, bool nt)
+{
+    write_lines(src, lines, n, v);
+    uint64_t t0 = bench_ticks();
+    line_store(dst, sorted, n, v, wide, nt);
+    bench_escape(dst);
+    return bench_ticks_to_ns(bench_ticks() - t0);
+}
 
 /* The paired ratios a sync_copy case keeps per rep: memcpy, the streamed ideal copier and
  * the stores alone, each over the epoch. */
@@ -538,8 +557,7 @@ static int copy_round(struct local_ctx *c, uint64_t changed, enum copy_layout la
          * copied one line at a time in address order into one like the reader copy */
         uint64_t l0 = 0, l1 = 0;
         if (line_base) {
-            for (uint64_t i = 0; i < n; i++)
-                write_line(lsrc + lines[i] * TASVIR_LINE_BYTES, val);
+            write_lines(lsrc, lines, n, val);
             l0 = bench_ticks();
             for (uint64_t i = 0; i < n; i++)
                 memcpy(ldst + sorted[i] * TASVIR_LINE_BYTES, lsrc + sorted[i] * TASVIR_LINE_BYTES,
@@ -550,8 +568,7 @@ static int copy_round(struct local_ctx *c, uint64_t changed, enum copy_layout la
         /* the same lines written again, then streamed into a third buffer */
         uint64_t n0 = 0, n1 = 0;
         if (line_base) {
-            for (uint64_t i = 0; i < n; i++)
-                write_line(lsrc + lines[i] * TASVIR_LINE_BYTES, val);
+            write_lines(lsrc, lines, n, val);
             n0 = bench_ticks();
             line_stream(ndst, lsrc, sorted, n, wide);
             bench_escape(ndst);
@@ -562,16 +579,10 @@ static int copy_round(struct local_ctx *c, uint64_t changed, enum copy_layout la
          * lines in the caches), and with plain ones into the per-line memcpy's buffer
          * (whose lines its plain stores left there); the faster of the two counts */
         double store_ns = 0;
-        for (int nt = 1; line_base && nt >= 0; nt--) {
-            for (uint64_t i = 0; i < n; i++)
-                write_line(lsrc + lines[i] * TASVIR_LINE_BYTES, val);
-            uint8_t *to_buf = nt ? ndst : ldst;
-            uint64_t o0 = bench_ticks();
-            line_store(to_buf, sorted, n, val, wide, nt);
-            bench_escape(to_buf);
-            double o_ns = bench_ticks_to_ns(bench_ticks() - o0);
-            if (nt || o_ns < store_ns)
-                store_ns = o_ns;
+        if (line_base) {
+            double nt_ns = time_line_store(ndst, lsrc, lines, sorted, n, val, wide, true);
+            double plain_ns = time_line_store(ldst, lsrc, lines, sorted, n, val, wide, false);
+            store_ns = nt_ns < plain_ns ? nt_ns : plain_ns;
         }
         if (r > 0 && (copiers == 1 || pair_ns > 0)) {
             ts[got] = copiers > 1 ? pair_ns : bench_ticks_to_ns(tk.done - tk.started);
