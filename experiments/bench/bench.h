@@ -216,7 +216,8 @@ struct bench_epoch_ticks {
 int bench_drive_epoch(struct tasvir_node *n, struct tasvir_thread *t,
                       struct bench_epoch_ticks *tk);
 
-/* A sync-engine thread: loops tasvir_node_poll() until stopped. */
+/* A sync-engine thread: loops tasvir_node_poll() until stopped, and runs the jobs posted
+ * to it (bench_engine_post) between two polls. */
 struct bench_engine {
     struct tasvir_node *node;
     struct tasvir_loop_port *port;
@@ -226,8 +227,16 @@ struct bench_engine {
                         event or a kick (tasvir_loop_port_wait) instead of spinning */
     _Atomic int stop;
     bool running;
+    void (*job)(void *);
+    void *job_arg;
+    _Atomic int job_state; /* ENGINE_JOB_* (util.c) */
 };
 int bench_engine_start(struct bench_engine *e, const struct bench_node *b, int cpu, bool yield);
 void bench_engine_stop(struct bench_engine *e);
+/* Have a running, spinning engine thread (not `yield`: it would sleep through the post)
+ * run fn(arg) at its next poll, and bench_engine_wait until it has returned.  One job at
+ * a time. */
+void bench_engine_post(struct bench_engine *e, void (*fn)(void *), void *arg);
+void bench_engine_wait(struct bench_engine *e);
 
 #endif /* TASVIR_BENCH_H */

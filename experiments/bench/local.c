@@ -88,6 +88,8 @@ const char *const local_cols[C_NCOLS] = {
     [C_COMPLETED] = "completed",
     [C_LINE_STORE_GBPS] = "line_store_gbps",
     [C_LINE_STORE_RATIO_PAIRED] = "ratio_vs_line_store_paired",
+    [C_MEMCPY_SPLIT_GBPS] = "memcpy_split_gbps",
+    [C_MEMCPY_SPLIT_RATIO_PAIRED] = "ratio_vs_memcpy_split_paired",
 };
 
 static void usage(FILE *f)
@@ -186,8 +188,8 @@ static void usage(FILE *f)
 "      alongside the bench thread (the cooperative copy: areas are cut into 4 MiB chunks,\n"
 "      and the engine leaves an area of one chunk to its owner for 2 us, so only rnd\n"
 "      1 MiB and the 16 MiB cases have two copiers at work); epoch_us from the core's\n"
-"      counters (start to published minus start to all checked in); no target (memcpy\n"
-"      stays one thread).  variant\n"
+"      counters (start to published minus start to all checked in); no target (the\n"
+"      targets compare one copier with one memcpy thread).  variant\n"
 "      dense (contiguous lines), alt (every other line), rnd (random single lines over an\n"
 "      area 8x larger).  epoch_us = median time of the copying check-in (arrival to\n"
 "      published: scan, copy, publish; reps per round, best round); isync_us_per_call =\n"
@@ -210,7 +212,13 @@ static void usage(FILE *f)
 "      line_store_gbps = the same lines only stored, a register's bytes, nothing read\n"
 "      (per rep the faster of non-temporal and plain stores): a bound on any copier of\n"
 "      them, since a copy reads them as well; ratio_vs_line_store_paired = median per\n"
-"      rep of stores time / epoch time.  These two are the last columns.\n"
+"      rep of stores time / epoch time.\n"
+"      threads=2 also split the memcpy over the same two threads: memcpy_split_gbps =\n"
+"      changed_bytes / time of the bench thread copying the first half while the engine\n"
+"      thread copies the second (from the post to the engine until both are done, best\n"
+"      round; empty when the two share one CPU); ratio_vs_memcpy_split_paired = median\n"
+"      per rep of that time / epoch time: two copiers against two memcpy threads.\n"
+"      These four columns (line_store_*, then memcpy_split_*) come last.\n"
 "  bench=idle_scan  epochs with nothing changed.  variant driven (single-threaded,\n"
 "      medians) or threaded (engine thread + a worker servicing, 1 ms interval; means);\n"
 "      the round with the least time beyond the barrier.\n"

@@ -100,6 +100,8 @@ enum local_col {
     C_COMPLETED,
     C_LINE_STORE_GBPS, /* appended, so that the columns before keep their places */
     C_LINE_STORE_RATIO_PAIRED,
+    C_MEMCPY_SPLIT_GBPS, /* appended too */
+    C_MEMCPY_SPLIT_RATIO_PAIRED,
     C_NCOLS
 };
 

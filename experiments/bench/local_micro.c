@@ -377,9 +377,9 @@ static double time_line_store(uint8_t *dst, uint8_t *src, const uint64_t *lines,
     return bench_ticks_to_ns(bench_ticks() - t0);
 }
 
-/* The paired ratios a sync_copy case keeps per rep: memcpy, the streamed ideal copier and
- * the stores alone, each over the epoch. */
-enum { PAIR_MEMCPY, PAIR_STREAM, PAIR_STORE, PAIR_N };
+/* The paired ratios a sync_copy case keeps per rep: memcpy, the streamed ideal copier,
+ * the stores alone and memcpy split over two threads, each over the epoch. */
+enum { PAIR_MEMCPY, PAIR_STREAM, PAIR_STORE, PAIR_SPLIT, PAIR_N };
 
 /* One sync_copy case: best (lowest) per-round medians of the epoch and of memcpy. */
 struct copy_res {
@@ -389,10 +389,11 @@ struct copy_res {
     double line_ns;   /* the ideal copier: a memcpy per changed line (alt, rnd; else 0) */
     double stream_ns; /* the streamed ideal copier (line_stream; alt, rnd; else 0) */
     double store_ns;  /* the lines' stores alone (line_store; alt, rnd; else 0) */
+    double split_ns;  /* memcpy split over the two copiers' threads (memcpy_split; else 0) */
     unsigned reps;
-    /* every recorded rep of every round, paired: memcpy_ns, stream_ns and store_ns over
-     * epoch_ns of the same rep (PAIR_*: the ratios the targets and notes take the median
-     * of) */
+    /* every recorded rep of every round, paired: memcpy_ns, stream_ns, store_ns and
+     * split_ns over epoch_ns of the same rep (PAIR_*: the ratios the targets and notes take
+     * the median of) */
     double *pair[PAIR_N];
     unsigned n_pair, cap_pair;
 };
@@ -467,6 +468,35 @@ static double pair_epoch(struct tasvir_node *n, struct tasvir_thread *t, struct 
     return (double)((s1->epoch_ns - s0->epoch_ns) - (s1->barrier_ns - s0->barrier_ns));
 }
 
+/* The engine thread's half of memcpy_split. */
+struct split_half {
+    uint8_t *dst;
+    const uint8_t *src;
+    size_t len;
+};
+
+static void split_half_copy(void *arg)
+{
+    const struct split_half *h = arg;
+    memcpy(h->dst, h->src, h->len);
+}
+
+/* The two-copier rounds' baseline: memcpy of len bytes split over the bench thread (the
+ * first half, in lines) and the engine thread e (the second), as the two copiers split
+ * the epoch's chunks.  Returns the ns from the post of the engine's half until both are
+ * done, the handoff to the other CPU included (the copiers pay theirs too). */
+static double memcpy_split(struct bench_engine *e, uint8_t *dst, const uint8_t *src, size_t len)
+{
+    size_t half = len / TASVIR_LINE_BYTES / 2 * TASVIR_LINE_BYTES;
+    struct split_half h = {dst + half, src + half, len - half};
+    uint64_t t0 = bench_ticks();
+    bench_engine_post(e, split_half_copy, &h);
+    memcpy(dst, src, half);
+    bench_engine_wait(e);
+    bench_escape(dst);
+    return bench_ticks_to_ns(bench_ticks() - t0);
+}
+
 /* Measure one round of one case with 1 copier (the bench thread drives the epoch alone)
  * or 2 (plus an engine thread); updates res with this round's medians if better. */
 static int copy_round(struct local_ctx *c, uint64_t changed, enum copy_layout lay,
@@ -483,7 +513,8 @@ static int copy_round(struct local_ctx *c, uint64_t changed, enum copy_layout la
     uint8_t *src = be_alloc(&b, changed), *dst = be_alloc(&b, changed);
     double *ts = alloc_samples(c, reps), *tm = alloc_samples(c, reps),
            *tf = alloc_samples(c, reps), *tl = alloc_samples(c, reps),
-           *tn = alloc_samples(c, reps), *to = alloc_samples(c, reps);
+           *tn = alloc_samples(c, reps), *to = alloc_samples(c, reps),
+           *tp = alloc_samples(c, reps);
     /* the ideal copier's buffers and its address-ordered line list (scattered layouts) */
     bool line_base = lay != LAYOUT_DENSE;
     uint64_t *sorted = line_base ? malloc(sizeof(*sorted) * n) : NULL;
@@ -491,13 +522,14 @@ static int copy_round(struct local_ctx *c, uint64_t changed, enum copy_layout la
     uint8_t *ldst = line_base ? be_alloc(&b, area) : NULL;
     uint8_t *ndst = line_base ? be_alloc(&b, area) : NULL;
     struct bench_engine e = {0};
+    uint8_t *ssrc = NULL, *sdst = NULL; /* the split memcpy's (two copiers) */
     const int isa = tasvir_node_copy_isa(b.node);
     const bool wide = isa == TASVIR_COPY_AVX512 || isa == TASVIR_COPY_AVX512_VBMI2;
     struct tasvir_thread *t = bench_thread(b.node);
     /* with an engine running, the area's own interval must not start epochs mid-write:
      * only tasvir_node_sync_now does */
     struct tasvir_area *a = t ? bench_area(t, "copy", area, copiers > 1 ? 1000000000u : 0) : NULL;
-    if (!lines || !src || !dst || !ts || !tm || !tf || !tl || !tn || !to || !a ||
+    if (!lines || !src || !dst || !ts || !tm || !tf || !tl || !tn || !to || !tp || !a ||
         (line_base && (!sorted || !lsrc || !ldst || !ndst)))
         goto out;
     if (pick_lines(lay, lines, n, area / TASVIR_LINE_BYTES, c->o.seed + changed + lay))
@@ -509,6 +541,11 @@ static int copy_round(struct local_ctx *c, uint64_t changed, enum copy_layout la
     /* on one CPU the engine must yield, or the bench thread would wait for its slices */
     if (copiers > 1 && bench_engine_start(&e, &b, c->cpu_engine,
                                           c->cpu_engine >= 0 && c->cpu_engine == c->cpu_worker))
+        goto out;
+    /* the split memcpy needs a second thread that spins (a yielding engine shares the CPU),
+     * and buffers of its own */
+    const bool split = copiers > 1 && !e.yield;
+    if (split && (!(ssrc = be_alloc(&b, changed)) || !(sdst = be_alloc(&b, changed))))
         goto out;
     uint8_t *w = tasvir_area_writer(a);
     const uint8_t *rd = tasvir_area_reader(a);
@@ -584,6 +621,15 @@ static int copy_round(struct local_ctx *c, uint64_t changed, enum copy_layout la
             double plain_ns = time_line_store(ldst, lsrc, lines, sorted, n, val, wide, false);
             store_ns = nt_ns < plain_ns ? nt_ns : plain_ns;
         }
+        /* last, so that the threads' halves of its buffers are not in the way of the
+         * others: the same bytes written as for memcpy, then copied split over the bench
+         * and engine threads */
+        double split_ns = 0;
+        if (split) {
+            for (uint64_t i = 0; i < n; i++)
+                write_line(ssrc + i * TASVIR_LINE_BYTES, val);
+            split_ns = memcpy_split(&e, sdst, ssrc, changed);
+        }
         if (r > 0 && (copiers == 1 || pair_ns > 0)) {
             ts[got] = copiers > 1 ? pair_ns : bench_ticks_to_ns(tk.done - tk.started);
             tf[got] = (double)(s1.epoch_ns - s0.epoch_ns);
@@ -591,9 +637,11 @@ static int copy_round(struct local_ctx *c, uint64_t changed, enum copy_layout la
             tl[got] = bench_ticks_to_ns(l1 - l0);
             tn[got] = bench_ticks_to_ns(n1 - n0);
             to[got] = store_ns;
+            tp[got] = split_ns;
             const double pr[PAIR_N] = {[PAIR_MEMCPY] = tm[got] / ts[got],
                                        [PAIR_STREAM] = line_base ? tn[got] / ts[got] : 0,
-                                       [PAIR_STORE] = line_base ? to[got] / ts[got] : 0};
+                                       [PAIR_STORE] = line_base ? to[got] / ts[got] : 0,
+                                       [PAIR_SPLIT] = split ? tp[got] / ts[got] : 0};
             if (copy_res_pair(res, pr))
                 goto out;
             got++;
@@ -606,12 +654,15 @@ static int copy_round(struct local_ctx *c, uint64_t changed, enum copy_layout la
     double e_ns = bench_median(ts, got), f_ns = bench_median(tf, got);
     double m_ns = bench_median(tm, got), l_ns = bench_median(tl, got);
     double n_ns = bench_median(tn, got), o_ns = bench_median(to, got);
+    double p_ns = bench_median(tp, got);
     if (!res->reps || l_ns < res->line_ns)
         res->line_ns = l_ns;
     if (!res->reps || n_ns < res->stream_ns)
         res->stream_ns = n_ns;
     if (!res->reps || o_ns < res->store_ns)
         res->store_ns = o_ns;
+    if (!res->reps || p_ns < res->split_ns)
+        res->split_ns = p_ns;
     if (!res->reps || e_ns < res->epoch_ns)
         res->epoch_ns = e_ns;
     if (!res->reps || f_ns < res->full_ns)
@@ -631,10 +682,13 @@ out:
     free(tl);
     free(tn);
     free(to);
+    free(tp);
     free(sorted);
     be_free(&b, lsrc, area);
     be_free(&b, ldst, area);
     be_free(&b, ndst, area);
+    be_free(&b, ssrc, changed);
+    be_free(&b, sdst, changed);
     bench_node_destroy(&b);
     return ret;
 }
@@ -676,6 +730,13 @@ int local_sync_copy(struct local_ctx *c)
                     isnan(line_gbps) ? NAN : bench_median(x->pair[PAIR_STREAM], x->n_pair);
                 double store_paired =
                     isnan(line_gbps) ? NAN : bench_median(x->pair[PAIR_STORE], x->n_pair);
+                double split_gbps = x->split_ns > 0 ? (double)changed / x->split_ns : NAN;
+                double split_paired =
+                    isnan(split_gbps) ? NAN : bench_median(x->pair[PAIR_SPLIT], x->n_pair);
+                char sb[96] = "";
+                if (!isnan(split_gbps))
+                    snprintf(sb, sizeof(sb), "; memcpy on 2 threads %.2f GB/s, paired %.2f",
+                             split_gbps, split_paired);
                 char lb[160] = "";
                 if (!isnan(line_gbps))
                     snprintf(lb, sizeof(lb),
@@ -683,10 +744,10 @@ int local_sync_copy(struct local_ctx *c)
                              "ratio %.2f; stores alone %.2f GB/s",
                              line_gbps, line_ratio, stream_gbps, stream_ratio, store_gbps);
                 bench_info("sync_copy %u copier%s %-5s %6s: copy %.1f us (epoch %.1f us), "
-                           "%.2f GB/s; memcpy %.2f GB/s; ratio %.2f (paired %.2f)%s",
+                           "%.2f GB/s; memcpy %.2f GB/s; ratio %.2f (paired %.2f)%s%s",
                            copiers, copiers > 1 ? "s" : "", layout_names[lay], cb,
                            x->epoch_ns / 1e3, x->full_ns / 1e3, sync_gbps, memcpy_gbps, ratio,
-                           paired, lb);
+                           paired, sb, lb);
                 struct bench_row row;
                 local_row(&row, SEC_SYNC_COPY);
                 bench_row_str(&row, C_VARIANT, layout_names[lay]);
@@ -708,6 +769,10 @@ int local_sync_copy(struct local_ctx *c)
                     bench_row_f(&row, C_LINE_STREAM_RATIO_PAIRED, stream_paired, 3);
                     bench_row_f(&row, C_LINE_STORE_GBPS, store_gbps, 3);
                     bench_row_f(&row, C_LINE_STORE_RATIO_PAIRED, store_paired, 3);
+                }
+                if (!isnan(split_gbps)) {
+                    bench_row_f(&row, C_MEMCPY_SPLIT_GBPS, split_gbps, 3);
+                    bench_row_f(&row, C_MEMCPY_SPLIT_RATIO_PAIRED, split_paired, 3);
                 }
                 bench_csv_emit(&c->csv, &row);
                 if (copiers > 1)

@@ -18,7 +18,8 @@ endif()
 list(GET lines 0 header)
 foreach(col bench workload area_bytes sync_int_us write_xput_l0s0_mbps write_xput_l1s1_mbps
             overhead_full_pct isync_us_per_call epochs_ok_per_s ratio_vs_memcpy
-            ratio_vs_memcpy_paired ratio_vs_line_stream line_store_gbps)
+            ratio_vs_memcpy_paired ratio_vs_line_stream line_store_gbps
+            memcpy_split_gbps)
   if(NOT header MATCHES "(^|,)${col}(,|$)")
     message(FATAL_ERROR "CSV header lacks column '${col}': ${header}")
   endif()

@@ -407,11 +407,17 @@ int bench_drive_epoch(struct tasvir_node *n, struct tasvir_thread *t,
     return 0;
 }
 
+enum { ENGINE_JOB_NONE, ENGINE_JOB_POSTED, ENGINE_JOB_DONE };
+
 static void *engine_main(void *arg)
 {
     struct bench_engine *e = arg;
     bench_pin_self(e->cpu);
     while (!atomic_load_explicit(&e->stop, memory_order_relaxed)) {
+        if (atomic_load_explicit(&e->job_state, memory_order_acquire) == ENGINE_JOB_POSTED) {
+            e->job(e->job_arg);
+            atomic_store_explicit(&e->job_state, ENGINE_JOB_DONE, memory_order_release);
+        }
         uint64_t next = UINT64_MAX;
         (void)tasvir_node_poll(e->node, &next);
         if (e->yield)
@@ -429,6 +435,7 @@ int bench_engine_start(struct bench_engine *e, const struct bench_node *b, int c
     e->cpu = cpu;
     e->yield = yield;
     atomic_store(&e->stop, 0);
+    atomic_store(&e->job_state, ENGINE_JOB_NONE);
     int rc = pthread_create(&e->tid, NULL, engine_main, e);
     if (rc) {
         bench_info("cannot start the engine thread: %s", strerror(rc));
@@ -446,4 +453,18 @@ void bench_engine_stop(struct bench_engine *e)
     atomic_store(&e->stop, 1);
     pthread_join(e->tid, NULL);
     e->running = false;
+}
+
+void bench_engine_post(struct bench_engine *e, void (*fn)(void *), void *arg)
+{
+    e->job = fn;
+    e->job_arg = arg;
+    atomic_store_explicit(&e->job_state, ENGINE_JOB_POSTED, memory_order_release);
+}
+
+void bench_engine_wait(struct bench_engine *e)
+{
+    while (atomic_load_explicit(&e->job_state, memory_order_acquire) != ENGINE_JOB_DONE)
+        bench_cpu_relax();
+    atomic_store_explicit(&e->job_state, ENGINE_JOB_NONE, memory_order_relaxed);
 }
