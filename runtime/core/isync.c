@@ -489,6 +489,31 @@ copy_word(struct tasvir__area *a, uint8_t *dst, const uint8_t *src, uint64_t w, 
     return nd;
 }
 
+/* Whether every line of the group of log words at wlog is dirty: the first word is tested
+ * alone, so that a group of scattered lines costs one word's loads more.
+ *
+ * Areas below STICKY_MIN_BYTES copy such a group (512 lines, 32 KiB) with one memcpy,
+ * before the word loop: sync_copy dense 64 KiB 0.592 -> 0.781 of memcpy (8 alternating
+ * runs, 2026-12-01 00:54 UTC, in the host's slow phase), the scattered cells the same
+ * within the noise (random lines 64 KiB 0.443 -> 0.444, every other line 0.478 -> 0.476),
+ * and RND_W100 and SEQ_W100 at 64 and 512 KiB too (6 runs).  Looking ahead within the
+ * word loop had cost the scattered cells 4-15 % (docs/benchmarks.md, 2026-11-30).  Larger
+ * areas keep their words (STICKY_*) or copy behind the scan. */
+static inline __attribute__((always_inline)) bool group_full(const uint8_t *wlog)
+{
+    for (unsigned part = 0, i = 0; part < 2; part++) {
+        uint64_t all = ~(uint64_t)0;
+        for (unsigned end = part ? TASVIR__GROUP_WORDS * TASVIR__WORD_LINES / 8 : 8; i < end; i++) {
+            uint64_t v;
+            memcpy(&v, wlog + 8 * i, sizeof(v));
+            all &= v;
+        }
+        if (all != 0x0101010101010101ull)
+            return false;
+    }
+    return true;
+}
+
 /* The scan and copy, specialised by the compiler on its constant arguments (the copy_words
  * dispatch below), so that each path runs without the others' tests: `keepable` (areas of
  * at least STICKY_MIN_BYTES), `stream` (at least STREAM_MIN_BYTES: non-temporal stores,
@@ -538,6 +563,16 @@ copy_words_as(struct tasvir__area *a, uint64_t wb, uint64_t we, const bool keepa
             groups &= groups - 1;
             uint64_t w = ((sw << 6) + gi) * TASVIR__GROUP_WORDS;
             uint64_t wend = w + TASVIR__GROUP_WORDS < we ? w + TASVIR__GROUP_WORDS : we;
+            if (!ahead && !may_keep && wend - w == TASVIR__GROUP_WORDS &&
+                group_full(log + (w << 6))) {
+                for (uint32_t k = 0; k < n_or; k++)
+                    for (unsigned j = 0; j < TASVIR__GROUP_WORDS; j++)
+                        a->or_logs[k][w + j] = ~(uint64_t)0;
+                memset(log + (w << 6), 0, TASVIR__GROUP_WORDS * TASVIR__WORD_LINES);
+                memcpy(dst + (w << 12), src + (w << 12), (size_t)TASVIR__GROUP_WORDS << 12);
+                changed += TASVIR__GROUP_WORDS * TASVIR__WORD_LINES;
+                continue;
+            }
             for (; w < wend; w++) {
                 uint64_t x = tasvir__mask64(log + (w << 6));
                 if (x == 0)

@@ -101,18 +101,18 @@ ParameterizedTest(struct fault_case *fc, esync, no_partial_versions, .timeout = 
     w_fini(&w);
 }
 
-/* Kept dirty-log words on the wire: the owner of a 1 MiB area rewrites about 80 % of its
- * lines every internal interval, so most log words stay set across epochs and each
- * epoch sends only the lines whose bytes differ (isync.c); the lines of a kept word that
- * were not rewritten must not be lost or sent stale.  Under loss, duplication and
- * reordering, readers only ever see complete versions and converge to the owner's bytes,
- * and a subscriber attaching afterwards gets them all. */
-Test(esync, dense_words_kept_under_faults, .timeout = 300)
+/* Dense writes on the wire: the owner of an area of `lines` lines rewrites most of them
+ * every internal interval (100 writes of lines_per_write random lines), and about
+ * per_version_min to per_version_max lines change per version.  Under loss, duplication
+ * and reordering, readers only ever see complete versions and converge to the owner's
+ * bytes, and a subscriber attaching afterwards gets them all. */
+static void dense_run(uint64_t lines, uint32_t lines_per_write, uint64_t per_version_min,
+                      uint64_t per_version_max, uint64_t seed)
 {
     g_multicast = 0;
     struct world w;
-    w_init(&w, 4, 0, 16384, 1000, 1000, 29, conf_addr);
-    w.lines_per_write = 256; /* 100 writes per interval: ~25 600 line writes over 16 384 */
+    w_init(&w, 4, 0, lines, 1000, 1000, seed, conf_addr);
+    w.lines_per_write = lines_per_write;
     /* nodes 1 and 2 read from the start, node 3 attaches after the writes */
     for (uint64_t t = 0; t < 200 * MS && !(w.attached[1] && w.attached[2]); t += w.dt_ns) {
         for (unsigned i = 1; i <= 2; i++)
@@ -138,21 +138,16 @@ Test(esync, dense_words_kept_under_faults, .timeout = 300)
     w.writing = false;
     w_run(&w, 2 * MS);
     cr_assert(ne(u64, w_converge(&w, 100 * MS), UINT64_MAX), "readers did not converge");
-    /* the workload is dense enough for kept words: about 12 900 of the 16 384 lines (50 of
-     * 64 per word) change per version.  (Without the kept words' lines in the diff logs,
-     * the readers do not converge; without them in the `ever` log, used once the run is
-     * longer than the oldest diff tier, the late subscriber lacks lines: both checked by
-     * breaking isync.c.) */
     uint64_t per_version = (s1.bytes_changed - s0.bytes_changed) / 64 / 80;
     cr_log_info("lines changed per version %lu", (unsigned long)per_version);
-    cr_assert(gt(u64, per_version, 10000));
-    cr_assert(lt(u64, per_version, 15000));
+    cr_assert(gt(u64, per_version, per_version_min));
+    cr_assert(lt(u64, per_version, per_version_max));
     for (unsigned i = 1; i <= 2; i++) {
         struct w_reader *r = &w.rd[i];
         cr_assert(eq(u64, r->torn, 0), "node %u saw a torn/partial version", i);
         cr_assert(eq(u64, r->gen_backwards, 0), "node %u saw older data after newer", i);
         cr_assert(gt(u64, r->gens_seen, 5), "node %u saw too few versions", i);
-        cr_assert(eq(int, memcmp(tasvir_area_reader(r->h), tasvir_area_reader(w.wa), 16384 * 64), 0));
+        cr_assert(eq(int, memcmp(tasvir_area_reader(r->h), tasvir_area_reader(w.wa), lines * 64), 0));
     }
     /* a late subscriber gets every line ever changed, kept words' lines included */
     for (uint64_t t = 0; t < 200 * MS && !w.attached[3]; t += w.dt_ns) {
@@ -162,9 +157,28 @@ Test(esync, dense_words_kept_under_faults, .timeout = 300)
     cr_assert(w.attached[3]);
     cr_assert(ne(u64, w_converge(&w, 100 * MS), UINT64_MAX), "the late subscriber did not converge");
     cr_assert(eq(u64, w.rd[3].torn, 0));
-    cr_assert(eq(int, memcmp(tasvir_area_reader(w.rd[3].h), tasvir_area_reader(w.wa), 16384 * 64), 0),
+    cr_assert(eq(int, memcmp(tasvir_area_reader(w.rd[3].h), tasvir_area_reader(w.wa), lines * 64), 0),
               "the late subscriber lacks lines");
     w_fini(&w);
+}
+
+/* Kept dirty-log words (isync.c): in a 1 MiB area, ~25 600 line writes per interval over
+ * 16 384 lines keep most log words set across epochs, and each epoch sends only the lines
+ * whose bytes differ; the lines of a kept word that were not rewritten must not be lost or
+ * sent stale.  About 12 900 lines (50 of 64 per word) change per version.  (Without the
+ * kept words' lines in the diff logs, the readers do not converge; without them in the
+ * `ever` log, used once the run is longer than the oldest diff tier, the late subscriber
+ * lacks lines: both checked by breaking isync.c.) */
+Test(esync, dense_words_kept_under_faults, .timeout = 300)
+{
+    dense_run(16384, 256, 10000, 15000, 29);
+}
+
+/* Groups of 512 dirty lines copied whole (isync.c group_full): in a 128 KiB area, the same
+ * writes over 2048 lines dirty every line of nearly every group in every interval. */
+Test(esync, full_groups_under_faults, .timeout = 300)
+{
+    dense_run(2048, 256, 1900, 2300, 31);
 }
 
 static void conf_fast_hb(struct tasvir_node_conf *c, unsigned i)

@@ -585,7 +585,7 @@ static uint64_t next_rand(uint64_t *s)
  * the AVX-512 copy's list of scattered lines (isync.c flat_push: words of up to 32 lines,
  * 16 per store with VBMI2, copied 2048 lines at a time, per chunk of 1024 words), its
  * edges. */
-enum pattern { PAT_RANDOM, PAT_ONE_LINE, PAT_LIST_EDGES };
+enum pattern { PAT_RANDOM, PAT_ONE_LINE, PAT_LIST_EDGES, PAT_GROUPS };
 
 /* PAT_LIST_EDGES: word wd's dirty lines in epoch ep. */
 static uint64_t list_edge_word(uint64_t wd, unsigned ep)
@@ -607,6 +607,20 @@ static uint64_t list_edge_word(uint64_t wd, unsigned ep)
     if (c % 11 == 2)
         return 0x155555555ull << (ep % 31); /* 17 lines: two */
     return 0;
+}
+
+/* PAT_GROUPS: word wd's dirty lines in epoch ep, for the copy of groups of 8 words whose
+ * 512 lines are all dirty (isync.c group_full): in turn, groups all dirty, all but one
+ * line, all but their last word, and only their first word. */
+static uint64_t group_word(uint64_t wd, unsigned ep)
+{
+    uint64_t g = wd / 8 + ep, j = wd % 8;
+    switch (g % 4) {
+    case 0: return ~(uint64_t)0;
+    case 1: return j == g % 8 ? ~((uint64_t)1 << (g * 13 % 64)) : ~(uint64_t)0;
+    case 2: return j == 7 ? 0 : ~(uint64_t)0;
+    default: return j == 0 ? ~(uint64_t)0 : 0;
+    }
 }
 
 /* One node with copy_isa `want` (TASVIR_COPY_AUTO: whatever the CPU has); returns the
@@ -639,7 +653,10 @@ static int check_patterns_isa(uint64_t len, uint64_t seed, enum pattern pat, int
         for (uint64_t wd = 0; wd < words; wd++) {
             uint64_t x, k = next_rand(&rng);
             /* PAT_ONE_LINE: half the words empty (case 0), half one line (case 8) */
-            switch (pat == PAT_LIST_EDGES ? 9 : pat == PAT_ONE_LINE ? (k & 1 ? 8 : 0) : k % 9) {
+            switch (pat == PAT_GROUPS       ? 10
+                    : pat == PAT_LIST_EDGES ? 9
+                    : pat == PAT_ONE_LINE   ? (k & 1 ? 8 : 0)
+                                            : k % 9) {
             case 0: case 1: case 2: x = 0; break;
             case 3: x = next_rand(&rng) & next_rand(&rng) & next_rand(&rng); break; /* sparse */
             case 4: x = next_rand(&rng); break;                                 /* half */
@@ -647,7 +664,8 @@ static int check_patterns_isa(uint64_t len, uint64_t seed, enum pattern pat, int
             case 6: x = ~(uint64_t)0 >> (k >> 58); break; /* a run from bit 0 */
             case 7: x = ~(uint64_t)0 << (k >> 58); break; /* a run to bit 63 */
             case 8: x = (uint64_t)1 << (k >> 58); break;   /* one line */
-            default: x = list_edge_word(wd, ep); break;
+            case 9: x = list_edge_word(wd, ep); break;
+            default: x = group_word(wd, ep); break;
             }
             for (unsigned b = 0; b < 64; b++) {
                 if (!((x >> b) & 1))
@@ -686,6 +704,13 @@ static void check_patterns(uint64_t len, uint64_t seed, enum pattern pat)
 Test(isync, copy_patterns_small_area, .timeout = 30)
 {
     check_patterns(256ull << 10, 11, PAT_RANDOM); /* below the sticky-word size (1 MiB) */
+}
+
+/* Below the sticky-word size, groups of 512 dirty lines are copied whole; 260 KiB: the
+ * last group has one word, and is never copied that way. */
+Test(isync, copy_patterns_full_groups, .timeout = 30)
+{
+    check_patterns(260ull << 10, 17, PAT_GROUPS);
 }
 
 Test(isync, copy_patterns_medium_area, .timeout = 30)
