@@ -1007,6 +1007,12 @@ static bool nothing_to_publish(const struct tasvir__area *a)
     return (a->rx && !a->rx->ready) || (a->sys && a->local && !a->sys_dirty);
 }
 
+/* Frozen: an excluded owner may be writing right now; copying would tear. */
+static bool area_frozen(const struct tasvir__area *a)
+{
+    return a->owner && atomic_load_explicit(&a->owner->excluded, memory_order_relaxed);
+}
+
 /* When an area's internal sync is due.  A replica's is off the grid: half its interval
  * after the node last published replicas, so that versions of many owners arriving in one
  * interval share at most about two epochs, while a version that arrives an interval after
@@ -1033,8 +1039,17 @@ static uint32_t add_chunks(struct tasvir_node *n, struct tasvir__area *a, uint64
      * afterwards */
     if (!force && now + n->conf.epoch_window_ns < area_due(n, a))
         return k;
-    if (!tasvir__isync_takes_part(a))
+    if (!tasvir__isync_takes_part(a)) {
+        /* A forced epoch leaves a frozen area due, so that it is synced as soon as its
+         * owner is back, as tasvir_node_sync_now promises, not when its interval comes
+         * (which a bench that forces every epoch of an area with a long interval waited
+         * for in vain after its thread had been excluded). */
+        if (force && area_frozen(a) && a->next_int_due_ns > now) {
+            a->next_int_due_ns = now;
+            atomic_store_explicit(&n->due_stale, 1, memory_order_relaxed);
+        }
         return k;
+    }
     a->in_epoch = true;
     uint32_t n_or = 0;
     uint64_t *or_logs[TASVIR__TIERS + 1];
@@ -1134,10 +1149,7 @@ static int start_epoch(struct tasvir_node *n, uint64_t now, bool force)
 
 bool tasvir__isync_takes_part(const struct tasvir__area *a)
 {
-    if (nothing_to_publish(a))
-        return false;
-    /* Frozen: an excluded owner may be writing right now; copying would tear. */
-    return !(a->owner && atomic_load_explicit(&a->owner->excluded, memory_order_relaxed));
+    return !nothing_to_publish(a) && !area_frozen(a);
 }
 
 bool tasvir__isync_publish_due(const struct tasvir__area *a, uint64_t now)

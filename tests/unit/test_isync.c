@@ -290,6 +290,48 @@ Test(isync, late_thread_excluded_frozen_and_readmitted, .timeout = 10)
     h_net_destroy(&h);
 }
 
+/* tasvir_node_sync_now while an owner is excluded: the forced epoch goes on without its
+ * frozen area, and the area is synced as soon as the owner is back, not when its interval
+ * (here 1000 s) comes. */
+Test(isync, forced_epoch_syncs_frozen_area_once_owner_is_back, .timeout = 10)
+{
+    struct h_net h;
+    cr_assert(eq(int, h_net_create(&h, 1, 0, 1, small_window), 0));
+    struct tasvir_thread *t = h_thread(h.node[0]);
+    struct tasvir_thread *late = h_thread(h.node[0]);
+    struct tasvir_area *a = h_area(t, "a", 4096, 1000);
+    struct tasvir_area *b = h_area(late, "b", 4096, 1000000000);
+    write_line(a, 0, 11);
+    write_line(b, 0, 22);
+    tasvir_loop_net_advance(h.net, 1 * MS);
+    /* late never checks in: three windows of a's epochs missed -> excluded */
+    for (int i = 0; i < 3; i++) {
+        cr_assert(eq(int, tasvir_node_poll(h.node[0], NULL), -EAGAIN), "attempt %d", i);
+        tasvir_service(t);
+        tasvir_loop_net_advance(h.net, 51 * US);
+        tasvir_node_poll(h.node[0], NULL);
+        tasvir_service(t);
+        tasvir_loop_net_advance(h.net, 20 * US);
+    }
+    struct tasvir_stats st;
+    tasvir_node_stats(h.node[0], &st);
+    cr_assert(eq(u64, st.threads_excluded_now, 1));
+    /* forced while late is out: a is published, b (frozen) is not */
+    tasvir_node_sync_now(h.node[0]);
+    cr_assert(ge(int, h_settle(h.node[0], &t, 1, 100), 0));
+    cr_assert(eq(u64, read_line(a, 0), 11));
+    cr_assert(eq(u64, read_line(b, 0), 0), "an excluded owner's area must not be copied");
+    cr_assert(eq(u64, tasvir_area_version(b), 0));
+    /* late is back: b is synced by the next epochs, with no new request */
+    cr_assert(eq(int, tasvir_service(late), TASVIR_SERVICE_READMITTED));
+    tasvir_loop_net_advance(h.net, 100 * US); /* past the engine's back-off (epoch_retry_ns) */
+    struct tasvir_thread *both[2] = {t, late};
+    cr_assert(ge(int, h_settle(h.node[0], both, 2, 100), 0));
+    cr_assert(eq(u64, read_line(b, 0), 22), "the frozen area was not synced after its owner's return");
+    cr_assert(eq(u64, tasvir_area_version(b), 1));
+    h_net_destroy(&h);
+}
+
 Test(isync, deactivate_during_checkin_lets_epoch_finish, .timeout = 10)
 {
     struct h_net h;
