@@ -407,7 +407,9 @@ int tasvir_node_poll(struct tasvir_node *node, uint64_t *next_ns);
  * Ask for an internal sync of every area as soon as possible, regardless of intervals:
  * the engine's next tasvir_node_poll() starts it (or, if an epoch is in progress, the
  * first poll after that one).  If the forced epoch fails (a counted thread missed the
- * window), it is retried, forced again, after the retry delay, until one completes.
+ * window), it is retried, forced again, after the retry delay, until one completes.  An
+ * area frozen at the time (its owner excluded) is left out and synced as soon as its owner
+ * checks in again.
  * @return 0 or TASVIR_EBADHANDLE.
  */
 int tasvir_node_sync_now(struct tasvir_node *node);
