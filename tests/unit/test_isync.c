@@ -248,46 +248,66 @@ Test(isync, failed_forced_epoch_is_retried_forced, .timeout = 10)
     h_net_destroy(&h);
 }
 
-Test(isync, late_thread_excluded_frozen_and_readmitted, .timeout = 10)
-{
+/* A node with two threads, t and late, owning 4 KiB areas a (1 ms interval) and b
+ * (b_int_us) with line 0 written (11 and 22); late never checks in, misses three windows
+ * of a's epochs and is excluded. */
+struct excluded {
     struct h_net h;
-    cr_assert(eq(int, h_net_create(&h, 1, 0, 1, small_window), 0));
-    struct tasvir_thread *t = h_thread(h.node[0]);
-    struct tasvir_thread *late = h_thread(h.node[0]);
-    struct tasvir_area *a = h_area(t, "a", 4096, 1000);
-    struct tasvir_area *b = h_area(late, "b", 4096, 1000);
-    write_line(a, 0, 11);
-    write_line(b, 0, 22);
-    tasvir_loop_net_advance(h.net, 1 * MS);
-    /* late never checks in: three windows missed -> excluded */
+    struct tasvir_thread *t, *late;
+    struct tasvir_area *a, *b;
+};
+
+static void exclude_late(struct excluded *x, uint64_t b_int_us)
+{
+    cr_assert(eq(int, h_net_create(&x->h, 1, 0, 1, small_window), 0));
+    struct tasvir_node *n = x->h.node[0];
+    x->t = h_thread(n);
+    x->late = h_thread(n);
+    x->a = h_area(x->t, "a", 4096, 1000);
+    x->b = h_area(x->late, "b", 4096, b_int_us);
+    write_line(x->a, 0, 11);
+    write_line(x->b, 0, 22);
+    tasvir_loop_net_advance(x->h.net, 1 * MS);
     for (int i = 0; i < 3; i++) {
-        cr_assert(eq(int, tasvir_node_poll(h.node[0], NULL), -EAGAIN), "attempt %d", i);
-        tasvir_service(t);
-        tasvir_loop_net_advance(h.net, 51 * US);
-        tasvir_node_poll(h.node[0], NULL);
-        tasvir_service(t);
-        tasvir_loop_net_advance(h.net, 20 * US);
+        cr_assert(eq(int, tasvir_node_poll(n, NULL), -EAGAIN), "attempt %d", i);
+        tasvir_service(x->t);
+        tasvir_loop_net_advance(x->h.net, 51 * US);
+        tasvir_node_poll(n, NULL);
+        tasvir_service(x->t);
+        tasvir_loop_net_advance(x->h.net, 20 * US);
     }
     struct tasvir_stats st;
-    tasvir_node_stats(h.node[0], &st);
+    tasvir_node_stats(n, &st);
     cr_assert(eq(u64, st.epochs_failed, 3));
     cr_assert(eq(u64, st.threads_excluded, 1));
     cr_assert(eq(u64, st.threads_excluded_now, 1));
-    /* next epoch proceeds without it; its area b is frozen, a is published */
-    cr_assert(ge(int, h_settle(h.node[0], &t, 1, 100), 0));
-    cr_assert(eq(u64, read_line(a, 0), 11));
-    cr_assert(eq(u64, read_line(b, 0), 0), "an excluded owner's area must not be copied");
+}
+
+/* The next epoch goes on without late: a is published, b (frozen) is not. */
+static void expect_b_frozen(struct excluded *x)
+{
+    cr_assert(ge(int, h_settle(x->h.node[0], &x->t, 1, 100), 0));
+    cr_assert(eq(u64, read_line(x->a, 0), 11));
+    cr_assert(eq(u64, read_line(x->b, 0), 0), "an excluded owner's area must not be copied");
+}
+
+Test(isync, late_thread_excluded_frozen_and_readmitted, .timeout = 10)
+{
+    struct excluded x;
+    exclude_late(&x, 1000);
+    expect_b_frozen(&x);
     /* it comes back: told it was readmitted; b gets published at the next epoch */
-    cr_assert(eq(int, tasvir_service(late), TASVIR_SERVICE_READMITTED));
-    cr_assert(eq(int, tasvir_service(late), TASVIR_SERVICE_OK));
-    tasvir_node_stats(h.node[0], &st);
+    cr_assert(eq(int, tasvir_service(x.late), TASVIR_SERVICE_READMITTED));
+    cr_assert(eq(int, tasvir_service(x.late), TASVIR_SERVICE_OK));
+    struct tasvir_stats st;
+    tasvir_node_stats(x.h.node[0], &st);
     cr_assert(eq(u64, st.threads_excluded_now, 0));
     cr_assert(eq(u64, st.threads_readmitted, 1));
-    tasvir_loop_net_advance(h.net, 1 * MS);
-    struct tasvir_thread *both[2] = {t, late};
-    cr_assert(ge(int, h_settle(h.node[0], both, 2, 100), 0));
-    cr_assert(eq(u64, read_line(b, 0), 22));
-    h_net_destroy(&h);
+    tasvir_loop_net_advance(x.h.net, 1 * MS);
+    struct tasvir_thread *both[2] = {x.t, x.late};
+    cr_assert(ge(int, h_settle(x.h.node[0], both, 2, 100), 0));
+    cr_assert(eq(u64, read_line(x.b, 0), 22));
+    h_net_destroy(&x.h);
 }
 
 /* tasvir_node_sync_now while an owner is excluded: the forced epoch goes on without its
@@ -295,41 +315,19 @@ Test(isync, late_thread_excluded_frozen_and_readmitted, .timeout = 10)
  * (here 1000 s) comes. */
 Test(isync, forced_epoch_syncs_frozen_area_once_owner_is_back, .timeout = 10)
 {
-    struct h_net h;
-    cr_assert(eq(int, h_net_create(&h, 1, 0, 1, small_window), 0));
-    struct tasvir_thread *t = h_thread(h.node[0]);
-    struct tasvir_thread *late = h_thread(h.node[0]);
-    struct tasvir_area *a = h_area(t, "a", 4096, 1000);
-    struct tasvir_area *b = h_area(late, "b", 4096, 1000000000);
-    write_line(a, 0, 11);
-    write_line(b, 0, 22);
-    tasvir_loop_net_advance(h.net, 1 * MS);
-    /* late never checks in: three windows of a's epochs missed -> excluded */
-    for (int i = 0; i < 3; i++) {
-        cr_assert(eq(int, tasvir_node_poll(h.node[0], NULL), -EAGAIN), "attempt %d", i);
-        tasvir_service(t);
-        tasvir_loop_net_advance(h.net, 51 * US);
-        tasvir_node_poll(h.node[0], NULL);
-        tasvir_service(t);
-        tasvir_loop_net_advance(h.net, 20 * US);
-    }
-    struct tasvir_stats st;
-    tasvir_node_stats(h.node[0], &st);
-    cr_assert(eq(u64, st.threads_excluded_now, 1));
-    /* forced while late is out: a is published, b (frozen) is not */
-    tasvir_node_sync_now(h.node[0]);
-    cr_assert(ge(int, h_settle(h.node[0], &t, 1, 100), 0));
-    cr_assert(eq(u64, read_line(a, 0), 11));
-    cr_assert(eq(u64, read_line(b, 0), 0), "an excluded owner's area must not be copied");
-    cr_assert(eq(u64, tasvir_area_version(b), 0));
+    struct excluded x;
+    exclude_late(&x, 1000000000);
+    tasvir_node_sync_now(x.h.node[0]);
+    expect_b_frozen(&x);
+    cr_assert(eq(u64, tasvir_area_version(x.b), 0));
     /* late is back: b is synced by the next epochs, with no new request */
-    cr_assert(eq(int, tasvir_service(late), TASVIR_SERVICE_READMITTED));
-    tasvir_loop_net_advance(h.net, 100 * US); /* past the engine's back-off (epoch_retry_ns) */
-    struct tasvir_thread *both[2] = {t, late};
-    cr_assert(ge(int, h_settle(h.node[0], both, 2, 100), 0));
-    cr_assert(eq(u64, read_line(b, 0), 22), "the frozen area was not synced after its owner's return");
-    cr_assert(eq(u64, tasvir_area_version(b), 1));
-    h_net_destroy(&h);
+    cr_assert(eq(int, tasvir_service(x.late), TASVIR_SERVICE_READMITTED));
+    tasvir_loop_net_advance(x.h.net, 100 * US); /* past the engine's back-off (epoch_retry_ns) */
+    struct tasvir_thread *both[2] = {x.t, x.late};
+    cr_assert(ge(int, h_settle(x.h.node[0], both, 2, 100), 0));
+    cr_assert(eq(u64, read_line(x.b, 0), 22), "the frozen area was not synced after its owner's return");
+    cr_assert(eq(u64, tasvir_area_version(x.b), 1));
+    h_net_destroy(&x.h);
 }
 
 Test(isync, deactivate_during_checkin_lets_epoch_finish, .timeout = 10)
