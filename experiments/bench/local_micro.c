@@ -241,6 +241,13 @@ static inline void write_line(uint8_t *p, uint64_t v)
         q[k] = v;
 }
 
+/* write_line on lines 0..n of buf, in address order (the dense baselines' sources) */
+static void write_seq(uint8_t *buf, uint64_t n, uint64_t v)
+{
+    for (uint64_t i = 0; i < n; i++)
+        write_line(buf + i * TASVIR_LINE_BYTES, v);
+}
+
 /* write_line on lines[0..n) of buf, in the order given */
 static void write_lines(uint8_t *buf, const uint64_t *lines, uint64_t n, uint64_t v)
 {
@@ -584,8 +591,7 @@ static int copy_round(struct local_ctx *c, uint64_t changed, enum copy_layout la
             goto out;
         }
         /* the same number of bytes, written the same way just before, then one memcpy */
-        for (uint64_t i = 0; i < n; i++)
-            write_line(src + i * TASVIR_LINE_BYTES, val);
+        write_seq(src, n, val);
         uint64_t m0 = bench_ticks();
         memcpy(dst, src, changed);
         bench_escape(dst);
@@ -626,8 +632,7 @@ static int copy_round(struct local_ctx *c, uint64_t changed, enum copy_layout la
          * and engine threads */
         double split_ns = 0;
         if (split) {
-            for (uint64_t i = 0; i < n; i++)
-                write_line(ssrc + i * TASVIR_LINE_BYTES, val);
+            write_seq(ssrc, n, val);
             split_ns = memcpy_split(&e, sdst, ssrc, changed);
         }
         if (r > 0 && (copiers == 1 || pair_ns > 0)) {
