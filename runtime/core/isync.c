@@ -267,6 +267,8 @@ struct flat_list {
     uint32_t line[FLAT_BLOCK + 64]; /* a push writes 64 entries from n, which is < FLAT_BLOCK */
     unsigned n;
     unsigned ahead; /* the first `ahead` lines are prefetched (kept from the block before) */
+    unsigned kept;  /* lines kept from the block before */
+    unsigned words; /* words listed since */
 };
 
 #if TASVIR__HAVE_WIDE_COPY
@@ -387,10 +389,10 @@ static inline __attribute__((always_inline)) void flat_line(uint8_t *dst, const 
  * are copied and the list emptied; otherwise the last dist lines, prefetched by now, are
  * kept at the front of the list for the next block, so that the copy does not wait for
  * memory at every block's start. */
-static inline __attribute__((always_inline)) void flat_copy(uint8_t *dst, const uint8_t *src,
-                                                            struct flat_list *q,
-                                                            const unsigned dist,
-                                                            enum copy_store how, bool last)
+static inline __attribute__((always_inline)) void flat_copy_one(uint8_t *dst, const uint8_t *src,
+                                                                struct flat_list *q,
+                                                                const unsigned dist,
+                                                                enum copy_store how, bool last)
 {
     unsigned n = q->n, i = 0;
     for (unsigned k = q->ahead; k < dist && k < n; k++)
@@ -407,6 +409,76 @@ static inline __attribute__((always_inline)) void flat_copy(uint8_t *dst, const 
     for (; i < n; i++)
         flat_line(dst, src, q, i, how);
     q->n = q->ahead = 0;
+}
+
+/* flat_copy_one in FLAT_STREAMS interleaved streams: the m lines copied now are cut into
+ * segments of seg lines, and the copy takes the j-th line of each segment in turn, each
+ * segment's lines prefetched dist/FLAT_STREAMS ahead within it; the lines after m are kept
+ * for the next block, as there, the first q->ahead of them prefetched.
+ *
+ * flat_copy copies a block this way when its listed words average at least
+ * FLAT_STREAM_LINES lines (strided writes: every other line, every fourth), in areas of
+ * at least DEEP_MIN_BYTES (non-temporal stores).  In address order, every other line of a
+ * 32 MiB region took about twice as long a line to store as four regions' lines in turn
+ * (non-temporal stores alone, a stand-alone program: 11.2 against 4.3 TSC ticks a line;
+ * copied, 12.8 against 8.1), likely because the lines of one parity fall on fewer of the
+ * memory's channels or banks (the VM does not tell its memory's mapping).  sync_copy alt
+ * 16 MiB (a 32 MiB area), two sets of 8 alternating runs (2026-12-01 03:11-03:19 UTC):
+ * 0.635 -> 0.773 and 0.688 -> 0.794 of memcpy, 1.23 and 1.15 times as fast, faster in all
+ * 16 pairs; the other cells the same within the noise, and RND_W100, RND_W12R88 and
+ * SEQ_W100 at 32 MiB and 1 ms within their ranges (6 runs).  Random
+ * lines (about 8 a word in the rnd cells) keep the address order: reordering every block
+ * made no difference to their copy in the sync, though it did in the stand-alone program
+ * (docs/benchmarks.md, 2026-12-01 02:47). */
+#define FLAT_STREAMS 4u
+#define FLAT_STREAM_LINES 16u
+static inline __attribute__((always_inline)) void
+flat_copy_streams(uint8_t *dst, const uint8_t *src, struct flat_list *q, const unsigned dist,
+                  enum copy_store how, bool last)
+{
+    const unsigned n = q->n, m = last ? n : n - dist;
+    const unsigned seg = m / FLAT_STREAMS, ds = dist / FLAT_STREAMS; /* seg > ds */
+    for (unsigned k = 0; k < FLAT_STREAMS; k++)
+        for (unsigned j = k ? 0 : q->ahead; j < ds; j++)
+            flat_prefetch(dst, src, q, k * seg + j, how);
+    unsigned j = 0;
+    for (; j + ds < seg; j++) {
+        for (unsigned k = 0; k < FLAT_STREAMS; k++)
+            flat_prefetch(dst, src, q, k * seg + j + ds, how);
+        for (unsigned k = 0; k < FLAT_STREAMS; k++)
+            flat_line(dst, src, q, k * seg + j, how);
+    }
+    /* the last segment's prefetches run on into the lines kept */
+    const unsigned pf_end = FLAT_STREAMS * seg + ds < n ? FLAT_STREAMS * seg + ds : n;
+    for (; j < seg; j++) {
+        if ((FLAT_STREAMS - 1) * seg + j + ds < pf_end)
+            flat_prefetch(dst, src, q, (FLAT_STREAMS - 1) * seg + j + ds, how);
+        for (unsigned k = 0; k < FLAT_STREAMS; k++)
+            flat_line(dst, src, q, k * seg + j, how);
+    }
+    for (unsigned e = FLAT_STREAMS * seg; e < m; e++) /* fewer than FLAT_STREAMS */
+        flat_line(dst, src, q, e, how);
+    memmove(q->line, q->line + m, (size_t)(n - m) * sizeof(q->line[0]));
+    q->n = n - m;
+    q->ahead = pf_end > m ? pf_end - m : 0;
+}
+
+/* Copy the listed lines (flat_copy_one, or flat_copy_streams with `streams` for a block of
+ * strided lines). */
+static inline __attribute__((always_inline)) void flat_copy(uint8_t *dst, const uint8_t *src,
+                                                            struct flat_list *q,
+                                                            const unsigned dist,
+                                                            enum copy_store how, bool last,
+                                                            bool streams)
+{
+    unsigned m = last ? q->n : q->n - dist;
+    if (streams && q->n - q->kept >= FLAT_STREAM_LINES * q->words &&
+        m / FLAT_STREAMS > dist / FLAT_STREAMS)
+        flat_copy_streams(dst, src, q, dist, how, last);
+    else
+        flat_copy_one(dst, src, q, dist, how, last);
+    q->kept = q->n;
+    q->words = 0;
 }
 
 /* Copy the dirty lines of log words [wb, we) of area a and clear them (wb is a multiple
@@ -529,7 +601,7 @@ copy_words_as(struct tasvir__area *a, uint64_t wb, uint64_t we, const bool keepa
     const enum copy_store flat_how = deep ? stream : STORE_PLAIN;
     const unsigned flat_dist = deep ? FLAT_DIST_DEEP : FLAT_DIST_STREAM;
     struct flat_list fl;
-    fl.n = fl.ahead = 0;
+    fl.n = fl.ahead = fl.kept = fl.words = 0;
     uint64_t changed = 0;
     uint8_t *log = a->log;
     uint64_t *sticky = a->sticky;
@@ -595,8 +667,9 @@ copy_words_as(struct tasvir__area *a, uint64_t wb, uint64_t we, const bool keepa
                 }
                 if (flat && !cmp && (unsigned)__builtin_popcountll(x) <= FLAT_MAX) {
                     changed += flat_push(&fl, (uint32_t)((w - wb) << 6), x, vbmi2);
+                    fl.words++;
                     if (fl.n >= FLAT_BLOCK)
-                        flat_copy(fdst, fsrc, &fl, flat_dist, flat_how, false);
+                        flat_copy(fdst, fsrc, &fl, flat_dist, flat_how, false, deep);
                     continue;
                 }
                 if (!ahead) {
@@ -630,7 +703,7 @@ copy_words_as(struct tasvir__area *a, uint64_t wb, uint64_t we, const bool keepa
         changed += copy_word(a, dst, src, ring_w[ring_head], ring_x[ring_head], ring_cmp[ring_head],
                              stream);
     if (flat)
-        flat_copy(fdst, fsrc, &fl, flat_dist, flat_how, true);
+        flat_copy(fdst, fsrc, &fl, flat_dist, flat_how, true, deep);
     if (stream != STORE_PLAIN)
         stream_fence();
     return changed;

@@ -625,7 +625,7 @@ static uint64_t next_rand(uint64_t *s)
  * the AVX-512 copy's list of scattered lines (isync.c flat_push: words of up to 32 lines,
  * 16 per store with VBMI2, copied 2048 lines at a time, per chunk of 1024 words), its
  * edges. */
-enum pattern { PAT_RANDOM, PAT_ONE_LINE, PAT_LIST_EDGES, PAT_GROUPS };
+enum pattern { PAT_RANDOM, PAT_ONE_LINE, PAT_LIST_EDGES, PAT_GROUPS, PAT_STRIDES };
 
 /* PAT_LIST_EDGES: word wd's dirty lines in epoch ep. */
 static uint64_t list_edge_word(uint64_t wd, unsigned ep)
@@ -663,6 +663,23 @@ static uint64_t group_word(uint64_t wd, unsigned ep)
     }
 }
 
+/* PAT_STRIDES: word wd's dirty lines in epoch ep, for the list's copy in interleaved
+ * streams (isync.c flat_copy_streams: blocks of 16 or more lines per listed word): stretches
+ * of 37 words of every other line (32 lines), every fourth line (16) and scattered lines
+ * (about 8), in an order that moves with the epoch, so that blocks of either kind, and
+ * the chunk's last block, fall at different places; the chunk's last words one line each. */
+static uint64_t stride_word(uint64_t wd, unsigned ep, uint64_t *rng)
+{
+    uint64_t c = wd % 1024;
+    if (c >= 1020)
+        return (uint64_t)1 << ((c + ep) * 7 % 64);
+    switch ((c / 37 + ep) % 3) {
+    case 0: return ep & 1 ? 0x5555555555555555ull : 0xaaaaaaaaaaaaaaaaull;
+    case 1: return 0x1111111111111111ull << (ep % 4);
+    default: return next_rand(rng) & next_rand(rng) & next_rand(rng);
+    }
+}
+
 /* One node with copy_isa `want` (TASVIR_COPY_AUTO: whatever the CPU has); returns the
  * copy it used. */
 static int check_patterns_isa(uint64_t len, uint64_t seed, enum pattern pat, int want)
@@ -693,7 +710,8 @@ static int check_patterns_isa(uint64_t len, uint64_t seed, enum pattern pat, int
         for (uint64_t wd = 0; wd < words; wd++) {
             uint64_t x, k = next_rand(&rng);
             /* PAT_ONE_LINE: half the words empty (case 0), half one line (case 8) */
-            switch (pat == PAT_GROUPS       ? 10
+            switch (pat == PAT_STRIDES      ? 11
+                    : pat == PAT_GROUPS     ? 10
                     : pat == PAT_LIST_EDGES ? 9
                     : pat == PAT_ONE_LINE   ? (k & 1 ? 8 : 0)
                                             : k % 9) {
@@ -705,7 +723,8 @@ static int check_patterns_isa(uint64_t len, uint64_t seed, enum pattern pat, int
             case 7: x = ~(uint64_t)0 << (k >> 58); break; /* a run to bit 63 */
             case 8: x = (uint64_t)1 << (k >> 58); break;   /* one line */
             case 9: x = list_edge_word(wd, ep); break;
-            default: x = group_word(wd, ep); break;
+            case 10: x = group_word(wd, ep); break;
+            default: x = stride_word(wd, ep, &rng); break;
             }
             for (unsigned b = 0; b < 64; b++) {
                 if (!((x >> b) & 1))
@@ -769,6 +788,7 @@ Test(isync, copy_patterns_deep_area, .timeout = 120)
     check_patterns(34ull << 20, 14, PAT_RANDOM); /* 128 lines in flight, non-temporal stores */
     check_patterns(34ull << 20, 15, PAT_ONE_LINE); /* words of one line or none */
     check_patterns(34ull << 20, 17, PAT_LIST_EDGES); /* listed lines, streamed */
+    check_patterns(34ull << 20, 18, PAT_STRIDES); /* and copied in interleaved streams */
 }
 
 /* Log clears left to the owner (isync.c owner_clears): when a thread other than the owner
