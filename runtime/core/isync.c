@@ -426,9 +426,10 @@ static inline __attribute__((always_inline)) void flat_copy_one(uint8_t *dst, co
  * 16 MiB (a 32 MiB area), two sets of 8 alternating runs (2026-12-01 03:11-03:19 UTC):
  * 0.635 -> 0.773 and 0.688 -> 0.794 of memcpy, 1.23 and 1.15 times as fast, faster in all
  * 16 pairs; the other cells the same within the noise, and RND_W100, RND_W12R88 and
- * SEQ_W100 at 32 MiB and 1 ms within their ranges (6 runs).  Random
- * lines (about 8 a word in the rnd cells) keep the address order: reordering every block
- * made no difference to their copy in the sync, though it did in the stand-alone program
+ * SEQ_W100 at 32 MiB and 1 ms within their ranges (6 runs).  Random lines keep the address
+ * order, although the stand-alone program copied them faster in streams too: in the sync,
+ * streams made rnd 16 MiB (about 8 lines a word) 0.84 times as fast (0 of 8 pairs faster),
+ * and random lines at half density (32 a word, a test build) 0.995 times (3 of 8)
  * (docs/benchmarks.md, 2026-12-01 02:47). */
 #define FLAT_STREAMS 4u
 #define FLAT_STREAM_LINES 16u
