@@ -417,16 +417,19 @@ static inline __attribute__((always_inline)) void flat_copy_one(uint8_t *dst, co
  * for the next block, as there, the first q->ahead of them prefetched.
  *
  * flat_copy copies a block this way when its listed words average at least
- * FLAT_STREAM_LINES lines (strided writes: every other line, every fourth), in areas of
- * at least DEEP_MIN_BYTES (non-temporal stores).  In address order, every other line of a
- * 32 MiB region took about twice as long a line to store as four regions' lines in turn
- * (non-temporal stores alone, a stand-alone program: 11.2 against 4.3 TSC ticks a line;
- * copied, 12.8 against 8.1), likely because the lines of one parity fall on fewer of the
- * memory's channels or banks (the VM does not tell its memory's mapping).  sync_copy alt
+ * FLAT_STREAM_LINES lines (strided writes: every other line, every fourth).  In address
+ * order, every other line of a 32 MiB region took over twice as long a line to store as
+ * four regions' lines in turn (non-temporal stores alone, a stand-alone program: 11.2
+ * against 4.3 TSC ticks a line; copied, 12.8 against 8.1), likely because the lines of one
+ * parity fall on fewer of the memory's channels or banks (the VM does not tell its
+ * memory's mapping).  sync_copy alt
  * 16 MiB (a 32 MiB area), two sets of 8 alternating runs (2026-12-01 03:11-03:19 UTC):
  * 0.635 -> 0.773 and 0.688 -> 0.794 of memcpy, 1.23 and 1.15 times as fast, faster in all
  * 16 pairs; the other cells the same within the noise, and RND_W100, RND_W12R88 and
- * SEQ_W100 at 32 MiB and 1 ms within their ranges (6 runs).  Random lines keep the address
+ * SEQ_W100 at 32 MiB and 1 ms within their ranges (6 runs).  In areas of 4-32 MiB, whose
+ * listed lines are stored with plain moves, a test build with cells of 4 and 8 MiB changed
+ * (8 and 16 MiB areas) gave every other line 0.479 -> 0.561 and 0.500 -> 0.614 of memcpy,
+ * 1.21 times as fast each, faster in 8 of 8 pairs each.  Random lines keep the address
  * order, although the stand-alone program copied them faster in streams too: in the sync,
  * streams made rnd 16 MiB (about 8 lines a word) 0.84 times as fast (0 of 8 pairs faster),
  * and random lines at half density (32 a word, a test build) 0.995 times (3 of 8)
@@ -464,16 +467,15 @@ flat_copy_streams(uint8_t *dst, const uint8_t *src, struct flat_list *q, const u
     q->ahead = pf_end > m ? pf_end - m : 0;
 }
 
-/* Copy the listed lines (flat_copy_one, or flat_copy_streams with `streams` for a block of
- * strided lines). */
+/* Copy the listed lines (flat_copy_one, or flat_copy_streams for a block of strided
+ * lines). */
 static inline __attribute__((always_inline)) void flat_copy(uint8_t *dst, const uint8_t *src,
                                                             struct flat_list *q,
                                                             const unsigned dist,
-                                                            enum copy_store how, bool last,
-                                                            bool streams)
+                                                            enum copy_store how, bool last)
 {
     unsigned m = last ? q->n : q->n - dist;
-    if (streams && q->n - q->kept >= FLAT_STREAM_LINES * q->words &&
+    if (q->n - q->kept >= FLAT_STREAM_LINES * q->words &&
         m / FLAT_STREAMS > dist / FLAT_STREAMS)
         flat_copy_streams(dst, src, q, dist, how, last);
     else
@@ -670,7 +672,7 @@ copy_words_as(struct tasvir__area *a, uint64_t wb, uint64_t we, const bool keepa
                     changed += flat_push(&fl, (uint32_t)((w - wb) << 6), x, vbmi2);
                     fl.words++;
                     if (fl.n >= FLAT_BLOCK)
-                        flat_copy(fdst, fsrc, &fl, flat_dist, flat_how, false, deep);
+                        flat_copy(fdst, fsrc, &fl, flat_dist, flat_how, false);
                     continue;
                 }
                 if (!ahead) {
@@ -704,7 +706,7 @@ copy_words_as(struct tasvir__area *a, uint64_t wb, uint64_t we, const bool keepa
         changed += copy_word(a, dst, src, ring_w[ring_head], ring_x[ring_head], ring_cmp[ring_head],
                              stream);
     if (flat)
-        flat_copy(fdst, fsrc, &fl, flat_dist, flat_how, true, deep);
+        flat_copy(fdst, fsrc, &fl, flat_dist, flat_how, true);
     if (stream != STORE_PLAIN)
         stream_fence();
     return changed;

@@ -781,6 +781,7 @@ Test(isync, copy_patterns_large_area, .timeout = 60)
 {
     check_patterns(9ull << 20, 12, PAT_RANDOM); /* prefetching ahead, non-temporal stores */
     check_patterns(9ull << 20, 16, PAT_LIST_EDGES); /* listed lines, plain stores */
+    check_patterns(9ull << 20, 19, PAT_STRIDES);    /* and copied in interleaved streams */
 }
 
 Test(isync, copy_patterns_deep_area, .timeout = 120)
