@@ -247,6 +247,8 @@ prefetch_word_lines(uint8_t *dst, const uint8_t *src, uint64_t base, uint64_t x,
  * block's last dist lines, prefetched by then, are copied with the next block (flat_copy),
  * so that the copy does not wait for memory at each block's start: sync_copy rnd 1 MiB
  * 1.05 times as fast (median of 16 alternating pairs, 13 of them faster), 16 MiB the same.
+ * A block of strided lines (16 or more a word) is copied in four interleaved streams
+ * (flat_copy_streams).
  * Only streamed areas (STREAM_MIN_BYTES) list their lines: listing the cached lines of
  * smaller areas was slower than the word loop (sync_copy rnd 64 KiB 0.49 -> 0.30, 4 runs;
  * again with copy_words_wide_cached aligned and no prefetches, 0.50 -> 0.32, 6 runs).
@@ -422,11 +424,11 @@ static inline __attribute__((always_inline)) void flat_copy_one(uint8_t *dst, co
  * four regions' lines in turn (non-temporal stores alone, a stand-alone program: 11.2
  * against 4.3 TSC ticks a line; copied, 12.8 against 8.1), likely because the lines of one
  * parity fall on fewer of the memory's channels or banks (the VM does not tell its
- * memory's mapping).  sync_copy alt
- * 16 MiB (a 32 MiB area), two sets of 8 alternating runs (2026-12-01 03:11-03:19 UTC):
- * 0.635 -> 0.773 and 0.688 -> 0.794 of memcpy, 1.23 and 1.15 times as fast, faster in all
- * 16 pairs; the other cells the same within the noise, and RND_W100, RND_W12R88 and
- * SEQ_W100 at 32 MiB and 1 ms within their ranges (6 runs).  In areas of 4-32 MiB, whose
+ * memory's mapping).  sync_copy alt 16 MiB (a 32 MiB area), two sets of 8 alternating
+ * runs (2026-12-01 03:11-03:19 UTC): 0.635 -> 0.773 and 0.688 -> 0.794 of memcpy, 1.23
+ * and 1.15 times as fast, faster in all 16 pairs; the other cells the same within the
+ * noise, and RND_W100, RND_W12R88 and SEQ_W100 at 32 MiB and 1 ms within their ranges (6
+ * runs).  In areas of 4-32 MiB, whose
  * listed lines are stored with plain moves, a test build with cells of 4 and 8 MiB changed
  * (8 and 16 MiB areas) gave every other line 0.479 -> 0.561 and 0.500 -> 0.614 of memcpy,
  * 1.21 times as fast each, faster in 8 of 8 pairs each.  Random lines keep the address
