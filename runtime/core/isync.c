@@ -425,7 +425,7 @@ static inline __attribute__((always_inline)) void flat_copy_one(uint8_t *dst, co
  * against 4.3 TSC ticks a line; copied, 12.8 against 8.1), likely because the lines of one
  * parity fall on fewer of the memory's channels or banks (the VM does not tell its
  * memory's mapping).  sync_copy alt 16 MiB (a 32 MiB area), two sets of 8 alternating
- * runs (2026-12-01 03:11-03:19 UTC): 0.635 -> 0.773 and 0.688 -> 0.794 of memcpy, 1.23
+ * runs (2026-12-01 03:13-03:20 UTC): 0.635 -> 0.773 and 0.688 -> 0.794 of memcpy, 1.23
  * and 1.15 times as fast, faster in all 16 pairs; the other cells the same within the
  * noise, and RND_W100, RND_W12R88 and SEQ_W100 at 32 MiB and 1 ms within their ranges (6
  * runs).  In areas of 4-32 MiB, whose
