@@ -309,10 +309,12 @@ static void line_stream(uint8_t *dst, const uint8_t *src, const uint64_t *sorted
         line_stream_base(dst, src, sorted, n);
 }
 
-/* A bound under the line copiers: the same lines only stored, a register's bytes, nothing
- * read; with `nt` non-temporal stores, else plain ones (which read each line for ownership
- * first).  A copy that stores those lines either way reads them as well, so it cannot be
- * faster than the faster of the two. */
+/* A bound under the line copiers: the same lines only stored in address order, a
+ * register's bytes, nothing read; with `nt` non-temporal stores, else plain ones (which
+ * read each line for ownership first).  A copy that stores those lines in that order,
+ * either way, reads them as well, so it cannot be faster than the faster of the two (a
+ * copy in another order can: the sync's interleaved streams of strided lines, isync.c
+ * flat_copy_streams). */
 __attribute__((target("avx512f"))) static void line_store_wide(uint8_t *dst,
                                                               const uint64_t *sorted,
                                                               uint64_t n, uint64_t v, bool nt)
