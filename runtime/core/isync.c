@@ -428,10 +428,10 @@ static inline __attribute__((always_inline)) void flat_copy_one(uint8_t *dst, co
  * runs (2026-12-01 03:13-03:20 UTC): 0.635 -> 0.773 and 0.688 -> 0.794 of memcpy, 1.23
  * and 1.15 times as fast, faster in all 16 pairs; the other cells the same within the
  * noise, and RND_W100, RND_W12R88 and SEQ_W100 at 32 MiB and 1 ms within their ranges (6
- * runs).  In areas of 4-32 MiB, whose
- * listed lines are stored with plain moves, a test build with cells of 4 and 8 MiB changed
- * (8 and 16 MiB areas) gave every other line 0.479 -> 0.561 and 0.500 -> 0.614 of memcpy,
- * 1.21 times as fast each, faster in 8 of 8 pairs each.  Random lines keep the address
+ * runs).  In areas of 4-32 MiB, whose listed lines are stored with plain moves, a test
+ * build with cells of 4 and 8 MiB changed (8 and 16 MiB areas) gave every other line
+ * 0.479 -> 0.561 and 0.500 -> 0.614 of memcpy, 1.21 times as fast each, faster in 8 of 8
+ * pairs each.  Random lines keep the address
  * order, although the stand-alone program copied them faster in streams too: in the sync,
  * streams made rnd 16 MiB (about 8 lines a word) 0.84 times as fast (0 of 8 pairs faster),
  * and random lines at half density (32 a word, a test build) 0.995 times (3 of 8)
