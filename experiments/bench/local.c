@@ -116,6 +116,8 @@ static void usage(FILE *f)
 "                         (naming only workloads runs just the overhead section)\n"
 "  -s, --sizes LIST       area sizes for overhead and idle_scan (default 1M,32M;\n"
 "                         powers of two, 4K..1G)\n"
+"      --copy-sizes LIST  bytes changed per epoch in sync_copy (default 64K,1M,16M;\n"
+"                         powers of two, 4K..64M; the areas are 2x these, 8x for rnd)\n"
 "  -i, --sync-int-us LIST internal sync intervals for overhead (default 1000,10000)\n"
 "  -c, --configs LIST     overhead configurations to run (default l0s0,l1s0,l0s1,l1s1;\n"
 "                         cells of the others stay empty; for profiling one of them)\n"
@@ -186,10 +188,11 @@ static void usage(FILE *f)
 "      tasvir_node_poll, tasvir_service) with changed_bytes dirty per epoch; threads=2:\n"
 "      the same epochs with an engine thread on the other CPU polling and copying chunks\n"
 "      alongside the bench thread (the cooperative copy: areas are cut into 4 MiB chunks,\n"
-"      and the engine leaves an area of one chunk to its owner for 2 us, so only rnd\n"
-"      1 MiB and the 16 MiB cases have two copiers at work); epoch_us from the core's\n"
-"      counters (start to published minus start to all checked in); no target (the\n"
-"      targets compare one copier with one memcpy thread).  variant\n"
+"      and the engine leaves an area of one chunk to its owner for 2 us, so only areas\n"
+"      of more chunks have two copiers at work: rnd from 1 MiB changed, dense and alt\n"
+"      from 4 MiB; of the default sizes, rnd 1 MiB and the 16 MiB cases); epoch_us from\n"
+"      the core's counters (start to published minus start to all checked in); no\n"
+"      target (the targets compare one copier with one memcpy thread).  variant\n"
 "      dense (contiguous lines), alt (every other line), rnd (random single lines over an\n"
 "      area 8x larger).  epoch_us = median time of the copying check-in (arrival to\n"
 "      published: scan, copy, publish; reps per round, best round); isync_us_per_call =\n"
@@ -284,7 +287,9 @@ void local_row(struct bench_row *r, enum local_section s)
 
 /* ---- option parsing ------------------------------------------------------------------ */
 
-static unsigned parse_list(const char *opt, const char *arg, uint64_t *out, bool sizes)
+/* A comma-separated list: sizes (powers of two in [4K, max]) when max is not 0, else
+ * integers in [10, 10^7]. */
+static unsigned parse_list(const char *opt, const char *arg, uint64_t *out, uint64_t max)
 {
     char buf[256];
     if (strlen(arg) >= sizeof(buf))
@@ -295,8 +300,8 @@ static unsigned parse_list(const char *opt, const char *arg, uint64_t *out, bool
     for (char *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
         if (n == LOCAL_MAX_LIST)
             bench_usage_error(prog, "%s: at most %d values", opt, LOCAL_MAX_LIST);
-        if (sizes) {
-            uint64_t v = bench_parse_size(prog, opt, tok, 4096, 1ull << 30);
+        if (max) {
+            uint64_t v = bench_parse_size(prog, opt, tok, 4096, max);
             if (v & (v - 1))
                 bench_usage_error(prog, "%s: size '%s' is not a power of two", opt, tok);
             out[n++] = v;
@@ -348,7 +353,8 @@ enum {
     OPT_MAX_AREAS,
     OPT_COPY_ISA,
     OPT_TIME_BUDGET,
-    OPT_LOOP
+    OPT_LOOP,
+    OPT_COPY_SIZES
 };
 
 enum { CFG_L0S0, CFG_L1S0, CFG_L0S1, CFG_L1S1, CFG_COUNT };
@@ -384,6 +390,7 @@ static void parse_opts(struct local_opts *o, int argc, char **argv)
         {"quick", no_argument, NULL, 'q'},
         {"only", required_argument, NULL, 'o'},
         {"sizes", required_argument, NULL, 's'},
+        {"copy-sizes", required_argument, NULL, OPT_COPY_SIZES},
         {"sync-int-us", required_argument, NULL, 'i'},
         {"configs", required_argument, NULL, 'c'},
         {"lockstep-steps", required_argument, NULL, OPT_LOCKSTEP_STEPS},
@@ -405,6 +412,10 @@ static void parse_opts(struct local_opts *o, int argc, char **argv)
     o->sizes[0] = 1ull << 20;
     o->sizes[1] = 32ull << 20;
     o->nsizes = 2;
+    o->copy_sizes[0] = 64ull << 10;
+    o->copy_sizes[1] = 1ull << 20;
+    o->copy_sizes[2] = 16ull << 20;
+    o->ncopy_sizes = 3;
     o->ints[0] = 1000;
     o->ints[1] = 10000;
     o->nints = 2;
@@ -431,10 +442,14 @@ static void parse_opts(struct local_opts *o, int argc, char **argv)
             parse_only(optarg, &o->sections, &o->workloads);
             break;
         case 's':
-            o->nsizes = parse_list("--sizes", optarg, o->sizes, true);
+            o->nsizes = parse_list("--sizes", optarg, o->sizes, 1ull << 30);
+            break;
+        case OPT_COPY_SIZES:
+            o->ncopy_sizes =
+                parse_list("--copy-sizes", optarg, o->copy_sizes, LOCAL_COPY_MAX_BYTES);
             break;
         case 'i':
-            o->nints = parse_list("--sync-int-us", optarg, o->ints, false);
+            o->nints = parse_list("--sync-int-us", optarg, o->ints, 0);
             break;
         case 'c':
             o->configs = parse_configs(optarg);

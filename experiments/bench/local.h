@@ -10,6 +10,9 @@
 #include "bench.h"
 
 #define LOCAL_MAX_LIST 8
+/* Largest --copy-sizes value: its rnd cell's area is 8 times as large, and a round holds
+ * five buffers of that size (the area's two copies and the ideal copiers' three). */
+#define LOCAL_COPY_MAX_BYTES (64ull << 20)
 
 /* Sections of `local`, in the order they run. */
 enum local_section {
@@ -42,6 +45,8 @@ struct local_opts {
     uint64_t seed;
     uint64_t sizes[LOCAL_MAX_LIST]; /* area sizes of overhead / idle_scan */
     unsigned nsizes;
+    uint64_t copy_sizes[LOCAL_MAX_LIST]; /* bytes changed per epoch of sync_copy */
+    unsigned ncopy_sizes;
     uint64_t ints[LOCAL_MAX_LIST];  /* internal sync intervals (us) of overhead */
     unsigned nints;
     unsigned sections;      /* bit per enum local_section */

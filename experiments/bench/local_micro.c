@@ -702,9 +702,10 @@ out:
 
 int local_sync_copy(struct local_ctx *c)
 {
-    static const uint64_t sizes[] = {64u << 10, 1u << 20, 16u << 20};
-    enum { NS = sizeof(sizes) / sizeof(sizes[0]), NL = LAYOUT_RND + 1, NC = 2 };
-    struct copy_res res[NC][NS][NL];
+    const uint64_t *sizes = c->o.copy_sizes;
+    const unsigned NS = c->o.ncopy_sizes;
+    enum { NL = LAYOUT_RND + 1, NC = 2 };
+    struct copy_res res[NC][LOCAL_MAX_LIST][NL];
     memset(res, 0, sizeof(res));
     bench_pin_self(c->cpu_worker);
     int ret = 0;
