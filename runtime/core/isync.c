@@ -119,10 +119,36 @@ static inline __attribute__((always_inline)) void prefetch_line(uint8_t *dst, co
         __builtin_prefetch(dst + off, 1, 3);
 }
 
-/* Copy one line if its bytes differ between the copies.  Returns whether it did. */
+/* Copy one line if its bytes differ between the copies.  Returns whether it did.  With
+ * `wide` (reached only from copy_words_wide_cached, the sticky words of areas of 1-4 MiB),
+ * the compare is one 64-byte load and one compare with the reader's line, an asm for the
+ * reason given at stream_line_as; the compiler makes the copy one 64-byte move there.
+ * Against the four 16-byte loads, compares and stores of each copy, 6 alternating runs
+ * (2026-12-01): sync_copy dense 512 KiB (a 1 MiB area) 0.450 -> 0.538 of memcpy and dense
+ * 1 MiB (2 MiB) 0.767 -> 0.854, the other cells within the noise; RND_W100 at 1 ms,
+ * isync_us_per_call 48 -> 37 us at 1 MiB and 82 -> 61 us at 2 MiB (4 runs). */
 static inline __attribute__((always_inline)) bool copy_line_if_changed(uint8_t *dst,
-                                                                        const uint8_t *src)
+                                                                        const uint8_t *src,
+                                                                        const bool wide)
 {
+#if TASVIR__HAVE_WIDE_COPY
+    if (wide) {
+        unsigned differ;
+        __asm__("vmovdqa64 %[s], %%zmm0\n\t"
+                "vpcmpq $4, %[d], %%zmm0, %%k1\n\t"
+                "kmovw %%k1, %[m]"
+                : [m] "=r"(differ)
+                : [s] "m"(*(const uint8_t(*)[64])(const void *)src),
+                  [d] "m"(*(const uint8_t(*)[64])(void *)dst)
+                : "xmm0", "k1");
+        if (!differ)
+            return false;
+        copy_line(dst, src);
+        return true;
+    }
+#else
+    (void)wide;
+#endif
 #if defined(__SSE2__)
     const __m128i *s = (const __m128i *)(const void *)src;
     __m128i *d = (__m128i *)(void *)dst;
@@ -150,13 +176,13 @@ static inline __attribute__((always_inline)) bool copy_line_if_changed(uint8_t *
 /* The lines of bits x (the word's first line at byte offset base) whose bytes changed,
  * copied; returns their bits. */
 static inline __attribute__((always_inline)) uint64_t
-copy_word_changed(uint8_t *dst, const uint8_t *src, uint64_t base, uint64_t x)
+copy_word_changed(uint8_t *dst, const uint8_t *src, uint64_t base, uint64_t x, const bool wide)
 {
     uint64_t changed = 0;
     for (uint64_t b = x; b; b &= b - 1) {
         unsigned i = (unsigned)__builtin_ctzll(b);
         uint64_t off = base + ((uint64_t)i << TASVIR__LINE_SHIFT);
-        if (copy_line_if_changed(dst + off, src + off))
+        if (copy_line_if_changed(dst + off, src + off, wide))
             changed |= (uint64_t)1 << i;
     }
     return changed;
@@ -550,12 +576,12 @@ static inline __attribute__((always_inline)) void flat_copy(uint8_t *dst, const 
  * feeds them to the diff logs and is cleared if no longer dense.  Returns lines copied. */
 static inline __attribute__((always_inline)) uint64_t
 copy_word(struct tasvir__area *a, uint8_t *dst, const uint8_t *src, uint64_t w, uint64_t x,
-          bool cmp, enum copy_store stream)
+          bool cmp, enum copy_store stream, const bool wide)
 {
     uint64_t base = w << 12; /* byte offset of the word's first line */
     if (!cmp)
         return copy_word_lines(dst, src, base, x, stream);
-    uint64_t d = copy_word_changed(dst, src, base, x);
+    uint64_t d = copy_word_changed(dst, src, base, x, wide);
     for (uint32_t k = 0; k < a->n_or_logs; k++)
         a->or_logs[k][w] |= d;
     unsigned nd = (unsigned)__builtin_popcountll(d);
@@ -595,10 +621,12 @@ static inline __attribute__((always_inline)) bool group_full(const uint8_t *wlog
  * dispatch below), so that each path runs without the others' tests: `keepable` (areas of
  * at least STICKY_MIN_BYTES), `stream` (at least STREAM_MIN_BYTES: non-temporal stores,
  * copied behind the scan; with STORE_STREAM_WIDE, the AVX-512 copy, scattered lines are
- * listed instead, flat_push) and `deep` (at least DEEP_MIN_BYTES). */
+ * listed instead, flat_push), `deep` (at least DEEP_MIN_BYTES) and `wide_cmp` (sticky
+ * words compared with 64-byte moves, copy_line_if_changed: copy_words_wide_cached). */
 static inline __attribute__((always_inline)) uint64_t
 copy_words_as(struct tasvir__area *a, uint64_t wb, uint64_t we, const bool keepable,
-              const enum copy_store stream, const bool deep, bool defer, const bool vbmi2)
+              const enum copy_store stream, const bool deep, bool defer, const bool vbmi2,
+              const bool wide_cmp)
 {
     /* scattered lines are listed by the AVX-512 copy (flat_push), and copied from the
      * chunk's first line (fsrc, fdst) */
@@ -678,7 +706,7 @@ copy_words_as(struct tasvir__area *a, uint64_t wb, uint64_t we, const bool keepa
                     continue;
                 }
                 if (!ahead) {
-                    changed += copy_word(a, dst, src, w, x, cmp, STORE_PLAIN);
+                    changed += copy_word(a, dst, src, w, x, cmp, STORE_PLAIN, wide_cmp);
                     continue;
                 }
                 unsigned k = (ring_head + ring_n++) % AHEAD_RING;
@@ -693,7 +721,7 @@ copy_words_as(struct tasvir__area *a, uint64_t wb, uint64_t we, const bool keepa
                        (ring_n > AHEAD_MIN_WORDS &&
                         pending - ring_lines[ring_head] >= ahead_lines)) {
                     changed += copy_word(a, dst, src, ring_w[ring_head], ring_x[ring_head],
-                                         ring_cmp[ring_head], stream);
+                                         ring_cmp[ring_head], stream, wide_cmp);
                     pending -= ring_lines[ring_head];
                     ring_head = (ring_head + 1) % AHEAD_RING;
                     ring_n--;
@@ -706,7 +734,7 @@ copy_words_as(struct tasvir__area *a, uint64_t wb, uint64_t we, const bool keepa
     }
     for (; ring_n; ring_n--, ring_head = (ring_head + 1) % AHEAD_RING)
         changed += copy_word(a, dst, src, ring_w[ring_head], ring_x[ring_head], ring_cmp[ring_head],
-                             stream);
+                             stream, wide_cmp);
     if (flat)
         flat_copy(fdst, fsrc, &fl, flat_dist, flat_how, true);
     if (stream != STORE_PLAIN)
@@ -716,23 +744,27 @@ copy_words_as(struct tasvir__area *a, uint64_t wb, uint64_t we, const bool keepa
 
 /* Areas below STREAM_MIN_BYTES: copied in one pass, into the caches. */
 static inline __attribute__((always_inline)) uint64_t copy_words_cached(struct tasvir__area *a,
-                                                                        uint64_t wb, uint64_t we)
+                                                                        uint64_t wb, uint64_t we,
+                                                                        const bool wide_cmp)
 {
     if (a->copy_bytes < STICKY_MIN_BYTES)
-        return copy_words_as(a, wb, we, false, STORE_PLAIN, false, false, false);
-    return copy_words_as(a, wb, we, true, STORE_PLAIN, false, false, false);
+        return copy_words_as(a, wb, we, false, STORE_PLAIN, false, false, false, false);
+    return copy_words_as(a, wb, we, true, STORE_PLAIN, false, false, false, wide_cmp);
 }
 
 /* Areas from STREAM_MIN_BYTES: stored as `how`, copied behind the scan.  With `defer`,
  * the log words copied are left set, and so are their summary bytes, for the owner to
- * clear (owner_clears). */
+ * clear (owner_clears).  Their sticky words (4 MiB areas) keep the 16-byte compare: with
+ * the 64-byte one (copy_line_if_changed) RND_W100 and SEQ_W100 at 4 MiB and 1 ms took 3-5 %
+ * longer per epoch in three sets of 4-8 alternating runs (isync_us_per_call 125.3 against
+ * 131.1 and 129.1 against 134.0 in the last), overhead_full the same. */
 static inline __attribute__((always_inline)) uint64_t
 copy_words_streamed(struct tasvir__area *a, uint64_t wb, uint64_t we, bool defer,
                     const enum copy_store how, const bool vbmi2)
 {
     if (a->copy_bytes < DEEP_MIN_BYTES)
-        return copy_words_as(a, wb, we, true, how, false, defer, vbmi2);
-    return copy_words_as(a, wb, we, true, how, true, defer, vbmi2);
+        return copy_words_as(a, wb, we, true, how, false, defer, vbmi2, false);
+    return copy_words_as(a, wb, we, true, how, true, defer, vbmi2, false);
 }
 
 #if TASVIR__HAVE_WIDE_COPY
@@ -759,7 +791,7 @@ copy_words_streamed(struct tasvir__area *a, uint64_t wb, uint64_t we, bool defer
 __attribute__((target("avx512f,bmi,bmi2"), aligned(64))) static uint64_t
 copy_words_wide_cached(struct tasvir__area *a, uint64_t wb, uint64_t we)
 {
-    return copy_words_cached(a, wb, we);
+    return copy_words_cached(a, wb, we, true);
 }
 
 __attribute__((target("avx512f,bmi,bmi2"))) static uint64_t
@@ -794,7 +826,7 @@ static uint64_t copy_words(const struct tasvir_node *n, struct tasvir__area *a, 
     (void)n;
 #endif
     return streamed ? copy_words_streamed(a, wb, we, defer, STORE_STREAM, false)
-                    : copy_words_cached(a, wb, we);
+                    : copy_words_cached(a, wb, we, false);
 }
 
 /* Whether a copier (self; NULL for the engine) of a chunk of area a in epoch seq leaves

@@ -608,6 +608,44 @@ Test(isync, dense_words_compared_not_refilled, .timeout = 10)
     h_net_destroy(&h);
 }
 
+/* A dense word's compare sees every byte of a line: in a word left set (areas of 1 and 4
+ * MiB, the cached and the streamed band), all 64 lines logged again, of which three differ
+ * from the reader copy in one byte only (bytes 8, 40 and 63, which the first 8 bytes that
+ * write_line writes do not cover): exactly those three are changed and copied, with the
+ * node's default copy and the baseline one. */
+static void dense_byte_compare(void (*conf)(struct tasvir_node_conf *, unsigned), uint64_t len)
+{
+    struct h_net h;
+    cr_assert(eq(int, h_net_create(&h, 1, 0, 1, conf), 0));
+    struct tasvir_thread *t = h_thread(h.node[0]);
+    struct tasvir_area *a = h_area(t, "bytes", len, 1000000);
+    tasvir_node_sync_now(h.node[0]);
+    cr_assert(ge(int, h_settle(h.node[0], &t, 1, 100), 0));
+    uint64_t v = tasvir_area_version(a);
+    dense_step(&h, t, a, 192, 64, 100, 64, &v); /* word 3: dense, left set */
+    uint8_t *w = tasvir_area_writer(a);
+    static const unsigned bytes[] = {8, 40, 63};
+    for (uint64_t l = 192; l < 256; l++) {
+        unsigned k = (unsigned)(l - 192) / 20; /* lines 192, 212 and 232 */
+        if ((l - 192) % 20 == 0 && k < 3)
+            w[l * 64 + bytes[k]] ^= 0x5a;
+        cr_assert(eq(int, tasvir_log(a, w + l * 64, 64), 0));
+    }
+    cr_assert(eq(u64, epoch_changed(&h, t), 3 * 64));
+    cr_assert(eq(u64, tasvir_area_version(a), v + 1));
+    cr_assert(eq(int, memcmp(tasvir_area_reader(a), w, len), 0));
+    h_net_destroy(&h);
+}
+
+Test(isync, dense_words_compare_every_byte, .timeout = 10)
+{
+    const uint64_t sizes[] = {1 << 20, 4 << 20};
+    for (unsigned k = 0; k < 2; k++) {
+        dense_byte_compare(small_window, sizes[k]);
+        dense_byte_compare(small_window_baseline, sizes[k]);
+    }
+}
+
 /* Random dirty patterns per dirty-log word (empty, isolated lines, runs, all 64 lines, runs
  * reaching bit 0 or 63), over several epochs, in areas of each of the copy's four ways
  * (plain; plain with dense words kept set; prefetching ahead with non-temporal stores; the
