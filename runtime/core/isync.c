@@ -120,12 +120,12 @@ static inline __attribute__((always_inline)) void prefetch_line(uint8_t *dst, co
 }
 
 /* Copy one line if its bytes differ between the copies.  Returns whether it did.  With
- * `wide` (reached only from copy_words_wide_cached, the sticky words of areas of 1-4 MiB),
- * the compare is one 64-byte load and one compare with the reader's line, an asm for the
- * reason given at stream_line_as; the compiler makes the copy one 64-byte move there.
- * Against the four 16-byte loads, compares and stores of each copy, 6 alternating runs
- * (2026-12-01): sync_copy dense 512 KiB (a 1 MiB area) 0.450 -> 0.538 of memcpy and dense
- * 1 MiB (2 MiB) 0.767 -> 0.854, the other cells within the noise; RND_W100 at 1 ms,
+ * `wide` (reached only from copy_words_wide_cached: the sticky words of areas of 1 MiB up
+ * to 4 MiB), the compare is one 64-byte load and one compare with the reader's line, an
+ * asm for the reason given at stream_line_as; the compiler makes the copy one 64-byte move
+ * there.  Against the four 16-byte loads, compares and stores of each copy, 6 alternating
+ * runs (2026-12-01): sync_copy dense 512 KiB (a 1 MiB area) 0.450 -> 0.538 of memcpy and
+ * dense 1 MiB (2 MiB) 0.767 -> 0.854, the other cells within the noise; RND_W100 at 1 ms,
  * isync_us_per_call 48 -> 37 us at 1 MiB and 82 -> 61 us at 2 MiB (4 runs). */
 static inline __attribute__((always_inline)) bool copy_line_if_changed(uint8_t *dst,
                                                                         const uint8_t *src,

@@ -1,0 +1,47 @@
+#!/bin/bash
+# local_usage_test.sh TASVIR-BENCH WORKDIR — ctest of `tasvir-bench local`'s arguments: bad
+# values exit 2 with a message that names the option and the value; --copy-sizes sets the
+# sync_copy cells (one row per size, layout and copier count, with the areas the help
+# gives).  Measures nothing.
+set -u
+BENCH=$1 WORK=$2
+fail() { echo "FAIL: $*" >&2; exit 1; }
+rm -rf "$WORK" && mkdir -p "$WORK" || exit 1
+
+# expect FRAGMENT ARGS...: `local ARGS` exits 2 and its stderr contains FRAGMENT
+expect() {
+    local frag=$1 rc
+    shift
+    "$BENCH" local "$@" >"$WORK/out" 2>"$WORK/err"
+    rc=$?
+    [ $rc -eq 2 ] || fail "local $*: exit $rc, expected 2"
+    grep -qF -- "$frag" "$WORK/err" || fail "local $*: no '$frag' in: $(cat "$WORK/err")"
+    [ -s "$WORK/out" ] && fail "local $*: printed on stdout"
+    return 0
+}
+"$BENCH" local --help | grep -q -- "--copy-sizes LIST" || fail "--help lacks --copy-sizes"
+expect "--copy-sizes: size '3M' is not a power of two" --copy-sizes 3M
+expect "--copy-sizes: size 128M out of range [4096, 67108864] bytes" --copy-sizes 128M
+expect "--copy-sizes: size 2K out of range" --copy-sizes 1M,2K
+expect "--copy-sizes: expected a size like 4096, 64K, 1M or 32MiB, got 'x'" --copy-sizes 1M,x
+expect "--copy-sizes: empty list" --copy-sizes ,
+expect "--copy-sizes: at most 8 values" --copy-sizes 4K,4K,4K,4K,4K,4K,4K,4K,4K
+expect "option '--copy-sizes' needs an argument" --copy-sizes
+expect "--sizes: size 2G out of range" --sizes 2G
+expect "--sync-int-us: expected an integer in [10, 10000000], got '5'" --sync-int-us 5
+expect "--only: unknown section or workload 'bogus'" --only bogus
+expect "unknown option '--bogus'" --bogus
+
+# two small cells: 3 layouts x 2 sizes x 1 and 2 copiers, areas 2x (8x for rnd)
+"$BENCH" local --quick -r 1 -o sync_copy --copy-sizes 4K,32K >"$WORK/c.csv" 2>"$WORK/c.err" ||
+    fail "a sync_copy run with --copy-sizes failed: $(tail -3 "$WORK/c.err")"
+rows=$(cut -d, -f1,3,4,6,7 "$WORK/c.csv" | grep '^sync_copy,' | sort | tr '\n' ' ')
+want=""
+for c in 1 2; do
+    for s in 4096 32768; do
+        want+="sync_copy,alt,$((2 * s)),$s,$c sync_copy,dense,$((2 * s)),$s,$c sync_copy,rnd,$((8 * s)),$s,$c "
+    done
+done
+want=$(echo "$want" | tr ' ' '\n' | grep . | sort | tr '\n' ' ')
+[ "$rows" = "$want" ] || fail "sync_copy rows: got '$rows', want '$want'"
+echo "local usage: ok"
