@@ -120,13 +120,15 @@ static inline __attribute__((always_inline)) void prefetch_line(uint8_t *dst, co
 }
 
 /* Copy one line if its bytes differ between the copies.  Returns whether it did.  With
- * `wide` (reached only from copy_words_wide_cached: the sticky words of areas of 1 MiB up
+ * `wide` (reached only from copy_words_wide_kept: the sticky words of areas of 1 MiB up
  * to 4 MiB), the compare is one 64-byte load and one compare with the reader's line, an
  * asm for the reason given at stream_line_as; the compiler makes the copy one 64-byte move
- * there.  Against the four 16-byte loads, compares and stores of each copy, 6 alternating
- * runs (2026-12-01): sync_copy dense 512 KiB (a 1 MiB area) 0.450 -> 0.538 of memcpy and
- * dense 1 MiB (2 MiB) 0.767 -> 0.854, the other cells within the noise; RND_W100 at 1 ms,
- * isync_us_per_call 48 -> 37 us at 1 MiB and 82 -> 61 us at 2 MiB (4 runs). */
+ * there.  Against the four 16-byte loads, compares and stores of each copy (2026-12-01,
+ * with the kept words' function apart, copy_words_wide_kept, and the loops aligned, see
+ * runtime/CMakeLists.txt): sync_copy dense 512 KiB (a 1 MiB area) 1.27 times as fast and
+ * dense 1 MiB (2 MiB) 1.14 (10 of 10 alternating pairs faster each; 0.772 -> 0.844 of
+ * memcpy in 8 more), the other cells as fast or faster; RND_W100 at 1 ms,
+ * isync_us_per_call 40.5 -> 38.0 us at 1 MiB (6 runs). */
 static inline __attribute__((always_inline)) bool copy_line_if_changed(uint8_t *dst,
                                                                         const uint8_t *src,
                                                                         const bool wide)
@@ -622,7 +624,7 @@ static inline __attribute__((always_inline)) bool group_full(const uint8_t *wlog
  * at least STICKY_MIN_BYTES), `stream` (at least STREAM_MIN_BYTES: non-temporal stores,
  * copied behind the scan; with STORE_STREAM_WIDE, the AVX-512 copy, scattered lines are
  * listed instead, flat_push), `deep` (at least DEEP_MIN_BYTES) and `wide_cmp` (sticky
- * words compared with 64-byte moves, copy_line_if_changed: copy_words_wide_cached). */
+ * words compared with 64-byte moves, copy_line_if_changed: copy_words_wide_kept). */
 static inline __attribute__((always_inline)) uint64_t
 copy_words_as(struct tasvir__area *a, uint64_t wb, uint64_t we, const bool keepable,
               const enum copy_store stream, const bool deep, bool defer, const bool vbmi2,
@@ -744,12 +746,11 @@ copy_words_as(struct tasvir__area *a, uint64_t wb, uint64_t we, const bool keepa
 
 /* Areas below STREAM_MIN_BYTES: copied in one pass, into the caches. */
 static inline __attribute__((always_inline)) uint64_t copy_words_cached(struct tasvir__area *a,
-                                                                        uint64_t wb, uint64_t we,
-                                                                        const bool wide_cmp)
+                                                                        uint64_t wb, uint64_t we)
 {
     if (a->copy_bytes < STICKY_MIN_BYTES)
         return copy_words_as(a, wb, we, false, STORE_PLAIN, false, false, false, false);
-    return copy_words_as(a, wb, we, true, STORE_PLAIN, false, false, false, wide_cmp);
+    return copy_words_as(a, wb, we, true, STORE_PLAIN, false, false, false, false);
 }
 
 /* Areas from STREAM_MIN_BYTES: stored as `how`, copied behind the scan.  With `defer`,
@@ -791,7 +792,17 @@ copy_words_streamed(struct tasvir__area *a, uint64_t wb, uint64_t we, bool defer
 __attribute__((target("avx512f,bmi,bmi2"), aligned(64))) static uint64_t
 copy_words_wide_cached(struct tasvir__area *a, uint64_t wb, uint64_t we)
 {
-    return copy_words_cached(a, wb, we, true);
+    return copy_words_as(a, wb, we, false, STORE_PLAIN, false, false, false, false);
+}
+
+/* The cached bands' areas from STICKY_MIN_BYTES (kept words), apart from the smaller ones,
+ * so that their compare's code (copy_line_if_changed with `wide`) does not move the small
+ * areas' loops: in one function with them, sync_copy alt 64 KiB ran 0.98 times as fast
+ * (medians of 10 alternating pairs, 3 faster; 0.528 -> 0.498 of memcpy); apart, 1.03. */
+__attribute__((target("avx512f,bmi,bmi2"))) static uint64_t
+copy_words_wide_kept(struct tasvir__area *a, uint64_t wb, uint64_t we)
+{
+    return copy_words_as(a, wb, we, true, STORE_PLAIN, false, false, false, true);
 }
 
 __attribute__((target("avx512f,bmi,bmi2"))) static uint64_t
@@ -818,7 +829,8 @@ static uint64_t copy_words(const struct tasvir_node *n, struct tasvir__area *a, 
     const bool streamed = a->copy_bytes >= STREAM_MIN_BYTES;
 #if TASVIR__HAVE_WIDE_COPY
     if (n->wide_copy && !streamed)
-        return copy_words_wide_cached(a, wb, we);
+        return a->copy_bytes < STICKY_MIN_BYTES ? copy_words_wide_cached(a, wb, we)
+                                                : copy_words_wide_kept(a, wb, we);
     if (n->wide_copy)
         return n->wide_list ? copy_words_wide_streamed_vbmi2(a, wb, we, defer)
                             : copy_words_wide_streamed(a, wb, we, defer);
@@ -826,7 +838,7 @@ static uint64_t copy_words(const struct tasvir_node *n, struct tasvir__area *a, 
     (void)n;
 #endif
     return streamed ? copy_words_streamed(a, wb, we, defer, STORE_STREAM, false)
-                    : copy_words_cached(a, wb, we, false);
+                    : copy_words_cached(a, wb, we);
 }
 
 /* Whether a copier (self; NULL for the engine) of a chunk of area a in epoch seq leaves
