@@ -538,11 +538,20 @@ static int copy_round(struct local_ctx *c, uint64_t changed, enum copy_layout la
     /* with an engine running, the area's own interval must not start epochs mid-write:
      * only tasvir_node_sync_now does */
     struct tasvir_area *a = t ? bench_area(t, "copy", area, copiers > 1 ? 1000000000u : 0) : NULL;
+    char cb[32], ab[32];
+    bench_fmt_bytes(changed, cb, sizeof(cb));
+    bench_fmt_bytes(area, ab, sizeof(ab));
     if (!lines || !src || !dst || !ts || !tm || !tf || !tl || !tn || !to || !tp || !a ||
-        (line_base && (!sorted || !lsrc || !ldst || !ndst)))
+        (line_base && (!sorted || !lsrc || !ldst || !ndst))) {
+        if (a) /* a thread or area that could not be made was reported already */
+            bench_info("sync_copy: out of memory for the buffers of %s %s (a %s area)",
+                       layout_names[lay], cb, ab);
         goto out;
-    if (pick_lines(lay, lines, n, area / TASVIR_LINE_BYTES, c->o.seed + changed + lay))
+    }
+    if (pick_lines(lay, lines, n, area / TASVIR_LINE_BYTES, c->o.seed + changed + lay)) {
+        bench_info("sync_copy: out of memory picking the lines of %s %s", layout_names[lay], cb);
         goto out;
+    }
     if (line_base) {
         memcpy(sorted, lines, sizeof(*sorted) * n);
         qsort(sorted, n, sizeof(*sorted), cmp_u64);
@@ -554,8 +563,11 @@ static int copy_round(struct local_ctx *c, uint64_t changed, enum copy_layout la
     /* the split memcpy needs a second thread that spins (a yielding engine shares the CPU),
      * and buffers of its own */
     const bool split = copiers > 1 && !e.yield;
-    if (split && (!(ssrc = be_alloc(&b, changed)) || !(sdst = be_alloc(&b, changed))))
+    if (split && (!(ssrc = be_alloc(&b, changed)) || !(sdst = be_alloc(&b, changed)))) {
+        bench_info("sync_copy: out of memory for the split memcpy's buffers of %s %s",
+                   layout_names[lay], cb);
         goto out;
+    }
     uint8_t *w = tasvir_area_writer(a);
     const uint8_t *rd = tasvir_area_reader(a);
     /* rep 0 is a warm-up (first touch of pages, code paths); it is not recorded */
@@ -568,8 +580,11 @@ static int copy_round(struct local_ctx *c, uint64_t changed, enum copy_layout la
             (void)tasvir_log(a, p, TASVIR_LINE_BYTES);
             /* a worker's check-ins while it writes (the node's system areas have epochs
              * of their own when an engine runs) */
-            if (copiers > 1 && (i & 255) == 255 && tasvir_service_wait(t) < 0)
+            int rc;
+            if (copiers > 1 && (i & 255) == 255 && (rc = tasvir_service_wait(t)) < 0) {
+                bench_info("sync_copy: tasvir_service_wait: %s", tasvir_strerror(rc));
                 goto out;
+            }
         }
         struct tasvir_stats s0, s1;
         struct bench_epoch_ticks tk;
