@@ -135,6 +135,8 @@ int local_log_cost(struct local_ctx *c)
     struct tasvir_thread *t = bench_thread(b.node);
     struct tasvir_area *a = t ? bench_area(t, "logcost", LOG_AREA_BYTES, 0) : NULL;
     if (!addrs || !a) {
+        if (!addrs)
+            bench_info("out of memory");
         c->failed = true;
         goto out;
     }
