@@ -106,7 +106,7 @@
 
 #include "../../runtime/core/internal.h"
 #include "bench.h"
-#include "capture.h"
+#include "testbed.h"
 #include "../node/kicks.h"
 #include "../workload/workload.h"
 
@@ -159,109 +159,22 @@ static double *samples(unsigned n)
 
 /* ---- a capturing decorator over the loop backend (frames kept, not sent) ------------ */
 
-/* ---- a manual-clock testbed of n nodes, one worker thread each ---------------------- */
-
-struct tb {
-    struct tasvir_loop_net *net;
-    struct tasvir_loop_port **port;
-    struct tasvir_node **node;
-    struct tasvir_thread **t;
-    unsigned n;
-    struct bench_cap cap0; /* node 0's backend, captured on demand */
-};
-
-static void tb_destroy(struct tb *b)
-{
-    bench_cap_fini(&b->cap0);
-    for (unsigned i = 0; b->node && i < b->n; i++)
-        tasvir_node_destroy(b->node[i]);
-    if (b->net)
-        tasvir_loop_net_destroy(b->net);
-    free(b->port);
-    free(b->node);
-    free(b->t);
-    memset(b, 0, sizeof(*b));
-}
-
-static int tb_create(struct tb *b, unsigned n, uint32_t mtu)
-{
-    memset(b, 0, sizeof(*b));
-    struct tasvir_loop_net_conf lc;
-    tasvir_loop_net_conf_init(&lc);
-    lc.mtu = mtu;
-    lc.seed = 1;
-    lc.start_ns = 1000 * MS;
-    lc.rx_queue_max = 1u << 20;
-    struct tasvir_peer *peers = calloc(n, sizeof(*peers));
-    b->port = calloc(n, sizeof(*b->port));
-    b->node = calloc(n, sizeof(*b->node));
-    b->t = calloc(n, sizeof(*b->t));
-    if (!peers || !b->port || !b->node || !b->t || tasvir_loop_net_create(&lc, &b->net)) {
-        bench_info("calibrate: cannot create a testbed of %u nodes", n);
-        free(peers);
-        return -1;
-    }
-    b->n = n;
-    for (unsigned i = 0; i < n; i++) {
-        peers[i].node_id = (uint16_t)i;
-        tasvir_loop_mac((uint16_t)i, peers[i].mac);
-    }
-    int rc = 0;
-    for (unsigned i = 0; i < n && !rc; i++) {
-        if ((rc = tasvir_loop_port_create(b->net, (uint16_t)i, &b->port[i])))
-            break;
-        struct tasvir_node_conf c;
-        tasvir_node_conf_init(&c);
-        c.backend = tasvir_loop_port_backend(b->port[i]);
-        if (i == 0) {
-            bench_cap_init(&b->cap0, c.backend);
-            c.backend = &b->cap0.be;
-        }
-        c.peers = peers;
-        c.n_peers = n;
-        c.hb_period_us = 1000;
-        c.max_deferred = 1u << 16;
-        if ((rc = tasvir_node_create(&c, &b->node[i])))
-            break;
-        if (!(b->t[i] = bench_thread(b->node[i])))
-            rc = -1;
-    }
-    free(peers);
-    if (rc) {
-        bench_info("calibrate: testbed of %u nodes: %s", n, rc < 0 ? tasvir_strerror(rc) : "failed");
-        return -1;
-    }
-    return 0;
-}
-
-/* Advance the clock by dt, then engines, threads, engines again. */
-static void tb_step(struct tb *b, uint64_t dt)
-{
-    tasvir_loop_net_advance(b->net, dt);
-    for (unsigned i = 0; i < b->n; i++)
-        tasvir_node_poll(b->node[i], NULL);
-    for (unsigned i = 0; i < b->n; i++)
-        tasvir_service(b->t[i]);
-    for (unsigned i = 0; i < b->n; i++)
-        tasvir_node_poll(b->node[i], NULL);
-}
-
 /* ---- poll_ns, poll_ns_per_peer ------------------------------------------------------ */
 
 /* Median idle poll of node 0 in a testbed of 1 + peers nodes, all-to-all subscribed. */
 static double idle_poll(unsigned peers, unsigned reps)
 {
     unsigned n = peers + 1;
-    struct tb b;
+    struct bench_tb b = {0};
     double res = NAN;
-    double *v = samples(reps);
+    double *v = samples(reps); /* says so if it fails */
     struct tasvir_area **rd = calloc((size_t)n * n, sizeof(*rd));
-    if (!v || !rd || tb_create(&b, n, 1500)) {
-        free(v);
-        free(rd);
-        tb_destroy(&b);
-        return NAN;
-    }
+    char what[48];
+    snprintf(what, sizeof(what), "idle poll, %u peers", peers);
+    if (v && !rd)
+        bench_info("calibrate: %s: out of memory", what);
+    if (!v || !rd || bench_tb_create(&b, "calibrate", n, 1500, false, 1))
+        goto out;
     char name[32];
     for (unsigned i = 0; i < n; i++) {
         snprintf(name, sizeof(name), "cal-poll-%u", i);
@@ -270,25 +183,25 @@ static double idle_poll(unsigned peers, unsigned reps)
     }
     /* every node attaches every other node's area (the directory spreads them) */
     bool all = false;
-    for (int s = 0; s < 200000 && !all; s++) {
+    for (int s = 0; s < 200000 && !all && !b.err; s++) {
         all = true;
         for (unsigned i = 0; i < n; i++)
             for (unsigned j = 0; j < n; j++) {
-                if (i == j || rd[i * n + j])
+                if (i == j)
                     continue;
                 snprintf(name, sizeof(name), "cal-poll-%u", j);
-                if (tasvir_area_attach(b.t[i], name, &rd[i * n + j]))
-                    rd[i * n + j] = NULL;
-                all = all && rd[i * n + j];
+                all = bench_tb_attach(&b, i, name, &rd[i * n + j]) && all;
             }
-        tb_step(&b, 10000);
+        bench_tb_step(&b, 10000);
     }
+    for (int s = 0; s < 3000 && all; s++) /* settle: full versions out, heartbeats regular */
+        bench_tb_step(&b, 10000);
+    if (bench_tb_failed(&b, what))
+        goto out;
     if (!all) {
-        bench_info("calibrate: idle poll, %u peers: subscriptions did not complete", peers);
+        bench_info("calibrate: %s: subscriptions did not complete", what);
         goto out;
     }
-    for (int s = 0; s < 3000; s++) /* settle: full versions out, heartbeats regular */
-        tb_step(&b, 10000);
     /* the clock stands still: nothing becomes due, every poll is an idle one */
     for (unsigned r = 0; r < 100; r++)
         tasvir_node_poll(b.node[0], NULL);
@@ -302,7 +215,7 @@ static double idle_poll(unsigned peers, unsigned reps)
 out:
     free(v);
     free(rd);
-    tb_destroy(&b);
+    bench_tb_destroy(&b);
     return res;
 }
 
@@ -359,8 +272,10 @@ static int epoch_case(struct epoch_case *ec, unsigned reps, uint64_t seed)
     uint8_t *used = ec->lines ? calloc(nl, 1) : NULL;
     struct tasvir_thread *t0 = bench_thread(bn.node), *t1 = t0 ? bench_thread(bn.node) : NULL;
     struct tasvir_area *a = t1 ? bench_area(t0, "cal-epoch", ec->area_bytes, 0) : NULL;
+    if (a && ec->lines && (!lines || !used))
+        bench_info("calibrate: epochs: out of memory for %" PRIu64 " lines", ec->lines);
     if (!tot || !arr || !sc || !cp || !a || (ec->lines && (!lines || !used)))
-        goto out;
+        goto out; /* said why */
     uint64_t rng = seed | 1;
     for (uint64_t i = 0; i < ec->lines;) { /* random distinct lines, random order */
         uint64_t l = bench_rand(&rng) % nl;
@@ -379,14 +294,20 @@ static int epoch_case(struct epoch_case *ec, unsigned reps, uint64_t seed)
             uint64_t *p = (uint64_t *)(void *)(w + lines[i] * TASVIR_LINE_BYTES);
             for (int k = 0; k < 8; k++)
                 p[k] = r + 1;
-            (void)tasvir_log(a, p, TASVIR_LINE_BYTES);
+            int rc = tasvir_log(a, p, TASVIR_LINE_BYTES);
+            if (rc < 0) {
+                bench_info("calibrate: epochs: tasvir_log: %s", tasvir_strerror(rc));
+                goto out;
+            }
         }
         struct tasvir_stats s0, s1;
         tasvir_node_stats(bn.node, &s0);
         double t = drive(bn.node, t0, t1, &arr[got]);
         tasvir_node_stats(bn.node, &s1);
-        if (isnan(t) || s1.epochs_ok != s0.epochs_ok + 1) {
-            bench_info("calibrate: a driven epoch did not publish");
+        if (isnan(t) || s1.epochs_ok != s0.epochs_ok + 1 ||
+            s1.bytes_copied - s0.bytes_copied < ec->lines * TASVIR_LINE_BYTES) {
+            bench_info("calibrate: a driven epoch did not publish its %" PRIu64 " lines",
+                       ec->lines);
             goto out;
         }
         tot[got] = t;
@@ -415,76 +336,19 @@ out:
 static int frame_case(uint32_t mtu, unsigned reps, double poll_idle, double *enc_ns,
                       double *dec_ns, double *frame_bytes)
 {
-    const uint64_t len = 1 << 20, nlines = len / 64;
     double *enc = samples(reps), *dec = samples(reps), *fb = samples(reps);
     int ret = -1;
+    char what[32];
+    snprintf(what, sizeof(what), "frames, MTU %u", mtu);
     if (!enc || !dec || !fb)
         goto done;
     for (unsigned r = 0; r < reps; r++) {
-        struct tb b;
-        if (tb_create(&b, 2, mtu)) {
-            tb_destroy(&b);
+        struct bench_tb_version v;
+        if (bench_tb_version("calibrate", what, mtu, 1, 1, r + 1, &v))
             goto done;
-        }
-        struct tasvir_area *a = bench_area(b.t[0], "cal-wire", len, 100);
-        struct tasvir_area *rd = NULL;
-        if (!a) {
-            tb_destroy(&b);
-            goto done;
-        }
-        tasvir_area_set_sync(a, 0, 10000);
-        for (int i = 0; i < 100000 && !rd; i++) {
-            tb_step(&b, 10000);
-            if (tasvir_area_attach(b.t[1], "cal-wire", &rd))
-                rd = NULL;
-        }
-        for (int i = 0; i < 3000; i++)
-            tb_step(&b, 10000);
-        if (!rd) {
-            bench_info("calibrate: frames, MTU %u: the subscriber never attached", mtu);
-            tb_destroy(&b);
-            goto done;
-        }
-        uint8_t *w = tasvir_area_writer(a);
-        for (uint64_t l = 0; l < nlines; l++) {
-            memset(w + l * 64, (int)(l * 7 + r + 1), 64);
-            tasvir_log(a, w + l * 64, 64);
-        }
-        for (int i = 0; i < 20; i++) /* published internally, external round not due yet */
-            tb_step(&b, 10000);
-        struct bench_cap_round rd0;
-        bench_cap_round(&b.cap0, b.net, b.node[0], b.t[0], 10000, &rd0);
-        uint64_t frames = rd0.data_frames;
-        if (!frames) {
-            bench_info("calibrate: frames, MTU %u: no external round captured", mtu);
-            tb_destroy(&b);
-            goto done;
-        }
-        uint64_t bytes = 0, nd = 0;
-        for (uint32_t i = 0; i < b.cap0.n; i++) {
-            uint8_t type = b.cap0.frames[i]->data[15];
-            if (type == TASVIR_FT_DATA) {
-                bytes += b.cap0.frames[i]->len;
-                nd++;
-            }
-        }
-        enc[r] = (bench_ticks_to_ns(rd0.poll_ticks) - poll_idle) / (double)frames;
-        fb[r] = nd ? (double)bytes / (double)nd : NAN;
-        /* decode: the captured frames straight into the subscriber's receive path */
-        unsigned got;
-        uint64_t dticks = bench_cap_replay(&b.cap0, b.node[1], &got);
-        dec[r] = got ? bench_ticks_to_ns(dticks) / (double)got : NAN;
-        /* the subscriber must end up with exactly the owner's contents */
-        for (int i = 0; i < 100; i++)
-            tb_step(&b, 10000);
-        bool same = memcmp(tasvir_area_reader(rd), tasvir_area_reader(a), len) == 0;
-        bool all = got == b.cap0.n;
-        tb_destroy(&b);
-        if (!all || !same) {
-            bench_info("calibrate: frames, MTU %u: the subscriber did not receive the version",
-                       mtu);
-            goto done;
-        }
+        enc[r] = (bench_ticks_to_ns(v.rd.poll_ticks) - poll_idle) / (double)v.rd.data_frames;
+        fb[r] = (double)v.data_bytes / (double)v.data_n;
+        dec[r] = bench_ticks_to_ns(v.replay_ticks) / (double)v.replayed;
     }
     *enc_ns = bench_median(enc, reps);
     *dec_ns = bench_median(dec, reps);
@@ -505,6 +369,15 @@ struct ping {
     unsigned reps;
     int cpu;
 };
+
+/* pthread_create, said so when it fails (what: the measurement); returns its code. */
+static int start_thread(pthread_t *t, void *(*fn)(void *), void *arg, const char *what)
+{
+    int rc = pthread_create(t, NULL, fn, arg);
+    if (rc)
+        bench_info("calibrate: %s: cannot start a thread: %s", what, strerror(rc));
+    return rc;
+}
 
 static void *pong_main(void *arg)
 {
@@ -531,29 +404,32 @@ static double cache_notice(unsigned reps)
     p.cpu = bench_ncpus() > 1 ? bench_cpu(1) : -1;
     double *v = samples(reps);
     pthread_t tid;
-    if (!v || pthread_create(&tid, NULL, pong_main, &p)) {
+    if (!v || start_thread(&tid, pong_main, &p, "cache-line ping")) {
         free(v);
         return NAN;
     }
     bench_pin_self(bench_ncpus() > 1 ? bench_cpu(0) : -1);
     uint64_t ball = 1;
     unsigned got = 0;
-    for (unsigned r = 0; r < reps + 100; r++) {
+    bool lost = false;
+    for (unsigned r = 0; r < reps + 100 && !lost; r++) {
         uint64_t t0 = bench_ticks();
         atomic_store_explicit(&p.ball, ball, memory_order_release);
         uint64_t spins = 0;
         while (atomic_load_explicit(&p.ball, memory_order_acquire) != ball + 1 &&
-               ++spins < (1ull << 32))
+               !(lost = ++spins >= (1ull << 32)))
             bench_cpu_relax();
         uint64_t t1 = bench_ticks();
         ball += 2;
-        if (r >= 100) /* the first ones warm up both sides */
+        if (r >= 100 && !lost) /* the first ones warm up both sides */
             v[got++] = bench_ticks_to_ns(t1 - t0) / 2;
     }
     atomic_store(&p.stop, 1);
     pthread_join(tid, NULL);
     bench_unpin_self();
-    double m = bench_median(v, got);
+    if (lost)
+        bench_info("calibrate: cache-line ping: CPU %d did not answer in 2^32 spins", p.cpu);
+    double m = lost ? NAN : bench_median(v, got);
     free(v);
     return m;
 }
@@ -654,7 +530,7 @@ static double bare_handoff(unsigned reps, uint64_t idle_ns)
     s.cpu = bench_cpu(0);
     s.v = samples(reps);
     pthread_t tid;
-    if (!s.v || pthread_create(&tid, NULL, sleeper_main, &s)) {
+    if (!s.v || start_thread(&tid, sleeper_main, &s, "futex wake-up")) {
         free(s.v);
         return NAN;
     }
@@ -826,7 +702,7 @@ static double timer_wake_cost(unsigned ms, uint64_t idle_ns)
     struct tw_spin sp = {.cpu = bench_cpu(0)};
     atomic_init(&sp.phase, 0);
     pthread_t st, zt;
-    if (pthread_create(&st, NULL, tw_spinner, &sp))
+    if (start_thread(&st, tw_spinner, &sp, "timer wake-up cost"))
         return NAN;
     bench_pin_self(bench_cpu(1));
     struct tw_sleeper sl = {.cpu = bench_cpu(0), .idle_ns = idle_ns};
@@ -834,7 +710,7 @@ static double timer_wake_cost(unsigned ms, uint64_t idle_ns)
     atomic_init(&sl.active, 0);
     atomic_init(&sl.wakes, 0);
     double res = NAN;
-    if (pthread_create(&zt, NULL, tw_sleeper_main, &sl) == 0) {
+    if (start_thread(&zt, tw_sleeper_main, &sl, "timer wake-up cost") == 0) {
         /* TW_WINDOWS shared windows, each between two windows alone: the spinner's own rate
          * drifts (the host changes the CPU's clock, other guests run), so each shared
          * window is compared with its neighbours, and the median of the estimates kept */
@@ -913,7 +789,9 @@ static void *sn_worker_main(void *arg)
     uint64_t next = bench_mono_ns() + 1000000, k = 0;
     while (!atomic_load_explicit(&sn.stop, memory_order_acquire)) {
         uint32_t seen = atomic_load_explicit(&sn.k.epoch, memory_order_acquire);
-        if (tasvir_service_wait(t) < 0) {
+        int rc = tasvir_service_wait(t);
+        if (rc < 0) {
+            bench_info("calibrate: sleeping node, worker %u: %s", idx, tasvir_strerror(rc));
             atomic_store(&sn.failed, 1);
             break;
         }
@@ -963,7 +841,8 @@ static double sleeping_node_barrier(unsigned run_ms, uint64_t idle_ns)
     int old_slack = prctl(PR_GET_TIMERSLACK, 0, 0, 0, 0);
     prctl(PR_SET_TIMERSLACK, 1000UL, 0, 0, 0);
     for (; started < 2; started++)
-        if (pthread_create(&th[started], NULL, sn_worker_main, (void *)(uintptr_t)started))
+        if (start_thread(&th[started], sn_worker_main, (void *)(uintptr_t)started,
+                         "sleeping node"))
             break;
     struct tasvir_stats s0 = {0}, s1;
     uint64_t t0 = bench_mono_ns(), warm_end = t0 + 100 * MS, end = warm_end + run_ms * MS;
@@ -1033,15 +912,24 @@ static int app_work(unsigned reps, double *write_ns, double *write_lines, double
     const struct tsv_out out = {NULL, NULL, NULL};
     struct tasvir_thread *t0 = bench_thread(bn.node), *t1 = t0 ? bench_thread(bn.node) : NULL;
     struct tasvir_area *a = t1 ? bench_area(t0, "cal-app", APP_AREA_BYTES, 0) : NULL, *r = NULL;
-    if (!wv || !vv || !a || tasvir_area_attach(t1, "cal-app", &r) || !r)
+    int rc = 0;
+    if (!wv || !vv || !a)
+        goto out; /* said why */
+    if ((rc = tasvir_area_attach(t1, "cal-app", &r))) {
+        bench_info("calibrate: application work: attach: %s", tasvir_strerror(rc));
         goto out;
+    }
     tsv_writer_conf_init(&wc);
     uint64_t now = tasvir_node_now_ns(bn.node);
-    if (tsv_writer_init(&w, a, &wc, 0, now))
+    if ((rc = tsv_writer_init(&w, a, &wc, 0, now))) {
+        bench_info("calibrate: application work: the writer: %s", tasvir_strerror(rc));
         goto out;
+    }
     have_w = true;
-    if (tsv_probe_init(&p, r, 0, 1))
+    if ((rc = tsv_probe_init(&p, r, 0, 1))) {
+        bench_info("calibrate: application work: the probe: %s", tasvir_strerror(rc));
         goto out;
+    }
     unsigned got = 0;
     for (unsigned i = 0; i < reps + 3; i++) { /* the first 3: warm-up */
         uint64_t ta = bench_ticks();
@@ -1064,8 +952,9 @@ static int app_work(unsigned reps, double *write_ns, double *write_lines, double
             got++;
         }
     }
-    if (p.torn) {
-        bench_info("calibrate: application work: the probe found a torn version");
+    if (p.torn || p.backwards) {
+        bench_info("calibrate: application work: the probe found %s",
+                   p.torn ? "a torn version" : "a version going backwards");
         goto out;
     }
     *write_ns = bench_median(wv, got);
@@ -1178,9 +1067,14 @@ static int round_run(const struct cal_opts *o, unsigned round, struct cal_fig *f
 
 /* ---- the file ------------------------------------------------------------------------- */
 
-static double pos(double x)
+/* A fitted cost for the file: one that came out negative (noise in a difference of two
+ * medians) or not finite is written as 0, and said so. */
+static double pos(const char *key, double x)
 {
-    return isnan(x) || x < 0 ? 0 : x;
+    if (isfinite(x) && x >= 0)
+        return x;
+    bench_info("calibrate: warning: %s came out %g; written as 0", key, x);
+    return 0;
 }
 
 struct cal_values {
@@ -1194,34 +1088,37 @@ struct cal_values {
 static void derive(const struct cal_opts *o, const struct cal_fig *f, struct cal_values *v)
 {
     double dp = (double)(o->peers_hi - o->peers_lo);
-    v->poll_per_peer = pos((f->poll_hi - f->poll_lo) / dp);
-    v->poll = pos(f->poll_lo - v->poll_per_peer * o->peers_lo);
-    v->checkin = pos(f->checkin);
-    v->scan_per_kib = pos((f->epoch_scan_hi - f->epoch_scan_lo) / (f->scan_hi_kib - f->scan_lo_kib));
+    v->poll_per_peer = pos("poll_ns_per_peer", (f->poll_hi - f->poll_lo) / dp);
+    v->poll = pos("poll_ns", f->poll_lo - v->poll_per_peer * o->peers_lo);
+    v->checkin = pos("checkin_ns", f->checkin);
+    v->scan_per_kib = pos("scan_ns_per_kib", (f->epoch_scan_hi - f->epoch_scan_lo) /
+                                                 (f->scan_hi_kib - f->scan_lo_kib));
     v->copy_per_line =
-        pos((f->epoch_copy_hi - f->epoch_copy_lo) / (f->copy_hi_lines - f->copy_lo_lines));
+        pos("copy_ns_per_line",
+            (f->epoch_copy_hi - f->epoch_copy_lo) / (f->copy_hi_lines - f->copy_lo_lines));
     /* the single-node epochs run without peers: their polls are the fixed part */
-    v->epoch_fixed = pos(f->epoch_small - 2 * v->poll - 3 * v->checkin -
+    v->epoch_fixed = pos("epoch_fixed_ns", f->epoch_small - 2 * v->poll - 3 * v->checkin -
                          v->scan_per_kib * f->scan_small_kib);
     double kib0 = f->frame_bytes[0] / 1024, kib1 = f->frame_bytes[1] / 1024;
-    v->enc_per_kib = pos((f->enc[1] - f->enc[0]) / (kib1 - kib0));
-    v->enc = pos(f->enc[0] - v->enc_per_kib * kib0);
-    v->dec_per_kib = pos((f->dec[1] - f->dec[0]) / (kib1 - kib0));
-    v->dec = pos(f->dec[0] - v->dec_per_kib * kib0);
-    v->done_notice = pos(f->notice);
+    v->enc_per_kib = pos("frame_encode_ns_per_kib", (f->enc[1] - f->enc[0]) / (kib1 - kib0));
+    v->enc = pos("frame_encode_ns", f->enc[0] - v->enc_per_kib * kib0);
+    v->dec_per_kib = pos("frame_decode_ns_per_kib", (f->dec[1] - f->dec[0]) / (kib1 - kib0));
+    v->dec = pos("frame_decode_ns", f->dec[0] - v->dec_per_kib * kib0);
+    v->done_notice = pos("done_notice_ns", f->notice);
     v->engine_wake = v->done_notice + v->poll / 2;
-    v->jitter = pos(f->jitter);
+    v->jitter = pos("checkin_jitter_ns", f->jitter);
     /* the last worker checks in after the CPU has passed twice (engine -> worker -> worker):
      * half the barrier is what handing the CPU to a woken thread costs in a node */
-    v->sleep_wake = pos(f->node_barrier / 2);
-    v->timer_late = pos(f->timer_late);
-    v->timer_wake = pos(f->timer_wake);
-    v->app_write_per_line = pos(f->app_write / f->app_write_lines);
-    v->app_verify_per_line = pos(f->app_verify / f->app_verify_lines);
+    v->sleep_wake = pos("sleep_wake_ns", f->node_barrier / 2);
+    v->timer_late = pos("timer_late_ns", f->timer_late);
+    v->timer_wake = pos("timer_wake_ns", f->timer_wake);
+    v->app_write_per_line = pos("app_write_ns_per_line", f->app_write / f->app_write_lines);
+    v->app_verify_per_line = pos("app_verify_ns_per_line", f->app_verify / f->app_verify_lines);
     v->port_tx = v->port_tx_per_frame = NAN;
     if (!isnan(f->port_one) && !isnan(f->port_burst)) {
-        v->port_tx_per_frame = pos((f->port_burst - f->port_one) / (f->port_burst_n - 1));
-        v->port_tx = pos(f->port_one - v->port_tx_per_frame);
+        v->port_tx_per_frame =
+            pos("port_tx_ns_per_frame", (f->port_burst - f->port_one) / (f->port_burst_n - 1));
+        v->port_tx = pos("port_tx_ns", f->port_one - v->port_tx_per_frame);
     }
 }
 
@@ -1569,7 +1466,22 @@ int bench_cmd_calibrate(int argc, char **argv)
         o.sleep_node_ms = 50;
         o.reps_port = 100;
     }
+    if (o.out) { /* fail before the measurements if the file cannot be written */
+        char tmp[4200];
+        snprintf(tmp, sizeof(tmp), "%s.tmp", o.out);
+        FILE *t = fopen(tmp, "w");
+        if (!t) {
+            bench_info("calibrate: --out: cannot write %s: %s", tmp, strerror(errno));
+            return 1;
+        }
+        fclose(t);
+        remove(tmp);
+    }
     bench_cpus_init();
+    if (bench_ncpus() < 2) { /* the cross-core figures would be the scheduler's */
+        bench_info("calibrate: needs 2 CPUs it may run on, has %u (see taskset)", bench_ncpus());
+        return 1;
+    }
     bench_calibrate(o.quick ? 20 : 100);
     if (o.port_iface) { /* fail before the long measurements if the port cannot be used */
         char err[256];

@@ -21,84 +21,9 @@
 
 #include "../../runtime/core/internal.h"
 #include "bench.h"
-#include "capture.h"
+#include "testbed.h"
 
 #define MS 1000000ull
-
-/* ---- a small manual-clock testbed ----------------------------------------------------- */
-
-struct tb {
-    struct tasvir_loop_net *net;
-    struct tasvir_loop_port *port[8];
-    struct tasvir_node *node[8];
-    struct tasvir_thread *t[8];
-    unsigned n;
-    struct bench_cap cap0; /* node 0's backend is captured */
-};
-
-static int tb_create(struct tb *b, unsigned n, uint32_t mtu, int multicast, uint64_t seed)
-{
-    memset(b, 0, sizeof(*b));
-    struct tasvir_loop_net_conf lc;
-    tasvir_loop_net_conf_init(&lc);
-    lc.mtu = mtu;
-    lc.seed = seed;
-    lc.start_ns = 1000 * MS;
-    lc.rx_queue_max = 1u << 20;
-    if (tasvir_loop_net_create(&lc, &b->net))
-        return -1;
-    b->n = n;
-    struct tasvir_peer peers[8];
-    for (unsigned i = 0; i < n; i++) {
-        peers[i].node_id = (uint16_t)i;
-        tasvir_loop_mac((uint16_t)i, peers[i].mac);
-    }
-    for (unsigned i = 0; i < n; i++) {
-        if (tasvir_loop_port_create(b->net, (uint16_t)i, &b->port[i]))
-            return -1;
-        struct tasvir_node_conf c;
-        tasvir_node_conf_init(&c);
-        c.backend = tasvir_loop_port_backend(b->port[i]);
-        if (i == 0) {
-            bench_cap_init(&b->cap0, c.backend);
-            c.backend = &b->cap0.be;
-        }
-        c.peers = peers;
-        c.n_peers = n;
-        c.hb_period_us = 1000;
-        c.addressing = multicast ? TASVIR_ADDR_MULTICAST : TASVIR_ADDR_UNICAST;
-        c.max_deferred = 1u << 16;
-        int rc = tasvir_node_create(&c, &b->node[i]);
-        if (rc) {
-            bench_info("ext: node %u: %s", i, tasvir_strerror(rc));
-            return -1;
-        }
-        b->t[i] = bench_thread(b->node[i]);
-        if (!b->t[i])
-            return -1;
-    }
-    return 0;
-}
-
-static void tb_destroy(struct tb *b)
-{
-    if (b->cap0.inner)
-        bench_cap_fini(&b->cap0); /* captured frames go back to the net before it goes */
-    for (unsigned i = 0; i < b->n; i++)
-        tasvir_node_destroy(b->node[i]);
-    tasvir_loop_net_destroy(b->net);
-}
-
-static void tb_step(struct tb *b, uint64_t dt)
-{
-    tasvir_loop_net_advance(b->net, dt);
-    for (unsigned i = 0; i < b->n; i++)
-        tasvir_node_poll(b->node[i], NULL);
-    for (unsigned i = 0; i < b->n; i++)
-        tasvir_service(b->t[i]);
-    for (unsigned i = 0; i < b->n; i++)
-        tasvir_node_poll(b->node[i], NULL);
-}
 
 /* ---- wire section --------------------------------------------------------------------- */
 
@@ -112,103 +37,37 @@ enum { W_BENCH, W_MTU, W_PAT, W_AREA, W_LINES, W_FPV, W_DATA, W_PAY, W_FB, W_EFF
 
 static int wire_case(struct bench_csv *csv, uint32_t mtu, int sparse, unsigned reps)
 {
-    const uint64_t len = 1 << 20, lines = len / 64;
+    const uint64_t len = 1 << 20;
     double enc[64], dec[64];
-    uint64_t frames = 0, data_frames = 0, payload = 0, fbytes = 0, changed = 0;
+    struct bench_tb_version v = {0};
+    char what[48];
+    snprintf(what, sizeof(what), "wire mtu %u %s", mtu, sparse ? "sparse" : "dense");
     if (reps > 64)
         reps = 64;
     for (unsigned r = 0; r < reps; r++) {
-        struct tb b;
-        if (tb_create(&b, 2, mtu, 0, 1 + r)) {
-            tb_destroy(&b);
-            return -1;
-        }
-        struct tasvir_area *a = bench_area(b.t[0], "ext-wire", len, 100);
-        if (!a) {
-            tb_destroy(&b);
-            return -1;
-        }
-        tasvir_area_set_sync(a, 0, 10000);
-        struct tasvir_area *rd = NULL;
-        for (int i = 0; i < 100000 && !rd; i++) {
-            tb_step(&b, 10000);
-            if (tasvir_area_attach(b.t[1], "ext-wire", &rd))
-                rd = NULL;
-        }
-        for (int i = 0; i < 3000; i++) /* subscribed, version 0 settled */
-            tb_step(&b, 10000);
-        if (!rd) {
-            bench_info("ext: subscriber never attached");
-            tb_destroy(&b);
-            return -1;
-        }
         /* one version: dense = every line, sparse = every 8th line */
-        uint8_t *w = tasvir_area_writer(a);
-        changed = 0;
-        for (uint64_t l = 0; l < lines; l += sparse ? 8 : 1) {
-            memset(w + l * 64, (int)(l * 7 + r + 1), 64);
-            tasvir_log(a, w + l * 64, 64);
-            changed++;
-        }
-        /* publish it internally, without reaching the next external round */
-        for (int i = 0; i < 20; i++)
-            tb_step(&b, 10000);
-        /* capture the round: advance to it, time the owner's poll that builds the frames */
-        struct bench_cap_round rd0;
-        if (bench_cap_round(&b.cap0, b.net, b.node[0], b.t[0], 10000, &rd0)) {
-            bench_info("ext: no external round captured (mtu %u %s)", mtu,
-                       sparse ? "sparse" : "dense");
-            tb_destroy(&b);
+        if (bench_tb_version("ext", what, mtu, 1 + r, sparse ? 8 : 1, r + 1, &v))
             return -1;
-        }
-        data_frames = rd0.data_frames;
-        payload = rd0.payload;
-        /* frames of this version (DATA + VEND) among those captured (heartbeats may be too) */
-        frames = 0;
-        fbytes = 0;
-        for (uint32_t i = 0; i < b.cap0.n; i++) {
-            uint8_t type = b.cap0.frames[i]->data[15];
-            if (type == TASVIR_FT_DATA || type == TASVIR_FT_VEND) {
-                frames++;
-                fbytes += b.cap0.frames[i]->len;
-            }
-        }
-        enc[r] = bench_ticks_to_ns(rd0.poll_ticks) / (double)data_frames;
-        /* decode + apply: feed the captured frames straight into the subscriber */
-        unsigned got;
-        uint64_t dticks = bench_cap_replay(&b.cap0, b.node[1], &got);
-        if (got != b.cap0.n) {
-            bench_info("ext: cannot allocate frames to replay (mtu %u)", mtu);
-            tb_destroy(&b);
-            return -1;
-        }
-        dec[r] = bench_ticks_to_ns(dticks) / (double)data_frames;
-        /* and the subscriber must publish exactly the owner's contents */
-        for (int i = 0; i < 100; i++)
-            tb_step(&b, 10000);
-        if (memcmp(tasvir_area_reader(rd), tasvir_area_reader(a), len) != 0) {
-            bench_info("ext: subscriber contents differ after the captured version (mtu %u %s)",
-                       mtu, sparse ? "sparse" : "dense");
-            tb_destroy(&b);
-            return -1;
-        }
-        tb_destroy(&b);
+        enc[r] = bench_ticks_to_ns(v.rd.poll_ticks) / (double)v.rd.data_frames;
+        dec[r] = bench_ticks_to_ns(v.replay_ticks) / (double)v.rd.data_frames;
     }
+    /* frames of the version: DATA + VEND (heartbeats may have been captured too) */
+    uint64_t frames = v.data_n + v.vend_n, fbytes = v.data_bytes + v.vend_bytes;
     double enc_ns = bench_median(enc, reps), dec_ns = bench_median(dec, reps);
-    double per_frame_payload = (double)payload / (double)data_frames;
+    double per_frame_payload = (double)v.rd.payload / (double)v.rd.data_frames;
     struct bench_row row;
     bench_row_clear(&row);
     bench_row_str(&row, W_BENCH, "wire");
     bench_row_u64(&row, W_MTU, mtu);
     bench_row_str(&row, W_PAT, sparse ? "sparse" : "dense");
     bench_row_u64(&row, W_AREA, len);
-    bench_row_u64(&row, W_LINES, changed);
+    bench_row_u64(&row, W_LINES, v.lines);
     bench_row_u64(&row, W_FPV, frames);
-    bench_row_u64(&row, W_DATA, data_frames);
-    bench_row_u64(&row, W_PAY, payload);
+    bench_row_u64(&row, W_DATA, v.rd.data_frames);
+    bench_row_u64(&row, W_PAY, v.rd.payload);
     bench_row_u64(&row, W_FB, fbytes);
-    bench_row_f(&row, W_EFF, (double)payload / (double)fbytes, 4);
-    bench_row_f(&row, W_EFF1, (double)payload / (double)(fbytes + 24 * frames), 4);
+    bench_row_f(&row, W_EFF, (double)v.rd.payload / (double)fbytes, 4);
+    bench_row_f(&row, W_EFF1, (double)v.rd.payload / (double)(fbytes + 24 * frames), 4);
     bench_row_f(&row, W_LPF, per_frame_payload / 64, 1);
     bench_row_f(&row, W_ENC, enc_ns, 1);
     bench_row_f(&row, W_DEC, dec_ns, 1);
@@ -242,35 +101,45 @@ static void fan_tap_fn(void *arg, uint16_t src, uint16_t dst, const uint8_t *f, 
 static int fanout_case(struct bench_csv *csv, unsigned nodes, int multicast, double loss,
                        uint64_t duration_ms)
 {
-    struct tb b;
-    if (tb_create(&b, nodes, 1500, multicast, 42)) {
-        tb_destroy(&b);
+    char what[64];
+    snprintf(what, sizeof(what), "fanout %u nodes %s loss %.3f", nodes,
+             multicast ? "multicast" : "unicast", loss);
+    struct bench_tb b;
+    if (bench_tb_create(&b, "ext", nodes, 1500, multicast, 42)) {
+        bench_tb_destroy(&b);
         return -1;
     }
     struct tasvir_area *a = bench_area(b.t[0], "ext-fan", 256 * 1024, 1000);
     if (!a) {
-        tb_destroy(&b);
+        bench_tb_destroy(&b);
         return -1;
     }
     tasvir_area_set_sync(a, 0, 10000);
     struct tasvir_area *rd[8] = {0};
-    for (int i = 0; i < 100000; i++) {
-        bool all = true;
+    bool all = false;
+    for (int i = 0; i < 100000 && !all && !b.err; i++) {
+        all = true;
         for (unsigned k = 1; k < nodes; k++)
-            if (!rd[k] && tasvir_area_attach(b.t[k], "ext-fan", &rd[k]))
-                rd[k] = NULL;
-        for (unsigned k = 1; k < nodes; k++)
-            all = all && rd[k];
-        tb_step(&b, 10000);
-        if (all)
-            break;
+            all = bench_tb_attach(&b, k, "ext-fan", &rd[k]) && all;
+        bench_tb_step(&b, 10000);
     }
-    for (int i = 0; i < 2000; i++)
-        tb_step(&b, 10000);
+    for (int i = 0; i < 2000 && all; i++)
+        bench_tb_step(&b, 10000);
+    if (!bench_tb_failed(&b, what) && !all)
+        bench_info("ext: %s: a subscriber never attached", what);
+    if (b.err || !all) {
+        bench_tb_destroy(&b);
+        return -1;
+    }
     struct fan_tap tap = {0};
     tasvir_loop_net_set_tap(b.net, fan_tap_fn, &tap);
     struct tasvir_loop_faults f = {.loss = loss, .delay_ns = 5000};
-    tasvir_loop_net_set_faults(b.net, &f);
+    int rc = tasvir_loop_net_set_faults(b.net, &f);
+    if (rc) {
+        bench_info("ext: %s: cannot set the faults: %s", what, tasvir_strerror(rc));
+        bench_tb_destroy(&b);
+        return -1;
+    }
     struct tasvir_stats s0, s1;
     tasvir_node_stats(b.node[0], &s0);
     uint64_t v0 = tasvir_area_version(a), seen0[8];
@@ -286,10 +155,17 @@ static int fanout_case(struct bench_csv *csv, unsigned nodes, int multicast, dou
             memset(w + l * 64, (int)t, 64);
             tasvir_log(a, w + l * 64, 64);
         }
-        tb_step(&b, 10000);
+        bench_tb_step(&b, 10000);
     }
     tasvir_node_stats(b.node[0], &s1);
     uint64_t changed = s1.bytes_changed - s0.bytes_changed;
+    tasvir_loop_net_set_tap(b.net, NULL, NULL);
+    if (bench_tb_failed(&b, what) || !changed || tasvir_area_version(a) == v0) {
+        if (!b.err)
+            bench_info("ext: %s: the owner published no version", what);
+        bench_tb_destroy(&b);
+        return -1;
+    }
     for (unsigned k = 1; k < nodes; k++) {
         struct bench_row row;
         bench_row_clear(&row);
@@ -306,8 +182,7 @@ static int fanout_case(struct bench_csv *csv, unsigned nodes, int multicast, dou
         bench_row_u64(&row, F_FULL, s1.full_resends - s0.full_resends);
         bench_csv_emit(csv, &row);
     }
-    tasvir_loop_net_set_tap(b.net, NULL, NULL);
-    tb_destroy(&b);
+    bench_tb_destroy(&b);
     return 0;
 }
 
