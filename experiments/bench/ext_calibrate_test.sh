@@ -44,6 +44,8 @@ expect 2 "--nodes: expected an integer in [2, 8], got '9'" "$BENCH" ext --nodes 
 expect 2 "unknown option '--bogus'" "$BENCH" ext --bogus
 expect 2 "unexpected argument 'x'" "$BENCH" ext x
 
+# a note for the file's one-line note field: no carriage return either
+expect 2 "--note: expected one line of text without '#'" "$BENCH" calibrate --note "$(printf 'a\rb')"
 # calibrate fails before measuring when it cannot write its file or has one CPU
 expect 1 "calibrate: --out: cannot write $WORK/none/x.calib.tmp: No such file or directory" \
     "$BENCH" calibrate --quick --out "$WORK/none/x.calib"
