@@ -837,8 +837,12 @@ static double sleeping_node_barrier(unsigned run_ms, uint64_t idle_ns)
     pthread_t th[2];
     unsigned started = 0;
     memset(&sn, 0, sizeof(sn));
-    if (tasvir_loop_net_create(&lc, &net) || tasvir_loop_port_create(net, 0, &port))
+    int rc = tasvir_loop_net_create(&lc, &net);
+    if (rc || (rc = tasvir_loop_port_create(net, 0, &port))) {
+        bench_info("calibrate: sleeping node: cannot create its loopback %s: %s",
+                   net ? "port" : "net", tasvir_strerror(rc));
         goto out;
+    }
     const struct tasvir_backend *base = tasvir_loop_port_backend(port);
     sn.ops = *base->ops;
     sn.ops.kick = sn_kick;
@@ -849,8 +853,10 @@ static double sleeping_node_barrier(unsigned run_ms, uint64_t idle_ns)
     tasvir_node_conf_init(&c);
     c.backend = &sn.be;
     c.epoch_window_ns = 10 * MS; /* no failed epochs: the barrier is the wait for threads */
-    if (tasvir_node_create(&c, &sn.node))
+    if ((rc = tasvir_node_create(&c, &sn.node))) {
+        bench_info("calibrate: sleeping node: cannot create the node: %s", tasvir_strerror(rc));
         goto out;
+    }
     bench_pin_self(bench_cpu(0));
     int old_slack = prctl(PR_GET_TIMERSLACK, 0, 0, 0, 0);
     fine_timer_slack();
@@ -871,7 +877,7 @@ static double sleeping_node_barrier(unsigned run_ms, uint64_t idle_ns)
             break;
         uint64_t next = UINT64_MAX;
         uint32_t seen = atomic_load_explicit(&sn.k.engine, memory_order_acquire);
-        int rc = tasvir_node_poll(sn.node, &next);
+        rc = tasvir_node_poll(sn.node, &next);
         now = tasvir_node_now_ns(sn.node);
         uint64_t sleep = tnode_engine_sleep_ns(rc, now, next, idle_ns); /* tasvir-node's engine */
         if (sleep)
@@ -881,6 +887,8 @@ static double sleeping_node_barrier(unsigned run_ms, uint64_t idle_ns)
     uint64_t ep = s1.epochs_ok - s0.epochs_ok;
     if (started == 2 && !atomic_load(&sn.failed) && !warm && ep > 0)
         res = (double)(s1.barrier_ns - s0.barrier_ns) / (double)ep;
+    else if (started == 2 && !atomic_load(&sn.failed))
+        bench_info("calibrate: sleeping node: no epoch completed in %u ms", run_ms);
     atomic_store(&sn.stop, 1);
     sn_kick(NULL, TASVIR_KICK_EPOCH);
     for (unsigned i = 0; i < started; i++) {

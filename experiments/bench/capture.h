@@ -5,8 +5,9 @@
  * so a timed poll of the owner costs what the core spends building its frames plus the
  * inner backend's allocation.  bench_cap_round drives the owner to its next external round
  * and times the poll that built it; bench_cap_replay feeds the captured frames straight
- * into a subscriber's receive path and times that.  Used by `tasvir-bench ext` (wire
- * figures) and `tasvir-bench calibrate` (encode and decode costs).
+ * into a subscriber's receive path and times that.  Used by the loopback testbed
+ * (testbed.h, bench_tb_version) of `tasvir-bench ext` (wire figures) and `tasvir-bench
+ * calibrate` (encode and decode costs).
  */
 #ifndef TASVIR_BENCH_CAPTURE_H
 #define TASVIR_BENCH_CAPTURE_H
