@@ -939,8 +939,18 @@ static void summary(const struct local_ctx *c)
     for (unsigned i = 0; i < c->ntargets; i++) {
         const struct local_target *t = &c->targets[i];
         bool met = t->cmp < 0 ? t->value <= t->limit : t->value >= t->limit;
-        fprintf(stderr, "  %-50s %10.2f %-4s %s %7.2f  %s%s%s\n", t->what, t->value, t->unit,
-                t->cmp < 0 ? "<=" : ">=", t->limit, met ? "met" : "MISSED",
+        /* two decimals, more where they would show a miss as the limit itself (0.498 is
+         * not "0.50 MISSED" against 0.50) */
+        int prec = 2;
+        char v[32], l[32];
+        for (; prec < 4; prec++) {
+            snprintf(v, sizeof(v), "%.*f", prec, t->value);
+            snprintf(l, sizeof(l), "%.*f", prec, t->limit);
+            if (strcmp(v, l) || t->value == t->limit)
+                break;
+        }
+        fprintf(stderr, "  %-50s %10.*f %-4s %s %7.2f  %s%s%s\n", t->what, prec, t->value,
+                t->unit, t->cmp < 0 ? "<=" : ">=", t->limit, met ? "met" : "MISSED",
                 t->note[0] ? "  " : "", t->note);
     }
 }
