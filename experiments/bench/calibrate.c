@@ -157,8 +157,6 @@ static double *samples(unsigned n)
     return v;
 }
 
-/* ---- a capturing decorator over the loop backend (frames kept, not sent) ------------ */
-
 /* ---- poll_ns, poll_ns_per_peer ------------------------------------------------------ */
 
 /* Median idle poll of node 0 in a testbed of 1 + peers nodes, all-to-all subscribed. */
