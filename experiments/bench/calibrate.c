@@ -1004,8 +1004,11 @@ static double measure3(double (*fn)(unsigned, uint64_t), unsigned arg, uint64_t 
         if (!isnan(v))
             return v;
         if (attempt == 3) {
-            bench_info("calibrate: %s: no measurement in 3 attempts (threads were not "
-                       "scheduled in time: is the machine that busy?)",
+            /* a failure with a cause of its own (a thread or node that could not be made)
+             * said so above; one that did not was threads not scheduled in time */
+            bench_info("calibrate: %s: no measurement in 3 attempts (unless a message above "
+                       "names another cause, threads were not scheduled in time: is the "
+                       "machine that busy?)",
                        what);
             return NAN;
         }
