@@ -88,6 +88,13 @@ void bench_pin_self(int cpu);
 /* Let the calling thread run on every allowed CPU again. */
 void bench_unpin_self(void);
 
+/* The CPU's model name from /proc/cpuinfo ("unknown CPU" if it has none). */
+void bench_cpu_model(char *buf, size_t len);
+/* One line describing the host's CPU for a run's log: the model name, family and model,
+ * and the caches the kernel lists for CPU `cpu` (e.g. "...; caches L1d 48K, L1i 64K, L2
+ * 2048K, L3 491520K"); whatever cannot be read is left out. */
+void bench_cpu_desc(int cpu, char *buf, size_t len);
+
 /* ---- small utilities ---------------------------------------------------------------- */
 
 /* xorshift64*: cheap, good enough to spread lines. */

@@ -1172,29 +1172,6 @@ static void git_revision(char *buf, size_t len)
         snprintf(buf, len, "unknown");
 }
 
-static void cpu_model(char *buf, size_t len)
-{
-    snprintf(buf, len, "unknown CPU");
-    FILE *f = fopen("/proc/cpuinfo", "r");
-    if (!f)
-        return;
-    char line[512];
-    while (fgets(line, sizeof(line), f)) {
-        if (!strncmp(line, "model name", 10)) {
-            char *c = strchr(line, ':');
-            if (c) {
-                c++;
-                while (*c == ' ' || *c == '\t')
-                    c++;
-                c[strcspn(c, "\n")] = '\0';
-                snprintf(buf, len, "%s", c);
-            }
-            break;
-        }
-    }
-    fclose(f);
-}
-
 static void loadavg(char *buf, size_t len)
 {
     double l[3];
@@ -1220,7 +1197,7 @@ static int write_file(const struct cal_opts *o, const struct cal_fig *f, const s
     if (gethostname(host, sizeof(host)) != 0)
         snprintf(host, sizeof(host), "unknown");
     host[sizeof(host) - 1] = '\0';
-    cpu_model(cpu, sizeof(cpu));
+    bench_cpu_model(cpu, sizeof(cpu));
     if (o->git_rev)
         snprintf(rev, sizeof(rev), "%s", o->git_rev);
     else

@@ -1012,6 +1012,9 @@ int bench_cmd_local(int argc, char **argv)
                "rounds %u, %" PRIu64 " ms per measurement%s",
                bench_ncpus(), c.cpu_worker, c.cpu_engine, bench_ticks_per_ns(), c.o.rounds,
                c.o.duration_ms, c.o.quick ? " (quick)" : "");
+    char cpu[512];
+    bench_cpu_desc(c.cpu_worker, cpu, sizeof(cpu));
+    bench_info("local: CPU %s", cpu);
     note_load("at start");
     if (report_copy_isa(&c))
         return 1;

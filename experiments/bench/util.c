@@ -1,7 +1,7 @@
 /*
  * util.c — helpers shared by the tasvir-bench subcommands: TSC calibration, CPU list and
- * pinning, medians, option parsing with errors that name the option, CSV rows, and a
- * real-clock loopback node with an optional sync-engine thread.
+ * pinning, the host CPU's description, medians, option parsing with errors that name the
+ * option, CSV rows, and a real-clock loopback node with an optional sync-engine thread.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -110,6 +110,72 @@ void bench_unpin_self(void)
     for (unsigned i = 0; i < ncpus; i++)
         CPU_SET(cpus[i], &set);
     (void)pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+}
+
+/* The value of the first /proc/cpuinfo line whose key is `key` (up to the ':'), or "". */
+static void cpuinfo_value(const char *key, char *buf, size_t len)
+{
+    buf[0] = '\0';
+    FILE *f = fopen("/proc/cpuinfo", "r");
+    if (!f)
+        return;
+    char line[512];
+    size_t klen = strlen(key);
+    while (fgets(line, sizeof(line), f)) {
+        char *c = strchr(line, ':');
+        /* the key, then only blanks up to the ':' ("model" must not match "model name") */
+        if (!c || strncmp(line, key, klen) != 0 ||
+            strspn(line + klen, " \t") != (size_t)(c - line) - klen)
+            continue;
+        c++;
+        c += strspn(c, " \t");
+        c[strcspn(c, "\n")] = '\0';
+        snprintf(buf, len, "%s", c);
+        break;
+    }
+    fclose(f);
+}
+
+void bench_cpu_model(char *buf, size_t len)
+{
+    cpuinfo_value("model name", buf, len);
+    if (!buf[0])
+        snprintf(buf, len, "unknown CPU");
+}
+
+void bench_cpu_desc(int cpu, char *buf, size_t len)
+{
+    char model[256], fam[32], mod[32];
+    bench_cpu_model(model, sizeof(model));
+    cpuinfo_value("cpu family", fam, sizeof(fam));
+    cpuinfo_value("model", mod, sizeof(mod));
+    size_t n = (size_t)snprintf(buf, len, "%s", model);
+    if (fam[0] && mod[0] && n < len)
+        n += (size_t)snprintf(buf + n, len - n, " (family %s, model %s)", fam, mod);
+    /* the caches the kernel lists for the CPU (sysfs; absent in some containers) */
+    bool any = false;
+    for (unsigned i = 0; i < 8 && n < len; i++) {
+        char path[128], level[16] = "", type[32] = "", size[32] = "";
+        const char *names[3] = {"level", "type", "size"};
+        char *vals[3] = {level, type, size};
+        size_t lens[3] = {sizeof(level), sizeof(type), sizeof(size)};
+        bool ok = true;
+        for (unsigned k = 0; k < 3 && ok; k++) {
+            snprintf(path, sizeof(path), "/sys/devices/system/cpu/cpu%d/cache/index%u/%s",
+                     cpu < 0 ? 0 : cpu, i, names[k]);
+            FILE *f = fopen(path, "r");
+            ok = f && fgets(vals[k], (int)lens[k], f);
+            if (f)
+                fclose(f);
+            vals[k][strcspn(vals[k], "\n")] = '\0';
+        }
+        if (!ok)
+            break;
+        const char *kind = !strcmp(type, "Data") ? "d" : !strcmp(type, "Instruction") ? "i" : "";
+        n += (size_t)snprintf(buf + n, len - n, "%sL%s%s %s", any ? ", " : "; caches ", level,
+                              kind, size);
+        any = true;
+    }
 }
 
 static int cmp_double(const void *a, const void *b)
