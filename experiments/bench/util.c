@@ -143,6 +143,22 @@ void bench_cpu_model(char *buf, size_t len)
         snprintf(buf, len, "unknown CPU");
 }
 
+/* The first line of attribute `name` of cache `index` of CPU `cpu` in sysfs, without its
+ * newline; false if it cannot be read. */
+static bool cache_attr(int cpu, unsigned index, const char *name, char *buf, size_t len)
+{
+    char path[128];
+    snprintf(path, sizeof(path), "/sys/devices/system/cpu/cpu%d/cache/index%u/%s", cpu, index,
+             name);
+    FILE *f = fopen(path, "r");
+    bool ok = f && fgets(buf, (int)len, f);
+    if (f)
+        fclose(f);
+    if (ok)
+        buf[strcspn(buf, "\n")] = '\0';
+    return ok;
+}
+
 void bench_cpu_desc(int cpu, char *buf, size_t len)
 {
     char model[256], fam[32], mod[32];
@@ -153,28 +169,15 @@ void bench_cpu_desc(int cpu, char *buf, size_t len)
     if (fam[0] && mod[0] && n < len)
         n += (size_t)snprintf(buf + n, len - n, " (family %s, model %s)", fam, mod);
     /* the caches the kernel lists for the CPU (sysfs; absent in some containers) */
-    bool any = false;
-    for (unsigned i = 0; i < 8 && n < len; i++) {
-        char path[128], level[16] = "", type[32] = "", size[32] = "";
-        const char *names[3] = {"level", "type", "size"};
-        char *vals[3] = {level, type, size};
-        size_t lens[3] = {sizeof(level), sizeof(type), sizeof(size)};
-        bool ok = true;
-        for (unsigned k = 0; k < 3 && ok; k++) {
-            snprintf(path, sizeof(path), "/sys/devices/system/cpu/cpu%d/cache/index%u/%s",
-                     cpu < 0 ? 0 : cpu, i, names[k]);
-            FILE *f = fopen(path, "r");
-            ok = f && fgets(vals[k], (int)lens[k], f);
-            if (f)
-                fclose(f);
-            vals[k][strcspn(vals[k], "\n")] = '\0';
-        }
-        if (!ok)
-            break;
+    char level[16], type[32], size[32];
+    int c = cpu < 0 ? 0 : cpu;
+    for (unsigned i = 0; i < 8 && n < len && cache_attr(c, i, "level", level, sizeof(level)) &&
+                         cache_attr(c, i, "type", type, sizeof(type)) &&
+                         cache_attr(c, i, "size", size, sizeof(size));
+         i++) {
         const char *kind = !strcmp(type, "Data") ? "d" : !strcmp(type, "Instruction") ? "i" : "";
-        n += (size_t)snprintf(buf + n, len - n, "%sL%s%s %s", any ? ", " : "; caches ", level,
+        n += (size_t)snprintf(buf + n, len - n, "%sL%s%s %s", i ? ", " : "; caches ", level,
                               kind, size);
-        any = true;
     }
 }
 
