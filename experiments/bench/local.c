@@ -90,6 +90,9 @@ const char *const local_cols[C_NCOLS] = {
     [C_LINE_STORE_RATIO_PAIRED] = "ratio_vs_line_store_paired",
     [C_MEMCPY_SPLIT_GBPS] = "memcpy_split_gbps",
     [C_MEMCPY_SPLIT_RATIO_PAIRED] = "ratio_vs_memcpy_split_paired",
+    [C_SINCE_PUBLISH_US] = "since_publish_us",
+    [C_NS_PER_OP] = "ns_per_op",
+    [C_OPS] = "ops",
 };
 
 static void usage(FILE *f)
@@ -127,6 +130,8 @@ static void usage(FILE *f)
 "                         modulo the line count, the 8 lines prefetched in areas > 512 KiB,\n"
 "                         the batch's lines logged, then its ops), for a like-for-like\n"
 "                         comparison with the prototype's figures\n"
+"      --write-profile    overhead: also emit, per row, where the l1s1 run's time goes\n"
+"                         between epochs (bench=write_profile rows, see below)\n"
 "      --lockstep-steps N steps per lockstep run (default 2000; quick 200)\n"
 "      --time-budget-s N  finish within about N seconds (default 200; 0 = no limit): when\n"
 "                         other processes slow the run down, the overhead section runs\n"
@@ -239,6 +244,17 @@ static void usage(FILE *f)
 "      through attached handles) reaches it.  variant sync_now (each step requests a sync)\n"
 "      or interval (waits for the 1 ms interval).  steps (completed by every worker),\n"
 "      us_per_step, completed = 1 if all steps finished before the timeout.\n"
+"  bench=write_profile  (--write-profile) where the worker's time goes between epochs:\n"
+"      after each overhead row, one row per bin of its best l1s1 run (workload, variant,\n"
+"      area_bytes, sync_int_us, reps as that row).  The worker's blocks of 64 ops are\n"
+"      binned by when they started, counted from the last tasvir_service() call that\n"
+"      returned with a new version of the area (the end of the epoch that published\n"
+"      it); bins of sync_int_us/20, the last one everything from one interval on.\n"
+"      since_publish_us = the bin's start, ns_per_op = time in those blocks / their ops\n"
+"      (service calls excluded), ops = ops in the bin.  A cost that rises with the time\n"
+"      since the epoch is the dirty log refilling (the branch on its byte mispredicts\n"
+"      most near half full); one that stays flat is the same for every write.  These\n"
+"      three columns come after the four above.\n"
 "\n"
 "Exit status: 0 ok (targets missed are reported, not failures), 1 a section failed\n"
 "(setup error, wrong byte count, lockstep timeout), 2 usage error.\n");
@@ -354,7 +370,8 @@ enum {
     OPT_COPY_ISA,
     OPT_TIME_BUDGET,
     OPT_LOOP,
-    OPT_COPY_SIZES
+    OPT_COPY_SIZES,
+    OPT_WRITE_PROFILE
 };
 
 enum { CFG_L0S0, CFG_L1S0, CFG_L0S1, CFG_L1S1, CFG_COUNT };
@@ -401,6 +418,7 @@ static void parse_opts(struct local_opts *o, int argc, char **argv)
         {"copy-isa", required_argument, NULL, OPT_COPY_ISA},
         {"time-budget-s", required_argument, NULL, OPT_TIME_BUDGET},
         {"loop", required_argument, NULL, OPT_LOOP},
+        {"write-profile", no_argument, NULL, OPT_WRITE_PROFILE},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -466,6 +484,9 @@ static void parse_opts(struct local_opts *o, int argc, char **argv)
         case OPT_WALL_CLOCK:
             o->wall_clock = true;
             break;
+        case OPT_WRITE_PROFILE:
+            o->write_profile = true;
+            break;
         case OPT_TIME_BUDGET:
             o->time_budget_s = bench_parse_u64(prog, "--time-budget-s", optarg, 0, 86400);
             break;
@@ -498,6 +519,11 @@ static void parse_opts(struct local_opts *o, int argc, char **argv)
     }
     if (optind < argc)
         bench_usage_error(prog, "unexpected argument '%s'", argv[optind]);
+    if (o->write_profile && !(o->sections & (1u << SEC_OVERHEAD)))
+        bench_usage_error(prog, "--write-profile: the overhead section does not run (--only)");
+    if (o->write_profile && !(o->configs & (1u << CFG_L1S1)))
+        bench_usage_error(prog, "--write-profile profiles the l1s1 runs, which --configs leaves "
+                                "out");
     o->rounds = rounds > 0 ? (unsigned)rounds : o->quick ? 1 : 3;
     o->duration_ms = duration > 0 ? (uint64_t)duration : o->quick ? 40 : 300;
     o->lockstep_steps = steps > 0 ? (unsigned)steps : o->quick ? 200 : 2000;
@@ -506,6 +532,9 @@ static void parse_opts(struct local_opts *o, int argc, char **argv)
 }
 
 /* ---- overhead section ---------------------------------------------------------------- */
+
+/* --write-profile: OVH_PROF_BINS - 1 bins over one sync interval, one for later */
+#define OVH_PROF_BINS 21u
 
 struct ovh_ctx {
     struct tasvir_thread *t;
@@ -516,6 +545,12 @@ struct ovh_ctx {
     uint64_t idx, rng, sink;
     uint64_t srv_ticks;
     uint64_t in_service; /* ticks spent inside tasvir_service calls */
+    /* --write-profile: ticks and blocks of 64 ops by time since the area's last publish */
+    uint64_t prof_bin_ticks; /* 0: not profiling */
+    uint64_t prof_prev;      /* when the current block started */
+    uint64_t prof_pub;       /* when a service call returned with a new version; 0: none yet */
+    uint64_t prof_ver;
+    uint64_t prof_ticks[OVH_PROF_BINS], prof_blocks[OVH_PROF_BINS];
 };
 
 /* One 64-byte line write (8 stores of v) and one line read, shared by both loops. */
@@ -542,10 +577,28 @@ static inline __attribute__((always_inline)) bool
 ovh_block_end(struct ovh_ctx *c, uint64_t *next_srv, uint64_t end, const bool srv)
 {
     uint64_t now = bench_ticks();
+    if (c->prof_bin_ticks) {
+        if (c->prof_pub) {
+            uint64_t b = (c->prof_prev - c->prof_pub) / c->prof_bin_ticks;
+            b = b < OVH_PROF_BINS - 1 ? b : OVH_PROF_BINS - 1;
+            c->prof_ticks[b] += now - c->prof_prev;
+            c->prof_blocks[b]++;
+        }
+        c->prof_prev = now;
+    }
     if (srv && now >= *next_srv) {
         while (tasvir_service(c->t) == -EAGAIN)
             bench_cpu_relax();
         uint64_t after = bench_ticks();
+        if (c->prof_bin_ticks) {
+            /* the time in service is not an op's; a new version: an epoch published it */
+            c->prof_prev = after;
+            uint64_t v = tasvir_area_version(c->a);
+            if (v != c->prof_ver) {
+                c->prof_ver = v;
+                c->prof_pub = after;
+            }
+        }
         c->in_service += after - now;
         *next_srv = after + c->srv_ticks;
     }
@@ -656,7 +709,7 @@ struct ovh_job {
     struct tasvir_node *node;
     enum local_workload wl;
     uint64_t area_bytes, sync_int_us, dur_ms, seed;
-    bool log, srv, proto_loop;
+    bool log, srv, proto_loop, profile;
     int cpu;
     pthread_t engine; /* valid if srv */
     /* out */
@@ -666,6 +719,8 @@ struct ovh_job {
     uint64_t cpu_ns;     /* CPU time of the worker over the same window */
     uint64_t engine_cpu_ns;
     uint64_t service_ns; /* worker time inside tasvir_service */
+    double prof_ns[OVH_PROF_BINS]; /* profile: ns in blocks started in each bin */
+    uint64_t prof_ops[OVH_PROF_BINS];
     struct tasvir_stats st; /* counters over the measured window */
 };
 
@@ -718,6 +773,11 @@ static void *ovh_worker(void *arg)
     uint64_t e0 = j->srv ? bench_other_thread_cpu_ns(j->engine) : 0;
     uint64_t c0 = bench_thread_cpu_ns();
     c.in_service = 0;
+    if (j->profile) {
+        c.prof_bin_ticks = bench_ns_to_ticks((double)j->sync_int_us * 1e3 / (OVH_PROF_BINS - 1));
+        c.prof_ver = tasvir_area_version(a);
+        c.prof_prev = bench_ticks();
+    }
     uint64_t n0 = bench_mono_ns();
     uint64_t ops = fn(&c, bench_ticks() + bench_ns_to_ticks((double)j->dur_ms * 1e6));
     uint64_t n1 = bench_mono_ns();
@@ -731,6 +791,10 @@ static void *ovh_worker(void *arg)
     j->cpu_ns = c1 - c0;
     j->engine_cpu_ns = e1 - e0;
     j->service_ns = (uint64_t)bench_ticks_to_ns(c.in_service);
+    for (unsigned b = 0; b < OVH_PROF_BINS; b++) {
+        j->prof_ns[b] = bench_ticks_to_ns(c.prof_ticks[b]);
+        j->prof_ops[b] = c.prof_blocks[b] * 64;
+    }
     stats_delta(&j->st, &s0, &s1);
     j->rc = 0;
     return NULL;
@@ -814,6 +878,29 @@ static unsigned rounds_for_row(struct local_ctx *c, unsigned rows_left, unsigned
     return r;
 }
 
+/* --write-profile: one row per bin of the best l1s1 run (empty bins are left out). */
+static void emit_profile(struct local_ctx *c, const struct ovh_job *j, unsigned rounds)
+{
+    double bin_us = (double)j->sync_int_us / (OVH_PROF_BINS - 1);
+    for (unsigned b = 0; b < OVH_PROF_BINS; b++) {
+        if (!j->prof_ops[b])
+            continue;
+        struct bench_row row;
+        local_row(&row, SEC_OVERHEAD);
+        bench_row_str(&row, C_BENCH, "write_profile");
+        bench_row_str(&row, C_WORKLOAD, local_workload_names[j->wl]);
+        bench_row_str(&row, C_VARIANT, j->proto_loop ? "prototype" : "lean");
+        bench_row_u64(&row, C_AREA_BYTES, j->area_bytes);
+        bench_row_u64(&row, C_SYNC_INT_US, j->sync_int_us);
+        bench_row_u64(&row, C_THREADS, 1);
+        bench_row_u64(&row, C_REPS, rounds);
+        bench_row_f(&row, C_SINCE_PUBLISH_US, b * bin_us, 1);
+        bench_row_f(&row, C_NS_PER_OP, j->prof_ns[b] / (double)j->prof_ops[b], 3);
+        bench_row_u64(&row, C_OPS, j->prof_ops[b]);
+        bench_csv_emit(&c->csv, &row);
+    }
+}
+
 int local_overhead(struct local_ctx *c)
 {
     unsigned nwl = (unsigned)__builtin_popcount(c->o.workloads);
@@ -847,6 +934,7 @@ int local_overhead(struct local_ctx *c)
                             .log = cfg == CFG_L1S0 || cfg == CFG_L1S1,
                             .srv = cfg == CFG_L0S1 || cfg == CFG_L1S1,
                             .proto_loop = c->o.proto_loop,
+                            .profile = c->o.write_profile && cfg == CFG_L1S1,
                         };
                         uint64_t run0 = bench_mono_ns();
                         int rc = ovh_run(c, &j);
@@ -916,6 +1004,8 @@ int local_overhead(struct local_ctx *c)
                             1);
                 bench_row_f(&row, C_SYNCS_REQ_PER_S, 1e6 / (double)iv, 1);
                 bench_csv_emit(&c->csv, &row);
+                if (c->o.write_profile && best_l1s1.elapsed_ns)
+                    emit_profile(c, &best_l1s1, rounds);
                 if (wl == WL_RND_W100 && iv == 1000 && size == (1ull << 20))
                     local_target(c, ovh_full, "%", -1, 30, "overhead RND_W100 1MiB @1ms: full");
                 if (wl == WL_RND_W100 && iv == 1000 && size == (32ull << 20)) {

@@ -39,6 +39,7 @@ struct local_opts {
     bool verbose;           /* core warnings to stderr */
     bool wall_clock;        /* overhead rates per wall second instead of worker CPU second */
     bool proto_loop;        /* overhead: the original prototype's loop structure (--loop) */
+    bool write_profile;     /* overhead: the l1s1 run's op cost by time since a publish */
     uint32_t max_areas;     /* node max_areas; 0 = core default */
     int copy_isa;           /* node copy_isa (--copy-isa) */
     uint64_t time_budget_s; /* whole run; 0 = unlimited */
@@ -107,6 +108,9 @@ enum local_col {
     C_LINE_STORE_RATIO_PAIRED,
     C_MEMCPY_SPLIT_GBPS, /* appended too */
     C_MEMCPY_SPLIT_RATIO_PAIRED,
+    C_SINCE_PUBLISH_US, /* appended too: bench=write_profile (--write-profile) */
+    C_NS_PER_OP,
+    C_OPS,
     C_NCOLS
 };
 

@@ -44,4 +44,28 @@ for c in 1 2; do
 done
 want=$(echo "$want" | tr ' ' '\n' | grep . | sort | tr '\n' ' ')
 [ "$rows" = "$want" ] || fail "sync_copy rows: got '$rows', want '$want'"
+# --write-profile: usage errors, then the rows of one short l1s1 run
+expect "--write-profile profiles the l1s1 runs, which --configs leaves out" --write-profile -c l0s0
+expect "--write-profile: the overhead section does not run" --write-profile -o log_cost
+"$BENCH" local --quick -r 1 -d 30 -o RND_W100 -s 1M -i 1000 -c l1s1 --write-profile \
+    >"$WORK/p.csv" 2>"$WORK/p.err" || fail "a --write-profile run failed: $(tail -3 "$WORK/p.err")"
+awk -F, -v want="since_publish_us ns_per_op ops" '
+    NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i
+              n = split(want, w, " ")
+              for (k = 1; k <= n; k++) if (!(w[k] in col)) { print "no column " w[k]; bad = 1 }
+              next }
+    $1 == "overhead" { ovh++ }
+    $1 == "write_profile" {
+        rows++
+        t = $col["since_publish_us"]; ns = $col["ns_per_op"]; ops = $col["ops"]
+        if ($col["area_bytes"] != 1048576 || $col["sync_int_us"] != 1000) { print "cells: " $0; bad = 1 }
+        if (t < 0 || t > 1000 || t % 50 != 0 || t <= last) { print "bin start " t " after " last; bad = 1 }
+        if (!(ns > 0 && ns < 1e6) || !(ops > 0) || ops % 64 != 0) { print "bin: " $0; bad = 1 }
+        last = t; total += ops
+    }
+    END { if (ovh != 1 || rows < 10 || total < 1000) { print ovh " overhead rows, " rows " bins, " total " ops"; bad = 1 }
+          exit bad }' last=-1 "$WORK/p.csv" >"$WORK/p.chk" || fail "--write-profile rows: $(cat "$WORK/p.chk")"
+"$BENCH" local --quick -r 1 -d 30 -o RND_W100 -s 1M -i 1000 -c l1s1 >"$WORK/q.csv" 2>/dev/null ||
+    fail "a run without --write-profile failed"
+grep -q '^write_profile,' "$WORK/q.csv" && fail "write_profile rows without --write-profile"
 echo "local usage: ok"
