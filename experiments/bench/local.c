@@ -14,7 +14,9 @@
  * calls tasvir_service() every 10 us and an engine thread (pinned to the second CPU)
  * spins on tasvir_node_poll().  Each of the four configurations (log off/on x service
  * off/on) is run --rounds times, interleaved, and the best throughput is kept.  Internal
- * sync figures come from the node counters of the best l1s1 round.
+ * sync figures come from the node counters of the best l1s1 round.  With --write-profile,
+ * the l1s1 runs also bin the worker's blocks of 64 ops by the time since the area's last
+ * new version, and the best round's bins follow its row (bench=write_profile).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -227,7 +229,8 @@ static void usage(FILE *f)
 "      thread copies the second (from the post to the engine until both are done, best\n"
 "      round; empty when the two share one CPU); ratio_vs_memcpy_split_paired = median\n"
 "      per rep of that time / epoch time: two copiers against two memcpy threads.\n"
-"      These four columns (line_store_*, then memcpy_split_*) come last.\n"
+"      These four columns (line_store_*, then memcpy_split_*) come after all the\n"
+"      others but write_profile's.\n"
 "  bench=idle_scan  epochs with nothing changed.  variant driven (single-threaded,\n"
 "      medians) or threaded (engine thread + a worker servicing, 1 ms interval; means);\n"
 "      the round with the least time beyond the barrier.\n"
@@ -254,7 +257,7 @@ static void usage(FILE *f)
 "      (service calls excluded), ops = ops in the bin.  A cost that rises with the time\n"
 "      since the epoch is the dirty log refilling (the branch on its byte mispredicts\n"
 "      most near half full); one that stays flat is the same for every write.  These\n"
-"      three columns come after the four above.\n"
+"      three columns come last.\n"
 "\n"
 "Exit status: 0 ok (targets missed are reported, not failures), 1 a section failed\n"
 "(setup error, wrong byte count, lockstep timeout), 2 usage error.\n");
