@@ -11,7 +11,9 @@
  * handles and the wrong thread (errors and the log_misuse counter), and in an 8 MiB area
  * lines and ranges across the summary's group, word and chunk boundaries.  Each case writes a
  * pattern over the whole writer copy, logs only the range under test, runs one epoch and
- * checks that exactly the lines of that range reached the reader copy.
+ * checks that exactly the lines of that range reached the reader copy.  On x86-64 a
+ * whole-line call is inline assembly (tasvir.h, TASVIR__LOG_ASM); test_log_portable builds
+ * this file again with TASVIR_NO_LOG_ASM, for the portable C.
  */
 #include <inttypes.h>
 
@@ -130,6 +132,49 @@ LOG_CASE(big_summary_word_crossing, BIG_BYTES, (64 * 512 - 2) * 64, 4 * 64, 3276
 LOG_CASE(big_chunk_crossing, BIG_BYTES, (65536 - 1) * 64, 2 * 64, 65535, 65536)
 LOG_CASE(big_range_over_groups, BIG_BYTES, 1000 * 64 + 5, 3000 * 64, 1000, 4000)
 LOG_CASE(big_last_line, BIG_BYTES, BIG_BYTES - 1, 1, 131071, 131071)
+
+/* Scattered whole lines of the 8 MiB area, each logged twice (a clean line, then a marked
+ * one), in groups all over the area: exactly those lines are published. */
+Test(log, scattered_whole_lines_logged_twice, .timeout = 20)
+{
+    struct fx f;
+    fx_init(&f, BIG_BYTES);
+    const uint64_t nlines = BIG_BYTES / 64;
+    uint8_t *want = calloc(nlines, 1);
+    cr_assert(not(eq(ptr, want, NULL)));
+    uint64_t x = 0x9e3779b97f4a7c15ull, marked = 0;
+    for (unsigned i = 0; i < 3000; i++) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        uint64_t l = x % nlines;
+        cr_assert(eq(int, tasvir_log(f.a, f.w + l * 64, 64), 0));
+        cr_assert(eq(int, tasvir_log(f.a, f.w + l * 64, 64), 0));
+        marked += !want[l];
+        want[l] = 1;
+    }
+    tasvir_node_sync_now(f.h.node[0]);
+    cr_assert(ge(int, h_settle(f.h.node[0], &f.t, 1, 100), 0));
+    const uint8_t *r = tasvir_area_reader(f.a);
+    for (uint64_t l = 0; l < nlines; l++)
+        cr_assert(eq(u8, r[l * 64] | r[l * 64 + 63], want[l] ? 0xab : 0), "line %" PRIu64, l);
+    struct tasvir_stats st;
+    tasvir_node_stats(f.h.node[0], &st);
+    cr_assert(eq(u64, st.bytes_changed - f.changed0, marked * 64));
+    free(want);
+    h_net_destroy(&f.h);
+}
+
+/* The single-line path this file was built with: test_log_portable defines
+ * TASVIR_NO_LOG_ASM, so that the portable C runs these cases too. */
+Test(log, single_line_path_as_built)
+{
+#if defined(TASVIR_NO_LOG_ASM)
+    cr_assert(eq(int, TASVIR__LOG_ASM, 0));
+#elif defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 11
+    cr_assert(eq(int, TASVIR__LOG_ASM, 1));
+#endif
+}
 
 Test(log, same_line_twice_is_one_line, .timeout = 10)
 {
