@@ -724,8 +724,9 @@ tasvir__log_hot(const struct tasvir__area_hot *h, struct tasvir_area *a, const v
          * and the log byte tested through an indexed address.  Compilers spend three or
          * four more on the same C (a copy and a subtraction for the offset, a reload of
          * wlines, an lea for the byte's address, shared with the store below), and in a
-         * loop of random 64-byte writes that is measurable: tasvir-bench RND_W100 1 MiB
-         * at 1 ms, 8 alternating runs on a Zen 3, overhead_full 47-51 -> 27 % (medians).
+         * loop of random 64-byte writes into 1 MiB that is measurable: on a Zen 3 the log
+         * cost 1.35-1.37 times the write alone, now 1.22-1.23, where any one more memory
+         * operation costs 1.12-1.28 (docs/benchmarks.md, 2026-12-02).
          * Volatile: an asm goto with an output whose output is unused may otherwise be
          * deleted, and the marking with it.  The "m" operand tells the compiler that the
          * asm reads the log. */
