@@ -726,7 +726,10 @@ tasvir__log_hot(const struct tasvir__area_hot *h, struct tasvir_area *a, const v
          * wlines, an lea for the byte's address, shared with the store below), and in a
          * loop of random 64-byte writes into 1 MiB that is measurable: on a Zen 3 the log
          * cost 1.35-1.37 times the write alone, now 1.22-1.23, where any one more memory
-         * operation costs 1.12-1.28 (docs/benchmarks.md, 2026-12-02).
+         * operation costs 1.12-1.28 (docs/benchmarks.md, 2026-12-02).  wlines is an "r"
+         * operand: with "rm", GCC compared with the field in memory at every call even
+         * where it could keep it in a register (log_cost line_set 1.04-2.40 against
+         * 0.73-1.48 ns, 10 alternating runs).
          * Volatile: an asm goto with an output whose output is unused may otherwise be
          * deleted, and the marking with it.  The "m" operand tells the compiler that the
          * asm reads the log. */
@@ -739,7 +742,7 @@ tasvir__log_hot(const struct tasvir__area_hot *h, struct tasvir_area *a, const v
                                   "jne %l[marked]"
                                   : [l] "=&r"(line)
                                   : [a] "r"(addr), [nb] "r"(-(uint64_t)(uintptr_t)h->wbase),
-                                    [n] "rm"((uint64_t)(uintptr_t)h->wlines), [lg] "r"(log),
+                                    [n] "r"((uint64_t)(uintptr_t)h->wlines), [lg] "r"(log),
                                     "m"(*(const tasvir__mark(*)[(size_t)1 << 40])log)
                                   : "cc"
                                   : other, marked);
