@@ -706,6 +706,8 @@ static inline const struct tasvir__area_hot *tasvir__hot_of(const struct tasvir_
     ((defined(__clang__) && __clang_major__ >= 11) ||                                     \
      (!defined(__clang__) && defined(__GNUC__) && __GNUC__ >= 11))
 #define TASVIR__LOG_ASM 1
+/* the extent the assembly's memory operands declare for the log and the summary */
+#define TASVIR__MAX_MARKS ((size_t)1 << 40)
 #else
 #define TASVIR__LOG_ASM 0
 #endif
@@ -717,29 +719,23 @@ tasvir__log_hot(const struct tasvir__area_hot *h, struct tasvir_area *a, const v
 {
     /* read before the first branch, so that a loop may keep them in registers */
     tasvir__mark *log = h->log, *sum = h->sum;
-#if TASVIR__LOG_ASM
+    uint64_t off = (uint64_t)((uintptr_t)addr - (uintptr_t)h->wbase), line;
     if (__builtin_constant_p(len) && len == TASVIR_LINE_BYTES) {
-        /* The C below in five instructions for a marked line, nine for a clean one: the
-         * offset as addr plus minus wbase (one lea, which leaves addr in its register for
-         * the caller's stores), rotated, compared, and the log byte tested through an
-         * indexed address.  Compilers spend three or
-         * four more on the same C (a copy and a subtraction for the offset, a reload of
-         * wlines, an lea for the byte's address, shared with the store below), and in a
-         * loop of random 64-byte writes into 1 MiB that is measurable: on a Zen 3 the log
-         * cost 1.35-1.37 times the write alone, now 1.22-1.23, where any one more memory
-         * operation costs 1.12-1.28 (docs/benchmarks.md, 2026-12-02).  wlines is an "r"
-         * operand: with "rm", GCC compared with the field in memory at every call even
-         * where it could keep it in a register (log_cost line_set 1.04-2.40 against
-         * 0.73-1.48 ns, 10 alternating runs).
-         * A clean line's byte is stored, and its group's summary byte tested, in the
-         * assembly too (an indexed store, a shift and an indexed test instead of the C's
-         * shift, add and test through the address it computed for the store): log_cost
-         * line_clear 1.32-2.16 -> 1.20-1.90 ns, line_set 0.76-1.48 -> 0.71-1.42 (8
-         * alternating runs); only a clean summary byte is stored in C.
-         * Volatile: an asm goto with an output whose output is unused may otherwise be
-         * deleted, and the marking with it.  The memory operands tell the compiler that
-         * the asm reads and writes the log and reads the summary. */
-        uint64_t line;
+        /* one whole line: the offset rotated right by 6 bits is the line's index when it is
+         * aligned, and a huge number when it is not (its low bits land on top), so one
+         * comparison checks alignment and range (an addr below wbase wraps) */
+#if TASVIR__LOG_ASM
+        /* The same in assembly, marking the line too: five instructions for a marked
+         * line, nine for a clean one.  The offset is addr plus minus wbase (one lea, which
+         * leaves addr in its register for the caller's stores); the log and summary bytes
+         * are addressed by index.  The compilers' code for the C took three or four more
+         * (a copy and a subtraction, an lea shared with the store, a reload of wlines), and
+         * on a Zen 3, where any one more instruction touching memory costs a random 64-byte
+         * write a fifth, the log went from 1.35-1.37 to 1.22-1.23 times the write alone
+         * (docs/benchmarks.md, 2026-12-02).  wlines is an "r" operand: with "rm", GCC
+         * compared with the field in memory at every call.  Volatile: GCC deleted this
+         * asm goto when its output was unused, and the marking with it.  The memory
+         * operands say that it reads and writes the log and reads the summary. */
         __asm__ __volatile__ goto("lea (%[a],%[nb]), %[l]\n\t"
                                   "ror $6, %[l]\n\t"
                                   "cmp %[n], %[l]\n\t"
@@ -750,29 +746,24 @@ tasvir__log_hot(const struct tasvir__area_hot *h, struct tasvir_area *a, const v
                                   "shr %[gs], %[l]\n\t"
                                   "cmpb $0, (%[sm],%[l])\n\t"
                                   "jne %l[marked]"
-                                  : [l] "=&r"(line),
-                                    "+m"(*(tasvir__mark(*)[(size_t)1 << 40])log)
+                                  : [l] "=&r"(line), "+m"(*(tasvir__mark(*)[TASVIR__MAX_MARKS])log)
                                   : [a] "r"(addr), [nb] "r"(-(uint64_t)(uintptr_t)h->wbase),
                                     [n] "r"((uint64_t)(uintptr_t)h->wlines), [lg] "r"(log),
                                     [sm] "r"(sum), [gs] "i"(TASVIR__SUM_SHIFT - 6),
-                                    "m"(*(const tasvir__mark(*)[(size_t)1 << 34])sum)
+                                    "m"(*(const tasvir__mark(*)[TASVIR__MAX_MARKS])sum)
                                   : "cc"
                                   : other, marked);
-        sum[line] = 1; /* line is its group's index here */
+        sum[line] = 1; /* a clean group: line is the group's index here (the output is
+                        * used on the fall-through path only, as Clang before 16 needs) */
     marked:
         return 0;
     other:
         return tasvir__log_short(h, a, addr, len);
-    }
-#endif
-    uint64_t off = (uint64_t)((uintptr_t)addr - (uintptr_t)h->wbase), line;
-    if (__builtin_constant_p(len) && len == TASVIR_LINE_BYTES) {
-        /* one whole line: the offset rotated right by 6 bits is the line's index when it is
-         * aligned, and a huge number when it is not (its low bits land on top), so one
-         * comparison checks alignment and range (an addr below wbase wraps) */
+#else
         line = (off >> 6) | (off << 58);
         if (__builtin_expect(line >= (uint64_t)(uintptr_t)h->wlines, 0))
             return tasvir__log_short(h, a, addr, len);
+#endif
     } else {
         /* len >= 1 bytes within the first byte's line (a constant len folds this into one
          * alignment test; the last byte then cannot wrap), and the last byte inside the
