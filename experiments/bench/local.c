@@ -247,6 +247,12 @@ static void usage(FILE *f)
 "      through attached handles) reaches it.  variant sync_now (each step requests a sync)\n"
 "      or interval (waits for the 1 ms interval).  steps (completed by every worker),\n"
 "      us_per_step, completed = 1 if all steps finished before the timeout.\n"
+"  bench=host_probe  the host's speed at the run's start and end, on the worker's CPU and\n"
+"      the engine's (variant start_worker, start_engine, end_worker, end_engine; one CPU\n"
+"      with --no-pin): ns_per_op = the best of 5 passes of a fixed integer loop of ops\n"
+"      iterations over 16 KiB.  A build on a host gives the same figure unless the host\n"
+"      slows that CPU, and then the run's other figures are slower too; the summary says\n"
+"      when the probes differ by more than a quarter.\n"
 "  bench=write_profile  (--write-profile) where the worker's time goes between epochs:\n"
 "      after each overhead row, one row per bin of its best l1s1 run (workload, variant,\n"
 "      area_bytes, sync_int_us, reps as that row).  The worker's blocks of 64 ops are\n"
@@ -1061,6 +1067,90 @@ static void note_load(const char *when)
     fclose(f);
 }
 
+/* The host's speed, probed on each of the run's CPUs at its start and end: the best of
+ * PROBE_REPS passes of PROBE_OPS iterations of a fixed integer loop over 16 KiB (loads,
+ * shifts, adds and a store; independent chains, so its pace is the core's issue rate, not a
+ * latency), in ns per iteration.  The same build on the same host gives the same figure
+ * unless the host slows a CPU (another tenant on its sibling hardware thread, its clock),
+ * and then every figure of the run is slower too: two runs whose probes differ are not
+ * comparable row by row. */
+#define PROBE_OPS (1u << 20)
+#define PROBE_REPS 5u
+#define PROBE_WORDS 2048u
+static double probe_cpu(int cpu)
+{
+    uint64_t buf[PROBE_WORDS];
+    for (unsigned i = 0; i < PROBE_WORDS; i++)
+        buf[i] = i * 0x9e3779b97f4a7c15ull;
+    bench_pin_self(cpu);
+    double best = INFINITY;
+    for (unsigned r = 0; r < PROBE_REPS; r++) {
+        uint64_t a = r, b = 1, d = 2;
+        uint64_t t0 = bench_ticks();
+        for (unsigned i = 0; i < PROBE_OPS; i++) {
+            unsigned k = i & (PROBE_WORDS - 1);
+            uint64_t v = buf[k];
+            a += v;
+            b ^= v << 3;
+            d += b >> 5;
+            /* half the buffer ahead: no store feeds a load soon after it */
+            buf[(k + PROBE_WORDS / 2) & (PROBE_WORDS - 1)] = a ^ d;
+        }
+        uint64_t t1 = bench_ticks();
+        bench_escape(buf);
+        double ns = bench_ticks_to_ns(t1 - t0) / PROBE_OPS;
+        if (ns < best)
+            best = ns;
+    }
+    bench_unpin_self();
+    return best;
+}
+
+static void host_probe(struct local_ctx *c, bool at_end)
+{
+    const int cpus[2] = {c->cpu_worker, c->cpu_engine};
+    static const char *const names[2][2] = {{"start_worker", "start_engine"},
+                                            {"end_worker", "end_engine"}};
+    unsigned n = c->o.pin ? 2 : 1; /* unpinned: one probe, wherever it runs */
+    for (unsigned i = 0; i < n; i++) {
+        double ns = probe_cpu(cpus[i]);
+        c->probe_ns[at_end][i] = ns;
+        struct bench_row row;
+        bench_row_clear(&row);
+        bench_row_str(&row, C_BENCH, "host_probe");
+        bench_row_str(&row, C_VARIANT, names[at_end][i]);
+        bench_row_f(&row, C_NS_PER_OP, ns, 4);
+        bench_row_u64(&row, C_OPS, PROBE_OPS);
+        bench_csv_emit(&c->csv, &row);
+    }
+}
+
+/* One summary line for the probes; says so when they differ by more than a quarter. */
+static void probe_summary(const struct local_ctx *c)
+{
+    unsigned n = c->o.pin ? 2 : 1;
+    double lo = INFINITY, hi = 0;
+    fprintf(stderr, "  host probe, ns per op (start -> end):");
+    for (unsigned i = 0; i < n; i++) {
+        int cpu = i ? c->cpu_engine : c->cpu_worker;
+        if (cpu < 0)
+            fprintf(stderr, " unpinned");
+        else
+            fprintf(stderr, " %s CPU %d", i ? "engine" : "worker", cpu);
+        fprintf(stderr, " %.3f -> %.3f%s", c->probe_ns[0][i], c->probe_ns[1][i],
+                i + 1 < n ? ";" : "");
+        for (unsigned w = 0; w < 2; w++) {
+            lo = fmin(lo, c->probe_ns[w][i]);
+            hi = fmax(hi, c->probe_ns[w][i]);
+        }
+    }
+    fprintf(stderr, "\n");
+    if (hi > 1.25 * lo)
+        fprintf(stderr, "  host probe: the slowest is %.2fx the fastest -- the host slowed a CPU "
+                        "during the run (or its CPUs differ); compare such runs with care\n",
+                hi / lo);
+}
+
 /* Say which line copies the run's nodes use (--copy-isa); fails if they cannot have the
  * ones asked for. */
 static int report_copy_isa(const struct local_ctx *c)
@@ -1112,6 +1202,7 @@ int bench_cmd_local(int argc, char **argv)
     if (report_copy_isa(&c))
         return 1;
     bench_csv_header(&c.csv);
+    host_probe(&c, false);
 
     static int (*const sections[SEC_COUNT])(struct local_ctx *) = {
         [SEC_OVERHEAD] = local_overhead, [SEC_LOG_COST] = local_log_cost,
@@ -1128,8 +1219,10 @@ int bench_cmd_local(int argc, char **argv)
         bench_info("section %s done in %.1f s", local_section_names[s],
                    (double)(bench_mono_ns() - s0) / 1e9);
     }
+    host_probe(&c, true);
     bench_info("local: done in %.1f s", (double)(bench_mono_ns() - c.t0_ns) / 1e9);
     note_load("at end");
     summary(&c);
+    probe_summary(&c);
     return c.failed ? 1 : 0;
 }

@@ -140,6 +140,7 @@ struct local_ctx {
     int cpu_engine; /* CPU for the engine thread (-1: unpinned) */
     bool failed;    /* a section could not run or a correctness check failed */
     uint64_t t0_ns; /* start of the run (CLOCK_MONOTONIC) */
+    double probe_ns[2][2]; /* host probe: [start, end][worker CPU, engine CPU], ns per op */
     bool budget_warned;
 };
 

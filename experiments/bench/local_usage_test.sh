@@ -2,7 +2,7 @@
 # local_usage_test.sh TASVIR-BENCH WORKDIR — ctest of `tasvir-bench local`'s arguments: bad
 # values exit 2 with a message that names the option and the value; --copy-sizes sets the
 # sync_copy cells (one row per size, layout and copier count, with the areas the help
-# gives).  Measures nothing.
+# gives); the host probe's rows and summary line.  Measures nothing.
 set -u
 BENCH=$1 WORK=$2
 fail() { echo "FAIL: $*" >&2; exit 1; }
@@ -68,4 +68,23 @@ awk -F, -v want="since_publish_us ns_per_op ops" '
 "$BENCH" local --quick -r 1 -d 30 -o RND_W100 -s 1M -i 1000 -c l1s1 >"$WORK/q.csv" 2>/dev/null ||
     fail "a run without --write-profile failed"
 grep -q '^write_profile,' "$WORK/q.csv" && fail "write_profile rows without --write-profile"
+# the host probe: four rows (start and end, worker and engine CPU) pinned, two unpinned,
+# each with a time per op; and its summary line
+probe_rows() { # probe_rows CSV -> "variant ..." of rows with a sane ns_per_op and ops
+    awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; next }
+             $1 == "host_probe" && $col["ns_per_op"] > 0 && $col["ns_per_op"] < 1000 &&
+                 $col["ops"] == 1048576 { printf "%s ", $col["variant"] }' "$1"
+}
+"$BENCH" local --quick -r 1 -o log_cost >"$WORK/h.csv" 2>"$WORK/h.err" ||
+    fail "a log_cost run failed: $(tail -3 "$WORK/h.err")"
+got=$(probe_rows "$WORK/h.csv")
+[ "$got" = "start_worker start_engine end_worker end_engine " ] || fail "host_probe rows: '$got'"
+grep -q "host probe, ns per op (start -> end): worker CPU" "$WORK/h.err" ||
+    fail "no host probe line in the summary: $(tail -3 "$WORK/h.err")"
+"$BENCH" local --quick -r 1 -o log_cost --no-pin >"$WORK/h.csv" 2>"$WORK/h.err" ||
+    fail "a --no-pin log_cost run failed: $(tail -3 "$WORK/h.err")"
+got=$(probe_rows "$WORK/h.csv")
+[ "$got" = "start_worker end_worker " ] || fail "host_probe rows with --no-pin: '$got'"
+grep -q "host probe, ns per op (start -> end): unpinned" "$WORK/h.err" ||
+    fail "no unpinned host probe line in the summary: $(tail -3 "$WORK/h.err")"
 echo "local usage: ok"
