@@ -27,6 +27,8 @@ head -n 1 "$WORK/c.csv" | grep -q "^build,run,bench," || fail "CSV header: $(hea
 [ "$(grep -c '^new,1,log_cost' "$WORK/c.csv")" -ge 3 ] || fail "new rows missing from the CSV"
 grep -Eq "^log_cost line_set area=1048576 changed=64 +ns_per_call: +old [0-9.e+-]+ \([0-9.e+-]+-[0-9.e+-]+, n=1\) +new [0-9.e+-]+ " \
     "$WORK/summary.txt" || fail "no median line for line_set: $(cat "$WORK/summary.txt")"
+grep -Eq "^host_probe start_worker +ns_per_op: +old [0-9.e+-]+ \([0-9.e+-]+-[0-9.e+-]+, n=1\) +new " \
+    "$WORK/summary.txt" || fail "no median line for the host probe: $(cat "$WORK/summary.txt")"
 
 # an "older" build: the same CSV without its last two columns; a "different" one: without
 # its fourth column
