@@ -1106,12 +1106,21 @@ static double probe_cpu(int cpu)
     return best;
 }
 
+/* The CPUs probed: the worker's and the engine's; unpinned, one probe wherever it runs
+ * (cpus[0] = -1).  Returns their number. */
+static unsigned probe_cpus(const struct local_ctx *c, int cpus[2])
+{
+    cpus[0] = c->cpu_worker;
+    cpus[1] = c->cpu_engine;
+    return c->o.pin ? 2 : 1;
+}
+
 static void host_probe(struct local_ctx *c, bool at_end)
 {
-    const int cpus[2] = {c->cpu_worker, c->cpu_engine};
     static const char *const names[2][2] = {{"start_worker", "start_engine"},
                                             {"end_worker", "end_engine"}};
-    unsigned n = c->o.pin ? 2 : 1; /* unpinned: one probe, wherever it runs */
+    int cpus[2];
+    unsigned n = probe_cpus(c, cpus);
     for (unsigned i = 0; i < n; i++) {
         double ns = probe_cpu(cpus[i]);
         c->probe_ns[at_end][i] = ns;
@@ -1128,15 +1137,15 @@ static void host_probe(struct local_ctx *c, bool at_end)
 /* One summary line for the probes; says so when they differ by more than a quarter. */
 static void probe_summary(const struct local_ctx *c)
 {
-    unsigned n = c->o.pin ? 2 : 1;
+    int cpus[2];
+    unsigned n = probe_cpus(c, cpus);
     double lo = INFINITY, hi = 0;
     fprintf(stderr, "  host probe, ns per op (start -> end):");
     for (unsigned i = 0; i < n; i++) {
-        int cpu = i ? c->cpu_engine : c->cpu_worker;
-        if (cpu < 0)
+        if (cpus[i] < 0)
             fprintf(stderr, " unpinned");
         else
-            fprintf(stderr, " %s CPU %d", i ? "engine" : "worker", cpu);
+            fprintf(stderr, " %s CPU %d", i ? "engine" : "worker", cpus[i]);
         fprintf(stderr, " %.3f -> %.3f%s", c->probe_ns[0][i], c->probe_ns[1][i],
                 i + 1 < n ? ";" : "");
         for (unsigned w = 0; w < 2; w++) {
