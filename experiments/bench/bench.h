@@ -44,6 +44,11 @@ BENCH_COMMANDS(BENCH_DECLARE_CMD)
 
 /* CLOCK_MONOTONIC in ns. */
 uint64_t bench_mono_ns(void);
+/* The time the host took from this machine's CPUs ("steal", /proc/stat: a virtual machine's
+ * vCPUs waiting for the host's), summed over its CPUs, in ns, and the number of CPUs it
+ * counts.  The kernel counts it in clock ticks (10 ms at USER_HZ 100).  Returns 0, or -1
+ * where the kernel does not say (then *ns and *cpus are left alone). */
+int bench_host_steal_ns(uint64_t *ns, unsigned *cpus);
 
 /* Cheap timestamp in ticks (TSC where available, else CLOCK_MONOTONIC ns). */
 static inline uint64_t bench_ticks(void)

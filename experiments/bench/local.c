@@ -95,6 +95,8 @@ const char *const local_cols[C_NCOLS] = {
     [C_SINCE_PUBLISH_US] = "since_publish_us",
     [C_NS_PER_OP] = "ns_per_op",
     [C_OPS] = "ops",
+    [C_STEAL_MS] = "steal_ms",
+    [C_STEAL_PCT] = "steal_pct",
 };
 
 static void usage(FILE *f)
@@ -253,6 +255,11 @@ static void usage(FILE *f)
 "      iterations over 16 KiB.  A build on a host gives the same figure unless the host\n"
 "      slows that CPU, and then the run's other figures are slower too; the summary says\n"
 "      when the probes differ by more than a quarter.\n"
+"  bench=host_steal  the time the host took from this machine's CPUs (a VM's steal, from\n"
+"      /proc/stat; no rows where the kernel does not count it): one row per section run\n"
+"      (variant = the section) and one for the whole run (variant run); steal_ms summed\n"
+"      over the CPUs (in the kernel's 10 ms ticks), steal_pct = its share of all the\n"
+"      CPUs' time over the section.  The summary says so from 2 %%.\n"
 "  bench=write_profile  (--write-profile) where the worker's time goes between epochs:\n"
 "      after each overhead row, one row per bin of its best l1s1 run (workload, variant,\n"
 "      area_bytes, sync_int_us, reps as that row).  The worker's blocks of 64 ops are\n"
@@ -1160,6 +1167,47 @@ static void probe_summary(const struct local_ctx *c)
                 hi / lo);
 }
 
+/* The host's steal (bench_host_steal_ns) over a stretch of the run that started at
+ * steal0 (ns) and mono0 (CLOCK_MONOTONIC): one host_steal row, variant `what` (a section,
+ * or "run"), with the time in ms and as a share of all the CPUs' time over the stretch.
+ * Returns the share, or NaN when the kernel does not say. */
+static double steal_row(struct local_ctx *c, const char *what, uint64_t steal0, uint64_t mono0)
+{
+    uint64_t steal1;
+    unsigned ncpu;
+    uint64_t wall = bench_mono_ns() - mono0;
+    if (!c->steal_known || bench_host_steal_ns(&steal1, &ncpu) || wall == 0)
+        return NAN;
+    uint64_t ns = steal1 > steal0 ? steal1 - steal0 : 0;
+    double pct = 100.0 * (double)ns / ((double)wall * ncpu);
+    struct bench_row row;
+    bench_row_clear(&row);
+    bench_row_str(&row, C_BENCH, "host_steal");
+    bench_row_str(&row, C_VARIANT, what);
+    bench_row_f(&row, C_STEAL_MS, (double)ns / 1e6, 0);
+    bench_row_f(&row, C_STEAL_PCT, pct, 2);
+    bench_csv_emit(&c->csv, &row);
+    c->steal_cpus = ncpu;
+    c->steal_run_ns = ns; /* the last row is the run's */
+    return pct;
+}
+
+/* One summary line for the steal: the run's and its worst section's; says so from 2 %. */
+static void steal_summary(const struct local_ctx *c)
+{
+    if (!c->steal_known)
+        return;
+    fprintf(stderr, "  host steal: %.0f ms of the %u CPUs' time over the run (%.2f %%)",
+            (double)c->steal_run_ns / 1e6, c->steal_cpus, c->steal_run_pct);
+    if (c->steal_max_pct > 0)
+        fprintf(stderr, ", the most in section %s (%.2f %%)", local_section_names[c->steal_max_sec],
+                c->steal_max_pct);
+    fprintf(stderr, "%s\n",
+            fmax(c->steal_run_pct, c->steal_max_pct) >= 2.0
+                ? " -- the host ran other work on these CPUs; compare such runs with care"
+                : "");
+}
+
 /* Say which line copies the run's nodes use (--copy-isa); fails if they cannot have the
  * ones asked for. */
 static int report_copy_isa(const struct local_ctx *c)
@@ -1218,20 +1266,36 @@ int bench_cmd_local(int argc, char **argv)
         [SEC_SYNC_COPY] = local_sync_copy, [SEC_IDLE_SCAN] = local_idle_scan,
         [SEC_OVERSUB] = local_oversub, [SEC_LOCKSTEP] = local_lockstep,
     };
+    unsigned ncpu;
+    uint64_t steal_t0 = 0;
+    c.steal_known = bench_host_steal_ns(&steal_t0, &ncpu) == 0;
     c.t0_ns = bench_mono_ns();
     for (unsigned s = 0; s < SEC_COUNT; s++) {
         if (!(c.o.sections & (1u << s)))
             continue;
-        uint64_t s0 = bench_mono_ns();
+        uint64_t s0 = bench_mono_ns(), steal0 = 0;
+        if (c.steal_known && bench_host_steal_ns(&steal0, &ncpu))
+            c.steal_known = false;
         if (sections[s](&c))
             bench_info("section %s failed", local_section_names[s]);
-        bench_info("section %s done in %.1f s", local_section_names[s],
-                   (double)(bench_mono_ns() - s0) / 1e9);
+        double pct = steal_row(&c, local_section_names[s], steal0, s0);
+        char sb[64] = "";
+        if (pct == pct) { /* not NaN */
+            snprintf(sb, sizeof(sb), "; host steal %.2f %% of the CPUs", pct);
+            if (pct > c.steal_max_pct) {
+                c.steal_max_pct = pct;
+                c.steal_max_sec = s;
+            }
+        }
+        bench_info("section %s done in %.1f s%s", local_section_names[s],
+                   (double)(bench_mono_ns() - s0) / 1e9, sb);
     }
+    c.steal_run_pct = steal_row(&c, "run", steal_t0, c.t0_ns);
     host_probe(&c, true);
     bench_info("local: done in %.1f s", (double)(bench_mono_ns() - c.t0_ns) / 1e9);
     note_load("at end");
     summary(&c);
     probe_summary(&c);
+    steal_summary(&c);
     return c.failed ? 1 : 0;
 }

@@ -111,6 +111,8 @@ enum local_col {
     C_SINCE_PUBLISH_US, /* appended too: bench=write_profile (--write-profile) */
     C_NS_PER_OP,
     C_OPS,
+    C_STEAL_MS,
+    C_STEAL_PCT,
     C_NCOLS
 };
 
@@ -141,6 +143,11 @@ struct local_ctx {
     bool failed;    /* a section could not run or a correctness check failed */
     uint64_t t0_ns; /* start of the run (CLOCK_MONOTONIC) */
     double probe_ns[2][2]; /* host probe: [start, end][worker CPU, engine CPU], ns per op */
+    /* the host's steal over the run and in its section with the most (host_steal rows) */
+    bool steal_known;
+    double steal_run_pct, steal_max_pct;
+    uint64_t steal_run_ns;
+    unsigned steal_cpus, steal_max_sec;
     bool budget_warned;
 };
 

@@ -87,4 +87,18 @@ got=$(probe_rows "$WORK/h.csv")
 [ "$got" = "start_worker end_worker " ] || fail "host_probe rows with --no-pin: '$got'"
 grep -q "host probe, ns per op (start -> end): unpinned" "$WORK/h.err" ||
     fail "no unpinned host probe line in the summary: $(tail -3 "$WORK/h.err")"
+# the host's steal: one row per section run and one for the run, each with a time and a
+# share in range, and its summary line (where the kernel counts it: /proc/stat)
+if [ -r /proc/stat ] && grep -q '^cpu ' /proc/stat; then
+    "$BENCH" local --quick -r 1 -o log_cost,idle_scan >"$WORK/s.csv" 2>"$WORK/s.err" ||
+        fail "a log_cost,idle_scan run failed: $(tail -3 "$WORK/s.err")"
+    got=$(awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; next }
+                   $1 == "host_steal" && $col["steal_ms"] >= 0 && $col["steal_pct"] >= 0 &&
+                       $col["steal_pct"] <= 100 { printf "%s ", $col["variant"] }' "$WORK/s.csv")
+    [ "$got" = "log_cost idle_scan run " ] || fail "host_steal rows: '$got'"
+    grep -q "section idle_scan done in [0-9.]* s; host steal [0-9.]* % of the CPUs" "$WORK/s.err" ||
+        fail "no steal in the section line: $(grep section "$WORK/s.err")"
+    grep -q "host steal: [0-9]* ms of the [0-9]* CPUs' time over the run" "$WORK/s.err" ||
+        fail "no host steal line in the summary: $(tail -3 "$WORK/s.err")"
+fi
 echo "local usage: ok"

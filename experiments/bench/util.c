@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "bench.h"
 
@@ -28,6 +29,36 @@ uint64_t bench_mono_ns(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+int bench_host_steal_ns(uint64_t *ns, unsigned *cpus)
+{
+    FILE *f = fopen("/proc/stat", "r");
+    if (!f)
+        return -1;
+    char line[512];
+    unsigned long long v[8] = {0};
+    unsigned n_cpu = 0;
+    int ret = -1;
+    while (fgets(line, sizeof(line), f)) {
+        if (strncmp(line, "cpu", 3) != 0)
+            break; /* the per-CPU lines follow the total, and come first */
+        if (line[3] == ' ') {
+            /* user nice system idle iowait irq softirq steal */
+            if (sscanf(line + 4, "%llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1],
+                       &v[2], &v[3], &v[4], &v[5], &v[6], &v[7]) == 8)
+                ret = 0;
+        } else {
+            n_cpu++;
+        }
+    }
+    fclose(f);
+    long hz = sysconf(_SC_CLK_TCK);
+    if (ret || hz <= 0 || !n_cpu)
+        return -1;
+    *ns = (uint64_t)v[7] * (1000000000ull / (uint64_t)hz);
+    *cpus = n_cpu;
+    return 0;
 }
 
 uint64_t bench_thread_cpu_ns(void)
