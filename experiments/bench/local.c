@@ -259,7 +259,7 @@ static void usage(FILE *f)
 "      /proc/stat; no rows where the kernel does not count it): one row per section run\n"
 "      (variant = the section) and one for the whole run (variant run); steal_ms summed\n"
 "      over the CPUs (in the kernel's 10 ms ticks), steal_pct = its share of all the\n"
-"      CPUs' time over the section.  The summary says so from 2 %%.\n"
+"      CPUs' time over the section.  The summary flags a run with 1 %% or more.\n"
 "  bench=write_profile  (--write-profile) where the worker's time goes between epochs:\n"
 "      after each overhead row, one row per bin of its best l1s1 run (workload, variant,\n"
 "      area_bytes, sync_int_us, reps as that row).  The worker's blocks of 64 ops are\n"
@@ -1192,7 +1192,9 @@ static double steal_row(struct local_ctx *c, const char *what, uint64_t steal0, 
     return pct;
 }
 
-/* One summary line for the steal: the run's and its worst section's; says so from 2 %. */
+/* One summary line for the steal: the run's and its worst section's; says so when the
+ * run's is 1 % or more (a section of a second or two shows tens of ms of steal, a few
+ * percent of it, in runs whose figures are not affected). */
 static void steal_summary(const struct local_ctx *c)
 {
     if (!c->steal_known)
@@ -1203,7 +1205,7 @@ static void steal_summary(const struct local_ctx *c)
         fprintf(stderr, ", the most in section %s (%.2f %%)", local_section_names[c->steal_max_sec],
                 c->steal_max_pct);
     fprintf(stderr, "%s\n",
-            fmax(c->steal_run_pct, c->steal_max_pct) >= 2.0
+            c->steal_run_pct >= 1.0
                 ? " -- the host ran other work on these CPUs; compare such runs with care"
                 : "");
 }
