@@ -1176,7 +1176,13 @@ static double steal_row(struct local_ctx *c, const char *what, uint64_t steal0, 
     uint64_t steal1;
     unsigned ncpu;
     uint64_t wall = bench_mono_ns() - mono0;
-    if (!c->steal_known || bench_host_steal_ns(&steal1, &ncpu) || wall == 0)
+    if (!c->steal_known)
+        return NAN;
+    if (bench_host_steal_ns(&steal1, &ncpu)) {
+        c->steal_known = false; /* no summary line from half the figures */
+        return NAN;
+    }
+    if (wall == 0)
         return NAN;
     uint64_t ns = steal1 > steal0 ? steal1 - steal0 : 0;
     double pct = 100.0 * (double)ns / ((double)wall * ncpu);
@@ -1282,7 +1288,7 @@ int bench_cmd_local(int argc, char **argv)
             bench_info("section %s failed", local_section_names[s]);
         double pct = steal_row(&c, local_section_names[s], steal0, s0);
         char sb[64] = "";
-        if (pct == pct) { /* not NaN */
+        if (!isnan(pct)) {
             snprintf(sb, sizeof(sb), "; host steal %.2f %% of the CPUs", pct);
             if (pct > c.steal_max_pct) {
                 c.steal_max_pct = pct;
