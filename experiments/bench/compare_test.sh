@@ -29,6 +29,8 @@ grep -Eq "^log_cost line_set area=1048576 changed=64 +ns_per_call: +old [0-9.e+-
     "$WORK/summary.txt" || fail "no median line for line_set: $(cat "$WORK/summary.txt")"
 grep -Eq "^host_probe start_worker +ns_per_op: +old [0-9.e+-]+ \([0-9.e+-]+-[0-9.e+-]+, n=1\) +new " \
     "$WORK/summary.txt" || fail "no median line for the host probe: $(cat "$WORK/summary.txt")"
+grep -Eq "^host_tlb chase area=16777216 +ns_per_op: +old [0-9.e+-]+ \([0-9.e+-]+-[0-9.e+-]+, n=1\) +new " \
+    "$WORK/summary.txt" || fail "no median line for the TLB probe: $(cat "$WORK/summary.txt")"
 if grep -q '^old,1,host_steal,' "$WORK/c.csv"; then # where the kernel counts steal
     grep -Eq "^host_steal run +steal_pct: +old [0-9.e+-]+ \([0-9.e+-]+-[0-9.e+-]+, n=1\) +new " \
         "$WORK/summary.txt" || fail "no median line for the host's steal: $(cat "$WORK/summary.txt")"

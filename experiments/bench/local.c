@@ -255,6 +255,12 @@ static void usage(FILE *f)
 "      iterations over 16 KiB.  A build on a host gives the same figure unless the host\n"
 "      slows that CPU, and then the run's other figures are slower too; the summary says\n"
 "      when the probes differ by more than a quarter.\n"
+"  bench=host_tlb  at the start, a pointer chase through one line of each 4 KiB page of\n"
+"      regions of 4, 8 and 16 MiB (area_bytes; ops = pages) of the memory the areas get,\n"
+"      pinned to the worker's CPU: ns_per_op = ns per hop, best of 5 passes.  The lines fit\n"
+"      the L2, so the hops slow down with the region only when the TLB cannot hold its\n"
+"      pages (2 MiB pages seen as 4 KiB ones, as on a VM whose host maps its memory in\n"
+"      small pages); the summary says so from 1.5x between 16 and 4 MiB.\n"
 "  bench=host_steal  the time the host took from this machine's CPUs (a VM's steal, from\n"
 "      /proc/stat; no rows where the kernel does not count it): one row per section run\n"
 "      (variant = the section) and one for the whole run (variant run); steal_ms summed\n"
@@ -1167,6 +1173,101 @@ static void probe_summary(const struct local_ctx *c)
                 hi / lo);
 }
 
+/* The TLB's reach over the memory the areas get: a pointer chase through one line of each
+ * 4 KiB page of a region from the loopback backend (2 MiB pages where the kernel gives
+ * them), in a random cycle, the lines spread over the L2's sets (bits 6-16 of the line's
+ * address differ for 2,048 pages in a row), best of TLB_REPS passes, ns per hop.  The lines
+ * of the largest region, 256 KiB, stay in any L2 of 512 KiB or more, so the hops slow down
+ * from one region to the next only when the pages' translations no longer fit the TLB:
+ * with 2 MiB translations the 16 MiB region takes eight entries, with 4 KiB ones 4,096 (a
+ * VM whose host maps its memory in small pages).  Scattered copies of areas of several MiB
+ * pay a page walk per page then (docs/benchmarks.md, the Zen 4 host). */
+#define TLB_REPS 5u
+static const unsigned tlb_mib[3] = {4, 8, 16};
+
+static double tlb_chase(uint8_t *r, size_t pages, uint64_t seed)
+{
+    uint32_t *perm = malloc(pages * sizeof(*perm));
+    if (!perm)
+        return NAN;
+    for (size_t i = 0; i < pages; i++)
+        perm[i] = (uint32_t)i;
+    uint64_t rng = seed | 1;
+    for (size_t i = pages - 1; i > 0; i--) {
+        size_t j = (size_t)(bench_rand(&rng) % (i + 1));
+        uint32_t t = perm[i];
+        perm[i] = perm[j];
+        perm[j] = t;
+    }
+#define TLB_LINE(p) (r + ((size_t)(p) << 12) + ((((size_t)(p) >> 5) & 63) << 6))
+    for (size_t i = 0; i < pages; i++)
+        *(uint8_t **)(void *)TLB_LINE(perm[i]) = TLB_LINE(perm[(i + 1) % pages]);
+    uint8_t *x = TLB_LINE(perm[0]);
+#undef TLB_LINE
+    free(perm);
+    double best = INFINITY;
+    for (unsigned rep = 0; rep <= TLB_REPS; rep++) { /* pass 0 warms up */
+        uint64_t t0 = bench_ticks();
+        for (size_t i = 0; i < pages; i++)
+            x = *(uint8_t *volatile *)(void *)x;
+        double ns = bench_ticks_to_ns(bench_ticks() - t0) / (double)pages;
+        if (rep > 0 && ns < best)
+            best = ns;
+    }
+    bench_escape(x);
+    return best;
+}
+
+static void tlb_probe(struct local_ctx *c)
+{
+    for (unsigned i = 0; i < 3; i++)
+        c->tlb_ns[i] = NAN;
+    struct bench_node b;
+    struct bench_node_opts o = c->node_opts;
+    o.verbose = false;
+    if (bench_node_create(&b, &o))
+        return;
+    const struct tasvir_backend *be = tasvir_loop_port_backend(b.port);
+    bench_pin_self(c->cpu_worker);
+    for (unsigned i = 0; i < 3; i++) {
+        size_t len = (size_t)tlb_mib[i] << 20;
+        uint8_t *r = be->ops->mem_alloc(be->ctx, len, 4096);
+        if (!r) {
+            bench_info("TLB probe: no memory for %u MiB", tlb_mib[i]);
+            break;
+        }
+        c->tlb_ns[i] = tlb_chase(r, len >> 12, c->o.seed + i);
+        be->ops->mem_free(be->ctx, r, len);
+        struct bench_row row;
+        bench_row_clear(&row);
+        bench_row_str(&row, C_BENCH, "host_tlb");
+        bench_row_str(&row, C_VARIANT, "chase");
+        bench_row_u64(&row, C_AREA_BYTES, len);
+        bench_row_f(&row, C_NS_PER_OP, c->tlb_ns[i], 3);
+        bench_row_u64(&row, C_OPS, len >> 12);
+        bench_csv_emit(&c->csv, &row);
+    }
+    bench_unpin_self();
+    bench_node_destroy(&b);
+}
+
+/* One summary line for the TLB probe; says so when the 16 MiB hops took 1.5 times the
+ * 4 MiB ones. */
+static void tlb_summary(const struct local_ctx *c)
+{
+    if (isnan(c->tlb_ns[2]))
+        return;
+    fprintf(stderr, "  host TLB probe, ns per hop through a line of each 4 KiB page, 4 / 8 / 16 "
+                    "MiB: %.1f / %.1f / %.1f\n",
+            c->tlb_ns[0], c->tlb_ns[1], c->tlb_ns[2]);
+    if (c->tlb_ns[2] >= 1.5 * c->tlb_ns[0])
+        fprintf(stderr, "  host TLB probe: 16 MiB took %.1fx as long as 4 MiB -- the TLB holds "
+                        "this memory in pages smaller than 2 MiB (a VM's host mapping it in "
+                        "small pages?); scattered copies of areas of several MiB pay page "
+                        "walks\n",
+                c->tlb_ns[2] / c->tlb_ns[0]);
+}
+
 /* The host's steal (bench_host_steal_ns) over a stretch of the run that started at
  * steal0 (ns) and mono0 (CLOCK_MONOTONIC): one host_steal row, variant `what` (a section,
  * or "run"), with the time in ms and as a share of all the CPUs' time over the stretch.
@@ -1268,6 +1369,7 @@ int bench_cmd_local(int argc, char **argv)
         return 1;
     bench_csv_header(&c.csv);
     host_probe(&c, false);
+    tlb_probe(&c);
 
     static int (*const sections[SEC_COUNT])(struct local_ctx *) = {
         [SEC_OVERHEAD] = local_overhead, [SEC_LOG_COST] = local_log_cost,
@@ -1304,6 +1406,7 @@ int bench_cmd_local(int argc, char **argv)
     note_load("at end");
     summary(&c);
     probe_summary(&c);
+    tlb_summary(&c);
     steal_summary(&c);
     return c.failed ? 1 : 0;
 }

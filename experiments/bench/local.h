@@ -143,6 +143,8 @@ struct local_ctx {
     bool failed;    /* a section could not run or a correctness check failed */
     uint64_t t0_ns; /* start of the run (CLOCK_MONOTONIC) */
     double probe_ns[2][2]; /* host probe: [start, end][worker CPU, engine CPU], ns per op */
+    /* host_tlb rows: ns per hop of the TLB probe over LOCAL_TLB_SIZES regions (NaN: none) */
+    double tlb_ns[3];
     /* the host's steal over the run and in its section with the most (host_steal rows) */
     bool steal_known;
     double steal_run_pct, steal_max_pct;

@@ -81,6 +81,15 @@ got=$(probe_rows "$WORK/h.csv")
 [ "$got" = "start_worker start_engine end_worker end_engine " ] || fail "host_probe rows: '$got'"
 grep -q "host probe, ns per op (start -> end): worker CPU" "$WORK/h.err" ||
     fail "no host probe line in the summary: $(tail -3 "$WORK/h.err")"
+# the TLB probe: one row per region (4, 8, 16 MiB) with a time per hop and its page count,
+# and its summary line
+got=$(awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; next }
+               $1 == "host_tlb" && $col["ns_per_op"] > 0 && $col["ns_per_op"] < 100000 &&
+                   $col["ops"] * 4096 == $col["area_bytes"] { printf "%s ", $col["area_bytes"] }' \
+      "$WORK/h.csv")
+[ "$got" = "4194304 8388608 16777216 " ] || fail "host_tlb rows: '$got'"
+grep -q "host TLB probe, ns per hop through a line of each 4 KiB page, 4 / 8 / 16 MiB: [0-9.]* / [0-9.]* / [0-9.]*$" \
+    "$WORK/h.err" || fail "no TLB probe line in the summary: $(tail -4 "$WORK/h.err")"
 "$BENCH" local --quick -r 1 -o log_cost --no-pin >"$WORK/h.csv" 2>"$WORK/h.err" ||
     fail "a --no-pin log_cost run failed: $(tail -3 "$WORK/h.err")"
 got=$(probe_rows "$WORK/h.csv")
