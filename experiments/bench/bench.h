@@ -206,6 +206,12 @@ struct bench_node_opts {
 /* Create a real-clock loopback node.  Returns 0 or a negative tasvir error (reported). */
 int bench_node_create(struct bench_node *b, const struct bench_node_opts *o);
 void bench_node_destroy(struct bench_node *b);
+/* Memory from the node's backend, like the area copies (the loopback backend gives
+ * blocks of 2 MiB and more transparent huge pages), 4 KiB aligned, zeroed; NULL if none.
+ * For buffers that a measurement compares with the areas. */
+void *bench_node_mem_alloc(const struct bench_node *b, size_t len);
+/* Free p (NULL: nothing) of bench_node_mem_alloc(b, len). */
+void bench_node_mem_free(const struct bench_node *b, void *p, size_t len);
 
 /* Register + activate a thread on the calling thread's behalf (waits out an epoch in
  * progress).  Returns NULL after reporting the error. */

@@ -1183,7 +1183,8 @@ static void probe_summary(const struct local_ctx *c)
  * VM whose host maps its memory in small pages).  Scattered copies of areas of several MiB
  * pay a page walk per page then (docs/benchmarks.md, the Zen 4 host). */
 #define TLB_REPS 5u
-static const unsigned tlb_mib[3] = {4, 8, 16};
+static const unsigned tlb_mib[LOCAL_TLB_SIZES] = {4, 8, 16};
+_Static_assert(LOCAL_TLB_SIZES == 3, "tlb_summary prints three regions");
 
 static double tlb_chase(uint8_t *r, size_t pages, uint64_t seed)
 {
@@ -1220,24 +1221,23 @@ static double tlb_chase(uint8_t *r, size_t pages, uint64_t seed)
 
 static void tlb_probe(struct local_ctx *c)
 {
-    for (unsigned i = 0; i < 3; i++)
+    for (unsigned i = 0; i < LOCAL_TLB_SIZES; i++)
         c->tlb_ns[i] = NAN;
     struct bench_node b;
     struct bench_node_opts o = c->node_opts;
     o.verbose = false;
     if (bench_node_create(&b, &o))
         return;
-    const struct tasvir_backend *be = tasvir_loop_port_backend(b.port);
     bench_pin_self(c->cpu_worker);
-    for (unsigned i = 0; i < 3; i++) {
+    for (unsigned i = 0; i < LOCAL_TLB_SIZES; i++) {
         size_t len = (size_t)tlb_mib[i] << 20;
-        uint8_t *r = be->ops->mem_alloc(be->ctx, len, 4096);
+        uint8_t *r = bench_node_mem_alloc(&b, len);
         if (!r) {
             bench_info("TLB probe: no memory for %u MiB", tlb_mib[i]);
             break;
         }
         c->tlb_ns[i] = tlb_chase(r, len >> 12, c->o.seed + i);
-        be->ops->mem_free(be->ctx, r, len);
+        bench_node_mem_free(&b, r, len);
         struct bench_row row;
         bench_row_clear(&row);
         bench_row_str(&row, C_BENCH, "host_tlb");
@@ -1255,24 +1255,26 @@ static void tlb_probe(struct local_ctx *c)
  * 4 MiB ones. */
 static void tlb_summary(const struct local_ctx *c)
 {
-    if (isnan(c->tlb_ns[2]))
+    const double lo = c->tlb_ns[0], hi = c->tlb_ns[LOCAL_TLB_SIZES - 1];
+    if (isnan(hi))
         return;
     fprintf(stderr, "  host TLB probe, ns per hop through a line of each 4 KiB page, 4 / 8 / 16 "
                     "MiB: %.1f / %.1f / %.1f\n",
             c->tlb_ns[0], c->tlb_ns[1], c->tlb_ns[2]);
-    if (c->tlb_ns[2] >= 1.5 * c->tlb_ns[0])
+    if (hi >= 1.5 * lo)
         fprintf(stderr, "  host TLB probe: 16 MiB took %.1fx as long as 4 MiB -- the TLB holds "
                         "this memory in pages smaller than 2 MiB (a VM's host mapping it in "
                         "small pages?); scattered copies of areas of several MiB pay page "
                         "walks\n",
-                c->tlb_ns[2] / c->tlb_ns[0]);
+                hi / lo);
 }
 
 /* The host's steal (bench_host_steal_ns) over a stretch of the run that started at
  * steal0 (ns) and mono0 (CLOCK_MONOTONIC): one host_steal row, variant `what` (a section,
  * or "run"), with the time in ms and as a share of all the CPUs' time over the stretch.
- * Returns the share, or NaN when the kernel does not say. */
-static double steal_row(struct local_ctx *c, const char *what, uint64_t steal0, uint64_t mono0)
+ * Returns the share and sets *steal_ns, or returns NaN when the kernel does not say. */
+static double steal_row(struct local_ctx *c, const char *what, uint64_t steal0, uint64_t mono0,
+                        uint64_t *steal_ns)
 {
     uint64_t steal1;
     unsigned ncpu;
@@ -1295,7 +1297,7 @@ static double steal_row(struct local_ctx *c, const char *what, uint64_t steal0, 
     bench_row_f(&row, C_STEAL_PCT, pct, 2);
     bench_csv_emit(&c->csv, &row);
     c->steal_cpus = ncpu;
-    c->steal_run_ns = ns; /* the last row is the run's */
+    *steal_ns = ns;
     return pct;
 }
 
@@ -1388,7 +1390,8 @@ int bench_cmd_local(int argc, char **argv)
             c.steal_known = false;
         if (sections[s](&c))
             bench_info("section %s failed", local_section_names[s]);
-        double pct = steal_row(&c, local_section_names[s], steal0, s0);
+        uint64_t steal_ns = 0;
+        double pct = steal_row(&c, local_section_names[s], steal0, s0, &steal_ns);
         char sb[64] = "";
         if (!isnan(pct)) {
             snprintf(sb, sizeof(sb), "; host steal %.2f %% of the CPUs", pct);
@@ -1400,7 +1403,7 @@ int bench_cmd_local(int argc, char **argv)
         bench_info("section %s done in %.1f s%s", local_section_names[s],
                    (double)(bench_mono_ns() - s0) / 1e9, sb);
     }
-    c.steal_run_pct = steal_row(&c, "run", steal_t0, c.t0_ns);
+    c.steal_run_pct = steal_row(&c, "run", steal_t0, c.t0_ns, &c.steal_run_ns);
     host_probe(&c, true);
     bench_info("local: done in %.1f s", (double)(bench_mono_ns() - c.t0_ns) / 1e9);
     note_load("at end");

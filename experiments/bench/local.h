@@ -130,6 +130,9 @@ struct local_target {
 
 #define LOCAL_MAX_TARGETS 64
 
+/* Regions of the TLB probe (host_tlb rows): 4, 8 and 16 MiB. */
+#define LOCAL_TLB_SIZES 3
+
 /* Shared state of one `local` run. */
 struct local_ctx {
     struct local_opts o;
@@ -143,8 +146,8 @@ struct local_ctx {
     bool failed;    /* a section could not run or a correctness check failed */
     uint64_t t0_ns; /* start of the run (CLOCK_MONOTONIC) */
     double probe_ns[2][2]; /* host probe: [start, end][worker CPU, engine CPU], ns per op */
-    /* host_tlb rows: ns per hop of the TLB probe over LOCAL_TLB_SIZES regions (NaN: none) */
-    double tlb_ns[3];
+    /* host_tlb rows: ns per hop of the TLB probe over its regions (NaN: none) */
+    double tlb_ns[LOCAL_TLB_SIZES];
     /* the host's steal over the run and in its section with the most (host_steal rows) */
     bool steal_known;
     double steal_run_pct, steal_max_pct;

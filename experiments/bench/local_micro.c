@@ -280,21 +280,6 @@ static void write_lines(uint8_t *buf, const uint64_t *lines, uint64_t n, uint64_
         write_line(buf + lines[i] * TASVIR_LINE_BYTES, v);
 }
 
-/* Baseline buffers come from the node's backend, like the area copies they are compared
- * with (the loopback backend gives copies of 2 MiB and more transparent huge pages). */
-static void *be_alloc(const struct bench_node *b, size_t len)
-{
-    const struct tasvir_backend *be = tasvir_loop_port_backend(b->port);
-    return be->ops->mem_alloc(be->ctx, len, 4096);
-}
-
-static void be_free(const struct bench_node *b, void *p, size_t len)
-{
-    const struct tasvir_backend *be = tasvir_loop_port_backend(b->port);
-    if (p)
-        be->ops->mem_free(be->ctx, p, len);
-}
-
 /* The streamed ideal copier: lines sorted[0..n) of src copied to dst with non-temporal
  * stores, each line prefetched LINE_STREAM_AHEAD lines ahead; with `wide`, one 64-byte
  * AVX-512F move per line (the node copies that way too), else four 16-byte SSE2 ones. */
@@ -544,7 +529,7 @@ static int copy_round(struct local_ctx *c, uint64_t changed, enum copy_layout la
     if (bench_node_create(&b, &c->node_opts))
         return -1;
     uint64_t *lines = malloc(sizeof(*lines) * n);
-    uint8_t *src = be_alloc(&b, changed), *dst = be_alloc(&b, changed);
+    uint8_t *src = bench_node_mem_alloc(&b, changed), *dst = bench_node_mem_alloc(&b, changed);
     double *ts = alloc_samples(c, reps), *tm = alloc_samples(c, reps),
            *tf = alloc_samples(c, reps), *tl = alloc_samples(c, reps),
            *tn = alloc_samples(c, reps), *to = alloc_samples(c, reps),
@@ -552,9 +537,9 @@ static int copy_round(struct local_ctx *c, uint64_t changed, enum copy_layout la
     /* the ideal copier's buffers and its address-ordered line list (scattered layouts) */
     bool line_base = lay != LAYOUT_DENSE;
     uint64_t *sorted = line_base ? malloc(sizeof(*sorted) * n) : NULL;
-    uint8_t *lsrc = line_base ? be_alloc(&b, area) : NULL;
-    uint8_t *ldst = line_base ? be_alloc(&b, area) : NULL;
-    uint8_t *ndst = line_base ? be_alloc(&b, area) : NULL;
+    uint8_t *lsrc = line_base ? bench_node_mem_alloc(&b, area) : NULL;
+    uint8_t *ldst = line_base ? bench_node_mem_alloc(&b, area) : NULL;
+    uint8_t *ndst = line_base ? bench_node_mem_alloc(&b, area) : NULL;
     struct bench_engine e = {0};
     uint8_t *ssrc = NULL, *sdst = NULL; /* the split memcpy's (two copiers) */
     const int isa = tasvir_node_copy_isa(b.node);
@@ -588,7 +573,7 @@ static int copy_round(struct local_ctx *c, uint64_t changed, enum copy_layout la
     /* the split memcpy needs a second thread that spins (a yielding engine shares the CPU),
      * and buffers of its own */
     const bool split = copiers > 1 && !e.yield;
-    if (split && (!(ssrc = be_alloc(&b, changed)) || !(sdst = be_alloc(&b, changed)))) {
+    if (split && (!(ssrc = bench_node_mem_alloc(&b, changed)) || !(sdst = bench_node_mem_alloc(&b, changed)))) {
         bench_info("sync_copy: out of memory for the split memcpy's buffers of %s %s",
                    layout_names[lay], cb);
         goto out;
@@ -721,8 +706,8 @@ static int copy_round(struct local_ctx *c, uint64_t changed, enum copy_layout la
 out:
     bench_engine_stop(&e);
     free(lines);
-    be_free(&b, src, changed);
-    be_free(&b, dst, changed);
+    bench_node_mem_free(&b, src, changed);
+    bench_node_mem_free(&b, dst, changed);
     free(ts);
     free(tm);
     free(tf);
@@ -731,11 +716,11 @@ out:
     free(to);
     free(tp);
     free(sorted);
-    be_free(&b, lsrc, area);
-    be_free(&b, ldst, area);
-    be_free(&b, ndst, area);
-    be_free(&b, ssrc, changed);
-    be_free(&b, sdst, changed);
+    bench_node_mem_free(&b, lsrc, area);
+    bench_node_mem_free(&b, ldst, area);
+    bench_node_mem_free(&b, ndst, area);
+    bench_node_mem_free(&b, ssrc, changed);
+    bench_node_mem_free(&b, sdst, changed);
     bench_node_destroy(&b);
     return ret;
 }

@@ -443,6 +443,19 @@ void bench_node_destroy(struct bench_node *b)
     memset(b, 0, sizeof(*b));
 }
 
+void *bench_node_mem_alloc(const struct bench_node *b, size_t len)
+{
+    const struct tasvir_backend *be = tasvir_loop_port_backend(b->port);
+    return be->ops->mem_alloc(be->ctx, len, 4096);
+}
+
+void bench_node_mem_free(const struct bench_node *b, void *p, size_t len)
+{
+    const struct tasvir_backend *be = tasvir_loop_port_backend(b->port);
+    if (p)
+        be->ops->mem_free(be->ctx, p, len);
+}
+
 struct tasvir_thread *bench_thread(struct tasvir_node *n)
 {
     struct tasvir_thread *t = NULL;
