@@ -34,6 +34,8 @@ grep -Eq "^host_tlb chase area=16777216 +ns_per_op: +old [0-9.e+-]+ \([0-9.e+-]+
 if grep -q '^old,1,host_steal,' "$WORK/c.csv"; then # where the kernel counts steal
     grep -Eq "^host_steal run +steal_pct: +old [0-9.e+-]+ \([0-9.e+-]+-[0-9.e+-]+, n=1\) +new " \
         "$WORK/summary.txt" || fail "no median line for the host's steal: $(cat "$WORK/summary.txt")"
+    grep -Eq "^other_cpu run +other_cpu_pct: +old [0-9.e+-]+ \([0-9.e+-]+-[0-9.e+-]+, n=1\) +new " \
+        "$WORK/summary.txt" || fail "no median line for other processes: $(cat "$WORK/summary.txt")"
 fi
 
 # an "older" build: the same CSV without its last two columns; a "different" one: without

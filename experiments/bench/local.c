@@ -97,6 +97,8 @@ const char *const local_cols[C_NCOLS] = {
     [C_OPS] = "ops",
     [C_STEAL_MS] = "steal_ms",
     [C_STEAL_PCT] = "steal_pct",
+    [C_OTHER_CPU_MS] = "other_cpu_ms",
+    [C_OTHER_CPU_PCT] = "other_cpu_pct",
 };
 
 static void usage(FILE *f)
@@ -266,6 +268,12 @@ static void usage(FILE *f)
 "      (variant = the section) and one for the whole run (variant run); steal_ms summed\n"
 "      over the CPUs (in the kernel's 10 ms ticks), steal_pct = its share of all the\n"
 "      CPUs' time over the section.  The summary flags a run with 1 %% or more.\n"
+"  bench=other_cpu  the CPU time other processes of this machine (kernel threads and\n"
+"      interrupts among them) used while the run ran: as host_steal, a row per section\n"
+"      run and one for the run; other_cpu_ms = the CPUs' time less their idle time and\n"
+"      steal (/proc/stat, 10 ms ticks) and this process's own CPU time, summed over the\n"
+"      CPUs, other_cpu_pct = its share of all the CPUs' time.  The summary flags a run\n"
+"      with 5 %% or more.\n"
 "  bench=write_profile  (--write-profile) where the worker's time goes between epochs:\n"
 "      after each overhead row, one row per bin of its best l1s1 run (workload, variant,\n"
 "      area_bytes, sync_int_us, reps as that row).  The worker's blocks of 64 ops are\n"
@@ -1067,7 +1075,9 @@ static void summary(const struct local_ctx *c)
     }
 }
 
-/* Other processes on the CPUs make every figure noisy: say so. */
+/* Other processes on the CPUs make every figure noisy: say so when the load average says
+ * they ran before the run.  (By its end the run's own threads keep the load average near
+ * the number of CPUs; the other_cpu rows measure the others' time during the run.) */
 static void note_load(const char *when)
 {
     FILE *f = fopen("/proc/loadavg", "r");
@@ -1269,54 +1279,89 @@ static void tlb_summary(const struct local_ctx *c)
                 hi / lo);
 }
 
-/* The host's steal (bench_host_steal_ns) over a stretch of the run that started at
- * steal0 (ns) and mono0 (CLOCK_MONOTONIC): one host_steal row, variant `what` (a section,
- * or "run"), with the time in ms and as a share of all the CPUs' time over the stretch.
- * Returns the share and sets *steal_ns, or returns NaN when the kernel does not say. */
-static double steal_row(struct local_ctx *c, const char *what, uint64_t steal0, uint64_t mono0,
-                        uint64_t *steal_ns)
+/* The CPU time a stretch of the run did not get, as ns summed over the CPUs and as a share
+ * of all the CPUs' time over it. */
+struct cpu_stretch {
+    uint64_t steal_ns, other_ns;
+    double steal_pct, other_pct;
+};
+
+/* One host_steal row and one other_cpu row for the stretch from t0 to now, variant `what`
+ * (a section, or "run").  Other processes' time is the CPUs' time less their idle time,
+ * the steal and this process's own (bench_cpu_time), never below 0.  Returns false, with
+ * no rows, when the kernel does not say. */
+static bool cpu_rows(struct local_ctx *c, const char *what, const struct bench_cpu_time *t0,
+                     struct cpu_stretch *out)
 {
-    uint64_t steal1;
-    unsigned ncpu;
-    uint64_t wall = bench_mono_ns() - mono0;
-    if (!c->steal_known)
-        return NAN;
-    if (bench_host_steal_ns(&steal1, &ncpu)) {
-        c->steal_known = false; /* no summary line from half the figures */
-        return NAN;
+    struct bench_cpu_time t1;
+    if (!c->cpu_known)
+        return false;
+    if (bench_cpu_time(&t1)) {
+        c->cpu_known = false; /* no summary lines from half the figures */
+        return false;
     }
-    if (wall == 0)
-        return NAN;
-    uint64_t ns = steal1 > steal0 ? steal1 - steal0 : 0;
-    double pct = 100.0 * (double)ns / ((double)wall * ncpu);
+    if (t1.mono_ns <= t0->mono_ns)
+        return false;
+    const uint64_t all = (t1.mono_ns - t0->mono_ns) * t1.cpus;
+    const uint64_t idle = t1.idle_ns > t0->idle_ns ? t1.idle_ns - t0->idle_ns : 0;
+    const uint64_t own = t1.own_ns > t0->own_ns ? t1.own_ns - t0->own_ns : 0;
+    out->steal_ns = t1.steal_ns > t0->steal_ns ? t1.steal_ns - t0->steal_ns : 0;
+    out->other_ns = all > idle + own + out->steal_ns ? all - idle - own - out->steal_ns : 0;
+    out->steal_pct = 100.0 * (double)out->steal_ns / (double)all;
+    out->other_pct = 100.0 * (double)out->other_ns / (double)all;
     struct bench_row row;
     bench_row_clear(&row);
     bench_row_str(&row, C_BENCH, "host_steal");
     bench_row_str(&row, C_VARIANT, what);
-    bench_row_f(&row, C_STEAL_MS, (double)ns / 1e6, 0);
-    bench_row_f(&row, C_STEAL_PCT, pct, 2);
+    bench_row_f(&row, C_STEAL_MS, (double)out->steal_ns / 1e6, 0);
+    bench_row_f(&row, C_STEAL_PCT, out->steal_pct, 2);
     bench_csv_emit(&c->csv, &row);
-    c->steal_cpus = ncpu;
-    *steal_ns = ns;
-    return pct;
+    bench_row_clear(&row);
+    bench_row_str(&row, C_BENCH, "other_cpu");
+    bench_row_str(&row, C_VARIANT, what);
+    bench_row_f(&row, C_OTHER_CPU_MS, (double)out->other_ns / 1e6, 0);
+    bench_row_f(&row, C_OTHER_CPU_PCT, out->other_pct, 2);
+    bench_csv_emit(&c->csv, &row);
+    c->cpu_count = t1.cpus;
+    return true;
 }
 
-/* One summary line for the steal: the run's and its worst section's; says so when the
- * run's is 1 % or more (a section of a second or two shows tens of ms of steal, a few
- * percent of it, in runs whose figures are not affected). */
-static void steal_summary(const struct local_ctx *c)
+/* Keep section sec's share if it is the run's largest so far. */
+static void share_section(struct local_share *sh, double pct, unsigned sec)
 {
-    if (!c->steal_known)
+    if (pct > sh->max_pct) {
+        sh->max_pct = pct;
+        sh->max_sec = sec;
+    }
+}
+
+/* One summary line for a share of the CPUs' time the run did not get (`who` took it):
+ * the run's and its worst section's; `warn` when the run's is `limit` % or more. */
+static void share_summary(const struct local_ctx *c, const struct local_share *sh,
+                          const char *who, double limit, const char *warn)
+{
+    fprintf(stderr, "  %s: %.0f ms of the %u CPUs' time over the run (%.2f %%)", who,
+            (double)sh->run_ns / 1e6, c->cpu_count, sh->run_pct);
+    if (sh->max_pct > 0)
+        fprintf(stderr, ", the most in section %s (%.2f %%)", local_section_names[sh->max_sec],
+                sh->max_pct);
+    fprintf(stderr, "%s%s\n", sh->run_pct >= limit ? " -- " : "", sh->run_pct >= limit ? warn : "");
+}
+
+/* The summary's lines for the host's steal (flagged from 1 %: a section of a second or
+ * two shows tens of ms of steal, a few percent of it, in runs whose figures are not
+ * affected) and for other processes (flagged from 5 %: the kernel's 10 ms ticks make a
+ * section's figure uncertain by a few tenths of a percent, and the kernel's own threads,
+ * its interrupts and its work to idle and wake a CPU count as other processes: 1.5 % of
+ * two CPUs for two threads of this machine sleeping 20 us at a time). */
+static void cpu_summary(const struct local_ctx *c)
+{
+    if (!c->cpu_known)
         return;
-    fprintf(stderr, "  host steal: %.0f ms of the %u CPUs' time over the run (%.2f %%)",
-            (double)c->steal_run_ns / 1e6, c->steal_cpus, c->steal_run_pct);
-    if (c->steal_max_pct > 0)
-        fprintf(stderr, ", the most in section %s (%.2f %%)", local_section_names[c->steal_max_sec],
-                c->steal_max_pct);
-    fprintf(stderr, "%s\n",
-            c->steal_run_pct >= 1.0
-                ? " -- the host ran other work on these CPUs; compare such runs with care"
-                : "");
+    share_summary(c, &c->steal, "host steal", 1.0,
+                  "the host ran other work on these CPUs; compare such runs with care");
+    share_summary(c, &c->other, "other processes", 5.0,
+                  "other processes competed for these CPUs; compare such runs with care");
 }
 
 /* Say which line copies the run's nodes use (--copy-isa); fails if they cannot have the
@@ -1378,38 +1423,41 @@ int bench_cmd_local(int argc, char **argv)
         [SEC_SYNC_COPY] = local_sync_copy, [SEC_IDLE_SCAN] = local_idle_scan,
         [SEC_OVERSUB] = local_oversub, [SEC_LOCKSTEP] = local_lockstep,
     };
-    unsigned ncpu;
-    uint64_t steal_t0 = 0;
-    c.steal_known = bench_host_steal_ns(&steal_t0, &ncpu) == 0;
+    struct bench_cpu_time cpu_t0;
+    c.cpu_known = bench_cpu_time(&cpu_t0) == 0;
     c.t0_ns = bench_mono_ns();
     for (unsigned s = 0; s < SEC_COUNT; s++) {
         if (!(c.o.sections & (1u << s)))
             continue;
-        uint64_t s0 = bench_mono_ns(), steal0 = 0;
-        if (c.steal_known && bench_host_steal_ns(&steal0, &ncpu))
-            c.steal_known = false;
+        uint64_t s0 = bench_mono_ns();
+        struct bench_cpu_time cpu0 = {0};
+        if (c.cpu_known && bench_cpu_time(&cpu0))
+            c.cpu_known = false;
         if (sections[s](&c))
             bench_info("section %s failed", local_section_names[s]);
-        uint64_t steal_ns = 0;
-        double pct = steal_row(&c, local_section_names[s], steal0, s0, &steal_ns);
-        char sb[64] = "";
-        if (!isnan(pct)) {
-            snprintf(sb, sizeof(sb), "; host steal %.2f %% of the CPUs", pct);
-            if (pct > c.steal_max_pct) {
-                c.steal_max_pct = pct;
-                c.steal_max_sec = s;
-            }
+        struct cpu_stretch cs;
+        char sb[96] = "";
+        if (cpu_rows(&c, local_section_names[s], &cpu0, &cs)) {
+            snprintf(sb, sizeof(sb), "; host steal %.2f %%, other processes %.2f %% of the CPUs",
+                     cs.steal_pct, cs.other_pct);
+            share_section(&c.steal, cs.steal_pct, s);
+            share_section(&c.other, cs.other_pct, s);
         }
         bench_info("section %s done in %.1f s%s", local_section_names[s],
                    (double)(bench_mono_ns() - s0) / 1e9, sb);
     }
-    c.steal_run_pct = steal_row(&c, "run", steal_t0, c.t0_ns, &c.steal_run_ns);
+    struct cpu_stretch run;
+    if (cpu_rows(&c, "run", &cpu_t0, &run)) {
+        c.steal.run_pct = run.steal_pct;
+        c.steal.run_ns = run.steal_ns;
+        c.other.run_pct = run.other_pct;
+        c.other.run_ns = run.other_ns;
+    }
     host_probe(&c, true);
     bench_info("local: done in %.1f s", (double)(bench_mono_ns() - c.t0_ns) / 1e9);
-    note_load("at end");
     summary(&c);
     probe_summary(&c);
     tlb_summary(&c);
-    steal_summary(&c);
+    cpu_summary(&c);
     return c.failed ? 1 : 0;
 }

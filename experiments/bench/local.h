@@ -113,6 +113,8 @@ enum local_col {
     C_OPS,
     C_STEAL_MS,
     C_STEAL_PCT,
+    C_OTHER_CPU_MS,
+    C_OTHER_CPU_PCT,
     C_NCOLS
 };
 
@@ -134,6 +136,13 @@ struct local_target {
 #define LOCAL_TLB_SIZES 3
 
 /* Shared state of one `local` run. */
+/* A share of all the CPUs' time over the run and in the section with the most of it. */
+struct local_share {
+    double run_pct, max_pct;
+    uint64_t run_ns;
+    unsigned max_sec;
+};
+
 struct local_ctx {
     struct local_opts o;
     struct bench_csv csv;
@@ -148,11 +157,12 @@ struct local_ctx {
     double probe_ns[2][2]; /* host probe: [start, end][worker CPU, engine CPU], ns per op */
     /* host_tlb rows: ns per hop of the TLB probe over its regions (NaN: none) */
     double tlb_ns[LOCAL_TLB_SIZES];
-    /* the host's steal over the run and in its section with the most (host_steal rows) */
-    bool steal_known;
-    double steal_run_pct, steal_max_pct;
-    uint64_t steal_run_ns;
-    unsigned steal_cpus, steal_max_sec;
+    /* the CPU time the run did not get, over the run and in its section with the most:
+     * taken by the host (host_steal rows) and used by other processes (other_cpu rows);
+     * cpu_known false where the kernel does not say */
+    bool cpu_known;
+    unsigned cpu_count;
+    struct local_share steal, other;
     bool budget_warned;
 };
 

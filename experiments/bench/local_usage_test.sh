@@ -2,7 +2,8 @@
 # local_usage_test.sh TASVIR-BENCH WORKDIR — ctest of `tasvir-bench local`'s arguments: bad
 # values exit 2 with a message that names the option and the value; --copy-sizes sets the
 # sync_copy cells (one row per size, layout and copier count, with the areas the help
-# gives); the host probe's rows and summary line.  Measures nothing.
+# gives); the host probe's rows and summary line; the host's steal and other processes' CPU
+# time (with a spinning shell beside one run).  Measures nothing.
 set -u
 BENCH=$1 WORK=$2
 fail() { echo "FAIL: $*" >&2; exit 1; }
@@ -105,9 +106,36 @@ if [ -r /proc/stat ] && grep -q '^cpu ' /proc/stat; then
                    $1 == "host_steal" && $col["steal_ms"] >= 0 && $col["steal_pct"] >= 0 &&
                        $col["steal_pct"] <= 100 { printf "%s ", $col["variant"] }' "$WORK/s.csv")
     [ "$got" = "log_cost idle_scan run " ] || fail "host_steal rows: '$got'"
-    grep -q "section idle_scan done in [0-9.]* s; host steal [0-9.]* % of the CPUs" "$WORK/s.err" ||
-        fail "no steal in the section line: $(grep section "$WORK/s.err")"
+    grep -q "section idle_scan done in [0-9.]* s; host steal [0-9.]* %, other processes [0-9.]* % of the CPUs" "$WORK/s.err" ||
+        fail "no steal and other processes in the section line: $(grep section "$WORK/s.err")"
     grep -q "host steal: [0-9]* ms of the [0-9]* CPUs' time over the run" "$WORK/s.err" ||
         fail "no host steal line in the summary: $(tail -3 "$WORK/s.err")"
+    # other processes' time: the same rows; with a shell spinning beside the run, the run's
+    # row gives them at least a fifth of one CPU (the spinner gets more than that whatever
+    # else runs), and the summary flags the run exactly when their share is 5 % or more
+    ( while :; do :; done ) &
+    spinner=$!
+    trap 'kill "$spinner" 2>/dev/null' EXIT
+    "$BENCH" local --quick -r 1 -o log_cost,idle_scan >"$WORK/o.csv" 2>"$WORK/o.err"
+    rc=$?
+    kill "$spinner"
+    wait "$spinner" 2>/dev/null
+    [ "$rc" = 0 ] || fail "a log_cost,idle_scan run beside a spinner failed: $(tail -3 "$WORK/o.err")"
+    got=$(awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; next }
+                   $1 == "other_cpu" && $col["other_cpu_ms"] >= 0 && $col["other_cpu_pct"] >= 0 &&
+                       $col["other_cpu_pct"] <= 100 { printf "%s ", $col["variant"] }' "$WORK/o.csv")
+    [ "$got" = "log_cost idle_scan run " ] || fail "other_cpu rows: '$got'"
+    pct=$(awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; next }
+                   $1 == "other_cpu" && $col["variant"] == "run" { print $col["other_cpu_pct"] }' "$WORK/o.csv")
+    line=$(grep "^  other processes: [0-9]* ms of the [0-9]* CPUs' time over the run" "$WORK/o.err") ||
+        fail "no other processes line in the summary: $(tail -3 "$WORK/o.err")"
+    ncpu=$(echo "$line" | sed 's/.* ms of the \([0-9]*\) CPUs.*/\1/')
+    awk -v p="$pct" -v n="$ncpu" 'BEGIN { exit !(n > 0 && p >= 20 / n) }' ||
+        fail "other processes $pct % of $ncpu CPUs with a spinner beside the run: $line"
+    if awk -v p="$pct" 'BEGIN { exit !(p >= 5) }'; then
+        case "$line" in *"other processes competed"*) ;; *) fail "not flagged at $pct %: $line" ;; esac
+    else
+        case "$line" in *"competed"*) fail "flagged at $pct %: $line" ;; esac
+    fi
 fi
 echo "local usage: ok"

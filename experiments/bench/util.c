@@ -31,7 +31,7 @@ uint64_t bench_mono_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-int bench_host_steal_ns(uint64_t *ns, unsigned *cpus)
+int bench_cpu_time(struct bench_cpu_time *t)
 {
     FILE *f = fopen("/proc/stat", "r");
     if (!f)
@@ -54,10 +54,15 @@ int bench_host_steal_ns(uint64_t *ns, unsigned *cpus)
     }
     fclose(f);
     long hz = sysconf(_SC_CLK_TCK);
-    if (ret || hz <= 0 || !n_cpu)
+    struct timespec own;
+    if (ret || hz <= 0 || !n_cpu || clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &own))
         return -1;
-    *ns = (uint64_t)v[7] * (1000000000ull / (uint64_t)hz);
-    *cpus = n_cpu;
+    const uint64_t tick = 1000000000ull / (uint64_t)hz;
+    t->mono_ns = bench_mono_ns();
+    t->idle_ns = (uint64_t)(v[3] + v[4]) * tick;
+    t->steal_ns = (uint64_t)v[7] * tick;
+    t->own_ns = (uint64_t)own.tv_sec * 1000000000ull + (uint64_t)own.tv_nsec;
+    t->cpus = n_cpu;
     return 0;
 }
 
