@@ -1323,6 +1323,7 @@ static bool cpu_rows(struct local_ctx *c, const char *what, const struct bench_c
     bench_row_f(&row, C_OTHER_CPU_PCT, out->other_pct, 2);
     bench_csv_emit(&c->csv, &row);
     c->cpu_count = t1.cpus;
+    c->steal_boot_ns = t1.steal_ns;
     return true;
 }
 
@@ -1350,7 +1351,8 @@ static void share_summary(const struct local_ctx *c, const struct local_share *s
 
 /* The summary's lines for the host's steal (flagged from 1 %: a section of a second or
  * two shows tens of ms of steal, a few percent of it, in runs whose figures are not
- * affected) and for other processes (flagged from 5 %: the kernel's 10 ms ticks make a
+ * affected; where the kernel has counted none since boot, it says so instead of a 0 that
+ * would read as a measured one) and for other processes (flagged from 5 %: the kernel's 10 ms ticks make a
  * section's figure uncertain by a few tenths of a percent, and the kernel's own threads,
  * its interrupts and its work to idle and wake a CPU count as other processes: 1.5 % of
  * two CPUs for two threads of this machine sleeping 20 us at a time). */
@@ -1358,8 +1360,12 @@ static void cpu_summary(const struct local_ctx *c)
 {
     if (!c->cpu_known)
         return;
-    share_summary(c, &c->steal, "host steal", 1.0,
-                  "the host ran other work on these CPUs; compare such runs with care");
+    if (c->steal_boot_ns == 0)
+        fprintf(stderr, "  host steal: none counted since boot (bare metal, or a host that does "
+                        "not report it to this kernel)\n");
+    else
+        share_summary(c, &c->steal, "host steal", 1.0,
+                      "the host ran other work on these CPUs; compare such runs with care");
     share_summary(c, &c->other, "other processes", 5.0,
                   "other processes competed for these CPUs; compare such runs with care");
 }

@@ -162,6 +162,7 @@ struct local_ctx {
      * cpu_known false where the kernel does not say */
     bool cpu_known;
     unsigned cpu_count;
+    uint64_t steal_boot_ns; /* the steal counted since boot, at the last reading */
     struct local_share steal, other;
     bool budget_warned;
 };
