@@ -31,7 +31,7 @@ grep -Eq "^host_probe start_worker +ns_per_op: +old [0-9.e+-]+ \([0-9.e+-]+-[0-9
     "$WORK/summary.txt" || fail "no median line for the host probe: $(cat "$WORK/summary.txt")"
 grep -Eq "^host_tlb chase area=16777216 +ns_per_op: +old [0-9.e+-]+ \([0-9.e+-]+-[0-9.e+-]+, n=1\) +new " \
     "$WORK/summary.txt" || fail "no median line for the TLB probe: $(cat "$WORK/summary.txt")"
-if grep -q '^old,1,host_steal,' "$WORK/c.csv"; then # where the kernel counts steal
+if grep -q '^old,1,host_steal,' "$WORK/c.csv"; then # where /proc/stat can be read
     grep -Eq "^host_steal run +steal_pct: +old [0-9.e+-]+ \([0-9.e+-]+-[0-9.e+-]+, n=1\) +new " \
         "$WORK/summary.txt" || fail "no median line for the host's steal: $(cat "$WORK/summary.txt")"
     grep -Eq "^other_cpu run +other_cpu_pct: +old [0-9.e+-]+ \([0-9.e+-]+-[0-9.e+-]+, n=1\) +new " \

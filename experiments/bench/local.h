@@ -135,7 +135,6 @@ struct local_target {
 /* Regions of the TLB probe (host_tlb rows): 4, 8 and 16 MiB. */
 #define LOCAL_TLB_SIZES 3
 
-/* Shared state of one `local` run. */
 /* A share of all the CPUs' time over the run and in the section with the most of it. */
 struct local_share {
     double run_pct, max_pct;
@@ -143,6 +142,7 @@ struct local_share {
     unsigned max_sec;
 };
 
+/* Shared state of one `local` run. */
 struct local_ctx {
     struct local_opts o;
     struct bench_csv csv;
