@@ -1279,12 +1279,25 @@ static void tlb_summary(const struct local_ctx *c)
                 hi / lo);
 }
 
-/* The CPU time a stretch of the run did not get, as ns summed over the CPUs and as a share
- * of all the CPUs' time over it. */
+/* The CPU time a stretch of the run did not get: taken by the host and used by other
+ * processes. */
 struct cpu_stretch {
-    uint64_t steal_ns, other_ns;
-    double steal_pct, other_pct;
+    struct local_stretch steal, other;
 };
+
+/* One row of bench `bench`, variant `what`, with stretch x in columns col_ms and col_pct. */
+static void stretch_row(struct local_ctx *c, const char *bench, const char *what,
+                        enum local_col col_ms, enum local_col col_pct,
+                        const struct local_stretch *x)
+{
+    struct bench_row row;
+    bench_row_clear(&row);
+    bench_row_str(&row, C_BENCH, bench);
+    bench_row_str(&row, C_VARIANT, what);
+    bench_row_f(&row, col_ms, (double)x->ns / 1e6, 0);
+    bench_row_f(&row, col_pct, x->pct, 2);
+    bench_csv_emit(&c->csv, &row);
+}
 
 /* One host_steal row and one other_cpu row for the stretch from t0 to now, variant `what`
  * (a section, or "run").  Other processes' time is the CPUs' time less their idle time,
@@ -1305,23 +1318,13 @@ static bool cpu_rows(struct local_ctx *c, const char *what, const struct bench_c
     const uint64_t all = (t1.mono_ns - t0->mono_ns) * t1.cpus;
     const uint64_t idle = t1.idle_ns > t0->idle_ns ? t1.idle_ns - t0->idle_ns : 0;
     const uint64_t own = t1.own_ns > t0->own_ns ? t1.own_ns - t0->own_ns : 0;
-    out->steal_ns = t1.steal_ns > t0->steal_ns ? t1.steal_ns - t0->steal_ns : 0;
-    out->other_ns = all > idle + own + out->steal_ns ? all - idle - own - out->steal_ns : 0;
-    out->steal_pct = 100.0 * (double)out->steal_ns / (double)all;
-    out->other_pct = 100.0 * (double)out->other_ns / (double)all;
-    struct bench_row row;
-    bench_row_clear(&row);
-    bench_row_str(&row, C_BENCH, "host_steal");
-    bench_row_str(&row, C_VARIANT, what);
-    bench_row_f(&row, C_STEAL_MS, (double)out->steal_ns / 1e6, 0);
-    bench_row_f(&row, C_STEAL_PCT, out->steal_pct, 2);
-    bench_csv_emit(&c->csv, &row);
-    bench_row_clear(&row);
-    bench_row_str(&row, C_BENCH, "other_cpu");
-    bench_row_str(&row, C_VARIANT, what);
-    bench_row_f(&row, C_OTHER_CPU_MS, (double)out->other_ns / 1e6, 0);
-    bench_row_f(&row, C_OTHER_CPU_PCT, out->other_pct, 2);
-    bench_csv_emit(&c->csv, &row);
+    const uint64_t steal = t1.steal_ns > t0->steal_ns ? t1.steal_ns - t0->steal_ns : 0;
+    out->steal.ns = steal;
+    out->other.ns = all > idle + own + steal ? all - idle - own - steal : 0;
+    out->steal.pct = 100.0 * (double)out->steal.ns / (double)all;
+    out->other.pct = 100.0 * (double)out->other.ns / (double)all;
+    stretch_row(c, "host_steal", what, C_STEAL_MS, C_STEAL_PCT, &out->steal);
+    stretch_row(c, "other_cpu", what, C_OTHER_CPU_MS, C_OTHER_CPU_PCT, &out->other);
     c->cpu_count = t1.cpus;
     c->steal_boot_ns = t1.steal_ns;
     return true;
@@ -1342,20 +1345,21 @@ static void share_summary(const struct local_ctx *c, const struct local_share *s
                           const char *who, double limit, const char *warn)
 {
     fprintf(stderr, "  %s: %.0f ms of the %u CPUs' time over the run (%.2f %%)", who,
-            (double)sh->run_ns / 1e6, c->cpu_count, sh->run_pct);
+            (double)sh->run.ns / 1e6, c->cpu_count, sh->run.pct);
     if (sh->max_pct > 0)
         fprintf(stderr, ", the most in section %s (%.2f %%)", local_section_names[sh->max_sec],
                 sh->max_pct);
-    fprintf(stderr, "%s%s\n", sh->run_pct >= limit ? " -- " : "", sh->run_pct >= limit ? warn : "");
+    fprintf(stderr, "%s%s\n", sh->run.pct >= limit ? " -- " : "", sh->run.pct >= limit ? warn : "");
 }
 
 /* The summary's lines for the host's steal (flagged from 1 %: a section of a second or
  * two shows tens of ms of steal, a few percent of it, in runs whose figures are not
  * affected; where the kernel has counted none since boot, it says so instead of a 0 that
- * would read as a measured one) and for other processes (flagged from 5 %: the kernel's 10 ms ticks make a
- * section's figure uncertain by a few tenths of a percent, and the kernel's own threads,
- * its interrupts and its work to idle and wake a CPU count as other processes: 1.5 % of
- * two CPUs for two threads of this machine sleeping 20 us at a time). */
+ * would read as a measured one) and for other processes (flagged from 5 %: the kernel's
+ * 10 ms ticks make a section's figure uncertain by a few tenths of a percent, and the
+ * kernel's own threads, its interrupts and its work to idle and wake a CPU count as other
+ * processes: 1.5 % of two CPUs for two threads of this machine sleeping 20 us at a
+ * time). */
 static void cpu_summary(const struct local_ctx *c)
 {
     if (!c->cpu_known)
@@ -1445,19 +1449,17 @@ int bench_cmd_local(int argc, char **argv)
         char sb[96] = "";
         if (cpu_rows(&c, local_section_names[s], &cpu0, &cs)) {
             snprintf(sb, sizeof(sb), "; host steal %.2f %%, other processes %.2f %% of the CPUs",
-                     cs.steal_pct, cs.other_pct);
-            share_section(&c.steal, cs.steal_pct, s);
-            share_section(&c.other, cs.other_pct, s);
+                     cs.steal.pct, cs.other.pct);
+            share_section(&c.steal, cs.steal.pct, s);
+            share_section(&c.other, cs.other.pct, s);
         }
         bench_info("section %s done in %.1f s%s", local_section_names[s],
                    (double)(bench_mono_ns() - s0) / 1e9, sb);
     }
     struct cpu_stretch run;
     if (cpu_rows(&c, "run", &cpu_t0, &run)) {
-        c.steal.run_pct = run.steal_pct;
-        c.steal.run_ns = run.steal_ns;
-        c.other.run_pct = run.other_pct;
-        c.other.run_ns = run.other_ns;
+        c.steal.run = run.steal;
+        c.other.run = run.other;
     }
     host_probe(&c, true);
     bench_info("local: done in %.1f s", (double)(bench_mono_ns() - c.t0_ns) / 1e9);

@@ -135,10 +135,17 @@ struct local_target {
 /* Regions of the TLB probe (host_tlb rows): 4, 8 and 16 MiB. */
 #define LOCAL_TLB_SIZES 3
 
-/* A share of all the CPUs' time over the run and in the section with the most of it. */
+/* CPU time a stretch of the run did not get: ns summed over the CPUs, and its share of
+ * all the CPUs' time over the stretch. */
+struct local_stretch {
+    uint64_t ns;
+    double pct;
+};
+
+/* Such a share over the run and in the section with the most of it. */
 struct local_share {
-    double run_pct, max_pct;
-    uint64_t run_ns;
+    struct local_stretch run;
+    double max_pct;
     unsigned max_sec;
 };
 
