@@ -152,6 +152,10 @@ static void usage(FILE *f)
 "                         AVX-512F moves), avx512-vbmi2 (and lines listed with VBMI2);\n"
 "                         an error where the CPU lacks them; the one in use is printed\n"
 "                         on stderr\n"
+"      --clock NAME       the clock the core reads: tsc (the TSC, as the DPDK backend's\n"
+"                         default clock), monotonic (CLOCK_MONOTONIC, which on a VM\n"
+"                         costs more and orders the CPU's earlier loads), auto (default:\n"
+"                         tsc where the CPU has an invariant TSC); printed on stderr\n"
 "      --wall-clock       overhead rates per wall-clock second (default: per second of\n"
 "                         CPU time the worker got, robust to other processes)\n"
 "  -v, --verbose          print the core's warnings (exclusions, ...) to stderr\n"
@@ -398,6 +402,7 @@ enum {
     OPT_WALL_CLOCK,
     OPT_MAX_AREAS,
     OPT_COPY_ISA,
+    OPT_CLOCK,
     OPT_TIME_BUDGET,
     OPT_LOOP,
     OPT_COPY_SIZES,
@@ -446,6 +451,7 @@ static void parse_opts(struct local_opts *o, int argc, char **argv)
         {"wall-clock", no_argument, NULL, OPT_WALL_CLOCK},
         {"max-areas", required_argument, NULL, OPT_MAX_AREAS},
         {"copy-isa", required_argument, NULL, OPT_COPY_ISA},
+        {"clock", required_argument, NULL, OPT_CLOCK},
         {"time-budget-s", required_argument, NULL, OPT_TIME_BUDGET},
         {"loop", required_argument, NULL, OPT_LOOP},
         {"write-profile", no_argument, NULL, OPT_WRITE_PROFILE},
@@ -536,6 +542,16 @@ static void parse_opts(struct local_opts *o, int argc, char **argv)
                 bench_usage_error(prog, "--copy-isa: unknown '%s' (auto, baseline, avx512, "
                                   "avx512-vbmi2)",
                                   optarg);
+            break;
+        case OPT_CLOCK:
+            if (!strcmp(optarg, "auto"))
+                o->clock = 0;
+            else if (!strcmp(optarg, "tsc"))
+                o->clock = TASVIR_LOOP_CLOCK_TSC;
+            else if (!strcmp(optarg, "monotonic"))
+                o->clock = TASVIR_LOOP_CLOCK_MONOTONIC;
+            else
+                bench_usage_error(prog, "--clock: unknown '%s' (auto, tsc, monotonic)", optarg);
             break;
         case 'v':
             o->verbose = true;
@@ -1374,19 +1390,39 @@ static void cpu_summary(const struct local_ctx *c)
                   "other processes competed for these CPUs; compare such runs with care");
 }
 
-/* Say which line copies the run's nodes use (--copy-isa); fails if they cannot have the
- * ones asked for. */
-static int report_copy_isa(const struct local_ctx *c)
+/* Pick the nodes' clock (--clock; auto: the TSC where the loopback backend can read it)
+ * and say which line copies they use (--copy-isa); fails if they cannot have the clock or
+ * the copies asked for. */
+static int pick_node_setup(struct local_ctx *c)
 {
-    struct bench_node b;
     struct bench_node_opts o = c->node_opts;
     o.verbose = false;
+    if (!c->o.clock) {
+        struct tasvir_loop_net_conf lc;
+        struct tasvir_loop_net *net;
+        tasvir_loop_net_conf_init(&lc);
+        lc.real_clock = TASVIR_LOOP_CLOCK_TSC;
+        lc.tsc_hz = 1000000000u; /* a probe: no measurement */
+        bool tsc = tasvir_loop_net_create(&lc, &net) == 0;
+        if (tsc)
+            tasvir_loop_net_destroy(net);
+        o.clock = tsc ? TASVIR_LOOP_CLOCK_TSC : TASVIR_LOOP_CLOCK_MONOTONIC;
+    } else {
+        o.clock = c->o.clock;
+    }
+    c->node_opts.clock = o.clock;
+    struct bench_node b;
     int rc = bench_node_create(&b, &o);
     if (rc == -ENOTSUP)
-        bench_info("--copy-isa %s: this CPU (or build) lacks its instructions",
-                   tasvir_copy_isa_name(o.copy_isa));
+        bench_info("--copy-isa %s or --clock %s: this CPU (or build) lacks its instructions",
+                   tasvir_copy_isa_name(o.copy_isa),
+                   o.clock == TASVIR_LOOP_CLOCK_TSC ? "tsc" : "monotonic");
     if (rc)
         return -1;
+    bench_info("local: the core reads the time from %s",
+               o.clock == TASVIR_LOOP_CLOCK_TSC
+                   ? "the TSC (--clock tsc; as the DPDK backend by default)"
+                   : "CLOCK_MONOTONIC (--clock monotonic)");
     int isa = tasvir_node_copy_isa(b.node);
     bench_node_destroy(&b);
     bench_info("local: internal sync copies lines with %s (--copy-isa %s)",
@@ -1422,7 +1458,7 @@ int bench_cmd_local(int argc, char **argv)
     bench_cpu_desc(c.cpu_worker, cpu, sizeof(cpu));
     bench_info("local: CPU %s", cpu);
     note_load("at start");
-    if (report_copy_isa(&c))
+    if (pick_node_setup(&c))
         return 1;
     bench_csv_header(&c.csv);
     host_probe(&c, false);

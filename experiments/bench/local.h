@@ -42,6 +42,7 @@ struct local_opts {
     bool write_profile;     /* overhead: the l1s1 run's op cost by time since a publish */
     uint32_t max_areas;     /* node max_areas; 0 = core default */
     int copy_isa;           /* node copy_isa (--copy-isa) */
+    int clock;              /* nodes' TASVIR_LOOP_CLOCK_* (--clock); 0 = auto */
     uint64_t time_budget_s; /* whole run; 0 = unlimited */
     uint64_t seed;
     uint64_t sizes[LOCAL_MAX_LIST]; /* area sizes of overhead / idle_scan */

@@ -413,7 +413,8 @@ int bench_node_create(struct bench_node *b, const struct bench_node_opts *o)
     memset(b, 0, sizeof(*b));
     struct tasvir_loop_net_conf lc;
     tasvir_loop_net_conf_init(&lc);
-    lc.real_clock = 1;
+    lc.real_clock = o->clock ? o->clock : TASVIR_LOOP_CLOCK_MONOTONIC;
+    lc.tsc_hz = (uint64_t)(bench_ticks_per_ns() * 1e9 + 0.5);
     int rc = tasvir_loop_net_create(&lc, &b->net);
     if (rc)
         goto fail;

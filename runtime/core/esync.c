@@ -570,7 +570,7 @@ static uint64_t owner_poll(struct tasvir_node *n, struct tasvir__area *a, uint64
         bool go = due && !mcast;
         /* a repair, like a round, waits until earlier frames have left the backlog */
         if (!go && s->urgent && !n->nbacklog) {
-            if (now - s->last_tx_ns >= gap)
+            if (tasvir__elapsed(now, s->last_tx_ns) >= gap)
                 go = true;
             else if (s->last_tx_ns + gap < wake)
                 wake = s->last_tx_ns + gap;
@@ -683,7 +683,7 @@ static void drop(struct tasvir_node *n, int reason)
 static void maybe_nack(struct tasvir_node *n, struct tasvir__area *a, uint64_t now)
 {
     struct tasvir__rx *rx = a->rx;
-    if (rx->last_nack_ns && now - rx->last_nack_ns < n->conf.nack_gap_us * 1000)
+    if (rx->last_nack_ns && tasvir__elapsed(now, rx->last_nack_ns) < n->conf.nack_gap_us * 1000)
         return;
     rx->last_nack_ns = now;
     tasvir__send_ctrl(n, a->owner_node, TASVIR_FT_NACK, 0, a->id, rx_vis(a), rx->cur_ver, NULL, 0);
@@ -693,7 +693,7 @@ static void maybe_nack(struct tasvir_node *n, struct tasvir__area *a, uint64_t n
 static void maybe_reack(struct tasvir_node *n, struct tasvir__area *a, uint64_t now)
 {
     struct tasvir__rx *rx = a->rx;
-    if (rx->last_nack_ns && now - rx->last_nack_ns < n->conf.nack_gap_us * 1000)
+    if (rx->last_nack_ns && tasvir__elapsed(now, rx->last_nack_ns) < n->conf.nack_gap_us * 1000)
         return;
     rx->last_nack_ns = now;
     tasvir__send_ctrl(n, a->owner_node, TASVIR_FT_ACK, 0, a->id, rx_vis(a), 0, NULL, 0);
@@ -1087,7 +1087,7 @@ static uint64_t replica_poll(struct tasvir_node *n, struct tasvir__area *a, uint
     if (atomic_load_explicit(&a->state, memory_order_relaxed) != TASVIR__AREA_LIVE)
         return UINT64_MAX;
     /* (re)subscribe until the owner answers */
-    if (!rx->have_data && (!rx->last_sub_ns || now - rx->last_sub_ns >= hb)) {
+    if (!rx->have_data && (!rx->last_sub_ns || tasvir__elapsed(now, rx->last_sub_ns) >= hb)) {
         if (!rx->last_sub_ns && n->conf.addressing == TASVIR_ADDR_MULTICAST && n->be.ops->mcast) {
             uint8_t mac[6];
             tasvir__area_group_mac(a->id, mac);

@@ -522,6 +522,16 @@ static inline uint64_t tasvir__now(const struct tasvir_node *n)
     return n->be.ops->now_ns(n->be.ctx);
 }
 
+/* now - then, or 0 when then is later.  Times read by different threads need not be
+ * ordered: a thread may read the clock before another thread's later reading becomes
+ * visible to it, and a TSC clock read without a fence (DPDK's, the loopback backend's
+ * TSC clock) may read up to an out-of-order window early.  A plain difference would then
+ * wrap to centuries (a peer declared down, an epoch timed out at once). */
+static inline uint64_t tasvir__elapsed(uint64_t now, uint64_t then)
+{
+    return now > then ? now - then : 0;
+}
+
 /* Report a step of a version's way to the trace sink, if there is one.  ns 0: read the
  * clock now. */
 static inline void tasvir__trace(const struct tasvir_node *n, int event,

@@ -967,9 +967,9 @@ static void finalize(struct tasvir_node *n, uint64_t seq)
     tasvir__stat_add(&n->st.bytes_changed, changed);
     tasvir__stat_add(&n->st.bytes_copied, changed);
     tasvir__stat_add(&n->st.epochs_ok, 1);
-    tasvir__stat_add(&n->st.epoch_ns, now - n->ep_start_ns);
+    tasvir__stat_add(&n->st.epoch_ns, tasvir__elapsed(now, n->ep_start_ns));
     uint64_t arr = atomic_load_explicit(&n->ep_all_arrived_ns, memory_order_relaxed);
-    tasvir__stat_add(&n->st.barrier_ns, arr >= n->ep_start_ns ? arr - n->ep_start_ns : 0);
+    tasvir__stat_add(&n->st.barrier_ns, tasvir__elapsed(arr, n->ep_start_ns));
     uint64_t ctl = atomic_load_explicit(&n->ctl, memory_order_relaxed);
     atomic_store_explicit(&n->ctl, TASVIR__CTL(seq, TASVIR__CTL_ARRIVED(ctl), TASVIR__PH_DONE),
                           memory_order_release);
@@ -1049,7 +1049,8 @@ static bool leave_to_owner(struct tasvir_node *n, const struct tasvir__chunk *ch
     if (!owned_one_chunk(a) || atomic_load_explicit(&o->counted_seq, memory_order_relaxed) != seq ||
         !atomic_load_explicit(&o->active, memory_order_relaxed))
         return false;
-    return tasvir__now(n) - atomic_load_explicit(&n->ep_all_arrived_ns, memory_order_relaxed) <
+    return tasvir__elapsed(tasvir__now(n),
+                           atomic_load_explicit(&n->ep_all_arrived_ns, memory_order_relaxed)) <
            LEAVE_NS;
 }
 
@@ -1342,7 +1343,7 @@ static void handle_end(struct tasvir_node *n, uint64_t seq, unsigned phase, uint
             tasvir__stat_add(&n->st.threads_excluded_now, 1);
             /* at most one warning per second: an oversubscribed node can exclude and
              * readmit threads many times a second (the counters have every event) */
-            if (!n->excl_log_ns || now - n->excl_log_ns >= 1000000000ull) {
+            if (!n->excl_log_ns || tasvir__elapsed(now, n->excl_log_ns) >= 1000000000ull) {
                 tasvir__log(n, TASVIR_LOG_WARN,
                             "thread %u excluded after missing %u epoch windows; its areas are "
                             "frozen (%" PRIu64 " more exclusions since the last warning)",
@@ -1392,7 +1393,7 @@ int tasvir__isync_drive(struct tasvir_node *n, uint64_t now, uint64_t *next_ns)
     unsigned ph = TASVIR__CTL_PHASE(ctl);
 
     if (ph == TASVIR__PH_CHECKIN) {
-        if (now - n->ep_start_ns < n->conf.epoch_window_ns) {
+        if (tasvir__elapsed(now, n->ep_start_ns) < n->conf.epoch_window_ns) {
             *next_ns = n->ep_start_ns + n->conf.epoch_window_ns;
             return -EAGAIN;
         }

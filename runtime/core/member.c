@@ -409,8 +409,8 @@ static void hb_send(struct tasvir_node *n, uint64_t now)
         /* nothing to announce and another frame went there this period: skip -- but not
          * for long: heartbeats also carry the incarnation that reveals a restart */
         struct tasvir__peer *x = &n->peers[p];
-        if (!n->hbf[p] && x->last_tx_ns && now - x->last_tx_ns < period &&
-            now - x->last_hb_ns < force_every)
+        if (!n->hbf[p] && x->last_tx_ns && tasvir__elapsed(now, x->last_tx_ns) < period &&
+            tasvir__elapsed(now, x->last_hb_ns) < force_every)
             continue;
         if (!n->hbf[p] && !hb_frame(n, p, now))
             continue;
@@ -427,11 +427,11 @@ static void liveness(struct tasvir_node *n, uint64_t now)
             !atomic_load_explicit(&x->up, memory_order_relaxed))
             continue;
         uint64_t last = atomic_load_explicit(&x->last_heard_ns, memory_order_relaxed);
-        if (now - last > limit) {
+        if (tasvir__elapsed(now, last) > limit) {
             set_up(n, p, false, now);
             tasvir__stat_add(&n->st.peers_down, 1);
             tasvir__log(n, TASVIR_LOG_WARN, "node %u declared down (silent for %" PRIu64 " us)", p,
-                        (now - last) / 1000);
+                        tasvir__elapsed(now, last) / 1000);
         }
     }
 }

@@ -1,11 +1,14 @@
 /*
  * test_loop.c — the loopback backend's contract: burst ownership, unicast / multicast /
  * broadcast delivery, delay and ordering, loss / duplication / reordering deterministic for
- * a seed, ports that go down, counters, manual clock, memory alignment.
+ * a seed, ports that go down, counters, the manual clock and the real ones (CLOCK_MONOTONIC,
+ * the TSC), memory alignment.
  */
 #include <criterion/criterion.h>
 #include <criterion/new/assert.h>
 #include <criterion/parameterized.h>
+#include <inttypes.h>
+#include <time.h>
 
 #include "harness.h"
 
@@ -198,4 +201,70 @@ Test(loop, memory_and_identity)
     struct tasvir_loop_faults bad = {.loss = 2};
     cr_assert(eq(int, tasvir_loop_net_set_faults(x.net, &bad), -EINVAL));
     tasvir_loop_net_destroy(x.net);
+}
+
+/* A real clock of the net, read through a port's ops and through tasvir_loop_net_now,
+ * against CLOCK_MONOTONIC over a 20 ms sleep: the same start, the same rate. */
+static void check_real_clock(int kind, uint64_t tsc_hz)
+{
+    struct tasvir_loop_net_conf c;
+    tasvir_loop_net_conf_init(&c);
+    c.real_clock = kind;
+    c.tsc_hz = tsc_hz;
+    struct tasvir_loop_net *net;
+    int rc = tasvir_loop_net_create(&c, &net);
+    if (kind == TASVIR_LOOP_CLOCK_TSC && rc == -ENOTSUP) {
+        cr_log_warn("no invariant TSC here: the TSC clock is refused, as documented");
+        return;
+    }
+    cr_assert(eq(int, rc, 0));
+    struct tasvir_loop_port *p;
+    cr_assert(eq(int, tasvir_loop_port_create(net, 0, &p), 0));
+    const struct tasvir_backend *b = tasvir_loop_port_backend(p);
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    uint64_t m0 = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+    uint64_t c0 = b->ops->now_ns(b->ctx);
+    struct timespec nap = {0, 20000000};
+    nanosleep(&nap, NULL);
+    uint64_t c1 = tasvir_loop_net_now(net);
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    uint64_t m1 = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+    /* the anchor: within 1 ms of CLOCK_MONOTONIC (a preemption between the two reads) */
+    cr_assert(le(u64, c0 > m0 ? c0 - m0 : m0 - c0, 1000000), "clock %d starts %" PRIu64
+              " ns from CLOCK_MONOTONIC's %" PRIu64, kind, c0, m0);
+    /* the rate: the 20 ms sleep reads within 2 % (both clocks read the same interval,
+     * give or take the reads themselves) */
+    double r = (double)(c1 - c0) / (double)(m1 - m0);
+    cr_assert(ge(dbl, r, 0.98), "clock %d ran at %.4f of CLOCK_MONOTONIC", kind, r);
+    cr_assert(le(dbl, r, 1.02), "clock %d ran at %.4f of CLOCK_MONOTONIC", kind, r);
+    /* a real clock ignores the manual one's controls */
+    tasvir_loop_net_set_time(net, 5);
+    cr_assert(gt(u64, tasvir_loop_net_now(net), c1));
+    tasvir_loop_net_destroy(net);
+}
+
+Test(loop, real_clocks)
+{
+    check_real_clock(TASVIR_LOOP_CLOCK_MONOTONIC, 0);
+    check_real_clock(TASVIR_LOOP_CLOCK_TSC, 0); /* measured at creation */
+    struct tasvir_loop_net_conf c;
+    tasvir_loop_net_conf_init(&c);
+    c.real_clock = TASVIR_LOOP_CLOCK_TSC;
+    struct tasvir_loop_net *net;
+    if (tasvir_loop_net_create(&c, &net) == 0) {
+        /* the rate a net measured, given to another net */
+        uint64_t hz = tasvir_loop_net_tsc_hz(net);
+        cr_assert(gt(u64, hz, 100000000), "a TSC of %" PRIu64 " Hz", hz);
+        tasvir_loop_net_destroy(net);
+        check_real_clock(TASVIR_LOOP_CLOCK_TSC, hz);
+    }
+    c.real_clock = TASVIR_LOOP_CLOCK_MONOTONIC;
+    cr_assert(eq(int, tasvir_loop_net_create(&c, &net), 0));
+    cr_assert(eq(u64, tasvir_loop_net_tsc_hz(net), 0));
+    tasvir_loop_net_destroy(net);
+    for (int bad = -1; bad <= 3; bad += 4) {
+        c.real_clock = bad;
+        cr_assert(eq(int, tasvir_loop_net_create(&c, &net), -EINVAL), "real_clock %d", bad);
+    }
 }

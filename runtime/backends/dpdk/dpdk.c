@@ -36,6 +36,7 @@
 #include <rte_pause.h>
 
 #include "../common/pagemem.h"
+#include "../common/tscclock.h"
 #include "dpdk_internal.h"
 #include "tasvir/dpdk.h"
 #include "tasvir/tasvir.h"
@@ -66,8 +67,7 @@ struct tasvir_dpdk_port {
     char driver[64];
     enum tasvir_dpdk_rx_filter rx_filter; /* in effect */
 
-    /* clock: ns = base_ns + ((tsc - base_tsc) * mult) >> 32 */
-    uint64_t tsc_hz, base_tsc, base_ns, mult;
+    struct tasvir_tscclock clk; /* the TSC clock (anchored at creation) */
 
     pthread_mutex_t mc_lock;
     struct rte_ether_addr *mc;
@@ -94,12 +94,6 @@ static inline uint64_t rd(const counter_t *c)
     return atomic_load_explicit((counter_t *)c, memory_order_relaxed);
 }
 
-static uint64_t mono_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 static inline struct tasvir_frame *mbuf_frame(struct rte_mbuf *m)
 {
@@ -122,15 +116,13 @@ static inline struct tasvir_frame *frame_of(struct rte_mbuf *m)
 static uint64_t op_now_tsc(void *ctx)
 {
     const struct tasvir_dpdk_port *p = ctx;
-    uint64_t d = rte_get_tsc_cycles() - p->base_tsc;
-    __extension__ unsigned __int128 x = (unsigned __int128)d * p->mult;
-    return p->base_ns + (uint64_t)(x >> 32);
+    return tasvir_tscclock_ns(&p->clk, rte_get_tsc_cycles());
 }
 
 static uint64_t op_now_mono(void *ctx)
 {
     (void)ctx;
-    return mono_ns();
+    return tasvir_mono_ns();
 }
 
 static unsigned op_frame_alloc(void *ctx, struct tasvir_frame **out, unsigned n)
@@ -591,19 +583,9 @@ static int apply_rx_filter(struct tasvir_dpdk_port *p)
     return -EINVAL;
 }
 
-static void clock_init(struct tasvir_dpdk_port *p)
+static uint64_t read_tsc(void)
 {
-    p->tsc_hz = rte_get_tsc_hz();
-    if (p->tsc_hz == 0)
-        p->tsc_hz = 1; /* cannot happen after EAL init; keeps the division defined */
-    __extension__ unsigned __int128 m = ((unsigned __int128)1000000000ull << 32) / p->tsc_hz;
-    p->mult = (uint64_t)m;
-    /* Anchor to CLOCK_MONOTONIC: read the TSC on both sides of clock_gettime. */
-    uint64_t t0 = rte_get_tsc_cycles();
-    uint64_t ns = mono_ns();
-    uint64_t t1 = rte_get_tsc_cycles();
-    p->base_tsc = t0 + (t1 - t0) / 2;
-    p->base_ns = ns;
+    return rte_get_tsc_cycles();
 }
 
 int tasvir_dpdk_port_create(const struct tasvir_dpdk_conf *conf, struct tasvir_dpdk_port **out)
@@ -719,7 +701,8 @@ int tasvir_dpdk_port_create(const struct tasvir_dpdk_conf *conf, struct tasvir_d
     if ((rc = apply_rx_filter(p)))
         goto fail_stop;
 
-    clock_init(p);
+    /* the TSC's rate from EAL (never 0 after its init) */
+    tasvir_tscclock_init(&p->clk, rte_get_tsc_hz(), read_tsc);
     p->ops = base_ops;
     p->ops.now_ns = c->clock == TASVIR_DPDK_CLOCK_TSC ? op_now_tsc : op_now_mono;
     p->ops.relax = c->relax == TASVIR_DPDK_RELAX_PAUSE   ? op_relax_pause
@@ -769,13 +752,13 @@ int tasvir_dpdk_link_wait(struct tasvir_dpdk_port *p, uint32_t timeout_ms)
 {
     if (!p)
         return -EINVAL;
-    uint64_t end = mono_ns() + (uint64_t)timeout_ms * 1000000ull;
+    uint64_t end = tasvir_mono_ns() + (uint64_t)timeout_ms * 1000000ull;
     for (;;) {
         struct rte_eth_link l;
         memset(&l, 0, sizeof(l));
         if (rte_eth_link_get_nowait(p->port_id, &l) == 0 && l.link_status == RTE_ETH_LINK_UP)
             return 0;
-        if (mono_ns() >= end)
+        if (tasvir_mono_ns() >= end)
             return -ETIMEDOUT;
         struct timespec ts = {0, 5000000};
         nanosleep(&ts, NULL);
@@ -809,7 +792,7 @@ int tasvir_dpdk_port_info(const struct tasvir_dpdk_port *p, struct tasvir_dpdk_p
     }
     o->hugepages = rte_eal_has_hugepages();
     o->socket_id = p->socket_id;
-    o->tsc_hz = p->tsc_hz;
+    o->tsc_hz = p->clk.hz;
     o->clock = p->conf.clock;
     return 0;
 }

@@ -8,8 +8,13 @@
  * comes from one generator seeded at creation, so a run is deterministic for a seed as
  * long as the order of calls is (single-threaded drivers).
  *
- * Time is either a manual clock that the test advances (default) or CLOCK_MONOTONIC
- * (real_clock = 1, for benchmarks and threaded tests).  All calls are thread-safe.
+ * Time is either a manual clock that the test advances (default) or a real one, for
+ * benchmarks and threaded tests: CLOCK_MONOTONIC (TASVIR_LOOP_CLOCK_MONOTONIC), or, on
+ * x86-64 with an invariant TSC, the TSC read without a fence and scaled to CLOCK_MONOTONIC's
+ * ns (TASVIR_LOOP_CLOCK_TSC), as the DPDK backend's default clock: the core then pays what
+ * it pays on DPDK to read the time.  On a VM a CLOCK_MONOTONIC reading (vDSO) costs two
+ * to three times a TSC one, and orders the CPU's earlier loads, which after an epoch's
+ * copy is most of its cost (docs/benchmarks.md, 2026-12-02).  All calls are thread-safe.
  *
  * Area copies (mem_alloc) of 2 MiB and more are anonymous mappings with transparent huge
  * pages requested (madvise; used when the kernel's THP setting allows), like the hugepage
@@ -29,9 +34,19 @@ extern "C" {
 struct tasvir_loop_net;
 struct tasvir_loop_port;
 
+/** Values of tasvir_loop_net_conf.real_clock. */
+enum {
+    TASVIR_LOOP_CLOCK_MANUAL = 0,    /**< advanced by the test (tasvir_loop_net_advance) */
+    TASVIR_LOOP_CLOCK_MONOTONIC = 1, /**< CLOCK_MONOTONIC */
+    TASVIR_LOOP_CLOCK_TSC = 2,       /**< the TSC in CLOCK_MONOTONIC's ns (x86-64) */
+};
+
 struct tasvir_loop_net_conf {
     uint64_t seed;         /**< fault generator seed */
-    int real_clock;        /**< 0: manual clock starting at start_ns; 1: CLOCK_MONOTONIC */
+    int real_clock;        /**< TASVIR_LOOP_CLOCK_*: manual (0, starting at start_ns),
+                            *   CLOCK_MONOTONIC (1) or the TSC (2) */
+    uint64_t tsc_hz;       /**< with the TSC clock: its ticks per second; 0 = measured
+                            *   against CLOCK_MONOTONIC when the net is created (30 ms) */
     uint64_t start_ns;     /**< initial manual clock value */
     uint32_t mtu;          /**< L2 payload bytes per frame (default 1500) */
     uint32_t rx_queue_max; /**< frames queued per port before drops (default 65536) */
@@ -62,7 +77,9 @@ typedef void (*tasvir_loop_kick_fn)(void *arg, uint16_t node_id, enum tasvir_kic
 
 /** Fill conf with defaults.  Returns 0 or -EINVAL. */
 int tasvir_loop_net_conf_init(struct tasvir_loop_net_conf *conf);
-/** Create a net.  Returns 0, -EINVAL (bad conf: mtu < 128 or > 9600), -ENOMEM. */
+/** Create a net.  Returns 0, -EINVAL (bad conf: mtu < 128 or > 9600, rx_queue_max 0,
+ *  real_clock not one of TASVIR_LOOP_CLOCK_*), -ENOTSUP (the TSC clock on a CPU that is
+ *  not x86-64 or whose TSC is not invariant), -ENOMEM. */
 int tasvir_loop_net_create(const struct tasvir_loop_net_conf *conf, struct tasvir_loop_net **out);
 /** Destroy a net and its ports; frames still queued are freed. */
 void tasvir_loop_net_destroy(struct tasvir_loop_net *net);
@@ -76,6 +93,8 @@ int tasvir_loop_port_set_faults(struct tasvir_loop_port *p, const struct tasvir_
 void tasvir_loop_net_advance(struct tasvir_loop_net *net, uint64_t ns);
 void tasvir_loop_net_set_time(struct tasvir_loop_net *net, uint64_t now_ns);
 uint64_t tasvir_loop_net_now(const struct tasvir_loop_net *net);
+/** The TSC clock's ticks per second (given or measured); 0 with another clock. */
+uint64_t tasvir_loop_net_tsc_hz(const struct tasvir_loop_net *net);
 /** Earliest delivery time of any queued frame (UINT64_MAX if none). */
 uint64_t tasvir_loop_net_next_delivery(struct tasvir_loop_net *net);
 
