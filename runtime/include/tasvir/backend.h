@@ -63,7 +63,11 @@ enum tasvir_kick {
 
 /** The backend operations table.  All members are required unless marked optional. */
 struct tasvir_backend_ops {
-    /** Monotonic time in nanoseconds (TSC, CLOCK_MONOTONIC, simulator or manual clock). */
+    /** Monotonic time in nanoseconds (TSC, CLOCK_MONOTONIC, simulator or manual clock).
+     *  Called on every epoch's path, so it should be cheap and need not order the CPU's
+     *  memory accesses (a TSC read without a fence): readings on different threads may
+     *  then disagree by a few hundred cycles, which the core tolerates (it takes the
+     *  differences of such times saturated at zero). */
     uint64_t (*now_ns)(void *ctx);
 
     /** Allocate up to n frames (cap >= identity mtu + 14); returns how many were given. */
