@@ -434,6 +434,20 @@ static unsigned parse_configs(const char *arg)
     return m;
 }
 
+/* The index of arg among the n names an option takes, or a usage error that lists them. */
+static int parse_choice(const char *prog, const char *opt, const char *arg,
+                        const char *const *names, int n)
+{
+    char list[128] = "";
+    for (int i = 0; i < n; i++) {
+        if (!strcmp(arg, names[i]))
+            return i;
+        size_t l = strlen(list);
+        snprintf(list + l, sizeof(list) - l, "%s%s", i ? ", " : "", names[i]);
+    }
+    bench_usage_error(prog, "%s: unknown '%s' (%s)", opt, arg, list);
+}
+
 static void parse_opts(struct local_opts *o, int argc, char **argv)
 {
     static const struct option longopts[] = {
@@ -526,14 +540,11 @@ static void parse_opts(struct local_opts *o, int argc, char **argv)
         case OPT_TIME_BUDGET:
             o->time_budget_s = bench_parse_u64(prog, "--time-budget-s", optarg, 0, 86400);
             break;
-        case OPT_LOOP:
-            if (!strcmp(optarg, "lean"))
-                o->proto_loop = false;
-            else if (!strcmp(optarg, "prototype"))
-                o->proto_loop = true;
-            else
-                bench_usage_error(prog, "--loop: unknown loop '%s' (lean, prototype)", optarg);
+        case OPT_LOOP: {
+            static const char *const loops[] = {"lean", "prototype"};
+            o->proto_loop = parse_choice(prog, "--loop", optarg, loops, 2) == 1;
             break;
+        }
         case OPT_MAX_AREAS:
             o->max_areas = (uint32_t)bench_parse_u64(prog, "--max-areas", optarg, 8, 1u << 20);
             break;
@@ -543,16 +554,13 @@ static void parse_opts(struct local_opts *o, int argc, char **argv)
                                   "avx512-vbmi2)",
                                   optarg);
             break;
-        case OPT_CLOCK:
-            if (!strcmp(optarg, "auto"))
-                o->clock = 0;
-            else if (!strcmp(optarg, "tsc"))
-                o->clock = TASVIR_LOOP_CLOCK_TSC;
-            else if (!strcmp(optarg, "monotonic"))
-                o->clock = TASVIR_LOOP_CLOCK_MONOTONIC;
-            else
-                bench_usage_error(prog, "--clock: unknown '%s' (auto, tsc, monotonic)", optarg);
+        case OPT_CLOCK: {
+            /* auto (0), then the loopback backend's TASVIR_LOOP_CLOCK_* values */
+            static const char *const clocks[] = {"auto", "monotonic", "tsc"};
+            static const int clock_of[] = {0, TASVIR_LOOP_CLOCK_MONOTONIC, TASVIR_LOOP_CLOCK_TSC};
+            o->clock = clock_of[parse_choice(prog, "--clock", optarg, clocks, 3)];
             break;
+        }
         case 'v':
             o->verbose = true;
             break;

@@ -180,12 +180,21 @@ static void miss_window(struct h_net *h, struct tasvir_thread *t, struct tasvir_
     cr_assert(eq(u64, st->epochs_failed, 1));
 }
 
+/* One node (small_window) with two active threads, t and late. */
+static void two_threads(struct h_net *h, struct tasvir_thread **t, struct tasvir_thread **late)
+{
+    cr_assert(eq(int, h_net_create(h, 1, 0, 1, small_window), 0));
+    *t = h_thread(h->node[0]);
+    *late = h_thread(h->node[0]);
+    cr_assert(not(eq(ptr, *t, NULL)));
+    cr_assert(not(eq(ptr, *late, NULL)));
+}
+
 Test(isync, failed_epoch_keeps_changes_and_retries_promptly, .timeout = 10)
 {
     struct h_net h;
-    cr_assert(eq(int, h_net_create(&h, 1, 0, 1, small_window), 0));
-    struct tasvir_thread *t = h_thread(h.node[0]);
-    struct tasvir_thread *late = h_thread(h.node[0]);
+    struct tasvir_thread *t, *late;
+    two_threads(&h, &t, &late);
     struct tasvir_area *a = h_area(t, "a", 64 * 1024, 10000);
     for (uint64_t l = 0; l < 1024; l += 7)
         write_line(a, l, l + 1);
@@ -218,9 +227,8 @@ Test(isync, failed_epoch_keeps_changes_and_retries_promptly, .timeout = 10)
 Test(isync, clock_read_behind_the_epoch_start, .timeout = 10)
 {
     struct h_net h;
-    cr_assert(eq(int, h_net_create(&h, 1, 0, 1, small_window), 0));
-    struct tasvir_thread *t = h_thread(h.node[0]);
-    struct tasvir_thread *late = h_thread(h.node[0]);
+    struct tasvir_thread *t, *late;
+    two_threads(&h, &t, &late);
     struct tasvir_area *a = h_area(t, "a", 64 * 1024, 10000);
     write_line(a, 3, 4);
     tasvir_loop_net_advance(h.net, 10 * MS);
@@ -247,9 +255,8 @@ Test(isync, clock_read_behind_the_epoch_start, .timeout = 10)
 Test(isync, failed_forced_epoch_is_retried_forced, .timeout = 10)
 {
     struct h_net h;
-    cr_assert(eq(int, h_net_create(&h, 1, 0, 1, small_window), 0));
-    struct tasvir_thread *t = h_thread(h.node[0]);
-    struct tasvir_thread *late = h_thread(h.node[0]);
+    struct tasvir_thread *t, *late;
+    two_threads(&h, &t, &late);
     struct tasvir_thread *both[2] = {t, late};
     /* publish the node area's first heartbeat write so that nothing is due for 10 ms */
     tasvir_node_sync_now(h.node[0]);

@@ -224,10 +224,10 @@ static uint64_t tsc_measure_hz(void)
 {
     double r[3];
     for (int i = 0; i < 3; i++) {
-        uint64_t n0 = tasvir_mono_ns(), t0 = __rdtsc(), n1;
+        uint64_t n0 = tasvir_mono_ns(), t0 = read_tsc(), n1;
         while ((n1 = tasvir_mono_ns()) - n0 < 10000000u)
             ;
-        r[i] = (double)(__rdtsc() - t0) / (double)(n1 - n0);
+        r[i] = (double)(read_tsc() - t0) / (double)(n1 - n0);
     }
     double lo = r[0] < r[1] ? r[0] : r[1], hi = r[0] < r[1] ? r[1] : r[0];
     double med = r[2] < lo ? lo : r[2] > hi ? hi : r[2];
@@ -243,7 +243,7 @@ static uint64_t net_now(const struct tasvir_loop_net *net)
         return tasvir_mono_ns();
 #if defined(__x86_64__)
     case TASVIR_LOOP_CLOCK_TSC:
-        return tasvir_tscclock_ns(&net->clk, __rdtsc());
+        return tasvir_tscclock_ns(&net->clk, read_tsc());
 #endif
     default:
         return atomic_load_explicit(&((struct tasvir_loop_net *)net)->now, memory_order_acquire);
@@ -261,7 +261,7 @@ static uint64_t op_now(void *ctx)
 static uint64_t op_now_tsc(void *ctx)
 {
     const struct tasvir_loop_port *p = ctx;
-    return tasvir_tscclock_ns(&p->net->clk, __rdtsc());
+    return tasvir_tscclock_ns(&p->net->clk, read_tsc());
 }
 #endif
 
