@@ -3,7 +3,8 @@
 # values exit 2 with a message that names the option and the value; --copy-sizes sets the
 # sync_copy cells (one row per size, layout and copier count, with the areas the help
 # gives); the host probe's rows and summary line; the host's steal and other processes' CPU
-# time (with a spinning shell beside one run).  Measures nothing.
+# time (with a spinning shell beside one run); the clock the core reads (--clock).
+# Measures nothing.
 set -u
 BENCH=$1 WORK=$2
 fail() { echo "FAIL: $*" >&2; exit 1; }
@@ -32,6 +33,23 @@ expect "--sizes: size 2G out of range" --sizes 2G
 expect "--sync-int-us: expected an integer in [10, 10000000], got '5'" --sync-int-us 5
 expect "--only: unknown section or workload 'bogus'" --only bogus
 expect "unknown option '--bogus'" --bogus
+expect "--clock: unknown 'rtc' (auto, monotonic, tsc)" --clock rtc
+expect "--loop: unknown 'fast' (lean, prototype)" --loop fast
+
+# the clock the core reads: named in the header, whichever is asked for (the TSC where
+# this CPU has an invariant one: auto picks it, and an explicit tsc is refused otherwise)
+for clk in monotonic auto; do
+    "$BENCH" local --quick -r 1 -o log_cost --clock $clk >/dev/null 2>"$WORK/k.err" ||
+        fail "a log_cost run with --clock $clk failed: $(tail -3 "$WORK/k.err")"
+    grep -q "the core reads the time from " "$WORK/k.err" || fail "--clock $clk: no clock line"
+done
+grep -q "from CLOCK_MONOTONIC (--clock monotonic)\|from the TSC (--clock tsc" "$WORK/k.err" ||
+    fail "--clock auto: $(grep 'reads the time' "$WORK/k.err")"
+if grep -q "from the TSC" "$WORK/k.err"; then
+    "$BENCH" local --quick -r 1 -o log_cost --clock tsc >/dev/null 2>"$WORK/k.err" ||
+        fail "--clock tsc failed where auto picked it: $(tail -3 "$WORK/k.err")"
+    grep -q "from the TSC (--clock tsc" "$WORK/k.err" || fail "--clock tsc: no TSC line"
+fi
 
 # two small cells: 3 layouts x 2 sizes x 1 and 2 copiers, areas 2x (8x for rnd)
 "$BENCH" local --quick -r 1 -o sync_copy --copy-sizes 4K,32K >"$WORK/c.csv" 2>"$WORK/c.err" ||
