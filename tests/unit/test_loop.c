@@ -230,14 +230,16 @@ static void check_real_clock(int kind, uint64_t tsc_hz)
     uint64_t c1 = tasvir_loop_net_now(net);
     clock_gettime(CLOCK_MONOTONIC, &ts);
     uint64_t m1 = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-    /* the anchor: within 1 ms of CLOCK_MONOTONIC (a preemption between the two reads) */
-    cr_assert(le(u64, c0 > m0 ? c0 - m0 : m0 - c0, 1000000), "clock %d starts %" PRIu64
+    /* the anchor: within 5 ms of CLOCK_MONOTONIC (a preemption between the two reads, on a
+     * busy machine, is all that should part them) */
+    cr_assert(le(u64, c0 > m0 ? c0 - m0 : m0 - c0, 5000000), "clock %d starts %" PRIu64
               " ns from CLOCK_MONOTONIC's %" PRIu64, kind, c0, m0);
-    /* the rate: the 20 ms sleep reads within 2 % (both clocks read the same interval,
-     * give or take the reads themselves) */
+    /* the rate: the 20 ms sleep reads within 5 % (both clocks read the same interval, give
+     * or take the reads themselves and a preemption between them; a wrong scale is off by
+     * far more) */
     double r = (double)(c1 - c0) / (double)(m1 - m0);
-    cr_assert(ge(dbl, r, 0.98), "clock %d ran at %.4f of CLOCK_MONOTONIC", kind, r);
-    cr_assert(le(dbl, r, 1.02), "clock %d ran at %.4f of CLOCK_MONOTONIC", kind, r);
+    cr_assert(ge(dbl, r, 0.95), "clock %d ran at %.4f of CLOCK_MONOTONIC", kind, r);
+    cr_assert(le(dbl, r, 1.05), "clock %d ran at %.4f of CLOCK_MONOTONIC", kind, r);
     /* a real clock ignores the manual one's controls */
     tasvir_loop_net_set_time(net, 5);
     cr_assert(gt(u64, tasvir_loop_net_now(net), c1));
