@@ -210,8 +210,8 @@ struct bench_node_opts {
     uint64_t sync_int_us; /* node default internal sync interval */
     uint32_t max_areas;
     int copy_isa;         /* tasvir_node_conf.copy_isa */
-    int clock;            /* TASVIR_LOOP_CLOCK_TSC (its rate: bench_calibrate's) or, 0
-                           * or TASVIR_LOOP_CLOCK_MONOTONIC, CLOCK_MONOTONIC */
+    int clock;            /* TASVIR_LOOP_CLOCK_TSC (at bench_calibrate's rate) or
+                           * TASVIR_LOOP_CLOCK_MONOTONIC (also for 0) */
     bool verbose;         /* core warnings and notices go to stderr */
 };
 
