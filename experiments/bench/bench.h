@@ -164,11 +164,17 @@ uint64_t bench_parse_size(const char *prog, const char *opt, const char *s, uint
 #define BENCH_CSV_MAX_COLS 64
 #define BENCH_CSV_CELL 32
 
+#define BENCH_CSV_MAX_CONST 4
+
 struct bench_csv {
     const char *const *cols; /* column names */
     unsigned ncols;
     FILE *out;
     bool header_done;
+    /* columns after cols with one value in every row (the run's settings) */
+    unsigned nconst;
+    const char *const_cols[BENCH_CSV_MAX_CONST];
+    char const_vals[BENCH_CSV_MAX_CONST][BENCH_CSV_CELL];
 };
 
 struct bench_row {
@@ -183,6 +189,9 @@ void bench_row_f(struct bench_row *r, unsigned col, double v, int decimals);
 /* Print the header (first time) and the row, then flush. */
 void bench_csv_emit(struct bench_csv *c, const struct bench_row *r);
 void bench_csv_header(struct bench_csv *c);
+/* Append a column whose every row holds val (before the header is printed; col is kept,
+ * not copied; at most BENCH_CSV_MAX_CONST). */
+void bench_csv_const(struct bench_csv *c, const char *col, const char *val);
 
 /* ---- a one-shot gate: threads wait until `need` of them arrived ---------------------- */
 

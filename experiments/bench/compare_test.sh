@@ -31,6 +31,8 @@ grep -Eq "^host_probe start_worker +ns_per_op: +old [0-9.e+-]+ \([0-9.e+-]+-[0-9
     "$WORK/summary.txt" || fail "no median line for the host probe: $(cat "$WORK/summary.txt")"
 grep -Eq "^host_tlb chase area=16777216 +ns_per_op: +old [0-9.e+-]+ \([0-9.e+-]+-[0-9.e+-]+, n=1\) +new " \
     "$WORK/summary.txt" || fail "no median line for the TLB probe: $(cat "$WORK/summary.txt")"
+grep -Eq "^settings: +old clock (tsc|monotonic), copy_isa [a-z0-9-]+ +new clock (tsc|monotonic), copy_isa [a-z0-9-]+$" \
+    "$WORK/summary.txt" || fail "no settings line: $(tail -2 "$WORK/summary.txt")"
 if grep -q '^old,1,host_steal,' "$WORK/c.csv"; then # where /proc/stat can be read
     grep -Eq "^host_steal run +steal_pct: +old [0-9.e+-]+ \([0-9.e+-]+-[0-9.e+-]+, n=1\) +new " \
         "$WORK/summary.txt" || fail "no median line for the host's steal: $(cat "$WORK/summary.txt")"
@@ -55,6 +57,7 @@ for order in older-first newer-first; do
     [ "$(grep -c '^old,1,log_cost' "$WORK/o.csv")" -ge 3 ] &&
         [ "$(grep -c '^new,1,log_cost' "$WORK/o.csv")" -ge 3 ] || fail "$order: rows missing"
     grep -Eq "ns_per_call: +old" "$WORK/o.txt" || fail "$order: no summary"
+    grep -q "^settings:" "$WORK/o.txt" && fail "$order: a settings line without the columns"
 done
 "$SCRIPT" --runs 1 --csv "$WORK/x.csv" "$BENCH" "$WORK/other" -- --quick -o log_cost -r 1 \
     >/dev/null 2>"$WORK/x.err"

@@ -168,7 +168,9 @@ static void usage(FILE *f)
 "  Common columns: bench, workload (overhead only), variant, area_bytes, sync_int_us,\n"
 "  changed_bytes (dirty bytes per epoch or per log call), threads (workers), reps\n"
 "  (rounds for overhead, repetitions per round for log_cost/sync_copy/idle driven,\n"
-"  epochs for idle threaded).\n"
+"  epochs for idle threaded).  The last two columns of every row are the run's\n"
+"  settings: clock (tsc or monotonic, --clock) and copy_isa (the line copies, named\n"
+"  as --copy-isa names them).\n"
 "\n"
 "  bench=overhead   one row per (workload, area_bytes, sync_int_us); variant = the loop\n"
 "      (--loop: lean or prototype).  Workloads:\n"
@@ -288,7 +290,7 @@ static void usage(FILE *f)
 "      (service calls excluded), ops = ops in the bin.  A cost that rises with the time\n"
 "      since the epoch is the dirty log refilling (the branch on its byte mispredicts\n"
 "      most near half full); one that stays flat is the same for every write.  These\n"
-"      three columns come last.\n"
+"      three columns come after all the others but the run's settings.\n"
 "\n"
 "Exit status: 0 ok (targets missed are reported, not failures), 1 a section failed\n"
 "(setup error, wrong byte count, lockstep timeout), 2 usage error.\n");
@@ -1433,6 +1435,8 @@ static int pick_node_setup(struct local_ctx *c)
                    : "CLOCK_MONOTONIC (--clock monotonic)");
     int isa = tasvir_node_copy_isa(b.node);
     bench_node_destroy(&b);
+    bench_csv_const(&c->csv, "clock", o.clock == TASVIR_LOOP_CLOCK_TSC ? "tsc" : "monotonic");
+    bench_csv_const(&c->csv, "copy_isa", tasvir_copy_isa_name(isa));
     bench_info("local: internal sync copies lines with %s (--copy-isa %s)",
                isa == TASVIR_COPY_AVX512_VBMI2
                    ? "64-byte AVX-512 moves, scattered lines listed with VBMI2"

@@ -38,10 +38,18 @@ expect "--loop: unknown 'fast' (lean, prototype)" --loop fast
 
 # the clock the core reads: named in the header, whichever is asked for (the TSC where
 # this CPU has an invariant one: auto picks it, and an explicit tsc is refused otherwise)
+# and in the last two columns of every row (clock, copy_isa), with the copies in use
 for clk in monotonic auto; do
-    "$BENCH" local --quick -r 1 -o log_cost --clock $clk >/dev/null 2>"$WORK/k.err" ||
+    "$BENCH" local --quick -r 1 -o log_cost --clock $clk >"$WORK/k.csv" 2>"$WORK/k.err" ||
         fail "a log_cost run with --clock $clk failed: $(tail -3 "$WORK/k.err")"
     grep -q "the core reads the time from " "$WORK/k.err" || fail "--clock $clk: no clock line"
+    isa=$(sed -n 's/.*internal sync copies lines with .* (--copy-isa \([a-z0-9-]*\))$/\1/p' "$WORK/k.err")
+    want=$clk
+    [ $clk = auto ] && { want=monotonic; grep -q "from the TSC" "$WORK/k.err" && want=tsc; }
+    [ "$(head -n 1 "$WORK/k.csv" | awk -F, '{ print $(NF - 1) "," $NF }')" = "clock,copy_isa" ] ||
+        fail "--clock $clk: the header does not end with clock,copy_isa"
+    got=$(tail -n +2 "$WORK/k.csv" | awk -F, '{ print $(NF - 1) "," $NF }' | sort -u | tr '\n' ' ')
+    [ "$got" = "$want,$isa " ] || fail "--clock $clk: settings '$got', want '$want,$isa'"
 done
 grep -q "from CLOCK_MONOTONIC (--clock monotonic)\|from the TSC (--clock tsc" "$WORK/k.err" ||
     fail "--clock auto: $(grep 'reads the time' "$WORK/k.err")"

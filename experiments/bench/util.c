@@ -368,9 +368,23 @@ void bench_csv_header(struct bench_csv *c)
         return;
     for (unsigned i = 0; i < c->ncols; i++)
         fprintf(c->out, "%s%s", i ? "," : "", c->cols[i]);
+    for (unsigned i = 0; i < c->nconst; i++)
+        fprintf(c->out, ",%s", c->const_cols[i]);
     fputc('\n', c->out);
     fflush(c->out);
     c->header_done = true;
+}
+
+void bench_csv_const(struct bench_csv *c, const char *col, const char *val)
+{
+    if (c->header_done || c->nconst >= BENCH_CSV_MAX_CONST) {
+        bench_info("internal: CSV column %s added %s", col,
+                   c->header_done ? "after the header" : "beyond the limit");
+        return;
+    }
+    c->const_cols[c->nconst] = col;
+    snprintf(c->const_vals[c->nconst], BENCH_CSV_CELL, "%s", val);
+    c->nconst++;
 }
 
 void bench_csv_emit(struct bench_csv *c, const struct bench_row *r)
@@ -378,6 +392,8 @@ void bench_csv_emit(struct bench_csv *c, const struct bench_row *r)
     bench_csv_header(c);
     for (unsigned i = 0; i < c->ncols; i++)
         fprintf(c->out, "%s%s", i ? "," : "", r->cell[i]);
+    for (unsigned i = 0; i < c->nconst; i++)
+        fprintf(c->out, ",%s", c->const_vals[i]);
     fputc('\n', c->out);
     fflush(c->out);
 }
