@@ -436,6 +436,13 @@ static unsigned parse_configs(const char *arg)
     return m;
 }
 
+/* --clock's names, indexed by TASVIR_LOOP_CLOCK_* (0, the manual clock, stands for auto) */
+static const char *const clock_names[] = {
+    [0] = "auto",
+    [TASVIR_LOOP_CLOCK_MONOTONIC] = "monotonic",
+    [TASVIR_LOOP_CLOCK_TSC] = "tsc",
+};
+
 /* The index of arg among the n names an option takes, or a usage error that lists them. */
 static int parse_choice(const char *prog, const char *opt, const char *arg,
                         const char *const *names, int n)
@@ -556,13 +563,10 @@ static void parse_opts(struct local_opts *o, int argc, char **argv)
                                   "avx512-vbmi2)",
                                   optarg);
             break;
-        case OPT_CLOCK: {
-            /* auto (0), then the loopback backend's TASVIR_LOOP_CLOCK_* values */
-            static const char *const clocks[] = {"auto", "monotonic", "tsc"};
-            static const int clock_of[] = {0, TASVIR_LOOP_CLOCK_MONOTONIC, TASVIR_LOOP_CLOCK_TSC};
-            o->clock = clock_of[parse_choice(prog, "--clock", optarg, clocks, 3)];
+        case OPT_CLOCK:
+            /* auto is 0; the others are the loopback backend's TASVIR_LOOP_CLOCK_* values */
+            o->clock = parse_choice(prog, "--clock", optarg, clock_names, 3);
             break;
-        }
         case 'v':
             o->verbose = true;
             break;
@@ -1407,7 +1411,8 @@ static int pick_node_setup(struct local_ctx *c)
 {
     struct bench_node_opts o = c->node_opts;
     o.verbose = false;
-    if (!c->o.clock) {
+    o.clock = c->o.clock;
+    if (!o.clock) { /* auto: whether the loopback backend takes the TSC here */
         struct tasvir_loop_net_conf lc;
         struct tasvir_loop_net *net;
         tasvir_loop_net_conf_init(&lc);
@@ -1417,25 +1422,22 @@ static int pick_node_setup(struct local_ctx *c)
         if (tsc)
             tasvir_loop_net_destroy(net);
         o.clock = tsc ? TASVIR_LOOP_CLOCK_TSC : TASVIR_LOOP_CLOCK_MONOTONIC;
-    } else {
-        o.clock = c->o.clock;
     }
     c->node_opts.clock = o.clock;
+    const char *clock = clock_names[o.clock];
     struct bench_node b;
     int rc = bench_node_create(&b, &o);
     if (rc == -ENOTSUP)
         bench_info("--copy-isa %s or --clock %s: this CPU (or build) lacks its instructions",
-                   tasvir_copy_isa_name(o.copy_isa),
-                   o.clock == TASVIR_LOOP_CLOCK_TSC ? "tsc" : "monotonic");
+                   tasvir_copy_isa_name(o.copy_isa), clock);
     if (rc)
         return -1;
-    bench_info("local: the core reads the time from %s",
-               o.clock == TASVIR_LOOP_CLOCK_TSC
-                   ? "the TSC (--clock tsc; as the DPDK backend by default)"
-                   : "CLOCK_MONOTONIC (--clock monotonic)");
+    bench_info("local: the core reads the time from %s (--clock %s%s)",
+               o.clock == TASVIR_LOOP_CLOCK_TSC ? "the TSC" : "CLOCK_MONOTONIC", clock,
+               o.clock == TASVIR_LOOP_CLOCK_TSC ? "; as the DPDK backend by default" : "");
     int isa = tasvir_node_copy_isa(b.node);
     bench_node_destroy(&b);
-    bench_csv_const(&c->csv, "clock", o.clock == TASVIR_LOOP_CLOCK_TSC ? "tsc" : "monotonic");
+    bench_csv_const(&c->csv, "clock", clock);
     bench_csv_const(&c->csv, "copy_isa", tasvir_copy_isa_name(isa));
     bench_info("local: internal sync copies lines with %s (--copy-isa %s)",
                isa == TASVIR_COPY_AVX512_VBMI2

@@ -203,6 +203,13 @@ Test(loop, memory_and_identity)
     tasvir_loop_net_destroy(x.net);
 }
 
+static uint64_t mono_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
 /* A real clock of the net, read through a port's ops and through tasvir_loop_net_now,
  * against CLOCK_MONOTONIC over a 20 ms sleep: the same start, the same rate. */
 static void check_real_clock(int kind, uint64_t tsc_hz)
@@ -221,15 +228,12 @@ static void check_real_clock(int kind, uint64_t tsc_hz)
     struct tasvir_loop_port *p;
     cr_assert(eq(int, tasvir_loop_port_create(net, 0, &p), 0));
     const struct tasvir_backend *b = tasvir_loop_port_backend(p);
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    uint64_t m0 = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+    uint64_t m0 = mono_now();
     uint64_t c0 = b->ops->now_ns(b->ctx);
     struct timespec nap = {0, 20000000};
     nanosleep(&nap, NULL);
     uint64_t c1 = tasvir_loop_net_now(net);
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    uint64_t m1 = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+    uint64_t m1 = mono_now();
     /* the anchor: within 5 ms of CLOCK_MONOTONIC (a preemption between the two reads, on a
      * busy machine, is all that should part them) */
     cr_assert(le(u64, c0 > m0 ? c0 - m0 : m0 - c0, 5000000), "clock %d starts %" PRIu64

@@ -94,7 +94,6 @@ static inline uint64_t rd(const counter_t *c)
     return atomic_load_explicit((counter_t *)c, memory_order_relaxed);
 }
 
-
 static inline struct tasvir_frame *mbuf_frame(struct rte_mbuf *m)
 {
     return (struct tasvir_frame *)rte_mbuf_to_priv(m);
