@@ -142,6 +142,12 @@ int tasvir_node_create(const struct tasvir_node_conf *conf, struct tasvir_node *
     n->next_local_id = 16; /* ids 0..15 of every node are reserved for system areas */
     atomic_init(&n->ctl, TASVIR__CTL(0, 0, TASVIR__PH_IDLE));
     atomic_init(&n->due_stale, 1);
+    /* the backend's frames hold ident.mtu bytes of payload: a larger node MTU would pack
+     * versions and heartbeats past their end */
+    if (n->conf.mtu > n->ident.mtu) {
+        rc = -EINVAL;
+        goto fail;
+    }
     n->mtu = n->conf.mtu ? n->conf.mtu : n->ident.mtu;
     if (n->mtu < 576 || n->mtu > 9600) {
         rc = TASVIR_EBACKEND;

@@ -200,6 +200,14 @@ Test(loop, memory_and_identity)
     cr_assert(eq(int, tasvir_loop_port_create(x.net, TASVIR_MAX_NODES, &dup), -EINVAL));
     struct tasvir_loop_faults bad = {.loss = 2};
     cr_assert(eq(int, tasvir_loop_net_set_faults(x.net, &bad), -EINVAL));
+    /* delays that would overflow the delivery time (jitter UINT64_MAX once divided by 0) */
+    struct tasvir_loop_faults far = {.jitter_ns = UINT64_MAX};
+    cr_assert(eq(int, tasvir_loop_net_set_faults(x.net, &far), -EINVAL));
+    far = (struct tasvir_loop_faults){.delay_ns = TASVIR_LOOP_MAX_DELAY_NS, .jitter_ns = 1};
+    cr_assert(eq(int, tasvir_loop_net_set_faults(x.net, &far), -EINVAL));
+    cr_assert(eq(int, tasvir_loop_port_set_faults(x.p[0], &far), -EINVAL));
+    far.jitter_ns = 0;
+    cr_assert(eq(int, tasvir_loop_net_set_faults(x.net, &far), 0));
     tasvir_loop_net_destroy(x.net);
 }
 

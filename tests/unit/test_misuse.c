@@ -1,11 +1,11 @@
 /*
  * test_misuse.c — API misuse gets a clear error, never a crash.
  *
- * Covers: NULL and wrong handles, bad node configurations and incomplete backends,
- * attaching unknown or invalid names, zero / absurd / too-long sizes and names, duplicate
- * names, limits on threads and areas, operations on inactive threads, use after destroy
- * (areas, handles, threads) where detectable, owner-only operations through reader
- * handles, and tasvir_strerror for every code.
+ * Covers: NULL and wrong handles, bad node configurations (an MTU above the backend's)
+ * and incomplete backends, attaching unknown or invalid names, zero / absurd / too-long
+ * sizes and names, duplicate names, limits on threads and areas, operations on inactive
+ * threads, use after destroy (areas, handles, threads) where detectable, owner-only
+ * operations through reader handles, and tasvir_strerror for every code.
  */
 #include <criterion/criterion.h>
 #include <criterion/new/assert.h>
@@ -71,6 +71,21 @@ Test(misuse, node_conf_errors)
     c.copy_isa = TASVIR_COPY_BASELINE;
     cr_assert(eq(int, tasvir_node_create(&c, &n), 0));
     cr_assert(eq(int, tasvir_node_copy_isa(n), TASVIR_COPY_BASELINE));
+    tasvir_node_destroy(n);
+    /* a node MTU above the backend's (1500: its frames hold no more) */
+    tasvir_node_conf_init(&c);
+    c.backend = tasvir_loop_port_backend(p);
+    c.mtu = 9000;
+    cr_assert(eq(int, tasvir_node_create(&c, &n), -EINVAL), "mtu above the backend's");
+    c.mtu = 1501;
+    cr_assert(eq(int, tasvir_node_create(&c, &n), -EINVAL), "mtu above the backend's");
+    c.mtu = 575;
+    cr_assert(eq(int, tasvir_node_create(&c, &n), -EINVAL), "mtu below 576");
+    c.mtu = 1500;
+    cr_assert(eq(int, tasvir_node_create(&c, &n), 0));
+    tasvir_node_destroy(n);
+    c.mtu = 1000;
+    cr_assert(eq(int, tasvir_node_create(&c, &n), 0));
     tasvir_node_destroy(n);
     tasvir_loop_net_destroy(net);
     /* bad handles to node functions */

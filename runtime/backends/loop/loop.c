@@ -334,7 +334,9 @@ static void deliver(struct tasvir_loop_net *net, struct tasvir_loop_port *src,
             x->f.len = f->f.len;
         }
         uint64_t jit = fl->jitter_ns ? rng_next(&net->rng) % (fl->jitter_ns + 1) : 0;
-        x->at = now + fl->delay_ns + jit;
+        /* saturated: a manual clock may start anywhere */
+        uint64_t wait = fl->delay_ns + jit;
+        x->at = now > UINT64_MAX - wait ? UINT64_MAX : now + wait;
         x->seq = net->seq++;
         x->src = src->node_id;
         if (heap_push(&d->rxq, x)) {
@@ -521,7 +523,9 @@ int tasvir_loop_net_conf_init(struct tasvir_loop_net_conf *c)
 
 static int check_faults(const struct tasvir_loop_faults *f)
 {
-    if (!f || !(f->loss >= 0 && f->loss <= 1) || !(f->dup >= 0 && f->dup <= 1))
+    if (!f || !(f->loss >= 0 && f->loss <= 1) || !(f->dup >= 0 && f->dup <= 1) ||
+        f->delay_ns > TASVIR_LOOP_MAX_DELAY_NS ||
+        f->jitter_ns > TASVIR_LOOP_MAX_DELAY_NS - f->delay_ns)
         return -EINVAL;
     return 0;
 }

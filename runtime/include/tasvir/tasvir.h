@@ -253,7 +253,8 @@ struct tasvir_node_conf {
     uint16_t root_node;
     /** enum tasvir_addressing (default TASVIR_ADDR_UNICAST). */
     int addressing;
-    /** L2 payload bytes per frame; 0 = the backend's MTU (default 0).  Must be 576..9600. */
+    /** L2 payload bytes per frame; 0 = the backend's MTU (default 0).  Must be 576..9600
+     *  and at most the backend's MTU (its frames are that large). */
     uint32_t mtu;
     /** Heartbeat period in us (default 10000) and silent periods before a node is declared
      *  down (default 5). */
@@ -379,8 +380,10 @@ int tasvir_node_conf_init(struct tasvir_node_conf *conf);
  * Create a node over a backend.
  * @param conf  configuration; copied, need not outlive the call (the backend must)
  * @param out   receives the node handle
- * @return 0; -EINVAL for a NULL argument, an out-of-range field or a zero window;
- *         TASVIR_EBACKEND if the ops table lacks a required operation or identity fails;
+ * @return 0; -EINVAL for a NULL argument, an out-of-range field, a zero window or an mtu
+ *         above the backend's;
+ *         TASVIR_EBACKEND if the ops table lacks a required operation or identity fails
+ *         (or gives an MTU outside 576..9600);
  *         -ENOTSUP if copy_isa asks for moves this CPU or build does not have; -ENOMEM.
  */
 int tasvir_node_create(const struct tasvir_node_conf *conf, struct tasvir_node **out);

@@ -52,6 +52,9 @@ struct tasvir_loop_net_conf {
     uint32_t rx_queue_max; /**< frames queued per port before drops (default 65536) */
 };
 
+/** The most delay_ns + jitter_ns a fault setting may add to a frame: one hour. */
+#define TASVIR_LOOP_MAX_DELAY_NS (3600ull * 1000000000ull)
+
 /** Faults applied to every frame copy a port delivers (per destination). */
 struct tasvir_loop_faults {
     double loss;        /**< probability a copy is dropped, 0..1 */
@@ -84,9 +87,12 @@ int tasvir_loop_net_create(const struct tasvir_loop_net_conf *conf, struct tasvi
 /** Destroy a net and its ports; frames still queued are freed. */
 void tasvir_loop_net_destroy(struct tasvir_loop_net *net);
 
-/** Set the faults of all ports (and of ports created later).  Returns 0 or -EINVAL. */
+/** Set the faults of all ports (and of ports created later).  Returns 0 or -EINVAL (f
+ *  NULL, loss or dup outside 0..1 or NaN, delay_ns + jitter_ns above
+ *  TASVIR_LOOP_MAX_DELAY_NS). */
 int tasvir_loop_net_set_faults(struct tasvir_loop_net *net, const struct tasvir_loop_faults *f);
-/** Set the faults of frames sent by node src (overrides the net-wide setting). */
+/** Set the faults of frames sent by node src (overrides the net-wide setting; f NULL
+ *  returns to it).  Returns 0 or -EINVAL (p NULL, or f as for tasvir_loop_net_set_faults). */
 int tasvir_loop_port_set_faults(struct tasvir_loop_port *p, const struct tasvir_loop_faults *f);
 
 /** Manual clock: advance by ns / set to an absolute time (ignored with a real clock). */
