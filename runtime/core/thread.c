@@ -8,6 +8,8 @@
  *  - not counted in s:      it became active (or was readmitted) after s started, so s
  *                           copies without it; if s is still in progress it must stay out
  *                           of area memory until s ends (wait_seq).
+ *  - counted in s, left it: it deactivated during s and is active again; s no longer
+ *                           waits for it, so it waits s out as above (join_locked).
  * Deactivation (leave) waits out a COPY phase in progress before the thread goes, and
  * takes the dirty-log clears its copiers left to it (isync.c owner_clears).
  * Membership changes (register, activate, deactivate, readmit) happen under node->lock,
@@ -167,16 +169,19 @@ int tasvir_thread_unregister(struct tasvir_thread *t)
     return 0;
 }
 
-/* Under node->lock: (re)join epochs.  If an epoch is in progress, t was not counted in it
- * and must wait it out. */
+/* Under node->lock: (re)join epochs.  If an epoch is in progress, t must wait it out:
+ * either it was not counted in it, or it was and left it (deactivated during it, arriving
+ * on its way out if it had not yet), so the epoch does not wait for t again, and may copy
+ * t's areas at any moment until it ends.  (Testing counted_seq != s alone let a thread
+ * that deactivated and activated again within one epoch back into area memory during
+ * the epoch's COPY phase: its service took the fast path, seen_seq being s.) */
 static int join_locked(struct tasvir_thread *t)
 {
     struct tasvir_node *n = t->node;
     atomic_store_explicit(&t->active, 1, memory_order_seq_cst);
     uint64_t ctl = atomic_load_explicit(&n->ctl, memory_order_acquire);
     uint64_t s = TASVIR__CTL_SEQ(ctl);
-    if (tasvir__ph_in_progress(TASVIR__CTL_PHASE(ctl)) &&
-        atomic_load_explicit(&t->counted_seq, memory_order_relaxed) != s) {
+    if (tasvir__ph_in_progress(TASVIR__CTL_PHASE(ctl))) {
         t->wait_seq = s;
         return -EAGAIN;
     }

@@ -7,7 +7,7 @@
  * retried after the retry delay (not a full interval), late-thread exclusion, frozen areas
  * of an excluded owner and readmission, deactivation during check-in, deactivation and
  * unregistration during the COPY phase (they wait it out, copying), activation during an
- * epoch, forced sync (and its
+ * epoch (also by a thread that left that epoch, deactivating), forced sync (and its
  * retry, forced again, when it fails), an epoch with no active thread (the engine copies
  * alone), dense words left set and compared, and the copy of
  * random dirty patterns (isolated lines, runs, full words) in areas of each size band of
@@ -461,6 +461,43 @@ Test(isync, deactivate_during_copy_waits_it_out, .timeout = 10)
 Test(isync, unregister_during_copy_waits_it_out, .timeout = 10)
 {
     deactivate_in_copy_case(true);
+}
+
+/* A thread that deactivates during an epoch it was counted in (arriving on its way out)
+ * and activates again before the epoch ends must wait the epoch out like any thread that
+ * joins during one: activate returns -EAGAIN, and tasvir_service keeps returning -EAGAIN
+ * through the COPY phase, so the thread cannot write while its areas are being copied
+ * (it used to get 0 from both and write into the version being copied). */
+Test(isync, reactivate_within_epoch_waits_it_out, .timeout = 10)
+{
+    struct h_net h;
+    cr_assert(eq(int, h_net_create(&h, 1, 0, 1, small_window), 0));
+    struct tasvir_thread *o = h_thread(h.node[0]);
+    struct tasvir_thread *u = h_thread(h.node[0]);
+    struct tasvir_area *a = h_area(o, "a", 4096, 1000);
+    write_line(a, 0, 1);
+    tasvir_loop_net_advance(h.net, 1 * MS);
+    cr_assert(eq(int, tasvir_node_poll(h.node[0], NULL), -EAGAIN)); /* CHECKIN */
+    cr_assert(eq(int, tasvir_thread_deactivate(o), 0));              /* o arrives, leaves */
+    cr_assert(eq(int, tasvir_thread_activate(o), -EAGAIN), "activate during an epoch in progress");
+    cr_assert(eq(int, tasvir_service(o), -EAGAIN));
+    cr_assert(eq(int, tasvir_thread_activate(o), -EAGAIN), "already active, still waiting");
+    cr_assert(eq(int, tasvir_thread_deactivate(u), 0)); /* u arrives last: COPY */
+    cr_assert(eq(int, tasvir_service(o), -EAGAIN), "o let back into area memory during the COPY phase");
+    cr_assert(eq(int, tasvir_node_poll(h.node[0], NULL), -EAGAIN)); /* left to o for 2 us */
+    tasvir_loop_net_advance(h.net, 3 * US);
+    cr_assert(eq(int, tasvir_node_poll(h.node[0], NULL), 0), "the engine copies");
+    cr_assert(eq(u64, tasvir_area_version(a), 1));
+    cr_assert(eq(u64, read_line(a, 0), 1));
+    cr_assert(eq(int, tasvir_service(o), 0), "the epoch is over");
+    /* o is counted again from the next epoch on, and its writes are published */
+    write_line(a, 0, 2);
+    tasvir_loop_net_advance(h.net, 1 * MS);
+    cr_assert(eq(int, tasvir_node_poll(h.node[0], NULL), -EAGAIN));
+    cr_assert(eq(int, tasvir_service(o), 0), "o alone is counted: it copies and leaves");
+    cr_assert(eq(u64, tasvir_area_version(a), 2));
+    cr_assert(eq(u64, read_line(a, 0), 2));
+    h_net_destroy(&h);
 }
 
 /* The engine leaves an area of one chunk to its checked-in owner for the first 2 us after

@@ -478,9 +478,10 @@ int tasvir_thread_register(struct tasvir_node *node, struct tasvir_thread **out)
 int tasvir_thread_unregister(struct tasvir_thread *t);
 
 /**
- * Mark the thread active: epochs wait for it from now on.  If an epoch is in progress it
- * returns -EAGAIN and the thread must call tasvir_service() until it returns >= 0 before
- * touching any area (tasvir_service_wait() does this).
+ * Mark the thread active: epochs wait for it from now on.  If an epoch is in progress
+ * (also one the thread checked in to before it was deactivated) it returns -EAGAIN and
+ * the thread must call tasvir_service() until it returns >= 0 before touching any area
+ * (tasvir_service_wait() does this).
  * @return 0 (already active or no epoch in progress); -EAGAIN (see above);
  *         TASVIR_EBADHANDLE; TASVIR_EDESTROYED.
  */
