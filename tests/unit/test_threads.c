@@ -11,7 +11,8 @@
  * owners for each other, with the log clears left to their owners (no line lost, idle
  * epochs publish nothing); an owner that deactivates while another thread is copying
  * (and leaving it the log clears of) a chunk of its area waits for that copy and takes
- * the clears (deterministic: the copier is stopped mid-chunk on a protected page).
+ * the clears, and so does one that destroys that area and unregisters (the area is then
+ * freed) (deterministic: the copier is stopped mid-chunk on a protected page).
  */
 #ifdef TASVIR_NO_CRITERION
 #include "nocrit.h" /* ThreadSanitizer builds: Criterion cannot run under TSan */
@@ -596,8 +597,31 @@ static void *dq_copier(void *p)
     return (void *)(intptr_t)tasvir_service_wait(p);
 }
 
-Test(threads, deactivate_while_copier_defers_clears, .timeout = 60)
+/* Whether node n still holds an area called name (tasvir_dump lists every area it holds,
+ * dying ones too). */
+static bool dq_holds(struct tasvir_node *n, const char *name)
 {
+    char *buf = NULL, pat[64];
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    cr_assert(not(eq(ptr, f, NULL)));
+    tasvir_dump(n, f);
+    fclose(f);
+    snprintf(pat, sizeof(pat), " '%s' ", name);
+    bool found = strstr(buf, pat) != NULL;
+    free(buf);
+    return found;
+}
+
+/* With `unregister`, the owner destroys the area while u copies it and unregisters: the
+ * engine must then free the area (it kept it for as long as clears of it were listed,
+ * which was forever once they were listed on a thread already gone). */
+static void dq_case(bool unregister)
+{
+    atomic_store(&dq.blocked, 0);
+    atomic_store(&dq.armed, 0);
+    atomic_store(&dq.release, 0);
+    atomic_store(&dq.relaxed, 0);
     struct h_net h;
     cr_assert(eq(int, h_net_create(&h, 1, 0, 1, dq_conf), 0)); /* manual clock */
     struct tasvir_node *n = h.node[0];
@@ -628,14 +652,29 @@ Test(threads, deactivate_while_copier_defers_clears, .timeout = 60)
     pthread_create(&th, NULL, dq_copier, u); /* u arrives last, takes the first chunk */
     while (!atomic_load(&dq.blocked))
         sched_yield();
+    if (unregister)
+        cr_assert(eq(int, tasvir_area_destroy(a), 0));
     atomic_store(&dq.armed, 1);
-    cr_assert(eq(int, tasvir_thread_deactivate(o), 0));
+    cr_assert(eq(int, unregister ? tasvir_thread_unregister(o) : tasvir_thread_deactivate(o), 0));
     atomic_store(&dq.armed, 0);
-    atomic_store(&dq.release, 1); /* if the deactivation did not wait for u */
+    atomic_store(&dq.release, 1); /* if the call did not wait for u */
     void *urc;
     pthread_join(th, &urc);
     cr_assert(eq(int, (int)(intptr_t)urc, TASVIR_SERVICE_OK));
     cr_assert(eq(int, sigaction(SIGSEGV, &old, NULL), 0));
+    /* (a plain test: Criterion 2.4's gt() passes equal values) */
+    int relaxed = atomic_load(&dq.relaxed);
+
+    if (unregister) {
+        for (int e = 0; e < 2; e++) { /* epochs end: the engine reaps */
+            cr_assert(eq(int, tasvir_node_sync_now(n), 0));
+            cr_assert(ge(int, h_settle(n, &u, 1, 100), 0));
+        }
+        cr_assert(not(dq_holds(n, "big")), "the destroyed area was never freed");
+        cr_assert(relaxed > 0, "the unregistration did not wait for the copy");
+        h_net_destroy(&h);
+        return;
+    }
     uint64_t v = tasvir_area_version(a);
     cr_assert(eq(u64, v, 1));
 
@@ -663,9 +702,17 @@ Test(threads, deactivate_while_copier_defers_clears, .timeout = 60)
     cr_assert(eq(u64, tasvir_area_version(a), v + 1));
     cr_assert(eq(int, ((const uint8_t *)tasvir_area_reader(a))[64], 42), "the owner's write was lost");
     cr_assert(eq(int, memcmp(tasvir_area_reader(a), w, DQ_LEN), 0));
-    /* and it did so by waiting: u let go only when the deactivating owner relaxed (a
-     * plain test: Criterion 2.4's gt() passes equal values) */
-    int relaxed = atomic_load(&dq.relaxed);
+    /* and it did so by waiting: u went on only when the deactivating owner relaxed */
     cr_assert(relaxed > 0, "the deactivation did not wait for the copy");
     h_net_destroy(&h);
+}
+
+Test(threads, deactivate_while_copier_defers_clears, .timeout = 60)
+{
+    dq_case(false);
+}
+
+Test(threads, unregister_while_copier_defers_clears, .timeout = 60)
+{
+    dq_case(true);
 }
