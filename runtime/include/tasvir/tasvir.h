@@ -482,7 +482,8 @@ int tasvir_thread_unregister(struct tasvir_thread *t);
  * (also one the thread checked in to before it was deactivated) it returns -EAGAIN and
  * the thread must call tasvir_service() until it returns >= 0 before touching any area
  * (tasvir_service_wait() does this).
- * @return 0 (already active or no epoch in progress); -EAGAIN (see above);
+ * @return 0 (no epoch in progress, or already active with no epoch left to wait out);
+ *         -EAGAIN (see above; also if already active and still to wait one out);
  *         TASVIR_EBADHANDLE; TASVIR_EDESTROYED.
  */
 int tasvir_thread_activate(struct tasvir_thread *t);
