@@ -383,9 +383,10 @@ bool tasvir__isync_publish_due(const struct tasvir__area *a, uint64_t now);
 void tasvir__isync_copy_work(struct tasvir_node *n, struct tasvir_thread *self, uint64_t seq);
 /* Clear the log words that copiers left to thread t (its areas of more than 4 MiB copied
  * by others), if the epoch that left them is over.  Called by t before it arrives in an
- * epoch and before it returns to writing; with `wait`, first waits out a COPY phase (a
- * thread on its way out).  Returns false if clears are still pending (a COPY phase is in
- * progress and `wait` is false). */
+ * epoch and before it returns to writing; with `wait` (a thread on its way out), first
+ * waits out a COPY phase in progress, helping to copy, even if nothing is listed yet (its
+ * copiers list the clears only once they have copied).  Returns false if clears are still
+ * pending (a COPY phase is in progress and `wait` is false). */
 bool tasvir__isync_owner_settle(struct tasvir_thread *t, bool wait);
 int tasvir__isync_arrive(struct tasvir_thread *t, uint64_t seq);
 

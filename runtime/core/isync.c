@@ -888,7 +888,11 @@ static void defer_clears(struct tasvir__area *a)
 
 bool tasvir__isync_owner_settle(struct tasvir_thread *t, bool wait)
 {
-    if (!atomic_load_explicit(&t->oc_head, memory_order_relaxed))
+    /* With `wait` (deactivation, thread.c leave), the COPY phase in progress is waited
+     * out even if nothing is listed yet: a copier that decided to leave a chunk's clears
+     * to t lists them only when the chunk is copied, and t must take them before it
+     * becomes inactive. */
+    if (!wait && !atomic_load_explicit(&t->oc_head, memory_order_relaxed))
         return true;
     struct tasvir_node *n = t->node;
     /* Copiers read the logs until the COPY phase is over (the epoch that left clears to t

@@ -5,9 +5,11 @@
  * Covers: version monotonicity and "bump only on change", publish timestamps, interval
  * scheduling and changes in both directions, failed epochs keep their changes and are
  * retried after the retry delay (not a full interval), late-thread exclusion, frozen areas
- * of an excluded owner and readmission, deactivation during check-in, activation during an
- * epoch, forced sync (and its retry, forced again, when it fails), an epoch with no active
- * thread (the engine copies alone), dense words left set and compared, and the copy of
+ * of an excluded owner and readmission, deactivation during check-in, deactivation and
+ * unregistration during the COPY phase (they wait it out, copying), activation during an
+ * epoch (also by a thread that left that epoch, deactivating), forced sync (and its
+ * retry, forced again, when it fails), an epoch with no active thread (the engine copies
+ * alone), dense words left set and compared, and the copy of
  * random dirty patterns (isolated lines, runs, full words) in areas of each size band of
  * the copy, with the default and the baseline line copies, and chunk claims over idle,
  * sparse and busy 4 MiB chunks of a 40 MiB area.
@@ -409,6 +411,92 @@ Test(isync, activate_during_epoch_waits_it_out, .timeout = 10)
     cr_assert(eq(int, tasvir_service(u), 0));
     cr_assert(eq(int, tasvir_service(t), 0));
     cr_assert(eq(u64, read_line(a, 1), 6));
+    h_net_destroy(&h);
+}
+
+/* Deactivation waits out the COPY phase of an epoch the thread checked in to (tasvir.h),
+ * whether or not copiers have listed log clears for it yet, and copies meanwhile: here
+ * the engine leaves t's area to t (leave_to_owner) and no thread is copying, so the epoch
+ * ends only because t copies in its deactivation.  (It used to return at once when no
+ * clears were listed yet; a copier that had decided to leave clears to t then listed them
+ * on an inactive thread, see test_threads.c deactivate_while_copier_defers_clears.)  The
+ * same for unregistration, by a thread that owns nothing. */
+static void deactivate_in_copy_case(bool unregister)
+{
+    struct h_net h;
+    cr_assert(eq(int, h_net_create(&h, 1, 0, 1, small_window), 0));
+    struct tasvir_thread *t = h_thread(h.node[0]);
+    struct tasvir_thread *u = h_thread(h.node[0]);
+    struct tasvir_thread *w = h_thread(h.node[0]);
+    struct tasvir_area *a = h_area(t, "a", 64 * 1024, 1000);
+    write_line(a, 3, 31);
+    tasvir_loop_net_advance(h.net, 1 * MS);
+    cr_assert(eq(int, tasvir_node_poll(h.node[0], NULL), -EAGAIN)); /* CHECKIN */
+    cr_assert(eq(int, tasvir_service(t), -EAGAIN));
+    cr_assert(eq(int, tasvir_service(w), -EAGAIN));
+    cr_assert(eq(int, tasvir_thread_deactivate(u), 0)); /* the last to arrive: COPY */
+    cr_assert(eq(int, tasvir_node_poll(h.node[0], NULL), -EAGAIN), "left to the owner");
+    cr_assert(eq(u64, tasvir_area_version(a), 0));
+    struct tasvir_thread *leaving = unregister ? w : t;
+    cr_assert(eq(int, unregister ? tasvir_thread_unregister(leaving) : tasvir_thread_deactivate(leaving), 0));
+    cr_assert(eq(u64, tasvir_area_version(a), 1), "%s returned before the epoch it checked in to was copied",
+              unregister ? "unregister" : "deactivate");
+    cr_assert(eq(u64, read_line(a, 3), 31));
+    cr_assert(eq(int, tasvir_node_poll(h.node[0], NULL), 0));
+    if (!unregister) {
+        cr_assert(eq(int, tasvir_service(t), TASVIR_ENOTACTIVE));
+        cr_assert(eq(int, tasvir_service(w), 0));
+    } else {
+        cr_assert(eq(int, tasvir_service(t), 0));
+        cr_assert(eq(int, tasvir_service(w), TASVIR_EDESTROYED));
+    }
+    h_net_destroy(&h);
+}
+
+Test(isync, deactivate_during_copy_waits_it_out, .timeout = 10)
+{
+    deactivate_in_copy_case(false);
+}
+
+Test(isync, unregister_during_copy_waits_it_out, .timeout = 10)
+{
+    deactivate_in_copy_case(true);
+}
+
+/* A thread that deactivates during an epoch it was counted in (arriving on its way out)
+ * and activates again before the epoch ends must wait the epoch out like any thread that
+ * joins during one: activate returns -EAGAIN, and tasvir_service keeps returning -EAGAIN
+ * through the COPY phase, so the thread cannot write while its areas are being copied
+ * (it used to get 0 from both and write into the version being copied). */
+Test(isync, reactivate_within_epoch_waits_it_out, .timeout = 10)
+{
+    struct h_net h;
+    cr_assert(eq(int, h_net_create(&h, 1, 0, 1, small_window), 0));
+    struct tasvir_thread *o = h_thread(h.node[0]);
+    struct tasvir_thread *u = h_thread(h.node[0]);
+    struct tasvir_area *a = h_area(o, "a", 4096, 1000);
+    write_line(a, 0, 1);
+    tasvir_loop_net_advance(h.net, 1 * MS);
+    cr_assert(eq(int, tasvir_node_poll(h.node[0], NULL), -EAGAIN)); /* CHECKIN */
+    cr_assert(eq(int, tasvir_thread_deactivate(o), 0));              /* o arrives, leaves */
+    cr_assert(eq(int, tasvir_thread_activate(o), -EAGAIN), "activate during an epoch in progress");
+    cr_assert(eq(int, tasvir_service(o), -EAGAIN));
+    cr_assert(eq(int, tasvir_thread_activate(o), -EAGAIN), "already active, still waiting");
+    cr_assert(eq(int, tasvir_thread_deactivate(u), 0)); /* u arrives last: COPY */
+    cr_assert(eq(int, tasvir_service(o), -EAGAIN), "o let back into area memory during the COPY phase");
+    cr_assert(eq(int, tasvir_node_poll(h.node[0], NULL), -EAGAIN)); /* left to o for 2 us */
+    tasvir_loop_net_advance(h.net, 3 * US);
+    cr_assert(eq(int, tasvir_node_poll(h.node[0], NULL), 0), "the engine copies");
+    cr_assert(eq(u64, tasvir_area_version(a), 1));
+    cr_assert(eq(u64, read_line(a, 0), 1));
+    cr_assert(eq(int, tasvir_service(o), 0), "the epoch is over");
+    /* o is counted again from the next epoch on, and its writes are published */
+    write_line(a, 0, 2);
+    tasvir_loop_net_advance(h.net, 1 * MS);
+    cr_assert(eq(int, tasvir_node_poll(h.node[0], NULL), -EAGAIN));
+    cr_assert(eq(int, tasvir_service(o), 0), "o alone is counted: it copies and leaves");
+    cr_assert(eq(u64, tasvir_area_version(a), 2));
+    cr_assert(eq(u64, read_line(a, 0), 2));
     h_net_destroy(&h);
 }
 

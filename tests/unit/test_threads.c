@@ -9,7 +9,10 @@
  * stalling the node and is readmitted when it comes back; threads that register and
  * activate while epochs run; large areas copied by the owner and the engine, and by two
  * owners for each other, with the log clears left to their owners (no line lost, idle
- * epochs publish nothing).
+ * epochs publish nothing); an owner that deactivates while another thread is copying
+ * (and leaving it the log clears of) a chunk of its area waits for that copy and takes
+ * the clears, and so does one that destroys that area and unregisters (the area is then
+ * freed) (deterministic: the copier is stopped mid-chunk on a protected page).
  */
 #ifdef TASVIR_NO_CRITERION
 #include "nocrit.h" /* ThreadSanitizer builds: Criterion cannot run under TSan */
@@ -17,12 +20,17 @@
 #include <criterion/criterion.h>
 #include <criterion/new/assert.h>
 #endif
+#include <errno.h>
 #include <pthread.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdatomic.h>
+#include <stdbool.h>
+#include <sys/mman.h>
 #include <time.h>
 
 #include "harness.h"
+#include "tasvir/backend.h"
 
 static unsigned scale(void)
 {
@@ -520,4 +528,192 @@ Test(threads, register_activate_unregister_while_syncing, .timeout = 60)
     cr_assert(ge(u64, st.epochs_ok, 200));
     cr_assert(eq(u64, ((const uint64_t *)tasvir_area_reader(a))[0] <= i, 1));
     h_net_destroy(&h);
+}
+
+/* An owner that deactivates while another thread copies a chunk of its large area and
+ * leaves that chunk's log clears to it (isync.c owner_clears: decided when the copier
+ * takes the chunk, while the owner is active; listed when the chunk is copied).  The
+ * deactivation must wait the copy out and take the clears: listed on an inactive owner,
+ * they stayed set, so the next epochs copied the lines again and published versions with
+ * nothing written, and the owner's first check-in after it came back cleared them with
+ * the marks of its new writes, which were never published.
+ *
+ * Deterministic, on the manual clock with the engine driven by hand: the copier u stops
+ * inside the chunk's copy (its first read of the owner's writer copy faults on a page
+ * protected for the purpose; the SIGSEGV handler waits), and lets go only once the owner
+ * waits for it (the backend's relax, which the waiting owner calls) or, as before the
+ * fix, once the owner's deactivation has returned. */
+#define DQ_LEN (8ull << 20)   /* two chunks, above 4 MiB: clears left to the owner */
+#define DQ_CHUNK (4ull << 20) /* the first chunk, whose copy stops */
+
+static struct {
+    uint8_t *lo;         /* the first chunk of the owner's writer copy */
+    atomic_int blocked;  /* the copier stopped in it */
+    atomic_int armed;    /* the owner is deactivating: its relax lets the copier go */
+    atomic_int release;  /* the copier may go on */
+    atomic_int relaxed;  /* relax calls while armed */
+    const struct tasvir_backend_ops *base;
+    struct tasvir_backend_ops ops; /* the loop backend's, with dq_relax */
+    struct tasvir_backend be;
+} dq;
+
+static void dq_segv(int sig, siginfo_t *si, void *uc)
+{
+    (void)uc;
+    int saved = errno;
+    uint8_t *p = si->si_addr;
+    if (p < dq.lo || p >= dq.lo + DQ_CHUNK) { /* a real fault: crash as it would have */
+        signal(sig, SIG_DFL);
+        return;
+    }
+    atomic_store(&dq.blocked, 1);
+    while (!atomic_load(&dq.release))
+        sched_yield();
+    mprotect(dq.lo, DQ_CHUNK, PROT_READ | PROT_WRITE);
+    errno = saved;
+}
+
+static void dq_relax(void *ctx)
+{
+    if (atomic_load(&dq.armed)) {
+        atomic_fetch_add(&dq.relaxed, 1);
+        atomic_store(&dq.release, 1);
+    }
+    dq.base->relax(ctx);
+}
+
+static void dq_conf(struct tasvir_node_conf *c, unsigned i)
+{
+    (void)i;
+    dq.base = c->backend->ops;
+    dq.ops = *c->backend->ops;
+    dq.ops.relax = dq_relax;
+    dq.be = (struct tasvir_backend){.ops = &dq.ops, .ctx = c->backend->ctx};
+    c->backend = &dq.be;
+    c->epoch_window_ns = 50000;
+}
+
+static void *dq_copier(void *p)
+{
+    return (void *)(intptr_t)tasvir_service_wait(p);
+}
+
+/* Whether node n still holds an area called name (tasvir_dump lists every area it holds,
+ * dying ones too). */
+static bool dq_holds(struct tasvir_node *n, const char *name)
+{
+    char *buf = NULL, pat[64];
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    cr_assert(not(eq(ptr, f, NULL)));
+    tasvir_dump(n, f);
+    fclose(f);
+    snprintf(pat, sizeof(pat), " '%s' ", name);
+    bool found = strstr(buf, pat) != NULL;
+    free(buf);
+    return found;
+}
+
+/* With `unregister`, the owner destroys the area while u copies it and unregisters: the
+ * engine must then free the area (it kept it for as long as clears of it were listed,
+ * which was forever once they were listed on a thread already gone). */
+static void dq_case(bool unregister)
+{
+    atomic_store(&dq.blocked, 0);
+    atomic_store(&dq.armed, 0);
+    atomic_store(&dq.release, 0);
+    atomic_store(&dq.relaxed, 0);
+    struct h_net h;
+    cr_assert(eq(int, h_net_create(&h, 1, 0, 1, dq_conf), 0)); /* manual clock */
+    struct tasvir_node *n = h.node[0];
+    struct tasvir_thread *o = h_thread(n), *u = h_thread(n);
+    struct tasvir_thread *both[2] = {o, u};
+    struct tasvir_area *a = h_area(o, "big", DQ_LEN, 1000000);
+    cr_assert(not(eq(ptr, a, NULL)));
+    cr_assert(ge(int, h_settle(n, both, 2, 100), 0));
+    uint8_t *w = tasvir_area_writer(a);
+    /* a line in each group (32 KiB) of both chunks: each chunk is claimed alone */
+    for (uint64_t off = 0; off < DQ_LEN; off += 32768) {
+        w[off + 64] = 1;
+        cr_assert(eq(int, tasvir_log(a, w + off + 64, 1), 0));
+    }
+    dq.lo = w;
+    struct sigaction sa, old;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_sigaction = dq_segv;
+    sa.sa_flags = SA_SIGINFO;
+    sigemptyset(&sa.sa_mask);
+    cr_assert(eq(int, sigaction(SIGSEGV, &sa, &old), 0));
+    cr_assert(eq(int, mprotect(w, DQ_CHUNK, PROT_NONE), 0));
+
+    cr_assert(eq(int, tasvir_node_sync_now(n), 0));
+    cr_assert(eq(int, tasvir_node_poll(n, NULL), -EAGAIN)); /* CHECKIN */
+    cr_assert(eq(int, tasvir_service(o), -EAGAIN));          /* o arrives first */
+    pthread_t th;
+    pthread_create(&th, NULL, dq_copier, u); /* u arrives last, takes the first chunk */
+    while (!atomic_load(&dq.blocked))
+        sched_yield();
+    if (unregister)
+        cr_assert(eq(int, tasvir_area_destroy(a), 0));
+    atomic_store(&dq.armed, 1);
+    cr_assert(eq(int, unregister ? tasvir_thread_unregister(o) : tasvir_thread_deactivate(o), 0));
+    atomic_store(&dq.armed, 0);
+    atomic_store(&dq.release, 1); /* if the call did not wait for u */
+    void *urc;
+    pthread_join(th, &urc);
+    cr_assert(eq(int, (int)(intptr_t)urc, TASVIR_SERVICE_OK));
+    cr_assert(eq(int, sigaction(SIGSEGV, &old, NULL), 0));
+    /* (a plain test: Criterion 2.4's gt() passes equal values) */
+    int relaxed = atomic_load(&dq.relaxed);
+
+    if (unregister) {
+        for (int e = 0; e < 2; e++) { /* epochs end: the engine reaps */
+            cr_assert(eq(int, tasvir_node_sync_now(n), 0));
+            cr_assert(ge(int, h_settle(n, &u, 1, 100), 0));
+        }
+        cr_assert(not(dq_holds(n, "big")), "the destroyed area was never freed");
+        cr_assert(relaxed > 0, "the unregistration did not wait for the copy");
+        h_net_destroy(&h);
+        return;
+    }
+    uint64_t v = tasvir_area_version(a);
+    cr_assert(eq(u64, v, 1));
+
+    /* epochs without the owner: nothing was written, nothing is copied or published */
+    struct tasvir_stats s0, s1;
+    tasvir_node_stats(n, &s0);
+    for (int e = 0; e < 2; e++) {
+        cr_assert(eq(int, tasvir_node_sync_now(n), 0));
+        cr_assert(ge(int, h_settle(n, &u, 1, 100), 0));
+    }
+    tasvir_node_stats(n, &s1);
+    cr_assert(eq(u64, s1.bytes_changed - s0.bytes_changed, 0), "log words left set");
+    cr_assert(eq(u64, tasvir_area_version(a), v), "a version with nothing written");
+
+    /* the owner comes back and writes: published */
+    int rc = tasvir_thread_activate(o);
+    cr_assert(rc == 0 || rc == -EAGAIN);
+    cr_assert(ge(int, h_settle(n, both, 2, 100), 0));
+    w[64] = 42;
+    cr_assert(eq(int, tasvir_log(a, w + 64, 1), 0));
+    for (int e = 0; e < 2; e++) {
+        cr_assert(eq(int, tasvir_node_sync_now(n), 0));
+        cr_assert(ge(int, h_settle(n, both, 2, 100), 0));
+    }
+    cr_assert(eq(u64, tasvir_area_version(a), v + 1));
+    cr_assert(eq(int, ((const uint8_t *)tasvir_area_reader(a))[64], 42), "the owner's write was lost");
+    cr_assert(eq(int, memcmp(tasvir_area_reader(a), w, DQ_LEN), 0));
+    /* and it did so by waiting: u went on only when the deactivating owner relaxed */
+    cr_assert(relaxed > 0, "the deactivation did not wait for the copy");
+    h_net_destroy(&h);
+}
+
+Test(threads, deactivate_while_copier_defers_clears, .timeout = 60)
+{
+    dq_case(false);
+}
+
+Test(threads, unregister_while_copier_defers_clears, .timeout = 60)
+{
+    dq_case(true);
 }

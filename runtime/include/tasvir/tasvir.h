@@ -470,27 +470,31 @@ void tasvir_dump(const struct tasvir_node *node, FILE *f);
 int tasvir_thread_register(struct tasvir_node *node, struct tasvir_thread **out);
 
 /**
- * Unregister a thread (it is deactivated first).  Its handle becomes destroyed.
+ * Unregister a thread (it is deactivated first, as by tasvir_thread_deactivate(),
+ * including its wait for a copy in progress).  Its handle becomes destroyed.
  * @return 0; TASVIR_EBADHANDLE; TASVIR_EDESTROYED (already unregistered);
  *         -EBUSY if the thread still owns areas (destroy them first).
  */
 int tasvir_thread_unregister(struct tasvir_thread *t);
 
 /**
- * Mark the thread active: epochs wait for it from now on.  If an epoch is in progress it
- * returns -EAGAIN and the thread must call tasvir_service() until it returns >= 0 before
- * touching any area (tasvir_service_wait() does this).
- * @return 0 (already active or no epoch in progress); -EAGAIN (see above);
+ * Mark the thread active: epochs wait for it from now on.  If an epoch is in progress
+ * (also one the thread checked in to before it was deactivated) it returns -EAGAIN and
+ * the thread must call tasvir_service() until it returns >= 0 before touching any area
+ * (tasvir_service_wait() does this).
+ * @return 0 (no epoch in progress, or already active with no epoch left to wait out);
+ *         -EAGAIN (see above; also if already active and still to wait one out);
  *         TASVIR_EBADHANDLE; TASVIR_EDESTROYED.
  */
 int tasvir_thread_activate(struct tasvir_thread *t);
 
 /**
  * Mark the thread inactive: epochs no longer wait for it.  It must not touch areas until
- * it is active again.  Writes it logged before are published by later epochs.  If other
- * threads are still copying an epoch the thread checked in to, it first waits for that
- * copy to end (no longer than the copy itself), to clear the dirty-log words they left to
- * it (see tasvir_service).
+ * it is active again.  Writes it logged before are published by later epochs.  If an
+ * epoch is copying (its COPY phase: every thread it waited for has checked in), the call
+ * first waits for that copy to end, helping to copy (no longer than the copy itself), to
+ * clear the dirty-log words other copiers left to the thread (see tasvir_service).  It
+ * does not wait for threads that have not checked in yet.
  * @return 0; TASVIR_EBADHANDLE; TASVIR_EDESTROYED.
  */
 int tasvir_thread_deactivate(struct tasvir_thread *t);
