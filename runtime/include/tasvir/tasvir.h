@@ -481,9 +481,10 @@ int tasvir_thread_register(struct tasvir_node *node, struct tasvir_thread **out)
 /**
  * Unregister a thread (it is deactivated first).  Its handle becomes destroyed.
  * Do not use the handle after this call.  Calls through it return TASVIR_EDESTROYED only
- * until its slot is reused: the node has max_threads slots and a later
- * tasvir_thread_register() may return the very same handle for a new thread, after which
- * the old handle silently acts on (activates, deactivates, unregisters) the new thread.
+ * until its slot is reused: a node has max_threads thread slots, and once each has been
+ * used, tasvir_thread_register() reuses that of an unregistered thread and returns the
+ * very same handle for the new thread; the old handle then silently acts on (services,
+ * activates, deactivates, unregisters, creates areas for) the new thread.
  * @return 0; TASVIR_EBADHANDLE; TASVIR_EDESTROYED (already unregistered, slot not reused);
  *         -EBUSY if the thread still owns areas (destroy them first).
  */
@@ -551,8 +552,9 @@ int tasvir_area_conf_init(struct tasvir_area_conf *conf);
  * the creation on; to make the very first writes to a new area and to older ones appear
  * in one version, check in once (tasvir_service) between creating and writing.
  * Area ids (tasvir_area_info) are this node's id times 65536 plus a local id in
- * 16..65535, unique among the node's areas not yet reclaimed; ids of reclaimed areas are
- * reused, but only after every other free local id was handed out since (ids go round).
+ * 16..65535, unique among the node's areas not yet reclaimed.  Local ids are handed out
+ * round that ring from the last one given, skipping those in use, so the id of a reclaimed
+ * area comes back only once the ring has come round to it again.
  * @return 0; TASVIR_EBADHANDLE / TASVIR_EDESTROYED (owner); -EINVAL (NULL conf or out,
  *         empty or over-long name, zero length, an interval above TASVIR_SYNC_MAX_US);
  *         -E2BIG (length above max_area_bytes); -EEXIST (name in use);
