@@ -6,8 +6,15 @@
  * per attachment.  The owner's handle carries the writer copy and the dirty log in its
  * hot prefix so that tasvir_log() inlines; reader handles carry none, so logging through
  * them fails.  Destroyed areas are unlinked from the name table at once and reclaimed by
- * the engine between epochs (tasvir__area_reap); their handles are kept, marked dead, so
- * that later use is reported instead of touching freed memory.
+ * the engine between epochs (tasvir__area_reap); their handles are kept, marked dead, until
+ * the node is destroyed, so that later use is reported instead of touching freed memory.
+ *
+ * Handles and concurrent destroys: kill_handle (under node->lock) marks a handle dead and
+ * clears its core pointer.  Accessors load that pointer once (core_of) and never read it
+ * again; those that may be called from threads the epochs do not wait for
+ * (tasvir_area_info, _get_sync, _set_sync) read the area under node->lock, which the reap
+ * also holds.  The others (version, reader, ...) take no lock: they rely on the reap
+ * waiting for an epoch to complete after the destroy (see tasvir__area_reap).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -16,16 +23,35 @@
 
 #include "internal.h"
 
-/* Dead handles kept for use-after-destroy detection before they are freed, oldest first. */
-#define DEAD_HANDLES_KEPT 1024u
+/* A handle's magic, which kill_handle may be changing in another thread: an atomic load
+ * (the field is a plain uint32_t of the public header, read plainly by the tasvir_log fast
+ * path on the owner's own thread). */
+static uint32_t magic_of(const struct tasvir_area *a)
+{
+    return __atomic_load_n(&a->hot.magic, __ATOMIC_RELAXED);
+}
 
 static int check_area(const struct tasvir_area *a)
 {
     if (!a)
         return TASVIR_EBADHANDLE;
-    if (a->hot.magic == TASVIR__MAGIC_AREA)
+    uint32_t m = magic_of(a);
+    if (m == TASVIR__MAGIC_AREA)
         return 0;
-    return a->hot.magic == TASVIR__MAGIC_DEAD ? TASVIR_EDESTROYED : TASVIR_EBADHANDLE;
+    return m == TASVIR__MAGIC_DEAD ? TASVIR_EDESTROYED : TASVIR_EBADHANDLE;
+}
+
+/* The area of handle a, loaded once, or NULL with *rc set (TASVIR_EBADHANDLE, or
+ * TASVIR_EDESTROYED for a handle killed by now, even if its magic still read live).  The
+ * caller must use the result, never a->core again: a concurrent destroy clears it. */
+static struct tasvir__area *core_of(const struct tasvir_area *a, int *rc)
+{
+    if ((*rc = check_area(a)))
+        return NULL;
+    struct tasvir__area *c = atomic_load_explicit(&a->core, memory_order_acquire);
+    if (!c)
+        *rc = TASVIR_EDESTROYED;
+    return c;
 }
 
 static int check_thread(const struct tasvir_thread *t)
@@ -49,6 +75,14 @@ static int check_name(const char *name)
         if (name[i] <= ' ' || name[i] > '~')
             return -EINVAL;
     return 0;
+}
+
+/* An interval in us that the runtime takes: 1..TASVIR_SYNC_MAX_US, so that its value in
+ * ns neither wraps (a wrapped interval could be 0 or a few ns: due at every epoch, epochs
+ * back to back) nor exceeds the directory's 32-bit field in us. */
+static bool interval_ok(uint64_t us)
+{
+    return us >= 1 && us <= TASVIR_SYNC_MAX_US;
 }
 
 /* Under node->lock. */
@@ -80,7 +114,7 @@ static struct tasvir_area *new_handle(struct tasvir__area *a, struct tasvir_thre
     h->hot.magic = TASVIR__MAGIC_AREA;
     h->hot.err = owner ? -ERANGE : TASVIR_ENOTOWNER;
     h->is_owner = owner;
-    h->core = a;
+    atomic_init(&h->core, a);
     h->node = t->node;
     h->thread = t;
     h->next = a->handles;
@@ -88,29 +122,37 @@ static struct tasvir_area *new_handle(struct tasvir__area *a, struct tasvir_thre
     return h;
 }
 
-/* Under node->lock: mark a handle dead and park it on the node's dead list. */
+/* Under node->lock: mark a handle dead and park it on the node's dead list.
+ *
+ * Dead handles are kept until tasvir_node_destroy (about 100 bytes each), never freed or
+ * reused before: the header promises that any use of a destroyed handle is reported while
+ * its node lives, and a freed or recycled handle would turn a stale pointer into a
+ * use-after-free or into another area's handle.  (The list used to be cut at 1024 handles,
+ * and the oldest were freed.) */
 static void kill_handle(struct tasvir_node *n, struct tasvir_area *h)
 {
-    h->hot.magic = TASVIR__MAGIC_DEAD;
+    __atomic_store_n(&h->hot.magic, TASVIR__MAGIC_DEAD, __ATOMIC_RELAXED);
     h->hot.err = TASVIR_EDESTROYED; /* hot.misuse stays: the node outlives its dead handles */
     h->hot.wbase = NULL;
     h->hot.wlen = NULL;
     h->hot.wlines = NULL;
     h->hot.log = NULL;
     h->hot.sum = NULL;
-    h->core = NULL;
+    atomic_store_explicit(&h->core, NULL, memory_order_release);
     h->next = NULL;
     if (n->dead_tail)
         n->dead_tail->next = h;
     else
         n->dead_head = h;
     n->dead_tail = h;
-    if (++n->n_dead > DEAD_HANDLES_KEPT) {
-        struct tasvir_area *old = n->dead_head;
-        n->dead_head = old->next;
-        free(old);
-        n->n_dead--;
-    }
+    n->n_dead++;
+}
+
+/* Under node->lock: area a goes dying (destroyed, or its last reader detached). */
+static void set_dying(struct tasvir_node *n, struct tasvir__area *a)
+{
+    a->dying_ok = atomic_load_explicit(&n->st.epochs_ok, memory_order_relaxed);
+    atomic_store_explicit(&a->state, TASVIR__AREA_DYING, memory_order_release);
 }
 
 void tasvir__area_free(struct tasvir_node *n, struct tasvir__area *a)
@@ -133,15 +175,27 @@ void tasvir__area_free(struct tasvir_node *n, struct tasvir__area *a)
     free(a);
 }
 
+/* Called by the engine at the end of an epoch.  A dying area is freed only once an epoch
+ * that ended after it went dying completed (epochs_ok moved past dying_ok): such an epoch
+ * waited for every thread it counted to check in, so none of them is still inside an
+ * accessor (tasvir_area_version, ...) that loaded the area's pointer before the destroy.
+ * A failed epoch does not wait for its threads (one may be descheduled inside such a
+ * call): the area then waits for the next epoch that completes. */
 void tasvir__area_reap(struct tasvir_node *n)
 {
     if (!atomic_exchange_explicit(&n->reap_pending, 0, memory_order_acq_rel))
         return;
+    /* the engine read the DONE phase that followed the epoch's count (acquire) */
+    uint64_t ok = atomic_load_explicit(&n->st.epochs_ok, memory_order_relaxed);
     pthread_mutex_lock(&n->lock);
     for (uint32_t i = 0; i < n->areas_hwm; i++) {
         struct tasvir__area *a = n->areas[i];
         if (a && atomic_load_explicit(&a->state, memory_order_relaxed) == TASVIR__AREA_DYING &&
             !a->want_unsub) {
+            if (ok <= a->dying_ok) {
+                atomic_store_explicit(&n->reap_pending, 1, memory_order_relaxed);
+                continue;
+            }
             if (atomic_load_explicit(&a->oc_listed, memory_order_acquire)) {
                 /* still on its owner's list of log clears (isync.c owner_clears): the
                  * owner takes it off at its next check-in or deactivation */
@@ -201,8 +255,42 @@ struct tasvir__area *tasvir__area_new(struct tasvir_node *n, const char *name, u
     return a;
 }
 
-/* Under node->lock: give the area a slot (and, for local areas, an id from local_id or the
- * next free local id).  Returns 0, -EEXIST or -EBUSY. */
+/* Under node->lock: a local id (the low 16 bits of an area id) for a new area of this node,
+ * in TASVIR__FIRST_USER_ID..0xffff (lower ids are the system areas'), used by no area
+ * of this node that is live or dying (not yet reaped): the first such id at or after
+ * next_local_id, wrapping from 0xffff to the first user id.  Handing ids out round the
+ * ring, not lowest-first, keeps an id just freed from coming back at once (other nodes
+ * may still be told about the area it named).  -EBUSY when every id is taken.
+ *
+ * The plain counter this replaces wrapped after 65 536 creations into the ids of live
+ * areas, then into the reserved ones (the root directory's). */
+#define TASVIR__FIRST_USER_ID 16u
+static int alloc_local_id(struct tasvir_node *n, uint32_t *out)
+{
+    uint64_t used[0x10000 / 64] = {0};
+    for (uint32_t i = 0; i < n->areas_hwm; i++) {
+        const struct tasvir__area *a = n->areas[i];
+        if (a && a->local) {
+            uint32_t l = a->id & 0xffffu;
+            used[l / 64] |= 1ull << (l % 64);
+        }
+    }
+    uint32_t id = n->next_local_id;
+    for (uint32_t k = 0; k < 0x10000u - TASVIR__FIRST_USER_ID; k++) {
+        if (id < TASVIR__FIRST_USER_ID || id > 0xffffu)
+            id = TASVIR__FIRST_USER_ID;
+        if (!(used[id / 64] & (1ull << (id % 64)))) {
+            *out = id;
+            n->next_local_id = id + 1; /* wrapped on the next call if past 0xffff */
+            return 0;
+        }
+        id++;
+    }
+    return -EBUSY;
+}
+
+/* Under node->lock: give the area a slot (and, for local areas, an id from local_id or a
+ * free local id: alloc_local_id).  Returns 0, -EEXIST or -EBUSY. */
 int tasvir__area_insert(struct tasvir_node *n, struct tasvir__area *a, uint32_t local_id)
 {
     if (find_live(n, a->name))
@@ -216,8 +304,11 @@ int tasvir__area_insert(struct tasvir_node *n, struct tasvir__area *a, uint32_t 
     if (slot == n->conf.max_areas)
         return -EBUSY;
     if (a->local) {
-        if (local_id == UINT32_MAX)
-            local_id = n->next_local_id++;
+        if (local_id == UINT32_MAX) {
+            int rc = alloc_local_id(n, &local_id);
+            if (rc)
+                return rc;
+        }
         a->id = ((uint32_t)n->ident.node_id << 16) | (local_id & 0xffffu);
         a->owner_node = n->ident.node_id;
     }
@@ -249,6 +340,8 @@ int tasvir_area_create(struct tasvir_thread *owner, const struct tasvir_area_con
         return -EINVAL; /* reserved for system areas */
     uint64_t int_us = conf->sync_int_us ? conf->sync_int_us : n->conf.sync_int_us;
     uint64_t ext_us = conf->sync_ext_us ? conf->sync_ext_us : n->conf.sync_ext_us;
+    if (!interval_ok(int_us) || !interval_ok(ext_us))
+        return -EINVAL; /* the node's defaults are checked by tasvir_node_create */
     struct tasvir__area *a = tasvir__area_new(n, conf->name, conf->len_bytes, int_us, ext_us, &rc);
     if (!a)
         return rc;
@@ -360,7 +453,13 @@ int tasvir_area_detach(struct tasvir_area *h)
         return -EINVAL;
     struct tasvir_node *n = h->node;
     pthread_mutex_lock(&n->lock);
-    struct tasvir__area *a = h->core;
+    /* checked again under the lock: the handle may have died since (its area destroyed,
+     * or a detach of it in another thread) */
+    struct tasvir__area *a = core_of(h, &rc);
+    if (!a) {
+        pthread_mutex_unlock(&n->lock);
+        return rc;
+    }
     struct tasvir_area **pp = &a->handles;
     while (*pp && *pp != h)
         pp = &(*pp)->next;
@@ -371,7 +470,7 @@ int tasvir_area_detach(struct tasvir_area *h)
     if (--a->n_reader_handles == 0 && a->rx && !a->sys) {
         /* last reader of a replica gone: unsubscribe and reclaim */
         a->want_unsub = true;
-        atomic_store_explicit(&a->state, TASVIR__AREA_DYING, memory_order_release);
+        set_dying(n, a);
         for (struct tasvir_area *x = a->handles, *next; x; x = next) {
             next = x->next;
             kill_handle(n, x);
@@ -397,8 +496,13 @@ int tasvir_area_destroy(struct tasvir_area *h)
         return TASVIR_ENOTOWNER;
     struct tasvir_node *n = h->node;
     pthread_mutex_lock(&n->lock);
-    struct tasvir__area *a = h->core;
-    atomic_store_explicit(&a->state, TASVIR__AREA_DYING, memory_order_release);
+    /* checked again under the lock: another thread may have destroyed it since */
+    struct tasvir__area *a = core_of(h, &rc);
+    if (!a) {
+        pthread_mutex_unlock(&n->lock);
+        return rc;
+    }
+    set_dying(n, a);
     a->owner->owned_areas--;
     for (struct tasvir_area *x = a->handles, *next; x; x = next) {
         next = x->next;
@@ -424,34 +528,50 @@ int tasvir_area_lookup(struct tasvir_node *n, const char *name)
     return found;
 }
 
+/* The accessors below take no lock (readers may call them at every read): each loads the
+ * area pointer once (core_of), so a destroy between the check and the use gives 0 / NULL
+ * (TASVIR_EDESTROYED inside), not a NULL dereference.  An area they loaded just before a
+ * destroy stays allocated until an epoch completes after it (tasvir__area_reap). */
 void *tasvir_area_writer(const struct tasvir_area *h)
 {
-    return check_area(h) || !h->is_owner ? NULL : h->core->wcopy;
+    int rc;
+    struct tasvir__area *a = core_of(h, &rc);
+    return a && h->is_owner ? a->wcopy : NULL;
 }
 
 const void *tasvir_area_reader(const struct tasvir_area *h)
 {
-    return check_area(h) ? NULL : h->core->rcopy;
+    int rc;
+    struct tasvir__area *a = core_of(h, &rc);
+    return a ? a->rcopy : NULL;
 }
 
 uint64_t tasvir_area_len(const struct tasvir_area *h)
 {
-    return check_area(h) ? 0 : h->core->len;
+    int rc;
+    struct tasvir__area *a = core_of(h, &rc);
+    return a ? a->len : 0;
 }
 
 const char *tasvir_area_name(const struct tasvir_area *h)
 {
-    return check_area(h) ? NULL : h->core->name;
+    int rc;
+    struct tasvir__area *a = core_of(h, &rc);
+    return a ? a->name : NULL;
 }
 
 uint64_t tasvir_area_version(const struct tasvir_area *h)
 {
-    return check_area(h) ? 0 : atomic_load_explicit(&h->core->version, memory_order_acquire);
+    int rc;
+    struct tasvir__area *a = core_of(h, &rc);
+    return a ? atomic_load_explicit(&a->version, memory_order_acquire) : 0;
 }
 
 uint64_t tasvir_area_pub_ns(const struct tasvir_area *h)
 {
-    return check_area(h) ? 0 : atomic_load_explicit(&h->core->pub_ns, memory_order_relaxed);
+    int rc;
+    struct tasvir__area *a = core_of(h, &rc);
+    return a ? atomic_load_explicit(&a->pub_ns, memory_order_relaxed) : 0;
 }
 
 int tasvir_area_set_sync(struct tasvir_area *h, uint64_t sync_int_us, uint64_t sync_ext_us)
@@ -461,17 +581,26 @@ int tasvir_area_set_sync(struct tasvir_area *h, uint64_t sync_int_us, uint64_t s
         return rc;
     if (!h->is_owner)
         return TASVIR_ENOTOWNER;
-    struct tasvir__area *a = h->core;
-    if (sync_int_us) {
-        atomic_store_explicit(&a->sync_int_ns, sync_int_us * 1000, memory_order_relaxed);
-        atomic_store_explicit(&a->due_hint,
-                              tasvir__grid_next(tasvir__now(h->node), sync_int_us * 1000),
-                              memory_order_release);
-        tasvir__isync_due_changed(h->node);
+    if ((sync_int_us && !interval_ok(sync_int_us)) || (sync_ext_us && !interval_ok(sync_ext_us)))
+        return -EINVAL; /* neither is changed */
+    struct tasvir_node *n = h->node;
+    uint64_t due = sync_int_us ? tasvir__grid_next(tasvir__now(n), sync_int_us * 1000) : 0;
+    /* under the lock: a concurrent destroy (from another thread) cannot free the area while
+     * we store into it */
+    pthread_mutex_lock(&n->lock);
+    struct tasvir__area *a = core_of(h, &rc);
+    if (a) {
+        if (sync_int_us) {
+            atomic_store_explicit(&a->sync_int_ns, sync_int_us * 1000, memory_order_relaxed);
+            atomic_store_explicit(&a->due_hint, due, memory_order_release);
+        }
+        if (sync_ext_us)
+            atomic_store_explicit(&a->sync_ext_ns, sync_ext_us * 1000, memory_order_relaxed);
     }
-    if (sync_ext_us)
-        atomic_store_explicit(&a->sync_ext_ns, sync_ext_us * 1000, memory_order_relaxed);
-    return 0;
+    pthread_mutex_unlock(&n->lock);
+    if (a && sync_int_us)
+        tasvir__isync_due_changed(n);
+    return rc;
 }
 
 int tasvir_area_get_sync(const struct tasvir_area *h, uint64_t *sync_int_us, uint64_t *sync_ext_us)
@@ -479,11 +608,17 @@ int tasvir_area_get_sync(const struct tasvir_area *h, uint64_t *sync_int_us, uin
     int rc = check_area(h);
     if (rc)
         return rc;
-    if (sync_int_us)
-        *sync_int_us = atomic_load_explicit(&h->core->sync_int_ns, memory_order_relaxed) / 1000;
-    if (sync_ext_us)
-        *sync_ext_us = atomic_load_explicit(&h->core->sync_ext_ns, memory_order_relaxed) / 1000;
-    return 0;
+    struct tasvir_node *n = h->node;
+    pthread_mutex_lock(&n->lock); /* any thread: the area cannot be reaped under us */
+    struct tasvir__area *a = core_of(h, &rc);
+    if (a) {
+        if (sync_int_us)
+            *sync_int_us = atomic_load_explicit(&a->sync_int_ns, memory_order_relaxed) / 1000;
+        if (sync_ext_us)
+            *sync_ext_us = atomic_load_explicit(&a->sync_ext_ns, memory_order_relaxed) / 1000;
+    }
+    pthread_mutex_unlock(&n->lock);
+    return rc;
 }
 
 /* The bytes [from, to] (0 <= from <= to <= 7, in memory order) of an 8-byte block of the
@@ -558,24 +693,20 @@ int tasvir_log_checked(struct tasvir_thread *t, struct tasvir_area *h, const voi
     int rc = check_thread(t);
     if (rc)
         return rc;
-    if ((rc = check_area(h)))
+    struct tasvir__area *a = core_of(h, &rc);
+    if (!a)
         return rc;
-    if (!h->is_owner || h->core->owner != t) {
+    if (!h->is_owner || a->owner != t) {
         tasvir__stat_add(&h->node->st.log_misuse, 1);
         return TASVIR_ENOTOWNER;
     }
     return tasvir_log(h, addr, len);
 }
 
-int tasvir_area_info(const struct tasvir_area *h, struct tasvir_area_info *o)
+/* Under node->lock (tasvir_area_info). */
+static void area_info(struct tasvir_node *n, const struct tasvir__area *a,
+                      struct tasvir_area_info *o)
 {
-    int rc = check_area(h);
-    if (rc)
-        return rc;
-    if (!o)
-        return -EINVAL;
-    const struct tasvir__area *a = h->core;
-    struct tasvir_node *n = h->node;
     memset(o, 0, sizeof(*o));
     o->id = a->id;
     o->owner_node = a->owner_node;
@@ -589,7 +720,7 @@ int tasvir_area_info(const struct tasvir_area *h, struct tasvir_area_info *o)
         o->latest_pub_ns = o->pub_ns;
         o->owner_up = 1;
         o->owner_since_ns = n->created_ns;
-        return 0;
+        return;
     }
     struct tasvir__info_atomic *x = (struct tasvir__info_atomic *)&a->info;
     o->visible_ns = atomic_load_explicit(&x->visible_ns, memory_order_relaxed);
@@ -617,5 +748,23 @@ int tasvir_area_info(const struct tasvir_area *h, struct tasvir_area_info *o)
             stale = last;
     }
     o->stale_since_ns = stale;
-    return 0;
+}
+
+int tasvir_area_info(const struct tasvir_area *h, struct tasvir_area_info *o)
+{
+    int rc = check_area(h);
+    if (rc)
+        return rc;
+    if (!o)
+        return -EINVAL;
+    /* "Any thread, any time", including threads the epochs do not wait for (a monitor):
+     * under the lock, which the reap holds to free an area, so that a destroy racing this
+     * call gives TASVIR_EDESTROYED and never a freed area. */
+    struct tasvir_node *n = h->node;
+    pthread_mutex_lock(&n->lock);
+    const struct tasvir__area *a = core_of(h, &rc);
+    if (a)
+        area_info(n, a, o);
+    pthread_mutex_unlock(&n->lock);
+    return rc;
 }

@@ -142,7 +142,9 @@ struct tasvir_area {
     struct tasvir__area_hot hot; /* with the handle's magic */
     bool is_owner;
     struct tasvir_node *node;
-    struct tasvir__area *core; /* NULL once dead */
+    /* NULL once dead.  Atomic: the accessors that take no lock (tasvir_area_version and
+     * the like) load it once, from any thread, while kill_handle clears it (area.c). */
+    struct tasvir__area *_Atomic core;
     struct tasvir_thread *thread;
     struct tasvir_area *next; /* in core->handles, under node->lock */
 };
@@ -184,6 +186,8 @@ struct tasvir__area {
     uint32_t n_reader_handles; /* under node->lock; a replica unsubscribes when it drops to 0 */
     bool registered;        /* engine: seen in the directory */
     bool want_unsub;        /* engine: send UNSUB, then reap */
+    uint64_t dying_ok;      /* st.epochs_ok when it went dying, under node->lock: it is
+                             * reaped only after a later epoch completed (area.c) */
     struct tasvir__info_atomic info;
     /* logs the copiers OR every dirty word into (ever + tiers), set by the engine before
      * the epoch is published */

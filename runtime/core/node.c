@@ -86,6 +86,12 @@ static int check_conf(const struct tasvir_node_conf *c)
         c->max_area_bytes > ((uint64_t)1 << 40) || c->epoch_window_ns == 0 ||
         c->exclude_after_misses == 0 || c->sync_int_us == 0 || c->sync_ext_us == 0)
         return -EINVAL;
+    /* intervals are kept in ns: refuse those whose value in ns would wrap (to 0 or a few
+     * ns: an area due at every epoch, epochs back to back); the heartbeat period is the
+     * system areas' interval */
+    if (c->sync_int_us > TASVIR_SYNC_MAX_US || c->sync_ext_us > TASVIR_SYNC_MAX_US ||
+        c->hb_period_us > TASVIR_SYNC_MAX_US)
+        return -EINVAL;
     if ((c->n_peers && !c->peers) || c->root_node >= TASVIR_MAX_NODES ||
         (c->addressing != TASVIR_ADDR_UNICAST && c->addressing != TASVIR_ADDR_MULTICAST) ||
         (c->mtu && (c->mtu < 576 || c->mtu > 9600)) || c->hb_period_us == 0 ||

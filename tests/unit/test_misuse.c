@@ -5,7 +5,10 @@
  * and incomplete backends, attaching unknown or invalid names, zero / absurd / too-long
  * sizes and names, duplicate names, limits on threads and areas, operations on inactive
  * threads, use after destroy (areas, handles, threads) where detectable, owner-only
- * operations through reader handles, and tasvir_strerror for every code.
+ * operations through reader handles, and tasvir_strerror for every code.  Also: a handle
+ * destroyed more than 1024 destroys ago is still reported (TASVIR_EDESTROYED); area ids
+ * stay unique and out of the reserved 0..15 after 65 536 creations; intervals whose ns
+ * value would wrap are refused (area create, set_sync, node defaults).
  */
 #include <criterion/criterion.h>
 #include <criterion/new/assert.h>
@@ -211,6 +214,140 @@ Test(misuse, use_after_destroy_detected)
     struct tasvir_stats st;
     tasvir_node_stats(h.node[0], &st);
     cr_assert(eq(u64, st.log_misuse, 2)); /* tasvir_log and the cursor */
+    h_net_destroy(&h);
+}
+
+/* Destroy an area and let the engine reclaim it (an epoch that completes). */
+static void destroy_reap(struct h_net *h, struct tasvir_thread *t, struct tasvir_area *a)
+{
+    cr_assert(eq(int, tasvir_area_destroy(a), 0));
+    tasvir_loop_net_advance(h->net, 2000000);
+    cr_assert(ge(int, h_settle(h->node[0], &t, 1, 100), 0));
+}
+
+/* The node freed dead handles beyond the newest 1024: the first handle, used after 1024
+ * more destroys, was freed memory (a heap use-after-free under ASan), which the next
+ * handle made could reuse, so that destroying through it destroyed another area. */
+Test(misuse, old_destroyed_handle_still_reported)
+{
+    struct h_net h;
+    cr_assert(eq(int, h_net_create(&h, 1, 0, 1, NULL), 0));
+    struct tasvir_thread *t = h_thread(h.node[0]);
+    struct tasvir_area *first = h_area(t, "first", 64, 1000);
+    cr_assert(not(eq(ptr, first, NULL)));
+    destroy_reap(&h, t, first);
+    for (int i = 0; i < 1024; i++) { /* the last destroy made the 1025th dead handle */
+        char name[32];
+        snprintf(name, sizeof(name), "a%d", i);
+        struct tasvir_area *a = h_area(t, name, 64, 1000);
+        cr_assert(not(eq(ptr, a, NULL)), "create %d", i);
+        if (i % 64 == 63)
+            destroy_reap(&h, t, a);
+        else
+            cr_assert(eq(int, tasvir_area_destroy(a), 0));
+    }
+    struct tasvir_area *live = h_area(t, "live", 64, 1000);
+    cr_assert(not(eq(ptr, live, NULL)));
+    cr_assert(not(eq(ptr, live, first)), "a dead handle's memory was handed out again");
+    cr_assert(eq(int, tasvir_area_destroy(first), TASVIR_EDESTROYED));
+    cr_assert(eq(u64, tasvir_area_version(first), 0));
+    struct tasvir_area_info info;
+    cr_assert(eq(int, tasvir_area_info(first, &info), TASVIR_EDESTROYED));
+    cr_assert(eq(int, tasvir_area_info(live, &info), 0), "the live area is untouched");
+    cr_assert(eq(str, (char *)tasvir_area_name(live), "live"));
+    h_net_destroy(&h);
+}
+
+/* Area ids were node << 16 | (a counter & 0xffff), never checked: after 65 536 creations
+ * a new area took the id of a live one (and of the reserved system ids on the way). */
+Test(misuse, area_ids_unique_after_wrap, .timeout = 120)
+{
+    struct h_net h;
+    cr_assert(eq(int, h_net_create(&h, 1, 0, 1, NULL), 0));
+    struct tasvir_thread *t = h_thread(h.node[0]);
+    struct tasvir_area *keep = h_area(t, "keep", 64, 1000);
+    struct tasvir_area_info ik, ib;
+    cr_assert(eq(int, tasvir_area_info(keep, &ik), 0));
+    cr_assert(ge(u32, ik.id & 0xffffu, 16));
+    uint32_t prev = ik.id & 0xffffu;
+    for (unsigned i = 0; i < 65535; i++) {
+        char name[32];
+        snprintf(name, sizeof(name), "c%u", i);
+        struct tasvir_area *a = h_area(t, name, 64, 1000);
+        cr_assert(not(eq(ptr, a, NULL)), "create %u", i);
+        cr_assert(eq(int, tasvir_area_info(a, &ib), 0));
+        uint32_t l = ib.id & 0xffffu;
+        cr_assert(ge(u32, l, 16), "create %u: reserved id %u", i, l);
+        cr_assert(ne(u32, ib.id, ik.id), "create %u: the live area's id", i);
+        /* ids go round: the next after the previous, skipping the live one at the wrap */
+        cr_assert(eq(u32, l, prev == 0xffffu ? 17u : prev + 1), "create %u: id %u", i, l);
+        prev = l;
+        if (i % 512 == 511)
+            destroy_reap(&h, t, a);
+        else
+            cr_assert(eq(int, tasvir_area_destroy(a), 0));
+    }
+    struct tasvir_area *b = h_area(t, "new", 64, 1000);
+    cr_assert(not(eq(ptr, b, NULL)));
+    cr_assert(eq(int, tasvir_area_info(b, &ib), 0));
+    cr_assert(ne(u32, ib.id, ik.id));
+    cr_assert(ge(u32, ib.id & 0xffffu, 16));
+    h_net_destroy(&h);
+}
+
+/* A dying area (destroyed, not yet reclaimed) keeps its id: a new area does not take it. */
+Test(misuse, area_id_of_dying_area_not_reused)
+{
+    struct h_net h;
+    cr_assert(eq(int, h_net_create(&h, 1, 0, 1, NULL), 0));
+    struct tasvir_thread *t = h_thread(h.node[0]);
+    struct tasvir_area *a = h_area(t, "a", 64, 1000), *b;
+    struct tasvir_area_info ia, ib;
+    cr_assert(eq(int, tasvir_area_info(a, &ia), 0));
+    cr_assert(eq(int, tasvir_area_destroy(a), 0));
+    b = h_area(t, "b", 64, 1000);
+    cr_assert(eq(int, tasvir_area_info(b, &ib), 0));
+    cr_assert(eq(u32, ib.id, ia.id + 1), "ids keep increasing");
+    h_net_destroy(&h);
+}
+
+/* Intervals are kept in ns: 2^61 us set an interval that wrapped to 0 (an epoch at every
+ * poll), 2^64/1000 + 1 us one of a few hundred ns; both were accepted. */
+static void huge_default(struct tasvir_node_conf *c, unsigned i)
+{
+    (void)i;
+    c->sync_int_us = TASVIR_SYNC_MAX_US + 1;
+}
+
+Test(misuse, interval_overflow_refused)
+{
+    struct h_net h;
+    cr_assert(eq(int, h_net_create(&h, 1, 0, 1, NULL), 0));
+    struct tasvir_thread *t = h_thread(h.node[0]);
+    struct tasvir_area *a = h_area(t, "a", 4096, 1000);
+    uint64_t iv = 0, ev = 0;
+    cr_assert(eq(int, tasvir_area_set_sync(a, 1ull << 61, 0), -EINVAL));
+    cr_assert(eq(int, tasvir_area_set_sync(a, 5000, TASVIR_SYNC_MAX_US + 1), -EINVAL));
+    cr_assert(eq(int, tasvir_area_get_sync(a, &iv, &ev), 0));
+    cr_assert(eq(u64, iv, 1000), "unchanged on error");
+    cr_assert(eq(u64, ev, 10000));
+    cr_assert(eq(int, tasvir_area_set_sync(a, TASVIR_SYNC_MAX_US, TASVIR_SYNC_MAX_US), 0));
+    cr_assert(eq(int, tasvir_area_get_sync(a, &iv, &ev), 0));
+    cr_assert(eq(u64, iv, TASVIR_SYNC_MAX_US));
+    cr_assert(eq(u64, ev, TASVIR_SYNC_MAX_US));
+    struct tasvir_area_conf c;
+    tasvir_area_conf_init(&c);
+    c.name = "b";
+    c.len_bytes = 64;
+    c.sync_int_us = 18446744073709552ull; /* 2^64 / 1000 + 1: 384 ns after the wrap */
+    struct tasvir_area *b = NULL;
+    cr_assert(eq(int, tasvir_area_create(t, &c, &b), -EINVAL));
+    c.sync_int_us = 0;
+    c.sync_ext_us = TASVIR_SYNC_MAX_US + 1;
+    cr_assert(eq(int, tasvir_area_create(t, &c, &b), -EINVAL));
+    h_net_destroy(&h);
+    /* node defaults */
+    cr_assert(eq(int, h_net_create(&h, 1, 0, 1, huge_default), -EINVAL));
     h_net_destroy(&h);
 }
 

@@ -12,7 +12,9 @@
  * epochs publish nothing); an owner that deactivates while another thread is copying
  * (and leaving it the log clears of) a chunk of its area waits for that copy and takes
  * the clears, and so does one that destroys that area and unregisters (the area is then
- * freed) (deterministic: the copier is stopped mid-chunk on a protected page).
+ * freed) (deterministic: the copier is stopped mid-chunk on a protected page); a monitor
+ * thread asking tasvir_area_info / _get_sync of a handle while its area is destroyed
+ * gets TASVIR_EDESTROYED, never a crash.
  */
 #ifdef TASVIR_NO_CRITERION
 #include "nocrit.h" /* ThreadSanitizer builds: Criterion cannot run under TSan */
@@ -716,4 +718,84 @@ Test(threads, deactivate_while_copier_defers_clears, .timeout = 60)
 Test(threads, unregister_while_copier_defers_clears, .timeout = 60)
 {
     dq_case(true);
+}
+
+/* A thread the epochs do not wait for (not registered) asks tasvir_area_info and
+ * tasvir_area_get_sync ("any thread, any time") of a reader handle while the owner
+ * destroys its area.  The accessors checked the handle's magic, then dereferenced its area
+ * pointer, which the destroy clears in between: a NULL dereference (SIGSEGV within a
+ * second here).  Now they load the pointer once, under the node's lock. */
+struct monitor {
+    struct tasvir_area *_Atomic cur;
+    atomic_int stop;
+    atomic_ullong calls, destroyed, errors;
+};
+
+static void *monitor_main(void *p)
+{
+    struct monitor *m = p;
+    while (!atomic_load(&m->stop)) {
+        struct tasvir_area *r = atomic_load(&m->cur);
+        if (!r)
+            continue;
+        for (int i = 0; i < 64; i++) {
+            struct tasvir_area_info inf;
+            uint64_t iv = 0;
+            int rc = tasvir_area_info(r, &inf), rc2 = tasvir_area_get_sync(r, &iv, NULL);
+            if ((rc != 0 && rc != TASVIR_EDESTROYED) || (rc2 != 0 && rc2 != TASVIR_EDESTROYED) ||
+                (rc2 == 0 && iv != 1000) || (rc == 0 && inf.len_bytes != 64)) {
+                if (atomic_fetch_add(&m->errors, 1) == 0)
+                    fprintf(stderr, "info -> %d (len %llu), get_sync -> %d (%llu us)\n", rc,
+                            (unsigned long long)inf.len_bytes, rc2, (unsigned long long)iv);
+            }
+            atomic_fetch_add_explicit(&m->calls, 1, memory_order_relaxed);
+            if (rc == TASVIR_EDESTROYED) {
+                atomic_fetch_add(&m->destroyed, 1);
+                break;
+            }
+        }
+    }
+    return NULL;
+}
+
+Test(threads, info_races_destroy, .timeout = 120)
+{
+    struct h_net h;
+    cr_assert(eq(int, h_net_create(&h, 1, 0, 1, NULL), 0));
+    struct tasvir_node *n = h.node[0];
+    struct tasvir_thread *ts[2] = {h_thread(n), h_thread(n)};
+    struct monitor m = {0};
+    pthread_t th;
+    pthread_create(&th, NULL, monitor_main, &m);
+    /* a few seconds of create / attach / destroy cycles (the crash came within one) */
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    unsigned c = 0;
+    for (;; c++) {
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        if (t1.tv_sec - t0.tv_sec >= 3)
+            break;
+        char name[32];
+        snprintf(name, sizeof(name), "race%u", c);
+        struct tasvir_area *a = h_area(ts[0], name, 64, 1000), *r = NULL;
+        cr_assert(not(eq(ptr, a, NULL)));
+        cr_assert(eq(int, tasvir_area_attach(ts[1], name, &r), 0));
+        atomic_store(&m.cur, r);
+        for (volatile int k = 0; k < 200; k++)
+            ;
+        cr_assert(eq(int, tasvir_area_destroy(a), 0));
+        for (volatile int k = 0; k < 200; k++)
+            ;
+        atomic_store(&m.cur, NULL);
+        /* let the engine reclaim it (after an epoch that completes) */
+        tasvir_loop_net_advance(h.net, 2000000);
+        cr_assert(ge(int, h_settle(n, ts, 2, 100), 0));
+    }
+    atomic_store(&m.stop, 1);
+    pthread_join(th, NULL);
+    cr_assert(eq(u64, (uint64_t)atomic_load(&m.errors), 0));
+    cr_assert(gt(u64, (uint64_t)atomic_load(&m.calls), 0));
+    fprintf(stderr, "info_races_destroy: %u cycles, %llu calls, %llu saw the destroy\n", c,
+            (unsigned long long)atomic_load(&m.calls), (unsigned long long)atomic_load(&m.destroyed));
+    h_net_destroy(&h);
 }

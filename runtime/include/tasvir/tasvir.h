@@ -83,8 +83,12 @@
  *  - Only the owner may write its writer copy, and only between check-ins.
  *  - The reader copy is read-only; never write it.
  *  - Handles are not reference counted: destroying a node invalidates every handle of it.
- *    Use of a destroyed *area* or *thread* handle is detected and reported while its node
- *    lives (TASVIR_EDESTROYED); use after tasvir_node_destroy() is undefined.
+ *    Use of a destroyed or detached *area* handle is detected and reported while its node
+ *    lives (TASVIR_EDESTROYED): its memory (about 100 bytes) is kept until
+ *    tasvir_node_destroy(), so a node that creates and destroys areas without end grows by
+ *    that much per handle.  So is use of an unregistered *thread* handle, but only until
+ *    its slot is reused by a later tasvir_thread_register() (see there).  Use after
+ *    tasvir_node_destroy() is undefined.
  *
  * ## Errors
  *
@@ -114,6 +118,9 @@ struct tasvir_backend;
 #define TASVIR_MAX_NODES 1024u
 /** Longest area name, terminating NUL excluded. */
 #define TASVIR_NAME_MAX 39u
+/** Longest sync interval (internal, external, heartbeat) in us: one hour.  Intervals are
+ *  kept in ns; longer ones are refused (-EINVAL) rather than wrapped. */
+#define TASVIR_SYNC_MAX_US 3600000000ull
 
 /** Project error codes (negative, outside the errno range). */
 enum tasvir_error {
@@ -225,7 +232,8 @@ struct tasvir_node_conf {
     uint64_t epoch_retry_ns;
     /** Consecutive missed windows after which a thread is excluded (default 8). */
     uint32_t exclude_after_misses;
-    /** Default internal / external sync intervals for new areas, in us (1000 / 10000). */
+    /** Default internal / external sync intervals for new areas, in us (1000 / 10000);
+     *  1..TASVIR_SYNC_MAX_US. */
     uint64_t sync_int_us;
     uint64_t sync_ext_us;
     /** Optional log sink and its argument (NULL: logs are dropped, counters still count). */
@@ -256,8 +264,8 @@ struct tasvir_node_conf {
     /** L2 payload bytes per frame; 0 = the backend's MTU (default 0).  Must be 576..9600
      *  and at most the backend's MTU (its frames are that large). */
     uint32_t mtu;
-    /** Heartbeat period in us (default 10000) and silent periods before a node is declared
-     *  down (default 5). */
+    /** Heartbeat period in us (default 10000; 1..TASVIR_SYNC_MAX_US) and silent periods
+     *  before a node is declared down (default 5). */
     uint64_t hb_period_us;
     uint32_t down_after_hb;
     /** Least gap between two NACK-driven resends to one subscriber, in us (default 200). */
@@ -351,9 +359,9 @@ struct tasvir_area_conf {
     const char *name;
     /** Size in bytes, > 0 and <= node max_area_bytes; rounded up to whole lines. */
     uint64_t len_bytes;
-    /** Internal sync interval in us (0: the node default). */
+    /** Internal sync interval in us (0: the node default), at most TASVIR_SYNC_MAX_US. */
     uint64_t sync_int_us;
-    /** External sync interval in us (0: the node default). */
+    /** External sync interval in us (0: the node default), at most TASVIR_SYNC_MAX_US. */
     uint64_t sync_ext_us;
 };
 
@@ -380,8 +388,9 @@ int tasvir_node_conf_init(struct tasvir_node_conf *conf);
  * Create a node over a backend.
  * @param conf  configuration; copied, need not outlive the call (the backend must)
  * @param out   receives the node handle
- * @return 0; -EINVAL for a NULL argument, an out-of-range field, a zero window or an mtu
- *         above the backend's;
+ * @return 0; -EINVAL for a NULL argument, an out-of-range field, a zero window, an mtu
+ *         above the backend's, or a zero interval or one above TASVIR_SYNC_MAX_US
+ *         (sync_int_us, sync_ext_us, hb_period_us);
  *         TASVIR_EBACKEND if the ops table lacks a required operation or identity fails
  *         (or gives an MTU outside 576..9600);
  *         -ENOTSUP if copy_isa asks for moves this CPU or build does not have; -ENOMEM.
@@ -472,7 +481,12 @@ int tasvir_thread_register(struct tasvir_node *node, struct tasvir_thread **out)
 /**
  * Unregister a thread (it is deactivated first, as by tasvir_thread_deactivate(),
  * including its wait for a copy in progress).  Its handle becomes destroyed.
- * @return 0; TASVIR_EBADHANDLE; TASVIR_EDESTROYED (already unregistered);
+ * Do not use the handle after this call.  Calls through it return TASVIR_EDESTROYED only
+ * until its slot is reused: a node has max_threads thread slots, and once each has been
+ * used, tasvir_thread_register() reuses that of an unregistered thread and returns the
+ * very same handle for the new thread; the old handle then silently acts on (services,
+ * activates, deactivates, unregisters, creates areas for) the new thread.
+ * @return 0; TASVIR_EBADHANDLE; TASVIR_EDESTROYED (already unregistered, slot not reused);
  *         -EBUSY if the thread still owns areas (destroy them first).
  */
 int tasvir_thread_unregister(struct tasvir_thread *t);
@@ -541,9 +555,15 @@ int tasvir_area_conf_init(struct tasvir_area_conf *conf);
  * between two check-ins are published together from the owner's first check-in after
  * the creation on; to make the very first writes to a new area and to older ones appear
  * in one version, check in once (tasvir_service) between creating and writing.
+ * Area ids (tasvir_area_info) are this node's id times 65536 plus a local id in
+ * 16..65535, unique among the node's areas not yet reclaimed.  Local ids are handed out
+ * round that ring from the last one given, skipping those in use, so the id of a reclaimed
+ * area comes back only once the ring has come round to it again.
  * @return 0; TASVIR_EBADHANDLE / TASVIR_EDESTROYED (owner); -EINVAL (NULL conf or out,
- *         empty or over-long name, zero length); -E2BIG (length above max_area_bytes);
- *         -EEXIST (name in use); -EBUSY (max_areas reached); -ENOMEM.
+ *         empty or over-long name, zero length, an interval above TASVIR_SYNC_MAX_US);
+ *         -E2BIG (length above max_area_bytes); -EEXIST (name in use);
+ *         -EBUSY (max_areas reached, or all 65520 local ids taken by areas of this node
+ *         not yet reclaimed); -ENOMEM.
  */
 int tasvir_area_create(struct tasvir_thread *owner, const struct tasvir_area_conf *conf,
                        struct tasvir_area **out);
@@ -570,7 +590,8 @@ int tasvir_area_detach(struct tasvir_area *a);
 
 /**
  * Destroy an area; only the owner's handle may.  Every handle of it becomes destroyed.
- * The memory is reclaimed by the sync engine once no epoch uses it.
+ * The memory is reclaimed by the sync engine after the next epoch that completes (a failed
+ * epoch does not count).
  * @return 0; TASVIR_EBADHANDLE; TASVIR_EDESTROYED; TASVIR_ENOTOWNER (a reader handle).
  */
 int tasvir_area_destroy(struct tasvir_area *a);
@@ -582,6 +603,15 @@ int tasvir_area_destroy(struct tasvir_area *a);
  */
 int tasvir_area_lookup(struct tasvir_node *node, const char *name);
 
+/* The six accessors below take no lock and may race a tasvir_area_destroy() (or detach) of
+ * the handle in another thread: they then return the value before the destroy, or the
+ * bad-handle value.  The area they read is reclaimed only after an epoch completes, which
+ * waits for every active thread: so they are safe from any active thread (between
+ * check-ins).  From a thread the epochs do not wait for (inactive, excluded, or not
+ * registered) a call racing a destroy may, if that thread is descheduled inside it for a
+ * whole epoch, read reclaimed memory: such a thread should use tasvir_area_info(), safe
+ * anywhere.  A pointer one of them returned is dangling once the area is reclaimed. */
+
 /** Writer copy for the owner's handle; NULL for a reader handle or a bad handle. */
 void *tasvir_area_writer(const struct tasvir_area *a);
 /** Reader copy (the published snapshot); NULL for a bad handle. */
@@ -590,25 +620,31 @@ const void *tasvir_area_reader(const struct tasvir_area *a);
 uint64_t tasvir_area_len(const struct tasvir_area *a);
 /** The area's name (NULL for a bad handle). */
 const char *tasvir_area_name(const struct tasvir_area *a);
-/** Version of the reader copy this node sees (0 for a bad handle).  Any thread. */
+/** Version of the reader copy this node sees (0 for a bad handle).  Any active thread (see
+ *  above). */
 uint64_t tasvir_area_version(const struct tasvir_area *a);
 /** The owner's publish timestamp (ns, owner's clock) of that version; 0 for version 0. */
 uint64_t tasvir_area_pub_ns(const struct tasvir_area *a);
 
 /**
- * Staleness and ownership of an area as this node sees it (any thread, any time).
- * @return 0; TASVIR_EBADHANDLE; TASVIR_EDESTROYED; -EINVAL (NULL out).
+ * Staleness and ownership of an area as this node sees it (any thread, any time: it takes
+ * the node's lock, so it is safe against a concurrent destroy of the area; do not call it
+ * from the node's log or trace callbacks).
+ * @return 0; TASVIR_EBADHANDLE; TASVIR_EDESTROYED (also when the area is destroyed during
+ *         the call); -EINVAL (NULL out).
  */
 int tasvir_area_info(const struct tasvir_area *a, struct tasvir_area_info *out);
 
 /**
  * Change an area's internal and/or external sync interval (0 keeps the current value).
  * Takes effect at once, in either direction.  Owner's handle only.
- * @return 0; TASVIR_EBADHANDLE; TASVIR_EDESTROYED; TASVIR_ENOTOWNER.
+ * @return 0; TASVIR_EBADHANDLE; TASVIR_EDESTROYED; TASVIR_ENOTOWNER; -EINVAL (an interval
+ *         above TASVIR_SYNC_MAX_US: neither is changed).
  */
 int tasvir_area_set_sync(struct tasvir_area *a, uint64_t sync_int_us, uint64_t sync_ext_us);
 
-/** Read the area's intervals in us (either pointer may be NULL). */
+/** Read the area's intervals in us (either pointer may be NULL).  Any thread.
+ *  @return 0; TASVIR_EBADHANDLE; TASVIR_EDESTROYED. */
 int tasvir_area_get_sync(const struct tasvir_area *a, uint64_t *sync_int_us, uint64_t *sync_ext_us);
 
 /* ------------------------------------------------------------------------------------ */
