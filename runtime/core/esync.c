@@ -8,6 +8,8 @@
  *   behind.  Lines are read from the reader copy, which only changes during epochs, and the
  *   engine starts epochs itself, so a version goes out as one consistent snapshot.  A NACK
  *   makes a subscriber "urgent": it is served again as soon as nack_gap allows.
+ *   Subscriptions are made only by SUB and ended by UNSUB (unless a newer SUB overtook it);
+ *   subscribers declared down are not served (sub_served).
  *
  * Replica side (areas owned elsewhere that a thread here attached to):
  *   DATA frames of version v with base b are applied to the staging copy (wcopy) only if
@@ -18,6 +20,7 @@
  *   internal epoch (isync.c copies the staging log to the reader copy) and only then
  *   acknowledged.  While a complete version awaits its epoch, frames of newer versions are
  *   deferred (held, bounded) so the staging copy stays exactly the complete version.
+ *   Frames of an area not replicated here (our UNSUB was lost) are answered with UNSUB.
  *
  * Frames are built directly in backend buffers (tasvir__frame_begin/send) and transmitted
  * in bursts (tasvir__esync_flush).
@@ -238,8 +241,10 @@ static struct tasvir__sub *find_sub(struct tasvir__area *a, uint16_t node)
     return NULL;
 }
 
+/* Add (or refresh) node's subscription, from its SUB: inc and visible are what the SUB
+ * says, sub_ns its pub_ns (the subscriber's clock when it sent it). */
 void tasvir__owner_add_sub(struct tasvir_node *n, struct tasvir__area *a, uint16_t node,
-                           uint64_t inc, uint64_t visible)
+                           uint64_t inc, uint64_t visible, uint64_t sub_ns)
 {
     struct tasvir__owner_ext *x = &a->ext;
     uint64_t v = atomic_load_explicit(&a->version, memory_order_relaxed);
@@ -281,6 +286,10 @@ void tasvir__owner_add_sub(struct tasvir_node *n, struct tasvir__area *a, uint16
     s->assumed = 0;
     s->inc = inc;
     s->urgent = true;
+    /* the newest SUB wins: a duplicate of an older one must not make an UNSUB sent in
+     * between look stale */
+    if (sub_ns > s->sub_ns)
+        s->sub_ns = sub_ns;
 }
 
 void tasvir__owner_del_sub(struct tasvir_node *n, struct tasvir__area *a, uint16_t node)
@@ -503,6 +512,17 @@ static void rotate_tiers(struct tasvir__area *a, uint64_t v)
     x->round_ver = v;
 }
 
+/* Whether subscriber s is served.  A subscriber whose node is declared down is not: it may
+ * never come back (nothing else would end its subscription), and frames to a node we do
+ * not hear from are likely lost anyway.  Its subscription is kept (the heartbeats still
+ * list it), so the first frame from it brings it up and the next round serves it again,
+ * diffed from what it acknowledged: no new SUB needed.  (A restarted node is a new
+ * incarnation: its old subscriptions are dropped and it subscribes anew.) */
+static bool sub_served(const struct tasvir_node *n, const struct tasvir__sub *s)
+{
+    return atomic_load_explicit(&n->peers[s->node].up, memory_order_relaxed);
+}
+
 /* One owned area: run its external round if due, serve urgent subscribers.  Returns the
  * time it next needs attention. */
 static uint64_t owner_poll(struct tasvir_node *n, struct tasvir__area *a, uint64_t now)
@@ -547,12 +567,13 @@ static uint64_t owner_poll(struct tasvir_node *n, struct tasvir__area *a, uint64
         /* the round goes to the group, diffed from the oldest version anyone lacks */
         uint64_t min_acked = UINT64_MAX;
         for (uint32_t i = 0; i < x->nsubs; i++)
-            if (x->subs[i].acked < v && x->subs[i].acked < min_acked)
+            if (x->subs[i].acked < v && x->subs[i].acked < min_acked &&
+                sub_served(n, &x->subs[i]))
                 min_acked = x->subs[i].acked;
         if (min_acked != UINT64_MAX) {
             send_version(n, a, TASVIR_NODE_GROUP, min_acked, now);
             for (uint32_t i = 0; i < x->nsubs; i++)
-                if (x->subs[i].acked < v) {
+                if (x->subs[i].acked < v && sub_served(n, &x->subs[i])) {
                     x->subs[i].last_tx_ns = now;
                     x->subs[i].urgent = false;
                 }
@@ -565,6 +586,8 @@ static uint64_t owner_poll(struct tasvir_node *n, struct tasvir__area *a, uint64
             s->urgent = false;
             continue;
         }
+        if (!sub_served(n, s))
+            continue;
         /* unicast: each subscriber gets its round; multicast: repairs after a NACK go to
          * the subscriber that asked, not to the whole group */
         bool go = due && !mcast;
@@ -697,6 +720,47 @@ static void maybe_reack(struct tasvir_node *n, struct tasvir__area *a, uint64_t 
         return;
     rx->last_nack_ns = now;
     tasvir__send_ctrl(n, a->owner_node, TASVIR_FT_ACK, 0, a->id, rx_vis(a), 0, NULL, 0);
+}
+
+/* Owner `owner` sent us a frame of area_id (DATA, VEND, or a heartbeat listing) although we
+ * do not replicate it: it still has us subscribed.  Our UNSUB was lost, or a frame it sent
+ * was in flight when we detached; the owner would otherwise serve us for ever, since
+ * nothing else ends a subscription of a live node.  Answer UNSUB, at most once per
+ * nack_gap per area (a version is many frames), like the re-ACK above.  The rate limit
+ * lives in a small table on the node, not in the area, which may be gone: a collision of
+ * two areas in one slot only lets an extra UNSUB through. */
+static void unsub_reply(struct tasvir_node *n, uint16_t owner, uint32_t area_id, uint64_t now)
+{
+    if ((area_id >> 16) != owner) /* not the owner's area: nothing it could end */
+        return;
+    uint32_t k = hash32(area_id) & (TASVIR__UNSUB_MEMO - 1);
+    if (n->unsub_memo[k].area == area_id && n->unsub_memo[k].ns &&
+        tasvir__elapsed(now, n->unsub_memo[k].ns) < n->conf.nack_gap_us * 1000)
+        return;
+    n->unsub_memo[k].area = area_id;
+    n->unsub_memo[k].ns = now;
+    tasvir__send_ctrl(n, owner, TASVIR_FT_CTRL, TASVIR_CTRL_UNSUB, area_id, 0, 0, NULL, 0);
+}
+
+/* A frame for area a (NULL: unknown here) came from its owner src: is it one we replicate?
+ * If not, and the area is not ours either, tell the owner (unsub_reply). */
+static bool replicated_or_unsub(struct tasvir_node *n, struct tasvir__area *a, uint16_t src,
+                                uint32_t area_id, uint64_t now)
+{
+    if (a && a->rx && atomic_load_explicit(&a->state, memory_order_relaxed) == TASVIR__AREA_LIVE)
+        return true;
+    if (!a || !a->local) /* gone, or a replica being detached */
+        unsub_reply(n, src, area_id, now);
+    return false;
+}
+
+struct tasvir__area *tasvir__replica_listed(struct tasvir_node *n, uint16_t src,
+                                            uint32_t area_id, uint64_t now)
+{
+    struct tasvir__area *a = tasvir__emap_get(n, area_id);
+    if (!replicated_or_unsub(n, a, src, area_id, now) || a->owner_node != src)
+        return NULL;
+    return a;
 }
 
 static bool defer_frame(struct tasvir_node *n, struct tasvir_frame *f)
@@ -861,10 +925,11 @@ static void rx_owner_ctrl(struct tasvir_node *n, struct tasvir__area *a,
     case TASVIR_FT_NACK:
         tasvir__stat_add(&n->st.nacks_rx, 1);
         if (!s) {
-            tasvir__owner_add_sub(n, a, h->src_node,
-                                  atomic_load_explicit(&n->peers[h->src_node].incarnation,
-                                                       memory_order_relaxed),
-                                  h->version);
+            /* Not a subscriber (any more): a NACK it sent before its UNSUB and that arrived
+             * after it, or one from before we restarted.  It subscribes nobody: only a SUB
+             * does (a replica that still wants the area sends SUBs until it hears from
+             * us, and again when it sees we restarted). */
+            drop(n, TASVIR_DROP_AREA);
             return;
         }
         /* the subscriber knows what it has: trust its visible version */
@@ -876,10 +941,19 @@ static void rx_owner_ctrl(struct tasvir_node *n, struct tasvir__area *a,
         switch (h->flags & TASVIR_FL_OP_MASK) {
         case TASVIR_CTRL_SUB:
             tasvir__member_incarnation(n, h->src_node, h->base_version);
-            tasvir__owner_add_sub(n, a, h->src_node, h->base_version, h->version);
+            tasvir__owner_add_sub(n, a, h->src_node, h->base_version, h->version, h->pub_ns);
             return;
         case TASVIR_CTRL_UNSUB:
-            tasvir__owner_del_sub(n, a, h->src_node);
+            /* An UNSUB sent before the subscriber's latest SUB (detach, attach again, and
+             * the network reordered them; or one answering a frame that was in flight
+             * when it attached) must not end the newer subscription: the replica, once
+             * served, sends no more SUBs and would never hear from us again.  Both
+             * pub_ns come from the subscriber's clock, which only moves forward (a
+             * restart, whose clock might not, drops its subscriptions first). */
+            if (s && h->pub_ns > s->sub_ns)
+                tasvir__owner_del_sub(n, a, h->src_node);
+            else if (s)
+                drop(n, TASVIR_DROP_OLD);
             return;
         default:
             return;
@@ -925,6 +999,8 @@ static bool rx_frame(struct tasvir_node *n, struct tasvir_frame *f, uint64_t now
     struct tasvir__area *a = tasvir__emap_get(n, h.area_id);
     if (!a || atomic_load_explicit(&a->state, memory_order_relaxed) != TASVIR__AREA_LIVE) {
         drop(n, TASVIR_DROP_AREA);
+        if (h.type == TASVIR_FT_DATA || h.type == TASVIR_FT_VEND)
+            replicated_or_unsub(n, a, h.src_node, h.area_id, now);
         goto out;
     }
     switch (h.type) {

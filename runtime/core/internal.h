@@ -96,8 +96,13 @@ struct tasvir__sub {
     uint64_t assumed;     /* version of the last full resend, used as a diff base until
                              an ACK passes it or a NACK says otherwise */
     uint64_t last_tx_ns;  /* last time a version was sent to it */
+    uint64_t sub_ns;      /* pub_ns (the subscriber's clock) of the newest SUB: an UNSUB
+                             sent before it was overtaken by it and is ignored */
     bool urgent;          /* NACKed: resend as soon as nack_gap allows */
 };
+
+/* Slots of node->unsub_memo (a power of two). */
+#define TASVIR__UNSUB_MEMO 32u
 
 struct tasvir__owner_ext {
     struct tasvir__sub *subs;
@@ -359,6 +364,12 @@ struct tasvir_node {
     struct tasvir__pending_peer *pend_peers; /* under lock */
     uint32_t n_pend_peers, cap_pend_peers;
     struct tasvir_frame **hbf;         /* per-peer heartbeat frame being built */
+    /* UNSUBs sent in answer to frames of areas not replicated here (esync.c unsub_reply):
+     * one slot per hash of the area id, for rate limiting */
+    struct {
+        uint32_t area;
+        uint64_t ns;
+    } unsub_memo[TASVIR__UNSUB_MEMO];
 
     /* dead handles kept for use-after-destroy detection (under lock) */
     struct tasvir_area *dead_head, *dead_tail;
@@ -409,11 +420,16 @@ void tasvir__send_ctrl(struct tasvir_node *n, uint16_t dst, uint8_t type, uint16
                        const void *payload, uint32_t plen);
 struct tasvir__area *tasvir__emap_get(struct tasvir_node *n, uint32_t id);
 void tasvir__owner_add_sub(struct tasvir_node *n, struct tasvir__area *a, uint16_t node,
-                           uint64_t inc, uint64_t visible);
+                           uint64_t inc, uint64_t visible, uint64_t sub_ns);
 void tasvir__owner_del_sub(struct tasvir_node *n, struct tasvir__area *a, uint16_t node);
 void tasvir__replica_owner_restart(struct tasvir_node *n, struct tasvir__area *a, uint64_t inc);
 void tasvir__replica_announce(struct tasvir_node *n, struct tasvir__area *a, uint64_t ver,
                               uint64_t pub, uint64_t now);
+/* Owner src lists area_id in a heartbeat to this node, i.e. it has this node subscribed.
+ * Returns the replica (a live one of src's area) or NULL; with NULL, this node does not
+ * want the area and has answered UNSUB (rate-limited). */
+struct tasvir__area *tasvir__replica_listed(struct tasvir_node *n, uint16_t src,
+                                            uint32_t area_id, uint64_t now);
 
 struct tasvir__area *tasvir__replica_create(struct tasvir_node *n, const struct tasvir__dirent *e,
                                            bool sys, int *rc);

@@ -470,8 +470,9 @@ void tasvir__member_rx(struct tasvir_node *n, const struct tasvir_wire_hdr *h,
         tasvir__stat_add(&n->st.hb_rx, 1);
         tasvir__member_incarnation(n, src, h->base_version);
         for (uint32_t off = 0; off + TASVIR_HB_ENTRY <= plen; off += TASVIR_HB_ENTRY) {
-            struct tasvir__area *a = tasvir__emap_get(n, tasvir__get32(p + off));
-            if (!a || !a->rx || a->owner_node != src)
+            /* NULL: not a replica here; an area we do not want is answered with UNSUB */
+            struct tasvir__area *a = tasvir__replica_listed(n, src, tasvir__get32(p + off), now);
+            if (!a)
                 continue;
             /* the owner lists this incarnation of us: subscription confirmed */
             if (tasvir__get32(p + off + 4) == (uint32_t)n->incarnation)
