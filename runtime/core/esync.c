@@ -23,7 +23,7 @@
  *   Frames of an area not replicated here (our UNSUB was lost) are answered with UNSUB.
  *
  * Frames are built directly in backend buffers (tasvir__frame_begin/send) and transmitted
- * in bursts (tasvir__esync_flush).
+ * in bursts (tasvir__esync_flush); control frames go ahead of the data backlog.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -101,56 +101,96 @@ struct tasvir__area *tasvir__emap_get(struct tasvir_node *n, uint32_t id)
 /* Frames the port did not take wait in a FIFO backlog for the next poll instead of being
  * dropped after retries: a round to many subscribers can burst more frames than a NIC
  * queue holds, and in a simulator nothing drains while the engine retries.  Order is kept
- * (new frames queue behind the backlog).  Only a full backlog drops (counted). */
+ * (new frames queue behind the backlog).  Only a full backlog drops (counted).
+ *
+ * Control frames (heartbeats, ACK, NACK, SUB, UNSUB, REG) have a queue of their own, sent
+ * before the backlog at every flush.  Behind a large version in the backlog (seconds of
+ * frames on a slow link) a heartbeat would reach peers that get none of that data too
+ * late, and they would declare a live, busy node down; ACKs and NACKs would stall every
+ * area this node replicates.  They are small and few, and no control frame depends on
+ * data frames queued before it (VEND, which does, is a data frame); among themselves they
+ * keep their order (an UNSUB and a later SUB of one area). */
 #define BACKLOG_MAX 65536u
 
-static void backlog_push(struct tasvir_node *n, struct tasvir_frame **f, uint32_t k)
+static void ring_push(struct tasvir_node *n, struct tasvir__fring *r, struct tasvir_frame **f,
+                      uint32_t k)
 {
     for (uint32_t i = 0; i < k; i++) {
-        if (n->nbacklog == n->backlog_cap) {
-            uint32_t cap = n->backlog_cap ? n->backlog_cap * 2 : 256;
+        if (r->n == r->cap) {
+            uint32_t cap = r->cap ? r->cap * 2 : 256;
             struct tasvir_frame **x = cap <= BACKLOG_MAX ? malloc(cap * sizeof(*x)) : NULL;
             if (!x) {
                 tasvir__stat_add(&n->st.tx_failed, k - i);
                 n->be.ops->frame_free(n->be.ctx, f + i, k - i);
                 return;
             }
-            for (uint32_t j = 0; j < n->nbacklog; j++) /* unroll the ring */
-                x[j] = n->backlog[(n->backlog_head + j) % n->backlog_cap];
-            free(n->backlog);
-            n->backlog = x;
-            n->backlog_cap = cap;
-            n->backlog_head = 0;
+            for (uint32_t j = 0; j < r->n; j++) /* unroll the ring */
+                x[j] = r->f[(r->head + j) % r->cap];
+            free(r->f);
+            r->f = x;
+            r->cap = cap;
+            r->head = 0;
         }
-        n->backlog[(n->backlog_head + n->nbacklog++) % n->backlog_cap] = f[i];
+        r->f[(r->head + r->n++) % r->cap] = f[i];
     }
 }
+
+/* Hand frames to the port; returns how many it took.
+ *
+ * A peer's last_tx_ns is when a unicast frame to it was handed to the port, not when it
+ * was queued: heartbeats to a peer are skipped while other frames to it prove this node
+ * alive (member.c hb_send), and a frame still waiting in a backlog proves nothing.
+ * Destinations and lengths are read before each burst: after tx_burst returns k, the
+ * backend owns the first k frames (and may already have freed them). */
+#define TX_CHUNK 64u
 
 static unsigned tx_some(struct tasvir_node *n, struct tasvir_frame **f, unsigned k)
 {
-    unsigned sent = n->be.ops->tx_burst(n->be.ctx, f, k);
-    uint64_t bytes = 0;
-    for (unsigned i = 0; i < sent; i++)
-        bytes += f[i]->len;
+    unsigned total = 0;
+    uint64_t bytes = 0, now = 0;
+    while (total < k) {
+        unsigned m = k - total < TX_CHUNK ? k - total : TX_CHUNK;
+        uint16_t dst[TX_CHUNK];
+        uint32_t len[TX_CHUNK];
+        for (unsigned i = 0; i < m; i++) {
+            const struct tasvir_frame *x = f[total + i];
+            len[i] = x->len;
+            /* every frame the core sends starts with its Tasvir header (dst_node at 6) */
+            dst[i] = x->len >= TASVIR_ETH_HDR + TASVIR_WIRE_HDR
+                         ? tasvir__get16(x->data + TASVIR_ETH_HDR + 6)
+                         : TASVIR_NODE_GROUP;
+        }
+        unsigned sent = n->be.ops->tx_burst(n->be.ctx, f + total, m);
+        if (sent && !now)
+            now = tasvir__now(n);
+        for (unsigned i = 0; i < sent; i++) {
+            bytes += len[i];
+            if (dst[i] < TASVIR_MAX_NODES) /* not a multicast group */
+                n->peers[dst[i]].last_tx_ns = now;
+        }
+        total += sent;
+        if (sent < m)
+            break;
+    }
     tasvir__stat_add(&n->st.bytes_tx, bytes);
-    tasvir__stat_add(&n->st.frames_tx, sent);
-    return sent;
+    tasvir__stat_add(&n->st.frames_tx, total);
+    return total;
 }
 
-/* Try to send the backlog; returns true if it is empty now. */
-static bool backlog_drain(struct tasvir_node *n)
+/* Try to send a ring; returns true if it is empty now. */
+static bool ring_drain(struct tasvir_node *n, struct tasvir__fring *r)
 {
-    while (n->nbacklog) {
-        uint32_t run = n->backlog_cap - n->backlog_head; /* contiguous part of the ring */
-        if (run > n->nbacklog)
-            run = n->nbacklog;
-        unsigned sent = tx_some(n, n->backlog + n->backlog_head, run);
-        n->backlog_head = (n->backlog_head + sent) % n->backlog_cap;
-        n->nbacklog -= sent;
+    while (r->n) {
+        uint32_t run = r->cap - r->head; /* contiguous part of the ring */
+        if (run > r->n)
+            run = r->n;
+        unsigned sent = tx_some(n, r->f + r->head, run);
+        r->head = (r->head + sent) % r->cap;
+        r->n -= sent;
         if (sent < run)
             return false;
     }
-    n->backlog_head = 0;
+    r->head = 0;
     return true;
 }
 
@@ -158,13 +198,30 @@ void tasvir__esync_flush(struct tasvir_node *n)
 {
     uint32_t k = n->ntxq;
     n->ntxq = 0;
-    if (!backlog_drain(n)) {
-        backlog_push(n, n->txq, k);
+    /* control frames first; data only if the port took them all */
+    if (!ring_drain(n, &n->ctlq) || !ring_drain(n, &n->backlog)) {
+        ring_push(n, &n->backlog, n->txq, k);
         return;
     }
     unsigned sent = k ? tx_some(n, n->txq, k) : 0;
     if (sent < k)
-        backlog_push(n, n->txq + sent, k - sent);
+        ring_push(n, &n->backlog, n->txq + sent, k - sent);
+}
+
+void tasvir__esync_tx_fini(struct tasvir_node *n)
+{
+    if (n->ntxq)
+        n->be.ops->frame_free(n->be.ctx, n->txq, n->ntxq);
+    n->ntxq = 0;
+    struct tasvir__fring *rings[2] = {&n->ctlq, &n->backlog};
+    for (int i = 0; i < 2; i++) {
+        struct tasvir__fring *r = rings[i];
+        for (; r->n; r->n--, r->head = (r->head + 1) % r->cap)
+            n->be.ops->frame_free(n->be.ctx, &r->f[r->head], 1);
+        free(r->f);
+        r->f = NULL;
+        r->cap = 0;
+    }
 }
 
 /* Allocate a frame and write the Ethernet header; returns the offset of the Tasvir header
@@ -186,10 +243,9 @@ void tasvir__frame_send(struct tasvir_node *n, struct tasvir_frame *f)
         tasvir__esync_flush(n);
 }
 
-static void note_tx(struct tasvir_node *n, uint16_t dst, uint64_t now)
+void tasvir__frame_send_ctrl(struct tasvir_node *n, struct tasvir_frame *f)
 {
-    if (dst < TASVIR_MAX_NODES)
-        n->peers[dst].last_tx_ns = now;
+    ring_push(n, &n->ctlq, &f, 1); /* sent at the next flush, before any data frame */
 }
 
 void tasvir__send_ctrl(struct tasvir_node *n, uint16_t dst, uint8_t type, uint16_t flags,
@@ -221,8 +277,7 @@ void tasvir__send_ctrl(struct tasvir_node *n, uint16_t dst, uint8_t type, uint16
         memset(f->data + f->len, 0, 60 - f->len);
         f->len = 60;
     }
-    tasvir__frame_send(n, f);
-    note_tx(n, dst, h.pub_ns);
+    tasvir__frame_send_ctrl(n, f);
     switch (type) {
     case TASVIR_FT_ACK: tasvir__stat_add(&n->st.acks_tx, 1); break;
     case TASVIR_FT_NACK: tasvir__stat_add(&n->st.nacks_tx, 1); break;
@@ -428,7 +483,7 @@ static void pack_run(void *ctx, uint64_t first, uint64_t len)
 /* Send the published version of owned area a to dst (a node or TASVIR_NODE_GROUP), as a
  * diff from the best pivot <= acked. */
 static bool send_version(struct tasvir_node *n, struct tasvir__area *a, uint16_t dst,
-                         uint64_t acked, uint64_t now)
+                         uint64_t acked)
 {
     uint64_t v = atomic_load_explicit(&a->version, memory_order_relaxed);
     uint64_t pub = atomic_load_explicit(&a->pub_ns, memory_order_relaxed);
@@ -483,7 +538,6 @@ static bool send_version(struct tasvir_node *n, struct tasvir__area *a, uint16_t
     bool full = log == a->ever && acked > 0;
     if (full)
         tasvir__stat_add(&n->st.full_resends, 1); /* behind every tier: everything again */
-    note_tx(n, dst, now);
     return full;
 }
 
@@ -551,7 +605,7 @@ static uint64_t owner_poll(struct tasvir_node *n, struct tasvir__area *a, uint64
      * (receivers drop frames of versions older than one they started) and grow the
      * backlog without bound.  The postponed round then diffs from what was acknowledged,
      * so it carries every change meanwhile; versions go out at the rate the link takes. */
-    if (due && n->nbacklog) {
+    if (due && n->backlog.n) {
         due = false;
         if (!x->postponed)
             tasvir__stat_add(&n->st.rounds_postponed, 1);
@@ -571,7 +625,7 @@ static uint64_t owner_poll(struct tasvir_node *n, struct tasvir__area *a, uint64
                 sub_served(n, &x->subs[i]))
                 min_acked = x->subs[i].acked;
         if (min_acked != UINT64_MAX) {
-            send_version(n, a, TASVIR_NODE_GROUP, min_acked, now);
+            send_version(n, a, TASVIR_NODE_GROUP, min_acked);
             for (uint32_t i = 0; i < x->nsubs; i++)
                 if (x->subs[i].acked < v && sub_served(n, &x->subs[i])) {
                     x->subs[i].last_tx_ns = now;
@@ -592,7 +646,7 @@ static uint64_t owner_poll(struct tasvir_node *n, struct tasvir__area *a, uint64
          * the subscriber that asked, not to the whole group */
         bool go = due && !mcast;
         /* a repair, like a round, waits until earlier frames have left the backlog */
-        if (!go && s->urgent && !n->nbacklog) {
+        if (!go && s->urgent && !n->backlog.n) {
             if (tasvir__elapsed(now, s->last_tx_ns) >= gap)
                 go = true;
             else if (s->last_tx_ns + gap < wake)
@@ -607,7 +661,7 @@ static uint64_t owner_poll(struct tasvir_node *n, struct tasvir__area *a, uint64
          * subscriber behind every tier would get the whole area every round and fall
          * further behind under the load. */
         uint64_t from = s->assumed > s->acked && s->assumed < v ? s->assumed : s->acked;
-        if (send_version(n, a, s->node, from, now))
+        if (send_version(n, a, s->node, from))
             s->assumed = v;
         s->last_tx_ns = now;
         s->urgent = false;
@@ -1231,7 +1285,7 @@ void tasvir__esync_poll(struct tasvir_node *n, uint64_t now, uint64_t *next_ns)
     tasvir__esync_flush(n);
     /* frames wait for room at the port: come back soon (a backend that can tell when its
      * queue drains kicks the engine earlier) */
-    if (n->nbacklog && now + 10000 < wake)
+    if (tasvir__tx_pending(n) && now + 10000 < wake)
         wake = now + 10000;
     if (wake < *next_ns)
         *next_ns = wake;

@@ -266,6 +266,12 @@ struct tasvir__peer {
     uint64_t last_tx_ns, last_hb_ns;
 };
 
+/* A FIFO ring of frames waiting for the port (esync.c). */
+struct tasvir__fring {
+    struct tasvir_frame **f;
+    uint32_t head, n, cap;
+};
+
 /* A peer added by tasvir_node_add_peer, applied by the engine (under lock). */
 struct tasvir__pending_peer {
     uint16_t id;
@@ -357,8 +363,8 @@ struct tasvir_node {
     uint32_t ndefer;
     struct tasvir_frame *txq[32];
     uint32_t ntxq;
-    struct tasvir_frame **backlog;     /* ring of frames the port did not take yet */
-    uint32_t backlog_head, nbacklog, backlog_cap;
+    struct tasvir__fring backlog;      /* data frames the port did not take yet */
+    struct tasvir__fring ctlq;         /* control frames: sent before the backlog */
     uint64_t epoch_end_seq;            /* last epoch whose end esync has processed */
     uint64_t created_ns;
     struct tasvir__pending_peer *pend_peers; /* under lock */
@@ -414,7 +420,12 @@ void tasvir__esync_epoch_end(struct tasvir_node *n, bool published, uint64_t now
 void tasvir__esync_rx_frame(struct tasvir_node *n, struct tasvir_frame *f, uint64_t now);
 void tasvir__esync_flush(struct tasvir_node *n);
 uint32_t tasvir__frame_begin(struct tasvir_node *n, struct tasvir_frame **f, const uint8_t *dst);
+/* Queue a data frame (DATA, VEND): behind the transmit backlog. */
 void tasvir__frame_send(struct tasvir_node *n, struct tasvir_frame *f);
+/* Queue a control frame (heartbeat, ACK, NACK, CTRL): sent ahead of the backlog. */
+void tasvir__frame_send_ctrl(struct tasvir_node *n, struct tasvir_frame *f);
+/* Free every frame still queued for transmission (node teardown). */
+void tasvir__esync_tx_fini(struct tasvir_node *n);
 void tasvir__send_ctrl(struct tasvir_node *n, uint16_t dst, uint8_t type, uint16_t flags,
                        uint32_t area_id, uint64_t version, uint64_t base,
                        const void *payload, uint32_t plen);
@@ -572,6 +583,12 @@ static inline void tasvir__kick(const struct tasvir_node *n, enum tasvir_kick wh
 {
     if (n->be.ops->kick)
         n->be.ops->kick(n->be.ctx, what);
+}
+
+/* Frames wait for room at the port (control queue or data backlog). */
+static inline bool tasvir__tx_pending(const struct tasvir_node *n)
+{
+    return n->ctlq.n || n->backlog.n;
 }
 
 static inline void tasvir__stat_add(_Atomic uint64_t *c, uint64_t v)

@@ -287,9 +287,10 @@ struct tasvir_stats {
     /* external synchronization */
     uint64_t frames_tx, bytes_tx;      /**< frames handed to the backend (bytes incl. Ethernet) */
     uint64_t frames_rx, bytes_rx;      /**< frames received */
-    uint64_t tx_failed;                /**< frames dropped: no frame buffer, or the transmit
-                                            backlog (frames the port could not take yet,
-                                            resent at later polls) was full */
+    uint64_t tx_failed;                /**< frames dropped: no frame buffer, or a transmit
+                                            queue (frames the port could not take yet,
+                                            resent at later polls: control frames, sent
+                                            first, or the backlog of data frames) was full */
     uint64_t data_frames_tx;           /**< DATA frames sent */
     uint64_t data_payload_tx;          /**< line bytes carried by DATA frames sent */
     uint64_t versions_sent;            /**< (version, destination) pairs sent */
