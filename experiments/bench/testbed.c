@@ -60,6 +60,9 @@ int bench_tb_create(struct bench_tb *b, const char *who, unsigned n, uint32_t mt
         c.peers = peers;
         c.n_peers = n;
         c.hb_period_us = 1000;
+        /* bench_cap_round polls only the owner, for up to 20 ms: its subscriber must not be
+         * declared down meanwhile (an owner does not serve subscribers it declared down) */
+        c.down_after_hb = 1000;
         c.addressing = multicast ? TASVIR_ADDR_MULTICAST : TASVIR_ADDR_UNICAST;
         c.max_deferred = 1u << 16;
         if ((rc = tasvir_node_create(&c, &b->node[i]))) {

@@ -8,6 +8,8 @@
  *   behind.  Lines are read from the reader copy, which only changes during epochs, and the
  *   engine starts epochs itself, so a version goes out as one consistent snapshot.  A NACK
  *   makes a subscriber "urgent": it is served again as soon as nack_gap allows.
+ *   Subscriptions are made only by SUB and ended by UNSUB (unless a newer SUB overtook it);
+ *   subscribers declared down are not served (sub_served).
  *
  * Replica side (areas owned elsewhere that a thread here attached to):
  *   DATA frames of version v with base b are applied to the staging copy (wcopy) only if
@@ -18,9 +20,10 @@
  *   internal epoch (isync.c copies the staging log to the reader copy) and only then
  *   acknowledged.  While a complete version awaits its epoch, frames of newer versions are
  *   deferred (held, bounded) so the staging copy stays exactly the complete version.
+ *   Frames of an area not replicated here (our UNSUB was lost) are answered with UNSUB.
  *
  * Frames are built directly in backend buffers (tasvir__frame_begin/send) and transmitted
- * in bursts (tasvir__esync_flush).
+ * in bursts (tasvir__esync_flush); control frames go ahead of the data backlog.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -98,56 +101,96 @@ struct tasvir__area *tasvir__emap_get(struct tasvir_node *n, uint32_t id)
 /* Frames the port did not take wait in a FIFO backlog for the next poll instead of being
  * dropped after retries: a round to many subscribers can burst more frames than a NIC
  * queue holds, and in a simulator nothing drains while the engine retries.  Order is kept
- * (new frames queue behind the backlog).  Only a full backlog drops (counted). */
+ * (new frames queue behind the backlog).  Only a full backlog drops (counted).
+ *
+ * Control frames (heartbeats, ACK, NACK, SUB, UNSUB, REG) have a queue of their own, sent
+ * before the backlog at every flush.  Behind a large version in the backlog (seconds of
+ * frames on a slow link) a heartbeat would reach peers that get none of that data too
+ * late, and they would declare a live, busy node down; ACKs and NACKs would stall every
+ * area this node replicates.  They are small and few, and no control frame depends on
+ * data frames queued before it (VEND, which does, is a data frame); among themselves they
+ * keep their order (an UNSUB and a later SUB of one area). */
 #define BACKLOG_MAX 65536u
 
-static void backlog_push(struct tasvir_node *n, struct tasvir_frame **f, uint32_t k)
+static void ring_push(struct tasvir_node *n, struct tasvir__fring *r, struct tasvir_frame **f,
+                      uint32_t k)
 {
     for (uint32_t i = 0; i < k; i++) {
-        if (n->nbacklog == n->backlog_cap) {
-            uint32_t cap = n->backlog_cap ? n->backlog_cap * 2 : 256;
+        if (r->n == r->cap) {
+            uint32_t cap = r->cap ? r->cap * 2 : 256;
             struct tasvir_frame **x = cap <= BACKLOG_MAX ? malloc(cap * sizeof(*x)) : NULL;
             if (!x) {
                 tasvir__stat_add(&n->st.tx_failed, k - i);
                 n->be.ops->frame_free(n->be.ctx, f + i, k - i);
                 return;
             }
-            for (uint32_t j = 0; j < n->nbacklog; j++) /* unroll the ring */
-                x[j] = n->backlog[(n->backlog_head + j) % n->backlog_cap];
-            free(n->backlog);
-            n->backlog = x;
-            n->backlog_cap = cap;
-            n->backlog_head = 0;
+            for (uint32_t j = 0; j < r->n; j++) /* unroll the ring */
+                x[j] = r->f[(r->head + j) % r->cap];
+            free(r->f);
+            r->f = x;
+            r->cap = cap;
+            r->head = 0;
         }
-        n->backlog[(n->backlog_head + n->nbacklog++) % n->backlog_cap] = f[i];
+        r->f[(r->head + r->n++) % r->cap] = f[i];
     }
 }
+
+/* Hand frames to the port; returns how many it took.
+ *
+ * A peer's last_tx_ns is when a unicast frame to it was handed to the port, not when it
+ * was queued: heartbeats to a peer are skipped while other frames to it prove this node
+ * alive (member.c hb_send), and a frame still waiting in a backlog proves nothing.
+ * Destinations and lengths are read before each burst: after tx_burst returns k, the
+ * backend owns the first k frames (and may already have freed them). */
+#define TX_CHUNK 64u
 
 static unsigned tx_some(struct tasvir_node *n, struct tasvir_frame **f, unsigned k)
 {
-    unsigned sent = n->be.ops->tx_burst(n->be.ctx, f, k);
-    uint64_t bytes = 0;
-    for (unsigned i = 0; i < sent; i++)
-        bytes += f[i]->len;
+    unsigned total = 0;
+    uint64_t bytes = 0, now = 0;
+    while (total < k) {
+        unsigned m = k - total < TX_CHUNK ? k - total : TX_CHUNK;
+        uint16_t dst[TX_CHUNK];
+        uint32_t len[TX_CHUNK];
+        for (unsigned i = 0; i < m; i++) {
+            const struct tasvir_frame *x = f[total + i];
+            len[i] = x->len;
+            /* every frame the core sends starts with its Tasvir header (dst_node at 6) */
+            dst[i] = x->len >= TASVIR_ETH_HDR + TASVIR_WIRE_HDR
+                         ? tasvir__get16(x->data + TASVIR_ETH_HDR + 6)
+                         : TASVIR_NODE_GROUP;
+        }
+        unsigned sent = n->be.ops->tx_burst(n->be.ctx, f + total, m);
+        if (sent && !now)
+            now = tasvir__now(n);
+        for (unsigned i = 0; i < sent; i++) {
+            bytes += len[i];
+            if (dst[i] < TASVIR_MAX_NODES) /* not a multicast group */
+                n->peers[dst[i]].last_tx_ns = now;
+        }
+        total += sent;
+        if (sent < m)
+            break;
+    }
     tasvir__stat_add(&n->st.bytes_tx, bytes);
-    tasvir__stat_add(&n->st.frames_tx, sent);
-    return sent;
+    tasvir__stat_add(&n->st.frames_tx, total);
+    return total;
 }
 
-/* Try to send the backlog; returns true if it is empty now. */
-static bool backlog_drain(struct tasvir_node *n)
+/* Try to send a ring; returns true if it is empty now. */
+static bool ring_drain(struct tasvir_node *n, struct tasvir__fring *r)
 {
-    while (n->nbacklog) {
-        uint32_t run = n->backlog_cap - n->backlog_head; /* contiguous part of the ring */
-        if (run > n->nbacklog)
-            run = n->nbacklog;
-        unsigned sent = tx_some(n, n->backlog + n->backlog_head, run);
-        n->backlog_head = (n->backlog_head + sent) % n->backlog_cap;
-        n->nbacklog -= sent;
+    while (r->n) {
+        uint32_t run = r->cap - r->head; /* contiguous part of the ring */
+        if (run > r->n)
+            run = r->n;
+        unsigned sent = tx_some(n, r->f + r->head, run);
+        r->head = (r->head + sent) % r->cap;
+        r->n -= sent;
         if (sent < run)
             return false;
     }
-    n->backlog_head = 0;
+    r->head = 0;
     return true;
 }
 
@@ -155,13 +198,30 @@ void tasvir__esync_flush(struct tasvir_node *n)
 {
     uint32_t k = n->ntxq;
     n->ntxq = 0;
-    if (!backlog_drain(n)) {
-        backlog_push(n, n->txq, k);
+    /* control frames first; data only if the port took them all */
+    if (!ring_drain(n, &n->ctlq) || !ring_drain(n, &n->backlog)) {
+        ring_push(n, &n->backlog, n->txq, k);
         return;
     }
     unsigned sent = k ? tx_some(n, n->txq, k) : 0;
     if (sent < k)
-        backlog_push(n, n->txq + sent, k - sent);
+        ring_push(n, &n->backlog, n->txq + sent, k - sent);
+}
+
+void tasvir__esync_tx_fini(struct tasvir_node *n)
+{
+    if (n->ntxq)
+        n->be.ops->frame_free(n->be.ctx, n->txq, n->ntxq);
+    n->ntxq = 0;
+    struct tasvir__fring *rings[2] = {&n->ctlq, &n->backlog};
+    for (int i = 0; i < 2; i++) {
+        struct tasvir__fring *r = rings[i];
+        for (; r->n; r->n--, r->head = (r->head + 1) % r->cap)
+            n->be.ops->frame_free(n->be.ctx, &r->f[r->head], 1);
+        free(r->f);
+        r->f = NULL;
+        r->cap = 0;
+    }
 }
 
 /* Allocate a frame and write the Ethernet header; returns the offset of the Tasvir header
@@ -183,10 +243,9 @@ void tasvir__frame_send(struct tasvir_node *n, struct tasvir_frame *f)
         tasvir__esync_flush(n);
 }
 
-static void note_tx(struct tasvir_node *n, uint16_t dst, uint64_t now)
+void tasvir__frame_send_ctrl(struct tasvir_node *n, struct tasvir_frame *f)
 {
-    if (dst < TASVIR_MAX_NODES)
-        n->peers[dst].last_tx_ns = now;
+    ring_push(n, &n->ctlq, &f, 1); /* sent at the next flush, before any data frame */
 }
 
 void tasvir__send_ctrl(struct tasvir_node *n, uint16_t dst, uint8_t type, uint16_t flags,
@@ -218,8 +277,7 @@ void tasvir__send_ctrl(struct tasvir_node *n, uint16_t dst, uint8_t type, uint16
         memset(f->data + f->len, 0, 60 - f->len);
         f->len = 60;
     }
-    tasvir__frame_send(n, f);
-    note_tx(n, dst, h.pub_ns);
+    tasvir__frame_send_ctrl(n, f);
     switch (type) {
     case TASVIR_FT_ACK: tasvir__stat_add(&n->st.acks_tx, 1); break;
     case TASVIR_FT_NACK: tasvir__stat_add(&n->st.nacks_tx, 1); break;
@@ -238,8 +296,10 @@ static struct tasvir__sub *find_sub(struct tasvir__area *a, uint16_t node)
     return NULL;
 }
 
+/* Add (or refresh) node's subscription, from its SUB: inc and visible are what the SUB
+ * says, sub_ns its pub_ns (the subscriber's clock when it sent it). */
 void tasvir__owner_add_sub(struct tasvir_node *n, struct tasvir__area *a, uint16_t node,
-                           uint64_t inc, uint64_t visible)
+                           uint64_t inc, uint64_t visible, uint64_t sub_ns)
 {
     struct tasvir__owner_ext *x = &a->ext;
     uint64_t v = atomic_load_explicit(&a->version, memory_order_relaxed);
@@ -281,6 +341,10 @@ void tasvir__owner_add_sub(struct tasvir_node *n, struct tasvir__area *a, uint16
     s->assumed = 0;
     s->inc = inc;
     s->urgent = true;
+    /* the newest SUB wins: a duplicate of an older one must not make an UNSUB sent in
+     * between look stale */
+    if (sub_ns > s->sub_ns)
+        s->sub_ns = sub_ns;
 }
 
 void tasvir__owner_del_sub(struct tasvir_node *n, struct tasvir__area *a, uint16_t node)
@@ -419,7 +483,7 @@ static void pack_run(void *ctx, uint64_t first, uint64_t len)
 /* Send the published version of owned area a to dst (a node or TASVIR_NODE_GROUP), as a
  * diff from the best pivot <= acked. */
 static bool send_version(struct tasvir_node *n, struct tasvir__area *a, uint16_t dst,
-                         uint64_t acked, uint64_t now)
+                         uint64_t acked)
 {
     uint64_t v = atomic_load_explicit(&a->version, memory_order_relaxed);
     uint64_t pub = atomic_load_explicit(&a->pub_ns, memory_order_relaxed);
@@ -474,7 +538,6 @@ static bool send_version(struct tasvir_node *n, struct tasvir__area *a, uint16_t
     bool full = log == a->ever && acked > 0;
     if (full)
         tasvir__stat_add(&n->st.full_resends, 1); /* behind every tier: everything again */
-    note_tx(n, dst, now);
     return full;
 }
 
@@ -501,6 +564,17 @@ static void rotate_tiers(struct tasvir__area *a, uint64_t v)
     x->tier[0] = spare;
     x->pivot[0] = v;
     x->round_ver = v;
+}
+
+/* Whether subscriber s is served.  A subscriber whose node is declared down is not: it may
+ * never come back (nothing else would end its subscription), and frames to a node we do
+ * not hear from are likely lost anyway.  Its subscription is kept (the heartbeats still
+ * list it), so the first frame from it brings it up and the next round serves it again,
+ * diffed from what it acknowledged: no new SUB needed.  (A restarted node is a new
+ * incarnation: its old subscriptions are dropped and it subscribes anew.) */
+static bool sub_served(const struct tasvir_node *n, const struct tasvir__sub *s)
+{
+    return atomic_load_explicit(&n->peers[s->node].up, memory_order_relaxed);
 }
 
 /* One owned area: run its external round if due, serve urgent subscribers.  Returns the
@@ -531,7 +605,7 @@ static uint64_t owner_poll(struct tasvir_node *n, struct tasvir__area *a, uint64
      * (receivers drop frames of versions older than one they started) and grow the
      * backlog without bound.  The postponed round then diffs from what was acknowledged,
      * so it carries every change meanwhile; versions go out at the rate the link takes. */
-    if (due && n->nbacklog) {
+    if (due && n->backlog.n) {
         due = false;
         if (!x->postponed)
             tasvir__stat_add(&n->st.rounds_postponed, 1);
@@ -547,12 +621,13 @@ static uint64_t owner_poll(struct tasvir_node *n, struct tasvir__area *a, uint64
         /* the round goes to the group, diffed from the oldest version anyone lacks */
         uint64_t min_acked = UINT64_MAX;
         for (uint32_t i = 0; i < x->nsubs; i++)
-            if (x->subs[i].acked < v && x->subs[i].acked < min_acked)
+            if (x->subs[i].acked < v && x->subs[i].acked < min_acked &&
+                sub_served(n, &x->subs[i]))
                 min_acked = x->subs[i].acked;
         if (min_acked != UINT64_MAX) {
-            send_version(n, a, TASVIR_NODE_GROUP, min_acked, now);
+            send_version(n, a, TASVIR_NODE_GROUP, min_acked);
             for (uint32_t i = 0; i < x->nsubs; i++)
-                if (x->subs[i].acked < v) {
+                if (x->subs[i].acked < v && sub_served(n, &x->subs[i])) {
                     x->subs[i].last_tx_ns = now;
                     x->subs[i].urgent = false;
                 }
@@ -565,11 +640,13 @@ static uint64_t owner_poll(struct tasvir_node *n, struct tasvir__area *a, uint64
             s->urgent = false;
             continue;
         }
+        if (!sub_served(n, s))
+            continue;
         /* unicast: each subscriber gets its round; multicast: repairs after a NACK go to
          * the subscriber that asked, not to the whole group */
         bool go = due && !mcast;
         /* a repair, like a round, waits until earlier frames have left the backlog */
-        if (!go && s->urgent && !n->nbacklog) {
+        if (!go && s->urgent && !n->backlog.n) {
             if (tasvir__elapsed(now, s->last_tx_ns) >= gap)
                 go = true;
             else if (s->last_tx_ns + gap < wake)
@@ -584,7 +661,7 @@ static uint64_t owner_poll(struct tasvir_node *n, struct tasvir__area *a, uint64
          * subscriber behind every tier would get the whole area every round and fall
          * further behind under the load. */
         uint64_t from = s->assumed > s->acked && s->assumed < v ? s->assumed : s->acked;
-        if (send_version(n, a, s->node, from, now))
+        if (send_version(n, a, s->node, from))
             s->assumed = v;
         s->last_tx_ns = now;
         s->urgent = false;
@@ -697,6 +774,47 @@ static void maybe_reack(struct tasvir_node *n, struct tasvir__area *a, uint64_t 
         return;
     rx->last_nack_ns = now;
     tasvir__send_ctrl(n, a->owner_node, TASVIR_FT_ACK, 0, a->id, rx_vis(a), 0, NULL, 0);
+}
+
+/* Owner `owner` sent us a frame of area_id (DATA, VEND, or a heartbeat listing) although we
+ * do not replicate it: it still has us subscribed.  Our UNSUB was lost, or a frame it sent
+ * was in flight when we detached; the owner would otherwise serve us for ever, since
+ * nothing else ends a subscription of a live node.  Answer UNSUB, at most once per
+ * nack_gap per area (a version is many frames), like the re-ACK above.  The rate limit
+ * lives in a small table on the node, not in the area, which may be gone: a collision of
+ * two areas in one slot only lets an extra UNSUB through. */
+static void unsub_reply(struct tasvir_node *n, uint16_t owner, uint32_t area_id, uint64_t now)
+{
+    if ((area_id >> 16) != owner) /* not the owner's area: nothing it could end */
+        return;
+    uint32_t k = hash32(area_id) & (TASVIR__UNSUB_MEMO - 1);
+    if (n->unsub_memo[k].area == area_id && n->unsub_memo[k].ns &&
+        tasvir__elapsed(now, n->unsub_memo[k].ns) < n->conf.nack_gap_us * 1000)
+        return;
+    n->unsub_memo[k].area = area_id;
+    n->unsub_memo[k].ns = now;
+    tasvir__send_ctrl(n, owner, TASVIR_FT_CTRL, TASVIR_CTRL_UNSUB, area_id, 0, 0, NULL, 0);
+}
+
+/* A frame for area a (NULL: unknown here) came from its owner src: is it one we replicate?
+ * If not, and the area is not ours either, tell the owner (unsub_reply). */
+static bool replicated_or_unsub(struct tasvir_node *n, struct tasvir__area *a, uint16_t src,
+                                uint32_t area_id, uint64_t now)
+{
+    if (a && a->rx && atomic_load_explicit(&a->state, memory_order_relaxed) == TASVIR__AREA_LIVE)
+        return true;
+    if (!a || !a->local) /* gone, or a replica being detached */
+        unsub_reply(n, src, area_id, now);
+    return false;
+}
+
+struct tasvir__area *tasvir__replica_listed(struct tasvir_node *n, uint16_t src,
+                                            uint32_t area_id, uint64_t now)
+{
+    struct tasvir__area *a = tasvir__emap_get(n, area_id);
+    if (!replicated_or_unsub(n, a, src, area_id, now) || a->owner_node != src)
+        return NULL;
+    return a;
 }
 
 static bool defer_frame(struct tasvir_node *n, struct tasvir_frame *f)
@@ -861,10 +979,11 @@ static void rx_owner_ctrl(struct tasvir_node *n, struct tasvir__area *a,
     case TASVIR_FT_NACK:
         tasvir__stat_add(&n->st.nacks_rx, 1);
         if (!s) {
-            tasvir__owner_add_sub(n, a, h->src_node,
-                                  atomic_load_explicit(&n->peers[h->src_node].incarnation,
-                                                       memory_order_relaxed),
-                                  h->version);
+            /* Not a subscriber (any more): a NACK it sent before its UNSUB and that arrived
+             * after it, or one from before we restarted.  It subscribes nobody: only a SUB
+             * does (a replica that still wants the area sends SUBs until it hears from
+             * us, and again when it sees we restarted). */
+            drop(n, TASVIR_DROP_AREA);
             return;
         }
         /* the subscriber knows what it has: trust its visible version */
@@ -876,10 +995,19 @@ static void rx_owner_ctrl(struct tasvir_node *n, struct tasvir__area *a,
         switch (h->flags & TASVIR_FL_OP_MASK) {
         case TASVIR_CTRL_SUB:
             tasvir__member_incarnation(n, h->src_node, h->base_version);
-            tasvir__owner_add_sub(n, a, h->src_node, h->base_version, h->version);
+            tasvir__owner_add_sub(n, a, h->src_node, h->base_version, h->version, h->pub_ns);
             return;
         case TASVIR_CTRL_UNSUB:
-            tasvir__owner_del_sub(n, a, h->src_node);
+            /* An UNSUB sent before the subscriber's latest SUB (detach, attach again, and
+             * the network reordered them; or one answering a frame that was in flight
+             * when it attached) must not end the newer subscription: the replica, once
+             * served, sends no more SUBs and would never hear from us again.  Both
+             * pub_ns come from the subscriber's clock, which only moves forward (a
+             * restart, whose clock might not, drops its subscriptions first). */
+            if (s && h->pub_ns > s->sub_ns)
+                tasvir__owner_del_sub(n, a, h->src_node);
+            else if (s)
+                drop(n, TASVIR_DROP_OLD);
             return;
         default:
             return;
@@ -925,6 +1053,8 @@ static bool rx_frame(struct tasvir_node *n, struct tasvir_frame *f, uint64_t now
     struct tasvir__area *a = tasvir__emap_get(n, h.area_id);
     if (!a || atomic_load_explicit(&a->state, memory_order_relaxed) != TASVIR__AREA_LIVE) {
         drop(n, TASVIR_DROP_AREA);
+        if (h.type == TASVIR_FT_DATA || h.type == TASVIR_FT_VEND)
+            replicated_or_unsub(n, a, h.src_node, h.area_id, now);
         goto out;
     }
     switch (h.type) {
@@ -1155,7 +1285,7 @@ void tasvir__esync_poll(struct tasvir_node *n, uint64_t now, uint64_t *next_ns)
     tasvir__esync_flush(n);
     /* frames wait for room at the port: come back soon (a backend that can tell when its
      * queue drains kicks the engine earlier) */
-    if (n->nbacklog && now + 10000 < wake)
+    if (tasvir__tx_pending(n) && now + 10000 < wake)
         wake = now + 10000;
     if (wake < *next_ns)
         *next_ns = wake;

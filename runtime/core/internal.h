@@ -96,8 +96,13 @@ struct tasvir__sub {
     uint64_t assumed;     /* version of the last full resend, used as a diff base until
                              an ACK passes it or a NACK says otherwise */
     uint64_t last_tx_ns;  /* last time a version was sent to it */
+    uint64_t sub_ns;      /* pub_ns (the subscriber's clock) of the newest SUB: an UNSUB
+                             sent before it was overtaken by it and is ignored */
     bool urgent;          /* NACKed: resend as soon as nack_gap allows */
 };
+
+/* Slots of node->unsub_memo (a power of two). */
+#define TASVIR__UNSUB_MEMO 32u
 
 struct tasvir__owner_ext {
     struct tasvir__sub *subs;
@@ -265,6 +270,12 @@ struct tasvir__peer {
     uint64_t last_tx_ns, last_hb_ns;
 };
 
+/* A FIFO ring of frames waiting for the port (esync.c). */
+struct tasvir__fring {
+    struct tasvir_frame **f;
+    uint32_t head, n, cap;
+};
+
 /* A peer added by tasvir_node_add_peer, applied by the engine (under lock). */
 struct tasvir__pending_peer {
     uint16_t id;
@@ -356,13 +367,19 @@ struct tasvir_node {
     uint32_t ndefer;
     struct tasvir_frame *txq[32];
     uint32_t ntxq;
-    struct tasvir_frame **backlog;     /* ring of frames the port did not take yet */
-    uint32_t backlog_head, nbacklog, backlog_cap;
+    struct tasvir__fring backlog;      /* data frames the port did not take yet */
+    struct tasvir__fring ctlq;         /* control frames: sent before the backlog */
     uint64_t epoch_end_seq;            /* last epoch whose end esync has processed */
     uint64_t created_ns;
     struct tasvir__pending_peer *pend_peers; /* under lock */
     uint32_t n_pend_peers, cap_pend_peers;
     struct tasvir_frame **hbf;         /* per-peer heartbeat frame being built */
+    /* UNSUBs sent in answer to frames of areas not replicated here (esync.c unsub_reply):
+     * one slot per hash of the area id, for rate limiting */
+    struct {
+        uint32_t area;
+        uint64_t ns;
+    } unsub_memo[TASVIR__UNSUB_MEMO];
 
     /* dead handles kept for use-after-destroy detection (under lock) */
     struct tasvir_area *dead_head, *dead_tail;
@@ -408,17 +425,27 @@ void tasvir__esync_epoch_end(struct tasvir_node *n, bool published, uint64_t now
 void tasvir__esync_rx_frame(struct tasvir_node *n, struct tasvir_frame *f, uint64_t now);
 void tasvir__esync_flush(struct tasvir_node *n);
 uint32_t tasvir__frame_begin(struct tasvir_node *n, struct tasvir_frame **f, const uint8_t *dst);
+/* Queue a data frame (DATA, VEND): behind the transmit backlog. */
 void tasvir__frame_send(struct tasvir_node *n, struct tasvir_frame *f);
+/* Queue a control frame (heartbeat, ACK, NACK, CTRL): sent ahead of the backlog. */
+void tasvir__frame_send_ctrl(struct tasvir_node *n, struct tasvir_frame *f);
+/* Free every frame still queued for transmission (node teardown). */
+void tasvir__esync_tx_fini(struct tasvir_node *n);
 void tasvir__send_ctrl(struct tasvir_node *n, uint16_t dst, uint8_t type, uint16_t flags,
                        uint32_t area_id, uint64_t version, uint64_t base,
                        const void *payload, uint32_t plen);
 struct tasvir__area *tasvir__emap_get(struct tasvir_node *n, uint32_t id);
 void tasvir__owner_add_sub(struct tasvir_node *n, struct tasvir__area *a, uint16_t node,
-                           uint64_t inc, uint64_t visible);
+                           uint64_t inc, uint64_t visible, uint64_t sub_ns);
 void tasvir__owner_del_sub(struct tasvir_node *n, struct tasvir__area *a, uint16_t node);
 void tasvir__replica_owner_restart(struct tasvir_node *n, struct tasvir__area *a, uint64_t inc);
 void tasvir__replica_announce(struct tasvir_node *n, struct tasvir__area *a, uint64_t ver,
                               uint64_t pub, uint64_t now);
+/* Owner src lists area_id in a heartbeat to this node, i.e. it has this node subscribed.
+ * Returns the replica (a live one of src's area) or NULL; with NULL, this node does not
+ * want the area and has answered UNSUB (rate-limited). */
+struct tasvir__area *tasvir__replica_listed(struct tasvir_node *n, uint16_t src,
+                                            uint32_t area_id, uint64_t now);
 
 struct tasvir__area *tasvir__replica_create(struct tasvir_node *n, const struct tasvir__dirent *e,
                                            bool sys, int *rc);
@@ -561,6 +588,12 @@ static inline void tasvir__kick(const struct tasvir_node *n, enum tasvir_kick wh
 {
     if (n->be.ops->kick)
         n->be.ops->kick(n->be.ctx, what);
+}
+
+/* Frames wait for room at the port (control queue or data backlog). */
+static inline bool tasvir__tx_pending(const struct tasvir_node *n)
+{
+    return n->ctlq.n || n->backlog.n;
 }
 
 static inline void tasvir__stat_add(_Atomic uint64_t *c, uint64_t v)

@@ -364,8 +364,7 @@ static void hb_close(struct tasvir_node *n, uint16_t peer, uint64_t now)
         memset(f->data + f->len, 0, 60 - f->len);
         f->len = 60;
     }
-    tasvir__frame_send(n, f);
-    n->peers[peer].last_tx_ns = now;
+    tasvir__frame_send_ctrl(n, f); /* ahead of the data backlog; last_tx_ns set when it leaves */
     n->peers[peer].last_hb_ns = now;
     tasvir__stat_add(&n->st.hb_tx, 1);
 }
@@ -470,8 +469,9 @@ void tasvir__member_rx(struct tasvir_node *n, const struct tasvir_wire_hdr *h,
         tasvir__stat_add(&n->st.hb_rx, 1);
         tasvir__member_incarnation(n, src, h->base_version);
         for (uint32_t off = 0; off + TASVIR_HB_ENTRY <= plen; off += TASVIR_HB_ENTRY) {
-            struct tasvir__area *a = tasvir__emap_get(n, tasvir__get32(p + off));
-            if (!a || !a->rx || a->owner_node != src)
+            /* NULL: not a replica here; an area we do not want is answered with UNSUB */
+            struct tasvir__area *a = tasvir__replica_listed(n, src, tasvir__get32(p + off), now);
+            if (!a)
                 continue;
             /* the owner lists this incarnation of us: subscription confirmed */
             if (tasvir__get32(p + off + 4) == (uint32_t)n->incarnation)
@@ -612,11 +612,7 @@ void tasvir__member_fini(struct tasvir_node *n)
                 n->be.ops->frame_free(n->be.ctx, &n->hbf[i], 1);
     if (n->ndefer)
         n->be.ops->frame_free(n->be.ctx, n->defer, n->ndefer);
-    if (n->ntxq)
-        n->be.ops->frame_free(n->be.ctx, n->txq, n->ntxq);
-    for (; n->nbacklog; n->nbacklog--, n->backlog_head = (n->backlog_head + 1) % n->backlog_cap)
-        n->be.ops->frame_free(n->be.ctx, &n->backlog[n->backlog_head], 1);
-    free(n->backlog);
+    tasvir__esync_tx_fini(n);
     free(n->hbf);
     free(n->defer);
     free(n->peers);

@@ -218,7 +218,7 @@ int tasvir_node_poll(struct tasvir_node *n, uint64_t *next_ns)
     if (rc == -EAGAIN) {
         /* frames already built wait in the backlog: sending them touches no area memory,
          * so it goes on during the epoch */
-        if (n->nbacklog)
+        if (tasvir__tx_pending(n))
             tasvir__esync_flush(n);
     } else {
         /* 2. idle: network (receive, external rounds, membership), then maybe an epoch */

@@ -10,12 +10,15 @@
  * of areas created after the attaching node started; a node that joins later knowing only
  * the root; interval changes; staleness info; a port that takes 3 frames per burst: frames
  * wait in the backlog (none dropped) and rounds due meanwhile wait for it; a 1 MiB area
- * whose dirty-log words are kept across epochs (dense rewrites) under faults.
+ * whose dirty-log words are kept across epochs (dense rewrites) under faults; ending
+ * subscriptions: a lost UNSUB (unicast and multicast), a late NACK from a node that
+ * unsubscribed, an UNSUB overtaken by a newer SUB, a subscriber declared down.
  */
 #include <criterion/criterion.h>
 #include <criterion/new/assert.h>
 #include <criterion/parameterized.h>
 
+#include "../../runtime/core/wire.h"
 #include "world.h"
 
 #define US 1000ull
@@ -803,3 +806,174 @@ static void trace_run(int multicast)
 
 Test(esync, trace_follows_every_version_unicast, .timeout = 60) { trace_run(0); }
 Test(esync, trace_follows_every_version_multicast, .timeout = 60) { trace_run(1); }
+
+/* ---- subscriptions end: lost UNSUBs, late NACKs, stale UNSUBs, dead subscribers ---- */
+
+/* A frame that claims to come from node `src`, sent from a port of its own (the loopback
+ * net routes by destination MAC): stands in for a frame that the network delayed. */
+struct spoof {
+    struct tasvir_loop_port *port;
+    const struct tasvir_backend *be;
+};
+
+static void spoof_init(struct spoof *s, struct world *w)
+{
+    cr_assert(eq(int, tasvir_loop_port_create(w->h.net, 9, &s->port), 0));
+    s->be = tasvir_loop_port_backend(s->port);
+}
+
+static void spoof_ctrl(struct spoof *s, uint16_t src, uint16_t dst, uint8_t type, uint16_t flags,
+                       uint32_t area, uint64_t version, uint64_t base, uint64_t pub_ns)
+{
+    uint8_t smac[6], dmac[6];
+    tasvir_loop_mac(src, smac);
+    tasvir_loop_mac(dst, dmac);
+    struct tasvir_wire_hdr h = {.type = type, .flags = flags, .src_node = src, .dst_node = dst,
+                                .area_id = area, .version = version, .base_version = base,
+                                .pub_ns = pub_ns};
+    struct tasvir_frame *f;
+    cr_assert(eq(u32, s->be->ops->frame_alloc(s->be->ctx, &f, 1), 1));
+    uint32_t len = tasvir__wire_encode_hdr(f->data, dmac, smac, &h);
+    f->len = len < 60 ? 60 : len;
+    memset(f->data + len, 0, f->len - len);
+    cr_assert(eq(u32, s->be->ops->tx_burst(s->be->ctx, &f, 1), 1));
+}
+
+static uint64_t versions_sent(struct world *w, unsigned node)
+{
+    struct tasvir_stats st;
+    tasvir_node_stats(w->h.node[node], &st);
+    return st.versions_sent;
+}
+
+/* Two nodes: node 0 owns "vers", node 1 subscribed and caught up. */
+static void sub_pair(struct world *w, uint64_t seed)
+{
+    w_init(w, 2, 0, 64, 1000, 1000, seed, conf_addr);
+    w_attach_all(w, 100 * MS);
+    w->writing = true;
+    w_run(w, 10 * MS);
+    cr_assert(ne(u64, w_converge(w, 20 * MS), UINT64_MAX));
+}
+
+static void detach_reader(struct world *w, unsigned i)
+{
+    cr_assert(eq(int, tasvir_area_detach(w->rd[i].h), 0));
+    w->attached[i] = false;
+}
+
+/* The UNSUB of a detaching subscriber is lost.  The owner keeps sending to it, and it
+ * answers the next DATA frame (unicast) or heartbeat listing (multicast: it left the
+ * group, DATA no longer reaches it) with another UNSUB.  Before, the owner sent it a
+ * version every round for ever (1000 per second at a 1 ms interval). */
+static void lost_unsub_run(int multicast)
+{
+    g_multicast = multicast;
+    struct world w;
+    sub_pair(&w, 31);
+    struct tasvir_loop_faults lose = {.loss = 1.0};
+    cr_assert(eq(int, tasvir_loop_port_set_faults(w.h.port[1], &lose), 0));
+    detach_reader(&w, 1);
+    w_run(&w, 100 * US); /* the UNSUB goes out and is lost */
+    tasvir_loop_port_set_faults(w.h.port[1], NULL);
+    w_run(&w, 10 * MS); /* the owner learns */
+    uint64_t v0 = versions_sent(&w, 0), d0 = w.tap_data_frames[1];
+    w_run(&w, 100 * MS); /* the owner keeps publishing a version every millisecond */
+    uint64_t dv = versions_sent(&w, 0) - v0, dd = w.tap_data_frames[1] - d0;
+    cr_log_info("%s: 100 ms after the lost UNSUB: versions sent %lu, data frames to node 1 %lu",
+                multicast ? "multicast" : "unicast", dv, dd);
+    cr_assert(eq(u64, dv, 0), "the owner still sends to a node that unsubscribed");
+    cr_assert(eq(u64, dd, 0));
+    w_fini(&w);
+}
+
+Test(esync, lost_unsub_ends_the_subscription_unicast, .timeout = 60) { lost_unsub_run(0); }
+Test(esync, lost_unsub_ends_the_subscription_multicast, .timeout = 60) { lost_unsub_run(1); }
+
+/* A NACK the subscriber sent just before it detached arrives after its UNSUB (reordered).
+ * It must not subscribe the node again: before, a NACK from a non-subscriber added a
+ * subscription, and the owner sent versions to a node that wanted none. */
+Test(esync, late_nack_does_not_resubscribe, .timeout = 60)
+{
+    g_multicast = 0;
+    struct world w;
+    sub_pair(&w, 32);
+    struct spoof s;
+    spoof_init(&s, &w);
+    detach_reader(&w, 1);
+    w_run(&w, 10 * MS);
+    uint64_t v0 = versions_sent(&w, 0), d0 = w.tap_data_frames[1];
+    uint64_t vis = tasvir_area_version(w.wa);
+    spoof_ctrl(&s, 1, 0, TASVIR_FT_NACK, 0, w.area_id, vis - 3, vis - 2,
+               tasvir_loop_net_now(w.h.net) - 11 * MS);
+    w_run(&w, 100 * MS);
+    uint64_t dv = versions_sent(&w, 0) - v0, dd = w.tap_data_frames[1] - d0;
+    cr_log_info("100 ms after the late NACK: versions sent %lu, data frames to node 1 %lu", dv, dd);
+    cr_assert(eq(u64, dd, 0), "a late NACK subscribed the node again");
+    cr_assert(eq(u64, dv, 0));
+    struct tasvir_stats st;
+    tasvir_node_stats(w.h.node[0], &st);
+    cr_assert(ge(u64, st.nacks_rx, 1), "the NACK did not arrive");
+    w_fini(&w);
+}
+
+/* The subscriber detaches and attaches again; the UNSUB of the first subscription arrives
+ * after the SUB of the second (reordered).  It is older than that SUB and must not end
+ * the new subscription: before, it did, and the replica (confirmed, so it sends no more
+ * SUBs) never received another version. */
+Test(esync, stale_unsub_does_not_end_a_newer_subscription, .timeout = 60)
+{
+    g_multicast = 0;
+    struct world w;
+    sub_pair(&w, 33);
+    struct spoof s;
+    spoof_init(&s, &w);
+    detach_reader(&w, 1);
+    uint64_t unsub_ns = tasvir_loop_net_now(w.h.net);
+    w_run(&w, 5 * MS);
+    w_attach_all(&w, 20 * MS);
+    cr_assert(ne(u64, w_converge(&w, 20 * MS), UINT64_MAX));
+    spoof_ctrl(&s, 1, 0, TASVIR_FT_CTRL, TASVIR_CTRL_UNSUB, w.area_id, 0, 0, unsub_ns);
+    w_run(&w, 20 * MS);
+    w.writing = false;
+    w_run(&w, 200 * US);
+    cr_assert(ne(u64, w_converge(&w, 20 * MS), UINT64_MAX),
+              "a stale UNSUB ended the newer subscription");
+    cr_assert(eq(int, memcmp(tasvir_area_reader(w.rd[1].h), tasvir_area_reader(w.wa), 64 * 64), 0));
+    cr_assert(eq(u64, w.rd[1].torn, 0));
+    w_fini(&w);
+}
+
+/* A subscriber that goes silent is declared down; the owner stops serving it (before, it
+ * sent a version every round to a node that might never come back), and serves it again
+ * as soon as it is heard from. */
+Test(esync, down_subscriber_is_not_served_until_back, .timeout = 60)
+{
+    g_multicast = 0;
+    struct world w;
+    sub_pair(&w, 34);
+    tasvir_loop_port_set_down(w.h.port[1], 1);
+    struct tasvir_peer_info pi;
+    uint64_t t = 0;
+    for (; t < 50 * MS; t += w.dt_ns) {
+        tasvir_node_peer_info(w.h.node[0], 1, &pi);
+        if (!pi.up)
+            break;
+        w_step(&w);
+    }
+    cr_assert(eq(int, pi.up, 0), "node 1 was not declared down");
+    w_run(&w, MS);
+    uint64_t v0 = versions_sent(&w, 0);
+    w_run(&w, 100 * MS);
+    uint64_t dv = versions_sent(&w, 0) - v0;
+    cr_log_info("100 ms while the subscriber is down: versions sent %lu", dv);
+    cr_assert(eq(u64, dv, 0), "the owner serves a subscriber that is down");
+    tasvir_loop_port_set_down(w.h.port[1], 0);
+    w_run(&w, 20 * MS);
+    w.writing = false;
+    w_run(&w, 200 * US);
+    cr_assert(ne(u64, w_converge(&w, 20 * MS), UINT64_MAX), "not served again once back");
+    cr_assert(eq(int, memcmp(tasvir_area_reader(w.rd[1].h), tasvir_area_reader(w.wa), 64 * 64), 0));
+    cr_assert(eq(u64, w.rd[1].torn, 0));
+    w_fini(&w);
+}

@@ -7,7 +7,9 @@
  * that restarts (new incarnation) — its subscribers reset, keep versions monotonic and
  * converge to the new contents; malformed frames (every header field out of range,
  * truncated, oversized length, bad segments, unknown area, unknown node, wrong protocol
- * version, bad control frames) are dropped and counted by reason, never applied.
+ * version, bad control frames) are dropped and counted by reason, never applied; a live
+ * owner whose transmit backlog holds a long version is not declared down (heartbeats go
+ * ahead of the backlog).
  */
 #include <criterion/criterion.h>
 #include <criterion/new/assert.h>
@@ -319,4 +321,148 @@ Test(member, restart_with_heartbeats_queued_before_first_poll, .timeout = 120)
                       downs[d], gaps[g]);
             w_fini(&w);
         }
+}
+
+/* ---- a live owner whose port is busy is not declared down ---- */
+
+/* A backend whose port drains `per_ms` frames per millisecond of the manual clock (a token
+ * bucket of 32 frames): a slow link relative to the area. */
+struct slow {
+    const struct tasvir_backend *inner;
+    struct tasvir_backend be;
+    struct tasvir_backend_ops ops;
+    uint64_t per_ms, t0, tokens;
+};
+static struct slow *slow_of(void *ctx) { return ctx; }
+static unsigned slow_tx(void *ctx, struct tasvir_frame **f, unsigned n)
+{
+    struct slow *s = slow_of(ctx);
+    uint64_t now = s->inner->ops->now_ns(s->inner->ctx);
+    uint64_t add = (now - s->t0) * s->per_ms / MS;
+    s->t0 += add * MS / s->per_ms;
+    s->tokens = s->tokens + add > 32 ? 32 : s->tokens + add;
+    unsigned k = n < s->tokens ? n : (unsigned)s->tokens;
+    s->tokens -= k;
+    return s->inner->ops->tx_burst(s->inner->ctx, f, k);
+}
+#define SLOW_FWD(name, ret, params, args) \
+    static ret slow_##name params { return slow_of(ctx)->inner->ops->name args; }
+SLOW_FWD(now_ns, uint64_t, (void *ctx), (slow_of(ctx)->inner->ctx))
+SLOW_FWD(frame_alloc, unsigned, (void *ctx, struct tasvir_frame **f, unsigned n), (slow_of(ctx)->inner->ctx, f, n))
+SLOW_FWD(rx_burst, unsigned, (void *ctx, struct tasvir_frame **f, unsigned n), (slow_of(ctx)->inner->ctx, f, n))
+SLOW_FWD(mem_alloc, void *, (void *ctx, size_t l, size_t a), (slow_of(ctx)->inner->ctx, l, a))
+SLOW_FWD(identity, int, (void *ctx, struct tasvir_identity *o), (slow_of(ctx)->inner->ctx, o))
+static void slow_frame_free(void *ctx, struct tasvir_frame **f, unsigned n)
+{
+    slow_of(ctx)->inner->ops->frame_free(slow_of(ctx)->inner->ctx, f, n);
+}
+static void slow_mem_free(void *ctx, void *p, size_t l)
+{
+    slow_of(ctx)->inner->ops->mem_free(slow_of(ctx)->inner->ctx, p, l);
+}
+
+/* Node 1 owns a 1 MiB area that nodes 2 and 3 subscribe to, and sends through a port that
+ * takes 30 frames per millisecond: one version that changes every line is about 750
+ * frames per subscriber, 50 ms in the transmit backlog.  Node 0 (the root) gets no data
+ * from node 1 meanwhile (node 1's rounds wait for the backlog), and node 3's version waits
+ * behind node 2's.  The heartbeats must still reach them: before, they queued behind the
+ * backlog, and node 0 declared the busy node 1 down within down_after_hb periods. */
+Test(member, busy_owner_is_not_declared_down, .timeout = 60)
+{
+    static struct slow s;
+    struct tasvir_loop_net_conf lc;
+    tasvir_loop_net_conf_init(&lc);
+    lc.start_ns = 1000 * MS;
+    struct tasvir_loop_net *net;
+    cr_assert(eq(int, tasvir_loop_net_create(&lc, &net), 0));
+    enum { N = 4 };
+    struct tasvir_peer peers[N];
+    struct tasvir_loop_port *port[N];
+    struct tasvir_node *node[N];
+    struct tasvir_thread *t[N];
+    for (uint16_t i = 0; i < N; i++) {
+        peers[i].node_id = i;
+        tasvir_loop_mac(i, peers[i].mac);
+        cr_assert(eq(int, tasvir_loop_port_create(net, i, &port[i]), 0));
+    }
+    s.inner = tasvir_loop_port_backend(port[1]);
+    s.ops = (struct tasvir_backend_ops){.now_ns = slow_now_ns, .frame_alloc = slow_frame_alloc,
+                                        .frame_free = slow_frame_free, .tx_burst = slow_tx,
+                                        .rx_burst = slow_rx_burst, .mem_alloc = slow_mem_alloc,
+                                        .mem_free = slow_mem_free, .identity = slow_identity};
+    s.be = (struct tasvir_backend){&s.ops, &s};
+    s.per_ms = 30;
+    s.t0 = lc.start_ns;
+    for (uint16_t i = 0; i < N; i++) {
+        struct tasvir_node_conf c;
+        tasvir_node_conf_init(&c);
+        c.backend = i == 1 ? &s.be : tasvir_loop_port_backend(port[i]);
+        c.peers = peers;
+        c.n_peers = N;
+        conf_hb(&c, i);
+        cr_assert(eq(int, tasvir_node_create(&c, &node[i]), 0));
+        t[i] = h_thread(node[i]);
+    }
+    const uint64_t len = 1 << 20;
+    struct tasvir_area *a = h_area(t[1], "big", len, 1000), *r[N] = {0};
+    cr_assert(not(eq(ptr, a, NULL)));
+    uint8_t *w = tasvir_area_writer(a);
+    struct tasvir_stats st0[N], st[N];
+    bool written = false, all_down_free = true;
+    uint64_t done_at = 0;
+    for (int i = 0; i < 30000; i++) { /* 300 ms at most */
+        tasvir_loop_net_advance(net, 10 * US);
+        for (int k = 0; k < N; k++)
+            tasvir_node_poll(node[k], NULL);
+        for (int k = 0; k < N; k++) {
+            if (tasvir_service(t[k]) != 0)
+                continue;
+            if ((k == 2 || k == 3) && !r[k] && tasvir_area_attach(t[k], "big", &r[k]) != 0)
+                r[k] = NULL;
+            if (k == 1 && !written && i >= 5000) { /* 50 ms in: subscribed, idle */
+                cr_assert(r[2] && r[3]);
+                for (int m = 0; m < N; m++)
+                    tasvir_node_stats(node[m], &st0[m]);
+                memset(w, 0x5a, len);
+                tasvir_log(a, w, len);
+                written = true;
+            }
+        }
+        for (int k = 0; k < N; k++)
+            tasvir_node_poll(node[k], NULL);
+        if (written) {
+            for (int m = 0; m < N; m++) {
+                struct tasvir_peer_info pi;
+                tasvir_node_peer_info(node[m], 1, &pi);
+                if (m != 1 && !pi.up && all_down_free) {
+                    all_down_free = false;
+                    cr_log_info("node %d declared node 1 down %d ms after the write", m,
+                                (i - 5000) / 100);
+                }
+            }
+            if (!done_at && tasvir_area_version(r[2]) == tasvir_area_version(a) &&
+                tasvir_area_version(r[3]) == tasvir_area_version(a) &&
+                !memcmp(tasvir_area_reader(r[2]), w, len) && !memcmp(tasvir_area_reader(r[3]), w, len))
+                done_at = (uint64_t)i;
+            if (done_at && i > (int)done_at + 1000)
+                break;
+        }
+    }
+    for (int m = 0; m < N; m++)
+        tasvir_node_stats(node[m], &st[m]);
+    cr_log_info("version delivered to both subscribers %lu ms after the write",
+                done_at ? (unsigned long)(done_at - 5000) / 100 : 0ul);
+    cr_assert(written);
+    cr_assert(ne(u64, done_at, 0), "the subscribers never got the version");
+    for (int m = 0; m < N; m++)
+        cr_log_info("node %d: peers_down +%lu", m, st[m].peers_down - st0[m].peers_down);
+    for (int m = 0; m < N; m++)
+        if (m != 1)
+            cr_assert(eq(u64, st[m].peers_down - st0[m].peers_down, 0),
+                      "node %d declared the busy node 1 down", m);
+    cr_assert(all_down_free);
+    cr_assert(eq(u64, st[1].tx_failed, 0));
+    for (int k = 0; k < N; k++)
+        tasvir_node_destroy(node[k]);
+    tasvir_loop_net_destroy(net);
 }

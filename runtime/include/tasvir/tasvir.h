@@ -74,7 +74,8 @@
  * for areas of any node, including areas created later (attach returns -ENOENT until the
  * directory entry has reached this node; retry).  Nodes exchange heartbeats; a node silent
  * for `down_after_hb` periods is declared down, and tasvir_area_info() tells readers
- * whether an area's owner is up and since when their view is stale.
+ * whether an area's owner is up and since when their view is stale.  An owner does not
+ * send to a subscriber it has declared down, and serves it again when it hears from it.
  *
  * ## Caveats
  *
@@ -294,9 +295,10 @@ struct tasvir_stats {
     /* external synchronization */
     uint64_t frames_tx, bytes_tx;      /**< frames handed to the backend (bytes incl. Ethernet) */
     uint64_t frames_rx, bytes_rx;      /**< frames received */
-    uint64_t tx_failed;                /**< frames dropped: no frame buffer, or the transmit
-                                            backlog (frames the port could not take yet,
-                                            resent at later polls) was full */
+    uint64_t tx_failed;                /**< frames dropped: no frame buffer, or a transmit
+                                            queue (frames the port could not take yet,
+                                            resent at later polls: control frames, sent
+                                            first, or the backlog of data frames) was full */
     uint64_t data_frames_tx;           /**< DATA frames sent */
     uint64_t data_payload_tx;          /**< line bytes carried by DATA frames sent */
     uint64_t versions_sent;            /**< (version, destination) pairs sent */
@@ -573,8 +575,9 @@ int tasvir_area_create(struct tasvir_thread *owner, const struct tasvir_area_con
  * only; it may not write or log).  The area may be owned by any node: the first attach of a
  * remote area subscribes this node to it; its reader copy stays at version 0 (zeros) until
  * the first complete version has arrived.  Every call returns a new handle; each is
- * released by tasvir_area_detach() (the last detach of a remote area unsubscribes) or with
- * the node.
+ * released by tasvir_area_detach() (the last detach of a remote area unsubscribes; if that
+ * message is lost, the node unsubscribes again when the owner's next frames or heartbeat
+ * for the area reach it) or with the node.
  * @return 0; TASVIR_EBADHANDLE / TASVIR_EDESTROYED (t); -EINVAL (NULL or bad name or out);
  *         -ENOENT (no area of that name is known here yet); -EBUSY (max_areas); -ENOMEM.
  */
