@@ -306,6 +306,10 @@ struct tasvir_stats {
     uint64_t peers_down;               /**< times a peer was declared down */
     uint64_t peers_up;                 /**< times a peer came (back) up */
     uint64_t owner_restarts;           /**< replicas reset because their owner restarted */
+    /** Root only: registrations refused, because the directory was full (every one of its
+     *  dir_entries entries in use) or the name was registered by another node.  Counted
+     *  per REG frame (an owner repeats its REG every heartbeat until listed) and logged. */
+    uint64_t dir_refused;
     /** Received frames dropped, by reason; tasvir_drop_reason() names the index. */
     uint64_t rx_drop[16];
 };
