@@ -486,6 +486,71 @@ static void register_areas(struct tasvir_node *n, uint64_t now, bool tick)
     }
 }
 
+/* The root's heartbeats announce its directory's size (entries, header field `count`).
+ * A node's replica of the directory is first sized from its own conf.dir_entries; when the
+ * root's differs, the replica is replaced by one of the root's size (a smaller one would
+ * drop every DATA frame past its end as out of bounds and NACK for ever; a larger one would
+ * index nothing wrong but waste memory).  Under the engine, not under node->lock. */
+static void dir_follow_root(struct tasvir_node *n, uint32_t entries, uint64_t now)
+{
+    if (entries == n->dir_capacity)
+        return;
+    if (entries > (1u << 20)) { /* the largest dir_entries a node accepts */
+        if (!n->dir_size_logged)
+            tasvir__log(n, TASVIR_LOG_ERR,
+                        "root node %u announces a directory of %u entries (more than 2^20): "
+                        "ignored",
+                        n->conf.root_node, entries);
+        n->dir_size_logged = true;
+        return;
+    }
+    struct tasvir__area *old = n->dir;
+    struct tasvir__dirent d = {.id = ((uint32_t)n->conf.root_node << 16) | 1,
+                               .owner = n->conf.root_node,
+                               .len = (uint64_t)entries * TASVIR_DIR_ENTRY,
+                               .int_us = (uint32_t)n->conf.hb_period_us,
+                               .ext_us = (uint32_t)n->conf.hb_period_us};
+    snprintf(d.name, sizeof(d.name), "tasvir/root");
+    memcpy(d.mac, n->peers[n->conf.root_node].mac, 6);
+    int rc = 0;
+    pthread_mutex_lock(&n->lock);
+    struct tasvir__area *a = NULL;
+    if (!old->handles) { /* a thread that attached "tasvir/root" keeps the old one */
+        /* the old replica first leaves the name table and the id map (same name, same id) */
+        atomic_store_explicit(&old->state, TASVIR__AREA_DYING, memory_order_release);
+        old->rx->unbound = true;
+        if (!(a = tasvir__replica_create(n, &d, true, &rc))) {
+            atomic_store_explicit(&old->state, TASVIR__AREA_LIVE, memory_order_release);
+            old->rx->unbound = false;
+        }
+        atomic_fetch_add_explicit(&n->areas_gen, 1, memory_order_release);
+    }
+    if (a) {
+        n->dir = a;
+        n->dir_indexed_ver = 0; /* the new replica's versions start over */
+    }
+    pthread_mutex_unlock(&n->lock);
+    if (!a) {
+        if (!n->dir_size_logged)
+            tasvir__log(n, TASVIR_LOG_ERR,
+                        "root node %u has a directory of %u entries, this node %u "
+                        "(conf.dir_entries): cannot follow it (%s); areas listed past entry %u "
+                        "are invisible here",
+                        n->conf.root_node, entries, n->dir_capacity,
+                        rc ? tasvir_strerror(rc) : "tasvir/root is attached", n->dir_capacity);
+        n->dir_size_logged = true;
+        return;
+    }
+    tasvir__log(n, TASVIR_LOG_WARN,
+                "root node %u has a directory of %u entries, this node was configured with %u "
+                "(conf.dir_entries): following the root",
+                n->conf.root_node, entries, n->dir_capacity);
+    n->dir_capacity = entries;
+    n->dir_size_logged = false;
+    atomic_store_explicit(&n->reap_pending, 1, memory_order_release);
+    (void)now;
+}
+
 /* ---- node area ---- */
 
 static uint64_t node_area_len(const struct tasvir_node *n)
@@ -576,6 +641,8 @@ static void hb_close(struct tasvir_node *n, uint16_t peer, uint64_t now)
         .version = n->hb_count,
         .base_version = n->incarnation,
         .length = f->len - TASVIR_ETH_HDR - TASVIR_WIRE_HDR,
+        /* the root tells its directory's size (dir_follow_root) */
+        .count = n->ident.node_id == n->conf.root_node ? n->dir_capacity : 0,
         .pub_ns = now,
     };
     tasvir__wire_encode_hdr(f->data, mac, n->ident.mac, &h);
@@ -705,6 +772,8 @@ void tasvir__member_rx(struct tasvir_node *n, const struct tasvir_wire_hdr *h,
         tasvir__member_heard(n, src, src_mac, now);
         tasvir__stat_add(&n->st.hb_rx, 1);
         tasvir__member_incarnation(n, src, h->base_version);
+        if (src == n->conf.root_node && h->count && n->ident.node_id != n->conf.root_node)
+            dir_follow_root(n, h->count, now);
         for (uint32_t off = 0; off + TASVIR_HB_ENTRY <= plen; off += TASVIR_HB_ENTRY) {
             struct tasvir__area *a = tasvir__emap_get(n, tasvir__get32(p + off));
             if (!a || !a->rx || a->owner_node != src)

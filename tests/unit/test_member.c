@@ -573,3 +573,44 @@ Test(member, directory_slots_are_reused_and_full_is_counted, .timeout = 60)
     cr_assert(eq(int, known, 5));
     h_net_destroy(&d.h);
 }
+
+static void conf_dir_mixed(struct tasvir_node_conf *c, unsigned i)
+{
+    conf_hb(c, i);
+    c->dir_entries = i == 1 ? 8 : i == 3 ? 256 : 64;
+}
+
+/* dir_entries set differently on a node than at the root: the node follows the size the
+ * root announces; it finds every area, and does not NACK for ever the frames that would
+ * fall past the end of a directory of its own size. */
+Test(member, directory_size_follows_the_root, .timeout = 60)
+{
+    struct dnet d;
+    d_init(&d, 4, conf_dir_mixed);
+    for (int k = 0; k < 12; k++) {
+        char name[16];
+        snprintf(name, sizeof(name), "u%d", k);
+        d_area(&d, 2, name, (uint8_t)(k + 1));
+    }
+    d_run(&d, 100 * MS);
+    struct tasvir_stats s1;
+    tasvir_node_stats(d.h.node[1], &s1);
+    for (int k = 0; k < 12; k++) {
+        char name[16];
+        snprintf(name, sizeof(name), "u%d", k);
+        cr_assert(eq(int, tasvir_area_lookup(d.h.node[1], name), 1), "%s on the smaller node", name);
+        cr_assert(eq(int, tasvir_area_lookup(d.h.node[3], name), 1), "%s on the larger node", name);
+    }
+    struct tasvir_area *r = d_attach(&d, 1, "u11", 10 * MS);
+    d_run(&d, 20 * MS);
+    cr_assert(eq(u8, first_byte(r), 12));
+    /* nothing left to repair: no NACKs, no out-of-bounds drops any more */
+    d_run(&d, 10 * MS);
+    struct tasvir_stats a, b;
+    tasvir_node_stats(d.h.node[1], &a);
+    d_run(&d, 100 * MS);
+    tasvir_node_stats(d.h.node[1], &b);
+    cr_assert(eq(u64, b.nacks_tx - a.nacks_tx, 0));
+    cr_assert(eq(u64, b.rx_drop[TASVIR_DROP_BOUNDS] - a.rx_drop[TASVIR_DROP_BOUNDS], 0));
+    h_net_destroy(&d.h);
+}
