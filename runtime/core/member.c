@@ -3,10 +3,13 @@
  * areas, and registration of areas with the root.
  *
  * The root directory ("tasvir/root", owned by the engine of node conf.root_node) is an
- * ordinary area of fixed-size entries (wire.h, TASVIR_DIR_ENTRY), appended by the root as
- * nodes register their areas with REG control frames and replicated to every node with the
- * same external sync as user areas.  Each node indexes the entries it has received (the
- * name index, under node->lock) so that threads can attach areas of any node by name.
+ * ordinary area of fixed-size entry slots (wire.h, TASVIR_DIR_ENTRY), written by the root as
+ * nodes register and withdraw their areas with REG control frames, and replicated to every
+ * node with the same external sync as user areas.  Each node rebuilds its index of the
+ * entries (the name index, under node->lock) whenever its copy changes, so that threads can
+ * attach areas of any node by name, and rebinds its replicas to it: ids are reused by
+ * restarted owners, so a replica follows its name, never an id (docs/protocol.md,
+ * "Directory semantics").
  *
  * Every node also owns a node area ("tasvir/node/<id>") describing its threads, its
  * subscriptions with the versions it has made visible, and a heartbeat counter; it is
@@ -480,7 +483,10 @@ static void register_areas(struct tasvir_node *n, uint64_t now, bool tick)
                               e, TASVIR_DIR_ENTRY);
         }
     }
-    if (!pending) {
+    /* The root applied everything to its directory: the next check is due when that (or
+     * anything else) changes its copy, not at every poll until then (each pass scans the
+     * directory). */
+    if (!pending || root) {
         n->reg_done_gen = n->emap_gen;
         n->reg_dirty = false;
     }
