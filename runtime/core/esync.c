@@ -1076,10 +1076,11 @@ static uint64_t replica_poll(struct tasvir_node *n, struct tasvir__area *a, uint
     struct tasvir__rx *rx = a->rx;
     uint64_t hb = n->conf.hb_period_us * 1000;
     if (a->want_unsub) {
-        if (!rx->unbound) /* else its old id may be another area's that we subscribe to */
+        /* unbound (member.c): its old id may be another area's that we subscribe to */
+        if (!rx->unbound)
             tasvir__send_ctrl(n, a->owner_node, TASVIR_FT_CTRL, TASVIR_CTRL_UNSUB, a->id, 0, 0,
                               NULL, 0);
-        if (n->conf.addressing == TASVIR_ADDR_MULTICAST && n->be.ops->mcast) {
+        if (!rx->unbound && n->conf.addressing == TASVIR_ADDR_MULTICAST && n->be.ops->mcast) {
             uint8_t mac[6];
             tasvir__area_group_mac(a->id, mac);
             n->be.ops->mcast(n->be.ctx, mac, 0);
