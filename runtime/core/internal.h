@@ -352,7 +352,7 @@ struct tasvir_node {
     uint64_t dir_indexed_ver;          /* directory version last indexed */
     bool dir_reindex;                  /* engine: index and reconcile again (a peer restarted) */
     bool reg_dirty;                    /* engine: registration must be checked again */
-    uint64_t dir_log_ns;               /* root: last "directory full / name taken" log */
+    uint64_t dir_log_ns;               /* last "directory full / name taken" log */
     uint32_t dir_log_quiet;            /* root: refusals not logged since */
     bool dir_size_logged;              /* the root's directory size was reported */
     struct tasvir__dirent *dirix;      /* under lock */

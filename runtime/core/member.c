@@ -476,6 +476,15 @@ static void register_areas(struct tasvir_node *n, uint64_t now, bool tick)
             if (entry_decode(n, e, ENTRY_USED, &d))
                 dir_register(n, e, &d, now);
         } else if (tick || !a->ext.round) {
+            if (tick && n->dirix_n >= n->dir_capacity &&
+                (!n->dir_log_ns || tasvir__elapsed(now, n->dir_log_ns) >= 1000000000ull)) {
+                /* the root refuses it (and counts it there); say so here too */
+                n->dir_log_ns = now ? now : 1;
+                tasvir__log(n, TASVIR_LOG_ERR,
+                            "area '%s' is not listed: the root directory is full (%u entries, "
+                            "the root's dir_entries); other nodes cannot attach it",
+                            a->name, n->dir_capacity);
+            }
             /* REG now for new areas, then once per heartbeat until listed */
             if (!tick)
                 a->ext.round = 1; /* marks "first REG sent" for an area without rounds yet */

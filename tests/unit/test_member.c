@@ -614,3 +614,31 @@ Test(member, directory_size_follows_the_root, .timeout = 60)
     cr_assert(eq(u64, b.rx_drop[TASVIR_DROP_BOUNDS] - a.rx_drop[TASVIR_DROP_BOUNDS], 0));
     h_net_destroy(&d.h);
 }
+
+/* An owner restarts without creating its area again: readers keep the last version they
+ * saw and are told the area is gone; no node can attach it any more. */
+Test(member, area_not_recreated_after_owner_restart_is_gone, .timeout = 60)
+{
+    struct dnet d;
+    d_init(&d, 3, conf_hb);
+    d_area(&d, 1, "a", 0xaa);
+    struct tasvir_area *r = d_attach(&d, 2, "a", 100 * MS);
+    d_run(&d, 30 * MS);
+    cr_assert(eq(u8, first_byte(r), 0xaa));
+    uint64_t v = tasvir_area_version(r);
+    d_down(&d, 1);
+    d_run(&d, 2 * MS);
+    d_up(&d, 1, conf_hb);
+    d_area(&d, 1, "b", 0xbb); /* takes "a"'s old id */
+    d_run(&d, 50 * MS);
+    struct tasvir_area_info ri;
+    cr_assert(eq(int, tasvir_area_info(r, &ri), 0));
+    cr_assert(eq(int, ri.owner_up, 0), "the area is gone with its owner's previous incarnation");
+    cr_assert(ne(u64, ri.stale_since_ns, 0));
+    cr_assert(eq(u8, first_byte(r), 0xaa), "the last version stays (never b's bytes)");
+    cr_assert(ge(u64, tasvir_area_version(r), v));
+    struct tasvir_area *r0 = NULL;
+    cr_assert(eq(int, tasvir_area_attach(d.t[0], "a", &r0), -ENOENT));
+    cr_assert(eq(int, tasvir_area_lookup(d.h.node[0], "a"), 0));
+    h_net_destroy(&d.h);
+}
