@@ -427,6 +427,15 @@ static void dir_index(struct tasvir_node *n, uint64_t now)
  * until nothing is pending. */
 static void register_areas(struct tasvir_node *n, uint64_t now, bool tick)
 {
+    /* A destroyed area leaves the area table only when an epoch ends (tasvir__area_reap),
+     * which on a quiet node may take many heartbeats: look for listed areas that are dying
+     * once per heartbeat, so that their entries are withdrawn without waiting for that. */
+    for (uint32_t i = 0; tick && !n->reg_dirty && i < n->nelist; i++) {
+        struct tasvir__area *a = n->elist[i];
+        if (a && a->local && a->registered &&
+            atomic_load_explicit(&a->state, memory_order_relaxed) != TASVIR__AREA_LIVE)
+            n->reg_dirty = true;
+    }
     if (!n->reg_dirty && n->reg_done_gen == n->emap_gen)
         return;
     bool root = n->ident.node_id == n->conf.root_node;

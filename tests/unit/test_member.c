@@ -7,7 +7,12 @@
  * that restarts (new incarnation) — its subscribers reset, keep versions monotonic and
  * converge to the new contents; malformed frames (every header field out of range,
  * truncated, oversized length, bad segments, unknown area, unknown node, wrong protocol
- * version, bad control frames) are dropped and counted by reason, never applied.
+ * version, bad control frames) are dropped and counted by reason, never applied; the root
+ * directory: readers follow names, not ids, across an owner restart that reuses ids (and
+ * see an area their owner did not create again as gone), nodes register again after the
+ * root restarts, destroy withdraws the entry (promptly, on a quiet node too; the name can
+ * be created and attached again; slots are reused; a full directory is counted), and
+ * nodes take the directory's size from the root.
  */
 #include <criterion/criterion.h>
 #include <criterion/new/assert.h>
@@ -440,8 +445,8 @@ Test(member, restarted_owner_ids_follow_names, .timeout = 60)
     for (uint64_t t = 0; t < 200 * MS; t += 10 * US) {
         d_step(&d);
         uint8_t x = first_byte(ra), y = first_byte(rb);
-        cr_assert(x == 0xaa || x == 0, "node 2 reads b's bytes (%#x) as 'a' at %lu us", x, t / US);
-        cr_assert(y == 0xbb || y == 0, "node 2 reads a's bytes (%#x) as 'b' at %lu us", y, t / US);
+        cr_assert(x == 0xaa || x == 0, "node 2 reads b's bytes (%#x) as 'a' at %lu us", x, (unsigned long)(t / US));
+        cr_assert(y == 0xbb || y == 0, "node 2 reads a's bytes (%#x) as 'b' at %lu us", y, (unsigned long)(t / US));
         cr_assert(ge(u64, tasvir_area_version(ra), va));
         cr_assert(ge(u64, tasvir_area_version(rb), vb));
         va = tasvir_area_version(ra);
@@ -640,5 +645,30 @@ Test(member, area_not_recreated_after_owner_restart_is_gone, .timeout = 60)
     struct tasvir_area *r0 = NULL;
     cr_assert(eq(int, tasvir_area_attach(d.t[0], "a", &r0), -ENOENT));
     cr_assert(eq(int, tasvir_area_lookup(d.h.node[0], "a"), 0));
+    h_net_destroy(&d.h);
+}
+
+/* On a quiet node a destroyed area leaves the area table only at the next epoch (many
+ * heartbeats later); its entry is withdrawn within a heartbeat anyway. */
+Test(member, destroy_withdraws_within_heartbeats_on_a_quiet_node, .timeout = 60)
+{
+    struct dnet d;
+    d_init(&d, 2, NULL); /* default 10 ms heartbeats and directory sync */
+    struct tasvir_area *a = d_area(&d, 0, "x", 1);
+    struct tasvir_area *r = d_attach(&d, 1, "x", 200 * MS);
+    d_run(&d, 50 * MS);
+    struct tasvir_area_info ri;
+    tasvir_area_info(r, &ri);
+    cr_assert(eq(int, ri.owner_up, 1));
+    cr_assert(eq(int, tasvir_area_destroy(a), 0));
+    uint64_t t = 0;
+    for (; t < 200 * MS; t += 10 * US) {
+        tasvir_area_info(r, &ri);
+        if (!ri.owner_up)
+            break;
+        d_step(&d);
+    }
+    cr_log_info("node 1 learnt of the destruction after %lu ms", (unsigned long)(t / MS));
+    cr_assert(le(u64, t, 40 * MS), "withdrawal took %lu ms", (unsigned long)(t / MS));
     h_net_destroy(&d.h);
 }
