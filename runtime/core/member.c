@@ -190,7 +190,7 @@ static void dir_clear(struct tasvir_node *n, uint32_t i)
 /* Root: a registration was refused; count it, and log (at most once a second, with the
  * number of refusals not logged since: owners repeat a REG every heartbeat). */
 static void dir_refuse(struct tasvir_node *n, uint64_t now, const struct tasvir__dirent *d,
-                       const char *why, uint16_t other)
+                       uint16_t other)
 {
     tasvir__stat_add(&n->st.dir_refused, 1);
     if (n->dir_log_ns && tasvir__elapsed(now, n->dir_log_ns) < 1000000000ull) {
@@ -208,7 +208,6 @@ static void dir_refuse(struct tasvir_node *n, uint64_t now, const struct tasvir_
                     "not registered and cannot be attached from other nodes (%u more "
                     "refusals not logged)",
                     n->dir_capacity, d->name, d->owner, n->dir_log_quiet);
-    (void)why;
     n->dir_log_ns = now ? now : 1;
     n->dir_log_quiet = 0;
 }
@@ -235,7 +234,7 @@ static void dir_register(struct tasvir_node *n, const uint8_t *entry,
         uint16_t owner = tasvir__get16(e + 44);
         if (strncmp((const char *)e, d->name, 40) == 0) {
             if (owner != d->owner) {
-                dir_refuse(n, now, d, "name taken", owner);
+                dir_refuse(n, now, d, owner); /* name taken */
                 return;
             }
             slot = i;
@@ -247,7 +246,7 @@ static void dir_register(struct tasvir_node *n, const uint8_t *entry,
     }
     if (slot == UINT32_MAX) {
         if (free_slot == UINT32_MAX) {
-            dir_refuse(n, now, d, "full", UINT16_MAX);
+            dir_refuse(n, now, d, UINT16_MAX); /* full */
             return;
         }
         slot = free_slot;
@@ -330,6 +329,8 @@ static void replica_unbind(struct tasvir_node *n, struct tasvir__area *a, uint64
  * incarnation, unbound while the name has no such entry. */
 static void dir_reconcile(struct tasvir_node *n, uint64_t now)
 {
+    /* Cost: replicas x entries (tasvir__dir_find is a linear scan), once per directory
+     * version, at most once per heartbeat; a hash of the index would make it linear. */
     for (uint32_t i = 0; i < n->areas_hwm; i++) {
         struct tasvir__area *a = n->areas[i];
         if (!a || !a->rx || a->sys ||
@@ -830,7 +831,10 @@ void tasvir__member_rx(struct tasvir_node *n, const struct tasvir_wire_hdr *h,
         return;
     }
     /* a registration is made by the sender's current incarnation: a restart shows here
-     * before its first heartbeat (and purges the entries of the previous one) */
+     * before its first heartbeat (and purges the entries of the previous one).  Known
+     * weakness, shared with SUB: a REG of a dead incarnation delivered after the new one's
+     * frames (a long reordering) would be taken as a restart back to it, until the next
+     * heartbeat corrects it. */
     tasvir__member_incarnation(n, src, d.inc);
     dir_register(n, p, &d, now);
 }
