@@ -747,6 +747,13 @@ static void area_info(struct tasvir_node *n, const struct tasvir__area *a,
         if (!stale || last < stale)
             stale = last;
     }
+    uint64_t gone = atomic_load_explicit(&x->gone_ns, memory_order_relaxed);
+    if (gone) { /* no longer in the directory (destroyed, or its owner restarted without it) */
+        o->owner_up = 0;
+        o->owner_since_ns = gone;
+        if (!stale || gone < stale)
+            stale = gone;
+    }
     o->stale_since_ns = stale;
 }
 

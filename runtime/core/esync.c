@@ -73,11 +73,13 @@ static void emap_refresh(struct tasvir_node *n)
         struct tasvir__area *a = n->areas[i];
         if (!a)
             continue;
+        n->elist[n->nelist++] = a;
+        if (a->rx && a->rx->unbound)
+            continue; /* its id may be another area's now (member.c, dir_reconcile) */
         uint32_t k = hash32(a->id) & (cap - 1);
         while (n->emap[k])
             k = (k + 1) & (cap - 1);
         n->emap[k] = a;
-        n->elist[n->nelist++] = a;
     }
     n->emap_gen = gen;
     pthread_mutex_unlock(&n->lock);
@@ -1204,8 +1206,11 @@ static uint64_t replica_poll(struct tasvir_node *n, struct tasvir__area *a, uint
     struct tasvir__rx *rx = a->rx;
     uint64_t hb = n->conf.hb_period_us * 1000;
     if (a->want_unsub) {
-        tasvir__send_ctrl(n, a->owner_node, TASVIR_FT_CTRL, TASVIR_CTRL_UNSUB, a->id, 0, 0, NULL, 0);
-        if (n->conf.addressing == TASVIR_ADDR_MULTICAST && n->be.ops->mcast) {
+        /* unbound (member.c): its old id may be another area's that we subscribe to */
+        if (!rx->unbound)
+            tasvir__send_ctrl(n, a->owner_node, TASVIR_FT_CTRL, TASVIR_CTRL_UNSUB, a->id, 0, 0,
+                              NULL, 0);
+        if (!rx->unbound && n->conf.addressing == TASVIR_ADDR_MULTICAST && n->be.ops->mcast) {
             uint8_t mac[6];
             tasvir__area_group_mac(a->id, mac);
             n->be.ops->mcast(n->be.ctx, mac, 0);
@@ -1214,7 +1219,8 @@ static uint64_t replica_poll(struct tasvir_node *n, struct tasvir__area *a, uint
         atomic_store_explicit(&n->reap_pending, 1, memory_order_release);
         return UINT64_MAX;
     }
-    if (atomic_load_explicit(&a->state, memory_order_relaxed) != TASVIR__AREA_LIVE)
+    if (atomic_load_explicit(&a->state, memory_order_relaxed) != TASVIR__AREA_LIVE ||
+        rx->unbound) /* not in the directory: nothing to subscribe to (member.c) */
         return UINT64_MAX;
     /* (re)subscribe until the owner answers */
     if (!rx->have_data && (!rx->last_sub_ns || tasvir__elapsed(now, rx->last_sub_ns) >= hb)) {

@@ -135,6 +135,15 @@ struct tasvir__rx {
     uint64_t owner_inc;   /* owner incarnation the versions belong to */
     uint64_t last_rx_ns, last_nack_ns, last_sub_ns;
     bool have_data;       /* the owner is sending to us: subscription confirmed */
+    /* Binding to the directory (member.c, dir_reconcile).  A user replica follows its
+     * name: it is bound to the directory entry (id, owner, owner incarnation) listing that
+     * name.  While no such entry is listed for the owner's current incarnation (the area was
+     * destroyed, the owner restarted and has not registered it again, the root is
+     * rebuilding its directory) it is unbound: out of the engine's id map (frames for its
+     * old id reach no one), not subscribed, and reported gone (info.gone_ns). */
+    uint64_t dir_inc;     /* owner incarnation of the entry it is bound to (0: not seen yet) */
+    bool unbound;
+    bool fresh;           /* staging reset since it was unbound: nothing to reset at rebind */
 };
 
 /* tasvir_log() writes dirty-log bytes as tasvir__mark and counts rejections with a plain
@@ -157,6 +166,7 @@ struct tasvir_area {
 /* Atomic mirror of what tasvir_area_info reports for replicas (written by the engine). */
 struct tasvir__info_atomic {
     _Atomic uint64_t latest_ver, latest_pub, next_pub, visible_ns, stale_since_ns;
+    _Atomic uint64_t gone_ns; /* nonzero: unbound from the directory since then (member.c) */
 };
 
 enum { TASVIR__AREA_LIVE = 1, TASVIR__AREA_DYING = 2 };
@@ -256,7 +266,7 @@ struct tasvir__stats_atomic {
     _Atomic uint64_t frames_tx, bytes_tx, frames_rx, bytes_rx, tx_failed, data_frames_tx,
         data_payload_tx, versions_sent, full_resends, nack_resends, rounds_postponed, versions_rx_complete,
         versions_rx_superseded, versions_rx_published, frames_deferred, acks_tx, acks_rx,
-        nacks_tx, nacks_rx, hb_tx, hb_rx, peers_down, peers_up, owner_restarts;
+        nacks_tx, nacks_rx, hb_tx, hb_rx, peers_down, peers_up, owner_restarts, dir_refused;
     _Atomic uint64_t rx_drop[16];
 };
 
@@ -290,6 +300,7 @@ struct tasvir__dirent {
     uint8_t mac[6];
     uint64_t len;
     uint32_t int_us, ext_us;
+    uint64_t inc; /* the owner's incarnation that registered it */
 };
 
 struct tasvir_node {
@@ -352,8 +363,13 @@ struct tasvir_node {
     struct tasvir__area *dir;          /* root directory (owned at the root, else replica) */
     struct tasvir__area *self;         /* this node's node area */
     uint32_t dir_capacity;
-    uint32_t dir_used;                 /* root: entries written into the directory */
+    uint32_t dir_used;                 /* root: entries in use in the directory */
     uint64_t dir_indexed_ver;          /* directory version last indexed */
+    bool dir_reindex;                  /* engine: index and reconcile again (a peer restarted) */
+    bool reg_dirty;                    /* engine: registration must be checked again */
+    uint64_t dir_log_ns;               /* last "directory full / name taken" log */
+    uint32_t dir_log_quiet;            /* root: refusals not logged since */
+    bool dir_size_logged;              /* the root's directory size was reported */
     struct tasvir__dirent *dirix;      /* under lock */
     uint32_t dirix_n, dirix_cap;
     struct tasvir__area **emap;        /* engine's id -> area map (open addressing) */

@@ -3,10 +3,13 @@
  * areas, and registration of areas with the root.
  *
  * The root directory ("tasvir/root", owned by the engine of node conf.root_node) is an
- * ordinary area of fixed-size entries (wire.h, TASVIR_DIR_ENTRY), appended by the root as
- * nodes register their areas with REG control frames and replicated to every node with the
- * same external sync as user areas.  Each node indexes the entries it has received (the
- * name index, under node->lock) so that threads can attach areas of any node by name.
+ * ordinary area of fixed-size entry slots (wire.h, TASVIR_DIR_ENTRY), written by the root as
+ * nodes register and withdraw their areas with REG control frames, and replicated to every
+ * node with the same external sync as user areas.  Each node rebuilds its index of the
+ * entries (the name index, under node->lock) whenever its copy changes, so that threads can
+ * attach areas of any node by name, and rebinds its replicas to it: ids are reused by
+ * restarted owners, so a replica follows its name, never an id (docs/protocol.md,
+ * "Directory semantics").
  *
  * Every node also owns a node area ("tasvir/node/<id>") describing its threads, its
  * subscriptions with the versions it has made visible, and a heartbeat counter; it is
@@ -88,24 +91,33 @@ void tasvir__member_heard(struct tasvir_node *n, uint16_t node, const uint8_t *m
 
 /* ---- directory entries ---- */
 
+/* Entry flags (offset 46).  In the directory: 0 = free slot, 1 = in use.  In a REG frame: 1
+ * = register this entry, 2 = withdraw it (the owner destroyed the area, or the entry is
+ * left over from its previous incarnation). */
+#define ENTRY_USED 1u
+#define ENTRY_WITHDRAW 2u
+
 static void entry_encode(uint8_t *e, const char *name, uint32_t id, uint16_t owner,
-                         const uint8_t mac[6], uint64_t len, uint64_t int_us, uint64_t ext_us)
+                         const uint8_t mac[6], uint64_t len, uint64_t int_us, uint64_t ext_us,
+                         uint64_t inc, uint16_t flags)
 {
     memset(e, 0, TASVIR_DIR_ENTRY);
     memcpy(e, name, strnlen(name, TASVIR_NAME_MAX));
     tasvir__put32(e + 40, id);
     tasvir__put16(e + 44, owner);
-    tasvir__put16(e + 46, 1);
+    tasvir__put16(e + 46, flags);
     memcpy(e + 48, mac, 6);
     tasvir__put64(e + 56, len);
     tasvir__put32(e + 64, (uint32_t)(int_us > UINT32_MAX ? UINT32_MAX : int_us));
     tasvir__put32(e + 68, (uint32_t)(ext_us > UINT32_MAX ? UINT32_MAX : ext_us));
+    tasvir__put64(e + 72, inc);
 }
 
-/* Decode and validate an entry.  Returns false if malformed. */
-static bool entry_decode(const struct tasvir_node *n, const uint8_t *e, struct tasvir__dirent *d)
+/* Decode and validate an entry whose flags are `flags`.  Returns false if malformed. */
+static bool entry_decode(const struct tasvir_node *n, const uint8_t *e, uint16_t flags,
+                         struct tasvir__dirent *d)
 {
-    if (tasvir__get16(e + 46) != 1)
+    if (tasvir__get16(e + 46) != flags)
         return false;
     size_t len = strnlen((const char *)e, 40);
     if (len == 0 || len > TASVIR_NAME_MAX)
@@ -121,25 +133,21 @@ static bool entry_decode(const struct tasvir_node *n, const uint8_t *e, struct t
     d->len = tasvir__get64(e + 56);
     d->int_us = tasvir__get32(e + 64);
     d->ext_us = tasvir__get32(e + 68);
+    d->inc = tasvir__get64(e + 72);
     if (d->owner >= TASVIR_MAX_NODES || (d->id >> 16) != d->owner || d->len == 0 ||
-        d->len > n->conf.max_area_bytes || d->int_us == 0 || d->ext_us == 0)
+        d->len > n->conf.max_area_bytes || d->int_us == 0 || d->ext_us == 0 || d->inc == 0)
         return false;
     return true;
 }
 
-/* Under node->lock. */
+/* Under node->lock: the entry of another node's area called `name`.  Entries of this
+ * node's own areas are left out: its live areas are found in the area table, and its
+ * entries that match none (a destroyed area whose withdrawal has not come back yet, an
+ * area of its previous incarnation) must not make a name look taken. */
 const struct tasvir__dirent *tasvir__dir_find(struct tasvir_node *n, const char *name)
 {
     for (uint32_t i = 0; i < n->dirix_n; i++)
-        if (strcmp(n->dirix[i].name, name) == 0)
-            return &n->dirix[i];
-    return NULL;
-}
-
-static const struct tasvir__dirent *dir_find_id(struct tasvir_node *n, uint32_t id)
-{
-    for (uint32_t i = 0; i < n->dirix_n; i++)
-        if (n->dirix[i].id == id)
+        if (n->dirix[i].owner != n->ident.node_id && strcmp(n->dirix[i].name, name) == 0)
             return &n->dirix[i];
     return NULL;
 }
@@ -170,52 +178,236 @@ static void sys_write(struct tasvir__area *a, uint64_t off, const void *src, uin
     tasvir__isync_due_changed(a->node_of_sys);
 }
 
-/* Root: append an entry (already validated) unless its name is taken. */
-static void dir_append(struct tasvir_node *n, const uint8_t *entry, const struct tasvir__dirent *d)
+/* Root: free directory slot i (withdrawn or stale entry). */
+static void dir_clear(struct tasvir_node *n, uint32_t i)
 {
-    struct tasvir__area *dir = n->dir;
-    for (uint32_t i = 0; i < n->dir_used; i++) {
-        const uint8_t *e = dir->wcopy + (uint64_t)i * TASVIR_DIR_ENTRY;
-        if (strncmp((const char *)e, d->name, 40) == 0) {
-            if (tasvir__get32(e + 40) != d->id)
-                tasvir__log(n, TASVIR_LOG_WARN,
-                            "directory: node %u registers '%s' already owned by node %u", d->owner,
-                            d->name, tasvir__get16(e + 44));
-            return;
-        }
-    }
-    if (n->dir_used >= n->dir_capacity) {
-        tasvir__log(n, TASVIR_LOG_ERR, "directory full (%u entries): '%s' not registered",
-                    n->dir_capacity, d->name);
-        return;
-    }
-    sys_write(dir, (uint64_t)n->dir_used * TASVIR_DIR_ENTRY, entry, TASVIR_DIR_ENTRY);
-    n->dir_used++;
+    static const uint8_t zero[TASVIR_DIR_ENTRY];
+    sys_write(n->dir, (uint64_t)i * TASVIR_DIR_ENTRY, zero, TASVIR_DIR_ENTRY);
+    if (n->dir_used)
+        n->dir_used--;
 }
 
-/* Index the entries of the directory's reader copy that are new since the last time. */
-static void dir_index(struct tasvir_node *n)
+/* Root: a registration was refused; count it, and log (at most once a second, with the
+ * number of refusals not logged since: owners repeat a REG every heartbeat). */
+static void dir_refuse(struct tasvir_node *n, uint64_t now, const struct tasvir__dirent *d,
+                       uint16_t other)
+{
+    tasvir__stat_add(&n->st.dir_refused, 1);
+    if (n->dir_log_ns && tasvir__elapsed(now, n->dir_log_ns) < 1000000000ull) {
+        n->dir_log_quiet++;
+        return;
+    }
+    if (other < TASVIR_MAX_NODES)
+        tasvir__log(n, TASVIR_LOG_WARN,
+                    "directory: node %u registers '%s', already registered by node %u: refused "
+                    "(%u more refusals not logged)",
+                    d->owner, d->name, other, n->dir_log_quiet);
+    else
+        tasvir__log(n, TASVIR_LOG_ERR,
+                    "directory full (%u entries, conf.dir_entries): area '%s' of node %u is "
+                    "not registered and cannot be attached from other nodes (%u more "
+                    "refusals not logged)",
+                    n->dir_capacity, d->name, d->owner, n->dir_log_quiet);
+    n->dir_log_ns = now ? now : 1;
+    n->dir_log_quiet = 0;
+}
+
+/* Root: apply a registration (already validated, from the entry's owner).  Names belong to
+ * one area at a time: the owner of a name may re-register it with another id, length or
+ * intervals (after a restart ids start over; a destroyed area may be created again), and
+ * the entry is rewritten; a name registered by another node is refused.  An entry of the
+ * same owner that still lists this id under another name is stale (the id was handed out
+ * again by a restarted owner) and is freed, so that no name leads readers to another
+ * area's data.  Free slots (left by withdrawn entries) are reused. */
+static void dir_register(struct tasvir_node *n, const uint8_t *entry,
+                         const struct tasvir__dirent *d, uint64_t now)
+{
+    struct tasvir__area *dir = n->dir;
+    uint32_t free_slot = UINT32_MAX, slot = UINT32_MAX;
+    for (uint32_t i = 0; i < n->dir_capacity; i++) {
+        const uint8_t *e = dir->wcopy + (uint64_t)i * TASVIR_DIR_ENTRY;
+        if (tasvir__get16(e + 46) != ENTRY_USED) {
+            if (free_slot == UINT32_MAX)
+                free_slot = i;
+            continue;
+        }
+        uint16_t owner = tasvir__get16(e + 44);
+        if (strncmp((const char *)e, d->name, 40) == 0) {
+            if (owner != d->owner) {
+                dir_refuse(n, now, d, owner); /* name taken */
+                return;
+            }
+            slot = i;
+        } else if (owner == d->owner && tasvir__get32(e + 40) == d->id) {
+            dir_clear(n, i); /* stale: this id now names another area */
+            if (free_slot == UINT32_MAX || i < free_slot)
+                free_slot = i;
+        }
+    }
+    if (slot == UINT32_MAX) {
+        if (free_slot == UINT32_MAX) {
+            dir_refuse(n, now, d, UINT16_MAX); /* full */
+            return;
+        }
+        slot = free_slot;
+        n->dir_used++;
+    }
+    sys_write(dir, (uint64_t)slot * TASVIR_DIR_ENTRY, entry, TASVIR_DIR_ENTRY);
+}
+
+/* Root: withdraw the entry that matches d exactly (name, id, owner, incarnation); a
+ * withdrawal that finds nothing (already withdrawn, or replaced since) changes nothing. */
+static void dir_withdraw(struct tasvir_node *n, const struct tasvir__dirent *d)
+{
+    for (uint32_t i = 0; i < n->dir_capacity; i++) {
+        const uint8_t *e = n->dir->wcopy + (uint64_t)i * TASVIR_DIR_ENTRY;
+        if (tasvir__get16(e + 46) == ENTRY_USED && strncmp((const char *)e, d->name, 40) == 0 &&
+            tasvir__get32(e + 40) == d->id && tasvir__get16(e + 44) == d->owner &&
+            tasvir__get64(e + 72) == d->inc)
+            dir_clear(n, i);
+    }
+}
+
+/* Root: node `owner` restarted (incarnation now `inc`): the entries of its previous
+ * incarnation are gone with it (it registers its areas again). */
+static void dir_purge(struct tasvir_node *n, uint16_t owner, uint64_t inc)
+{
+    for (uint32_t i = 0; i < n->dir_capacity; i++) {
+        const uint8_t *e = n->dir->wcopy + (uint64_t)i * TASVIR_DIR_ENTRY;
+        if (tasvir__get16(e + 46) == ENTRY_USED && tasvir__get16(e + 44) == owner &&
+            tasvir__get64(e + 72) != inc)
+            dir_clear(n, i);
+    }
+}
+
+/* Reset a replica's staging for another area (its name now names a different area, or a
+ * new incarnation of it): the same as an owner restart (esync.c,
+ * tasvir__replica_owner_restart) without counting one.  Readers keep their (shifted,
+ * monotonic) versions; every line is republished with the first version of the new area. */
+static void replica_reset(struct tasvir__area *a)
+{
+    struct tasvir__rx *rx = a->rx;
+    rx->ready = false;
+    rx->vofs = atomic_load_explicit(&a->version, memory_order_relaxed);
+    memset(a->wcopy, 0, a->copy_bytes);
+    tasvir__log_lines(a, 0, a->copy_bytes);
+    rx->cur_ver = rx->cur_base = rx->cur_pub = 0;
+    rx->cur_count = rx->cur_got = 0;
+    rx->latest_ver = rx->latest_pub = rx->next_pub = 0;
+    rx->have_data = false;
+    rx->last_sub_ns = 0;
+    atomic_store_explicit(&a->info.latest_ver, rx->vofs, memory_order_relaxed);
+    atomic_store_explicit(&a->info.latest_pub, 0, memory_order_relaxed);
+    atomic_store_explicit(&a->info.next_pub, 0, memory_order_relaxed);
+}
+
+/* Under node->lock: unbind a replica from the directory (see struct tasvir__rx). */
+static void replica_unbind(struct tasvir_node *n, struct tasvir__area *a, uint64_t now, bool fresh)
+{
+    struct tasvir__rx *rx = a->rx;
+    if (!rx->unbound) {
+        rx->unbound = true;
+        rx->fresh = fresh;
+        /* out of the id map: frames for its old id (which may now be another area's) must
+         * not reach it */
+        atomic_fetch_add_explicit(&n->areas_gen, 1, memory_order_release);
+        tasvir__log(n, TASVIR_LOG_WARN,
+                    "area %s (id %#x, node %u): no longer in the directory; readers see it "
+                    "gone until it is listed again",
+                    a->name, a->id, a->owner_node);
+    } else if (fresh) {
+        rx->fresh = true;
+    }
+    if (!atomic_load_explicit(&a->info.gone_ns, memory_order_relaxed))
+        atomic_store_explicit(&a->info.gone_ns, now ? now : 1, memory_order_relaxed);
+}
+
+/* Under node->lock: make the directory's entries the truth for every user replica of this
+ * node.  A replica follows its name: bound to the entry of that name while the entry is of
+ * the owner's current incarnation (and of the same length: a replica cannot change size),
+ * re-bound (staging reset, subscribed anew) when the name's entry now lists another id or
+ * incarnation, unbound while the name has no such entry. */
+static void dir_reconcile(struct tasvir_node *n, uint64_t now)
+{
+    /* Cost: replicas x entries (tasvir__dir_find is a linear scan), once per directory
+     * version, at most once per heartbeat; a hash of the index would make it linear. */
+    for (uint32_t i = 0; i < n->areas_hwm; i++) {
+        struct tasvir__area *a = n->areas[i];
+        if (!a || !a->rx || a->sys ||
+            atomic_load_explicit(&a->state, memory_order_relaxed) != TASVIR__AREA_LIVE)
+            continue;
+        struct tasvir__rx *rx = a->rx;
+        const struct tasvir__dirent *e = tasvir__dir_find(n, a->name);
+        uint64_t known = e ? atomic_load_explicit(&n->peers[e->owner].incarnation,
+                                                  memory_order_relaxed)
+                           : 0;
+        if (!e || e->len != a->len || (known && e->inc != known)) {
+            /* gone, resized, or listed for an incarnation other than the one we know of
+             * (the heartbeat that tells the restart comes later: the restart handling
+             * re-runs this) */
+            replica_unbind(n, a, now, false);
+            continue;
+        }
+        bool same = e->id == a->id && e->owner == a->owner_node;
+        if (!rx->unbound && same && (rx->dir_inc == e->inc || rx->dir_inc == 0)) {
+            rx->dir_inc = e->inc; /* bound as it was (or first seen since the attach) */
+            continue;
+        }
+        /* (re)bind to e */
+        if (!(same && rx->dir_inc == e->inc) && !(rx->unbound && rx->fresh))
+            replica_reset(a);
+        if (!same || rx->dir_inc != e->inc) {
+            rx->have_data = false; /* subscribe (again): SUB for the id it now has */
+            rx->last_sub_ns = 0;
+        }
+        if (!same)
+            tasvir__log(n, TASVIR_LOG_INFO, "area %s: now id %#x of node %u (was %#x of node %u)",
+                        a->name, e->id, e->owner, a->id, a->owner_node);
+        a->id = e->id;
+        a->owner_node = e->owner;
+        rx->owner = e->owner;
+        rx->dir_inc = e->inc;
+        rx->unbound = false;
+        rx->fresh = false;
+        atomic_store_explicit(&a->info.gone_ns, 0, memory_order_relaxed);
+        atomic_fetch_add_explicit(&n->areas_gen, 1, memory_order_release); /* id map */
+    }
+}
+
+/* Under node->lock: is there an area called `name` in the area table? */
+static bool have_area(struct tasvir_node *n, const char *name)
+{
+    for (uint32_t i = 0; i < n->areas_hwm; i++)
+        if (n->areas[i] && strcmp(n->areas[i]->name, name) == 0)
+            return true;
+    return false;
+}
+
+/* Rebuild the name index from the directory's reader copy when it has changed (entries
+ * are added, rewritten and freed anywhere in it), and reconcile the replicas with it. */
+static void dir_index(struct tasvir_node *n, uint64_t now)
 {
     struct tasvir__area *dir = n->dir;
     uint64_t v = atomic_load_explicit(&dir->version, memory_order_acquire);
-    if (v == n->dir_indexed_ver)
+    if (v == n->dir_indexed_ver && !n->dir_reindex)
         return;
     n->dir_indexed_ver = v;
+    n->dir_reindex = false;
+    n->reg_dirty = true;
     pthread_mutex_lock(&n->lock);
+    n->dirix_n = 0;
     for (uint32_t i = 0; i < n->dir_capacity; i++) {
         const uint8_t *e = dir->rcopy + (uint64_t)i * TASVIR_DIR_ENTRY;
-        if (tasvir__get16(e + 46) == 0)
-            break; /* entries are appended: the first empty one ends the list */
         struct tasvir__dirent d;
-        if (!entry_decode(n, e, &d) || dir_find_id(n, d.id))
-            continue;
+        if (!entry_decode(n, e, ENTRY_USED, &d))
+            continue; /* free slot (or garbage) */
         if (dirix_add(n, &d))
             break;
         if (d.owner != n->ident.node_id)
             learn_peer(n, d.owner, d.mac);
         /* the root watches every node area */
         if (n->ident.node_id == n->conf.root_node && strncmp(d.name, "tasvir/node/", 12) == 0 &&
-            d.owner != n->ident.node_id) {
+            d.owner != n->ident.node_id && !have_area(n, d.name)) {
             int rc;
             struct tasvir__area *r = tasvir__replica_create(n, &d, true, &rc);
             if (!r)
@@ -223,38 +415,86 @@ static void dir_index(struct tasvir_node *n)
                             tasvir_strerror(rc));
         }
     }
+    dir_reconcile(n, now);
     pthread_mutex_unlock(&n->lock);
 }
 
-/* Registration of local areas: confirmed once the directory lists them. */
+/* Registration of local areas.  An area counts as listed only when the directory has an
+ * entry with its id *and* its name, length and this incarnation (a restarted node hands
+ * out the same ids to other names); until then it is registered (REG), at the root
+ * directly, elsewhere once at creation and then once per heartbeat.  Entries under this
+ * node's id that match no live area (destroyed areas, areas of its previous incarnation)
+ * are withdrawn the same way.  Runs whenever the directory or the area table changed, and
+ * until nothing is pending. */
 static void register_areas(struct tasvir_node *n, uint64_t now, bool tick)
 {
-    if (n->reg_done_gen == n->emap_gen)
-        return; /* every area is listed; nothing changed since */
+    /* A destroyed area leaves the area table only when an epoch ends (tasvir__area_reap),
+     * which on a quiet node may take many heartbeats: look for listed areas that are dying
+     * once per heartbeat, so that their entries are withdrawn without waiting for that. */
+    for (uint32_t i = 0; tick && !n->reg_dirty && i < n->nelist; i++) {
+        struct tasvir__area *a = n->elist[i];
+        if (a && a->local && a->registered &&
+            atomic_load_explicit(&a->state, memory_order_relaxed) != TASVIR__AREA_LIVE)
+            n->reg_dirty = true;
+    }
+    if (!n->reg_dirty && n->reg_done_gen == n->emap_gen)
+        return;
     bool root = n->ident.node_id == n->conf.root_node;
     uint32_t pending = 0;
-    for (uint32_t i = 0; i < n->nelist; i++) {
-        struct tasvir__area *a = n->elist[i];
-        if (!a || !a->local || a->registered ||
-            atomic_load_explicit(&a->state, memory_order_relaxed) != TASVIR__AREA_LIVE)
+    for (uint32_t i = 0; i < n->nelist; i++)
+        if (n->elist[i] && n->elist[i]->local)
+            n->elist[i]->registered = false;
+    /* own entries: confirm the areas they list, withdraw the others */
+    pthread_mutex_lock(&n->lock);
+    for (uint32_t k = 0; k < n->dirix_n; k++) {
+        const struct tasvir__dirent *d = &n->dirix[k];
+        if (d->owner != n->ident.node_id)
             continue;
-        pthread_mutex_lock(&n->lock);
-        bool listed = dir_find_id(n, a->id) != NULL;
-        pthread_mutex_unlock(&n->lock);
-        if (listed) {
+        struct tasvir__area *a = NULL;
+        for (uint32_t i = 0; i < n->nelist && !a; i++)
+            if (n->elist[i] && n->elist[i]->local && n->elist[i]->id == d->id)
+                a = n->elist[i];
+        if (a && atomic_load_explicit(&a->state, memory_order_relaxed) == TASVIR__AREA_LIVE &&
+            strcmp(a->name, d->name) == 0 && a->len == d->len && d->inc == n->incarnation) {
             a->registered = true;
             continue;
         }
         pending++;
         uint8_t e[TASVIR_DIR_ENTRY];
+        entry_encode(e, d->name, d->id, d->owner, d->mac, d->len, d->int_us, d->ext_us, d->inc,
+                     ENTRY_WITHDRAW);
+        if (root)
+            dir_withdraw(n, d);
+        else if (tick)
+            tasvir__send_ctrl(n, n->conf.root_node, TASVIR_FT_CTRL, TASVIR_CTRL_REG, d->id, 0, 0,
+                              e, TASVIR_DIR_ENTRY);
+    }
+    pthread_mutex_unlock(&n->lock);
+    for (uint32_t i = 0; i < n->nelist; i++) {
+        struct tasvir__area *a = n->elist[i];
+        if (!a || !a->local || a->registered ||
+            atomic_load_explicit(&a->state, memory_order_relaxed) != TASVIR__AREA_LIVE)
+            continue;
+        pending++;
+        uint8_t e[TASVIR_DIR_ENTRY];
         entry_encode(e, a->name, a->id, n->ident.node_id, n->ident.mac, a->len,
                      atomic_load_explicit(&a->sync_int_ns, memory_order_relaxed) / 1000,
-                     atomic_load_explicit(&a->sync_ext_ns, memory_order_relaxed) / 1000);
+                     atomic_load_explicit(&a->sync_ext_ns, memory_order_relaxed) / 1000,
+                     n->incarnation, ENTRY_USED);
         if (root) {
             struct tasvir__dirent d;
-            if (entry_decode(n, e, &d))
-                dir_append(n, e, &d);
+            if (entry_decode(n, e, ENTRY_USED, &d))
+                dir_register(n, e, &d, now);
         } else if (tick || !a->ext.round) {
+            if (tick && n->dirix_n >= n->dir_capacity &&
+                (!n->dir_log_ns || tasvir__elapsed(now, n->dir_log_ns) >= 1000000000ull)) {
+                /* the root refuses it (and counts it there); say so here too */
+                n->dir_log_ns = now ? now : 1;
+                tasvir__log(n, TASVIR_LOG_ERR,
+                            "area '%s' is not listed: the root directory is full (%u entries, "
+                            "the root's dir_entries); other nodes cannot attach it",
+                            a->name, n->dir_capacity);
+            }
             /* REG now for new areas, then once per heartbeat until listed */
             if (!tick)
                 a->ext.round = 1; /* marks "first REG sent" for an area without rounds yet */
@@ -262,9 +502,78 @@ static void register_areas(struct tasvir_node *n, uint64_t now, bool tick)
                               e, TASVIR_DIR_ENTRY);
         }
     }
-    (void)now;
-    if (!pending)
+    /* The root applied everything to its directory: the next check is due when that (or
+     * anything else) changes its copy, not at every poll until then (each pass scans the
+     * directory). */
+    if (!pending || root) {
         n->reg_done_gen = n->emap_gen;
+        n->reg_dirty = false;
+    }
+}
+
+/* The root's heartbeats announce its directory's size (entries, header field `count`).
+ * A node's replica of the directory is first sized from its own conf.dir_entries; when the
+ * root's differs, the replica is replaced by one of the root's size (a smaller one would
+ * drop every DATA frame past its end as out of bounds and NACK for ever; a larger one would
+ * index nothing wrong but waste memory).  Under the engine, not under node->lock. */
+static void dir_follow_root(struct tasvir_node *n, uint32_t entries, uint64_t now)
+{
+    if (entries == n->dir_capacity)
+        return;
+    if (entries > (1u << 20)) { /* the largest dir_entries a node accepts */
+        if (!n->dir_size_logged)
+            tasvir__log(n, TASVIR_LOG_ERR,
+                        "root node %u announces a directory of %u entries (more than 2^20): "
+                        "ignored",
+                        n->conf.root_node, entries);
+        n->dir_size_logged = true;
+        return;
+    }
+    struct tasvir__area *old = n->dir;
+    struct tasvir__dirent d = {.id = ((uint32_t)n->conf.root_node << 16) | 1,
+                               .owner = n->conf.root_node,
+                               .len = (uint64_t)entries * TASVIR_DIR_ENTRY,
+                               .int_us = (uint32_t)n->conf.hb_period_us,
+                               .ext_us = (uint32_t)n->conf.hb_period_us};
+    snprintf(d.name, sizeof(d.name), "tasvir/root");
+    memcpy(d.mac, n->peers[n->conf.root_node].mac, 6);
+    int rc = 0;
+    pthread_mutex_lock(&n->lock);
+    struct tasvir__area *a = NULL;
+    if (!old->handles) { /* a thread that attached "tasvir/root" keeps the old one */
+        /* the old replica first leaves the name table and the id map (same name, same id) */
+        atomic_store_explicit(&old->state, TASVIR__AREA_DYING, memory_order_release);
+        old->rx->unbound = true;
+        if (!(a = tasvir__replica_create(n, &d, true, &rc))) {
+            atomic_store_explicit(&old->state, TASVIR__AREA_LIVE, memory_order_release);
+            old->rx->unbound = false;
+        }
+        atomic_fetch_add_explicit(&n->areas_gen, 1, memory_order_release);
+    }
+    if (a) {
+        n->dir = a;
+        n->dir_indexed_ver = 0; /* the new replica's versions start over */
+    }
+    pthread_mutex_unlock(&n->lock);
+    if (!a) {
+        if (!n->dir_size_logged)
+            tasvir__log(n, TASVIR_LOG_ERR,
+                        "root node %u has a directory of %u entries, this node %u "
+                        "(conf.dir_entries): cannot follow it (%s); areas listed past entry %u "
+                        "are invisible here",
+                        n->conf.root_node, entries, n->dir_capacity,
+                        rc ? tasvir_strerror(rc) : "tasvir/root is attached", n->dir_capacity);
+        n->dir_size_logged = true;
+        return;
+    }
+    tasvir__log(n, TASVIR_LOG_WARN,
+                "root node %u has a directory of %u entries, this node was configured with %u "
+                "(conf.dir_entries): following the root",
+                n->conf.root_node, entries, n->dir_capacity);
+    n->dir_capacity = entries;
+    n->dir_size_logged = false;
+    atomic_store_explicit(&n->reap_pending, 1, memory_order_release);
+    (void)now;
 }
 
 /* ---- node area ---- */
@@ -357,6 +666,8 @@ static void hb_close(struct tasvir_node *n, uint16_t peer, uint64_t now)
         .version = n->hb_count,
         .base_version = n->incarnation,
         .length = f->len - TASVIR_ETH_HDR - TASVIR_WIRE_HDR,
+        /* the root tells its directory's size (dir_follow_root) */
+        .count = n->ident.node_id == n->conf.root_node ? n->dir_capacity : 0,
         .pub_ns = now,
     };
     tasvir__wire_encode_hdr(f->data, mac, n->ident.mac, &h);
@@ -446,17 +757,34 @@ void tasvir__member_incarnation(struct tasvir_node *n, uint16_t src, uint64_t in
     if (!inc || old == inc)
         return;
     atomic_store_explicit(&x->incarnation, inc, memory_order_relaxed);
+    /* the directory binds replicas to the owner's current incarnation: check them again */
+    n->dir_reindex = true;
+    if (n->ident.node_id == n->conf.root_node)
+        dir_purge(n, src, inc);
     if (!old)
         return;
     for (uint32_t i = 0; i < n->nelist; i++) {
         struct tasvir__area *a = n->elist[i];
         if (!a)
             continue;
-        if (a->local)
+        if (a->local) {
             tasvir__owner_del_sub(n, a, src);
-        else if (a->rx && a->owner_node == src)
+            /* the root restarted: its directory starts empty; register everything again */
+            if (src == n->conf.root_node)
+                a->registered = false;
+        } else if (a->rx && a->owner_node == src) {
             tasvir__replica_owner_restart(n, a, inc);
+            if (!a->sys) {
+                /* its areas start over, ids too: no data until the directory lists this
+                 * name for the new incarnation (the id may now be another area's) */
+                pthread_mutex_lock(&n->lock);
+                replica_unbind(n, a, tasvir__now(n), true);
+                pthread_mutex_unlock(&n->lock);
+            }
+        }
     }
+    if (src == n->conf.root_node)
+        n->reg_dirty = true;
 }
 
 void tasvir__member_rx(struct tasvir_node *n, const struct tasvir_wire_hdr *h,
@@ -468,6 +796,8 @@ void tasvir__member_rx(struct tasvir_node *n, const struct tasvir_wire_hdr *h,
         tasvir__member_heard(n, src, src_mac, now);
         tasvir__stat_add(&n->st.hb_rx, 1);
         tasvir__member_incarnation(n, src, h->base_version);
+        if (src == n->conf.root_node && h->count && n->ident.node_id != n->conf.root_node)
+            dir_follow_root(n, h->count, now);
         for (uint32_t off = 0; off + TASVIR_HB_ENTRY <= plen; off += TASVIR_HB_ENTRY) {
             /* NULL: not a replica here; an area we do not want is answered with UNSUB */
             struct tasvir__area *a = tasvir__replica_listed(n, src, tasvir__get32(p + off), now);
@@ -487,13 +817,26 @@ void tasvir__member_rx(struct tasvir_node *n, const struct tasvir_wire_hdr *h,
         return;
     }
     struct tasvir__dirent d;
-    if (!entry_decode(n, p, &d) || d.owner != src || memcmp(d.mac, src_mac, 6) != 0) {
+    bool withdraw = plen >= TASVIR_DIR_ENTRY && tasvir__get16(p + 46) == ENTRY_WITHDRAW;
+    if (!entry_decode(n, p, withdraw ? ENTRY_WITHDRAW : ENTRY_USED, &d) || d.owner != src ||
+        memcmp(d.mac, src_mac, 6) != 0) {
         tasvir__stat_add(&n->st.rx_drop[TASVIR_DROP_FIELD], 1);
         return;
     }
     learn_peer(n, src, src_mac);
     tasvir__member_heard(n, src, src_mac, now);
-    dir_append(n, p, &d);
+    if (withdraw) {
+        /* no incarnation learnt from it: it may name a previous one */
+        dir_withdraw(n, &d);
+        return;
+    }
+    /* a registration is made by the sender's current incarnation: a restart shows here
+     * before its first heartbeat (and purges the entries of the previous one).  Known
+     * weakness, shared with SUB: a REG of a dead incarnation delivered after the new one's
+     * frames (a long reordering) would be taken as a restart back to it, until the next
+     * heartbeat corrects it. */
+    tasvir__member_incarnation(n, src, d.inc);
+    dir_register(n, p, &d, now);
 }
 
 void tasvir__member_poll(struct tasvir_node *n, uint64_t now, uint64_t *wake)
@@ -505,7 +848,7 @@ void tasvir__member_poll(struct tasvir_node *n, uint64_t now, uint64_t *wake)
         n->n_pend_peers = 0;
         pthread_mutex_unlock(&n->lock);
     }
-    dir_index(n);
+    dir_index(n, now);
     bool tick = now >= n->next_hb_ns;
     register_areas(n, now, tick);
     if (tick) {

@@ -337,6 +337,7 @@ int tasvir_node_stats(const struct tasvir_node *n, struct tasvir_stats *o)
     LD(peers_down);
     LD(peers_up);
     LD(owner_restarts);
+    LD(dir_refused);
 #undef LD
     for (int i = 0; i < 16; i++)
         o->rx_drop[i] = atomic_load_explicit(&s->rx_drop[i], memory_order_relaxed);

@@ -9,7 +9,12 @@
  * truncated, oversized length, bad segments, unknown area, unknown node, wrong protocol
  * version, bad control frames) are dropped and counted by reason, never applied; a live
  * owner whose transmit backlog holds a long version is not declared down (heartbeats go
- * ahead of the backlog).
+ * ahead of the backlog); the root directory: readers follow names, not ids, across an
+ * owner restart that reuses ids (and see an area their owner did not create again as
+ * gone), nodes register again after the root restarts, destroy withdraws the entry
+ * (promptly, on a quiet node too; the name can be created and attached again; slots are
+ * reused; a full directory is counted), and nodes take the directory's size from the
+ * root.
  */
 #include <criterion/criterion.h>
 #include <criterion/new/assert.h>
@@ -465,4 +470,351 @@ Test(member, busy_owner_is_not_declared_down, .timeout = 60)
     for (int k = 0; k < N; k++)
         tasvir_node_destroy(node[k]);
     tasvir_loop_net_destroy(net);
+}
+
+/* ---- the root directory: names, ids, restarts, destruction ---- */
+
+/* A net of n nodes driven in 10 us steps, one thread per node; nodes may be restarted. */
+struct dnet {
+    struct h_net h;
+    struct tasvir_thread *t[H_MAX_NODES];
+};
+
+static void d_step(struct dnet *d)
+{
+    tasvir_loop_net_advance(d->h.net, 10 * US);
+    for (unsigned i = 0; i < d->h.n; i++)
+        if (d->h.node[i])
+            tasvir_node_poll(d->h.node[i], NULL);
+    for (unsigned i = 0; i < d->h.n; i++)
+        if (d->t[i])
+            tasvir_service(d->t[i]);
+    for (unsigned i = 0; i < d->h.n; i++)
+        if (d->h.node[i])
+            tasvir_node_poll(d->h.node[i], NULL);
+}
+
+static void d_run(struct dnet *d, uint64_t ns)
+{
+    for (uint64_t t = 0; t < ns; t += 10 * US)
+        d_step(d);
+}
+
+static void d_init(struct dnet *d, unsigned n, void (*conf_fn)(struct tasvir_node_conf *, unsigned))
+{
+    memset(d, 0, sizeof(*d));
+    cr_assert(eq(int, h_net_create(&d->h, n, 0, 1, conf_fn), 0));
+    for (unsigned i = 0; i < n; i++)
+        cr_assert(not(eq(ptr, d->t[i] = h_thread(d->h.node[i]), NULL)));
+}
+
+static void d_down(struct dnet *d, unsigned k)
+{
+    tasvir_node_destroy(d->h.node[k]);
+    d->h.node[k] = NULL;
+    d->t[k] = NULL;
+}
+
+static void d_up(struct dnet *d, unsigned k, void (*conf_fn)(struct tasvir_node_conf *, unsigned))
+{
+    struct tasvir_peer peers[H_MAX_NODES];
+    for (uint16_t i = 0; i < d->h.n; i++) {
+        peers[i].node_id = i;
+        tasvir_loop_mac(i, peers[i].mac);
+    }
+    struct tasvir_node_conf c;
+    tasvir_node_conf_init(&c);
+    c.backend = tasvir_loop_port_backend(d->h.port[k]);
+    c.peers = peers;
+    c.n_peers = d->h.n;
+    if (conf_fn)
+        conf_fn(&c, k);
+    cr_assert(eq(int, tasvir_node_create(&c, &d->h.node[k]), 0));
+    cr_assert(not(eq(ptr, d->t[k] = h_thread(d->h.node[k]), NULL)));
+}
+
+/* Attach node k to `name`, retrying while the directory propagates. */
+static struct tasvir_area *d_attach(struct dnet *d, unsigned k, const char *name, uint64_t limit)
+{
+    struct tasvir_area *r = NULL;
+    for (uint64_t t = 0; t < limit; t += 10 * US) {
+        if (tasvir_area_attach(d->t[k], name, &r) == 0)
+            return r;
+        d_step(d);
+    }
+    cr_assert(0, "node %u could not attach %s", k, name);
+    return NULL;
+}
+
+/* An area of 4096 bytes, every byte `fill`, published at its first epoch. */
+static struct tasvir_area *d_area(struct dnet *d, unsigned k, const char *name, uint8_t fill)
+{
+    struct tasvir_area *a = h_area(d->t[k], name, 4096, 1000);
+    cr_assert(not(eq(ptr, a, NULL)), "create %s on node %u", name, k);
+    uint8_t *w = tasvir_area_writer(a);
+    memset(w, fill, 4096);
+    tasvir_log(a, w, 4096);
+    return a;
+}
+
+static uint8_t first_byte(const struct tasvir_area *r)
+{
+    return ((const uint8_t *)tasvir_area_reader(r))[0];
+}
+
+/* A restarted owner hands out ids from the start again: "a" and "b" created in the other
+ * order swap ids.  Readers attached by name must keep reading their name's area (here,
+ * at every step: never the other area's bytes), and a new attach must find the right one. */
+Test(member, restarted_owner_ids_follow_names, .timeout = 60)
+{
+    struct dnet d;
+    d_init(&d, 3, conf_hb);
+    struct tasvir_area *a = d_area(&d, 1, "a", 0xaa), *b = d_area(&d, 1, "b", 0xbb);
+    struct tasvir_area_info ia, ib;
+    tasvir_area_info(a, &ia);
+    tasvir_area_info(b, &ib);
+    struct tasvir_area *ra = d_attach(&d, 2, "a", 100 * MS), *rb = d_attach(&d, 2, "b", 100 * MS);
+    d_run(&d, 50 * MS);
+    cr_assert(eq(u8, first_byte(ra), 0xaa));
+    cr_assert(eq(u8, first_byte(rb), 0xbb));
+    d_down(&d, 1);
+    d_run(&d, 20 * MS);
+    d_up(&d, 1, conf_hb);
+    b = d_area(&d, 1, "b", 0xbb);
+    a = d_area(&d, 1, "a", 0xaa);
+    struct tasvir_area_info ja, jb;
+    tasvir_area_info(a, &ja);
+    tasvir_area_info(b, &jb);
+    cr_assert(eq(u32, ja.id, ib.id), "the test needs swapped ids");
+    cr_assert(eq(u32, jb.id, ia.id), "the test needs swapped ids");
+    uint64_t va = tasvir_area_version(ra), vb = tasvir_area_version(rb);
+    for (uint64_t t = 0; t < 200 * MS; t += 10 * US) {
+        d_step(&d);
+        uint8_t x = first_byte(ra), y = first_byte(rb);
+        cr_assert(x == 0xaa || x == 0, "node 2 reads b's bytes (%#x) as 'a' at %lu us", x, (unsigned long)(t / US));
+        cr_assert(y == 0xbb || y == 0, "node 2 reads a's bytes (%#x) as 'b' at %lu us", y, (unsigned long)(t / US));
+        cr_assert(ge(u64, tasvir_area_version(ra), va));
+        cr_assert(ge(u64, tasvir_area_version(rb), vb));
+        va = tasvir_area_version(ra);
+        vb = tasvir_area_version(rb);
+    }
+    cr_assert(eq(u8, first_byte(ra), 0xaa), "'a' never came back");
+    cr_assert(eq(u8, first_byte(rb), 0xbb), "'b' never came back");
+    struct tasvir_area_info ri;
+    tasvir_area_info(ra, &ri);
+    cr_assert(eq(u32, ri.id, ja.id), "the reader follows the name to its new id");
+    cr_assert(eq(int, ri.owner_up, 1));
+    /* a fresh attach elsewhere gets the right area */
+    struct tasvir_area *r0 = d_attach(&d, 0, "a", 100 * MS);
+    d_run(&d, 50 * MS);
+    cr_assert(eq(u8, first_byte(r0), 0xaa));
+    h_net_destroy(&d.h);
+}
+
+/* After the root restarts with an empty directory, every node registers its areas again. */
+Test(member, root_restart_relearns_areas, .timeout = 60)
+{
+    struct dnet d;
+    d_init(&d, 3, conf_hb);
+    struct tasvir_area *x = d_area(&d, 1, "x", 0x5a);
+    (void)x;
+    d_run(&d, 50 * MS);
+    cr_assert(eq(int, tasvir_area_lookup(d.h.node[2], "x"), 1));
+    struct tasvir_area *r2 = d_attach(&d, 2, "x", 10 * MS);
+    d_down(&d, 0);
+    d_run(&d, 20 * MS);
+    d_up(&d, 0, conf_hb);
+    d_run(&d, 100 * MS);
+    cr_assert(eq(int, tasvir_area_lookup(d.h.node[0], "x"), 1), "the new root never learnt 'x'");
+    struct tasvir_area *r0 = d_attach(&d, 0, "x", 10 * MS);
+    d_run(&d, 50 * MS);
+    cr_assert(eq(u8, first_byte(r0), 0x5a));
+    /* node 2's reader, briefly unbound while the root rebuilt, is bound again */
+    struct tasvir_area_info ri;
+    tasvir_area_info(r2, &ri);
+    cr_assert(eq(int, ri.owner_up, 1));
+    cr_assert(eq(u8, first_byte(r2), 0x5a));
+    h_net_destroy(&d.h);
+}
+
+static void conf_dir8(struct tasvir_node_conf *c, unsigned i)
+{
+    conf_hb(c, i);
+    c->dir_entries = 8;
+}
+
+/* Destroying an area withdraws its entry: other nodes stop finding it, their readers see
+ * the owner gone, and the name can be created again (and attached: the readers follow). */
+Test(member, destroy_withdraws_the_entry_and_the_name_is_reusable, .timeout = 60)
+{
+    struct dnet d;
+    d_init(&d, 2, conf_hb);
+    for (int round = 0; round < 3; round++) {
+        uint8_t fill = (uint8_t)(0x10 + round);
+        struct tasvir_area *a = d_area(&d, 0, "x", fill);
+        struct tasvir_area *r = d_attach(&d, 1, "x", 50 * MS);
+        d_run(&d, 20 * MS);
+        cr_assert(eq(u8, first_byte(r), fill), "round %d", round);
+        struct tasvir_area_info ri;
+        tasvir_area_info(r, &ri);
+        cr_assert(eq(int, ri.owner_up, 1));
+        cr_assert(eq(int, tasvir_area_destroy(a), 0));
+        d_run(&d, 20 * MS);
+        cr_assert(eq(int, tasvir_area_lookup(d.h.node[1], "x"), 1), "attached here: known");
+        cr_assert(eq(int, tasvir_area_lookup(d.h.node[0], "x"), 0), "round %d", round);
+        tasvir_area_info(r, &ri);
+        cr_assert(eq(int, ri.owner_up, 0), "a destroyed area's owner is reported gone");
+        cr_assert(ne(u64, ri.stale_since_ns, 0));
+        struct tasvir_area *r2 = NULL;
+        cr_assert(eq(int, tasvir_area_attach(d.t[1], "y", &r2), -ENOENT));
+        cr_assert(eq(int, tasvir_area_detach(r), 0));
+        d_run(&d, 1 * MS);
+        cr_assert(eq(int, tasvir_area_lookup(d.h.node[1], "x"), 0), "round %d", round);
+        cr_assert(eq(int, tasvir_area_attach(d.t[1], "x", &r2), -ENOENT), "round %d", round);
+    }
+    /* destroyed and created again at once: an attached reader follows the name */
+    struct tasvir_area *a = d_area(&d, 0, "z", 0x21);
+    struct tasvir_area *r = d_attach(&d, 1, "z", 50 * MS);
+    d_run(&d, 20 * MS);
+    cr_assert(eq(u8, first_byte(r), 0x21));
+    cr_assert(eq(int, tasvir_area_destroy(a), 0));
+    d_step(&d);
+    a = d_area(&d, 0, "z", 0x22);
+    d_run(&d, 50 * MS);
+    cr_assert(eq(u8, first_byte(r), 0x22));
+    struct tasvir_area_info ri;
+    tasvir_area_info(r, &ri);
+    cr_assert(eq(int, ri.owner_up, 1));
+    h_net_destroy(&d.h);
+}
+
+/* Entries of destroyed areas are freed: creations over a lifetime do not fill the
+ * directory; a directory that is really full refuses, counts and logs. */
+Test(member, directory_slots_are_reused_and_full_is_counted, .timeout = 60)
+{
+    struct dnet d;
+    d_init(&d, 2, conf_dir8);
+    for (int i = 0; i < 12; i++) {
+        char name[16];
+        snprintf(name, sizeof(name), "c%d", i);
+        struct tasvir_area *a = d_area(&d, 0, name, (uint8_t)i);
+        struct tasvir_area *r = d_attach(&d, 1, name, 50 * MS);
+        cr_assert(eq(int, tasvir_area_detach(r), 0));
+        cr_assert(eq(int, tasvir_area_destroy(a), 0));
+        d_run(&d, 10 * MS);
+    }
+    struct tasvir_stats st;
+    tasvir_node_stats(d.h.node[0], &st);
+    cr_assert(eq(u64, st.dir_refused, 0));
+    /* 8 entries: the directory itself and two node areas leave 5 */
+    for (int i = 0; i < 6; i++) {
+        char name[16];
+        snprintf(name, sizeof(name), "f%d", i);
+        d_area(&d, 1, name, 1);
+    }
+    d_run(&d, 20 * MS);
+    tasvir_node_stats(d.h.node[0], &st);
+    cr_assert(gt(u64, st.dir_refused, 0), "a full directory must be counted");
+    int known = 0;
+    for (int i = 0; i < 6; i++) {
+        char name[16];
+        snprintf(name, sizeof(name), "f%d", i);
+        known += tasvir_area_lookup(d.h.node[0], name);
+    }
+    cr_assert(eq(int, known, 5));
+    h_net_destroy(&d.h);
+}
+
+static void conf_dir_mixed(struct tasvir_node_conf *c, unsigned i)
+{
+    conf_hb(c, i);
+    c->dir_entries = i == 1 ? 8 : i == 3 ? 256 : 64;
+}
+
+/* dir_entries set differently on a node than at the root: the node follows the size the
+ * root announces; it finds every area, and does not NACK for ever the frames that would
+ * fall past the end of a directory of its own size. */
+Test(member, directory_size_follows_the_root, .timeout = 60)
+{
+    struct dnet d;
+    d_init(&d, 4, conf_dir_mixed);
+    for (int k = 0; k < 12; k++) {
+        char name[16];
+        snprintf(name, sizeof(name), "u%d", k);
+        d_area(&d, 2, name, (uint8_t)(k + 1));
+    }
+    d_run(&d, 100 * MS);
+    struct tasvir_stats s1;
+    tasvir_node_stats(d.h.node[1], &s1);
+    for (int k = 0; k < 12; k++) {
+        char name[16];
+        snprintf(name, sizeof(name), "u%d", k);
+        cr_assert(eq(int, tasvir_area_lookup(d.h.node[1], name), 1), "%s on the smaller node", name);
+        cr_assert(eq(int, tasvir_area_lookup(d.h.node[3], name), 1), "%s on the larger node", name);
+    }
+    struct tasvir_area *r = d_attach(&d, 1, "u11", 10 * MS);
+    d_run(&d, 20 * MS);
+    cr_assert(eq(u8, first_byte(r), 12));
+    /* nothing left to repair: no NACKs, no out-of-bounds drops any more */
+    d_run(&d, 10 * MS);
+    struct tasvir_stats a, b;
+    tasvir_node_stats(d.h.node[1], &a);
+    d_run(&d, 100 * MS);
+    tasvir_node_stats(d.h.node[1], &b);
+    cr_assert(eq(u64, b.nacks_tx - a.nacks_tx, 0));
+    cr_assert(eq(u64, b.rx_drop[TASVIR_DROP_BOUNDS] - a.rx_drop[TASVIR_DROP_BOUNDS], 0));
+    h_net_destroy(&d.h);
+}
+
+/* An owner restarts without creating its area again: readers keep the last version they
+ * saw and are told the area is gone; no node can attach it any more. */
+Test(member, area_not_recreated_after_owner_restart_is_gone, .timeout = 60)
+{
+    struct dnet d;
+    d_init(&d, 3, conf_hb);
+    d_area(&d, 1, "a", 0xaa);
+    struct tasvir_area *r = d_attach(&d, 2, "a", 100 * MS);
+    d_run(&d, 30 * MS);
+    cr_assert(eq(u8, first_byte(r), 0xaa));
+    uint64_t v = tasvir_area_version(r);
+    d_down(&d, 1);
+    d_run(&d, 2 * MS);
+    d_up(&d, 1, conf_hb);
+    d_area(&d, 1, "b", 0xbb); /* takes "a"'s old id */
+    d_run(&d, 50 * MS);
+    struct tasvir_area_info ri;
+    cr_assert(eq(int, tasvir_area_info(r, &ri), 0));
+    cr_assert(eq(int, ri.owner_up, 0), "the area is gone with its owner's previous incarnation");
+    cr_assert(ne(u64, ri.stale_since_ns, 0));
+    cr_assert(eq(u8, first_byte(r), 0xaa), "the last version stays (never b's bytes)");
+    cr_assert(ge(u64, tasvir_area_version(r), v));
+    struct tasvir_area *r0 = NULL;
+    cr_assert(eq(int, tasvir_area_attach(d.t[0], "a", &r0), -ENOENT));
+    cr_assert(eq(int, tasvir_area_lookup(d.h.node[0], "a"), 0));
+    h_net_destroy(&d.h);
+}
+
+/* On a quiet node a destroyed area leaves the area table only at the next epoch (many
+ * heartbeats later); its entry is withdrawn within a heartbeat anyway. */
+Test(member, destroy_withdraws_within_heartbeats_on_a_quiet_node, .timeout = 60)
+{
+    struct dnet d;
+    d_init(&d, 2, NULL); /* default 10 ms heartbeats and directory sync */
+    struct tasvir_area *a = d_area(&d, 0, "x", 1);
+    struct tasvir_area *r = d_attach(&d, 1, "x", 200 * MS);
+    d_run(&d, 50 * MS);
+    struct tasvir_area_info ri;
+    tasvir_area_info(r, &ri);
+    cr_assert(eq(int, ri.owner_up, 1));
+    cr_assert(eq(int, tasvir_area_destroy(a), 0));
+    uint64_t t = 0;
+    for (; t < 200 * MS; t += 10 * US) {
+        tasvir_area_info(r, &ri);
+        if (!ri.owner_up)
+            break;
+        d_step(&d);
+    }
+    cr_log_info("node 1 learnt of the destruction after %lu ms", (unsigned long)(t / MS));
+    cr_assert(le(u64, t, 40 * MS), "withdrawal took %lu ms", (unsigned long)(t / MS));
+    h_net_destroy(&d.h);
 }

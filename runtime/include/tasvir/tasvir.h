@@ -72,7 +72,10 @@
  * next round (or a NACK) resends from an older pivot.  Names are global: a root directory
  * (owned by node `root_node`) lists every area of the testbed, so attaching by name works
  * for areas of any node, including areas created later (attach returns -ENOENT until the
- * directory entry has reached this node; retry).  Nodes exchange heartbeats; a node silent
+ * directory entry has reached this node; retry).  A name names one area at a time: a reader
+ * follows its name when the name's owner restarts or destroys and re-creates the area, and
+ * sees the owner gone (tasvir_area_info) while the name is not listed (docs/protocol.md,
+ * "Directory semantics").  Nodes exchange heartbeats; a node silent
  * for `down_after_hb` periods is declared down, and tasvir_area_info() tells readers
  * whether an area's owner is up and since when their view is stale.  An owner does not
  * send to a subscriber it has declared down, and serves it again when it hears from it.
@@ -273,7 +276,12 @@ struct tasvir_node_conf {
     uint64_t nack_gap_us;
     /** Frames held back while a complete version awaits publication (default 4096). */
     uint32_t max_deferred;
-    /** Root directory capacity in entries (default 4096). */
+    /** Root directory capacity in entries (default 4096).  Only the root's value matters:
+     *  other nodes take the size the root announces.  An entry is used by each area that
+     *  exists (destroyed areas free theirs), one per node (its node area) and one by the
+     *  directory itself; a registration that finds the directory full is refused, logged
+     *  and counted at the root (tasvir_stats.dir_refused), and that area cannot be
+     *  attached from other nodes until an entry frees. */
     uint32_t dir_entries;
 };
 
@@ -316,6 +324,10 @@ struct tasvir_stats {
     uint64_t peers_down;               /**< times a peer was declared down */
     uint64_t peers_up;                 /**< times a peer came (back) up */
     uint64_t owner_restarts;           /**< replicas reset because their owner restarted */
+    /** Root only: registrations refused, because the directory was full (every one of its
+     *  dir_entries entries in use) or the name was registered by another node.  Counted
+     *  per REG frame (an owner repeats its REG every heartbeat until listed) and logged. */
+    uint64_t dir_refused;
     /** Received frames dropped, by reason; tasvir_drop_reason() names the index. */
     uint64_t rx_drop[16];
 };
@@ -338,7 +350,11 @@ struct tasvir_area_info {
     /** Publish time of the oldest version newer than `version` that this node has heard
      *  of (owner's clock), 0 if none: an upper bound for the age computation. */
     uint64_t next_pub_ns;
-    int owner_up;            /**< 1 if the owner is up (always 1 for local areas) */
+    /** 1 if the owner is up and the directory lists the area (always 1 for local areas);
+     *  0 when the owner node is down, and also while the area's name is not in the
+     *  directory for the owner's current incarnation (destroyed, or the owner restarted and
+     *  has not created it again): the reader copy then keeps the last version seen. */
+    int owner_up;
     uint64_t owner_since_ns; /**< local time the owner was last seen coming up / going down */
     /** 0 if the view is known fresh (owner up, nothing newer announced); otherwise the
      *  local time since when this node has known its view to be stale. */
@@ -563,9 +579,14 @@ int tasvir_area_conf_init(struct tasvir_area_conf *conf);
  * area comes back only once the ring has come round to it again.
  * @return 0; TASVIR_EBADHANDLE / TASVIR_EDESTROYED (owner); -EINVAL (NULL conf or out,
  *         empty or over-long name, zero length, an interval above TASVIR_SYNC_MAX_US);
- *         -E2BIG (length above max_area_bytes); -EEXIST (name in use);
- *         -EBUSY (max_areas reached, or all 65520 local ids taken by areas of this node
- *         not yet reclaimed); -ENOMEM.
+ *         -E2BIG (length above max_area_bytes); -EEXIST (name in use: by a live area
+ *         of this node, or by another node's area in this node's copy of the
+ *         directory); -EBUSY (max_areas reached, or all 65520 local ids taken by areas
+ *         of this node not yet reclaimed); -ENOMEM.
+ *         The name of a destroyed area may be created again at once.  The area is listed
+ *         in the root directory shortly after; if the directory is full the root refuses
+ *         it (logged and counted there, tasvir_stats.dir_refused) and other nodes cannot
+ *         attach it until an entry frees, although this call returned 0.
  */
 int tasvir_area_create(struct tasvir_thread *owner, const struct tasvir_area_conf *conf,
                        struct tasvir_area **out);
@@ -577,7 +598,11 @@ int tasvir_area_create(struct tasvir_thread *owner, const struct tasvir_area_con
  * the first complete version has arrived.  Every call returns a new handle; each is
  * released by tasvir_area_detach() (the last detach of a remote area unsubscribes; if that
  * message is lost, the node unsubscribes again when the owner's next frames or heartbeat
- * for the area reach it) or with the node.
+ * for the area reach it) or with the node.  The handle follows the name: if the owner
+ * restarts, or destroys the area and creates one of the same name, readers see the new
+ * area (versions stay monotonic, the contents start over); while the name is not listed
+ * they keep the last version and tasvir_area_info() reports the owner down.  (If the
+ * name comes back with another length, detach every handle and attach again.)
  * @return 0; TASVIR_EBADHANDLE / TASVIR_EDESTROYED (t); -EINVAL (NULL or bad name or out);
  *         -ENOENT (no area of that name is known here yet); -EBUSY (max_areas); -ENOMEM.
  */
@@ -595,6 +620,8 @@ int tasvir_area_detach(struct tasvir_area *a);
  * Destroy an area; only the owner's handle may.  Every handle of it becomes destroyed.
  * The memory is reclaimed by the sync engine after the next epoch that completes (a failed
  * epoch does not count).
+ * Its directory entry is withdrawn: other nodes stop finding the name, and their readers
+ * see the owner gone.
  * @return 0; TASVIR_EBADHANDLE; TASVIR_EDESTROYED; TASVIR_ENOTOWNER (a reader handle).
  */
 int tasvir_area_destroy(struct tasvir_area *a);
