@@ -874,7 +874,13 @@ static int rx_gate(struct tasvir_node *n, struct tasvir__area *a, const struct t
     struct tasvir__rx *rx = a->rx;
     uint64_t vis = rx_vis(a);
     uint64_t top = rx->ready ? rx->ready_ver : vis;
-    rx->have_data = true;
+    /* the subscription is answered: frames addressed to us prove it, group frames do not
+     * (a bridge floods them to every port, subscribed or not: a replica whose SUB was
+     * lost, or whose subscription ended, stopped asking, and the owner, which drops the
+     * NACKs of non-subscribers, never served it; the owner's heartbeat listing us confirms
+     * a multicast subscription, member.c) */
+    if (h->dst_node == n->ident.node_id)
+        rx->have_data = true;
     rx->last_rx_ns = now;
     if (h->version > rx->latest_ver) /* once per version, not per frame */
         tasvir__replica_announce(n, a, h->version, h->pub_ns, now);

@@ -356,8 +356,10 @@ static void dir_reconcile(struct tasvir_node *n, uint64_t now)
         /* (re)bind to e */
         if (!(same && rx->dir_inc == e->inc) && !(rx->unbound && rx->fresh))
             replica_reset(a);
-        if (!same || rx->dir_inc != e->inc) {
-            rx->have_data = false; /* subscribe (again): SUB for the id it now has */
+        if (!same || rx->dir_inc != e->inc || rx->unbound) {
+            /* subscribe (again): SUB for the id it now has, and after any time unbound,
+             * when its frames were answered with UNSUB (esync.c unsub_reply) */
+            rx->have_data = false;
             rx->last_sub_ns = 0;
         }
         if (!same)

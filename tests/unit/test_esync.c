@@ -12,7 +12,8 @@
  * wait in the backlog (none dropped) and rounds due meanwhile wait for it; a 1 MiB area
  * whose dirty-log words are kept across epochs (dense rewrites) under faults; ending
  * subscriptions: a lost UNSUB (unicast and multicast), a late NACK from a node that
- * unsubscribed, an UNSUB overtaken by a newer SUB, a subscriber declared down.
+ * unsubscribed, an UNSUB overtaken by a newer SUB, a subscriber declared down; a
+ * multicast subscriber whose first SUB is lost while the group's frames reach it.
  */
 #include <criterion/criterion.h>
 #include <criterion/new/assert.h>
@@ -190,10 +191,21 @@ static void conf_fast_hb(struct tasvir_node_conf *c, unsigned i)
     c->hb_period_us = 1000;
 }
 
+/* Heartbeats every 1 ms, but a silent peer declared down only after a second: the owner
+ * keeps running rounds (rotating its diff tiers) for a subscriber cut off for 100 ms, so
+ * that subscriber comes back behind every tier.  (A subscriber declared down is not served
+ * and its owner's rounds wait: it then comes back one diff behind,
+ * esync/down_subscriber_is_not_served_until_back.) */
+static void conf_fast_hb_patient(struct tasvir_node_conf *c, unsigned i)
+{
+    conf_fast_hb(c, i);
+    c->down_after_hb = 1000;
+}
+
 Test(esync, late_subscriber_catches_up_and_full_resend, .timeout = 60)
 {
     struct world w;
-    w_init(&w, 3, 0, 4096, 100, 1000, 5, conf_fast_hb);
+    w_init(&w, 3, 0, 4096, 100, 1000, 5, conf_fast_hb_patient);
     w.lines_per_write = 64;
     w.writing = true;
     w_run(&w, 50 * MS); /* many versions before anyone subscribes */
@@ -973,6 +985,43 @@ Test(esync, down_subscriber_is_not_served_until_back, .timeout = 60)
     w.writing = false;
     w_run(&w, 200 * US);
     cr_assert(ne(u64, w_converge(&w, 20 * MS), UINT64_MAX), "not served again once back");
+    cr_assert(eq(int, memcmp(tasvir_area_reader(w.rd[1].h), tasvir_area_reader(w.wa), 64 * 64), 0));
+    cr_assert(eq(u64, w.rd[1].torn, 0));
+    w_fini(&w);
+}
+
+/* Multicast: node 1 joins the group and sends its SUB, which is lost, while the owner's
+ * rounds for node 2 reach node 1 through the group (as a bridge floods them to every port
+ * on the testbeds).  The group's frames do not prove a subscription: node 1 must SUB again
+ * until the owner's heartbeat lists it.  Before, any frame of the area counted as the
+ * answer, node 1 stopped asking, the owner (which drops the NACKs of non-subscribers) never
+ * served it, and it stayed at version 0 (test_dpdk_launcher run_bridge, 2026-12-02). */
+Test(esync, multicast_lost_sub_is_sent_again, .timeout = 60)
+{
+    g_multicast = 1;
+    struct world w;
+    w_init(&w, 3, 0, 64, 1000, 1000, 34, conf_addr);
+    w.writing = true;
+    for (uint64_t t = 0; !w.attached[2] || tasvir_area_lookup(w.h.node[1], "vers") != 1; t++) {
+        cr_assert(lt(u64, t, 10000), "the directory did not reach nodes 1 and 2");
+        if (!w.attached[2])
+            w_attach(&w, 2);
+        w_step(&w);
+    }
+    cr_assert(ne(u64, w_converge(&w, 20 * MS), UINT64_MAX));
+    struct tasvir_loop_faults lose = {.loss = 1.0};
+    cr_assert(eq(int, tasvir_loop_port_set_faults(w.h.port[1], &lose), 0));
+    w_attach(&w, 1);
+    cr_assert(w.attached[1]);
+    w_run(&w, 100 * US); /* the SUB goes out and is lost; the group's frames keep coming */
+    tasvir_loop_port_set_faults(w.h.port[1], NULL);
+    w_run(&w, 30 * MS);
+    w.writing = false;
+    w_run(&w, 200 * US);
+    cr_assert(ne(u64, w_converge(&w, 20 * MS), UINT64_MAX),
+              "node 1 never got a version (reader at %lu, owner at %lu)",
+              (unsigned long)tasvir_area_version(w.rd[1].h),
+              (unsigned long)tasvir_area_version(w.wa));
     cr_assert(eq(int, memcmp(tasvir_area_reader(w.rd[1].h), tasvir_area_reader(w.wa), 64 * 64), 0));
     cr_assert(eq(u64, w.rd[1].torn, 0));
     w_fini(&w);
