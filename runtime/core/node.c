@@ -92,6 +92,12 @@ static int check_conf(const struct tasvir_node_conf *c)
     if (c->sync_int_us > TASVIR_SYNC_MAX_US || c->sync_ext_us > TASVIR_SYNC_MAX_US ||
         c->hb_period_us > TASVIR_SYNC_MAX_US)
         return -EINVAL;
+    /* and times added to the clock: a window (or retry) near UINT64_MAX made `now + window`
+     * wrap, so areas were never taken into an epoch; down_after_hb heartbeat periods must
+     * fit in ns as well */
+    if (c->epoch_window_ns > TASVIR_SYNC_MAX_US * 1000 ||
+        c->epoch_retry_ns > TASVIR_SYNC_MAX_US * 1000 || c->down_after_hb > TASVIR_DOWN_MAX_HB)
+        return -EINVAL;
     if ((c->n_peers && !c->peers) || c->root_node >= TASVIR_MAX_NODES ||
         (c->addressing != TASVIR_ADDR_UNICAST && c->addressing != TASVIR_ADDR_MULTICAST) ||
         (c->mtu && (c->mtu < 576 || c->mtu > 9600)) || c->hb_period_us == 0 ||

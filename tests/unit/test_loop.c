@@ -169,9 +169,25 @@ Test(loop, loss_rate_and_down_port)
     send_to(&x, 0, mac, 1);
     uint32_t tags[4];
     cr_assert(eq(int, recv_tags(&x, 1, tags, 4), 0));
+    /* the copy for the down port, and a frame it sends, are counted at it */
+    uint8_t mac0[6];
+    tasvir_loop_mac(0, mac0);
+    send_to(&x, 1, mac0, 3);
+    cr_assert(eq(int, recv_tags(&x, 0, tags, 4), 0));
+    struct tasvir_loop_port_stats st;
+    tasvir_loop_port_stats(x.p[1], &st);
+    cr_assert(eq(u64, st.down, 2));
+    tasvir_loop_port_stats(x.p[0], &st);
+    cr_assert(eq(u64, st.down, 0));
     tasvir_loop_port_set_down(x.p[1], 0);
     send_to(&x, 0, mac, 2);
     cr_assert(eq(int, recv_tags(&x, 1, tags, 4), 1));
+    /* a copy queued before the port went down is dropped when it would be received */
+    send_to(&x, 0, mac, 4);
+    tasvir_loop_port_set_down(x.p[1], 1);
+    cr_assert(eq(int, recv_tags(&x, 1, tags, 4), 0));
+    tasvir_loop_port_stats(x.p[1], &st);
+    cr_assert(eq(u64, st.down, 3));
     tasvir_loop_net_destroy(x.net);
 }
 

@@ -75,6 +75,21 @@ Test(misuse, node_conf_errors)
     cr_assert(eq(int, tasvir_node_create(&c, &n), 0));
     cr_assert(eq(int, tasvir_node_copy_isa(n), TASVIR_COPY_BASELINE));
     tasvir_node_destroy(n);
+    /* times the engine adds to its clock, and down_after_hb periods, must fit in ns */
+    tasvir_node_conf_init(&c);
+    c.backend = tasvir_loop_port_backend(p);
+    c.epoch_window_ns = UINT64_MAX;
+    cr_assert(eq(int, tasvir_node_create(&c, &n), -EINVAL), "epoch window that wraps");
+    c.epoch_window_ns = TASVIR_SYNC_MAX_US * 1000;
+    c.epoch_retry_ns = TASVIR_SYNC_MAX_US * 1000 + 1;
+    cr_assert(eq(int, tasvir_node_create(&c, &n), -EINVAL), "epoch retry that wraps");
+    c.epoch_retry_ns = 0;
+    c.down_after_hb = TASVIR_DOWN_MAX_HB + 1;
+    cr_assert(eq(int, tasvir_node_create(&c, &n), -EINVAL), "down_after_hb that wraps");
+    c.down_after_hb = TASVIR_DOWN_MAX_HB;
+    c.hb_period_us = TASVIR_SYNC_MAX_US;
+    cr_assert(eq(int, tasvir_node_create(&c, &n), 0));
+    tasvir_node_destroy(n);
     /* a node MTU above the backend's (1500: its frames hold no more) */
     tasvir_node_conf_init(&c);
     c.backend = tasvir_loop_port_backend(p);

@@ -303,8 +303,10 @@ static void deliver(struct tasvir_loop_net *net, struct tasvir_loop_port *src,
                     struct tasvir_loop_port *d, struct lframe *f, bool *used)
 {
     const struct tasvir_loop_faults *fl = src->has_faults ? &src->faults : &net->faults;
-    if (d->down)
+    if (d->down) {
+        d->st.down++;
         return;
+    }
     if (fl->loss > 0 && rng_unit(&net->rng) < fl->loss) {
         src->st.lost++;
         return;
@@ -386,6 +388,8 @@ static unsigned op_tx_burst(void *ctx, struct tasvir_frame **fs, unsigned n)
             }
             if (!any)
                 p->st.unroutable++;
+        } else if (p->down) {
+            p->st.down++;
         }
         if (!used)
             frame_put(net, f);
@@ -404,6 +408,7 @@ static unsigned op_rx_burst(void *ctx, struct tasvir_frame **out, unsigned n)
     while (i < n && p->rxq.n && p->rxq.v[0]->at <= now) {
         struct lframe *f = heap_pop(&p->rxq);
         if (p->down) {
+            p->st.down++;
             frame_put(net, f);
             continue;
         }

@@ -125,6 +125,9 @@ struct tasvir_backend;
 /** Longest sync interval (internal, external, heartbeat) in us: one hour.  Intervals are
  *  kept in ns; longer ones are refused (-EINVAL) rather than wrapped. */
 #define TASVIR_SYNC_MAX_US 3600000000ull
+/** Most heartbeat periods of silence before a peer is declared down (down_after_hb): with
+ *  the longest period, their time in ns still fits in 64 bits. */
+#define TASVIR_DOWN_MAX_HB 1000000u
 
 /** Project error codes (negative, outside the errno range). */
 enum tasvir_error {
@@ -230,9 +233,10 @@ struct tasvir_node_conf {
     uint32_t max_areas;
     /** Largest area accepted by tasvir_area_create (default 1 GiB). */
     uint64_t max_area_bytes;
-    /** Epoch check-in window in ns (default 50 000). */
+    /** Epoch check-in window in ns (default 50 000; 1..TASVIR_SYNC_MAX_US * 1000). */
     uint64_t epoch_window_ns;
-    /** Delay before retrying a failed epoch, in ns (default: epoch_window_ns). */
+    /** Delay before retrying a failed epoch, in ns (default: epoch_window_ns; at most
+     *  TASVIR_SYNC_MAX_US * 1000). */
     uint64_t epoch_retry_ns;
     /** Consecutive missed windows after which a thread is excluded (default 8). */
     uint32_t exclude_after_misses;
@@ -269,7 +273,7 @@ struct tasvir_node_conf {
      *  and at most the backend's MTU (its frames are that large). */
     uint32_t mtu;
     /** Heartbeat period in us (default 10000; 1..TASVIR_SYNC_MAX_US) and silent periods
-     *  before a node is declared down (default 5). */
+     *  before a node is declared down (default 5; 1..TASVIR_DOWN_MAX_HB). */
     uint64_t hb_period_us;
     uint32_t down_after_hb;
     /** Least gap between two NACK-driven resends to one subscriber, in us (default 200). */

@@ -70,6 +70,9 @@ struct tasvir_loop_port_stats {
     uint64_t duplicated;           /**< extra copies made by the dup fault */
     uint64_t overflow;             /**< copies dropped because the rx queue was full */
     uint64_t unroutable;           /**< frames whose destination MAC matched no port */
+    uint64_t down;                 /**< dropped because this port was down: frames it sent,
+                                        and copies for it (arriving, or queued when it went
+                                        down) */
 };
 
 /** Observer of every delivered copy (called with the net lock held: do not call back). */
@@ -121,7 +124,8 @@ void tasvir_loop_port_destroy(struct tasvir_loop_port *p);
 const struct tasvir_backend *tasvir_loop_port_backend(const struct tasvir_loop_port *p);
 /** Port counters. */
 void tasvir_loop_port_stats(const struct tasvir_loop_port *p, struct tasvir_loop_port_stats *out);
-/** Cut the port off (down != 0): it neither sends nor receives; frames are dropped. */
+/** Cut the port off (down != 0): it neither sends nor receives; frames are dropped (and
+ *  counted, tasvir_loop_port_stats down). */
 void tasvir_loop_port_set_down(struct tasvir_loop_port *p, int down);
 /**
  * For an engine loop on the real clock: sleep until the port is woken (a kick from its node,
